@@ -1,0 +1,232 @@
+package config
+
+import "time"
+
+// Config is the whole configuration of one shoal process. Field tags are
+// Qdrant's key names. A pointer field is nullable: nil means "not set", and
+// its doc says what the engine does then.
+//
+// Only scalar leaves (string, bool, int, uint64, float64 and pointers to them)
+// and nested section structs may appear here: the loader derives the list of
+// known keys, defaults and environment variable names from this type.
+type Config struct {
+	// LogLevel is a tracing filter such as "INFO" or "debug,raft=info";
+	// see ParseLogLevel.
+	LogLevel string `koanf:"log_level"`
+
+	Storage StorageConfig `koanf:"storage"`
+	Service ServiceConfig `koanf:"service"`
+	Cluster ClusterConfig `koanf:"cluster"`
+	TLS     TLSConfig     `koanf:"tls"`
+
+	// TelemetryDisabled is kept for compatibility; Shoal sends no telemetry.
+	// The --disable-telemetry flag also sets it.
+	TelemetryDisabled bool `koanf:"telemetry_disabled"`
+}
+
+// StorageConfig is the `storage` section.
+type StorageConfig struct {
+	StoragePath   string `koanf:"storage_path"`
+	SnapshotsPath string `koanf:"snapshots_path"`
+	// TempPath is where temporary files go; empty means
+	// <storage_path>/snapshots_temp.
+	TempPath string `koanf:"temp_path"`
+	// OnDiskPayload keeps payloads on disk, reading them on each request.
+	OnDiskPayload bool `koanf:"on_disk_payload"`
+
+	WAL         WALConfig         `koanf:"wal"`
+	Optimizers  OptimizersConfig  `koanf:"optimizers"`
+	HNSWIndex   HNSWConfig        `koanf:"hnsw_index"`
+	Performance PerformanceConfig `koanf:"performance"`
+}
+
+// WALConfig is `storage.wal`: the default write-ahead log of new collections.
+type WALConfig struct {
+	WALCapacityMB    int `koanf:"wal_capacity_mb"`
+	WALSegmentsAhead int `koanf:"wal_segments_ahead"`
+}
+
+// OptimizersConfig is `storage.optimizers`: the default optimizer settings of
+// new collections. Qdrant also accepts the key names without the _kb suffix.
+type OptimizersConfig struct {
+	DeletedThreshold      float64 `koanf:"deleted_threshold"`
+	VacuumMinVectorNumber int     `koanf:"vacuum_min_vector_number"`
+	// DefaultSegmentNumber of 0 picks a number from the CPU count.
+	DefaultSegmentNumber int `koanf:"default_segment_number"`
+	// MaxSegmentSizeKB nil picks a size from the CPU count.
+	MaxSegmentSizeKB *int `koanf:"max_segment_size_kb" alias:"max_segment_size"`
+	// MemmapThresholdKB is deprecated in Qdrant; nil or 0 disables it.
+	MemmapThresholdKB *int `koanf:"memmap_threshold_kb" alias:"memmap_threshold"`
+	// IndexingThresholdKB nil means 10000; 0 disables vector indexing.
+	IndexingThresholdKB *int `koanf:"indexing_threshold_kb" alias:"indexing_threshold"`
+	FlushIntervalSec    int  `koanf:"flush_interval_sec"`
+	// MaxOptimizationThreads nil means no limit; 0 disables optimizations.
+	MaxOptimizationThreads *int `koanf:"max_optimization_threads"`
+}
+
+// HNSWConfig is `storage.hnsw_index`: the default HNSW parameters of new
+// collections.
+type HNSWConfig struct {
+	M                   int `koanf:"m"`
+	EfConstruct         int `koanf:"ef_construct"`
+	FullScanThresholdKB int `koanf:"full_scan_threshold_kb" alias:"full_scan_threshold"`
+	// MaxIndexingThreads of 0 picks a number from the CPU count.
+	MaxIndexingThreads int  `koanf:"max_indexing_threads"`
+	OnDisk             bool `koanf:"on_disk"`
+	// PayloadM nil means M.
+	PayloadM *int `koanf:"payload_m"`
+}
+
+// PerformanceConfig is `storage.performance`.
+type PerformanceConfig struct {
+	// MaxSearchThreads of 0 picks a number from the CPU count.
+	MaxSearchThreads int `koanf:"max_search_threads"`
+	// MaxOptimizationThreads of 0 picks a number from the CPU count.
+	MaxOptimizationThreads int `koanf:"max_optimization_threads"`
+	// OptimizerCPUBudget: 0 auto, negative leaves that many CPUs free,
+	// positive uses exactly that many.
+	OptimizerCPUBudget int `koanf:"optimizer_cpu_budget"`
+	// UpdateRateLimit nil picks a limit automatically.
+	UpdateRateLimit *int `koanf:"update_rate_limit"`
+	// SearchTimeoutSec nil means no default timeout for searches.
+	SearchTimeoutSec *int `koanf:"search_timeout_sec"`
+}
+
+// ServiceConfig is the `service` section: the public REST and gRPC servers.
+type ServiceConfig struct {
+	Host     string `koanf:"host"`
+	HTTPPort int    `koanf:"http_port"`
+	// GRPCPort nil disables the gRPC server.
+	GRPCPort         *int `koanf:"grpc_port"`
+	MaxRequestSizeMB int  `koanf:"max_request_size_mb"`
+	// MaxWorkers of 0 means the number of CPUs; nil means
+	// storage.performance.max_search_threads.
+	MaxWorkers                   *int `koanf:"max_workers"`
+	EnableCORS                   bool `koanf:"enable_cors"`
+	EnableTLS                    bool `koanf:"enable_tls"`
+	VerifyHTTPSClientCertificate bool `koanf:"verify_https_client_certificate"`
+	// APIKey, AltAPIKey and ReadOnlyAPIKey: empty disables the key.
+	// AltAPIKey is a second full-access key for rolling rotation.
+	APIKey         string `koanf:"api_key"`
+	AltAPIKey      string `koanf:"alt_api_key"`
+	ReadOnlyAPIKey string `koanf:"read_only_api_key"`
+}
+
+// ClusterConfig is the `cluster` section: distributed mode.
+type ClusterConfig struct {
+	Enabled bool `koanf:"enabled"`
+	// PeerID nil lets the node pick a random id on first start.
+	PeerID              *uint64 `koanf:"peer_id"`
+	GRPCTimeoutMS       int     `koanf:"grpc_timeout_ms"`
+	ConnectionTimeoutMS int     `koanf:"connection_timeout_ms"`
+
+	P2P       P2PConfig       `koanf:"p2p"`
+	Consensus ConsensusConfig `koanf:"consensus"`
+}
+
+// P2PConfig is `cluster.p2p`: the internal peer-to-peer gRPC service.
+type P2PConfig struct {
+	// Port nil is only valid while the cluster is disabled.
+	Port               *int `koanf:"port"`
+	ConnectionPoolSize int  `koanf:"connection_pool_size"`
+	EnableTLS          bool `koanf:"enable_tls"`
+}
+
+// ConsensusConfig is `cluster.consensus`: the raft driver.
+type ConsensusConfig struct {
+	MaxMessageQueueSize int `koanf:"max_message_queue_size"`
+	TickPeriodMS        int `koanf:"tick_period_ms"`
+	BootstrapTimeoutSec int `koanf:"bootstrap_timeout_sec"`
+	MessageTimeoutTicks int `koanf:"message_timeout_ticks"`
+	// CompactWALEntries of 0 disables raft log compaction.
+	CompactWALEntries int `koanf:"compact_wal_entries"`
+}
+
+// TLSConfig is the `tls` section, read when service.enable_tls or
+// cluster.p2p.enable_tls is set.
+type TLSConfig struct {
+	Cert   string `koanf:"cert"`
+	Key    string `koanf:"key"`
+	CACert string `koanf:"ca_cert"`
+	// CertTTLSec nil disables certificate reloading.
+	CertTTLSec *int `koanf:"cert_ttl"`
+}
+
+// Default returns the built-in defaults: the values of Qdrant's shipped
+// config/config.yaml, and of its code where that file is silent. Every call
+// returns fresh pointers.
+func Default() *Config {
+	return &Config{
+		LogLevel: "INFO",
+		Storage: StorageConfig{
+			StoragePath:   "./storage",
+			SnapshotsPath: "./snapshots",
+			OnDiskPayload: true,
+			WAL:           WALConfig{WALCapacityMB: 32, WALSegmentsAhead: 0},
+			Optimizers: OptimizersConfig{
+				DeletedThreshold:      0.2,
+				VacuumMinVectorNumber: 1000,
+				IndexingThresholdKB:   ptr(10000),
+				FlushIntervalSec:      5,
+			},
+			HNSWIndex: HNSWConfig{
+				M:                   16,
+				EfConstruct:         100,
+				FullScanThresholdKB: 10000,
+			},
+		},
+		Service: ServiceConfig{
+			Host:             "0.0.0.0",
+			HTTPPort:         6333,
+			GRPCPort:         ptr(6334),
+			MaxRequestSizeMB: 32,
+			MaxWorkers:       ptr(0),
+			EnableCORS:       true,
+		},
+		Cluster: ClusterConfig{
+			GRPCTimeoutMS:       10_000,
+			ConnectionTimeoutMS: 1_000,
+			P2P:                 P2PConfig{Port: ptr(6335), ConnectionPoolSize: 1},
+			Consensus: ConsensusConfig{
+				MaxMessageQueueSize: 100,
+				TickPeriodMS:        100,
+				BootstrapTimeoutSec: 15,
+				MessageTimeoutTicks: 10,
+				CompactWALEntries:   128,
+			},
+		},
+		TLS: TLSConfig{
+			Cert:       "./tls/cert.pem",
+			Key:        "./tls/key.pem",
+			CACert:     "./tls/cacert.pem",
+			CertTTLSec: ptr(3600),
+		},
+	}
+}
+
+// TickPeriod is cluster.consensus.tick_period_ms as a duration.
+func (c ConsensusConfig) TickPeriod() time.Duration {
+	return time.Duration(c.TickPeriodMS) * time.Millisecond
+}
+
+// BootstrapTimeout is cluster.consensus.bootstrap_timeout_sec as a duration.
+func (c ConsensusConfig) BootstrapTimeout() time.Duration {
+	return time.Duration(c.BootstrapTimeoutSec) * time.Second
+}
+
+// GRPCTimeout is cluster.grpc_timeout_ms as a duration.
+func (c ClusterConfig) GRPCTimeout() time.Duration {
+	return time.Duration(c.GRPCTimeoutMS) * time.Millisecond
+}
+
+// ConnectionTimeout is cluster.connection_timeout_ms as a duration.
+func (c ClusterConfig) ConnectionTimeout() time.Duration {
+	return time.Duration(c.ConnectionTimeoutMS) * time.Millisecond
+}
+
+// MaxRequestSizeBytes is service.max_request_size_mb in bytes.
+func (s ServiceConfig) MaxRequestSizeBytes() int64 {
+	return int64(s.MaxRequestSizeMB) << 20
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,107 @@
+package config
+
+import (
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// shippedConfig is the default config file of the repository.
+const shippedConfig = "../../config/config.yaml"
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+}
+
+func TestDefaultReturnsFreshPointers(t *testing.T) {
+	a, b := Default(), Default()
+	*a.Service.GRPCPort = 1
+	if *b.Service.GRPCPort != 6334 {
+		t.Fatal("Default shares pointers between calls")
+	}
+}
+
+// TestShippedConfigMatchesDefaults loads config/config.yaml as the only file
+// and expects exactly the built-in defaults and no unknown key.
+func TestShippedConfigMatchesDefaults(t *testing.T) {
+	data, err := os.ReadFile(shippedConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"config/config.yaml": string(data)})
+	got, unknown, err := Load(Flags{}, nil, dir)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(unknown) > 0 {
+		t.Errorf("shipped config has unknown keys %q", unknown)
+	}
+	if want := Default(); !reflect.DeepEqual(got, want) {
+		t.Errorf("shipped config differs from Default()\n got: %+v\nwant: %+v", got, want)
+	}
+
+	// Every key is documented in the shipped file, except secrets that are
+	// commented out there and the peer id, which is per node.
+	raw, err := readYAML(shippedConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	optional := []string{"service.api_key", "service.alt_api_key", "service.read_only_api_key", "cluster.peer_id"}
+	for _, l := range newSchema().leaves {
+		if _, ok := raw[l.key]; !ok && !slices.Contains(optional, l.key) {
+			t.Errorf("key %s is missing from %s", l.key, shippedConfig)
+		}
+	}
+}
+
+func TestSchema(t *testing.T) {
+	s := newSchema()
+	tests := []struct {
+		key     string
+		env     string
+		section bool
+	}{
+		{key: "log_level", env: "QDRANT__LOG_LEVEL"},
+		{key: "service.http_port", env: "QDRANT__SERVICE__HTTP_PORT"},
+		{key: "service.api_key", env: "QDRANT__SERVICE__API_KEY"},
+		{key: "storage.storage_path", env: "QDRANT__STORAGE__STORAGE_PATH"},
+		{key: "storage.optimizers.indexing_threshold_kb", env: "QDRANT__STORAGE__OPTIMIZERS__INDEXING_THRESHOLD_KB"},
+		{key: "cluster.consensus.tick_period_ms", env: "QDRANT__CLUSTER__CONSENSUS__TICK_PERIOD_MS"},
+		{key: "cluster.p2p", section: true},
+		{key: "storage.hnsw_index", section: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			if tt.section {
+				if !s.sections[tt.key] {
+					t.Errorf("%s is not a section", tt.key)
+				}
+				return
+			}
+			if _, ok := s.byKey[tt.key]; !ok {
+				t.Fatalf("%s is not a known key", tt.key)
+			}
+			if got := envName(tt.key); got != tt.env {
+				t.Errorf("envName(%s) = %s, want %s", tt.key, got, tt.env)
+			}
+		})
+	}
+	// Keys are unique and lower case, as environment lookups assume.
+	seen := map[string]bool{}
+	for _, l := range s.leaves {
+		for _, k := range append([]string{l.key}, l.aliases...) {
+			if seen[k] || s.sections[k] {
+				t.Errorf("key %s is defined twice", k)
+			}
+			seen[k] = true
+			if k != strings.ToLower(k) {
+				t.Errorf("key %s is not lower case", k)
+			}
+		}
+	}
+}
