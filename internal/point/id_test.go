@@ -44,7 +44,7 @@ func TestIDOrder(t *testing.T) {
 	if !NumID(1).Less(NumID(2)) || NumID(2).Less(NumID(1)) {
 		t.Fatal("numeric order")
 	}
-	if !NumID(1 << 60).Less(u) || u.Less(NumID(0)) {
+	if !NumID(1<<60).Less(u) || u.Less(NumID(0)) {
 		t.Fatal("numbers sort before uuids")
 	}
 	if NumID(3).Compare(NumID(3)) != 0 {

@@ -1,0 +1,10 @@
+// Package rest serves Qdrant's REST API (../shared/qdrant/openapi.json) over
+// net/http: it decodes and validates requests into the plain Go types of
+// node and collection, and writes Qdrant's envelopes:
+// {"result", "status": "ok", "time"} on success and
+// {"status": {"error"}, "time"} on failure, with Qdrant's status codes and
+// error texts, mapped in one place (errors.go).
+//
+// Handlers hold no state beyond the Server's dependencies and are safe for
+// concurrent use.
+package rest

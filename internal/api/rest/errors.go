@@ -1,0 +1,73 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
+)
+
+// requestError is an error produced while decoding a request; it already
+// carries its final status and text.
+type requestError struct {
+	status int
+	msg    string
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+func formatError(err error) error {
+	return &requestError{http.StatusBadRequest, "Format error in JSON body: " + err.Error()}
+}
+
+func badRequest(format string, args ...any) error {
+	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+func validationError(fields ...string) error {
+	return &collection.ValidationError{Fields: fields}
+}
+
+// statusOf maps an error to Qdrant's status code and message. It is the
+// only place where error kinds meet HTTP.
+func statusOf(err error) (int, string) {
+	var re *requestError
+	if errors.As(err, &re) {
+		return re.status, re.msg
+	}
+	var ve *collection.ValidationError
+	if errors.As(err, &ve) {
+		return http.StatusUnprocessableEntity, "Validation error in JSON body: [" + ve.Error() + "]"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusRequestTimeout, "Timeout: " + err.Error()
+	}
+	if errors.Is(err, shard.ErrClosed) {
+		return http.StatusServiceUnavailable, "Service internal error: " + err.Error()
+	}
+	desc := point.DescriptionOf(err)
+	switch point.KindOf(err) {
+	case point.KindBadInput, point.KindAlreadyExists:
+		code := http.StatusBadRequest
+		if point.KindOf(err) == point.KindAlreadyExists {
+			code = http.StatusConflict
+		}
+		return code, "Wrong input: " + desc
+	case point.KindBadRequest:
+		return http.StatusBadRequest, "Bad request: " + desc
+	case point.KindNotFound:
+		return http.StatusNotFound, "Not found: " + desc
+	case point.KindValidation:
+		return http.StatusUnprocessableEntity, "Validation error in JSON body: [" + desc + "]"
+	case point.KindTimeout:
+		return http.StatusRequestTimeout, "Timeout: " + desc
+	case point.KindUnavailable:
+		return http.StatusServiceUnavailable, "Service unavailable: " + desc
+	default:
+		return http.StatusInternalServerError, "Service internal error: " + err.Error()
+	}
+}

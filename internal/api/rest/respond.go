@@ -1,0 +1,109 @@
+package rest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/point"
+)
+
+type okEnvelope struct {
+	Result any     `json:"result"`
+	Status string  `json:"status"`
+	Time   float64 `json:"time"`
+}
+
+type errStatus struct {
+	Error string `json:"error"`
+}
+
+type errEnvelope struct {
+	Status errStatus `json:"status"`
+	Time   float64   `json:"time"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v) // the client went away; nothing to do
+}
+
+func (s *Server) ok(w http.ResponseWriter, start time.Time, result any) {
+	writeJSON(w, http.StatusOK, okEnvelope{Result: result, Status: "ok", Time: time.Since(start).Seconds()})
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, start time.Time, err error) {
+	code, msg := statusOf(err)
+	if code >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, code, errEnvelope{Status: errStatus{Error: msg}, Time: time.Since(start).Seconds()})
+}
+
+// decodeBody reads a JSON body into v, keeping payload numbers exact.
+// An empty body decodes as {} (Qdrant accepts a missing body where every
+// field is optional).
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	body := http.MaxBytesReader(w, r.Body, s.maxBody)
+	data, err := io.ReadAll(body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &requestError{http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("Format error in JSON body: JSON payload is larger than allowed (limit: %d bytes)", s.maxBody)}
+		}
+		return badRequest("Format error in JSON body: %v", err)
+	}
+	if len(data) == 0 {
+		data = []byte("{}")
+	}
+	if err := point.DecodeJSON(data, v); err != nil {
+		return formatError(err)
+	}
+	return nil
+}
+
+// queryWait parses ?wait= (default false).
+func queryWait(r *http.Request) (bool, error) {
+	return queryBool(r, "wait", false)
+}
+
+func queryBool(r *http.Request, key string, def bool) (bool, error) {
+	v := r.URL.Query().Get(key)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badRequest("Query deserialize error: %s: provided string was not `true` or `false`", key)
+	}
+	return b, nil
+}
+
+// queryTimeout parses ?timeout= seconds (optional, >= 1).
+func queryTimeout(r *http.Request) (time.Duration, error) {
+	v := r.URL.Query().Get("timeout")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || n < 1 {
+		return 0, badRequest("Query deserialize error: timeout: invalid value %q, expected an integer of at least 1", v)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+func queryOrdering(r *http.Request) error {
+	switch r.URL.Query().Get("ordering") {
+	case "", "weak", "medium", "strong":
+		return nil
+	default:
+		return badRequest("Query deserialize error: ordering: unknown variant `%s`, expected one of `weak`, `medium`, `strong`", r.URL.Query().Get("ordering"))
+	}
+}

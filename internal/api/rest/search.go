@@ -1,0 +1,385 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/point"
+)
+
+type countIn struct {
+	Filter   json.RawMessage `json:"filter"`
+	Exact    *bool           `json:"exact"`
+	ShardKey json.RawMessage `json:"shard_key"`
+}
+
+func (s *Server) countPoints(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	c, err := s.node.Collection(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	var in countIn
+	if err := s.decodeBody(w, r, &in); err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	f, err := parseFilter(in.Filter)
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	s.ok(w, start, map[string]int{"count": c.Count(matcher(f))})
+}
+
+type scrollIn struct {
+	Offset      *point.ID       `json:"offset"`
+	Limit       *int            `json:"limit"`
+	Filter      json.RawMessage `json:"filter"`
+	WithPayload withPayload     `json:"with_payload"`
+	WithVector  withVector      `json:"with_vector"`
+	OrderBy     json.RawMessage `json:"order_by"`
+	ShardKey    json.RawMessage `json:"shard_key"`
+}
+
+type scrollOut struct {
+	Points         []recordOut `json:"points"`
+	NextPageOffset *point.ID   `json:"next_page_offset"`
+}
+
+func (s *Server) scrollPoints(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	c, err := s.node.Collection(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	var in scrollIn
+	if err := s.decodeBody(w, r, &in); err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	if isSet(in.OrderBy) {
+		s.fail(w, r, start, badRequest("Bad request: order_by is not supported by this version of Shoal"))
+		return
+	}
+	limit := 10
+	if in.Limit != nil {
+		if *in.Limit < 1 {
+			s.fail(w, r, start, validationError(fmt.Sprintf("limit: value %d invalid, must be 1 or larger", *in.Limit)))
+			return
+		}
+		limit = *in.Limit
+	}
+	f, err := parseFilter(in.Filter)
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	wp := in.WithPayload.sel
+	if !in.WithPayload.set {
+		wp = collection.PayloadSelector{Enable: true} // scroll returns payload by default
+	}
+	recs, next, err := c.Scroll(collection.ScrollRequest{Filter: matcher(f), Offset: in.Offset, Limit: limit, WithPayload: wp, WithVector: in.WithVector.sel})
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	s.ok(w, start, scrollOut{Points: recordsOut(recs, multiVector(c)), NextPageOffset: next})
+}
+
+// queryIn is Qdrant's QueryRequest, of which this version serves nearest
+// search by vector or by point id, and a plain id-ordered listing when
+// query is absent.
+type queryIn struct {
+	Query          json.RawMessage `json:"query"`
+	Prefetch       json.RawMessage `json:"prefetch"`
+	Using          *string         `json:"using"`
+	Filter         json.RawMessage `json:"filter"`
+	Params         json.RawMessage `json:"params"`
+	ScoreThreshold *float32        `json:"score_threshold"`
+	Limit          *int            `json:"limit"`
+	Offset         *int            `json:"offset"`
+	WithVector     withVector      `json:"with_vector"`
+	WithPayload    withPayload     `json:"with_payload"`
+	LookupFrom     json.RawMessage `json:"lookup_from"`
+	ShardKey       json.RawMessage `json:"shard_key"`
+}
+
+type queryTarget struct {
+	vector []float32
+	id     *point.ID
+}
+
+// parseQuery reads the supported forms of `query`: a dense vector, a point
+// id, or {"nearest": vector-or-id}.
+func parseQuery(raw json.RawMessage) (*queryTarget, error) {
+	raw = bytes.TrimSpace(raw)
+	if !isSet(raw) {
+		return nil, nil
+	}
+	if raw[0] == '{' {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return nil, formatError(err)
+		}
+		if nearest, ok := obj["nearest"]; ok && len(obj) <= 2 {
+			if _, hasMMR := obj["mmr"]; hasMMR {
+				return nil, badRequest("Bad request: mmr is not supported by this version of Shoal")
+			}
+			return parseQuery(nearest)
+		}
+		for k := range obj {
+			return nil, badRequest("Bad request: query type `%s` is not supported by this version of Shoal", k)
+		}
+		return nil, formatError(errorString("empty query object"))
+	}
+	if raw[0] == '[' {
+		vec, err := denseVector(raw)
+		if err != nil {
+			return nil, formatError(err)
+		}
+		return &queryTarget{vector: vec}, nil
+	}
+	var id point.ID
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return nil, formatError(errorString("query: data did not match any variant of untagged enum QueryInterface"))
+	}
+	return &queryTarget{id: &id}, nil
+}
+
+type queryOut struct {
+	Points []scoredOut `json:"points"`
+}
+
+func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, error) {
+	if isSet(in.Prefetch) && string(bytes.TrimSpace(in.Prefetch)) != "[]" {
+		return nil, badRequest("Bad request: prefetch is not supported by this version of Shoal")
+	}
+	if isSet(in.LookupFrom) {
+		return nil, badRequest("Bad request: lookup_from is not supported by this version of Shoal")
+	}
+	target, err := parseQuery(in.Query)
+	if err != nil {
+		return nil, err
+	}
+	limit, offset, err := limitOffset(in.Limit, in.Offset)
+	if err != nil {
+		return nil, err
+	}
+	f, err := parseFilter(in.Filter)
+	if err != nil {
+		return nil, err
+	}
+	multi := multiVector(c)
+	if target == nil {
+		// No query: points in id order, each with score 0.
+		recs, _, err := c.Scroll(collection.ScrollRequest{Filter: matcher(f), Limit: limit + offset, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.sel})
+		if err != nil {
+			return nil, err
+		}
+		if offset >= len(recs) {
+			recs = nil
+		} else {
+			recs = recs[offset:]
+		}
+		out := &queryOut{Points: make([]scoredOut, len(recs))}
+		for i, r := range recs {
+			out.Points[i] = scoredOut{ID: r.ID, Version: r.Version, Payload: payloadOut(r.Payload), Vector: vectorOutput(r.Vectors, multi)}
+		}
+		return out, nil
+	}
+	using := point.DefaultVector
+	if in.Using != nil {
+		using = *in.Using
+	}
+	hits, err := c.Search(collection.SearchRequest{
+		Using: using, Vector: target.vector, QueryID: target.id, Filter: matcher(f),
+		Limit: limit, Offset: offset, ScoreThreshold: in.ScoreThreshold,
+		WithPayload: in.WithPayload.sel, WithVector: in.WithVector.sel,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &queryOut{Points: scoredPointsOut(hits, multi)}, nil
+}
+
+func limitOffset(l, o *int) (int, int, error) {
+	limit, offset := 10, 0
+	if l != nil {
+		if *l < 1 {
+			return 0, 0, validationError(fmt.Sprintf("limit: value %d invalid, must be 1 or larger", *l))
+		}
+		limit = *l
+	}
+	if o != nil {
+		if *o < 0 {
+			return 0, 0, validationError(fmt.Sprintf("offset: value %d invalid, must be 0 or larger", *o))
+		}
+		offset = *o
+	}
+	return limit, offset, nil
+}
+
+func (s *Server) queryPoints(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	c, err := s.node.Collection(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	var in queryIn
+	if err := s.decodeBody(w, r, &in); err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	out, err := s.runQuery(c, &in)
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	s.ok(w, start, out)
+}
+
+func (s *Server) queryBatch(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	c, err := s.node.Collection(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	var in struct {
+		Searches *[]queryIn `json:"searches"`
+	}
+	if err := s.decodeBody(w, r, &in); err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	if in.Searches == nil {
+		s.fail(w, r, start, formatError(errorString("missing field `searches`")))
+		return
+	}
+	outs := make([]*queryOut, len(*in.Searches))
+	for i := range *in.Searches {
+		if outs[i], err = s.runQuery(c, &(*in.Searches)[i]); err != nil {
+			s.fail(w, r, start, err)
+			return
+		}
+	}
+	s.ok(w, start, outs)
+}
+
+// searchIn is the legacy SearchRequest (still routed by Qdrant and used by
+// its clients): `vector` is a dense list or {"name", "vector"}.
+type searchIn struct {
+	Vector         json.RawMessage `json:"vector"`
+	Filter         json.RawMessage `json:"filter"`
+	Params         json.RawMessage `json:"params"`
+	Limit          *int            `json:"limit"`
+	Top            *int            `json:"top"`
+	Offset         *int            `json:"offset"`
+	WithPayload    withPayload     `json:"with_payload"`
+	WithVector     withVector      `json:"with_vector"`
+	ScoreThreshold *float32        `json:"score_threshold"`
+	ShardKey       json.RawMessage `json:"shard_key"`
+}
+
+func (s *Server) runSearch(c *collection.Collection, in *searchIn) ([]scoredOut, error) {
+	raw := bytes.TrimSpace(in.Vector)
+	if !isSet(raw) {
+		return nil, formatError(errorString("missing field `vector`"))
+	}
+	using := point.DefaultVector
+	var vec []float32
+	var err error
+	if raw[0] == '{' {
+		var named struct {
+			Name   string          `json:"name"`
+			Vector json.RawMessage `json:"vector"`
+		}
+		if err := json.Unmarshal(raw, &named); err != nil || named.Vector == nil {
+			return nil, formatError(errorString("vector: data did not match any variant of untagged enum NamedVectorStruct"))
+		}
+		using = named.Name
+		raw = named.Vector
+	}
+	if vec, err = denseVector(raw); err != nil {
+		return nil, formatError(err)
+	}
+	l := in.Limit
+	if l == nil {
+		l = in.Top
+	}
+	if l == nil {
+		return nil, formatError(errorString("missing field `limit`"))
+	}
+	limit, offset, err := limitOffset(l, in.Offset)
+	if err != nil {
+		return nil, err
+	}
+	f, err := parseFilter(in.Filter)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := c.Search(collection.SearchRequest{
+		Using: using, Vector: vec, Filter: matcher(f), Limit: limit, Offset: offset,
+		ScoreThreshold: in.ScoreThreshold, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.sel,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return scoredPointsOut(hits, multiVector(c)), nil
+}
+
+func (s *Server) searchPoints(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	c, err := s.node.Collection(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	var in searchIn
+	if err := s.decodeBody(w, r, &in); err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	out, err := s.runSearch(c, &in)
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	s.ok(w, start, out)
+}
+
+func (s *Server) searchBatch(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	c, err := s.node.Collection(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	var in struct {
+		Searches *[]searchIn `json:"searches"`
+	}
+	if err := s.decodeBody(w, r, &in); err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	if in.Searches == nil {
+		s.fail(w, r, start, formatError(errorString("missing field `searches`")))
+		return
+	}
+	outs := make([][]scoredOut, len(*in.Searches))
+	for i := range *in.Searches {
+		if outs[i], err = s.runSearch(c, &(*in.Searches)[i]); err != nil {
+			s.fail(w, r, start, err)
+			return
+		}
+	}
+	s.ok(w, start, outs)
+}

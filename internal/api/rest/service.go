@@ -1,0 +1,84 @@
+package rest
+
+import (
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+type versionInfo struct {
+	Title        string `json:"title"`
+	Version      string `json:"version"`
+	ShoalVersion string `json:"shoal_version"`
+	Commit       any    `json:"commit"`
+}
+
+// root answers GET / with the Qdrant API version we match, and our own
+// version in a separate field.
+func (s *Server) root(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, versionInfo{
+		Title:        "shoal - vector search engine (Qdrant API compatible)",
+		Version:      APIVersion,
+		ShoalVersion: s.opts.Version,
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("healthz check passed"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.opts.Ready != nil && !s.opts.Ready() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("some shards are not ready"))
+		return
+	}
+	_, _ = w.Write([]byte("all shards are ready"))
+}
+
+func (s *Server) clusterStatus(w http.ResponseWriter, r *http.Request) {
+	s.ok(w, time.Now(), map[string]string{"status": "disabled"})
+}
+
+func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
+	promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+type collectionTelemetry struct {
+	ID     string `json:"id"`
+	Points int    `json:"points_count"`
+}
+
+// telemetry answers a basic TelemetryData: app build info and collections.
+func (s *Server) telemetry(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	names := s.node.Collections()
+	cols := make([]collectionTelemetry, 0, len(names))
+	for _, n := range names {
+		c, err := s.node.Collection(n)
+		if err != nil {
+			continue // deleted meanwhile
+		}
+		cols = append(cols, collectionTelemetry{ID: n, Points: c.Count(nil)})
+	}
+	s.ok(w, start, map[string]any{
+		"id": s.opts.InstanceID,
+		"app": map[string]any{
+			"name":    "shoal",
+			"version": APIVersion,
+			"startup": s.started.UTC().Format(time.RFC3339Nano),
+			"system": map[string]any{
+				"distribution": runtime.GOOS,
+				"cpu_count":    runtime.NumCPU(),
+			},
+		},
+		"collections": map[string]any{
+			"number_of_collections": len(names),
+			"collections":           cols,
+		},
+	})
+}

@@ -1,0 +1,201 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/point"
+)
+
+// vectorStruct is Qdrant's VectorStruct: a dense list (the unnamed vector)
+// or an object of named dense vectors.
+type vectorStruct struct {
+	set  bool
+	vecs point.Vectors
+}
+
+func (v *vectorStruct) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	v.set = true
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		return fmt.Errorf("vector must not be null")
+	case b[0] == '[':
+		vec, err := denseVector(b)
+		if err != nil {
+			return err
+		}
+		v.vecs = point.Vectors{point.DefaultVector: vec}
+		return nil
+	case b[0] == '{':
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+		v.vecs = make(point.Vectors, len(m))
+		for name, raw := range m {
+			vec, err := denseVector(raw)
+			if err != nil {
+				return fmt.Errorf("vector %q: %w", name, err)
+			}
+			v.vecs[name] = vec
+		}
+		return nil
+	}
+	return fmt.Errorf("data did not match any variant of untagged enum VectorStruct")
+}
+
+func denseVector(b []byte) ([]float32, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) > 1 && b[0] == '[' && bytes.TrimSpace(b[1:])[0] == '[' {
+		return nil, fmt.Errorf("multivectors are not supported by this version of Shoal")
+	}
+	if len(b) > 0 && b[0] == '{' {
+		return nil, fmt.Errorf("sparse vectors and inference objects are not supported by this version of Shoal")
+	}
+	var vec []float32
+	if err := json.Unmarshal(b, &vec); err != nil {
+		return nil, fmt.Errorf("expected a list of numbers: %w", err)
+	}
+	return vec, nil
+}
+
+// withPayload is Qdrant's WithPayloadInterface.
+type withPayload struct {
+	set bool
+	sel collection.PayloadSelector
+}
+
+func (w *withPayload) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil
+	}
+	w.set = true
+	var flag bool
+	if err := json.Unmarshal(b, &flag); err == nil {
+		w.sel = collection.PayloadSelector{Enable: flag}
+		return nil
+	}
+	var include []string
+	if err := json.Unmarshal(b, &include); err == nil {
+		paths, err := parsePaths(include)
+		w.sel = collection.PayloadSelector{Enable: true, Include: paths}
+		return err
+	}
+	var obj struct {
+		Include *[]string `json:"include"`
+		Exclude *[]string `json:"exclude"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil || (obj.Include == nil && obj.Exclude == nil) {
+		return fmt.Errorf("data did not match any variant of untagged enum WithPayloadInterface")
+	}
+	w.sel.Enable = true
+	var err error
+	if obj.Include != nil {
+		if w.sel.Include, err = parsePaths(*obj.Include); err != nil {
+			return err
+		}
+		if len(w.sel.Include) == 0 {
+			w.sel.Enable = false // include nothing
+		}
+	}
+	if obj.Exclude != nil {
+		w.sel.Exclude, err = parsePaths(*obj.Exclude)
+	}
+	return err
+}
+
+func parsePaths(keys []string) ([]point.Path, error) {
+	out := make([]point.Path, 0, len(keys))
+	for _, k := range keys {
+		p, err := point.ParsePath(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// withVector is Qdrant's WithVector: a bool or a list of names.
+type withVector struct {
+	sel collection.VectorSelector
+}
+
+func (w *withVector) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil
+	}
+	var flag bool
+	if err := json.Unmarshal(b, &flag); err == nil {
+		w.sel = collection.VectorSelector{Enable: flag}
+		return nil
+	}
+	var names []string
+	if err := json.Unmarshal(b, &names); err != nil {
+		return fmt.Errorf("data did not match any variant of untagged enum WithVector")
+	}
+	w.sel = collection.VectorSelector{Enable: len(names) > 0, Names: names}
+	return nil
+}
+
+// rawFilter keeps a filter's JSON; it is parsed by the filter package.
+type rawFilter = json.RawMessage
+
+// vectorOutput renders stored vectors as Qdrant does: a bare list for a
+// collection with one unnamed vector, else an object by name.
+func vectorOutput(v point.Vectors, multi bool) any {
+	if v == nil {
+		return nil
+	}
+	if !multi {
+		if vec, ok := v[point.DefaultVector]; ok {
+			return vec
+		}
+		return map[string][]float32{}
+	}
+	return v
+}
+
+// Payload and vector are left out unless requested, as in Qdrant; an
+// empty requested payload is written as {}.
+type recordOut struct {
+	ID      point.ID `json:"id"`
+	Payload any      `json:"payload,omitempty"`
+	Vector  any      `json:"vector,omitempty"`
+}
+
+type scoredOut struct {
+	ID      point.ID `json:"id"`
+	Version uint64   `json:"version"`
+	Score   float32  `json:"score"`
+	Payload any      `json:"payload,omitempty"`
+	Vector  any      `json:"vector,omitempty"`
+}
+
+func payloadOut(p point.Payload) any {
+	if p == nil {
+		return nil
+	}
+	return p
+}
+
+func recordsOut(recs []collection.Record, multi bool) []recordOut {
+	out := make([]recordOut, len(recs))
+	for i, r := range recs {
+		out[i] = recordOut{ID: r.ID, Payload: payloadOut(r.Payload), Vector: vectorOutput(r.Vectors, multi)}
+	}
+	return out
+}
+
+func scoredPointsOut(hits []collection.ScoredPoint, multi bool) []scoredOut {
+	out := make([]scoredOut, len(hits))
+	for i, h := range hits {
+		out[i] = scoredOut{ID: h.ID, Version: h.Version, Score: h.Score, Payload: payloadOut(h.Payload), Vector: vectorOutput(h.Vectors, multi)}
+	}
+	return out
+}

@@ -1,0 +1,214 @@
+package collection
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/segment"
+	"github.com/shoaldb/shoal/internal/shard"
+	"github.com/shoaldb/shoal/internal/vector"
+)
+
+// Collection is a named set of points with one configuration.
+type Collection struct {
+	name string
+	dir  string
+	log  *slog.Logger
+
+	mu struct {
+		sync.RWMutex
+		cfg *Config
+	}
+	shard *shard.Shard // one local shard until the cluster issues add more
+}
+
+// Open opens (or creates) the collection's data under dir with cfg and
+// starts its shard's update worker. Close stops it.
+func Open(dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	specs := map[string]segment.VectorSpec{}
+	for n, p := range cfg.Params.Vectors.Named {
+		specs[n] = segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance}
+	}
+	flush := time.Duration(cfg.OptimizerConfig.FlushIntervalSec) * time.Second
+	sh, err := shard.Open(filepath.Join(dir, "shards", "0"), shard.Options{
+		Vectors:        specs,
+		WALSegmentSize: int64(cfg.WalConfig.WalCapacityMB) << 20,
+		WALSegAhead:    int(cfg.WalConfig.WalSegmentsAhead),
+		CheckpointWAL:  int64(cfg.WalConfig.WalCapacityMB) << 20,
+		FlushInterval:  flush,
+		Logger:         log.With("collection", name),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open collection %q: %w", name, err)
+	}
+	sh.Start()
+	c := &Collection{name: name, dir: dir, log: log, shard: sh}
+	c.mu.cfg = cfg
+	return c, nil
+}
+
+// Name returns the collection name.
+func (c *Collection) Name() string { return c.name }
+
+// Config returns a copy of the configuration.
+func (c *Collection) Config() (*Config, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.mu.cfg.Clone()
+}
+
+// SetConfig replaces the configuration after an update (the caller has
+// persisted it).
+func (c *Collection) SetConfig(cfg *Config) {
+	c.mu.Lock()
+	c.mu.cfg = cfg
+	c.mu.Unlock()
+}
+
+// MultiVector reports whether vectors are configured by name (and so are
+// written as an object rather than a bare list).
+func (c *Collection) MultiVector() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.mu.cfg.Params.Vectors.Multi
+}
+
+func (c *Collection) vectorParams() map[string]VectorParams {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.mu.cfg.Params.Vectors.Named
+}
+
+// Close stops the shard worker and checkpoints.
+func (c *Collection) Close() error { return c.shard.Close() }
+
+// Drop closes the collection and removes its shard data.
+func (c *Collection) Drop() error { return c.shard.Drop() }
+
+// UpdateStatus is Qdrant's status of an update.
+type UpdateStatus string
+
+// Update statuses.
+const (
+	Acknowledged UpdateStatus = "acknowledged"
+	Completed    UpdateStatus = "completed"
+)
+
+// UpdateResult answers an update.
+type UpdateResult struct {
+	OperationID uint64       `json:"operation_id"`
+	Status      UpdateStatus `json:"status"`
+}
+
+// Update validates op against the configuration, preprocesses vectors and
+// hands it to the shard.
+func (c *Collection) Update(ctx context.Context, op *shard.Operation, wait bool) (UpdateResult, error) {
+	if err := c.prepare(op); err != nil {
+		return UpdateResult{}, err
+	}
+	id, err := c.shard.Update(ctx, op, wait)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	st := Acknowledged
+	if wait {
+		st = Completed
+	}
+	return UpdateResult{OperationID: id, Status: st}, nil
+}
+
+// prepare checks vector names and sizes and normalises cosine vectors.
+func (c *Collection) prepare(op *shard.Operation) error {
+	params := c.vectorParams()
+	check := func(vecs point.Vectors) (point.Vectors, error) {
+		out := make(point.Vectors, len(vecs))
+		for name, v := range vecs {
+			p, ok := params[name]
+			if !ok {
+				return nil, errVectorName(name)
+			}
+			if uint64(len(v)) != p.Size {
+				return nil, errDim(p.Size, len(v))
+			}
+			if err := point.CheckFinite(v); err != nil {
+				return nil, point.Errorf(point.KindBadInput, "%v", err)
+			}
+			out[name] = p.Distance.Preprocess(v)
+		}
+		return out, nil
+	}
+	var err error
+	for i := range op.Points {
+		if op.Points[i].Vectors, err = check(op.Points[i].Vectors); err != nil {
+			return err
+		}
+	}
+	for i := range op.Vectors {
+		if op.Vectors[i].Vectors, err = check(op.Vectors[i].Vectors); err != nil {
+			return err
+		}
+	}
+	if op.Kind == shard.OpDeleteVectors {
+		for _, n := range op.Keys {
+			if _, ok := params[n]; !ok {
+				return errVectorName(n)
+			}
+		}
+	}
+	return nil
+}
+
+func errVectorName(name string) error {
+	return point.Errorf(point.KindBadInput, "Not existing vector name error: %s", name)
+}
+
+func errDim(want uint64, got int) error {
+	return point.Errorf(point.KindBadInput, "Vector dimension error: expected dim: %d, got %d", want, got)
+}
+
+// Distance returns the distance of a vector name.
+func (c *Collection) distance(name string) (vector.Distance, uint64, error) {
+	p, ok := c.vectorParams()[name]
+	if !ok {
+		return "", 0, errVectorName(name)
+	}
+	return p.Distance, p.Size, nil
+}
+
+// Info is Qdrant's CollectionInfo.
+type Info struct {
+	Status              string         `json:"status"`
+	OptimizerStatus     string         `json:"optimizer_status"`
+	IndexedVectorsCount uint64         `json:"indexed_vectors_count"`
+	PointsCount         uint64         `json:"points_count"`
+	SegmentsCount       uint64         `json:"segments_count"`
+	Config              *Config        `json:"config"`
+	PayloadSchema       map[string]any `json:"payload_schema"`
+}
+
+// Info reports status and counts. Exact search only, so nothing is
+// indexed yet and the collection is always green.
+func (c *Collection) Info() (*Info, error) {
+	cfg, err := c.Config()
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	c.shard.View(func(s *segment.Store) { n = s.Len() })
+	return &Info{
+		Status:          "green",
+		OptimizerStatus: "ok",
+		PointsCount:     uint64(n),
+		SegmentsCount:   1,
+		Config:          cfg,
+		PayloadSchema:   map[string]any{},
+	}, nil
+}

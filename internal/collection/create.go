@@ -1,0 +1,273 @@
+package collection
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/shoaldb/shoal/internal/point"
+)
+
+// CreateRequest is the body of PUT /collections/{name}.
+type CreateRequest struct {
+	Vectors                *VectorsConfig        `json:"vectors"`
+	ShardNumber            *uint32               `json:"shard_number"`
+	ShardingMethod         *string               `json:"sharding_method"`
+	ReplicationFactor      *uint32               `json:"replication_factor"`
+	WriteConsistencyFactor *uint32               `json:"write_consistency_factor"`
+	OnDiskPayload          *bool                 `json:"on_disk_payload"`
+	HnswConfig             *HnswConfigDiff       `json:"hnsw_config"`
+	WalConfig              *WalConfigDiff        `json:"wal_config"`
+	OptimizersConfig       *OptimizersConfigDiff `json:"optimizers_config"`
+	QuantizationConfig     json.RawMessage       `json:"quantization_config"`
+	SparseVectors          json.RawMessage       `json:"sparse_vectors"`
+	StrictModeConfig       json.RawMessage       `json:"strict_mode_config"`
+	Metadata               point.Payload         `json:"metadata"`
+}
+
+// UpdateRequest is the body of PATCH /collections/{name}.
+type UpdateRequest struct {
+	Vectors            map[string]VectorParamsDiff `json:"vectors"`
+	OptimizersConfig   *OptimizersConfigDiff       `json:"optimizers_config"`
+	Params             *ParamsDiff                 `json:"params"`
+	HnswConfig         *HnswConfigDiff             `json:"hnsw_config"`
+	QuantizationConfig json.RawMessage             `json:"quantization_config"`
+	SparseVectors      json.RawMessage             `json:"sparse_vectors"`
+	StrictModeConfig   json.RawMessage             `json:"strict_mode_config"`
+	Metadata           point.Payload               `json:"metadata"`
+}
+
+// VectorParamsDiff updates one vector's storage parameters.
+type VectorParamsDiff struct {
+	HnswConfig         *HnswConfigDiff `json:"hnsw_config"`
+	QuantizationConfig json.RawMessage `json:"quantization_config"`
+	OnDisk             *bool           `json:"on_disk"`
+}
+
+// ParamsDiff updates collection parameters.
+type ParamsDiff struct {
+	ReplicationFactor      *uint32 `json:"replication_factor"`
+	WriteConsistencyFactor *uint32 `json:"write_consistency_factor"`
+	ReadFanOutFactor       *uint32 `json:"read_fan_out_factor"`
+	OnDiskPayload          *bool   `json:"on_disk_payload"`
+}
+
+// validation collects field errors in Qdrant's "field: message" style.
+type validation []string
+
+func (v *validation) min(field string, got, min uint64) {
+	if got < min {
+		*v = append(*v, fmt.Sprintf("%s: value %d invalid, must be %d or larger", field, got, min))
+	}
+}
+
+func (v *validation) max(field string, got, max uint64) {
+	if got > max {
+		*v = append(*v, fmt.Sprintf("%s: value %d invalid, must be %d or smaller", field, got, max))
+	}
+}
+
+func (v validation) err() error {
+	if len(v) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: v}
+}
+
+// ValidationError is a request that parsed but is out of range (HTTP 422).
+type ValidationError struct{ Fields []string }
+
+func (e *ValidationError) Error() string { return strings.Join(e.Fields, ", ") }
+
+func (v *validation) hnswDiff(prefix string, d *HnswConfigDiff) {
+	if d == nil {
+		return
+	}
+	if d.EfConstruct != nil {
+		v.min(prefix+"ef_construct", *d.EfConstruct, 4)
+	}
+	if d.FullScanThreshold != nil {
+		v.min(prefix+"full_scan_threshold", *d.FullScanThreshold, 10)
+	}
+}
+
+func (v *validation) optimizersDiff(d *OptimizersConfigDiff) {
+	if d == nil {
+		return
+	}
+	if d.DeletedThreshold != nil && (*d.DeletedThreshold < 0 || *d.DeletedThreshold > 1) {
+		*v = append(*v, fmt.Sprintf("optimizers_config.deleted_threshold: value %v invalid, must be in range [0, 1]", *d.DeletedThreshold))
+	}
+	if d.VacuumMinVectorNumber != nil {
+		v.min("optimizers_config.vacuum_min_vector_number", *d.VacuumMinVectorNumber, 100)
+	}
+	if d.MaxSegmentSize != nil {
+		v.min("optimizers_config.max_segment_size", *d.MaxSegmentSize, 1)
+	}
+}
+
+func (v *validation) vectors(vc *VectorsConfig) {
+	if vc == nil {
+		return
+	}
+	for _, name := range vc.Names() {
+		p := vc.Named[name]
+		prefix := "vectors."
+		if vc.Multi {
+			prefix += name + "."
+		}
+		v.min(prefix+"size", p.Size, 1)
+		v.max(prefix+"size", p.Size, 65536)
+		if p.Distance == "" {
+			*v = append(*v, prefix+"distance: missing field `distance`")
+		}
+		v.hnswDiff(prefix+"hnsw_config.", p.HnswConfig)
+		if p.Datatype != nil {
+			switch *p.Datatype {
+			case "float32", "float16", "uint8":
+			default:
+				*v = append(*v, fmt.Sprintf("%sdatatype: unknown variant `%s`, expected one of `float32`, `uint8`, `float16`", prefix, *p.Datatype))
+			}
+		}
+	}
+}
+
+func nonZero32(v *validation, field string, p *uint32) {
+	if p != nil {
+		v.min(field, uint64(*p), 1)
+	}
+}
+
+// Build validates the request and returns the collection configuration,
+// filling unset fields from the node defaults as Qdrant does.
+func (r *CreateRequest) Build(d Defaults) (*Config, error) {
+	var v validation
+	v.vectors(r.Vectors)
+	nonZero32(&v, "shard_number", r.ShardNumber)
+	nonZero32(&v, "replication_factor", r.ReplicationFactor)
+	nonZero32(&v, "write_consistency_factor", r.WriteConsistencyFactor)
+	v.hnswDiff("hnsw_config.", r.HnswConfig)
+	v.optimizersDiff(r.OptimizersConfig)
+	if r.WalConfig != nil && r.WalConfig.WalCapacityMB != nil {
+		v.min("wal_config.wal_capacity_mb", *r.WalConfig.WalCapacityMB, 1)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if isSet(r.SparseVectors) {
+		return nil, point.Errorf(point.KindBadInput, "sparse vectors are not supported by this version of Shoal")
+	}
+	cfg := &Config{
+		Params: Params{
+			Vectors:                VectorsConfig{Named: map[string]VectorParams{}, Multi: true},
+			ShardNumber:            1,
+			ReplicationFactor:      1,
+			WriteConsistencyFactor: 1,
+			OnDiskPayload:          d.OnDiskPayload,
+			ShardingMethod:         r.ShardingMethod,
+		},
+		HnswConfig: d.Hnsw.Apply(r.HnswConfig),
+		WalConfig:  d.Wal.Apply(r.WalConfig),
+		Metadata:   r.Metadata,
+	}
+	if r.Vectors != nil {
+		cfg.Params.Vectors = *r.Vectors
+	}
+	set(&cfg.Params.ShardNumber, r.ShardNumber)
+	set(&cfg.Params.ReplicationFactor, r.ReplicationFactor)
+	set(&cfg.Params.WriteConsistencyFactor, r.WriteConsistencyFactor)
+	set(&cfg.Params.OnDiskPayload, r.OnDiskPayload)
+	var err error
+	if cfg.OptimizerConfig, err = d.Optimizers.Apply(r.OptimizersConfig); err != nil {
+		return nil, point.Errorf(point.KindBadInput, "%v", err)
+	}
+	if isSet(r.QuantizationConfig) {
+		cfg.QuantizationConfig = r.QuantizationConfig
+	}
+	if isSet(r.StrictModeConfig) {
+		cfg.StrictModeConfig = r.StrictModeConfig
+	}
+	return cfg, nil
+}
+
+func isSet(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
+
+// Apply validates an update and applies it to a copy of cfg.
+func (r *UpdateRequest) Apply(cfg *Config) (*Config, error) {
+	var v validation
+	v.hnswDiff("hnsw_config.", r.HnswConfig)
+	v.optimizersDiff(r.OptimizersConfig)
+	if r.Params != nil {
+		nonZero32(&v, "params.replication_factor", r.Params.ReplicationFactor)
+		nonZero32(&v, "params.write_consistency_factor", r.Params.WriteConsistencyFactor)
+	}
+	for name, d := range r.Vectors {
+		v.hnswDiff("vectors."+name+".hnsw_config.", d.HnswConfig)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if isSet(r.SparseVectors) {
+		return nil, point.Errorf(point.KindBadInput, "sparse vectors are not supported by this version of Shoal")
+	}
+	out, err := cfg.Clone()
+	if err != nil {
+		return nil, err
+	}
+	for name, d := range r.Vectors {
+		p, ok := out.Params.Vectors.Named[name]
+		if !ok {
+			return nil, point.Errorf(point.KindBadInput, "Not existing vector name error: %s", name)
+		}
+		if d.HnswConfig != nil {
+			base := HnswConfigDiff{}
+			if p.HnswConfig != nil {
+				base = *p.HnswConfig
+			}
+			mergeHnswDiff(&base, d.HnswConfig)
+			p.HnswConfig = &base
+		}
+		if isSet(d.QuantizationConfig) {
+			p.QuantizationConfig = d.QuantizationConfig
+		}
+		if d.OnDisk != nil {
+			p.OnDisk = d.OnDisk
+		}
+		out.Params.Vectors.Named[name] = p
+	}
+	if r.Params != nil {
+		set(&out.Params.ReplicationFactor, r.Params.ReplicationFactor)
+		set(&out.Params.WriteConsistencyFactor, r.Params.WriteConsistencyFactor)
+		set(&out.Params.OnDiskPayload, r.Params.OnDiskPayload)
+		if r.Params.ReadFanOutFactor != nil {
+			out.Params.ReadFanOutFactor = r.Params.ReadFanOutFactor
+		}
+	}
+	out.HnswConfig = out.HnswConfig.Apply(r.HnswConfig)
+	if out.OptimizerConfig, err = out.OptimizerConfig.Apply(r.OptimizersConfig); err != nil {
+		return nil, point.Errorf(point.KindBadInput, "%v", err)
+	}
+	if isSet(r.QuantizationConfig) {
+		if string(r.QuantizationConfig) == `"Disabled"` {
+			out.QuantizationConfig = nil
+		} else {
+			out.QuantizationConfig = r.QuantizationConfig
+		}
+	}
+	if isSet(r.StrictModeConfig) {
+		out.StrictModeConfig = r.StrictModeConfig
+	}
+	if r.Metadata != nil {
+		out.Metadata = out.Metadata.Merge(r.Metadata)
+	}
+	return out, nil
+}
+
+func mergeHnswDiff(dst, src *HnswConfigDiff) {
+	setPtr(&dst.M, src.M)
+	setPtr(&dst.EfConstruct, src.EfConstruct)
+	setPtr(&dst.FullScanThreshold, src.FullScanThreshold)
+	setPtr(&dst.MaxIndexingThreads, src.MaxIndexingThreads)
+	setPtr(&dst.OnDisk, src.OnDisk)
+	setPtr(&dst.PayloadM, src.PayloadM)
+}

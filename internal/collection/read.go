@@ -1,0 +1,201 @@
+package collection
+
+import (
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/segment"
+)
+
+// PayloadSelector chooses what payload a read returns: nothing, all, only
+// the Include paths, or all but the Exclude paths.
+type PayloadSelector struct {
+	Enable  bool
+	Include []point.Path
+	Exclude []point.Path
+}
+
+// VectorSelector chooses which vectors a read returns.
+type VectorSelector struct {
+	Enable bool
+	Names  []string // empty with Enable: all
+}
+
+func (v VectorSelector) selection() segment.VectorSelection {
+	if !v.Enable {
+		return nil
+	}
+	if len(v.Names) == 0 {
+		return func(string) bool { return true }
+	}
+	return func(n string) bool {
+		for _, x := range v.Names {
+			if x == n {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// apply returns nil when no payload is wanted, else a non-nil payload.
+func (p PayloadSelector) apply(pl point.Payload) point.Payload {
+	switch {
+	case !p.Enable:
+		return nil
+	case len(p.Include) > 0:
+		pl = point.Select(pl, p.Include)
+	case len(p.Exclude) > 0:
+		pl = point.Exclude(pl, p.Exclude)
+	}
+	switch {
+	case pl == nil:
+		return point.Payload{}
+	default:
+		// Stored payloads are never mutated in place (updates replace
+		// them), so sharing is safe for read-only callers.
+		return pl
+	}
+}
+
+// Record is a point returned by retrieve and scroll.
+type Record struct {
+	ID      point.ID
+	Payload point.Payload // nil when not requested
+	Vectors point.Vectors // nil when not requested
+	Version uint64
+}
+
+func (c *Collection) checkVectorNames(v VectorSelector) error {
+	params := c.vectorParams()
+	for _, n := range v.Names {
+		if _, ok := params[n]; !ok {
+			return errVectorName(n)
+		}
+	}
+	return nil
+}
+
+// Retrieve returns the stored points among ids, in the order asked, each
+// once; missing ids are skipped.
+func (c *Collection) Retrieve(ids []point.ID, wp PayloadSelector, wv VectorSelector) ([]Record, error) {
+	if err := c.checkVectorNames(wv); err != nil {
+		return nil, err
+	}
+	out := make([]Record, 0, len(ids))
+	seen := make(map[point.ID]struct{}, len(ids))
+	c.shard.View(func(s *segment.Store) {
+		for _, id := range ids {
+			if _, dup := seen[id]; dup {
+				continue
+			}
+			seen[id] = struct{}{}
+			if r, ok := s.Get(id, wv.selection()); ok {
+				out = append(out, Record{ID: r.ID, Payload: wp.apply(r.Payload), Vectors: r.Vectors, Version: r.Version})
+			}
+		}
+	})
+	return out, nil
+}
+
+// ScrollRequest pages through points in id order.
+type ScrollRequest struct {
+	Filter      segment.Matcher
+	Offset      *point.ID
+	Limit       int
+	WithPayload PayloadSelector
+	WithVector  VectorSelector
+}
+
+// Scroll returns one page and the id where the next page starts.
+func (c *Collection) Scroll(req ScrollRequest) ([]Record, *point.ID, error) {
+	if err := c.checkVectorNames(req.WithVector); err != nil {
+		return nil, nil, err
+	}
+	var recs []segment.Record
+	var next *point.ID
+	var out []Record
+	c.shard.View(func(s *segment.Store) {
+		recs, next = s.Scroll(req.Filter, req.Offset, req.Limit, req.WithVector.selection())
+		out = make([]Record, len(recs))
+		for i, r := range recs {
+			out[i] = Record{ID: r.ID, Payload: req.WithPayload.apply(r.Payload), Vectors: r.Vectors, Version: r.Version}
+		}
+	})
+	return out, next, nil
+}
+
+// Count returns the number of points matching f.
+func (c *Collection) Count(f segment.Matcher) int {
+	var n int
+	c.shard.View(func(s *segment.Store) { n = s.Count(f) })
+	return n
+}
+
+// SearchRequest is a nearest-neighbour query on one vector.
+type SearchRequest struct {
+	Using          string
+	Vector         []float32 // nil when QueryID is set
+	QueryID        *point.ID // query by the stored vector of this point
+	Filter         segment.Matcher
+	Limit          int
+	Offset         int
+	ScoreThreshold *float32
+	WithPayload    PayloadSelector
+	WithVector     VectorSelector
+}
+
+// ScoredPoint is one search hit.
+type ScoredPoint struct {
+	ID      point.ID
+	Version uint64
+	Score   float32
+	Payload point.Payload
+	Vectors point.Vectors
+}
+
+// Search runs an exact search. A query by point id excludes that point
+// from the results, as Qdrant does.
+func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
+	dist, size, err := c.distance(req.Using)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkVectorNames(req.WithVector); err != nil {
+		return nil, err
+	}
+	var q []float32
+	var exclude map[point.ID]struct{}
+	if req.QueryID != nil {
+		var ok bool
+		c.shard.View(func(s *segment.Store) { q, ok = s.Vector(*req.QueryID, req.Using) })
+		if !ok {
+			return nil, point.ErrPointNotFound(*req.QueryID)
+		}
+		exclude = map[point.ID]struct{}{*req.QueryID: {}}
+	} else {
+		if uint64(len(req.Vector)) != size {
+			return nil, errDim(size, len(req.Vector))
+		}
+		if err := point.CheckFinite(req.Vector); err != nil {
+			return nil, point.Errorf(point.KindBadInput, "%v", err)
+		}
+		q = dist.Preprocess(req.Vector)
+	}
+	var out []ScoredPoint
+	c.shard.View(func(s *segment.Store) {
+		hits := s.Search(segment.SearchParams{
+			Vector: req.Using, Query: q, Filter: req.Filter,
+			Limit: req.Limit + req.Offset, Threshold: req.ScoreThreshold, Exclude: exclude,
+		})
+		if req.Offset >= len(hits) {
+			return
+		}
+		hits = hits[req.Offset:]
+		out = make([]ScoredPoint, len(hits))
+		sel := req.WithVector.selection()
+		for i, h := range hits {
+			r := s.RecordAt(h.Offset, sel)
+			out[i] = ScoredPoint{ID: r.ID, Version: r.Version, Score: h.Score, Payload: req.WithPayload.apply(r.Payload), Vectors: r.Vectors}
+		}
+	})
+	return out, nil
+}

@@ -1,0 +1,287 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/point"
+)
+
+const configFile = "config.json"
+
+// Options configure a node.
+type Options struct {
+	StoragePath string
+	Defaults    collection.Defaults
+	Logger      *slog.Logger
+}
+
+// Node holds this peer's collections.
+type Node struct {
+	opts Options
+	log  *slog.Logger
+	mu   struct {
+		sync.RWMutex
+		collections map[string]*collection.Collection
+		closed      bool
+	}
+}
+
+// Open loads every collection found under the storage path.
+func Open(opts Options) (*Node, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	n := &Node{opts: opts, log: opts.Logger}
+	n.mu.collections = map[string]*collection.Collection{}
+	dir := n.collectionsDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create storage dir: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read storage dir: %w", err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		name := e.Name()
+		path := filepath.Join(dir, name)
+		if strings.HasPrefix(name, ".") { // an interrupted create or delete
+			n.log.Warn("removing leftover collection directory", "path", path)
+			if err := os.RemoveAll(path); err != nil {
+				return nil, fmt.Errorf("remove leftover %s: %w", path, err)
+			}
+			continue
+		}
+		cfg, err := readConfig(filepath.Join(path, configFile))
+		if err != nil {
+			n.Close()
+			return nil, fmt.Errorf("load collection %q: %w", name, err)
+		}
+		c, err := collection.Open(path, name, cfg, n.log)
+		if err != nil {
+			n.Close()
+			return nil, err
+		}
+		n.mu.collections[name] = c
+		n.log.Info("loaded collection", "collection", name)
+	}
+	return n, nil
+}
+
+func (n *Node) collectionsDir() string { return filepath.Join(n.opts.StoragePath, "collections") }
+
+func readConfig(path string) (*collection.Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var cfg collection.Config
+	if err := point.DecodeJSON(b, &cfg); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return &cfg, nil
+}
+
+func writeConfig(dir string, cfg *collection.Config) error {
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode collection config: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, configFile), b)
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// ValidateCollectionName applies Qdrant's rules for collection names, and
+// refuses names that would escape the storage directory.
+func ValidateCollectionName(name string) error {
+	if name == "" || len(name) > 255 {
+		return &collection.ValidationError{Fields: []string{"name: length must be between 1 and 255"}}
+	}
+	if name == "." || name == ".." || strings.HasPrefix(name, ".") {
+		return &collection.ValidationError{Fields: []string{fmt.Sprintf("name: collection name cannot start with \".\"")}}
+	}
+	for _, c := range []string{"<", ">", ":", "\"", "/", "\\", "|", "?", "*", "\x00", "\x1f"} {
+		if strings.Contains(name, c) {
+			return &collection.ValidationError{Fields: []string{fmt.Sprintf("name: collection name cannot contain %q char", c)}}
+		}
+	}
+	return nil
+}
+
+// Collection returns the named collection or Qdrant's not-found error.
+func (n *Node) Collection(name string) (*collection.Collection, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	c, ok := n.mu.collections[name]
+	if !ok {
+		return nil, point.ErrCollectionNotFound(name)
+	}
+	return c, nil
+}
+
+// Collections lists collection names in sorted order.
+func (n *Node) Collections() []string {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]string, 0, len(n.mu.collections))
+	for name := range n.mu.collections {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// CreateCollection creates a collection from a create request.
+func (n *Node) CreateCollection(name string, req *collection.CreateRequest) error {
+	if err := ValidateCollectionName(name); err != nil {
+		return err
+	}
+	cfg, err := req.Build(n.opts.Defaults)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.mu.closed {
+		return errors.New("node is closed")
+	}
+	if _, ok := n.mu.collections[name]; ok {
+		return point.Errorf(point.KindAlreadyExists, "Collection `%s` already exists!", name)
+	}
+	final := filepath.Join(n.collectionsDir(), name)
+	tmp := filepath.Join(n.collectionsDir(), ".creating-"+name)
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("create collection %q: %w", name, err)
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return fmt.Errorf("create collection %q: %w", name, err)
+	}
+	if err := writeConfig(tmp, cfg); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("create collection %q: %w", name, err)
+	}
+	if err := syncDir(n.collectionsDir()); err != nil {
+		return err
+	}
+	c, err := collection.Open(final, name, cfg, n.log)
+	if err != nil {
+		return err
+	}
+	n.mu.collections[name] = c
+	n.log.Info("created collection", "collection", name)
+	return nil
+}
+
+// UpdateCollection applies a PATCH to a collection's configuration.
+func (n *Node) UpdateCollection(name string, req *collection.UpdateRequest) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c, ok := n.mu.collections[name]
+	if !ok {
+		return point.ErrCollectionNotFound(name)
+	}
+	cur, err := c.Config()
+	if err != nil {
+		return err
+	}
+	next, err := req.Apply(cur)
+	if err != nil {
+		return err
+	}
+	if err := writeConfig(filepath.Join(n.collectionsDir(), name), next); err != nil {
+		return err
+	}
+	c.SetConfig(next)
+	return nil
+}
+
+// DeleteCollection removes a collection; false when it did not exist.
+func (n *Node) DeleteCollection(name string) (bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c, ok := n.mu.collections[name]
+	if !ok {
+		return false, nil
+	}
+	delete(n.mu.collections, name)
+	dir := filepath.Join(n.collectionsDir(), name)
+	trash := filepath.Join(n.collectionsDir(), ".deleting-"+name)
+	closeErr := c.Close()
+	if err := os.Rename(dir, trash); err != nil {
+		return true, fmt.Errorf("delete collection %q: %w", name, err)
+	}
+	if err := syncDir(n.collectionsDir()); err != nil {
+		return true, err
+	}
+	if err := os.RemoveAll(trash); err != nil {
+		return true, fmt.Errorf("delete collection %q: %w", name, err)
+	}
+	if closeErr != nil {
+		n.log.Warn("closing deleted collection", "collection", name, "err", closeErr)
+	}
+	n.log.Info("deleted collection", "collection", name)
+	return true, nil
+}
+
+// Close flushes and closes every collection.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.mu.closed {
+		return nil
+	}
+	n.mu.closed = true
+	var errs []error
+	for name, c := range n.mu.collections {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close collection %q: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}

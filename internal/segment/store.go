@@ -1,0 +1,294 @@
+package segment
+
+import (
+	"slices"
+
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/vector"
+)
+
+// Matcher decides whether a point passes a filter. A nil Matcher matches all.
+type Matcher interface {
+	Matches(id point.ID, payload point.Payload) bool
+}
+
+// VectorSpec describes one named dense vector column.
+type VectorSpec struct {
+	Dim      int
+	Distance vector.Distance
+}
+
+type column struct {
+	spec VectorSpec
+	data []float32 // dim floats per offset
+	has  []bool
+}
+
+// Store holds points addressed by internal offsets.
+type Store struct {
+	columns  map[string]*column
+	ids      []point.ID
+	live     []bool
+	versions []uint64
+	payloads []point.Payload
+	offsets  map[point.ID]uint32
+	free     []uint32
+
+	sorted      []uint32 // live offsets in id order; rebuilt lazily
+	sortedDirty bool
+}
+
+// NewStore returns an empty store with the given vector columns.
+func NewStore(specs map[string]VectorSpec) *Store {
+	s := &Store{columns: map[string]*column{}, offsets: map[point.ID]uint32{}}
+	for name, sp := range specs {
+		s.columns[name] = &column{spec: sp}
+	}
+	return s
+}
+
+// AddColumn adds a vector column (points get no vector for it).
+func (s *Store) AddColumn(name string, spec VectorSpec) {
+	if _, ok := s.columns[name]; ok {
+		return
+	}
+	c := &column{spec: spec, data: make([]float32, len(s.ids)*spec.Dim), has: make([]bool, len(s.ids))}
+	s.columns[name] = c
+}
+
+// Len returns the number of live points.
+func (s *Store) Len() int { return len(s.offsets) }
+
+// Has reports whether id is stored.
+func (s *Store) Has(id point.ID) bool { _, ok := s.offsets[id]; return ok }
+
+// Upsert stores the point, replacing any previous vectors and payload.
+// Vectors must already be validated and preprocessed.
+func (s *Store) Upsert(id point.ID, version uint64, vecs point.Vectors, payload point.Payload) {
+	off, ok := s.offsets[id]
+	if !ok {
+		off = s.alloc(id)
+	}
+	s.versions[off] = version
+	s.payloads[off] = payload
+	s.setVectors(off, vecs, true)
+}
+
+func (s *Store) alloc(id point.ID) uint32 {
+	var off uint32
+	if n := len(s.free); n > 0 {
+		off = s.free[n-1]
+		s.free = s.free[:n-1]
+		s.ids[off] = id
+		s.live[off] = true
+	} else {
+		off = uint32(len(s.ids))
+		s.ids = append(s.ids, id)
+		s.live = append(s.live, true)
+		s.versions = append(s.versions, 0)
+		s.payloads = append(s.payloads, nil)
+		for _, c := range s.columns {
+			c.data = append(c.data, make([]float32, c.spec.Dim)...)
+			c.has = append(c.has, false)
+		}
+	}
+	s.offsets[id] = off
+	s.sortedDirty = true
+	return off
+}
+
+// setVectors writes vecs; with replace, columns absent from vecs are cleared.
+func (s *Store) setVectors(off uint32, vecs point.Vectors, replace bool) {
+	for name, c := range s.columns {
+		v, ok := vecs[name]
+		if !ok {
+			if replace {
+				c.has[off] = false
+			}
+			continue
+		}
+		copy(c.data[int(off)*c.spec.Dim:], v)
+		c.has[off] = true
+	}
+}
+
+// Delete removes id and reports whether it was present.
+func (s *Store) Delete(id point.ID) bool {
+	off, ok := s.offsets[id]
+	if !ok {
+		return false
+	}
+	delete(s.offsets, id)
+	s.live[off] = false
+	s.payloads[off] = nil
+	for _, c := range s.columns {
+		c.has[off] = false
+	}
+	s.free = append(s.free, off)
+	s.sortedDirty = true
+	return true
+}
+
+// Payload returns the stored payload of id (shared, do not mutate).
+func (s *Store) Payload(id point.ID) (point.Payload, bool) {
+	off, ok := s.offsets[id]
+	if !ok {
+		return nil, false
+	}
+	return s.payloads[off], true
+}
+
+// SetPayload replaces the payload of an existing id.
+func (s *Store) SetPayload(id point.ID, version uint64, p point.Payload) bool {
+	off, ok := s.offsets[id]
+	if !ok {
+		return false
+	}
+	s.payloads[off] = p
+	s.versions[off] = version
+	return true
+}
+
+// UpdateVectors sets the given vectors of an existing id, keeping others.
+func (s *Store) UpdateVectors(id point.ID, version uint64, vecs point.Vectors) bool {
+	off, ok := s.offsets[id]
+	if !ok {
+		return false
+	}
+	s.setVectors(off, vecs, false)
+	s.versions[off] = version
+	return true
+}
+
+// DeleteVectors removes the named vectors of an existing id.
+func (s *Store) DeleteVectors(id point.ID, version uint64, names []string) bool {
+	off, ok := s.offsets[id]
+	if !ok {
+		return false
+	}
+	for _, n := range names {
+		if c, ok := s.columns[n]; ok {
+			c.has[off] = false
+		}
+	}
+	s.versions[off] = version
+	return true
+}
+
+// Record is a point as read back.
+type Record struct {
+	ID      point.ID
+	Version uint64
+	Payload point.Payload // shared with the store: callers must not mutate
+	Vectors point.Vectors // copies, only when requested
+}
+
+// VectorSelection names the vectors a read should return; nil returns none.
+type VectorSelection func(name string) bool
+
+// Get returns the record of id.
+func (s *Store) Get(id point.ID, sel VectorSelection) (Record, bool) {
+	off, ok := s.offsets[id]
+	if !ok {
+		return Record{}, false
+	}
+	return s.record(off, sel), true
+}
+
+// Vector returns a copy of the named vector of id.
+func (s *Store) Vector(id point.ID, name string) ([]float32, bool) {
+	off, ok := s.offsets[id]
+	if !ok {
+		return nil, false
+	}
+	c, ok := s.columns[name]
+	if !ok || !c.has[off] {
+		return nil, false
+	}
+	d := c.spec.Dim
+	return slices.Clone(c.data[int(off)*d : int(off+1)*d]), true
+}
+
+func (s *Store) record(off uint32, sel VectorSelection) Record {
+	r := Record{ID: s.ids[off], Version: s.versions[off], Payload: s.payloads[off]}
+	if sel != nil {
+		r.Vectors = point.Vectors{}
+		for name, c := range s.columns {
+			if c.has[off] && sel(name) {
+				d := c.spec.Dim
+				r.Vectors[name] = slices.Clone(c.data[int(off)*d : int(off+1)*d])
+			}
+		}
+	}
+	return r
+}
+
+func (s *Store) matches(m Matcher, off uint32) bool {
+	return m == nil || m.Matches(s.ids[off], s.payloads[off])
+}
+
+func (s *Store) sortedOffsets() []uint32 {
+	if s.sortedDirty || s.sorted == nil {
+		s.sorted = s.sorted[:0]
+		for off, l := range s.live {
+			if l {
+				s.sorted = append(s.sorted, uint32(off))
+			}
+		}
+		slices.SortFunc(s.sorted, func(a, b uint32) int { return s.ids[a].Compare(s.ids[b]) })
+		s.sortedDirty = false
+	}
+	return s.sorted
+}
+
+// PrepareRead makes the lazily built id order current. Callers holding only
+// a read lock must have called it under the write lock after each mutation
+// batch, so that reads never build it concurrently.
+func (s *Store) PrepareRead() { s.sortedOffsets() }
+
+// Scroll returns up to limit records with id >= from (all when from is nil)
+// in id order that match m, and the id of the next matching record if any.
+func (s *Store) Scroll(m Matcher, from *point.ID, limit int, sel VectorSelection) ([]Record, *point.ID) {
+	order := s.sorted
+	start := 0
+	if from != nil {
+		start, _ = slices.BinarySearchFunc(order, *from, func(off uint32, id point.ID) int { return s.ids[off].Compare(id) })
+	}
+	var out []Record
+	for _, off := range order[start:] {
+		if !s.matches(m, off) {
+			continue
+		}
+		if len(out) == limit {
+			next := s.ids[off]
+			return out, &next
+		}
+		out = append(out, s.record(off, sel))
+	}
+	return out, nil
+}
+
+// MatchingIDs returns the ids of all points matching m, in id order.
+func (s *Store) MatchingIDs(m Matcher) []point.ID {
+	var out []point.ID
+	for _, off := range s.sortedOffsets() {
+		if s.matches(m, off) {
+			out = append(out, s.ids[off])
+		}
+	}
+	return out
+}
+
+// Count returns the number of points matching m.
+func (s *Store) Count(m Matcher) int {
+	if m == nil {
+		return len(s.offsets)
+	}
+	n := 0
+	for off, l := range s.live {
+		if l && m.Matches(s.ids[off], s.payloads[off]) {
+			n++
+		}
+	}
+	return n
+}
