@@ -73,7 +73,9 @@ func (s *Server) telemetry(w http.ResponseWriter, r *http.Request) {
 			"startup": s.started.UTC().Format(time.RFC3339Nano),
 			"system": map[string]any{
 				"distribution": runtime.GOOS,
-				"cpu_count":    runtime.NumCPU(),
+				"is_docker":    false,
+				"cores":        runtime.NumCPU(),
+				"cpu_flags":    "",
 			},
 		},
 		"collections": map[string]any{
