@@ -258,3 +258,15 @@ func setPtr[T any](dst **T, src *T) {
 		*dst = &v
 	}
 }
+
+// DefaultDefaults are Qdrant's built-in defaults (config/config.yaml), for
+// callers without a configuration file such as the embedded API.
+func DefaultDefaults() Defaults {
+	indexing := uint64(10000)
+	return Defaults{
+		Hnsw:          HnswConfig{M: 16, EfConstruct: 100, FullScanThreshold: 10000},
+		Optimizers:    OptimizersConfig{DeletedThreshold: 0.2, VacuumMinVectorNumber: 1000, IndexingThreshold: &indexing, FlushIntervalSec: 5},
+		Wal:           WalConfig{WalCapacityMB: 32, WalRetainClosed: 1},
+		OnDiskPayload: true,
+	}
+}
