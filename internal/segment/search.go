@@ -32,7 +32,7 @@ func (s *Store) Search(p SearchParams) []Scored {
 	}
 	dist := c.spec.Distance
 	d := c.spec.Dim
-	h := &hitHeap{better: dist.Better, items: make([]Scored, 0, p.Limit)}
+	h := &hitHeap{better: dist.Better, ids: s.ids, items: make([]Scored, 0, p.Limit)}
 	for off, l := range s.live {
 		if !l || !c.has[off] {
 			continue
@@ -41,7 +41,9 @@ func (s *Store) Search(p SearchParams) []Scored {
 		if p.Threshold != nil && !dist.PassesThreshold(score, *p.Threshold) {
 			continue
 		}
-		if len(h.items) == p.Limit && !dist.Better(score, h.items[0].Score) {
+		// Equal scores rank by id, also at the cut, so that the result
+		// does not depend on where points sit in the store.
+		if len(h.items) == p.Limit && !h.before(Scored{Offset: uint32(off), Score: score}, h.items[0]) {
 			continue
 		}
 		if p.Exclude != nil {
@@ -60,14 +62,14 @@ func (s *Store) Search(p SearchParams) []Scored {
 		}
 	}
 	out := h.items
-	slices.SortStableFunc(out, func(a, b Scored) int {
+	slices.SortFunc(out, func(a, b Scored) int {
 		switch {
-		case dist.Better(a.Score, b.Score):
+		case h.before(a, b):
 			return -1
-		case dist.Better(b.Score, a.Score):
+		case h.before(b, a):
 			return 1
 		}
-		return s.ids[a.Offset].Compare(s.ids[b.Offset])
+		return 0
 	})
 	return out
 }
@@ -75,14 +77,27 @@ func (s *Store) Search(p SearchParams) []Scored {
 // RecordAt returns the record at an offset returned by Search.
 func (s *Store) RecordAt(off uint32, sel VectorSelection) Record { return s.record(off, sel) }
 
-// hitHeap keeps the worst kept hit at the root.
+// hitHeap keeps the worst kept hit at the root. Hits are ordered by score,
+// then by id.
 type hitHeap struct {
 	better func(a, b float32) bool
+	ids    []point.ID
 	items  []Scored
 }
 
+// before reports whether hit a ranks before hit b.
+func (h *hitHeap) before(a, b Scored) bool {
+	switch {
+	case h.better(a.Score, b.Score):
+		return true
+	case h.better(b.Score, a.Score):
+		return false
+	}
+	return h.ids[a.Offset].Less(h.ids[b.Offset])
+}
+
 func (h *hitHeap) Len() int           { return len(h.items) }
-func (h *hitHeap) Less(i, j int) bool { return h.better(h.items[j].Score, h.items[i].Score) }
+func (h *hitHeap) Less(i, j int) bool { return h.before(h.items[j], h.items[i]) }
 func (h *hitHeap) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
 func (h *hitHeap) Push(x any)         { h.items = append(h.items, x.(Scored)) }
 func (h *hitHeap) Pop() any {

@@ -1,0 +1,353 @@
+package segment
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/vector"
+)
+
+func checkpointBytes(t testing.TB, s *Store, applied uint64) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := s.WriteCheckpoint(&buf, applied); err != nil {
+		t.Fatalf("WriteCheckpoint: %v", err)
+	}
+	return buf.Bytes()
+}
+
+// withCRC replaces the trailing checksum of body||crc with the right one,
+// so that tests (and the fuzzer) reach the decoder behind the checksum.
+func withCRC(body []byte) []byte {
+	out := append([]byte(nil), body...)
+	return binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, crc32.MakeTable(crc32.Castagnoli)))
+}
+
+// awkwardPayloads are payloads whose JSON must survive a checkpoint byte for
+// byte: numbers keep their text, nesting is kept.
+var awkwardPayloads = []string{
+	`{"big":18446744073709551615,"neg":-9223372036854775808,"one":1.0,"exp":1e400,"tiny":5e-324,"frac":0.1000000000000000055511151231257827}`,
+	`{"nested":{"a":{"b":[1,{"c":null},[true,false]],"d":""}},"empty_obj":{},"empty_arr":[]}`,
+	`{"text":"<b>&amp;</b> \u00e9\u4e2d\ud83d\ude00 \"quoted\" \\ back\nslash","":"empty key"}`,
+	`{}`,
+	`null`,
+}
+
+// randomStore builds a store with UUID and integer ids, named and unnamed
+// vectors that some points lack, deleted points and awkward payloads.
+func randomStore(t testing.TB, r *rand.Rand, n int) *Store {
+	t.Helper()
+	s := NewStore(map[string]VectorSpec{
+		"":     {Dim: 3, Distance: vector.Cosine},
+		"text": {Dim: 5, Distance: vector.Dot},
+		"img":  {Dim: 1, Distance: vector.Euclid},
+		"x y":  {Dim: 2, Distance: vector.Manhattan},
+	})
+	for range n {
+		var id point.ID
+		switch r.IntN(3) {
+		case 0:
+			var u [16]byte
+			for j := range u {
+				u[j] = byte(r.Uint32())
+			}
+			id = point.UUIDID(u)
+		case 1:
+			id = point.NumID(r.Uint64())
+		default:
+			id = point.NumID(uint64(r.IntN(n)))
+		}
+		vecs := point.Vectors{}
+		for name, c := range s.columns {
+			if r.IntN(3) == 0 {
+				continue
+			}
+			v := make([]float32, c.spec.Dim)
+			for j := range v {
+				switch r.IntN(8) {
+				case 0:
+					v[j] = float32(math.Copysign(0, -1))
+				case 1:
+					v[j] = math.SmallestNonzeroFloat32
+				case 2:
+					v[j] = math.MaxFloat32
+				default:
+					v[j] = float32(r.NormFloat64())
+				}
+			}
+			vecs[name] = v
+		}
+		s.Upsert(id, r.Uint64(), vecs, pl(t, awkwardPayloads[r.IntN(len(awkwardPayloads))]))
+		if r.IntN(8) == 0 {
+			s.Delete(id)
+		}
+	}
+	s.PrepareRead()
+	return s
+}
+
+// sameStore compares two stores through their public read methods.
+func sameStore(t *testing.T, want, got *Store) {
+	t.Helper()
+	if want.Len() != got.Len() {
+		t.Fatalf("Len = %d, want %d", got.Len(), want.Len())
+	}
+	for name, c := range want.columns {
+		gc, ok := got.columns[name]
+		if !ok || gc.spec != c.spec {
+			t.Fatalf("column %q: got %+v, want %+v", name, gc, c.spec)
+		}
+	}
+	if len(got.columns) != len(want.columns) {
+		t.Fatalf("%d columns, want %d", len(got.columns), len(want.columns))
+	}
+	wantRecs, _ := want.Scroll(nil, nil, want.Len()+1, all)
+	gotRecs, _ := got.Scroll(nil, nil, got.Len()+1, all)
+	if len(wantRecs) != len(gotRecs) {
+		t.Fatalf("scrolled %d records, want %d", len(gotRecs), len(wantRecs))
+	}
+	for i := range wantRecs {
+		w, g := wantRecs[i], gotRecs[i]
+		if w.ID != g.ID || w.Version != g.Version {
+			t.Fatalf("record %d: id/version %v/%d, want %v/%d", i, g.ID, g.Version, w.ID, w.Version)
+		}
+		wj, _ := json.Marshal(w.Payload)
+		gj, _ := json.Marshal(g.Payload)
+		if !bytes.Equal(wj, gj) {
+			t.Fatalf("point %v payload %s, want %s", w.ID, gj, wj)
+		}
+		if !reflect.DeepEqual(w.Payload, g.Payload) {
+			t.Fatalf("point %v payload %#v, want %#v", w.ID, g.Payload, w.Payload)
+		}
+		if len(w.Vectors) != len(g.Vectors) {
+			t.Fatalf("point %v vectors %v, want %v", w.ID, g.Vectors, w.Vectors)
+		}
+		for name, wv := range w.Vectors {
+			gv := g.Vectors[name]
+			if len(gv) != len(wv) {
+				t.Fatalf("point %v vector %q = %v, want %v", w.ID, name, gv, wv)
+			}
+			for j := range wv { // bitwise, so -0 and 0 differ
+				if math.Float32bits(wv[j]) != math.Float32bits(gv[j]) {
+					t.Fatalf("point %v vector %q = %v, want %v", w.ID, name, gv, wv)
+				}
+			}
+		}
+	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	seed := uint64(0x5eed0001)
+	r := newRand(t, seed)
+	cases := []struct {
+		name    string
+		store   func() *Store
+		applied uint64
+	}{
+		{"empty without columns", func() *Store { return NewStore(nil) }, 0},
+		{"empty with columns", func() *Store { return NewStore(twoColumns()) }, 7},
+		{"one point no vectors", func() *Store {
+			s := NewStore(twoColumns())
+			s.Upsert(num(0), 0, nil, nil)
+			return s
+		}, 1},
+		{"all deleted", func() *Store {
+			s := NewStore(twoColumns())
+			s.Upsert(num(1), 0, point.Vectors{"": {1, 2}}, nil)
+			s.Delete(num(1))
+			return s
+		}, math.MaxUint64},
+		{"random small", func() *Store { return randomStore(t, r, 30) }, 30},
+		{"random large", func() *Store { return randomStore(t, r, 3000) }, 1 << 40},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := c.store()
+			s.PrepareRead()
+			data := checkpointBytes(t, s, c.applied)
+			got, applied, err := ReadCheckpoint(data)
+			if err != nil {
+				t.Fatalf("ReadCheckpoint: %v", err)
+			}
+			if applied != c.applied {
+				t.Fatalf("applied = %d, want %d", applied, c.applied)
+			}
+			sameStore(t, s, got)
+			// Writing the loaded store again gives the same bytes: nothing
+			// was lost or reordered on the way.
+			if again := checkpointBytes(t, got, c.applied); !bytes.Equal(again, data) {
+				t.Fatalf("re-written checkpoint differs (%d vs %d bytes)", len(again), len(data))
+			}
+			// The loaded store is usable: searchable and writable.
+			got.Upsert(num(12345), 1, nil, nil)
+			if !got.Has(num(12345)) {
+				t.Fatal("loaded store does not take writes")
+			}
+		})
+	}
+}
+
+func TestCheckpointKeepsNumberText(t *testing.T) {
+	s := NewStore(nil)
+	for i, js := range awkwardPayloads {
+		s.Upsert(num(uint64(i)), 1, nil, pl(t, js))
+	}
+	got, _, err := ReadCheckpoint(checkpointBytes(t, s, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := got.Payload(num(0))
+	cases := []struct{ key, text string }{
+		{"big", "18446744073709551615"},
+		{"neg", "-9223372036854775808"},
+		{"one", "1.0"},
+		{"exp", "1e400"},
+		{"tiny", "5e-324"},
+		{"frac", "0.1000000000000000055511151231257827"},
+	}
+	for _, c := range cases {
+		n, ok := p[c.key].(json.Number)
+		if !ok || string(n) != c.text {
+			t.Errorf("%s = %#v, want json.Number(%q)", c.key, p[c.key], c.text)
+		}
+	}
+	p, _ = got.Payload(num(2))
+	if want := "<b>&amp;</b> é中😀 \"quoted\" \\ back\nslash"; p["text"] != want {
+		t.Errorf("text = %q, want %q", p["text"], want)
+	}
+	if p, _ := got.Payload(num(3)); p == nil || len(p) != 0 {
+		t.Errorf("empty payload came back as %#v", p)
+	}
+	if p, ok := got.Payload(num(4)); !ok || p != nil {
+		t.Errorf("null payload came back as %#v", p)
+	}
+}
+
+// smallCheckpoint is a valid checkpoint touching every part of the format.
+func smallCheckpoint(t testing.TB) []byte {
+	s := NewStore(twoColumns())
+	s.Upsert(num(3), 9, point.Vectors{"": {1, 2}, "img": {3, 4, 5}}, point.Payload{"a": json.Number("1.0")})
+	s.Upsert(uid(t, "5c56c793-69f3-4fbf-87e6-c4bf54c28c26"), 10, point.Vectors{"img": {6, 7, 8}}, nil)
+	return checkpointBytes(t, s, 11)
+}
+
+func TestReadCheckpointFlippedBytes(t *testing.T) {
+	data := smallCheckpoint(t)
+	for pos := range data {
+		for _, mask := range []byte{0x01, 0x80, 0xff} {
+			bad := bytes.Clone(data)
+			bad[pos] ^= mask
+			if _, _, err := ReadCheckpoint(bad); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("byte %d ^ %#x: err = %v, want ErrCorrupt", pos, mask, err)
+			}
+		}
+	}
+	for n := range len(data) {
+		if _, _, err := ReadCheckpoint(data[:n]); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("truncated to %d bytes: err = %v, want ErrCorrupt", n, err)
+		}
+	}
+	if _, _, err := ReadCheckpoint(append(bytes.Clone(data), 0)); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("extra byte: err = %v, want ErrCorrupt", err)
+	}
+}
+
+// TestReadCheckpointBadContent feeds checkpoints with a correct checksum
+// but inconsistent content, as a bug in the writer would produce.
+func TestReadCheckpointBadContent(t *testing.T) {
+	le32 := func(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
+	le64 := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	header := func(ncol uint32, cols ...[]byte) []byte {
+		return cat(append([][]byte{[]byte(checkpointMagic), le64(5), le32(ncol)}, cols...)...)
+	}
+	col := func(name string, dim uint32, dist string) []byte {
+		return cat(le32(uint32(len(name))), []byte(name), le32(dim), le32(uint32(len(dist))), []byte(dist))
+	}
+	numPoint := func(id uint64, payload string, vec ...[]byte) []byte {
+		return cat(append([][]byte{{0}, le64(id), le64(1), le32(uint32(len(payload))), []byte(payload)}, vec...)...)
+	}
+	oneVec := cat([]byte{1}, le32(math.Float32bits(1)))
+	ok := cat(header(1, col("", 1, "Dot")), le64(1), numPoint(7, `{"a":1}`, oneVec))
+
+	cases := []struct {
+		name string
+		body []byte
+		ok   bool
+	}{
+		{"valid", ok, true},
+		{"bad magic", cat([]byte("SHOALCP2"), ok[8:]), false},
+		{"short header", []byte(checkpointMagic), false},
+		{"too many columns", header(1<<16 + 1), false},
+		{"column count past the end", header(3, col("", 1, "Dot")), false},
+		{"unknown distance", cat(header(1, col("", 1, "Cos")), le64(0)), false},
+		{"dimension 0", cat(header(1, col("", 0, "Dot")), le64(0)), false},
+		{"dimension too large", cat(header(1, col("", 1<<16+1, "Dot")), le64(0)), false},
+		{"name length past the end", cat(header(1), le32(1<<31)), false},
+		{"point count past the end", cat(header(0), le64(1<<62)), false},
+		{"fewer points than counted", cat(header(1, col("", 1, "Dot")), le64(2), numPoint(7, ``, oneVec)), false},
+		{"trailing bytes", cat(ok, []byte{0}), false},
+		{"bad id kind", cat(header(0), le64(1), []byte{2}, le64(1), le64(1), le32(0)), false},
+		{"short uuid", cat(header(0), le64(1), []byte{1, 1, 2, 3}), false},
+		{"payload length past the end", cat(header(0), le64(1), numPoint(7, ``)[:17], le32(100), []byte("{}")), false},
+		{"payload not json", cat(header(0), le64(1), numPoint(7, `{"a":`)), false},
+		{"payload an array", cat(header(0), le64(1), numPoint(7, `[1]`)), false},
+		{"payload with trailing data", cat(header(0), le64(1), numPoint(7, `{} {}`)), false},
+		{"payload null is accepted", cat(header(0), le64(1), numPoint(7, `null`)), true},
+		{"vector cut short", cat(header(1, col("", 2, "Dot")), le64(1), numPoint(7, ``, cat([]byte{1}, le32(0)))), false},
+		{"duplicate point", cat(header(0), le64(2), numPoint(7, ``), numPoint(7, ``)), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, _, err := ReadCheckpoint(withCRC(c.body))
+			if c.ok {
+				if err != nil {
+					t.Fatalf("err = %v, want success", err)
+				}
+				if s.Len() != 1 {
+					t.Fatalf("Len = %d, want 1", s.Len())
+				}
+				return
+			}
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("err = %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+func TestWriteCheckpointWriterErrors(t *testing.T) {
+	data := smallCheckpoint(t)
+	s, _, err := ReadCheckpoint(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A writer that fails at every possible point surfaces the error.
+	for limit := 0; limit < len(data); limit += max(1, len(data)/16) {
+		w := &failingWriter{limit: limit}
+		if err := s.WriteCheckpoint(w, 11); err == nil {
+			t.Fatalf("writer failing after %d bytes: no error", limit)
+		}
+	}
+}
+
+type failingWriter struct{ limit, n int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.n+len(p) > w.limit {
+		k := w.limit - w.n
+		w.n = w.limit
+		return k, fmt.Errorf("disk full after %d bytes", w.limit)
+	}
+	w.n += len(p)
+	return len(p), nil
+}
