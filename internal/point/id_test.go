@@ -51,3 +51,23 @@ func TestIDOrder(t *testing.T) {
 		t.Fatal("compare equal")
 	}
 }
+
+func TestDecodeJSONRejectsTrailing(t *testing.T) {
+	for _, in := range []string{`{}}`, `{} ]`, `{} {}`, `1 2`} {
+		var v any
+		if err := DecodeJSON([]byte(in), &v); err == nil {
+			t.Fatalf("%q: trailing data accepted", in)
+		}
+	}
+	var v any
+	if err := DecodeJSON([]byte(" {\"a\": 1} \n"), &v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMergeNullDeletes(t *testing.T) {
+	p := Payload{"a": "x", "b": "y"}.Merge(Payload{"a": nil, "c": "z"})
+	if _, ok := p["a"]; ok || p["b"] != "y" || p["c"] != "z" {
+		t.Fatalf("merge: %v", p)
+	}
+}

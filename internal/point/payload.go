@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 )
 
 // Payload is a point's JSON object. Values are what encoding/json produces
@@ -34,8 +35,9 @@ func DecodeJSON(b []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if dec.More() {
-		return fmt.Errorf("trailing data after JSON value")
+	// More misses a stray '}' or ']', so read one more token.
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("trailing characters after JSON value")
 	}
 	return nil
 }
@@ -73,12 +75,17 @@ func cloneValue(v any) any {
 }
 
 // Merge sets every top-level key of src in p (Qdrant's set_payload without a
-// key): keys absent from src are kept.
+// key): keys absent from src are kept, and a key set to null is removed, as
+// Qdrant's merge_map does.
 func (p Payload) Merge(src Payload) Payload {
 	if p == nil {
 		p = Payload{}
 	}
 	for k, v := range src {
+		if v == nil {
+			delete(p, k)
+			continue
+		}
 		p[k] = cloneValue(v)
 	}
 	return p
