@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -119,9 +120,18 @@ func checkFilter(raw json.RawMessage) error {
 		return nil
 	}
 	if _, err := filter.Parse(raw); err != nil {
-		return formatError(err)
+		return filterError(err)
 	}
 	return nil
+}
+
+// filterError maps a filter that parsed but breaks a rule to 422, as
+// Qdrant does, and anything else to a format error.
+func filterError(err error) error {
+	if errors.Is(err, filter.ErrValidation) {
+		return validationError("filter." + err.Error())
+	}
+	return formatError(err)
 }
 
 func parseFilter(raw json.RawMessage) (*filter.Filter, error) {
@@ -130,7 +140,7 @@ func parseFilter(raw json.RawMessage) (*filter.Filter, error) {
 	}
 	f, err := filter.Parse(raw)
 	if err != nil {
-		return nil, formatError(err)
+		return nil, filterError(err)
 	}
 	return f, nil
 }
@@ -360,6 +370,7 @@ type retrieveIn struct {
 	IDs         *[]point.ID     `json:"ids"`
 	WithPayload withPayload     `json:"with_payload"`
 	WithVector  withVector      `json:"with_vector"`
+	WithVectors withVector      `json:"with_vectors"` // alias, as in Qdrant
 	ShardKey    json.RawMessage `json:"shard_key"`
 }
 
@@ -383,7 +394,7 @@ func (s *Server) retrievePoints(w http.ResponseWriter, r *http.Request) {
 	if !in.WithPayload.set {
 		wp = collection.PayloadSelector{Enable: true} // retrieve returns payload by default
 	}
-	recs, err := c.Retrieve(*in.IDs, wp, in.WithVector.sel)
+	recs, err := c.Retrieve(*in.IDs, wp, in.WithVector.or(in.WithVectors))
 	if err != nil {
 		s.fail(w, r, start, err)
 		return

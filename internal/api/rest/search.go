@@ -43,6 +43,7 @@ type scrollIn struct {
 	Filter      json.RawMessage `json:"filter"`
 	WithPayload withPayload     `json:"with_payload"`
 	WithVector  withVector      `json:"with_vector"`
+	WithVectors withVector      `json:"with_vectors"` // alias, as in Qdrant
 	OrderBy     json.RawMessage `json:"order_by"`
 	ShardKey    json.RawMessage `json:"shard_key"`
 }
@@ -85,7 +86,7 @@ func (s *Server) scrollPoints(w http.ResponseWriter, r *http.Request) {
 	if !in.WithPayload.set {
 		wp = collection.PayloadSelector{Enable: true} // scroll returns payload by default
 	}
-	recs, next, err := c.Scroll(collection.ScrollRequest{Filter: matcher(f), Offset: in.Offset, Limit: limit, WithPayload: wp, WithVector: in.WithVector.sel})
+	recs, next, err := c.Scroll(collection.ScrollRequest{Filter: matcher(f), Offset: in.Offset, Limit: limit, WithPayload: wp, WithVector: in.WithVector.or(in.WithVectors)})
 	if err != nil {
 		s.fail(w, r, start, err)
 		return
@@ -106,6 +107,7 @@ type queryIn struct {
 	Limit          *int            `json:"limit"`
 	Offset         *int            `json:"offset"`
 	WithVector     withVector      `json:"with_vector"`
+	WithVectors    withVector      `json:"with_vectors"` // alias, as in Qdrant
 	WithPayload    withPayload     `json:"with_payload"`
 	LookupFrom     json.RawMessage `json:"lookup_from"`
 	ShardKey       json.RawMessage `json:"shard_key"`
@@ -179,7 +181,7 @@ func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, err
 	multi := multiVector(c)
 	if target == nil {
 		// No query: points in id order, each with score 0.
-		recs, _, err := c.Scroll(collection.ScrollRequest{Filter: matcher(f), Limit: limit + offset, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.sel})
+		recs, _, err := c.Scroll(collection.ScrollRequest{Filter: matcher(f), Limit: limit + offset, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors)})
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +203,7 @@ func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, err
 	hits, err := c.Search(collection.SearchRequest{
 		Using: using, Vector: target.vector, QueryID: target.id, Filter: matcher(f),
 		Limit: limit, Offset: offset, ScoreThreshold: in.ScoreThreshold,
-		WithPayload: in.WithPayload.sel, WithVector: in.WithVector.sel,
+		WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
 	})
 	if err != nil {
 		return nil, err
@@ -285,6 +287,7 @@ type searchIn struct {
 	Offset         *int            `json:"offset"`
 	WithPayload    withPayload     `json:"with_payload"`
 	WithVector     withVector      `json:"with_vector"`
+	WithVectors    withVector      `json:"with_vectors"` // alias, as in Qdrant
 	ScoreThreshold *float32        `json:"score_threshold"`
 	ShardKey       json.RawMessage `json:"shard_key"`
 }
@@ -328,7 +331,7 @@ func (s *Server) runSearch(c *collection.Collection, in *searchIn) ([]scoredOut,
 	}
 	hits, err := c.Search(collection.SearchRequest{
 		Using: using, Vector: vec, Filter: matcher(f), Limit: limit, Offset: offset,
-		ScoreThreshold: in.ScoreThreshold, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.sel,
+		ScoreThreshold: in.ScoreThreshold, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
 	})
 	if err != nil {
 		return nil, err

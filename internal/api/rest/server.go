@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shoaldb/shoal/internal/node"
+	"github.com/shoaldb/shoal/internal/point"
 )
 
 // APIVersion is the Qdrant REST API version Shoal matches.
@@ -107,7 +108,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, errEnvelope{Status: errStatus{Error: "Must provide an API key or an Authorization bearer token"}})
 		return
 	}
+	if name, ok := dotCollectionName(r.URL.Path); ok {
+		s.dotCollection(w, r, name)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// dotCollectionName reports a collection name of "." or "..", which
+// ServeMux would clean away into a redirect to another route.
+func dotCollectionName(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "/collections/")
+	if !ok {
+		return "", false
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return name, name == "." || name == ".."
+}
+
+// dotCollection answers for a "." or ".." collection: creating one is a
+// validation error, and no such collection can exist.
+func (s *Server) dotCollection(w http.ResponseWriter, r *http.Request, name string) {
+	start := time.Now()
+	switch p := r.URL.Path; {
+	case r.Method == http.MethodPut && p == "/collections/"+name:
+		err := node.ValidateCollectionName(name)
+		s.fail(w, r, start, &requestError{http.StatusUnprocessableEntity, "Validation error in path parameters: [" + err.Error() + "]"})
+	case r.Method == http.MethodDelete && p == "/collections/"+name:
+		s.ok(w, start, false)
+	case r.Method == http.MethodGet && p == "/collections/"+name+"/exists":
+		s.ok(w, start, map[string]bool{"exists": false})
+	default:
+		s.fail(w, r, start, point.ErrCollectionNotFound(name))
+	}
 }
 
 // authorized checks service.api_key (full access) and read_only_api_key

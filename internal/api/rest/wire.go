@@ -143,6 +143,15 @@ func (w *withVector) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// or returns the selection of w, or of its alias field when w was not set
+// (Qdrant accepts with_vectors for with_vector).
+func (w withVector) or(alias withVector) collection.VectorSelector {
+	if w.sel.Enable {
+		return w.sel
+	}
+	return alias.sel
+}
+
 // rawFilter keeps a filter's JSON; it is parsed by the filter package.
 type rawFilter = json.RawMessage
 
