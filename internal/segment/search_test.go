@@ -3,8 +3,8 @@ package segment
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/shoaldb/shoal/internal/point"

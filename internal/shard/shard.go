@@ -227,6 +227,13 @@ func (s *Shard) applyPending(p pending) {
 // checkpoint writes the store image atomically and drops the WAL segments it
 // covers. Only the update worker calls it, or Close after the worker stopped.
 func (s *Shard) checkpoint() error {
+	// The WAL must be durable up to what the checkpoint covers: were the
+	// checkpoint to survive a power loss that took the WAL's unsynced
+	// tail, the WAL would hand out operation ids the checkpoint already
+	// claims, and the next recovery would skip those operations.
+	if err := s.wal.Sync(); err != nil {
+		return fmt.Errorf("sync wal before checkpoint: %w", err)
+	}
 	s.mu.RLock()
 	applied := s.mu.applied
 	err := writeFileAtomic(filepath.Join(s.dir, checkpointFile), func(f *os.File) error {
