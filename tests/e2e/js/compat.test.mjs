@@ -1,0 +1,305 @@
+// Drives a running Shoal server with Qdrant's official JS REST client and
+// checks the answers. Run by TestJSClient (tests/e2e/js_test.go), or by hand:
+//   QDRANT_URL=http://127.0.0.1:6333 node --test compat.test.mjs
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { QdrantClient } from '@qdrant/js-client-rest';
+
+const url = process.env.QDRANT_URL;
+if (!url) {
+  throw new Error('QDRANT_URL is not set');
+}
+
+const client = new QdrantClient({ url, checkCompatibility: false });
+const suffix = `${process.pid}_${Date.now()}`;
+const plain = `js_plain_${suffix}`;
+const named = `js_named_${suffix}`;
+const uuid = '5c56c793-69f3-4fbf-87e6-c4bf54c28c26';
+
+// The points of Qdrant's own quick-start (Dot distance, so vectors come back
+// as they were sent).
+const points = [
+  { id: 1, vector: [0.05, 0.61, 0.76, 0.74], payload: { city: 'Berlin', n: 1 } },
+  { id: 2, vector: [0.19, 0.81, 0.75, 0.11], payload: { city: ['Berlin', 'London'], n: 2 } },
+  { id: 3, vector: [0.36, 0.55, 0.47, 0.94], payload: { city: ['Berlin', 'Moscow'], n: 3 } },
+  { id: 4, vector: [0.18, 0.01, 0.85, 0.8], payload: { city: ['London', 'Moscow'], n: 4 } },
+  { id: 5, vector: [0.24, 0.18, 0.22, 0.44], payload: { count: [0], n: 5 } },
+  { id: 6, vector: [0.35, 0.08, 0.11, 0.44], payload: { n: 6 } },
+];
+const query = [0.2, 0.1, 0.9, 0.7];
+
+const ids = (rs) => rs.map((r) => r.id);
+const byId = (rs) => Object.fromEntries(rs.map((r) => [String(r.id), r]));
+
+// Cosine vectors come back normalised: compare them within float32 rounding.
+function assertVector(got, want, msg) {
+  assert.equal(got.length, want.length, msg);
+  got.forEach((x, i) => assert.ok(Math.abs(x - want[i]) < 1e-6, `${msg}: [${got}] != [${want}]`));
+}
+
+async function retrieveOne(collection, id, opts = { with_payload: true, with_vector: true }) {
+  const rs = await client.retrieve(collection, { ids: [id], ...opts });
+  assert.equal(rs.length, 1, `point ${id} not found`);
+  return rs[0];
+}
+
+after(async () => {
+  for (const name of [plain, named]) {
+    try {
+      await client.deleteCollection(name);
+    } catch {
+      // already deleted by the test
+    }
+  }
+});
+
+test('server version', async () => {
+  const info = await client.versionInfo();
+  assert.match(info.version, /^\d+\.\d+/);
+});
+
+test('create collections, unnamed and named vectors', async () => {
+  assert.equal(await client.createCollection(plain, { vectors: { size: 4, distance: 'Dot' } }), true);
+  assert.equal(
+    await client.createCollection(named, {
+      vectors: {
+        text: { size: 3, distance: 'Cosine' },
+        image: { size: 2, distance: 'Euclid' },
+      },
+    }),
+    true,
+  );
+  await assert.rejects(
+    client.createCollection(plain, { vectors: { size: 4, distance: 'Dot' } }),
+    (err) => err.status === 409 || /already exists/.test(String(err?.data?.status?.error ?? err.message)),
+  );
+});
+
+test('collectionExists, getCollections, getCollection', async () => {
+  assert.deepEqual(await client.collectionExists(plain), { exists: true });
+  assert.deepEqual(await client.collectionExists(`missing_${suffix}`), { exists: false });
+
+  const { collections } = await client.getCollections();
+  const names = collections.map((c) => c.name);
+  assert.ok(names.includes(plain) && names.includes(named), `getCollections: ${names}`);
+
+  const info = await client.getCollection(plain);
+  assert.equal(info.status, 'green');
+  assert.equal(info.points_count, 0);
+  assert.deepEqual(info.config.params.vectors, { size: 4, distance: 'Dot' });
+
+  const ninfo = await client.getCollection(named);
+  assert.equal(ninfo.config.params.vectors.text.size, 3);
+  assert.equal(ninfo.config.params.vectors.text.distance, 'Cosine');
+  assert.equal(ninfo.config.params.vectors.image.distance, 'Euclid');
+
+  await assert.rejects(client.getCollection(`missing_${suffix}`), (err) => err.status === 404);
+});
+
+test('upsert: list of points and batch', async () => {
+  const r1 = await client.upsert(plain, { wait: true, points });
+  assert.equal(r1.status, 'completed');
+  assert.equal(typeof r1.operation_id, 'number');
+
+  const r2 = await client.upsert(plain, {
+    wait: true,
+    batch: {
+      ids: [7, 8, uuid],
+      vectors: [
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+        [0, 0, 1, 0],
+      ],
+      payloads: [{ n: 7, kind: 'batch' }, { n: 8, kind: 'batch' }, { n: 9, kind: 'batch', nested: { a: [1, 2] } }],
+    },
+  });
+  assert.equal(r2.status, 'completed');
+  assert.ok(r2.operation_id > r1.operation_id);
+
+  const info = await client.getCollection(plain);
+  assert.equal(info.points_count, 9);
+});
+
+test('retrieve with payload and vector', async () => {
+  const rs = await client.retrieve(plain, { ids: [1, 2, uuid, 999], with_payload: true, with_vector: true });
+  assert.deepEqual(ids(rs).map(String).sort(), ['1', '2', uuid].sort());
+  const got = byId(rs);
+  assert.deepEqual(got['1'].payload, points[0].payload);
+  assert.deepEqual(got['2'].payload, points[1].payload);
+  assert.deepEqual(got[uuid].payload, { n: 9, kind: 'batch', nested: { a: [1, 2] } });
+  // Like Qdrant, the shortest decimal that reads back as the same float32.
+  assert.deepEqual(got['1'].vector, points[0].vector);
+  assert.deepEqual(got[uuid].vector, [0, 0, 1, 0]);
+
+  const bare = await client.retrieve(plain, { ids: [3], with_payload: false, with_vector: false });
+  assert.equal(bare.length, 1);
+  assert.ok(bare[0].payload == null, 'payload not asked for');
+  assert.ok(bare[0].vector == null, 'vector not asked for');
+
+  const some = await client.retrieve(plain, { ids: [1], with_payload: ['city'] });
+  assert.deepEqual(some[0].payload, { city: 'Berlin' });
+});
+
+test('query by vector, by id, with filter', async () => {
+  const res = await client.query(plain, { query, limit: 3, with_payload: true });
+  assert.deepEqual(ids(res.points), [4, 1, 3]);
+  assert.ok(Math.abs(res.points[0].score - 1.362) < 1e-3, `score ${res.points[0].score}`);
+  assert.ok(res.points[0].score >= res.points[1].score && res.points[1].score >= res.points[2].score);
+  assert.deepEqual(res.points[0].payload, points[3].payload);
+
+  const filtered = await client.query(plain, {
+    query,
+    filter: { should: [{ key: 'city', match: { value: 'London' } }] },
+    limit: 3,
+  });
+  assert.deepEqual(ids(filtered.points), [4, 2]);
+
+  const must = await client.query(plain, {
+    query,
+    filter: { must: [{ key: 'n', range: { gte: 2, lte: 5 } }], must_not: [{ has_id: [4] }] },
+    limit: 10,
+    with_payload: false,
+  });
+  assert.deepEqual(ids(must.points).sort(), [2, 3, 5]);
+
+  // A point id as the query: the nearest neighbours of point 1, without it.
+  const byPoint = await client.query(plain, { query: 1, limit: 3 });
+  assert.equal(byPoint.points.length, 3);
+  assert.ok(!ids(byPoint.points).includes(1), `query by id returned the point itself: ${ids(byPoint.points)}`);
+
+  const withVec = await client.query(plain, { query, limit: 1, with_vector: true, offset: 1 });
+  assert.deepEqual(ids(withVec.points), [1]);
+  assert.deepEqual(withVec.points[0].vector, points[0].vector);
+
+  // No query: points in id order, like scroll.
+  const noQuery = await client.query(plain, { limit: 2 });
+  assert.equal(noQuery.points.length, 2);
+});
+
+test('legacy search (POST /points/search; the 1.19 client has no method for it)', async () => {
+  const resp = await fetch(`${url}/collections/${plain}/points/search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ vector: query, limit: 3, filter: { must: [{ key: 'city', match: { any: ['London', 'Moscow'] } }] }, with_payload: true }),
+  });
+  assert.equal(resp.status, 200);
+  const body = await resp.json();
+  assert.equal(body.status, 'ok');
+  assert.deepEqual(ids(body.result), [4, 3, 2]);
+  assert.deepEqual(body.result[0].payload, points[3].payload);
+});
+
+test('scroll with pagination', async () => {
+  const seen = [];
+  let offset;
+  let pages = 0;
+  do {
+    const page = await client.scroll(plain, { limit: 4, offset, with_payload: true, with_vector: false });
+    assert.ok(page.points.length <= 4);
+    seen.push(...ids(page.points));
+    offset = page.next_page_offset ?? undefined;
+    pages++;
+    assert.ok(pages < 10, 'scroll does not end');
+  } while (offset !== undefined);
+  assert.equal(pages, 3);
+  assert.deepEqual(seen.map(String).sort(), ['1', '2', '3', '4', '5', '6', '7', '8', uuid].sort());
+  assert.deepEqual(seen.slice(0, 8), [1, 2, 3, 4, 5, 6, 7, 8], 'integer ids come first, in order');
+
+  const filtered = await client.scroll(plain, {
+    filter: { must: [{ key: 'kind', match: { value: 'batch' } }] },
+    limit: 10,
+  });
+  assert.deepEqual(ids(filtered.points).map(String), ['7', '8', uuid]);
+  assert.equal(filtered.next_page_offset ?? null, null);
+});
+
+test('count', async () => {
+  assert.deepEqual(await client.count(plain, { exact: true }), { count: 9 });
+  const c = await client.count(plain, { filter: { must: [{ key: 'city', match: { value: 'Berlin' } }] }, exact: true });
+  assert.equal(c.count, 3);
+});
+
+test('setPayload, overwritePayload, deletePayload, clearPayload', async () => {
+  let r = await client.setPayload(plain, { wait: true, points: [1, 2], payload: { rating: 5, tags: ['a'] } });
+  assert.equal(r.status, 'completed');
+  assert.deepEqual((await retrieveOne(plain, 1)).payload, { city: 'Berlin', n: 1, rating: 5, tags: ['a'] });
+
+  r = await client.setPayload(plain, { wait: true, filter: { must: [{ key: 'kind', match: { value: 'batch' } }] }, payload: { seen: true } });
+  assert.equal(r.status, 'completed');
+  assert.equal((await retrieveOne(plain, 8)).payload.seen, true);
+  assert.equal((await retrieveOne(plain, 3)).payload.seen, undefined);
+
+  r = await client.setPayload(plain, { wait: true, points: [uuid], payload: { b: 'x' }, key: 'nested' });
+  assert.deepEqual((await retrieveOne(plain, uuid)).payload.nested, { a: [1, 2], b: 'x' });
+
+  r = await client.overwritePayload(plain, { wait: true, points: [2], payload: { only: 'this' } });
+  assert.equal(r.status, 'completed');
+  assert.deepEqual((await retrieveOne(plain, 2)).payload, { only: 'this' });
+
+  r = await client.deletePayload(plain, { wait: true, points: [1], keys: ['city', 'tags'] });
+  assert.equal(r.status, 'completed');
+  assert.deepEqual((await retrieveOne(plain, 1)).payload, { n: 1, rating: 5 });
+
+  r = await client.clearPayload(plain, { wait: true, points: [3] });
+  assert.equal(r.status, 'completed');
+  assert.deepEqual((await retrieveOne(plain, 3)).payload, {});
+});
+
+test('named vectors: upsert, query with using, updateVectors, deleteVectors', async () => {
+  await client.upsert(named, {
+    wait: true,
+    points: [
+      { id: 1, vector: { text: [1, 0, 0], image: [0, 0] }, payload: { n: 1 } },
+      { id: 2, vector: { text: [0, 1, 0], image: [1, 1] }, payload: { n: 2 } },
+      { id: 3, vector: { text: [0, 0, 2], image: [5, 5] }, payload: { n: 3 } },
+    ],
+  });
+
+  const p3 = await retrieveOne(named, 3);
+  assertVector(p3.vector.text, [0, 0, 1], 'Cosine vectors are stored normalised');
+  assert.deepEqual(p3.vector.image, [5, 5]);
+
+  const near = await client.query(named, { query: [0.9, 0.9], using: 'image', limit: 2 });
+  assert.deepEqual(ids(near.points), [2, 1]);
+  const text = await client.query(named, { query: [0, 0.1, 1], using: 'text', limit: 1 });
+  assert.deepEqual(ids(text.points), [3]);
+
+  let r = await client.updateVectors(named, { wait: true, points: [{ id: 1, vector: { image: [9, 9] } }] });
+  assert.equal(r.status, 'completed');
+  const p1 = await retrieveOne(named, 1);
+  assert.deepEqual(p1.vector.image, [9, 9]);
+  assertVector(p1.vector.text, [1, 0, 0], 'updateVectors keeps the other vectors');
+  assert.deepEqual(p1.payload, { n: 1 });
+
+  r = await client.deleteVectors(named, { wait: true, points: [2], vector: ['text'] });
+  assert.equal(r.status, 'completed');
+  const p2 = await retrieveOne(named, 2);
+  assert.equal(p2.vector.text, undefined);
+  assert.deepEqual(p2.vector.image, [1, 1]);
+  const textOnly = await client.query(named, { query: [0, 1, 0], using: 'text', limit: 3 });
+  assert.ok(!ids(textOnly.points).includes(2), 'a deleted vector is not searched');
+
+  // The unnamed vector of the plain collection.
+  r = await client.updateVectors(plain, { wait: true, points: [{ id: 6, vector: [1, 1, 1, 1] }] });
+  assert.deepEqual((await retrieveOne(plain, 6)).vector, [1, 1, 1, 1]);
+});
+
+test('delete points by ids and by filter', async () => {
+  let r = await client.delete(plain, { wait: true, points: [1, 999] });
+  assert.equal(r.status, 'completed');
+  assert.deepEqual(await client.retrieve(plain, { ids: [1] }), []);
+
+  r = await client.delete(plain, { wait: true, filter: { must: [{ key: 'kind', match: { value: 'batch' } }] } });
+  assert.equal(r.status, 'completed');
+  const left = await client.scroll(plain, { limit: 100 });
+  assert.deepEqual(ids(left.points), [2, 3, 4, 5, 6]);
+  assert.deepEqual(await client.count(plain, { exact: true }), { count: 5 });
+});
+
+test('deleteCollection', async () => {
+  assert.equal(await client.deleteCollection(plain), true);
+  assert.equal(await client.deleteCollection(named), true);
+  assert.deepEqual(await client.collectionExists(plain), { exists: false });
+  const { collections } = await client.getCollections();
+  assert.ok(!collections.some((c) => c.name === plain || c.name === named));
+});
