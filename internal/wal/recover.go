@@ -1,8 +1,10 @@
 package wal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -181,6 +183,14 @@ func (l *Log) verifySegment(f File, path string, first uint64, last bool) (segme
 		if !last {
 			return seg, corruptf(path, re.off, "%s", re.reason)
 		}
+		// A crash only tears the end of the newest segment. A valid record
+		// after the bad one means the damage is inside acknowledged data:
+		// refuse to cut it off silently.
+		if at, ok, err := validRecordAfter(f, re.off+1, size, s.next); err != nil {
+			return seg, fmt.Errorf("wal: %s: %w", path, err)
+		} else if ok {
+			return seg, corruptf(path, re.off, "%s, but a valid record follows at offset %d", re.reason, at)
+		}
 		l.logger.Warn("wal: truncating torn tail", "file", path, "offset", re.off,
 			"dropped_bytes", size-re.off, "reason", re.reason, "next_index", s.next)
 		if err := f.Truncate(re.off); err != nil {
@@ -191,4 +201,28 @@ func (l *Log) verifySegment(f File, path string, first uint64, last bool) (segme
 	seg.end = s.next
 	seg.size = s.off
 	return seg, nil
+}
+
+// validRecordAfter reports whether a record with a valid checksum and an
+// index at or after next starts anywhere in [from, size).
+func validRecordAfter(f File, from, size int64, next uint64) (int64, bool, error) {
+	if size-from < recordHeaderSize {
+		return 0, false, nil
+	}
+	buf := make([]byte, size-from)
+	if _, err := f.ReadAt(buf, from); err != nil && !errors.Is(err, io.EOF) {
+		return 0, false, fmt.Errorf("read after damaged record: %w", err)
+	}
+	for i := 0; i+recordHeaderSize <= len(buf); i++ {
+		h := buf[i : i+recordHeaderSize]
+		n := int(binary.LittleEndian.Uint32(h[4:]))
+		index := binary.LittleEndian.Uint64(h[8:])
+		if index < next || index-next > 1<<32 || n > len(buf)-i-recordHeaderSize {
+			continue
+		}
+		if crc32.Checksum(buf[i+4:i+recordHeaderSize+n], castagnoli) == binary.LittleEndian.Uint32(h) {
+			return from + int64(i), true, nil
+		}
+	}
+	return 0, false, nil
 }
