@@ -49,22 +49,37 @@ func (v *VectorsConfig) UnmarshalJSON(b []byte) error {
 	_, hasDist := probe["distance"]
 	if hasSize || hasDist {
 		var p VectorParams
-		if err := strictField(b, &p); err != nil {
-			return fmt.Errorf("vectors: %w", err)
+		err := strictField(b, &p)
+		if err == nil {
+			*v = VectorsConfig{Named: map[string]VectorParams{point.DefaultVector: p}}
+			return nil
 		}
-		*v = VectorsConfig{Named: map[string]VectorParams{point.DefaultVector: p}}
-		return nil
+		// Vectors may be named "size" or "distance": like the untagged
+		// enum, try the map form before failing.
+		if named, nerr := decodeNamed(probe); nerr == nil {
+			*v = VectorsConfig{Named: named, Multi: true}
+			return nil
+		}
+		return fmt.Errorf("vectors: %w", err)
 	}
+	named, err := decodeNamed(probe)
+	if err != nil {
+		return err
+	}
+	*v = VectorsConfig{Named: named, Multi: true}
+	return nil
+}
+
+func decodeNamed(probe map[string]json.RawMessage) (map[string]VectorParams, error) {
 	named := map[string]VectorParams{}
 	for name, raw := range probe {
 		var p VectorParams
 		if err := strictField(raw, &p); err != nil {
-			return fmt.Errorf("vectors.%s: %w", name, err)
+			return nil, fmt.Errorf("vectors.%s: %w", name, err)
 		}
 		named[name] = p
 	}
-	*v = VectorsConfig{Named: named, Multi: true}
-	return nil
+	return named, nil
 }
 
 func strictField(b []byte, v any) error {

@@ -193,14 +193,17 @@ func (n *Node) CreateCollection(name string, req *collection.CreateRequest) erro
 		return point.Errorf(point.KindAlreadyExists, "Collection `%s` already exists!", name)
 	}
 	final := filepath.Join(n.collectionsDir(), name)
-	tmp := filepath.Join(n.collectionsDir(), ".creating-"+name)
-	if err := os.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("create collection %q: %w", name, err)
+	// The temporary name must not grow with the collection name: a
+	// 255-byte name plus a prefix would exceed the file system's limit.
+	tmp, err := os.MkdirTemp(n.collectionsDir(), ".creating-")
+	if err == nil {
+		err = os.Chmod(tmp, 0o755) // MkdirTemp makes it private
 	}
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
+	if err != nil {
 		return fmt.Errorf("create collection %q: %w", name, err)
 	}
 	if err := writeConfig(tmp, cfg); err != nil {
+		os.RemoveAll(tmp)
 		return err
 	}
 	if err := os.Rename(tmp, final); err != nil {
@@ -251,9 +254,14 @@ func (n *Node) DeleteCollection(name string) (bool, error) {
 	}
 	delete(n.mu.collections, name)
 	dir := filepath.Join(n.collectionsDir(), name)
-	trash := filepath.Join(n.collectionsDir(), ".deleting-"+name)
 	closeErr := c.Close()
-	if err := os.Rename(dir, trash); err != nil {
+	// As in create, the temporary name does not embed the collection name.
+	trash, err := os.MkdirTemp(n.collectionsDir(), ".deleting-")
+	if err != nil {
+		return true, fmt.Errorf("delete collection %q: %w", name, err)
+	}
+	if err := os.Rename(dir, filepath.Join(trash, "c")); err != nil {
+		os.Remove(trash)
 		return true, fmt.Errorf("delete collection %q: %w", name, err)
 	}
 	if err := syncDir(n.collectionsDir()); err != nil {

@@ -41,10 +41,13 @@ func (s *Store) Search(p SearchParams) []Scored {
 		if p.Threshold != nil && !dist.PassesThreshold(score, *p.Threshold) {
 			continue
 		}
-		// Equal scores rank by id, also at the cut, so that the result
-		// does not depend on where points sit in the store.
-		if len(h.items) == p.Limit && !h.before(Scored{Offset: uint32(off), Score: score}, h.items[0]) {
-			continue
+		if len(h.items) == p.Limit {
+			// Equal scores rank by id, also at the cut, so that the
+			// result does not depend on where points sit in the store.
+			root := h.items[0]
+			if !dist.Better(score, root.Score) && (dist.Better(root.Score, score) || !s.ids[off].Less(s.ids[root.Offset])) {
+				continue
+			}
 		}
 		if p.Exclude != nil {
 			if _, skip := p.Exclude[s.ids[off]]; skip {

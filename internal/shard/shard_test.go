@@ -214,9 +214,9 @@ func runWorkload(t *testing.T, sh *Shard, r *rand.Rand, n int, wait bool) uint64
 func TestRecovery(t *testing.T) {
 	type reopen int
 	const (
-		viaClose reopen = iota
-		viaCrash        // copy the directory while the shard is open
-		viaTornTail     // crash, plus a half-written record at the WAL's end
+		viaClose    reopen = iota
+		viaCrash           // copy the directory while the shard is open
+		viaTornTail        // crash, plus a half-written record at the WAL's end
 	)
 	cases := []struct {
 		name   string
