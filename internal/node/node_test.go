@@ -216,6 +216,11 @@ func TestOpenRemovesLeftovers(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "README"), []byte("not a collection"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A config rewrite interrupted before its rename leaves a .tmp beside
+	// the intact config, which must win.
+	if err := os.WriteFile(filepath.Join(dir, "keep", configFile+".tmp"), []byte(`{"params":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	n = openNode(t, root)
 	if got := n.Collections(); !slices.Equal(got, []string{"keep"}) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
+	"github.com/shoaldb/shoal/internal/wal"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -219,23 +220,31 @@ func TestRecovery(t *testing.T) {
 		viaTornTail        // crash, plus a half-written record at the WAL's end
 	)
 	cases := []struct {
-		name   string
-		opts   func(*Options)
-		wait   bool
-		phases []reopen // one workload, then a reopen, per phase
+		name        string
+		opts        func(*Options)
+		wait        bool
+		phases      []reopen // one workload, then a reopen, per phase
+		checkpoints bool     // the worker must have checkpointed and truncated the WAL
 	}{
 		{name: "wait, close, reopen", wait: true, phases: []reopen{viaClose}},
 		{name: "wait, crash, reopen", wait: true, phases: []reopen{viaCrash}},
 		{name: "no wait, close, reopen", wait: false, phases: []reopen{viaClose}},
 		{name: "no wait, crash, reopen", wait: false, phases: []reopen{viaCrash}},
+		{
+			name:   "no wait, periodic fsync, crash",
+			wait:   false,
+			opts:   func(o *Options) { o.FlushInterval = time.Millisecond },
+			phases: []reopen{viaCrash, viaCrash},
+		},
 		{name: "crash with a torn wal tail", wait: false, phases: []reopen{viaTornTail}},
 		{name: "checkpoint on close, more writes, crash", wait: false, phases: []reopen{viaClose, viaCrash, viaCrash}},
 		{name: "checkpoint on close, more writes, close", wait: true, phases: []reopen{viaClose, viaClose, viaCrash, viaClose}},
 		{
-			name:   "worker checkpoints and wal truncation",
-			wait:   false,
-			opts:   func(o *Options) { o.CheckpointWAL = 16 << 10; o.WALSegmentSize = 8 << 10 },
-			phases: []reopen{viaClose, viaClose},
+			name:        "worker checkpoints and wal truncation",
+			wait:        false,
+			opts:        func(o *Options) { o.CheckpointWAL = 16 << 10; o.WALSegmentSize = 8 << 10 },
+			phases:      []reopen{viaClose, viaClose},
+			checkpoints: true,
 		},
 	}
 	r := newRand(t, testSeed(t))
@@ -291,7 +300,7 @@ func TestRecovery(t *testing.T) {
 					t.Fatalf("phase %d: state after reopen differs:%s", i, d)
 				}
 			}
-			if c.opts != nil {
+			if c.checkpoints {
 				// Checkpoints ran in the worker and dropped old segments.
 				if _, err := os.Stat(filepath.Join(dir, checkpointFile)); err != nil {
 					t.Fatalf("no checkpoint: %v", err)
@@ -386,6 +395,35 @@ func TestOpenRejectsDamage(t *testing.T) {
 		t.Fatalf("leftover .tmp: %v", err)
 	}
 	sh.Close()
+}
+
+func TestOpenRejectsUndecodableRecord(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shard")
+	sh := startShard(t, dir, testOptions())
+	if _, err := sh.Update(context.Background(), &Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(1)}}}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A record with a valid frame and checksum whose content is not an
+	// operation: something wrote to the log that should not have.
+	log, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := log.Append([]byte(`{"k":"explode"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(log.Sync(), log.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if sh, err := Open(dir, testOptions()); err == nil {
+		sh.Close()
+		t.Fatal("opened a shard whose WAL holds garbage")
+	} else if !strings.Contains(err.Error(), "wal record 1") {
+		t.Fatalf("error does not name the record: %v", err)
+	}
 }
 
 // TestNoWaitAppliesInOrder sends operations without waiting and watches the
