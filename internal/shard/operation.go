@@ -26,7 +26,7 @@ const (
 type PointStruct struct {
 	ID      point.ID      `json:"id"`
 	Vectors point.Vectors `json:"v,omitempty"`
-	Payload point.Payload `json:"p,omitempty"`
+	Payload point.Payload `json:"p"` // no omitempty: {} and null stay apart on replay
 }
 
 // PointVectors are vectors to set on an existing point.
@@ -44,7 +44,7 @@ type Operation struct {
 	Vectors []PointVectors  `json:"vecs,omitempty"`
 	IDs     []point.ID      `json:"ids,omitempty"`
 	Filter  json.RawMessage `json:"f,omitempty"`
-	Payload point.Payload   `json:"pl,omitempty"`
+	Payload point.Payload   `json:"pl"`
 	Key     string          `json:"key,omitempty"`  // set_payload: nested key path
 	Keys    []string        `json:"keys,omitempty"` // delete_payload keys / delete_vectors names
 }

@@ -96,6 +96,7 @@ func Open(dir string, opts Options) (*Shard, error) {
 		_ = apply(store, index, op) // failed operations failed the first time too
 		applied = index + 1
 		replayed++
+		s.sinceCheckpoint += int64(len(data))
 		return nil
 	})
 	if err != nil {
@@ -163,7 +164,9 @@ func (s *Shard) Update(ctx context.Context, op *Operation, wait bool) (uint64, e
 	if !wait {
 		return version, nil
 	}
-	if err := s.wal.Sync(); err != nil {
+	// A Close racing this call syncs the WAL before closing it and applies
+	// every queued operation, so ErrClosed here does not mean lost.
+	if err := s.wal.Sync(); err != nil && !errors.Is(err, wal.ErrClosed) {
 		return version, fmt.Errorf("sync wal: %w", err)
 	}
 	select {
