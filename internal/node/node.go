@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/fsutil"
 	"github.com/shoaldb/shoal/internal/point"
 )
 
@@ -98,41 +100,10 @@ func writeConfig(dir string, cfg *collection.Config) error {
 	if err != nil {
 		return fmt.Errorf("encode collection config: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dir, configFile), b)
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	return nil
+	return fsutil.WriteFileAtomic(filepath.Join(dir, configFile), func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 }
 
 // ValidateCollectionName applies Qdrant's rules for collection names, and
@@ -209,7 +180,7 @@ func (n *Node) CreateCollection(name string, req *collection.CreateRequest) erro
 	if err := os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("create collection %q: %w", name, err)
 	}
-	if err := syncDir(n.collectionsDir()); err != nil {
+	if err := fsutil.SyncDir(n.collectionsDir()); err != nil {
 		return err
 	}
 	c, err := collection.Open(final, name, cfg, n.log)
@@ -264,7 +235,7 @@ func (n *Node) DeleteCollection(name string) (bool, error) {
 		os.Remove(trash)
 		return true, fmt.Errorf("delete collection %q: %w", name, err)
 	}
-	if err := syncDir(n.collectionsDir()); err != nil {
+	if err := fsutil.SyncDir(n.collectionsDir()); err != nil {
 		return true, err
 	}
 	if err := os.RemoveAll(trash); err != nil {

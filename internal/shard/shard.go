@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/fsutil"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/wal"
 )
@@ -239,7 +241,7 @@ func (s *Shard) checkpoint() error {
 	}
 	s.mu.RLock()
 	applied := s.mu.applied
-	err := writeFileAtomic(filepath.Join(s.dir, checkpointFile), func(f *os.File) error {
+	err := fsutil.WriteFileAtomic(filepath.Join(s.dir, checkpointFile), func(f io.Writer) error {
 		return s.mu.store.WriteCheckpoint(f, applied)
 	})
 	s.mu.RUnlock()
@@ -251,41 +253,6 @@ func (s *Shard) checkpoint() error {
 		return fmt.Errorf("truncate wal after checkpoint: %w", err)
 	}
 	s.log.Debug("checkpoint written", "dir", s.dir, "operation_id", applied)
-	return nil
-}
-
-func writeFileAtomic(path string, write func(*os.File) error) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
 	return nil
 }
 
