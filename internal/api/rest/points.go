@@ -374,21 +374,9 @@ type retrieveIn struct {
 	ShardKey    json.RawMessage `json:"shard_key"`
 }
 
-func (s *Server) retrievePoints(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	c, err := s.node.Collection(r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	var in retrieveIn
-	if err := s.decodeBody(w, r, &in); err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
+func (s *Server) runRetrieve(c *collection.Collection, in *retrieveIn) ([]recordOut, error) {
 	if in.IDs == nil {
-		s.fail(w, r, start, formatError(errorString("missing field `ids`")))
-		return
+		return nil, formatError(errorString("missing field `ids`"))
 	}
 	wp := in.WithPayload.sel
 	if !in.WithPayload.set {
@@ -396,10 +384,9 @@ func (s *Server) retrievePoints(w http.ResponseWriter, r *http.Request) {
 	}
 	recs, err := c.Retrieve(*in.IDs, wp, in.WithVector.or(in.WithVectors))
 	if err != nil {
-		s.fail(w, r, start, err)
-		return
+		return nil, err
 	}
-	s.ok(w, start, recordsOut(recs, multiVector(c)))
+	return recordsOut(recs, multiVector(c)), nil
 }
 
 func multiVector(c *collection.Collection) bool { return c.MultiVector() }

@@ -17,24 +17,12 @@ type countIn struct {
 	ShardKey json.RawMessage `json:"shard_key"`
 }
 
-func (s *Server) countPoints(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	c, err := s.node.Collection(r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	var in countIn
-	if err := s.decodeBody(w, r, &in); err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
+func (s *Server) runCount(c *collection.Collection, in *countIn) (map[string]int, error) {
 	f, err := parseFilter(in.Filter)
 	if err != nil {
-		s.fail(w, r, start, err)
-		return
+		return nil, err
 	}
-	s.ok(w, start, map[string]int{"count": c.Count(matcher(f))})
+	return map[string]int{"count": c.Count(matcher(f))}, nil
 }
 
 type scrollIn struct {
@@ -53,34 +41,20 @@ type scrollOut struct {
 	NextPageOffset *point.ID   `json:"next_page_offset"`
 }
 
-func (s *Server) scrollPoints(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	c, err := s.node.Collection(r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	var in scrollIn
-	if err := s.decodeBody(w, r, &in); err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
+func (s *Server) runScroll(c *collection.Collection, in *scrollIn) (*scrollOut, error) {
 	if isSet(in.OrderBy) {
-		s.fail(w, r, start, badRequest("Bad request: order_by is not supported by this version of Shoal"))
-		return
+		return nil, badRequest("Bad request: order_by is not supported by this version of Shoal")
 	}
 	limit := 10
 	if in.Limit != nil {
 		if *in.Limit < 1 {
-			s.fail(w, r, start, validationError(fmt.Sprintf("limit: value %d invalid, must be 1 or larger", *in.Limit)))
-			return
+			return nil, validationError(fmt.Sprintf("limit: value %d invalid, must be 1 or larger", *in.Limit))
 		}
 		limit = *in.Limit
 	}
 	f, err := parseFilter(in.Filter)
 	if err != nil {
-		s.fail(w, r, start, err)
-		return
+		return nil, err
 	}
 	wp := in.WithPayload.sel
 	if !in.WithPayload.set {
@@ -88,10 +62,9 @@ func (s *Server) scrollPoints(w http.ResponseWriter, r *http.Request) {
 	}
 	recs, next, err := c.Scroll(collection.ScrollRequest{Filter: matcher(f), Offset: in.Offset, Limit: limit, WithPayload: wp, WithVector: in.WithVector.or(in.WithVectors)})
 	if err != nil {
-		s.fail(w, r, start, err)
-		return
+		return nil, err
 	}
-	s.ok(w, start, scrollOut{Points: recordsOut(recs, multiVector(c)), NextPageOffset: next})
+	return &scrollOut{Points: recordsOut(recs, multiVector(c)), NextPageOffset: next}, nil
 }
 
 // queryIn is Qdrant's QueryRequest, of which this version serves nearest
@@ -228,54 +201,6 @@ func limitOffset(l, o *int) (int, int, error) {
 	return limit, offset, nil
 }
 
-func (s *Server) queryPoints(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	c, err := s.node.Collection(r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	var in queryIn
-	if err := s.decodeBody(w, r, &in); err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	out, err := s.runQuery(c, &in)
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	s.ok(w, start, out)
-}
-
-func (s *Server) queryBatch(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	c, err := s.node.Collection(r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	var in struct {
-		Searches *[]queryIn `json:"searches"`
-	}
-	if err := s.decodeBody(w, r, &in); err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	if in.Searches == nil {
-		s.fail(w, r, start, formatError(errorString("missing field `searches`")))
-		return
-	}
-	outs := make([]*queryOut, len(*in.Searches))
-	for i := range *in.Searches {
-		if outs[i], err = s.runQuery(c, &(*in.Searches)[i]); err != nil {
-			s.fail(w, r, start, err)
-			return
-		}
-	}
-	s.ok(w, start, outs)
-}
-
 // searchIn is the legacy SearchRequest (still routed by Qdrant and used by
 // its clients): `vector` is a dense list or {"name", "vector"}.
 type searchIn struct {
@@ -339,50 +264,46 @@ func (s *Server) runSearch(c *collection.Collection, in *searchIn) ([]scoredOut,
 	return scoredPointsOut(hits, multiVector(c)), nil
 }
 
-func (s *Server) searchPoints(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	c, err := s.node.Collection(r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	var in searchIn
-	if err := s.decodeBody(w, r, &in); err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	out, err := s.runSearch(c, &in)
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	s.ok(w, start, out)
+// batchOf is the body of the batch routes.
+type batchOf[In any] struct {
+	Searches *[]In `json:"searches"`
 }
 
-func (s *Server) searchBatch(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	c, err := s.node.Collection(r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
+// batch runs one request of a batch after the other; the first error fails
+// the batch, as in Qdrant.
+func batch[In, Out any](run func(*collection.Collection, *In) (Out, error)) func(*collection.Collection, *batchOf[In]) ([]Out, error) {
+	return func(c *collection.Collection, in *batchOf[In]) ([]Out, error) {
+		if in.Searches == nil {
+			return nil, formatError(errorString("missing field `searches`"))
+		}
+		outs := make([]Out, len(*in.Searches))
+		for i := range *in.Searches {
+			var err error
+			if outs[i], err = run(c, &(*in.Searches)[i]); err != nil {
+				return nil, err
+			}
+		}
+		return outs, nil
 	}
-	var in struct {
-		Searches *[]searchIn `json:"searches"`
-	}
-	if err := s.decodeBody(w, r, &in); err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	if in.Searches == nil {
-		s.fail(w, r, start, formatError(errorString("missing field `searches`")))
-		return
-	}
-	outs := make([][]scoredOut, len(*in.Searches))
-	for i := range *in.Searches {
-		if outs[i], err = s.runSearch(c, &(*in.Searches)[i]); err != nil {
+}
+
+// read serves a read route: find the collection, decode the body, run.
+func read[In, Out any](s *Server, run func(*collection.Collection, *In) (Out, error)) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		c, err := s.node.Collection(r.PathValue("name"))
+		var in In
+		if err == nil {
+			err = s.decodeBody(w, r, &in)
+		}
+		var out Out
+		if err == nil {
+			out, err = run(c, &in)
+		}
+		if err != nil {
 			s.fail(w, r, start, err)
 			return
 		}
+		s.ok(w, start, out)
 	}
-	s.ok(w, start, outs)
 }

@@ -76,7 +76,7 @@ func (s *Server) routes() {
 	h("GET /collections/{name}/exists", s.collectionExists)
 
 	h("PUT /collections/{name}/points", s.upsertPoints)
-	h("POST /collections/{name}/points", s.retrievePoints)
+	h("POST /collections/{name}/points", read(s, s.runRetrieve))
 	h("GET /collections/{name}/points/{id}", s.getPoint)
 	h("POST /collections/{name}/points/delete", s.deletePoints)
 	h("PUT /collections/{name}/points/vectors", s.updateVectors)
@@ -85,12 +85,12 @@ func (s *Server) routes() {
 	h("PUT /collections/{name}/points/payload", s.overwritePayload)
 	h("POST /collections/{name}/points/payload/delete", s.deletePayload)
 	h("POST /collections/{name}/points/payload/clear", s.clearPayload)
-	h("POST /collections/{name}/points/count", s.countPoints)
-	h("POST /collections/{name}/points/scroll", s.scrollPoints)
-	h("POST /collections/{name}/points/query", s.queryPoints)
-	h("POST /collections/{name}/points/query/batch", s.queryBatch)
-	h("POST /collections/{name}/points/search", s.searchPoints)
-	h("POST /collections/{name}/points/search/batch", s.searchBatch)
+	h("POST /collections/{name}/points/count", read(s, s.runCount))
+	h("POST /collections/{name}/points/scroll", read(s, s.runScroll))
+	h("POST /collections/{name}/points/query", read(s, s.runQuery))
+	h("POST /collections/{name}/points/query/batch", read(s, batch(s.runQuery)))
+	h("POST /collections/{name}/points/search", read(s, s.runSearch))
+	h("POST /collections/{name}/points/search/batch", read(s, batch(s.runSearch)))
 }
 
 // ServeHTTP applies CORS and API-key checks, then routes.
