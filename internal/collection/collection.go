@@ -125,6 +125,29 @@ func (c *Collection) Update(ctx context.Context, op *shard.Operation, wait bool)
 	return UpdateResult{OperationID: id, Status: st}, nil
 }
 
+// UpdateBatch validates every operation before applying any, then applies
+// them in order; the first failure stops the batch.
+func (c *Collection) UpdateBatch(ctx context.Context, ops []*shard.Operation, wait bool) ([]UpdateResult, error) {
+	for _, op := range ops {
+		if err := c.prepare(op); err != nil {
+			return nil, err
+		}
+	}
+	st := Acknowledged
+	if wait {
+		st = Completed
+	}
+	out := make([]UpdateResult, len(ops))
+	for i, op := range ops {
+		id, err := c.shard.Update(ctx, op, wait)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = UpdateResult{OperationID: id, Status: st}
+	}
+	return out, nil
+}
+
 // prepare checks vector names and sizes and normalises cosine vectors.
 func (c *Collection) prepare(op *shard.Operation) error {
 	params := c.vectorParams()

@@ -1,0 +1,297 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
+)
+
+// opInput is a decoded update body that knows its operation.
+type opInput interface {
+	operation() (*shard.Operation, error)
+}
+
+// builder decodes an update body of type T and builds its operation.
+type builder func(raw json.RawMessage) (*shard.Operation, error)
+
+func build[T any, PT interface {
+	*T
+	opInput
+}]() builder {
+	return func(raw json.RawMessage) (*shard.Operation, error) {
+		var in T
+		if len(raw) == 0 {
+			raw = json.RawMessage("{}")
+		}
+		if err := point.DecodeJSON(raw, &in); err != nil {
+			return nil, formatError(err)
+		}
+		return PT(&in).operation()
+	}
+}
+
+// updateBuilders maps Qdrant's update operation names (as used by
+// points/batch) to their body decoders.
+var updateBuilders = map[string]builder{
+	"upsert":            build[upsertIn](),
+	"delete":            build[deleteIn](),
+	"set_payload":       build[setPayloadIn](),
+	"overwrite_payload": build[overwritePayloadIn](),
+	"delete_payload":    build[deletePayloadIn](),
+	"clear_payload":     build[clearPayloadIn](),
+	"update_vectors":    build[updateVectorsIn](),
+	"delete_vectors":    build[deleteVectorsIn](),
+}
+
+// writeParams are the query parameters of every update route.
+type writeParams struct {
+	wait    bool
+	timeout time.Duration
+}
+
+func parseWriteParams(r *http.Request) (writeParams, error) {
+	var p writeParams
+	var err error
+	if p.wait, err = queryWait(r); err != nil {
+		return p, err
+	}
+	if err = queryOrdering(r); err != nil {
+		return p, err
+	}
+	p.timeout, err = queryTimeout(r)
+	return p, err
+}
+
+func (p writeParams) context(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.timeout > 0 {
+		return context.WithTimeout(ctx, p.timeout)
+	}
+	return ctx, func() {}
+}
+
+// readRaw reads a request body (bounded) as raw JSON.
+func (s *Server) readRaw(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
+	var raw json.RawMessage
+	if err := s.decodeBody(w, r, &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// write serves one update route: find the collection, decode, build the
+// operation, apply it with ?wait.
+func (s *Server) write(name string) func(http.ResponseWriter, *http.Request) {
+	b := updateBuilders[name]
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		res, err := func() (collection.UpdateResult, error) {
+			c, err := s.node.Collection(r.PathValue("name"))
+			if err != nil {
+				return collection.UpdateResult{}, err
+			}
+			raw, err := s.readRaw(w, r)
+			if err != nil {
+				return collection.UpdateResult{}, err
+			}
+			params, err := parseWriteParams(r)
+			if err != nil {
+				return collection.UpdateResult{}, err
+			}
+			op, err := b(raw)
+			if err != nil {
+				return collection.UpdateResult{}, err
+			}
+			ctx, cancel := params.context(r.Context())
+			defer cancel()
+			return c.Update(ctx, op, params.wait)
+		}()
+		if err != nil {
+			s.fail(w, r, start, err)
+			return
+		}
+		s.ok(w, start, res)
+	}
+}
+
+// updateBatch serves POST points/batch: every operation is decoded and
+// checked first, then applied in order; the answer lists one result per
+// operation.
+func (s *Server) updateBatch(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	results, err := func() ([]collection.UpdateResult, error) {
+		c, err := s.node.Collection(r.PathValue("name"))
+		if err != nil {
+			return nil, err
+		}
+		var in struct {
+			Operations *[]map[string]json.RawMessage `json:"operations"`
+		}
+		if err := s.decodeBody(w, r, &in); err != nil {
+			return nil, err
+		}
+		if in.Operations == nil {
+			return nil, formatError(errorString("missing field `operations`"))
+		}
+		params, err := parseWriteParams(r)
+		if err != nil {
+			return nil, err
+		}
+		ops := make([]*shard.Operation, len(*in.Operations))
+		for i, obj := range *in.Operations {
+			if len(obj) != 1 {
+				return nil, formatError(fmt.Errorf("operations[%d]: expected an object with exactly one operation", i))
+			}
+			for name, raw := range obj {
+				b, ok := updateBuilders[name]
+				if !ok {
+					return nil, formatError(fmt.Errorf("operations[%d]: unknown variant `%s`", i, name))
+				}
+				if ops[i], err = b(raw); err != nil {
+					return nil, err
+				}
+			}
+		}
+		ctx, cancel := params.context(r.Context())
+		defer cancel()
+		return c.UpdateBatch(ctx, ops, params.wait)
+	}()
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	s.ok(w, start, results)
+}
+
+// selectorIn is Qdrant's PointsSelector plus the fields of payload bodies.
+type selectorIn struct {
+	Points   *[]point.ID     `json:"points"`
+	Filter   json.RawMessage `json:"filter"`
+	ShardKey json.RawMessage `json:"shard_key"`
+}
+
+func (in *selectorIn) apply(op *shard.Operation) error {
+	switch {
+	case in.Points != nil && isSet(in.Filter):
+		return badRequest("Bad request: either list of point ids or filter must be provided, not both")
+	case in.Points != nil:
+		op.IDs = *in.Points
+	case isSet(in.Filter):
+		if err := checkFilter(in.Filter); err != nil {
+			return err
+		}
+		op.Filter = in.Filter
+	default:
+		return badRequest("Bad request: either list of point ids or filter must be provided")
+	}
+	return nil
+}
+
+type deleteIn struct{ selectorIn }
+
+func (in *deleteIn) operation() (*shard.Operation, error) {
+	op := &shard.Operation{Kind: shard.OpDelete}
+	return op, in.apply(op)
+}
+
+type clearPayloadIn struct{ selectorIn }
+
+func (in *clearPayloadIn) operation() (*shard.Operation, error) {
+	op := &shard.Operation{Kind: shard.OpClearPayload}
+	return op, in.apply(op)
+}
+
+type setPayloadIn struct {
+	selectorIn
+	Payload *point.Payload `json:"payload"`
+	Key     *string        `json:"key"`
+}
+
+func (in *setPayloadIn) build(kind shard.OpKind) (*shard.Operation, error) {
+	if in.Payload == nil {
+		return nil, formatError(errorString("missing field `payload`"))
+	}
+	op := &shard.Operation{Kind: kind, Payload: *in.Payload}
+	if in.Key != nil {
+		if _, err := point.ParsePath(*in.Key); err != nil {
+			return nil, badRequest("Wrong input: invalid key %q: %v", *in.Key, err)
+		}
+		op.Key = *in.Key
+	}
+	return op, in.apply(op)
+}
+
+func (in *setPayloadIn) operation() (*shard.Operation, error) { return in.build(shard.OpSetPayload) }
+
+type overwritePayloadIn struct{ setPayloadIn }
+
+func (in *overwritePayloadIn) operation() (*shard.Operation, error) {
+	return in.build(shard.OpOverwritePayload)
+}
+
+type deletePayloadIn struct {
+	selectorIn
+	Keys *[]string `json:"keys"`
+}
+
+func (in *deletePayloadIn) operation() (*shard.Operation, error) {
+	if in.Keys == nil {
+		return nil, formatError(errorString("missing field `keys`"))
+	}
+	for _, k := range *in.Keys {
+		if _, err := point.ParsePath(k); err != nil {
+			return nil, badRequest("Wrong input: invalid key %q: %v", k, err)
+		}
+	}
+	op := &shard.Operation{Kind: shard.OpDeletePayload, Keys: *in.Keys}
+	return op, in.apply(op)
+}
+
+type pointVectorsIn struct {
+	ID     *point.ID     `json:"id"`
+	Vector *vectorStruct `json:"vector"`
+}
+
+type updateVectorsIn struct {
+	Points       []pointVectorsIn `json:"points"`
+	UpdateFilter json.RawMessage  `json:"update_filter"`
+	ShardKey     json.RawMessage  `json:"shard_key"`
+}
+
+func (in *updateVectorsIn) operation() (*shard.Operation, error) {
+	if len(in.Points) == 0 {
+		return nil, validationError("points: must not be empty")
+	}
+	if isSet(in.UpdateFilter) {
+		return nil, badRequest("Bad request: update_filter is not supported by this version of Shoal")
+	}
+	op := &shard.Operation{Kind: shard.OpUpdateVectors}
+	for _, p := range in.Points {
+		if p.ID == nil || p.Vector == nil {
+			return nil, formatError(errorString("missing field `id` or `vector`"))
+		}
+		op.Vectors = append(op.Vectors, shard.PointVectors{ID: *p.ID, Vectors: p.Vector.vecs})
+	}
+	return op, nil
+}
+
+type deleteVectorsIn struct {
+	selectorIn
+	Vector *[]string `json:"vector"`
+}
+
+func (in *deleteVectorsIn) operation() (*shard.Operation, error) {
+	if in.Vector == nil {
+		return nil, formatError(errorString("missing field `vector`"))
+	}
+	if len(*in.Vector) == 0 {
+		return nil, validationError("vector: must not be empty")
+	}
+	op := &shard.Operation{Kind: shard.OpDeleteVectors, Keys: *in.Vector}
+	return op, in.apply(op)
+}
