@@ -20,12 +20,20 @@ import (
 //
 //	magic "SHOALCP1" | u64 applied version | u32 column count
 //	per column (sorted by name): u32 name len, name, u32 dim, u32 distance len, distance
-//	u64 point count
-//	per point: u8 id kind (0 num, 1 uuid), u64 or 16 bytes id, u64 version,
+//	u64 slot count
+//	per slot: u8 kind (0 num id, 1 uuid id, 2 free slot: nothing follows),
+//	          u64 or 16 bytes id, u64 version,
 //	           u32 payload JSON len, payload JSON,
 //	           per column: u8 has, then dim float32 when has
 //	u32 CRC32C of every byte before it
-const checkpointMagic = "SHOALCP1"
+const checkpointMagic = "SHOALCP2"
+
+// Slot kinds in a checkpoint.
+const (
+	idNum  = 0
+	idUUID = 1
+	idFree = 2
+)
 
 // ErrCorrupt marks a checkpoint that fails its checks.
 var ErrCorrupt = errors.New("corrupt checkpoint")
@@ -55,18 +63,21 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 		u32(uint32(c.spec.Dim))
 		str(string(c.spec.Distance))
 	}
-	u64(uint64(len(s.offsets)))
+	// Every slot is written, free ones as a marker, so offsets survive a
+	// reload and persisted payload indexes (keyed by offset) stay valid.
+	u64(uint64(len(s.ids)))
 	for off, l := range s.live {
 		if !l {
+			bw.WriteByte(idFree)
 			continue
 		}
 		id := s.ids[off]
 		if id.IsUUID() {
-			bw.WriteByte(1)
+			bw.WriteByte(idUUID)
 			u := id.UUID()
 			bw.Write(u[:])
 		} else {
-			bw.WriteByte(0)
+			bw.WriteByte(idNum)
 			u64(id.Num())
 		}
 		u64(s.versions[off])
@@ -140,9 +151,12 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 	for i := uint64(0); i < n; i++ {
 		var id point.ID
 		switch r.byte() {
-		case 0:
+		case idFree:
+			s.allocFree()
+			continue
+		case idNum:
 			id = point.NumID(r.u64())
-		case 1:
+		case idUUID:
 			var u uuid.UUID
 			copy(u[:], r.bytes(16))
 			id = point.UUIDID(u)
@@ -178,7 +192,10 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 		if s.Has(id) {
 			return nil, 0, fmt.Errorf("%w: duplicate point %s", ErrCorrupt, id)
 		}
-		s.Upsert(id, version, vecs, payload)
+		off := s.appendSlot(id)
+		s.versions[off] = version
+		s.payloads[off] = payload
+		s.setVectors(off, vecs, true)
 	}
 	if r.err != nil || len(r.b) != 0 {
 		return nil, 0, fmt.Errorf("%w: trailing bytes", ErrCorrupt)

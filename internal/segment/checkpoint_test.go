@@ -285,7 +285,7 @@ func TestReadCheckpointBadContent(t *testing.T) {
 		ok   bool
 	}{
 		{"valid", ok, true},
-		{"bad magic", cat([]byte("SHOALCP2"), ok[8:]), false},
+		{"bad magic", cat([]byte("SHOALCP9"), ok[8:]), false},
 		{"short header", []byte(checkpointMagic), false},
 		{"too many columns", header(1<<16 + 1), false},
 		{"column count past the end", header(3, col("", 1, "Dot")), false},
@@ -350,4 +350,37 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	}
 	w.n += len(p)
 	return len(p), nil
+}
+
+// TestCheckpointKeepsOffsets: free slots are written too, so every live
+// point keeps its offset across a reload (persisted indexes rely on it).
+func TestCheckpointKeepsOffsets(t *testing.T) {
+	s := NewStore(map[string]VectorSpec{"": {Dim: 1, Distance: "Dot"}})
+	for i := range 10 {
+		s.Upsert(point.NumID(uint64(i)), 1, point.Vectors{"": {float32(i)}}, nil)
+	}
+	for _, i := range []uint64{0, 3, 4, 9} {
+		s.Delete(point.NumID(i))
+	}
+	s.PrepareRead()
+	var buf bytes.Buffer
+	if err := s.WriteCheckpoint(&buf, 7); err != nil {
+		t.Fatal(err)
+	}
+	got, applied, err := ReadCheckpoint(buf.Bytes())
+	if err != nil || applied != 7 {
+		t.Fatalf("read: %v applied %d", err, applied)
+	}
+	for id, off := range s.offsets {
+		if got.offsets[id] != off {
+			t.Fatalf("point %s moved from offset %d to %d", id, off, got.offsets[id])
+		}
+	}
+	if got.Len() != 6 || len(got.free) != 4 {
+		t.Fatalf("len %d free %d", got.Len(), len(got.free))
+	}
+	got.Upsert(point.NumID(100), 8, point.Vectors{"": {1}}, nil)
+	if off := got.offsets[point.NumID(100)]; off >= 10 {
+		t.Fatalf("a new point should reuse a free slot, got offset %d", off)
+	}
 }

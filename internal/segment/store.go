@@ -81,21 +81,39 @@ func (s *Store) alloc(id point.ID) uint32 {
 		s.free = s.free[:n-1]
 		s.ids[off] = id
 		s.live[off] = true
-	} else {
-		off = uint32(len(s.ids))
-		s.ids = append(s.ids, id)
-		s.live = append(s.live, true)
-		s.versions = append(s.versions, 0)
-		s.payloads = append(s.payloads, nil)
-		for _, c := range s.columns {
-			c.data = append(c.data, make([]float32, c.spec.Dim)...)
-			c.has = append(c.has, false)
-		}
+		s.offsets[id] = off
+		s.sortedDirty = true
+		return off
 	}
+	return s.appendSlot(id)
+}
+
+// appendSlot adds a live slot for id at the end.
+func (s *Store) appendSlot(id point.ID) uint32 {
+	off := s.grow()
+	s.ids[off] = id
+	s.live[off] = true
 	s.offsets[id] = off
 	s.sortedDirty = true
 	return off
 }
+
+// grow appends an empty, dead slot and returns its offset.
+func (s *Store) grow() uint32 {
+	off := uint32(len(s.ids))
+	s.ids = append(s.ids, point.ID{})
+	s.live = append(s.live, false)
+	s.versions = append(s.versions, 0)
+	s.payloads = append(s.payloads, nil)
+	for _, c := range s.columns {
+		c.data = append(c.data, make([]float32, c.spec.Dim)...)
+		c.has = append(c.has, false)
+	}
+	return off
+}
+
+// allocFree appends an empty slot to the free list (checkpoint loading).
+func (s *Store) allocFree() { s.free = append(s.free, s.grow()) }
 
 // setVectors writes vecs; with replace, columns absent from vecs are cleared.
 func (s *Store) setVectors(off uint32, vecs point.Vectors, replace bool) {
