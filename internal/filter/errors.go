@@ -13,7 +13,9 @@ var (
 	// ErrValidation is a well-formed filter that breaks a rule, such as a
 	// field condition without any condition.
 	ErrValidation = errors.New("invalid filter")
-	// ErrUnsupported is a Qdrant condition that Shoal does not evaluate yet.
+	// ErrUnsupported is a Qdrant condition that Shoal does not evaluate.
+	// Every condition of Qdrant's filter language is evaluated now, so
+	// Parse no longer returns it; it stays for callers that map it.
 	ErrUnsupported = errors.New("unsupported filter condition")
 )
 
@@ -34,9 +36,8 @@ func (e *Error) Error() string {
 // Unwrap returns the kind, for errors.Is.
 func (e *Error) Unwrap() error { return e.Kind }
 
-func formatErr(loc, msg string) error      { return &Error{Kind: ErrFormat, Loc: loc, Msg: msg} }
-func validationErr(loc, msg string) error  { return &Error{Kind: ErrValidation, Loc: loc, Msg: msg} }
-func unsupportedErr(loc, msg string) error { return &Error{Kind: ErrUnsupported, Loc: loc, Msg: msg} }
+func formatErr(loc, msg string) error     { return &Error{Kind: ErrFormat, Loc: loc, Msg: msg} }
+func validationErr(loc, msg string) error { return &Error{Kind: ErrValidation, Loc: loc, Msg: msg} }
 
 // join builds a child location: join("must[0]", "match") = "must[0].match".
 func join(loc, field string) string {

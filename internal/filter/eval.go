@@ -6,13 +6,25 @@ import (
 	"github.com/shoaldb/shoal/internal/point"
 )
 
-// Matches reports whether the point passes the filter. A nil filter matches
-// every point. It does not allocate for parsed filters.
+// Matches reports whether the point passes the filter, for callers that
+// have no vectors at hand: it is MatchesPoint with no vectors, so a
+// has_vector condition never holds (and fails a must, passes a must_not).
+// A nil filter matches every point. It does not allocate for parsed
+// filters.
 func (f *Filter) Matches(id point.ID, payload point.Payload) bool {
+	return f.MatchesPoint(id, payload, nil)
+}
+
+// MatchesPoint reports whether the point passes the filter. hasVector
+// answers has_vector conditions: whether the point has a vector of that
+// name ("" is the unnamed vector); nil means it has none. Create the func
+// once per scan, not per point: MatchesPoint itself does not allocate for
+// parsed filters (except near-degenerate geo polygon tests).
+func (f *Filter) MatchesPoint(id point.ID, payload point.Payload, hasVector func(name string) bool) bool {
 	if f == nil {
 		return true
 	}
-	return f.match(target{id: id, payload: payload})
+	return f.match(target{id: id, payload: payload, hasVector: hasVector})
 }
 
 // match checks the clauses cheapest-to-fail first; the result is the same
@@ -74,6 +86,8 @@ func (c *FieldCondition) match(t target) bool {
 // FieldCondition::check_empty).
 func (c *FieldCondition) matchMissing() bool {
 	switch {
+	case c.ValuesCount != nil:
+		return c.ValuesCount.ContainsCount(0)
 	case c.IsEmpty != nil:
 		return *c.IsEmpty
 	case c.IsNull != nil:
@@ -85,6 +99,8 @@ func (c *FieldCondition) matchMissing() bool {
 // matchOne tests one value found at the key (Qdrant's ValueChecker::check).
 func (c *FieldCondition) matchOne(v any) bool {
 	switch {
+	case c.ValuesCount != nil:
+		return c.ValuesCount.ContainsCount(Count(v))
 	case c.IsEmpty != nil:
 		return isEmptyValue(v) == *c.IsEmpty
 	case c.IsNull != nil:
@@ -101,8 +117,20 @@ func (c *FieldCondition) matchOne(v any) bool {
 	return c.matchElem(v)
 }
 
+// matchElem ORs the value tests that are set.
 func (c *FieldCondition) matchElem(v any) bool {
-	return c.Match != nil && c.Match.matchValue(v) || c.Range != nil && c.Range.contains(v)
+	if c.Match != nil && c.Match.matchValue(v) ||
+		c.Range != nil && c.Range.contains(v) ||
+		c.DatetimeRange != nil && c.DatetimeRange.matchValue(v) {
+		return true
+	}
+	if c.GeoBoundingBox == nil && c.GeoRadius == nil && c.GeoPolygon == nil {
+		return false
+	}
+	p, ok := ParseGeoPoint(v)
+	return ok && (c.GeoBoundingBox != nil && c.GeoBoundingBox.Contains(p) ||
+		c.GeoRadius != nil && c.GeoRadius.Contains(p) ||
+		c.GeoPolygon != nil && c.GeoPolygon.Contains(p))
 }
 
 func isEmptyValue(v any) bool {
@@ -189,4 +217,4 @@ func (c *IsNullCondition) match(t target) bool {
 	return !c.Key.Each(t.payload, func(v any) bool { return v != nil })
 }
 
-func (c *HasIDCondition) match(t target) bool { return c.Contains(t.id) }
+func (c *HasIDCondition) match(t target) bool { return !t.nested && c.Contains(t.id) }

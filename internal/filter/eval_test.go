@@ -371,6 +371,38 @@ func TestMatchesDoesNotAllocate(t *testing.T) {
 	}
 }
 
+func TestMatchesPointDoesNotAllocate(t *testing.T) {
+	f := mustParse(t, `{
+		"must": [
+			{"key": "city", "match": {"any": ["Berlin", "London"]}},
+			{"key": "when", "range": {"gte": "2023-01-01T00:00:00Z", "lt": "2024-01-01"}},
+			{"key": "loc", "geo_radius": {"center": {"lon": 13.4, "lat": 52.5}, "radius": 50000}},
+			{"key": "desc", "match": {"text_any": "cheap good"}},
+			{"has_vector": "image"},
+			{"nested": {"key": "rooms", "filter": {"must": [{"key": "beds", "range": {"gte": 2}}], "must_not": {"key": "view", "match": {"phrase": "parking lot"}}}}}
+		],
+		"should": [
+			{"key": "loc", "geo_bounding_box": {"top_left": {"lon": 13, "lat": 53}, "bottom_right": {"lon": 14, "lat": 52}}},
+			{"key": "loc", "geo_polygon": {"exterior": {"points": [{"lon": 13, "lat": 52}, {"lon": 14, "lat": 52}, {"lon": 14, "lat": 53}, {"lon": 13, "lat": 52}]}}}
+		],
+		"must_not": [{"key": "tags", "values_count": {"gt": 3}}, {"slice": {"total": 4, "index": 3}}, {"key": "desc", "match": {"text": "sold"}}]
+	}`)
+	p := decodePayload(t, `{"city": "Berlin", "when": ["2022-05-01", "2023-06-01 12:00:00+02:00"], "loc": {"lon": 13.41, "lat": 52.52},
+		"desc": "good value", "tags": ["a", "b"],
+		"rooms": [{"beds": 1}, {"beds": 2, "view": "a parking lot"}, {"beds": 3, "view": "garden"}]}`)
+	id := point.NumID(1)
+	for (&SliceCondition{Total: 4, Index: 3}).Contains(id) {
+		id = point.NumID(id.Num() + 1)
+	}
+	hasVector := func(name string) bool { return name == "image" }
+	if !f.MatchesPoint(id, p, hasVector) {
+		t.Fatal("filter should match")
+	}
+	if allocs := testing.AllocsPerRun(200, func() { f.MatchesPoint(id, p, hasVector) }); allocs != 0 {
+		t.Fatalf("MatchesPoint allocates %v times per call", allocs)
+	}
+}
+
 func BenchmarkMatches(b *testing.B) {
 	f := mustParse(b, `{"must": [{"key": "city", "match": {"any": ["Berlin", "London"]}}, {"key": "price", "range": {"gte": 10, "lt": 100}}], "must_not": {"key": "tags[]", "match": {"value": "sold"}}}`)
 	p := decodePayload(b, `{"city": "London", "price": 42.5, "tags": ["new", "promo"], "other": {"x": [1, 2, 3]}}`)

@@ -2,7 +2,6 @@ package filter
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/shoaldb/shoal/internal/point"
 )
@@ -28,9 +27,10 @@ type MinShould struct {
 	MinCount   int // at least 1
 }
 
-// Condition is one condition of a clause. The set is closed: FieldCondition,
-// IsEmptyCondition, IsNullCondition, HasIDCondition, and *Filter for a
-// nested boolean expression.
+// Condition is one condition of a clause. The set is closed:
+// *FieldCondition, *IsEmptyCondition, *IsNullCondition, *HasIDCondition,
+// *HasVectorCondition, *NestedCondition, *SliceCondition, and *Filter for
+// a nested boolean expression. A planner walks the tree with a type switch.
 type Condition interface {
 	json.Marshaler
 	// match evaluates the condition on one point.
@@ -39,19 +39,41 @@ type Condition interface {
 	validate(loc string) error
 }
 
-// target is the point a condition is evaluated on.
+// target is the point a condition is evaluated on. Inside a nested
+// condition the payload is one element of the nested array and the point
+// level conditions (has_id, has_vector, slice) do not hold, as in Qdrant,
+// which checks a nested filter without an id tracker or vector storages.
 type target struct {
-	id      point.ID
-	payload point.Payload
+	id        point.ID
+	payload   point.Payload
+	hasVector func(name string) bool
+	nested    bool
 }
 
 // FieldCondition tests the values at a payload key. When several members
-// are set, Qdrant's precedence applies: IsEmpty, then IsNull, and otherwise
-// the condition holds if Match or Range holds (they are ORed, not ANDed).
+// are set, Qdrant's precedence applies (ValueChecker for FieldCondition):
+// ValuesCount, then IsEmpty, then IsNull, and otherwise the condition holds
+// if any of Match, Range, DatetimeRange, GeoBoundingBox, GeoRadius and
+// GeoPolygon holds for some value (they are ORed, not ANDed). Kind names
+// the test a condition performs, for planners.
+//
+// A key that yields no value (missing, or a path through a non-object)
+// matches only through ValuesCount (as a count of 0), IsEmpty: true or
+// IsNull: false.
 type FieldCondition struct {
 	Key   point.Path
 	Match Match
-	Range *Range
+	// Range is a numeric range; DatetimeRange is the same `range` member
+	// with RFC 3339 bounds. At most one of the two is set.
+	Range         *Range
+	DatetimeRange *DatetimeRange
+	// GeoBoundingBox, GeoRadius and GeoPolygon test geo points, payload
+	// objects {"lon": x, "lat": y} (see ParseGeoPoint).
+	GeoBoundingBox *GeoBoundingBox
+	GeoRadius      *GeoRadius
+	GeoPolygon     *GeoPolygon
+	// ValuesCount counts the values at the key.
+	ValuesCount *ValuesCount
 	// IsEmpty is `{"key": k, "is_empty": b}`: true holds when the key is
 	// missing or some value at it is null or []; false is its negation per
 	// value. Note it differs from IsEmptyCondition when a path yields
@@ -64,7 +86,7 @@ type FieldCondition struct {
 }
 
 // Match is the `match` member of a FieldCondition: *MatchValue, *MatchAny,
-// *MatchExcept or *MatchPrefix.
+// *MatchExcept, *MatchPrefix, *MatchText, *MatchPhrase or *MatchTextAny.
 type Match interface {
 	json.Marshaler
 	// matchValue tests one (non-array) payload value.
@@ -129,81 +151,4 @@ func (c *HasIDCondition) IDs() []point.ID { return c.ids }
 func (c *HasIDCondition) Contains(id point.ID) bool {
 	_, ok := c.set[id]
 	return ok
-}
-
-// Validate checks a filter built by hand; Parse already did for parsed
-// ones. A nil filter is valid.
-func (f *Filter) Validate() error {
-	if f == nil {
-		return nil
-	}
-	return f.validate("")
-}
-
-func (f *Filter) validate(loc string) error {
-	clauses := []struct {
-		name  string
-		conds []Condition
-	}{{"must", f.Must}, {"should", f.Should}, {"must_not", f.MustNot}}
-	for _, cl := range clauses {
-		if err := validateList(join(loc, cl.name), cl.conds); err != nil {
-			return err
-		}
-	}
-	if ms := f.MinShould; ms != nil {
-		msLoc := join(loc, "min_should")
-		if ms.MinCount < 1 {
-			return validationErr(join(msLoc, "min_count"), fmt.Sprintf("value %d invalid, must be 1 or more", ms.MinCount))
-		}
-		return validateList(join(msLoc, "conditions"), ms.Conditions)
-	}
-	return nil
-}
-
-func validateList(loc string, conds []Condition) error {
-	for i, c := range conds {
-		at := fmt.Sprintf("%s[%d]", loc, i)
-		if c == nil {
-			return validationErr(at, "condition is nil")
-		}
-		if err := c.validate(at); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func validateKey(loc string, k point.Path) error {
-	if k.IsZero() {
-		return validationErr(join(loc, "key"), "key is empty")
-	}
-	return nil
-}
-
-func (c *FieldCondition) validate(loc string) error {
-	if err := validateKey(loc, c.Key); err != nil {
-		return err
-	}
-	if c.Match == nil && c.Range == nil && c.IsEmpty == nil && c.IsNull == nil {
-		return validationErr(loc, "At least one field condition must be specified")
-	}
-	if m, ok := c.Match.(*MatchValue); ok && (m.Value.Kind < KeywordKind || m.Value.Kind > BoolKind) {
-		return validationErr(join(loc, "match.value"), "value has no kind; build it with Keyword, Integer or Bool")
-	}
-	return nil
-}
-
-func (c *IsEmptyCondition) validate(loc string) error {
-	return validateKey(join(loc, "is_empty"), c.Key)
-}
-
-func (c *IsNullCondition) validate(loc string) error {
-	return validateKey(join(loc, "is_null"), c.Key)
-}
-
-func (c *HasIDCondition) validate(loc string) error {
-	if c.set == nil && len(c.ids) > 0 {
-		return validationErr(join(loc, "has_id"), "build has_id conditions with NewHasID")
-	}
-	return nil
 }

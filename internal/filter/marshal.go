@@ -44,7 +44,8 @@ func (f *Filter) String() string {
 	return string(b)
 }
 
-// MarshalJSON writes {"key": ..., "match"|"range"|"is_empty"|"is_null": ...}.
+// MarshalJSON writes {"key": ..., "match"|"range"|...: ...} with the
+// members that are set.
 func (c *FieldCondition) MarshalJSON() ([]byte, error) {
 	m := map[string]any{"key": c.Key}
 	if c.Match != nil {
@@ -52,6 +53,20 @@ func (c *FieldCondition) MarshalJSON() ([]byte, error) {
 	}
 	if c.Range != nil {
 		m["range"] = c.Range
+	} else if c.DatetimeRange != nil {
+		m["range"] = c.DatetimeRange
+	}
+	if c.GeoBoundingBox != nil {
+		m["geo_bounding_box"] = c.GeoBoundingBox
+	}
+	if c.GeoRadius != nil {
+		m["geo_radius"] = c.GeoRadius
+	}
+	if c.GeoPolygon != nil {
+		m["geo_polygon"] = c.GeoPolygon
+	}
+	if c.ValuesCount != nil {
+		m["values_count"] = c.ValuesCount
 	}
 	if c.IsEmpty != nil {
 		m["is_empty"] = *c.IsEmpty

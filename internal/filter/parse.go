@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/point"
 )
@@ -20,12 +21,16 @@ import (
 //
 // Parse follows Qdrant's deserialisation: each clause takes one condition
 // or an array, null counts as absent, a condition object with "key" is a
-// field condition, other shapes are told apart by their one field. Unlike
-// Qdrant, unknown fields are rejected everywhere, not only in the Filter
-// object itself: Shoal implements a subset of conditions and would rather
-// refuse a field it does not know than silently ignore a condition. Like
-// serde_json's recursion limit, nesting deeper than 128 arrays and objects is
-// refused.
+// field condition, other shapes are told apart by their one field. Errors
+// Qdrant raises while deserialising (bad types, geo points out of range,
+// polygons that are too short or not closed, unparseable datetimes, a
+// slice total of 0) are ErrFormat, its 400; rules it checks afterwards
+// (a field condition without a condition, min_count 0, a slice index out of
+// range) are ErrValidation, its 422. Unlike Qdrant, unknown fields are
+// rejected everywhere, not only in the Filter object itself: Shoal would
+// rather refuse a field it does not know than silently ignore a condition.
+// Like serde_json's recursion limit, nesting deeper than 128 arrays and
+// objects is refused.
 func Parse(raw []byte) (*Filter, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -184,20 +189,27 @@ func parseMinShould(loc string, v any) (*MinShould, error) {
 }
 
 const conditionShapes = `expected some form of condition, which can be a field condition (like {"key": ..., "match": ...}), ` +
-	`is_empty, is_null, has_id, has_vector, nested or a filter`
+	`is_empty, is_null, has_id, has_vector, slice, nested or a filter`
 
 // variants are the condition shapes told apart by a field, in the order of
 // Qdrant's untagged Condition enum (a Filter is tried last).
-var variants = []struct {
-	field string
-	parse func(loc string, obj map[string]any) (Condition, error)
-}{
-	{"is_empty", parseIsEmpty},
-	{"is_null", parseIsNull},
-	{"has_id", parseHasID},
-	{"has_vector", unsupported("has_vector condition")},
-	{"slice", unsupported("slice condition")},
-	{"nested", unsupported("nested condition")},
+var variants = [...]string{"is_empty", "is_null", "has_id", "has_vector", "slice", "nested"}
+
+func parseVariant(field, loc string, obj map[string]any) (Condition, error) {
+	switch field {
+	case "is_empty":
+		return parseIsEmpty(loc, obj)
+	case "is_null":
+		return parseIsNull(loc, obj)
+	case "has_id":
+		return parseHasID(loc, obj)
+	case "has_vector":
+		return parseHasVector(loc, obj)
+	case "slice":
+		return parseSlice(loc, obj)
+	default:
+		return parseNested(loc, obj)
+	}
 }
 
 func parseCondition(loc string, v any) (Condition, error) {
@@ -209,11 +221,11 @@ func parseCondition(loc string, v any) (Condition, error) {
 		return parseFieldCondition(loc, obj)
 	}
 	var firstErr error
-	for _, vr := range variants {
-		if _, ok := obj[vr.field]; !ok {
+	for _, field := range variants {
+		if _, ok := obj[field]; !ok {
 			continue
 		}
-		c, err := vr.parse(loc, obj)
+		c, err := parseVariant(field, loc, obj)
 		if err == nil {
 			return c, nil
 		}
@@ -233,12 +245,6 @@ func parseCondition(loc string, v any) (Condition, error) {
 		return nil, err
 	}
 	return f, nil
-}
-
-func unsupported(what string) func(string, map[string]any) (Condition, error) {
-	return func(loc string, _ map[string]any) (Condition, error) {
-		return nil, unsupportedErr(loc, what+" is not supported yet")
-	}
 }
 
 func parseIsEmpty(loc string, obj map[string]any) (Condition, error) {
@@ -340,13 +346,28 @@ func parseFieldCondition(loc string, obj map[string]any) (Condition, error) {
 		}
 	}
 	if r := obj["range"]; r != nil {
-		if c.Range, err = parseRange(join(loc, "range"), r); err != nil {
+		if c.Range, c.DatetimeRange, err = parseRange(join(loc, "range"), r); err != nil {
 			return nil, err
 		}
 	}
-	for _, f := range []string{"geo_bounding_box", "geo_radius", "geo_polygon", "values_count"} {
-		if obj[f] != nil {
-			return nil, unsupportedErr(join(loc, f), f+" condition is not supported yet")
+	if v := obj["geo_bounding_box"]; v != nil {
+		if c.GeoBoundingBox, err = parseGeoBoundingBox(join(loc, "geo_bounding_box"), v); err != nil {
+			return nil, err
+		}
+	}
+	if v := obj["geo_radius"]; v != nil {
+		if c.GeoRadius, err = parseGeoRadius(join(loc, "geo_radius"), v); err != nil {
+			return nil, err
+		}
+	}
+	if v := obj["geo_polygon"]; v != nil {
+		if c.GeoPolygon, err = parseGeoPolygon(join(loc, "geo_polygon"), v); err != nil {
+			return nil, err
+		}
+	}
+	if v := obj["values_count"]; v != nil {
+		if c.ValuesCount, err = parseValuesCount(join(loc, "values_count"), v); err != nil {
+			return nil, err
 		}
 	}
 	if c.IsEmpty, err = parseOptBool(join(loc, "is_empty"), obj["is_empty"]); err != nil {
@@ -404,14 +425,20 @@ func parseMatch(loc string, v any) (Match, error) {
 			return &MatchAny{Any: l}, nil
 		}
 		return &MatchExcept{Except: l}, nil
+	}
+	s, ok := x.(string)
+	if !ok {
+		return nil, formatErr(at, "invalid type: "+describe(x)+", expected a string")
+	}
+	switch field {
 	case "prefix":
-		s, ok := x.(string)
-		if !ok {
-			return nil, formatErr(at, "invalid type: "+describe(x)+", expected a string")
-		}
 		return &MatchPrefix{Prefix: s}, nil
-	default: // text, text_any, phrase
-		return nil, unsupportedErr(at, "full-text match is not supported yet")
+	case "text":
+		return &MatchText{Text: s}, nil
+	case "phrase":
+		return &MatchPhrase{Phrase: s}, nil
+	default: // text_any
+		return &MatchTextAny{TextAny: s}, nil
 	}
 }
 
@@ -454,35 +481,56 @@ func parseValueList(loc string, v any) (ValueList, error) {
 	return IntegerList(is...), nil
 }
 
-func parseRange(loc string, v any) (*Range, error) {
+// parseRange reads Qdrant's RangeInterface: a numeric range when every
+// bound is a number or null (an empty range included), a datetime range
+// when every bound is a date/time string or null.
+func parseRange(loc string, v any) (*Range, *DatetimeRange, error) {
 	obj, ok := asObject(v)
 	if !ok {
-		return nil, formatErr(loc, "invalid type: "+describe(v)+", expected an object like {\"gte\": 1}")
+		return nil, nil, formatErr(loc, "invalid type: "+describe(v)+", expected an object like {\"gte\": 1}")
 	}
 	if err := checkFields(loc, obj, []string{"lt", "gt", "gte", "lte"}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for f, x := range obj {
-		if _, ok := x.(string); ok {
-			return nil, unsupportedErr(join(loc, f), "datetime range is not supported yet")
+	names := [...]string{"gt", "gte", "lt", "lte"}
+	datetime := false
+	for _, name := range names {
+		if _, ok := obj[name].(string); ok {
+			datetime = true
 		}
 	}
+	if datetime {
+		r := &DatetimeRange{}
+		for i, dst := range [...]**time.Time{&r.GT, &r.GTE, &r.LT, &r.LTE} {
+			x := obj[names[i]]
+			if x == nil {
+				continue
+			}
+			s, ok := x.(string)
+			if !ok {
+				return nil, nil, formatErr(join(loc, names[i]), "invalid value "+describe(x)+", expected a date/time string like the other bounds")
+			}
+			t, ok := parseDateTime(s)
+			if !ok {
+				return nil, nil, formatErr(join(loc, names[i]), "'"+truncate(s)+"' is not in a supported date/time format, please use RFC 3339")
+			}
+			*dst = &t
+		}
+		return nil, r, nil
+	}
 	r := &Range{}
-	for _, b := range []struct {
-		name string
-		dst  **float64
-	}{{"gt", &r.GT}, {"gte", &r.GTE}, {"lt", &r.LT}, {"lte", &r.LTE}} {
-		x := obj[b.name]
+	for i, dst := range [...]**float64{&r.GT, &r.GTE, &r.LT, &r.LTE} {
+		x := obj[names[i]]
 		if x == nil {
 			continue
 		}
 		f, ok := AsFloat(x)
-		if !ok || math.IsInf(f, 0) || math.IsNaN(f) {
-			return nil, formatErr(join(loc, b.name), "invalid value "+describe(x)+", expected a finite number")
+		if !ok || !isFinite(f) {
+			return nil, nil, formatErr(join(loc, names[i]), "invalid value "+describe(x)+", expected a finite number")
 		}
-		*b.dst = &f
+		*dst = &f
 	}
-	return r, nil
+	return r, nil, nil
 }
 
 // asObject accepts a decoded JSON object, or a point.Payload from Go.
