@@ -21,7 +21,6 @@ import (
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/node"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/shard"
 	"github.com/shoaldb/shoal/internal/vector"
 )
@@ -172,7 +171,7 @@ func (c *Collection) Get(ids ...ID) ([]Record, error) {
 }
 
 // Count returns the number of points matching f (all when nil).
-func (c *Collection) Count(f *Filter) int { return c.c.Count(asMatcher(f)) }
+func (c *Collection) Count(f *Filter) int { return c.c.Count(f) }
 
 // Query is an exact nearest-neighbour query.
 type Query struct {
@@ -201,7 +200,7 @@ func (c *Collection) Query(ctx context.Context, q Query) ([]ScoredPoint, error) 
 		q.Limit = 10
 	}
 	hits, err := c.c.Search(collection.SearchRequest{
-		Using: q.Using, Vector: q.Vector, Filter: asMatcher(q.Filter), Limit: q.Limit, Offset: q.Offset,
+		Using: q.Using, Vector: q.Vector, Filter: q.Filter, Limit: q.Limit, Offset: q.Offset,
 		ScoreThreshold: q.ScoreThreshold, WithPayload: collection.PayloadSelector{Enable: q.WithPayload},
 	})
 	if err != nil {
@@ -212,11 +211,4 @@ func (c *Collection) Query(ctx context.Context, q Query) ([]ScoredPoint, error) 
 		out[i] = ScoredPoint{ID: h.ID, Score: h.Score, Payload: h.Payload.Clone()}
 	}
 	return out, nil
-}
-
-func asMatcher(f *Filter) segment.Matcher {
-	if f == nil {
-		return nil
-	}
-	return f
 }

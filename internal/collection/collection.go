@@ -179,6 +179,11 @@ func (c *Collection) prepare(op *shard.Operation) error {
 			return err
 		}
 	}
+	if op.Kind == shard.OpCreateIndex {
+		if _, err := segment.ParseIndexSchema(op.Schema); err != nil {
+			return point.Errorf(point.KindBadInput, "%v", err)
+		}
+	}
 	if op.Kind == shard.OpDeleteVectors {
 		for _, n := range op.Keys {
 			if _, ok := params[n]; !ok {
@@ -225,13 +230,19 @@ func (c *Collection) Info() (*Info, error) {
 		return nil, err
 	}
 	var n int
-	c.shard.View(func(s *segment.Store) { n = s.Len() })
+	schema := map[string]any{}
+	c.shard.View(func(s *segment.Store) {
+		n = s.Len()
+		for k, ix := range s.Indexes() {
+			schema[k] = ix.Schema.Info(ix.Points)
+		}
+	})
 	return &Info{
 		Status:          "green",
 		OptimizerStatus: "ok",
 		PointsCount:     uint64(n),
 		SegmentsCount:   1,
 		Config:          cfg,
-		PayloadSchema:   map[string]any{},
+		PayloadSchema:   schema,
 	}, nil
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/shard"
 )
 
@@ -51,7 +50,7 @@ func upsert(t testing.TB, c *Collection, pts ...shard.PointStruct) {
 	}
 }
 
-func mustFilter(t testing.TB, js string) segment.Matcher {
+func mustFilter(t testing.TB, js string) *filter.Filter {
 	t.Helper()
 	f, err := filter.Parse([]byte(js))
 	if err != nil {

@@ -1,6 +1,8 @@
 package collection
 
 import (
+	"encoding/json"
+	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 )
@@ -58,10 +60,38 @@ func (p PayloadSelector) apply(pl point.Payload) point.Payload {
 
 // Record is a point returned by retrieve and scroll.
 type Record struct {
-	ID      point.ID
-	Payload point.Payload // nil when not requested
-	Vectors point.Vectors // nil when not requested
-	Version uint64
+	ID         point.ID
+	Payload    point.Payload // nil when not requested
+	Vectors    point.Vectors // nil when not requested
+	Version    uint64
+	OrderValue any // int64 or float64 when scrolled with order_by
+}
+
+// OrderBy orders a scroll by a payload key with a range index.
+type OrderBy struct {
+	Key       string
+	Desc      bool
+	StartFrom json.RawMessage // number or datetime string; nil: from the start
+}
+
+// startFrom converts start_from to the index's number line (datetimes as
+// unix microseconds).
+func (o *OrderBy) startFrom() (*float64, error) {
+	if len(o.StartFrom) == 0 || string(o.StartFrom) == "null" {
+		return nil, nil
+	}
+	var n float64
+	if err := json.Unmarshal(o.StartFrom, &n); err == nil {
+		return &n, nil
+	}
+	var s string
+	if err := json.Unmarshal(o.StartFrom, &s); err == nil {
+		if t, err := filter.ParseDateTime(s); err == nil {
+			v := float64(t.UnixMicro())
+			return &v, nil
+		}
+	}
+	return nil, point.Errorf(point.KindBadInput, "order_by.start_from: expected a number or a datetime, got %s", o.StartFrom)
 }
 
 func (c *Collection) checkVectorNames(v VectorSelector) error {
@@ -98,8 +128,9 @@ func (c *Collection) Retrieve(ids []point.ID, wp PayloadSelector, wv VectorSelec
 
 // ScrollRequest pages through points in id order.
 type ScrollRequest struct {
-	Filter      segment.Matcher
+	Filter      *filter.Filter
 	Offset      *point.ID
+	OrderBy     *OrderBy
 	Limit       int
 	WithPayload PayloadSelector
 	WithVector  VectorSelector
@@ -109,6 +140,9 @@ type ScrollRequest struct {
 func (c *Collection) Scroll(req ScrollRequest) ([]Record, *point.ID, error) {
 	if err := c.checkVectorNames(req.WithVector); err != nil {
 		return nil, nil, err
+	}
+	if req.OrderBy != nil {
+		return c.scrollOrdered(req)
 	}
 	var recs []segment.Record
 	var next *point.ID
@@ -124,7 +158,7 @@ func (c *Collection) Scroll(req ScrollRequest) ([]Record, *point.ID, error) {
 }
 
 // Count returns the number of points matching f.
-func (c *Collection) Count(f segment.Matcher) int {
+func (c *Collection) Count(f *filter.Filter) int {
 	var n int
 	c.shard.View(func(s *segment.Store) { n = s.Count(f) })
 	return n
@@ -135,7 +169,7 @@ type SearchRequest struct {
 	Using          string
 	Vector         []float32 // nil when QueryID is set
 	QueryID        *point.ID // query by the stored vector of this point
-	Filter         segment.Matcher
+	Filter         *filter.Filter
 	Limit          int
 	Offset         int
 	ScoreThreshold *float32
@@ -198,4 +232,56 @@ func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
 		}
 	})
 	return out, nil
+}
+
+// CountApprox is the planner's estimate of Count, Qdrant's exact=false.
+func (c *Collection) CountApprox(f *filter.Filter) int {
+	var n int
+	c.shard.View(func(s *segment.Store) { n = s.EstimateCount(f) })
+	return n
+}
+
+func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, *point.ID, error) {
+	from, err := req.OrderBy.startFrom()
+	if err != nil {
+		return nil, nil, err
+	}
+	var recs []segment.OrderedRecord
+	var out []Record
+	c.shard.View(func(s *segment.Store) {
+		recs, err = s.ScrollOrdered(req.Filter, req.OrderBy.Key, req.OrderBy.Desc, from, req.Limit, req.WithVector.selection())
+		out = make([]Record, len(recs))
+		for i, r := range recs {
+			var ov any = r.OrderValue
+			if r.Integer {
+				ov = int64(r.OrderValue)
+			}
+			out[i] = Record{ID: r.ID, Payload: req.WithPayload.apply(r.Payload), Vectors: r.Vectors, Version: r.Version, OrderValue: ov}
+		}
+	})
+	if err != nil {
+		return nil, nil, point.Errorf(point.KindBadRequest, "%v", err)
+	}
+	return out, nil, nil // Qdrant pages order_by scrolls with start_from, not an offset
+}
+
+// FacetRequest counts the values of a payload key.
+type FacetRequest struct {
+	Key    string
+	Filter *filter.Filter
+	Limit  int
+}
+
+// FacetHit is one facet value and its count.
+type FacetHit = segment.FacetHit
+
+// Facet counts the values at a key over the points matching the filter.
+func (c *Collection) Facet(req FacetRequest) ([]FacetHit, error) {
+	var hits []FacetHit
+	var err error
+	c.shard.View(func(s *segment.Store) { hits, err = s.Facet(req.Key, req.Filter, req.Limit) })
+	if err != nil {
+		return nil, point.Errorf(point.KindBadInput, "%v", err)
+	}
+	return hits, nil
 }

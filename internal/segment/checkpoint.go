@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -18,15 +19,17 @@ import (
 
 // Checkpoint file format (all integers little endian):
 //
-//	magic "SHOALCP1" | u64 applied version | u32 column count
+//	magic "SHOALCP3" | u64 applied version | u32 column count
 //	per column (sorted by name): u32 name len, name, u32 dim, u32 distance len, distance
 //	u64 slot count
 //	per slot: u8 kind (0 num id, 1 uuid id, 2 free slot: nothing follows),
 //	          u64 or 16 bytes id, u64 version,
 //	           u32 payload JSON len, payload JSON,
 //	           per column: u8 has, then dim float32 when has
+//	u32 index count
+//	per index: u32 key len, key, u32 schema len, schema JSON, u64 data len, data
 //	u32 CRC32C of every byte before it
-const checkpointMagic = "SHOALCP2"
+const checkpointMagic = "SHOALCP3"
 
 // Slot kinds in a checkpoint.
 const (
@@ -101,6 +104,22 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 				u32(math.Float32bits(x))
 			}
 		}
+	}
+	// Payload indexes: key, schema as given, and the index data, so that a
+	// restart loads them instead of rebuilding.
+	keys := s.indexKeys()
+	u32(uint32(len(keys)))
+	var data bytes.Buffer
+	for _, k := range keys {
+		fi := s.indexes[k]
+		data.Reset()
+		if err := fi.idx.Encode(&data); err != nil {
+			return fmt.Errorf("encode index %q: %w", k, err)
+		}
+		str(k)
+		str(string(fi.raw))
+		u64(uint64(data.Len()))
+		bw.Write(data.Bytes())
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
@@ -197,6 +216,26 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 		s.payloads[off] = payload
 		s.setVectors(off, vecs, true)
 	}
+	nidx := r.u32()
+	if r.err != nil || uint64(nidx) > uint64(len(r.b)) {
+		return nil, 0, fmt.Errorf("%w: bad index count", ErrCorrupt)
+	}
+	for range nidx {
+		key := string(r.bytes(int(r.u32())))
+		raw := append([]byte(nil), r.bytes(int(r.u32()))...)
+		n := r.u64()
+		if r.err != nil || n > uint64(len(r.b)) {
+			return nil, 0, fmt.Errorf("%w: index %q truncated", ErrCorrupt, key)
+		}
+		data := r.bytes(int(n))
+		rebuilt, err := s.loadIndex(key, raw, data)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		if rebuilt {
+			s.rebuilt = append(s.rebuilt, key)
+		}
+	}
 	if r.err != nil || len(r.b) != 0 {
 		return nil, 0, fmt.Errorf("%w: trailing bytes", ErrCorrupt)
 	}
@@ -244,3 +283,5 @@ func (r *reader) u64() uint64 {
 	}
 	return binary.LittleEndian.Uint64(b)
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

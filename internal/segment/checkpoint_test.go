@@ -277,7 +277,8 @@ func TestReadCheckpointBadContent(t *testing.T) {
 		return cat(append([][]byte{{0}, le64(id), le64(1), le32(uint32(len(payload))), []byte(payload)}, vec...)...)
 	}
 	oneVec := cat([]byte{1}, le32(math.Float32bits(1)))
-	ok := cat(header(1, col("", 1, "Dot")), le64(1), numPoint(7, `{"a":1}`, oneVec))
+	noIndexes := le32(0)
+	ok := cat(header(1, col("", 1, "Dot")), le64(1), numPoint(7, `{"a":1}`, oneVec), noIndexes)
 
 	cases := []struct {
 		name string
@@ -296,13 +297,13 @@ func TestReadCheckpointBadContent(t *testing.T) {
 		{"point count past the end", cat(header(0), le64(1<<62)), false},
 		{"fewer points than counted", cat(header(1, col("", 1, "Dot")), le64(2), numPoint(7, ``, oneVec)), false},
 		{"trailing bytes", cat(ok, []byte{0}), false},
-		{"bad id kind", cat(header(0), le64(1), []byte{2}, le64(1), le64(1), le32(0)), false},
+		{"bad id kind", cat(header(0), le64(1), []byte{3}, le64(1), le64(1), le32(0)), false},
 		{"short uuid", cat(header(0), le64(1), []byte{1, 1, 2, 3}), false},
 		{"payload length past the end", cat(header(0), le64(1), numPoint(7, ``)[:17], le32(100), []byte("{}")), false},
 		{"payload not json", cat(header(0), le64(1), numPoint(7, `{"a":`)), false},
 		{"payload an array", cat(header(0), le64(1), numPoint(7, `[1]`)), false},
 		{"payload with trailing data", cat(header(0), le64(1), numPoint(7, `{} {}`)), false},
-		{"payload null is accepted", cat(header(0), le64(1), numPoint(7, `null`)), true},
+		{"payload null is accepted", cat(header(0), le64(1), numPoint(7, `null`), noIndexes), true},
 		{"vector cut short", cat(header(1, col("", 2, "Dot")), le64(1), numPoint(7, ``, cat([]byte{1}, le32(0)))), false},
 		{"duplicate point", cat(header(0), le64(2), numPoint(7, ``), numPoint(7, ``)), false},
 	}

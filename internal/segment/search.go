@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"slices"
 
+	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
 )
 
@@ -11,7 +12,7 @@ import (
 type SearchParams struct {
 	Vector    string    // column name
 	Query     []float32 // already preprocessed for the column's distance
-	Filter    Matcher
+	Filter    *filter.Filter
 	Limit     int // results wanted (offset included by the caller)
 	Threshold *float32
 	Exclude   map[point.ID]struct{}
@@ -33,37 +34,39 @@ func (s *Store) Search(p SearchParams) []Scored {
 	dist := c.spec.Distance
 	d := c.spec.Dim
 	h := &hitHeap{better: dist.Better, ids: s.ids, items: make([]Scored, 0, p.Limit)}
-	for off, l := range s.live {
-		if !l || !c.has[off] {
-			continue
+	m := s.newMatcher(p.Filter)
+	visit := func(off uint32) {
+		if !c.has[off] {
+			return
 		}
-		score := dist.Score(p.Query, c.data[off*d:(off+1)*d])
+		score := dist.Score(p.Query, c.data[int(off)*d:int(off+1)*d])
 		if p.Threshold != nil && !dist.PassesThreshold(score, *p.Threshold) {
-			continue
+			return
 		}
 		if len(h.items) == p.Limit {
 			// Equal scores rank by id, also at the cut, so that the
 			// result does not depend on where points sit in the store.
 			root := h.items[0]
 			if !dist.Better(score, root.Score) && (dist.Better(root.Score, score) || !s.ids[off].Less(s.ids[root.Offset])) {
-				continue
+				return
 			}
 		}
 		if p.Exclude != nil {
 			if _, skip := p.Exclude[s.ids[off]]; skip {
-				continue
+				return
 			}
 		}
-		if !s.matches(p.Filter, uint32(off)) {
-			continue
+		if !m.match(off) {
+			return
 		}
 		if len(h.items) < p.Limit {
-			heap.Push(h, Scored{Offset: uint32(off), Score: score})
+			heap.Push(h, Scored{Offset: off, Score: score})
 		} else {
-			h.items[0] = Scored{Offset: uint32(off), Score: score}
+			h.items[0] = Scored{Offset: off, Score: score}
 			heap.Fix(h, 0)
 		}
 	}
+	m.each(s, visit)
 	out := h.items
 	slices.SortFunc(out, func(a, b Scored) int {
 		switch {

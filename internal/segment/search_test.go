@@ -174,7 +174,7 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 						}
 						if c.filter {
 							g := r.IntN(4)
-							p.Filter = matchFunc(func(_ point.ID, pl point.Payload) bool { return pl["g"] == g })
+							p.Filter = payloadEq("g", fmt.Sprint(g))
 						}
 						want := bruteForce(s, p)
 						got := s.Search(p)

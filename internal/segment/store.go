@@ -3,14 +3,10 @@ package segment
 import (
 	"slices"
 
+	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/vector"
 )
-
-// Matcher decides whether a point passes a filter. A nil Matcher matches all.
-type Matcher interface {
-	Matches(id point.ID, payload point.Payload) bool
-}
 
 // VectorSpec describes one named dense vector column.
 type VectorSpec struct {
@@ -36,6 +32,9 @@ type Store struct {
 
 	sorted      []uint32 // live offsets in id order; rebuilt lazily
 	sortedDirty bool
+
+	indexes map[string]*fieldIndex // payload indexes by key text
+	rebuilt []string               // indexes rebuilt while loading a checkpoint
 }
 
 // NewStore returns an empty store with the given vector columns.
@@ -72,6 +71,7 @@ func (s *Store) Upsert(id point.ID, version uint64, vecs point.Vectors, payload 
 	s.versions[off] = version
 	s.payloads[off] = payload
 	s.setVectors(off, vecs, true)
+	s.reindex(off)
 }
 
 func (s *Store) alloc(id point.ID) uint32 {
@@ -144,6 +144,7 @@ func (s *Store) Delete(id point.ID) bool {
 	}
 	s.free = append(s.free, off)
 	s.sortedDirty = true
+	s.reindex(off)
 	return true
 }
 
@@ -164,6 +165,7 @@ func (s *Store) SetPayload(id point.ID, version uint64, p point.Payload) bool {
 	}
 	s.payloads[off] = p
 	s.versions[off] = version
+	s.reindex(off)
 	return true
 }
 
@@ -241,10 +243,6 @@ func (s *Store) record(off uint32, sel VectorSelection) Record {
 	return r
 }
 
-func (s *Store) matches(m Matcher, off uint32) bool {
-	return m == nil || m.Matches(s.ids[off], s.payloads[off])
-}
-
 func (s *Store) sortedOffsets() []uint32 {
 	if s.sortedDirty || s.sorted == nil {
 		s.sorted = s.sorted[:0]
@@ -265,16 +263,20 @@ func (s *Store) sortedOffsets() []uint32 {
 func (s *Store) PrepareRead() { s.sortedOffsets() }
 
 // Scroll returns up to limit records with id >= from (all when from is nil)
-// in id order that match m, and the id of the next matching record if any.
-func (s *Store) Scroll(m Matcher, from *point.ID, limit int, sel VectorSelection) ([]Record, *point.ID) {
+// in id order that match f, and the id of the next matching record if any.
+func (s *Store) Scroll(f *filter.Filter, from *point.ID, limit int, sel VectorSelection) ([]Record, *point.ID) {
+	m := s.newMatcher(f)
 	order := s.sorted
+	if m.selective(len(s.offsets)) {
+		order = m.sortedCandidates(s)
+	}
 	start := 0
 	if from != nil {
 		start, _ = slices.BinarySearchFunc(order, *from, func(off uint32, id point.ID) int { return s.ids[off].Compare(id) })
 	}
 	var out []Record
 	for _, off := range order[start:] {
-		if !s.matches(m, off) {
+		if !m.match(off) {
 			continue
 		}
 		if len(out) == limit {
@@ -286,27 +288,47 @@ func (s *Store) Scroll(m Matcher, from *point.ID, limit int, sel VectorSelection
 	return out, nil
 }
 
-// MatchingIDs returns the ids of all points matching m, in id order.
-func (s *Store) MatchingIDs(m Matcher) []point.ID {
-	var out []point.ID
-	for _, off := range s.sortedOffsets() {
-		if s.matches(m, off) {
-			out = append(out, s.ids[off])
-		}
+// MatchingIDs returns the ids of all points matching f, in id order. It
+// is called while applying updates, under the write lock, so it may bring
+// the id order up to date first.
+func (s *Store) MatchingIDs(f *filter.Filter) []point.ID {
+	s.PrepareRead()
+	recs, _ := s.Scroll(f, nil, len(s.offsets)+1, nil)
+	if len(recs) == 0 {
+		return nil
+	}
+	out := make([]point.ID, len(recs))
+	for i, r := range recs {
+		out[i] = r.ID
 	}
 	return out
 }
 
-// Count returns the number of points matching m.
-func (s *Store) Count(m Matcher) int {
-	if m == nil {
+// Count returns the number of points matching f.
+func (s *Store) Count(f *filter.Filter) int {
+	m := s.newMatcher(f)
+	switch {
+	case m.p == nil:
 		return len(s.offsets)
+	case m.exact && m.cand == nil:
+		return len(s.offsets)
+	case m.exact:
+		return m.cand.count()
 	}
 	n := 0
-	for off, l := range s.live {
-		if l && m.Matches(s.ids[off], s.payloads[off]) {
+	m.each(s, func(off uint32) {
+		if m.match(off) {
 			n++
 		}
-	}
+	})
 	return n
+}
+
+// EstimateCount is the planner's cardinality estimate for f: Qdrant's
+// approximate count.
+func (s *Store) EstimateCount(f *filter.Filter) int {
+	if f == nil {
+		return len(s.offsets)
+	}
+	return s.compile(f).estimate()
 }

@@ -7,21 +7,23 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/vector"
 )
 
-// matchFunc adapts a function to Matcher.
-type matchFunc func(point.ID, point.Payload) bool
+// mustFilter parses a filter in Qdrant's JSON form.
+func mustFilter(js string) *filter.Filter {
+	f, err := filter.Parse([]byte(js))
+	if err != nil {
+		panic(fmt.Sprintf("filter %s: %v", js, err))
+	}
+	return f
+}
 
-func (f matchFunc) Matches(id point.ID, p point.Payload) bool { return f(id, p) }
-
-// payloadEq matches points whose payload key k holds the JSON text v.
-func payloadEq(k, v string) Matcher {
-	return matchFunc(func(_ point.ID, p point.Payload) bool {
-		got, err := json.Marshal(p[k])
-		return err == nil && p[k] != nil && string(got) == v
-	})
+// payloadEq matches points whose payload key k holds the JSON value v.
+func payloadEq(k, v string) *filter.Filter {
+	return mustFilter(fmt.Sprintf(`{"must":[{"key":%q,"match":{"value":%s}}]}`, k, v))
 }
 
 func num(n uint64) point.ID { return point.NumID(n) }
@@ -380,12 +382,12 @@ func TestScroll(t *testing.T) {
 	s.Delete(num(5))
 	s.PrepareRead()
 
-	even := matchFunc(func(_ point.ID, p point.Payload) bool { return p["even"] == true })
+	even := payloadEq("even", "true")
 	uuid5 := uid(t, "5c56c793-69f3-4fbf-87e6-c4bf54c28c26")
 	absent := num(3)
 	cases := []struct {
 		name     string
-		m        Matcher
+		m        *filter.Filter
 		from     *point.ID
 		limit    int
 		wantIDs  []point.ID
@@ -401,7 +403,7 @@ func TestScroll(t *testing.T) {
 		{"from past the end", nil, &want[9], 10, want[9:], nil},
 		{"filtered", even, nil, 3, []point.ID{want[0], want[2], want[4]}, &want[6]},
 		{"filtered from", even, &want[5], 10, []point.ID{want[6], want[8]}, nil},
-		{"filter matching nothing", matchFunc(func(point.ID, point.Payload) bool { return false }), nil, 3, nil, nil},
+		{"filter matching nothing", mustFilter(`{"should":[]}`), nil, 3, nil, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -469,14 +471,14 @@ func TestCount(t *testing.T) {
 	s.Delete(num(4))
 	cases := []struct {
 		name string
-		m    Matcher
+		m    *filter.Filter
 		want int
 	}{
 		{"nil counts all", nil, 18},
 		{"mod3 = 0", payloadEq("mod3", "0"), 6}, // 3,6,...,18 (0 deleted)
 		{"mod3 = 1", payloadEq("mod3", "1"), 6}, // 1,7,10,13,16,19 (4 deleted)
 		{"mod3 = 2", payloadEq("mod3", "2"), 6},
-		{"by id", matchFunc(func(id point.ID, _ point.Payload) bool { return id.Num() < 5 }), 3},
+		{"by id", mustFilter(`{"must":[{"has_id":[0,1,2,3,4]}]}`), 3},
 		{"none", payloadEq("mod3", "7"), 0},
 	}
 	for _, c := range cases {

@@ -18,6 +18,14 @@ func apply(store *segment.Store, version uint64, op *Operation) error {
 			store.Upsert(p.ID, version, p.Vectors, p.Payload.Clone())
 		}
 		return nil
+	case OpCreateIndex:
+		if err := store.CreateIndex(op.Key, op.Schema); err != nil {
+			return point.Errorf(point.KindBadInput, "%v", err)
+		}
+		return nil
+	case OpDeleteIndex:
+		store.DeleteIndex(op.Key) // deleting a missing index is not an error, as in Qdrant
+		return nil
 	case OpUpdateVectors:
 		for _, p := range op.Vectors {
 			if !store.Has(p.ID) {

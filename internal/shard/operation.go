@@ -20,6 +20,8 @@ const (
 	OpClearPayload     OpKind = "clear_payload"
 	OpUpdateVectors    OpKind = "update_vectors"
 	OpDeleteVectors    OpKind = "delete_vectors"
+	OpCreateIndex      OpKind = "create_index" // Key: field, Schema: field_schema
+	OpDeleteIndex      OpKind = "delete_index" // Key: field
 )
 
 // PointStruct is a point to upsert.
@@ -47,6 +49,7 @@ type Operation struct {
 	Payload point.Payload   `json:"pl"`
 	Key     string          `json:"key,omitempty"`  // set_payload: nested key path
 	Keys    []string        `json:"keys,omitempty"` // delete_payload keys / delete_vectors names
+	Schema  json.RawMessage `json:"schema,omitempty"` // create_index field schema
 }
 
 // Encode returns the WAL record of op.
@@ -65,7 +68,7 @@ func DecodeOperation(b []byte) (*Operation, error) {
 		return nil, fmt.Errorf("decode operation: %w", err)
 	}
 	switch op.Kind {
-	case OpUpsert, OpDelete, OpSetPayload, OpOverwritePayload, OpDeletePayload, OpClearPayload, OpUpdateVectors, OpDeleteVectors:
+	case OpUpsert, OpDelete, OpSetPayload, OpOverwritePayload, OpDeletePayload, OpClearPayload, OpUpdateVectors, OpDeleteVectors, OpCreateIndex, OpDeleteIndex:
 	default:
 		return nil, fmt.Errorf("decode operation: unknown kind %q", op.Kind)
 	}

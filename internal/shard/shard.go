@@ -79,6 +79,12 @@ func Open(dir string, opts Options) (*Shard, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, key := range store.RebuiltIndexes() {
+		s.log.Warn("payload index data unreadable, rebuilt from the points", "dir", dir, "field", key)
+	}
+	if n := len(store.Indexes()); n > 0 {
+		s.log.Info("payload indexes loaded", "dir", dir, "indexes", n, "rebuilt", len(store.RebuiltIndexes()))
+	}
 	log, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{SegmentSize: opts.WALSegmentSize, SegmentsAhead: opts.WALSegAhead, Logger: opts.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("open shard wal: %w", err)

@@ -10,7 +10,6 @@ import (
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/shard"
 )
 
@@ -203,12 +202,3 @@ func (s *Server) runRetrieve(c *collection.Collection, in *retrieveIn) ([]record
 }
 
 func multiVector(c *collection.Collection) bool { return c.MultiVector() }
-
-// matcher turns an optional filter into a segment.Matcher without a typed
-// nil inside the interface.
-func matcher(f *filter.Filter) segment.Matcher {
-	if f == nil {
-		return nil
-	}
-	return f
-}

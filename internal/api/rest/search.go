@@ -22,7 +22,10 @@ func (s *Server) runCount(c *collection.Collection, in *countIn) (map[string]int
 	if err != nil {
 		return nil, err
 	}
-	return map[string]int{"count": c.Count(matcher(f))}, nil
+	if in.Exact != nil && !*in.Exact {
+		return map[string]int{"count": c.CountApprox(f)}, nil
+	}
+	return map[string]int{"count": c.Count(f)}, nil
 }
 
 type scrollIn struct {
@@ -32,7 +35,7 @@ type scrollIn struct {
 	WithPayload withPayload     `json:"with_payload"`
 	WithVector  withVector      `json:"with_vector"`
 	WithVectors withVector      `json:"with_vectors"` // alias, as in Qdrant
-	OrderBy     json.RawMessage `json:"order_by"`
+	OrderBy     orderByIn       `json:"order_by"`
 	ShardKey    json.RawMessage `json:"shard_key"`
 }
 
@@ -42,9 +45,6 @@ type scrollOut struct {
 }
 
 func (s *Server) runScroll(c *collection.Collection, in *scrollIn) (*scrollOut, error) {
-	if isSet(in.OrderBy) {
-		return nil, badRequest("Bad request: order_by is not supported by this version of Shoal")
-	}
 	limit := 10
 	if in.Limit != nil {
 		if *in.Limit < 1 {
@@ -60,7 +60,14 @@ func (s *Server) runScroll(c *collection.Collection, in *scrollIn) (*scrollOut, 
 	if !in.WithPayload.set {
 		wp = collection.PayloadSelector{Enable: true} // scroll returns payload by default
 	}
-	recs, next, err := c.Scroll(collection.ScrollRequest{Filter: matcher(f), Offset: in.Offset, Limit: limit, WithPayload: wp, WithVector: in.WithVector.or(in.WithVectors)})
+	req := collection.ScrollRequest{Filter: f, Offset: in.Offset, Limit: limit, WithPayload: wp, WithVector: in.WithVector.or(in.WithVectors)}
+	if in.OrderBy.set {
+		if in.Offset != nil {
+			return nil, badRequest("Bad request: Cannot use an `offset` when using `order_by`. The alternative for paging is to use `order_by.start_from` and a filter to exclude the IDs that you've already seen for the `order_by.start_from` value")
+		}
+		req.OrderBy = &in.OrderBy.by
+	}
+	recs, next, err := c.Scroll(req)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +161,7 @@ func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, err
 	multi := multiVector(c)
 	if target == nil {
 		// No query: points in id order, each with score 0.
-		recs, _, err := c.Scroll(collection.ScrollRequest{Filter: matcher(f), Limit: limit + offset, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors)})
+		recs, _, err := c.Scroll(collection.ScrollRequest{Filter: f, Limit: limit + offset, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors)})
 		if err != nil {
 			return nil, err
 		}
@@ -174,7 +181,7 @@ func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, err
 		using = *in.Using
 	}
 	hits, err := c.Search(collection.SearchRequest{
-		Using: using, Vector: target.vector, QueryID: target.id, Filter: matcher(f),
+		Using: using, Vector: target.vector, QueryID: target.id, Filter: f,
 		Limit: limit, Offset: offset, ScoreThreshold: in.ScoreThreshold,
 		WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
 	})
@@ -255,7 +262,7 @@ func (s *Server) runSearch(c *collection.Collection, in *searchIn) ([]scoredOut,
 		return nil, err
 	}
 	hits, err := c.Search(collection.SearchRequest{
-		Using: using, Vector: vec, Filter: matcher(f), Limit: limit, Offset: offset,
+		Using: using, Vector: vec, Filter: f, Limit: limit, Offset: offset,
 		ScoreThreshold: in.ScoreThreshold, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
 	})
 	if err != nil {

@@ -74,6 +74,9 @@ func (s *Server) routes() {
 	h("PATCH /collections/{name}", s.updateCollection)
 	h("DELETE /collections/{name}", s.deleteCollection)
 	h("GET /collections/{name}/exists", s.collectionExists)
+	h("PUT /collections/{name}/index", s.createIndex)
+	h("DELETE /collections/{name}/index/{field}", s.deleteIndex)
+	h("POST /collections/{name}/facet", read(s, s.runFacet))
 
 	h("PUT /collections/{name}/points", s.write("upsert"))
 	h("POST /collections/{name}/points", read(s, s.runRetrieve))

@@ -88,35 +88,29 @@ func (s *Server) readRaw(w http.ResponseWriter, r *http.Request) (json.RawMessag
 // operation, apply it with ?wait.
 func (s *Server) write(name string) func(http.ResponseWriter, *http.Request) {
 	b := updateBuilders[name]
-	return func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		res, err := func() (collection.UpdateResult, error) {
-			c, err := s.node.Collection(r.PathValue("name"))
-			if err != nil {
-				return collection.UpdateResult{}, err
-			}
-			raw, err := s.readRaw(w, r)
-			if err != nil {
-				return collection.UpdateResult{}, err
-			}
-			params, err := parseWriteParams(r)
-			if err != nil {
-				return collection.UpdateResult{}, err
-			}
-			op, err := b(raw)
-			if err != nil {
-				return collection.UpdateResult{}, err
-			}
-			ctx, cancel := params.context(r.Context())
-			defer cancel()
-			return c.Update(ctx, op, params.wait)
-		}()
-		if err != nil {
-			s.fail(w, r, start, err)
-			return
-		}
-		s.ok(w, start, res)
+	return func(w http.ResponseWriter, r *http.Request) { s.writeOp(w, r, b) }
+}
+
+func (s *Server) applyWrite(w http.ResponseWriter, r *http.Request, b builder) (collection.UpdateResult, error) {
+	c, err := s.node.Collection(r.PathValue("name"))
+	if err != nil {
+		return collection.UpdateResult{}, err
 	}
+	raw, err := s.readRaw(w, r)
+	if err != nil {
+		return collection.UpdateResult{}, err
+	}
+	params, err := parseWriteParams(r)
+	if err != nil {
+		return collection.UpdateResult{}, err
+	}
+	op, err := b(raw)
+	if err != nil {
+		return collection.UpdateResult{}, err
+	}
+	ctx, cancel := params.context(r.Context())
+	defer cancel()
+	return c.Update(ctx, op, params.wait)
 }
 
 // updateBatch serves POST points/batch: every operation is decoded and

@@ -173,9 +173,10 @@ func vectorOutput(v point.Vectors, multi bool) any {
 // Payload and vector are left out unless requested, as in Qdrant; an
 // empty requested payload is written as {}.
 type recordOut struct {
-	ID      point.ID `json:"id"`
-	Payload any      `json:"payload,omitempty"`
-	Vector  any      `json:"vector,omitempty"`
+	ID         point.ID `json:"id"`
+	Payload    any      `json:"payload,omitempty"`
+	Vector     any      `json:"vector,omitempty"`
+	OrderValue any      `json:"order_value,omitempty"`
 }
 
 type scoredOut struct {
@@ -196,7 +197,7 @@ func payloadOut(p point.Payload) any {
 func recordsOut(recs []collection.Record, multi bool) []recordOut {
 	out := make([]recordOut, len(recs))
 	for i, r := range recs {
-		out[i] = recordOut{ID: r.ID, Payload: payloadOut(r.Payload), Vector: vectorOutput(r.Vectors, multi)}
+		out[i] = recordOut{ID: r.ID, Payload: payloadOut(r.Payload), Vector: vectorOutput(r.Vectors, multi), OrderValue: r.OrderValue}
 	}
 	return out
 }

@@ -1,0 +1,144 @@
+package rest
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
+)
+
+type createIndexIn struct {
+	FieldName   *string         `json:"field_name"`
+	FieldSchema json.RawMessage `json:"field_schema"`
+}
+
+func (in *createIndexIn) operation() (*shard.Operation, error) {
+	if in.FieldName == nil {
+		return nil, formatError(errorString("missing field `field_name`"))
+	}
+	if _, err := point.ParsePath(*in.FieldName); err != nil {
+		return nil, badRequest("Wrong input: invalid field name %q: %v", *in.FieldName, err)
+	}
+	if !isSet(in.FieldSchema) {
+		// Qdrant infers a type from stored values here; Shoal asks for it.
+		return nil, badRequest("Bad request: field_schema is required: Shoal does not infer payload index types")
+	}
+	return &shard.Operation{Kind: shard.OpCreateIndex, Key: *in.FieldName, Schema: in.FieldSchema}, nil
+}
+
+var createIndexBuilder = build[createIndexIn]()
+
+func (s *Server) createIndex(w http.ResponseWriter, r *http.Request) {
+	s.writeOp(w, r, createIndexBuilder)
+}
+
+type deleteIndexIn struct{ field string }
+
+func (in *deleteIndexIn) operation() (*shard.Operation, error) {
+	return &shard.Operation{Kind: shard.OpDeleteIndex, Key: in.field}, nil
+}
+
+// deleteIndex serves DELETE /collections/{name}/index/{field}: an update
+// without a body.
+func (s *Server) deleteIndex(w http.ResponseWriter, r *http.Request) {
+	field := r.PathValue("field")
+	s.writeOp(w, r, func(json.RawMessage) (*shard.Operation, error) {
+		return (&deleteIndexIn{field: field}).operation()
+	})
+}
+
+type facetIn struct {
+	Key      *string         `json:"key"`
+	Limit    *int            `json:"limit"`
+	Filter   json.RawMessage `json:"filter"`
+	Exact    *bool           `json:"exact"`
+	ShardKey json.RawMessage `json:"shard_key"`
+}
+
+type facetOut struct {
+	Hits []collection.FacetHit `json:"hits"`
+}
+
+func (s *Server) runFacet(c *collection.Collection, in *facetIn) (*facetOut, error) {
+	if in.Key == nil {
+		return nil, formatError(errorString("missing field `key`"))
+	}
+	limit := 10
+	if in.Limit != nil {
+		if *in.Limit < 1 {
+			return nil, validationError("limit: value " + itoa(*in.Limit) + " invalid, must be 1 or larger")
+		}
+		limit = *in.Limit
+	}
+	f, err := parseFilter(in.Filter)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := c.Facet(collection.FacetRequest{Key: *in.Key, Filter: f, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	return &facetOut{Hits: hits}, nil
+}
+
+// orderByIn is Qdrant's OrderByInterface: a key, or {key, direction,
+// start_from}.
+type orderByIn struct {
+	set bool
+	by  collection.OrderBy
+}
+
+func (o *orderByIn) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	o.set = true
+	var key string
+	if err := json.Unmarshal(b, &key); err == nil {
+		o.by = collection.OrderBy{Key: key}
+		return nil
+	}
+	var obj struct {
+		Key       *string         `json:"key"`
+		Direction *string         `json:"direction"`
+		StartFrom json.RawMessage `json:"start_from"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil || obj.Key == nil {
+		return errorString("order_by: data did not match any variant of untagged enum OrderByInterface")
+	}
+	o.by = collection.OrderBy{Key: *obj.Key}
+	if obj.Direction != nil {
+		switch *obj.Direction {
+		case "asc":
+		case "desc":
+			o.by.Desc = true
+		default:
+			return errorString("order_by.direction: unknown variant `" + *obj.Direction + "`, expected `asc` or `desc`")
+		}
+	}
+	if isSet(obj.StartFrom) {
+		o.by.StartFrom = obj.StartFrom
+	}
+	return nil
+}
+
+func itoa(n int) string { return jsonNumber(int64(n)) }
+
+func jsonNumber(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// writeOp is write for routes whose operation is not a JSON body alone.
+func (s *Server) writeOp(w http.ResponseWriter, r *http.Request, b builder) {
+	start := time.Now()
+	res, err := s.applyWrite(w, r, b)
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	s.ok(w, start, res)
+}

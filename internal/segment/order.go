@@ -1,0 +1,115 @@
+package segment
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/index/payload"
+)
+
+// ErrNoRangeIndex is returned by ScrollOrdered for a key without an
+// integer (with range), float or datetime index.
+type ErrNoRangeIndex struct{ Key string }
+
+func (e *ErrNoRangeIndex) Error() string {
+	return "No range index for `order_by` key: " + e.Key + ". Please create one to use `order_by`. Integer, float, and datetime payloads can have range indexes, see https://qdrant.tech/documentation/concepts/indexing/#payload-index."
+}
+
+// OrderedRecord is a record with the value it was ordered by.
+type OrderedRecord struct {
+	Record
+	OrderValue float64
+	Integer    bool // OrderValue is an integer (integer and datetime keys)
+}
+
+// ScrollOrdered returns up to limit points matching f ordered by their
+// value at key (ascending, or descending with desc), ties by id. A point
+// with several values counts with its smallest (ascending) or largest
+// (descending) one, once; points without a value are left out. from, when
+// set, skips values before it in the chosen direction.
+func (s *Store) ScrollOrdered(f *filter.Filter, key string, desc bool, from *float64, limit int, sel VectorSelection) ([]OrderedRecord, error) {
+	fi, ok := s.index(key)
+	if !ok {
+		return nil, &ErrNoRangeIndex{Key: key}
+	}
+	conv, integer := orderValue(fi.schema)
+	if conv == nil {
+		return nil, &ErrNoRangeIndex{Key: key}
+	}
+	type item struct {
+		off uint32
+		v   float64
+	}
+	var items []item
+	m := s.newMatcher(f)
+	m.each(s, func(off uint32) {
+		if !m.match(off) {
+			return
+		}
+		var best float64
+		found := false
+		fi.key.Each(s.payloads[off], func(v any) bool {
+			each(v, func(x any) {
+				fv, ok := conv(x)
+				if !ok || (from != nil && ((!desc && fv < *from) || (desc && fv > *from))) {
+					return
+				}
+				if !found || (!desc && fv < best) || (desc && fv > best) {
+					best, found = fv, true
+				}
+			})
+			return true
+		})
+		if found {
+			items = append(items, item{off, best})
+		}
+	})
+	slices.SortFunc(items, func(a, b item) int {
+		c := cmp.Compare(a.v, b.v)
+		if desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+		return s.ids[a.off].Compare(s.ids[b.off])
+	})
+	if len(items) > limit {
+		items = items[:limit]
+	}
+	out := make([]OrderedRecord, len(items))
+	for i, it := range items {
+		out[i] = OrderedRecord{Record: s.record(it.off, sel), OrderValue: it.v, Integer: integer}
+	}
+	return out, nil
+}
+
+// orderValue converts payload values as the key's range index sees them.
+func orderValue(sc payload.Schema) (func(any) (float64, bool), bool) {
+	switch sc.Type {
+	case payload.Integer:
+		if !sc.RangeEnabled() {
+			return nil, false
+		}
+		return func(v any) (float64, bool) {
+			n, ok := filter.AsInteger(v)
+			return float64(n), ok
+		}, true
+	case payload.Float:
+		return filter.AsFloat, false
+	case payload.Datetime:
+		return func(v any) (float64, bool) {
+			s, ok := v.(string)
+			if !ok {
+				return 0, false
+			}
+			t, err := filter.ParseDateTime(s)
+			if err != nil {
+				return 0, false
+			}
+			return float64(t.UnixMicro()), true
+		}, true
+	}
+	return nil, false
+}
