@@ -18,7 +18,7 @@ type FacetHit struct {
 }
 
 // ErrNoFacetIndex is returned by Facet for a key without a keyword,
-// integer, bool or uuid index.
+// integer (with lookup), bool or uuid index.
 type ErrNoFacetIndex struct{ Key string }
 
 func (e *ErrNoFacetIndex) Error() string {
@@ -34,7 +34,9 @@ func (s *Store) Facet(key string, f *filter.Filter, limit int) ([]FacetHit, erro
 		return nil, &ErrNoFacetIndex{Key: key}
 	}
 	canon := facetValue(fi.schema.Type)
-	if canon == nil {
+	if canon == nil || (fi.schema.Type == payload.Integer && !fi.schema.LookupEnabled()) {
+		// An integer index without lookup is a range index only, which
+		// Qdrant does not facet on.
 		return nil, &ErrNoFacetIndex{Key: key}
 	}
 	counts := map[any]int{}
@@ -126,4 +128,3 @@ func compareFacetValues(a, b any) int {
 	}
 	return 0
 }
-

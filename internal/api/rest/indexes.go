@@ -13,11 +13,18 @@ import (
 type createIndexIn struct {
 	FieldName   *string         `json:"field_name"`
 	FieldSchema json.RawMessage `json:"field_schema"`
+	FieldType   json.RawMessage `json:"field_type"` // Qdrant's serde alias of field_schema
 }
 
 func (in *createIndexIn) operation() (*shard.Operation, error) {
 	if in.FieldName == nil {
 		return nil, formatError(errorString("missing field `field_name`"))
+	}
+	if in.FieldType != nil {
+		if in.FieldSchema != nil {
+			return nil, formatError(errorString("duplicate field `field_schema`"))
+		}
+		in.FieldSchema = in.FieldType
 	}
 	if _, err := point.ParsePath(*in.FieldName); err != nil {
 		return nil, badRequest("Wrong input: invalid field name %q: %v", *in.FieldName, err)

@@ -63,7 +63,7 @@ func (s *Server) runScroll(c *collection.Collection, in *scrollIn) (*scrollOut, 
 	req := collection.ScrollRequest{Filter: f, Offset: in.Offset, Limit: limit, WithPayload: wp, WithVector: in.WithVector.or(in.WithVectors)}
 	if in.OrderBy.set {
 		if in.Offset != nil {
-			return nil, badRequest("Bad request: Cannot use an `offset` when using `order_by`. The alternative for paging is to use `order_by.start_from` and a filter to exclude the IDs that you've already seen for the `order_by.start_from` value")
+			return nil, badRequest("Wrong input: Cannot use an `offset` when using `order_by`. The alternative for paging is to use `order_by.start_from` and a filter to exclude the IDs that you've already seen for the `order_by.start_from` value")
 		}
 		req.OrderBy = &in.OrderBy.by
 	}

@@ -14,6 +14,7 @@ const client = new QdrantClient({ url, checkCompatibility: false });
 const suffix = `${process.pid}_${Date.now()}`;
 const plain = `js_plain_${suffix}`;
 const named = `js_named_${suffix}`;
+const indexed = `js_indexed_${suffix}`;
 const uuid = '5c56c793-69f3-4fbf-87e6-c4bf54c28c26';
 
 // The points of Qdrant's own quick-start (Dot distance, so vectors come back
@@ -44,7 +45,7 @@ async function retrieveOne(collection, id, opts = { with_payload: true, with_vec
 }
 
 after(async () => {
-  for (const name of [plain, named]) {
+  for (const name of [plain, named, indexed]) {
     try {
       await client.deleteCollection(name);
     } catch {
@@ -302,4 +303,183 @@ test('deleteCollection', async () => {
   assert.deepEqual(await client.collectionExists(plain), { exists: false });
   const { collections } = await client.getCollections();
   assert.ok(!collections.some((c) => c.name === plain || c.name === named));
+});
+
+// Payload indexes, facets, order_by, batch updates and geo/datetime
+// filters, on a collection of their own.
+const shops = [
+  { id: 1, vector: [1, 0, 0, 0], payload: { city: 'Berlin', n: 5, price: 1.5, open: true, loc: { lon: 13.4, lat: 52.52 }, ts: '2024-01-01T00:00:00Z' } },
+  { id: 2, vector: [0, 1, 0, 0], payload: { city: ['Berlin', 'London'], n: 3, price: 2.5, open: false, loc: { lon: -0.13, lat: 51.51 }, ts: '2024-01-01T02:00:00+03:00' } },
+  { id: 3, vector: [0, 0, 1, 0], payload: { city: 'London', n: 9, price: 0.5, open: true, loc: { lon: 2.35, lat: 48.86 }, ts: '2024-02-01T00:00:00-05:00' } },
+  { id: 4, vector: [0, 0, 0, 1], payload: { city: 'Moscow', n: 1, price: 7.25, open: true, loc: { lon: 37.62, lat: 55.75 }, ts: '2023-12-31 23:00:00' } },
+  { id: 5, vector: [1, 1, 0, 0], payload: { city: 'Berlin', price: 4, open: false, loc: { lon: 13.0, lat: 52.0 }, ts: '2024-03-01' } },
+];
+
+test('createPayloadIndex of every kind, payload_schema, deletePayloadIndex', async () => {
+  assert.equal(await client.createCollection(indexed, { vectors: { size: 4, distance: 'Dot' } }), true);
+  await client.upsert(indexed, { wait: true, points: shops });
+  const schemas = {
+    city: 'keyword',
+    n: { type: 'integer', lookup: true, range: true },
+    price: 'float',
+    open: 'bool',
+    loc: 'geo',
+    ts: { type: 'datetime', is_principal: true },
+    note: { type: 'text', tokenizer: 'word', lowercase: true, min_token_len: 2 },
+  };
+  for (const [field_name, field_schema] of Object.entries(schemas)) {
+    const r = await client.createPayloadIndex(indexed, { wait: true, field_name, field_schema });
+    assert.equal(r.status, 'completed', field_name);
+  }
+  const info = await client.getCollection(indexed);
+  assert.deepEqual(Object.keys(info.payload_schema).sort(), Object.keys(schemas).sort());
+  assert.equal(info.payload_schema.city.data_type, 'keyword');
+  assert.equal(info.payload_schema.city.points, 5);
+  assert.equal(info.payload_schema.n.points, 4);
+  assert.equal(info.payload_schema.n.params.type, 'integer');
+  assert.equal(info.payload_schema.n.params.lookup, true);
+  assert.equal(info.payload_schema.ts.params.is_principal, true);
+  assert.equal(info.payload_schema.note.data_type, 'text');
+  assert.equal(info.payload_schema.note.points, 0);
+
+  const r = await client.deletePayloadIndex(indexed, 'note', { wait: true });
+  assert.equal(r.status, 'completed');
+  assert.equal((await client.getCollection(indexed)).payload_schema.note, undefined);
+  // Deleting an index that does not exist is not an error.
+  await client.deletePayloadIndex(indexed, 'never_indexed', { wait: true });
+
+  await assert.rejects(
+    client.createPayloadIndex(indexed, { wait: true, field_name: 'bad', field_schema: 'nope' }),
+    (err) => err.status === 400,
+  );
+});
+
+test('count with a filter on indexed fields', async () => {
+  assert.deepEqual(await client.count(indexed, { filter: { must: [{ key: 'city', match: { value: 'Berlin' } }] }, exact: true }), { count: 3 });
+  assert.deepEqual(await client.count(indexed, { filter: { must: [{ key: 'n', range: { gte: 3 } }, { key: 'open', match: { value: true } }] }, exact: true }), { count: 2 });
+  const approx = await client.count(indexed, { filter: { must: [{ key: 'city', match: { value: 'London' } }] }, exact: false });
+  assert.equal(approx.count, 2);
+});
+
+test('facet', async () => {
+  const res = await client.facet(indexed, { key: 'city' });
+  assert.deepEqual(res.hits, [
+    { value: 'Berlin', count: 3 },
+    { value: 'London', count: 2 },
+    { value: 'Moscow', count: 1 },
+  ]);
+  const filtered = await client.facet(indexed, { key: 'city', filter: { must: [{ key: 'open', match: { value: true } }] }, limit: 2, exact: true });
+  assert.deepEqual(filtered.hits, [
+    { value: 'Berlin', count: 1 },
+    { value: 'London', count: 1 },
+  ]);
+  const bools = await client.facet(indexed, { key: 'open' });
+  assert.deepEqual(bools.hits, [
+    { value: true, count: 3 },
+    { value: false, count: 2 },
+  ]);
+  await assert.rejects(client.facet(indexed, { key: 'price' }), (err) => err.status === 400 && /No appropriate index for faceting/.test(JSON.stringify(err.data)));
+});
+
+test('scroll with order_by', async () => {
+  const asc = await client.scroll(indexed, { order_by: 'n', limit: 10 });
+  assert.deepEqual(ids(asc.points), [4, 2, 1, 3]);
+  assert.deepEqual(asc.points.map((p) => p.order_value), [1, 3, 5, 9]);
+  assert.equal(asc.next_page_offset ?? null, null);
+
+  const desc = await client.scroll(indexed, { order_by: { key: 'price', direction: 'desc', start_from: 4 }, limit: 2, with_payload: false });
+  assert.deepEqual(ids(desc.points), [5, 2]);
+  assert.deepEqual(desc.points.map((p) => p.order_value), [4, 2.5]);
+
+  const byDate = await client.scroll(indexed, { order_by: { key: 'ts', start_from: '2024-01-01T00:00:00Z' }, limit: 10 });
+  assert.deepEqual(ids(byDate.points), [1, 3, 5]);
+  assert.equal(byDate.points[0].order_value, Date.parse('2024-01-01T00:00:00Z') * 1000);
+
+  await assert.rejects(client.scroll(indexed, { order_by: 'city' }), (err) => err.status === 400);
+  await assert.rejects(client.scroll(indexed, { order_by: 'n', offset: 2 }), (err) => err.status === 400);
+});
+
+test('batchUpdate', async () => {
+  const res = await client.batchUpdate(indexed, {
+    wait: true,
+    operations: [
+      { upsert: { points: [{ id: 6, vector: [0, 1, 1, 0], payload: { city: 'Paris', n: 2, open: true } }] } },
+      { set_payload: { payload: { city: 'Rome' }, points: [4] } },
+      { delete_payload: { keys: ['n'], points: [3] } },
+      { overwrite_payload: { payload: { city: 'Oslo' }, points: [5] } },
+      { update_vectors: { points: [{ id: 1, vector: [2, 0, 0, 0] }] } },
+      { delete: { points: [2] } },
+    ],
+  });
+  assert.equal(res.length, 6);
+  for (const r of res) {
+    assert.equal(r.status, 'completed');
+  }
+  const { hits } = await client.facet(indexed, { key: 'city' });
+  assert.deepEqual(hits, [
+    { value: 'Berlin', count: 1 },
+    { value: 'London', count: 1 },
+    { value: 'Oslo', count: 1 },
+    { value: 'Paris', count: 1 },
+    { value: 'Rome', count: 1 },
+  ]);
+  const info = await client.getCollection(indexed);
+  assert.equal(info.points_count, 5);
+  assert.equal(info.payload_schema.n.points, 3);
+  const byN = await client.scroll(indexed, { order_by: 'n' });
+  assert.deepEqual(ids(byN.points), [4, 6, 1]);
+
+  await assert.rejects(
+    client.batchUpdate(indexed, { wait: true, operations: [{ upsert: { points: [{ id: 7, vector: [1, 2] }] } }] }),
+    (err) => err.status === 400,
+  );
+  assert.equal((await client.getCollection(indexed)).points_count, 5);
+});
+
+test('query with geo and datetime filters', async () => {
+  const near = await client.query(indexed, {
+    query: [1, 1, 1, 1],
+    filter: { must: [{ key: 'loc', geo_radius: { center: { lon: 13.4, lat: 52.5 }, radius: 100000 } }] },
+    limit: 10,
+  });
+  // Point 5 lost its location to overwrite_payload in batchUpdate.
+  assert.deepEqual(ids(near.points), [1]);
+  const far = await client.query(indexed, {
+    query: [1, 1, 1, 1],
+    filter: { must: [{ key: 'loc', geo_radius: { center: { lon: 13.4, lat: 52.5 }, radius: 2000000 } }] },
+    limit: 10,
+  });
+  assert.deepEqual(ids(far.points).sort(), [1, 3, 4]);
+
+  const box = await client.query(indexed, {
+    query: [1, 0, 0, 0],
+    filter: {
+      must: [
+        { key: 'loc', geo_bounding_box: { top_left: { lon: 0, lat: 60 }, bottom_right: { lon: 40, lat: 50 } } },
+        { key: 'ts', range: { gte: '2024-01-01T01:00:00+01:00', lt: '2024-03-01' } },
+      ],
+    },
+    limit: 10,
+    with_payload: true,
+  });
+  assert.deepEqual(ids(box.points), [1]);
+
+  const poly = await client.query(indexed, {
+    query: [1, 0, 0, 0],
+    filter: {
+      must: [
+        {
+          key: 'loc',
+          geo_polygon: {
+            exterior: { points: [{ lon: 0, lat: 45 }, { lon: 40, lat: 45 }, { lon: 40, lat: 60 }, { lon: 0, lat: 60 }, { lon: 0, lat: 45 }] },
+            interiors: [{ points: [{ lon: 12, lat: 51 }, { lon: 15, lat: 51 }, { lon: 15, lat: 53 }, { lon: 12, lat: 53 }, { lon: 12, lat: 51 }] }],
+          },
+        },
+      ],
+      must_not: [{ key: 'ts', range: { lt: '2024-01-01' } }],
+    },
+    limit: 10,
+  });
+  assert.deepEqual(ids(poly.points), [3]);
+  assert.equal(await client.deleteCollection(indexed), true);
 });
