@@ -213,8 +213,9 @@ func (c *IsEmptyCondition) match(t target) bool {
 	return c.Key.Each(t.payload, isEmptyValue)
 }
 
+// An array holding null counts as null, as in Qdrant (issue 10096).
 func (c *IsNullCondition) match(t target) bool {
-	return !c.Key.Each(t.payload, func(v any) bool { return v != nil })
+	return !c.Key.Each(t.payload, func(v any) bool { return !hasNull(v) })
 }
 
 func (c *HasIDCondition) match(t target) bool { return !t.nested && c.Contains(t.id) }

@@ -204,7 +204,7 @@ func TestIsEmptyAndIsNull(t *testing.T) {
 		{"null null", null, `{"f": null}`, true},
 		{"null missing", null, `{}`, false},
 		{"null []", null, `{"f": []}`, false},
-		{"null [null]", null, `{"f": [null]}`, false},
+		{"null [null]", null, `{"f": [null]}`, true}, // Qdrant issue 10096: an array holding null is null
 		{"null zero", null, `{"f": 0}`, false},
 		{"null nested one", nestedNull, `{"a": [{"b": 1}, {"b": null}]}`, true},
 		{"null nested none", nestedNull, `{"a": [{"b": 1}, {"b": 2}]}`, false},

@@ -122,7 +122,8 @@ type Range struct {
 type IsEmptyCondition struct{ Key point.Path }
 
 // IsNullCondition is `{"is_null": {"key": k}}`: some value at the key is
-// null. An array of nulls is not null, nor is a missing key.
+// null or an array holding null (Qdrant issue 10096). A missing key is not
+// null.
 type IsNullCondition struct{ Key point.Path }
 
 // HasIDCondition is `{"has_id": [...]}`: the point id is in the set. Build

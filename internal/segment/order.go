@@ -23,11 +23,11 @@ type OrderedRecord struct {
 	Integer    bool // OrderValue is an integer (integer and datetime keys)
 }
 
-// ScrollOrdered returns up to limit points matching f ordered by their
-// value at key (ascending, or descending with desc), ties by id. A point
-// with several values counts with its smallest (ascending) or largest
-// (descending) one, once; points without a value are left out. from, when
-// set, skips values before it in the chosen direction.
+// ScrollOrdered returns up to limit entries for the points matching f,
+// ordered by their values at key (ascending, or descending with desc), ties
+// by id. As in Qdrant, a point appears once per value it holds (a point
+// with [7, 30] appears at 7 and at 30); points without a value are left
+// out. from, when set, skips values before it in the chosen direction.
 func (s *Store) ScrollOrdered(f *filter.Filter, key string, desc bool, from *float64, limit int, sel VectorSelection) ([]OrderedRecord, error) {
 	fi, ok := s.index(key)
 	if !ok {
@@ -42,28 +42,24 @@ func (s *Store) ScrollOrdered(f *filter.Filter, key string, desc bool, from *flo
 		v   float64
 	}
 	var items []item
+	var seen []float64
 	m := s.newMatcher(f)
 	m.each(s, func(off uint32) {
 		if !m.match(off) {
 			return
 		}
-		var best float64
-		found := false
+		seen = seen[:0]
 		fi.key.Each(s.payloads[off], func(v any) bool {
 			each(v, func(x any) {
 				fv, ok := conv(x)
-				if !ok || (from != nil && ((!desc && fv < *from) || (desc && fv > *from))) {
+				if !ok || (from != nil && ((!desc && fv < *from) || (desc && fv > *from))) || slices.Contains(seen, fv) {
 					return
 				}
-				if !found || (!desc && fv < best) || (desc && fv > best) {
-					best, found = fv, true
-				}
+				seen = append(seen, fv)
+				items = append(items, item{off, fv})
 			})
 			return true
 		})
-		if found {
-			items = append(items, item{off, best})
-		}
 	})
 	slices.SortFunc(items, func(a, b item) int {
 		c := cmp.Compare(a.v, b.v)

@@ -96,7 +96,8 @@ func (p *plan) condition(c filter.Condition) *node {
 			}
 		}
 	}
-	return &node{kind: nodePred, pred: &filter.Filter{Must: []filter.Condition{c}}, est: p.live}
+	// Unknown selectivity: half the points, as Qdrant's estimator assumes.
+	return &node{kind: nodePred, pred: &filter.Filter{Must: []filter.Condition{c}}, est: p.live / 2}
 }
 
 // finish simplifies a node and sets its estimate.

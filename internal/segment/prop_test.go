@@ -217,8 +217,8 @@ func TestPlannerUsesIndexes(t *testing.T) {
 		{`{"must":[{"key":"kw","match":{"value":"alpha"}}]}`, true, true, 25},
 		{`{"must_not":[{"key":"kw","match":{"value":"alpha"}}]}`, true, true, 75},
 		{`{"should":[{"key":"kw","match":{"value":"alpha"}},{"key":"kw","match":{"value":"bravo"}}]}`, true, true, 50},
-		{`{"must":[{"key":"kw","match":{"value":"alpha"}},{"key":"n","range":{"lt":50}}]}`, false, true, 25},
-		{`{"must":[{"key":"n","range":{"lt":50}}]}`, false, false, 100},
+		{`{"must":[{"key":"kw","match":{"value":"alpha"}},{"key":"n","range":{"lt":50}}]}`, false, true, 12},
+		{`{"must":[{"key":"n","range":{"lt":50}}]}`, false, false, 50},
 	}
 	for _, c := range cases {
 		f, err := filter.Parse([]byte(c.js))

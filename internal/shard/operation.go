@@ -47,8 +47,8 @@ type Operation struct {
 	IDs     []point.ID      `json:"ids,omitempty"`
 	Filter  json.RawMessage `json:"f,omitempty"`
 	Payload point.Payload   `json:"pl"`
-	Key     string          `json:"key,omitempty"`  // set_payload: nested key path
-	Keys    []string        `json:"keys,omitempty"` // delete_payload keys / delete_vectors names
+	Key     string          `json:"key,omitempty"`    // set_payload: nested key path
+	Keys    []string        `json:"keys,omitempty"`   // delete_payload keys / delete_vectors names
 	Schema  json.RawMessage `json:"schema,omitempty"` // create_index field schema
 }
 

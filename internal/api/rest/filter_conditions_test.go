@@ -136,10 +136,7 @@ type filterCase struct {
 // knownFilterBugs marks cases that document a reported deviation from
 // Qdrant: such a case is skipped while it fails, and fails once the bug is
 // fixed, so that the marker goes away.
-var knownFilterBugs = map[string]string{
-	"is_null matches arrays holding null": "internal/filter/eval.go IsNullCondition.match treats an array holding null as not null; " +
-		"Qdrant (#10096) matches it, as Shoal does for the field form",
-}
+var knownFilterBugs = map[string]string{}
 
 func nested(key string, f any) map[string]any {
 	return map[string]any{"nested": map[string]any{"key": key, "filter": f}}

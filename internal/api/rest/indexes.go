@@ -2,10 +2,12 @@ package rest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/index/payload"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/shard"
 )
@@ -32,6 +34,15 @@ func (in *createIndexIn) operation() (*shard.Operation, error) {
 	if !isSet(in.FieldSchema) {
 		// Qdrant infers a type from stored values here; Shoal asks for it.
 		return nil, badRequest("Bad request: field_schema is required: Shoal does not infer payload index types")
+	}
+	// A schema that does not parse is a format error (400) as in Qdrant;
+	// one that parses but breaks a rule is a validation error (422).
+	if _, err := payload.ParseSchema(in.FieldSchema); err != nil {
+		var ve *payload.SchemaValidationError
+		if errors.As(err, &ve) {
+			return nil, validationError("field_schema." + ve.Error())
+		}
+		return nil, formatError(err)
 	}
 	return &shard.Operation{Kind: shard.OpCreateIndex, Key: *in.FieldName, Schema: in.FieldSchema}, nil
 }

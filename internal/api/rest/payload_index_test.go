@@ -487,7 +487,7 @@ func TestPayloadIndexErrors(t *testing.T) {
 		{"unknown stopword language", map[string]any{"field_name": "k", "field_schema": map[string]any{"type": "text", "stopwords": "klingon"}}, 400, variant},
 		{"negative min_token_len", map[string]any{"field_name": "k", "field_schema": map[string]any{"type": "text", "min_token_len": -1}}, 400, variant},
 		{"string is_tenant", map[string]any{"field_name": "k", "field_schema": map[string]any{"type": "keyword", "is_tenant": "yes"}}, 400, variant},
-		{"integer without lookup and range", map[string]any{"field_name": "k", "field_schema": map[string]any{"type": "integer", "lookup": false, "range": false}}, 400,
+		{"integer without lookup and range", map[string]any{"field_name": "k", "field_schema": map[string]any{"type": "integer", "lookup": false, "range": false}}, 422,
 			"the 'lookup' and 'range' capabilities can't be both disabled"},
 		{"missing field_name", map[string]any{"field_schema": "keyword"}, 400, "Format error in JSON body: missing field `field_name`"},
 		{"missing field_schema", map[string]any{"field_name": "k"}, 400, "field_schema"},
