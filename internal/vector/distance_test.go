@@ -83,14 +83,3 @@ func TestParseDistance(t *testing.T) {
 		t.Fatal("lowercase must be rejected as in Qdrant")
 	}
 }
-
-func BenchmarkDot128(b *testing.B) {
-	q, v := make([]float32, 128), make([]float32, 128)
-	for i := range q {
-		q[i], v[i] = float32(i), float32(128-i)
-	}
-	b.SetBytes(128 * 4)
-	for b.Loop() {
-		DotProduct(q, v)
-	}
-}
