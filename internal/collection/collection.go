@@ -38,6 +38,10 @@ func Open(dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) 
 		specs[n] = segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance}
 	}
 	flush := time.Duration(cfg.OptimizerConfig.FlushIntervalSec) * time.Second
+	vindex := map[string]segment.IndexParams{}
+	for n, p := range cfg.Params.Vectors.Named {
+		vindex[n] = indexParams(cfg, p)
+	}
 	sh, err := shard.Open(filepath.Join(dir, "shards", "0"), shard.Options{
 		Vectors:        specs,
 		WALSegmentSize: int64(cfg.WalConfig.WalCapacityMB) << 20,
@@ -45,6 +49,7 @@ func Open(dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) 
 		CheckpointWAL:  int64(cfg.WalConfig.WalCapacityMB) << 20,
 		FlushInterval:  flush,
 		Logger:         log.With("collection", name),
+		VectorIndex:    vindex,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open collection %q: %w", name, err)
@@ -53,6 +58,29 @@ func Open(dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) 
 	c := &Collection{name: name, dir: dir, log: log, shard: sh}
 	c.mu.cfg = cfg
 	return c, nil
+}
+
+// indexParams derives the HNSW settings of one vector: the collection's
+// hnsw_config with the vector's own overrides, and Qdrant's thresholds in
+// KB of vector data turned into point counts.
+func indexParams(cfg *Config, p VectorParams) segment.IndexParams {
+	h := cfg.HnswConfig.Apply(p.HnswConfig)
+	bytes := max(int(p.Size)*4, 1)
+	kb := uint64(10000) // Qdrant's default indexing_threshold_kb
+	if t := cfg.OptimizerConfig.IndexingThreshold; t != nil {
+		kb = *t
+	}
+	threshold := 0 // 0 disables indexing, as indexing_threshold: 0 does
+	if kb > 0 && h.M > 0 {
+		threshold = max(int(kb)*1024/bytes, 1)
+	}
+	return segment.IndexParams{
+		M:                 int(h.M),
+		EfConstruct:       int(h.EfConstruct),
+		IndexingThreshold: threshold,
+		FullScanThreshold: int(h.FullScanThreshold) * 1024 / bytes,
+		Seed:              1,
+	}
 }
 
 // Name returns the collection name.
@@ -71,6 +99,11 @@ func (c *Collection) SetConfig(cfg *Config) {
 	c.mu.Lock()
 	c.mu.cfg = cfg
 	c.mu.Unlock()
+	vindex := map[string]segment.IndexParams{}
+	for n, p := range cfg.Params.Vectors.Named {
+		vindex[n] = indexParams(cfg, p)
+	}
+	c.shard.SetVectorIndex(vindex)
 }
 
 // MultiVector reports whether vectors are configured by name (and so are
@@ -229,20 +262,26 @@ func (c *Collection) Info() (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	var n int
+	var n, indexed int
 	schema := map[string]any{}
 	c.shard.View(func(s *segment.Store) {
 		n = s.Len()
+		indexed = s.IndexedVectors()
 		for k, ix := range s.Indexes() {
 			schema[k] = ix.Schema.Info(ix.Points)
 		}
 	})
+	status := "green"
+	if c.shard.Optimizing() {
+		status = "yellow" // vectors are being linked into the HNSW graph
+	}
 	return &Info{
-		Status:          "green",
-		OptimizerStatus: "ok",
-		PointsCount:     uint64(n),
-		SegmentsCount:   1,
-		Config:          cfg,
-		PayloadSchema:   schema,
+		Status:              status,
+		OptimizerStatus:     "ok",
+		IndexedVectorsCount: uint64(indexed),
+		PointsCount:         uint64(n),
+		SegmentsCount:       1,
+		Config:              cfg,
+		PayloadSchema:       schema,
 	}, nil
 }

@@ -175,6 +175,14 @@ type SearchRequest struct {
 	ScoreThreshold *float32
 	WithPayload    PayloadSelector
 	WithVector     VectorSelector
+	Params         SearchParams
+}
+
+// SearchParams are Qdrant's search params.
+type SearchParams struct {
+	HnswEf      int
+	Exact       bool
+	IndexedOnly bool
 }
 
 // ScoredPoint is one search hit.
@@ -219,6 +227,7 @@ func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
 		hits := s.Search(segment.SearchParams{
 			Vector: req.Using, Query: q, Filter: req.Filter,
 			Limit: req.Limit + req.Offset, Threshold: req.ScoreThreshold, Exclude: exclude,
+			HnswEf: req.Params.HnswEf, Exact: req.Params.Exact, IndexedOnly: req.Params.IndexedOnly,
 		})
 		if req.Offset >= len(hits) {
 			return

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/index/hnsw"
 	"github.com/shoaldb/shoal/internal/point"
 )
 
@@ -16,6 +17,13 @@ type SearchParams struct {
 	Limit     int // results wanted (offset included by the caller)
 	Threshold *float32
 	Exclude   map[point.ID]struct{}
+
+	// HNSW parameters (Qdrant's search params): HnswEf 0 means the
+	// column's ef_construct; Exact scans every point; IndexedOnly skips
+	// points not linked in the graph yet.
+	HnswEf      int
+	Exact       bool
+	IndexedOnly bool
 }
 
 // Scored is one search hit.
@@ -35,13 +43,14 @@ func (s *Store) Search(p SearchParams) []Scored {
 	d := c.spec.Dim
 	h := &hitHeap{better: dist.Better, ids: s.ids, items: make([]Scored, 0, p.Limit)}
 	m := s.newMatcher(p.Filter)
-	visit := func(off uint32) {
-		if !c.has[off] {
-			return
-		}
-		score := dist.Score(p.Query, c.data[int(off)*d:int(off+1)*d])
+	offer := func(off uint32, score float32) {
 		if p.Threshold != nil && !dist.PassesThreshold(score, *p.Threshold) {
 			return
+		}
+		for _, it := range h.items { // a point linked mid-search may come twice
+			if it.Offset == off {
+				return
+			}
 		}
 		if len(h.items) == p.Limit {
 			// Equal scores rank by id, also at the cut, so that the
@@ -51,14 +60,6 @@ func (s *Store) Search(p SearchParams) []Scored {
 				return
 			}
 		}
-		if p.Exclude != nil {
-			if _, skip := p.Exclude[s.ids[off]]; skip {
-				return
-			}
-		}
-		if !m.match(off) {
-			return
-		}
 		if len(h.items) < p.Limit {
 			heap.Push(h, Scored{Offset: off, Score: score})
 		} else {
@@ -66,7 +67,37 @@ func (s *Store) Search(p SearchParams) []Scored {
 			heap.Fix(h, 0)
 		}
 	}
-	m.each(s, visit)
+	excluded := func(off uint32) bool {
+		if p.Exclude == nil {
+			return false
+		}
+		_, skip := p.Exclude[s.ids[off]]
+		return skip
+	}
+	visit := func(off uint32) {
+		if !c.has[off] {
+			return
+		}
+		score := dist.Score(p.Query, c.data[int(off)*d:int(off+1)*d])
+		if p.Threshold != nil && !dist.PassesThreshold(score, *p.Threshold) {
+			return
+		}
+		if len(h.items) == p.Limit {
+			root := h.items[0]
+			if !dist.Better(score, root.Score) && (dist.Better(root.Score, score) || !s.ids[off].Less(s.ids[root.Offset])) {
+				return
+			}
+		}
+		if excluded(off) || !m.match(off) {
+			return
+		}
+		offer(off, score)
+	}
+	if vi, g := s.graphFor(p.Vector); g != nil && !p.Exact && !(m.cand != nil && m.cand.count() < vi.params.FullScanThreshold) {
+		s.searchGraph(vi, g, p, m, excluded, offer, visit)
+	} else {
+		m.each(s, visit)
+	}
 	out := h.items
 	slices.SortFunc(out, func(a, b Scored) int {
 		switch {
@@ -111,4 +142,59 @@ func (h *hitHeap) Pop() any {
 	x := h.items[n]
 	h.items = h.items[:n]
 	return x
+}
+
+func (s *Store) graphFor(name string) (*vectorIndex, *hnsw.Graph) {
+	vi, ok := s.vindex[name]
+	if !ok {
+		return nil, nil
+	}
+	g := vi.graph.Load()
+	if g == nil || g.Len() == 0 {
+		return nil, nil
+	}
+	return vi, g
+}
+
+// searchGraph walks the graph over linked points that pass the filter, then
+// scans the points still pending exactly; a point linked while the search
+// runs may come from both, so hits are deduplicated.
+func (s *Store) searchGraph(vi *vectorIndex, g *hnsw.Graph, p SearchParams, m *matcher, excluded func(uint32) bool, offer func(uint32, float32), visit func(uint32)) {
+	c := s.columns[p.Vector]
+	ef := p.HnswEf
+	if ef <= 0 {
+		ef = vi.params.EfConstruct
+	}
+	// Applies wait for the write lock we exclude, and the optimizer only
+	// removes pending points, so an empty pending set stays empty.
+	vi.mu.Lock()
+	npending := len(vi.pending)
+	vi.mu.Unlock()
+	var allow func(off uint32) bool // nil: every linked point (the fast path)
+	if m.p != nil || p.Exclude != nil || npending > 0 {
+		allow = func(off uint32) bool {
+			return int(off) < len(s.live) && s.live[off] && c.has[off] && !excluded(off) &&
+				(npending == 0 || !vi.isPending(off)) && m.match(off)
+		}
+	}
+	for _, r := range g.Search(p.Query, p.Limit, ef, allow) {
+		offer(r.Off, r.Score)
+	}
+	if p.IndexedOnly {
+		return
+	}
+	if npending == 0 {
+		return
+	}
+	vi.mu.Lock()
+	pending := make([]uint32, 0, len(vi.pending))
+	for off := range vi.pending {
+		pending = append(pending, off)
+	}
+	vi.mu.Unlock()
+	for _, off := range pending {
+		if int(off) < len(s.live) && s.live[off] {
+			visit(off)
+		}
+	}
 }

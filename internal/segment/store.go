@@ -33,7 +33,8 @@ type Store struct {
 	sorted      []uint32 // live offsets in id order; rebuilt lazily
 	sortedDirty bool
 
-	indexes map[string]*fieldIndex // payload indexes by key text
+	indexes map[string]*fieldIndex  // payload indexes by key text
+	vindex  map[string]*vectorIndex // HNSW graphs by vector name
 	rebuilt []string               // indexes rebuilt while loading a checkpoint
 }
 
@@ -120,13 +121,15 @@ func (s *Store) setVectors(off uint32, vecs point.Vectors, replace bool) {
 	for name, c := range s.columns {
 		v, ok := vecs[name]
 		if !ok {
-			if replace {
+			if replace && c.has[off] {
 				c.has[off] = false
+				s.vectorRemoved(name, off)
 			}
 			continue
 		}
 		copy(c.data[int(off)*c.spec.Dim:], v)
 		c.has[off] = true
+		s.vectorChanged(name, off)
 	}
 }
 
@@ -139,8 +142,11 @@ func (s *Store) Delete(id point.ID) bool {
 	delete(s.offsets, id)
 	s.live[off] = false
 	s.payloads[off] = nil
-	for _, c := range s.columns {
-		c.has[off] = false
+	for name, c := range s.columns {
+		if c.has[off] {
+			c.has[off] = false
+			s.vectorRemoved(name, off)
+		}
 	}
 	s.free = append(s.free, off)
 	s.sortedDirty = true
@@ -187,8 +193,9 @@ func (s *Store) DeleteVectors(id point.ID, version uint64, names []string) bool 
 		return false
 	}
 	for _, n := range names {
-		if c, ok := s.columns[n]; ok {
+		if c, ok := s.columns[n]; ok && c.has[off] {
 			c.has[off] = false
+			s.vectorRemoved(n, off)
 		}
 	}
 	s.versions[off] = version

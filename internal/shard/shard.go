@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/fsutil"
@@ -27,6 +28,8 @@ type Options struct {
 	FlushInterval  time.Duration // fsync period for operations acknowledged without waiting
 	QueueSize      int           // bounded update queue
 	Logger         *slog.Logger
+	// VectorIndex configures the HNSW index of each vector name.
+	VectorIndex map[string]segment.IndexParams
 }
 
 type pending struct {
@@ -56,6 +59,11 @@ type Shard struct {
 	started         bool
 	sinceCheckpoint int64 // WAL bytes since the last checkpoint; owned by the worker
 	stopped         chan struct{}
+
+	kick       chan struct{} // wakes the optimizer after updates
+	stopOpt    chan struct{} // closed by Close to stop the optimizer
+	optStopped chan struct{}
+	optimizing atomic.Bool
 }
 
 // Open loads the checkpoint and replays the WAL tail. It starts nothing: the
@@ -73,11 +81,15 @@ func Open(dir string, opts Options) (*Shard, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create shard dir: %w", err)
 	}
-	s := &Shard{dir: dir, opts: opts, log: opts.Logger, queue: make(chan pending, opts.QueueSize), stopped: make(chan struct{})}
+	s := &Shard{dir: dir, opts: opts, log: opts.Logger, queue: make(chan pending, opts.QueueSize), stopped: make(chan struct{}),
+		kick: make(chan struct{}, 1), stopOpt: make(chan struct{}), optStopped: make(chan struct{})}
 
 	store, applied, err := loadCheckpoint(filepath.Join(dir, checkpointFile), opts.Vectors)
 	if err != nil {
 		return nil, err
+	}
+	for name, p := range opts.VectorIndex {
+		store.SetIndexParams(name, p)
 	}
 	for _, key := range store.RebuiltIndexes() {
 		s.log.Warn("payload index data unreadable, rebuilt from the points", "dir", dir, "field", key)
@@ -191,7 +203,72 @@ func (s *Shard) Update(ctx context.Context, op *Operation, wait bool) (uint64, e
 func (s *Shard) Start() {
 	s.started = true
 	go s.run()
+	go s.optimize()
 }
+
+// optimize links vectors into the HNSW graphs in the background, in small
+// batches under the store's read lock, so that searches go on and updates
+// wait at most one batch. It runs until Close.
+func (s *Shard) optimize() {
+	defer close(s.optStopped)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stopOpt:
+			return
+		case <-s.kick:
+		case <-tick.C:
+		}
+		linked := 0
+		for {
+			select {
+			case <-s.stopOpt:
+				return
+			default:
+			}
+			s.mu.RLock()
+			work := s.mu.store.IndexWork()
+			var n int
+			var err error
+			if work {
+				s.optimizing.Store(true)
+				n, err = s.mu.store.LinkPending(256)
+			}
+			indexed := s.mu.store.IndexedVectors()
+			s.mu.RUnlock()
+			if err != nil {
+				s.log.Error("vector indexing failed", "dir", s.dir, "err", err)
+				break
+			}
+			if !work || n == 0 {
+				break
+			}
+			if linked += n; linked%10000 < n {
+				s.log.Info("vector indexing progress", "dir", s.dir, "indexed_vectors", indexed)
+			}
+		}
+		if s.optimizing.Swap(false) && linked > 0 {
+			s.log.Info("vector indexing done", "dir", s.dir, "linked", linked)
+		}
+	}
+}
+
+// SetVectorIndex applies new HNSW settings (a collection update).
+func (s *Shard) SetVectorIndex(params map[string]segment.IndexParams) {
+	s.mu.Lock()
+	for name, p := range params {
+		s.mu.store.SetIndexParams(name, p)
+	}
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Optimizing reports whether the optimizer is linking vectors right now.
+func (s *Shard) Optimizing() bool { return s.optimizing.Load() }
 
 func (s *Shard) run() {
 	defer close(s.stopped)
@@ -222,6 +299,10 @@ func (s *Shard) applyPending(p pending) {
 	s.mu.store.PrepareRead()
 	s.mu.applied = p.version + 1
 	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
 	if p.done != nil {
 		p.done <- err
 	} else if err != nil {
@@ -275,6 +356,8 @@ func (s *Shard) Close() error {
 	s.appendMu.Unlock()
 	if s.started {
 		<-s.stopped
+		close(s.stopOpt)
+		<-s.optStopped
 	} else {
 		for p := range s.queue {
 			s.applyPending(p)

@@ -180,8 +180,13 @@ func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, err
 	if in.Using != nil {
 		using = *in.Using
 	}
+	params, err := parseSearchParams(in.Params)
+	if err != nil {
+		return nil, err
+	}
 	hits, err := c.Search(collection.SearchRequest{
-		Using: using, Vector: target.vector, QueryID: target.id, Filter: f,
+		Params: params,
+		Using:  using, Vector: target.vector, QueryID: target.id, Filter: f,
 		Limit: limit, Offset: offset, ScoreThreshold: in.ScoreThreshold,
 		WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
 	})
@@ -261,8 +266,13 @@ func (s *Server) runSearch(c *collection.Collection, in *searchIn) ([]scoredOut,
 	if err != nil {
 		return nil, err
 	}
+	params, err := parseSearchParams(in.Params)
+	if err != nil {
+		return nil, err
+	}
 	hits, err := c.Search(collection.SearchRequest{
-		Using: using, Vector: vec, Filter: f, Limit: limit, Offset: offset,
+		Params: params,
+		Using:  using, Vector: vec, Filter: f, Limit: limit, Offset: offset,
 		ScoreThreshold: in.ScoreThreshold, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
 	})
 	if err != nil {
@@ -313,4 +323,32 @@ func read[In, Out any](s *Server, run func(*collection.Collection, *In) (Out, er
 		}
 		s.ok(w, start, out)
 	}
+}
+
+// parseSearchParams reads Qdrant's SearchParams: hnsw_ef, exact,
+// indexed_only; quantization settings are accepted and not used yet.
+func parseSearchParams(raw json.RawMessage) (collection.SearchParams, error) {
+	var out collection.SearchParams
+	if !isSet(raw) {
+		return out, nil
+	}
+	var in struct {
+		HnswEf       *int            `json:"hnsw_ef"`
+		Exact        *bool           `json:"exact"`
+		IndexedOnly  *bool           `json:"indexed_only"`
+		Quantization json.RawMessage `json:"quantization"`
+		ACORN        json.RawMessage `json:"acorn"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return out, formatError(fmt.Errorf("params: %w", err))
+	}
+	if in.HnswEf != nil {
+		if *in.HnswEf < 0 {
+			return out, formatError(fmt.Errorf("params.hnsw_ef: invalid value %d, expected an unsigned integer", *in.HnswEf))
+		}
+		out.HnswEf = *in.HnswEf
+	}
+	out.Exact = in.Exact != nil && *in.Exact
+	out.IndexedOnly = in.IndexedOnly != nil && *in.IndexedOnly
+	return out, nil
 }

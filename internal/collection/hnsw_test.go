@@ -1,0 +1,78 @@
+package collection
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
+)
+
+// TestOptimizerBuildsHNSW: past indexing_threshold the background optimizer
+// links every vector, the info tells the truth, and searches through the
+// graph agree with exact search.
+func TestOptimizerBuildsHNSW(t *testing.T) {
+	seed := uint64(20261125)
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 9))
+	// 1 KB of 8-d float32 vectors: indexing starts at 32 points.
+	c, _ := openCollection(t, `{"vectors":{"size":8,"distance":"Euclid"},"optimizers_config":{"indexing_threshold":1},"hnsw_config":{"m":8,"ef_construct":32}}`)
+	const n = 1500
+	pts := make([]shard.PointStruct, 0, 100)
+	for i := range n {
+		v := make([]float32, 8)
+		for j := range v {
+			v[j] = r.Float32()
+		}
+		pts = append(pts, shard.PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": v}, Payload: point.Payload{"even": i%2 == 0}})
+		if len(pts) == cap(pts) {
+			upsert(t, c, pts...)
+			pts = pts[:0]
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		info, err := c.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.IndexedVectorsCount == n && info.Status == "green" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("indexed %d of %d, status %s", info.IndexedVectorsCount, n, info.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	hits, total := 0, 0
+	for range 30 {
+		q := make([]float32, 8)
+		for j := range q {
+			q[j] = r.Float32()
+		}
+		req := SearchRequest{Vector: q, Limit: 10, Params: SearchParams{HnswEf: 64}}
+		approx, err := c.Search(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Params.Exact = true
+		exact, err := c.Search(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[point.ID]bool{}
+		for _, h := range exact {
+			want[h.ID] = true
+		}
+		for _, h := range approx {
+			if want[h.ID] {
+				hits++
+			}
+		}
+		total += len(exact)
+	}
+	if recall := float64(hits) / float64(total); recall < 0.9 {
+		t.Fatalf("recall %.3f through the graph", recall)
+	}
+}

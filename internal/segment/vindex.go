@@ -1,0 +1,200 @@
+package segment
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/shoaldb/shoal/internal/index/hnsw"
+)
+
+// IndexParams configure the HNSW index of one vector column, from the
+// collection's hnsw_config and optimizer_config.
+type IndexParams struct {
+	M, EfConstruct int
+	// IndexingThreshold is the number of stored vectors from which the
+	// column is indexed (Qdrant's indexing_threshold_kb over the vector
+	// size); 0 disables indexing.
+	IndexingThreshold int
+	// FullScanThreshold is the filter cardinality below which a filtered
+	// search scans the candidates exactly (full_scan_threshold_kb).
+	FullScanThreshold int
+	Seed              uint64
+}
+
+// vectorIndex is the HNSW graph of one column and the offsets whose vector
+// is stored but not (or no longer correctly) linked in it. Searches combine
+// a graph walk over linked points with an exact scan of the pending ones.
+//
+// The graph and pending set change under two regimes: applies hold the
+// store's write lock; the optimizer links points holding only the read
+// lock, so pending has its own mutex and the graph its own writer lock.
+type vectorIndex struct {
+	params IndexParams
+	graph  atomic.Pointer[hnsw.Graph] // nil until the column passes the indexing threshold
+
+	mu      sync.Mutex
+	pending map[uint32]struct{} // offsets to (re)link
+}
+
+type columnVectors struct{ c *column }
+
+func (v columnVectors) Vector(off uint32) []float32 {
+	d := v.c.spec.Dim
+	if int(off+1)*d > len(v.c.data) {
+		return nil
+	}
+	return v.c.data[int(off)*d : int(off+1)*d]
+}
+
+// SetIndexParams configures (or, with IndexingThreshold 0, disables) the
+// HNSW index of a column. An existing graph is kept.
+func (s *Store) SetIndexParams(name string, p IndexParams) {
+	if s.vindex == nil {
+		s.vindex = map[string]*vectorIndex{}
+	}
+	vi, ok := s.vindex[name]
+	if !ok {
+		// Every stored vector waits to be linked.
+		vi = &vectorIndex{pending: map[uint32]struct{}{}}
+		if c, ok := s.columns[name]; ok {
+			for off, l := range s.live {
+				if l && c.has[off] {
+					vi.pending[uint32(off)] = struct{}{}
+				}
+			}
+		}
+		s.vindex[name] = vi
+	}
+	vi.params = p
+}
+
+// vectorChanged records that the vector of column name at off was written
+// (under the write lock).
+func (s *Store) vectorChanged(name string, off uint32) {
+	vi, ok := s.vindex[name]
+	if !ok {
+		return
+	}
+	vi.mu.Lock()
+	vi.pending[off] = struct{}{}
+	vi.mu.Unlock()
+}
+
+// vectorRemoved records that off no longer has a vector in column name.
+func (s *Store) vectorRemoved(name string, off uint32) {
+	vi, ok := s.vindex[name]
+	if !ok {
+		return
+	}
+	vi.mu.Lock()
+	delete(vi.pending, off)
+	vi.mu.Unlock()
+	if g := vi.graph.Load(); g != nil {
+		g.Delete(off)
+	}
+}
+
+func (vi *vectorIndex) isPending(off uint32) bool {
+	vi.mu.Lock()
+	_, ok := vi.pending[off]
+	vi.mu.Unlock()
+	return ok
+}
+
+// IndexWork reports, under the read lock, whether some column has points to
+// link: a graph with pending points, or a column that passed its threshold.
+func (s *Store) IndexWork() bool {
+	for name, vi := range s.vindex {
+		if vi.params.IndexingThreshold <= 0 {
+			continue
+		}
+		vi.mu.Lock()
+		n := len(vi.pending)
+		vi.mu.Unlock()
+		if n == 0 {
+			continue
+		}
+		if vi.graph.Load() != nil || s.vectorCount(name) >= vi.params.IndexingThreshold {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Store) vectorCount(name string) int {
+	c, ok := s.columns[name]
+	if !ok {
+		return 0
+	}
+	n := 0
+	for off, l := range s.live {
+		if l && c.has[off] {
+			n++
+		}
+	}
+	return n
+}
+
+// LinkPending links up to max pending points into the graphs, creating a
+// graph for a column that passed its threshold. It runs under the store's
+// READ lock (searches go on; applies wait) and returns how many points it
+// linked.
+func (s *Store) LinkPending(max int) (int, error) {
+	done := 0
+	for name, vi := range s.vindex {
+		if vi.params.IndexingThreshold <= 0 || done >= max {
+			continue
+		}
+		c := s.columns[name]
+		if c == nil {
+			continue
+		}
+		g := vi.graph.Load()
+		if g == nil {
+			if s.vectorCount(name) < vi.params.IndexingThreshold {
+				continue
+			}
+			var err error
+			g, err = hnsw.New(hnsw.Config{M: vi.params.M, EfConstruct: vi.params.EfConstruct, Distance: c.spec.Distance, Dim: c.spec.Dim, Seed: vi.params.Seed}, columnVectors{c})
+			if err != nil {
+				return done, fmt.Errorf("vector %q: %w", name, err)
+			}
+			// Empty until points are linked; searches see it with every
+			// point still pending, so nothing is missed.
+			vi.graph.Store(g)
+		}
+		batch := make([]uint32, 0, max-done)
+		vi.mu.Lock()
+		for off := range vi.pending {
+			if len(batch) == cap(batch) {
+				break
+			}
+			batch = append(batch, off)
+		}
+		vi.mu.Unlock()
+		for _, off := range batch {
+			if int(off) < len(s.live) && s.live[off] && c.has[off] {
+				if err := g.Insert(off); err != nil {
+					return done, fmt.Errorf("vector %q: link point: %w", name, err)
+				}
+			}
+			vi.mu.Lock()
+			delete(vi.pending, off)
+			vi.mu.Unlock()
+			done++
+		}
+	}
+	return done, nil
+}
+
+// IndexedVectors counts the points linked in the graphs.
+func (s *Store) IndexedVectors() int {
+	n := 0
+	for _, vi := range s.vindex {
+		if g := vi.graph.Load(); g != nil {
+			n += g.Len()
+		}
+	}
+	return n
+}

@@ -1,0 +1,154 @@
+package segment
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/vector"
+)
+
+func graphStore(t *testing.T, n, dim int, r *rand.Rand) *Store {
+	t.Helper()
+	s := NewStore(map[string]VectorSpec{"": {Dim: dim, Distance: vector.Cosine}})
+	s.SetIndexParams("", IndexParams{M: 16, EfConstruct: 64, IndexingThreshold: 100, FullScanThreshold: 50, Seed: 1})
+	for i := range n {
+		s.Upsert(point.NumID(uint64(i)), 1, point.Vectors{"": randUnit(r, dim)}, point.Payload{"g": i % 10})
+	}
+	s.PrepareRead()
+	return s
+}
+
+func randUnit(r *rand.Rand, dim int) []float32 {
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	vector.Normalize(v)
+	return v
+}
+
+func linkAll(t *testing.T, s *Store) {
+	t.Helper()
+	for s.IndexWork() {
+		if _, err := s.LinkPending(500); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func recallAt(s *Store, q []float32, f string, k int) float64 {
+	p := SearchParams{Vector: "", Query: q, Limit: k, HnswEf: 128}
+	if f != "" {
+		p.Filter = mustFilter(f)
+	}
+	approx := s.Search(p)
+	p.Exact = true
+	exact := s.Search(p)
+	want := map[uint32]bool{}
+	for _, h := range exact {
+		want[h.Offset] = true
+	}
+	hit := 0
+	for _, h := range approx {
+		if want[h.Offset] {
+			hit++
+		}
+	}
+	if len(exact) == 0 {
+		return 1
+	}
+	return float64(hit) / float64(len(exact))
+}
+
+// TestGraphSearch: once linked, searches walk the graph with good recall,
+// filtered or not; points written after linking are found before the
+// optimizer links them; deleted points never come back.
+func TestGraphSearch(t *testing.T) {
+	seed := uint64(20261125)
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 3))
+	const n, dim = 3000, 32
+	s := graphStore(t, n, dim, r)
+	if s.IndexedVectors() != 0 || !s.IndexWork() {
+		t.Fatal("nothing should be linked before the optimizer runs")
+	}
+	linkAll(t, s)
+	if got := s.IndexedVectors(); got != n {
+		t.Fatalf("indexed %d, want %d", got, n)
+	}
+	for _, f := range []string{"", `{"must":[{"key":"g","match":{"value":3}}]}`} {
+		var sum float64
+		for range 50 {
+			sum += recallAt(s, randUnit(r, dim), f, 10)
+		}
+		if avg := sum / 50; avg < 0.9 {
+			t.Fatalf("filter %q: recall %.3f", f, avg)
+		}
+	}
+	// A new point, not linked yet, is its own nearest neighbour.
+	q := randUnit(r, dim)
+	s.Upsert(point.NumID(1_000_000), 2, point.Vectors{"": q}, nil)
+	// A replaced vector is found at its new place.
+	s.Upsert(point.NumID(7), 2, point.Vectors{"": q}, nil)
+	s.PrepareRead()
+	hits := s.Search(SearchParams{Vector: "", Query: q, Limit: 2})
+	if len(hits) != 2 || !gotIDs(s, hits, 7, 1_000_000) {
+		t.Fatalf("pending points not found: %v", hits)
+	}
+	if s.Search(SearchParams{Vector: "", Query: q, Limit: 2, IndexedOnly: true})[0].Offset == s.offsets[point.NumID(1_000_000)] {
+		t.Fatal("indexed_only returned a point that is not linked")
+	}
+	// Deleted points never come back, linked or not.
+	s.Delete(point.NumID(7))
+	s.Delete(point.NumID(1_000_000))
+	s.PrepareRead()
+	for _, h := range s.Search(SearchParams{Vector: "", Query: q, Limit: 20}) {
+		if id := s.ids[h.Offset]; id == point.NumID(7) || id == point.NumID(1_000_000) {
+			t.Fatalf("deleted point %s returned", id)
+		}
+	}
+	linkAll(t, s)
+	if got := s.IndexedVectors(); got != n-1 {
+		t.Fatalf("indexed %d after delete, want %d", got, n-1)
+	}
+}
+
+func gotIDs(s *Store, hits []Scored, ids ...uint64) bool {
+	want := map[point.ID]bool{}
+	for _, id := range ids {
+		want[point.NumID(id)] = true
+	}
+	for _, h := range hits {
+		if !want[s.ids[h.Offset]] {
+			return false
+		}
+	}
+	return true
+}
+
+func BenchmarkGraphSearch(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	s := NewStore(map[string]VectorSpec{"": {Dim: 128, Distance: vector.Cosine}})
+	s.SetIndexParams("", IndexParams{M: 16, EfConstruct: 100, IndexingThreshold: 1, Seed: 1})
+	for i := range 20000 {
+		s.Upsert(point.NumID(uint64(i)), 1, point.Vectors{"": randUnit(r, 128)}, nil)
+	}
+	for s.IndexWork() {
+		if _, err := s.LinkPending(1000); err != nil {
+			b.Fatal(err)
+		}
+	}
+	qs := make([][]float32, 64)
+	for i := range qs {
+		qs[i] = randUnit(r, 128)
+	}
+	for _, ef := range []int{32, 128} {
+		b.Run(fmt.Sprintf("ef=%d", ef), func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				s.Search(SearchParams{Vector: "", Query: qs[i%len(qs)], Limit: 10, HnswEf: ef})
+			}
+		})
+	}
+}
