@@ -17,7 +17,7 @@ func TestOptimizerBuildsHNSW(t *testing.T) {
 	t.Logf("seed %d", seed)
 	r := rand.New(rand.NewPCG(seed, 9))
 	// 1 KB of 8-d float32 vectors: indexing starts at 32 points.
-	c, _ := openCollection(t, `{"vectors":{"size":8,"distance":"Euclid"},"optimizers_config":{"indexing_threshold":1},"hnsw_config":{"m":8,"ef_construct":32}}`)
+	c, dir := openCollection(t, `{"vectors":{"size":8,"distance":"Euclid"},"optimizers_config":{"indexing_threshold":1},"hnsw_config":{"m":8,"ef_construct":32}}`)
 	const n = 1500
 	pts := make([]shard.PointStruct, 0, 100)
 	for i := range n {
@@ -75,4 +75,35 @@ func TestOptimizerBuildsHNSW(t *testing.T) {
 	if recall := float64(hits) / float64(total); recall < 0.9 {
 		t.Fatalf("recall %.3f through the graph", recall)
 	}
+	c = reopenIndexed(t, c, dir, n)
+	if res, err := c.Search(SearchRequest{Vector: make([]float32, 8), Limit: 3}); err != nil || len(res) != 3 {
+		t.Fatalf("search after reopen: %v %v", res, err)
+	}
+}
+
+// reopenIndexed closes c and opens it again on dir: the graph comes back
+// with the checkpoint, so every vector is indexed at once, before the
+// optimizer could have linked anything.
+func reopenIndexed(t *testing.T, c *Collection, dir string, n int) *Collection {
+	t.Helper()
+	cfg, err := c.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := Open(dir, "c", cfg, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c2.Close() })
+	info, err := c2.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.IndexedVectorsCount != uint64(n) {
+		t.Fatalf("indexed %d right after reopening, want %d: the graph was not loaded", info.IndexedVectorsCount, n)
+	}
+	return c2
 }

@@ -19,7 +19,7 @@ import (
 
 // Checkpoint file format (all integers little endian):
 //
-//	magic "SHOALCP3" | u64 applied version | u32 column count
+//	magic "SHOALCP4" | u64 applied version | u32 column count
 //	per column (sorted by name): u32 name len, name, u32 dim, u32 distance len, distance
 //	u64 slot count
 //	per slot: u8 kind (0 num id, 1 uuid id, 2 free slot: nothing follows),
@@ -28,8 +28,11 @@ import (
 //	           per column: u8 has, then dim float32 when has
 //	u32 index count
 //	per index: u32 key len, key, u32 schema len, schema JSON, u64 data len, data
+//	u32 graph count
+//	per graph: u32 name len, vector name, u32 pending count, pending offsets
+//	           (u32 each), u64 data len, HNSW graph data
 //	u32 CRC32C of every byte before it
-const checkpointMagic = "SHOALCP3"
+const checkpointMagic = "SHOALCP4"
 
 // Slot kinds in a checkpoint.
 const (
@@ -118,6 +121,38 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 		}
 		str(k)
 		str(string(fi.raw))
+		u64(uint64(data.Len()))
+		bw.Write(data.Bytes())
+	}
+	// HNSW graphs: the pending offsets first, then the graph, so that a
+	// point linked between the two is in both (relinked on load) rather
+	// than in neither.
+	gnames := make([]string, 0, len(s.vindex))
+	for n, vi := range s.vindex {
+		if vi.graph.Load() != nil {
+			gnames = append(gnames, n)
+		}
+	}
+	slices.Sort(gnames)
+	u32(uint32(len(gnames)))
+	for _, n := range gnames {
+		vi := s.vindex[n]
+		vi.mu.Lock()
+		pend := make([]uint32, 0, len(vi.pending))
+		for off := range vi.pending {
+			pend = append(pend, off)
+		}
+		vi.mu.Unlock()
+		slices.Sort(pend)
+		data.Reset()
+		if err := vi.graph.Load().Encode(&data); err != nil {
+			return fmt.Errorf("encode graph of vector %q: %w", n, err)
+		}
+		str(n)
+		u32(uint32(len(pend)))
+		for _, off := range pend {
+			u32(off)
+		}
 		u64(uint64(data.Len()))
 		bw.Write(data.Bytes())
 	}
@@ -235,6 +270,27 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 		if rebuilt {
 			s.rebuilt = append(s.rebuilt, key)
 		}
+	}
+	ngraph := r.u32()
+	if r.err != nil || uint64(ngraph) > uint64(len(r.b)) {
+		return nil, 0, fmt.Errorf("%w: bad graph count", ErrCorrupt)
+	}
+	for range ngraph {
+		name := string(r.bytes(int(r.u32())))
+		np := r.u32()
+		if r.err != nil || uint64(np)*4 > uint64(len(r.b)) {
+			return nil, 0, fmt.Errorf("%w: graph %q: bad pending count", ErrCorrupt, name)
+		}
+		pend := make(map[uint32]struct{}, np)
+		for range np {
+			pend[r.u32()] = struct{}{}
+		}
+		n := r.u64()
+		if r.err != nil || n > uint64(len(r.b)) {
+			return nil, 0, fmt.Errorf("%w: graph %q truncated", ErrCorrupt, name)
+		}
+		data := r.bytes(int(n))
+		s.loadGraph(name, pend, data)
 	}
 	if r.err != nil || len(r.b) != 0 {
 		return nil, 0, fmt.Errorf("%w: trailing bytes", ErrCorrupt)

@@ -277,7 +277,7 @@ func TestReadCheckpointBadContent(t *testing.T) {
 		return cat(append([][]byte{{0}, le64(id), le64(1), le32(uint32(len(payload))), []byte(payload)}, vec...)...)
 	}
 	oneVec := cat([]byte{1}, le32(math.Float32bits(1)))
-	noIndexes := le32(0)
+	noIndexes := cat(le32(0), le32(0)) // no payload indexes, no graphs
 	ok := cat(header(1, col("", 1, "Dot")), le64(1), numPoint(7, `{"a":1}`, oneVec), noIndexes)
 
 	cases := []struct {

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -197,4 +198,31 @@ func (s *Store) IndexedVectors() int {
 		}
 	}
 	return n
+}
+
+// loadGraph restores a persisted graph of column name with its pending
+// offsets. Unreadable graph data is dropped and every vector of the column
+// waits to be linked again (reported by RebuiltIndexes).
+func (s *Store) loadGraph(name string, pending map[uint32]struct{}, data []byte) {
+	c, ok := s.columns[name]
+	if !ok {
+		return
+	}
+	if s.vindex == nil {
+		s.vindex = map[string]*vectorIndex{}
+	}
+	vi := &vectorIndex{pending: pending}
+	g, err := hnsw.Decode(bytes.NewReader(data), columnVectors{c})
+	if err != nil {
+		s.rebuilt = append(s.rebuilt, "vector:"+name)
+		vi.pending = map[uint32]struct{}{}
+		for off, l := range s.live {
+			if l && c.has[off] {
+				vi.pending[uint32(off)] = struct{}{}
+			}
+		}
+	} else {
+		vi.graph.Store(g)
+	}
+	s.vindex[name] = vi
 }

@@ -3,6 +3,8 @@ package segment
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/shoaldb/shoal/internal/point"
@@ -150,5 +152,45 @@ func BenchmarkGraphSearch(b *testing.B) {
 				s.Search(SearchParams{Vector: "", Query: qs[i%len(qs)], Limit: 10, HnswEf: ef})
 			}
 		})
+	}
+}
+
+// TestGraphPersistence: a checkpoint carries the graphs and the pending
+// offsets, so a reload searches through the graph at once and links only
+// what was pending; unreadable graph data means relinking, not failure.
+func TestGraphPersistence(t *testing.T) {
+	r := rand.New(rand.NewPCG(20261125, 4))
+	s := graphStore(t, 1000, 16, r)
+	linkAll(t, s)
+	s.Upsert(point.NumID(5000), 2, point.Vectors{"": randUnit(r, 16)}, nil) // pending at checkpoint time
+	s.PrepareRead()
+	var buf strings.Builder
+	if err := s.WriteCheckpoint(&buf, 3); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := ReadCheckpoint([]byte(buf.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.SetIndexParams("", s.vindex[""].params)
+	if got.IndexedVectors() != 1000 || len(got.RebuiltIndexes()) != 0 {
+		t.Fatalf("indexed %d rebuilt %v after reload", got.IndexedVectors(), got.RebuiltIndexes())
+	}
+	if n, err := got.LinkPending(10_000); err != nil || n != 1 {
+		t.Fatalf("linked %d (%v) after reload, want only the 1 pending point", n, err)
+	}
+	for range 20 {
+		q := randUnit(r, 16)
+		a := s.Search(SearchParams{Vector: "", Query: q, Limit: 10, HnswEf: 64})
+		b := got.Search(SearchParams{Vector: "", Query: q, Limit: 10, HnswEf: 64})
+		if !slices.EqualFunc(a, b, func(x, y Scored) bool { return s.ids[x.Offset] == got.ids[y.Offset] && x.Score == y.Score }) {
+			t.Fatalf("search differs after reload:\n%v\n%v", a, b)
+		}
+	}
+	bad := NewStore(map[string]VectorSpec{"": {Dim: 16, Distance: vector.Cosine}})
+	bad.Upsert(point.NumID(1), 1, point.Vectors{"": randUnit(r, 16)}, nil)
+	bad.loadGraph("", map[uint32]struct{}{}, []byte("not a graph"))
+	if len(bad.RebuiltIndexes()) != 1 || !bad.vindex[""].isPending(0) {
+		t.Fatal("unreadable graph data must leave every vector pending")
 	}
 }
