@@ -1,0 +1,55 @@
+// Package hnsw owns the HNSW graph index over dense float32 vectors that a
+// segment addresses by uint32 point offset. It stores links only: vectors
+// stay in the caller's storage and are read through the Vectors interface.
+//
+// # Layout
+//
+// A node's id is its point offset. Level-0 links of all nodes live in one
+// flat []uint32 of capacity*(2M+1) words: word 0 of a node's block is its
+// link count, the next 2M words its neighbours (hnswlib's data_level0 minus
+// the vector). Nodes above level 0 (about 1/M of them) own one []uint32 of
+// level*(M+1) words for their upper levels. Presence and deletion are
+// bitsets. Capacity grows by copying into a new layout that is published
+// atomically; searches that began on the old layout finish on it.
+//
+// # Concurrency contract
+//
+//   - Search, SearchExact, Len, MemoryBytes and Encode may be called from any
+//     number of goroutines at any time, also while a write is in progress.
+//     Searches take no lock: every link word is read and written with
+//     sync/atomic (a plain MOV on amd64), a node becomes reachable only after
+//     its own state is written, and a search sees each neighbour list either
+//     before or after a concurrent change, or a mix whose every entry is a
+//     valid node. A search racing a write may miss the newest point.
+//   - Insert and Delete are serialised by one writer mutex; callers may call
+//     them from several goroutines but they do not run in parallel.
+//   - Build is the parallel path: it owns its worker goroutines, guards each
+//     node's links with a per-node mutex (as hnswlib does) while workers run,
+//     and returns only after every worker has finished. The graph it returns
+//     is not visible to anyone else until then.
+//   - The caller must not change a stored vector while the graph may read
+//     it. Re-inserting a present offset (its vector was replaced) re-links
+//     it; links that other nodes hold to it stay, as they would in hnswlib.
+//
+// # Distances
+//
+// Internally every metric is a distance where lower is better: -dot for
+// Cosine (vectors arrive normalised) and Dot, squared L2 for Euclid (monotonic
+// in L2, no sqrt in the hot loop), L1 for Manhattan. Results carry the score
+// vector.Distance.Score would return, ordered by vector.Distance.Better.
+//
+// # Filtered search
+//
+// An allow func is checked during traversal: nodes it rejects (and deleted
+// nodes) are still expanded for navigation but never enter the result set,
+// and the traversal does not stop until ef acceptable nodes are held (the
+// hnswlib rule), so a selective filter widens the beam by itself. Because a
+// very selective filter makes that walk visit much of the graph, a filtered
+// or deletion-heavy search that has evaluated more than a budget of nodes
+// (a fraction of the graph, see exactBudget) abandons the walk and scans
+// exactly, which costs one allow call per node plus one distance per
+// allowed node. Search also scans exactly when the graph holds no more
+// points than max(ef, Config.FullScanThreshold); SearchExact lets a caller
+// that knows the filter's cardinality (from a payload index) choose the
+// scan itself.
+package hnsw

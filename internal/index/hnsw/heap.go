@@ -1,0 +1,120 @@
+package hnsw
+
+// item is a node with its internal distance (lower is better).
+type item struct {
+	d  float32
+	id uint32
+}
+
+// Two hand-written binary heaps over a reusable backing slice: no interface
+// boxing (container/heap) and no allocation once the slice has grown to the
+// search's working size.
+
+// minHeap pops the closest item first: the candidate queue.
+type minHeap struct{ a []item }
+
+func (h *minHeap) len() int  { return len(h.a) }
+func (h *minHeap) reset()    { h.a = h.a[:0] }
+func (h *minHeap) top() item { return h.a[0] }
+
+func (h *minHeap) push(d float32, id uint32) {
+	h.a = append(h.a, item{d, id})
+	a := h.a
+	i := len(a) - 1
+	x := a[i]
+	for i > 0 {
+		p := (i - 1) / 2
+		if a[p].d <= x.d {
+			break
+		}
+		a[i] = a[p]
+		i = p
+	}
+	a[i] = x
+}
+
+func (h *minHeap) pop() item {
+	a := h.a
+	top := a[0]
+	n := len(a) - 1
+	x := a[n]
+	h.a = a[:n]
+	a = a[:n]
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && a[c+1].d < a[c].d {
+			c++
+		}
+		if x.d <= a[c].d {
+			break
+		}
+		a[i] = a[c]
+		i = c
+	}
+	if n > 0 {
+		a[i] = x
+	}
+	return top
+}
+
+// maxHeap keeps the farthest item on top: the bounded result set.
+type maxHeap struct{ a []item }
+
+func (h *maxHeap) len() int  { return len(h.a) }
+func (h *maxHeap) reset()    { h.a = h.a[:0] }
+func (h *maxHeap) top() item { return h.a[0] }
+
+func (h *maxHeap) push(d float32, id uint32) {
+	h.a = append(h.a, item{d, id})
+	a := h.a
+	i := len(a) - 1
+	x := a[i]
+	for i > 0 {
+		p := (i - 1) / 2
+		if a[p].d >= x.d {
+			break
+		}
+		a[i] = a[p]
+		i = p
+	}
+	a[i] = x
+}
+
+func (h *maxHeap) pop() item {
+	top := h.a[0]
+	n := len(h.a) - 1
+	x := h.a[n]
+	h.a = h.a[:n]
+	if n > 0 {
+		h.siftDown(x)
+	}
+	return top
+}
+
+// replaceTop swaps the farthest item for a closer one in one sift.
+func (h *maxHeap) replaceTop(d float32, id uint32) { h.siftDown(item{d, id}) }
+
+func (h *maxHeap) siftDown(x item) {
+	a := h.a
+	n := len(a)
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && a[c+1].d > a[c].d {
+			c++
+		}
+		if x.d >= a[c].d {
+			break
+		}
+		a[i] = a[c]
+		i = c
+	}
+	a[i] = x
+}
