@@ -35,7 +35,7 @@ type Store struct {
 
 	indexes map[string]*fieldIndex  // payload indexes by key text
 	vindex  map[string]*vectorIndex // HNSW graphs by vector name
-	rebuilt []string               // indexes rebuilt while loading a checkpoint
+	rebuilt []string                // indexes rebuilt while loading a checkpoint
 }
 
 // NewStore returns an empty store with the given vector columns.

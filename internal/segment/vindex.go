@@ -31,8 +31,9 @@ type IndexParams struct {
 // store's write lock; the optimizer links points holding only the read
 // lock, so pending has its own mutex and the graph its own writer lock.
 type vectorIndex struct {
-	params IndexParams
-	graph  atomic.Pointer[hnsw.Graph] // nil until the column passes the indexing threshold
+	params   IndexParams
+	graph    atomic.Pointer[hnsw.Graph] // nil until the column passes the indexing threshold
+	building atomic.Bool                // a first graph is being built from a snapshot
 
 	mu      sync.Mutex
 	pending map[uint32]struct{} // offsets to (re)link
@@ -116,7 +117,7 @@ func (s *Store) IndexWork() bool {
 		if n == 0 {
 			continue
 		}
-		if vi.graph.Load() != nil || s.vectorCount(name) >= vi.params.IndexingThreshold {
+		if vi.graph.Load() != nil || !vi.building.Load() && s.vectorCount(name) >= vi.params.IndexingThreshold {
 			return true
 		}
 	}
@@ -153,17 +154,7 @@ func (s *Store) LinkPending(max int) (int, error) {
 		}
 		g := vi.graph.Load()
 		if g == nil {
-			if s.vectorCount(name) < vi.params.IndexingThreshold {
-				continue
-			}
-			var err error
-			g, err = hnsw.New(hnsw.Config{M: vi.params.M, EfConstruct: vi.params.EfConstruct, Distance: c.spec.Distance, Dim: c.spec.Dim, Seed: vi.params.Seed}, columnVectors{c})
-			if err != nil {
-				return done, fmt.Errorf("vector %q: %w", name, err)
-			}
-			// Empty until points are linked; searches see it with every
-			// point still pending, so nothing is missed.
-			vi.graph.Store(g)
+			continue // the first graph comes from PrepareGraphBuild
 		}
 		batch := make([]uint32, 0, max-done)
 		vi.mu.Lock()

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -31,9 +32,17 @@ func randUnit(r *rand.Rand, dim int) []float32 {
 	return v
 }
 
-func linkAll(t *testing.T, s *Store) {
+func linkAll(t testing.TB, s *Store) {
 	t.Helper()
 	for s.IndexWork() {
+		if b := s.PrepareGraphBuild(); b != nil {
+			g, err := b.Run(context.Background(), 2, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.InstallGraph(b, g)
+			continue
+		}
 		if _, err := s.LinkPending(500); err != nil {
 			t.Fatal(err)
 		}
@@ -137,11 +146,7 @@ func BenchmarkGraphSearch(b *testing.B) {
 	for i := range 20000 {
 		s.Upsert(point.NumID(uint64(i)), 1, point.Vectors{"": randUnit(r, 128)}, nil)
 	}
-	for s.IndexWork() {
-		if _, err := s.LinkPending(1000); err != nil {
-			b.Fatal(err)
-		}
-	}
+	linkAll(b, s)
 	qs := make([][]float32, 64)
 	for i := range qs {
 		qs[i] = randUnit(r, 128)
@@ -192,5 +197,45 @@ func TestGraphPersistence(t *testing.T) {
 	bad.loadGraph("", map[uint32]struct{}{}, []byte("not a graph"))
 	if len(bad.RebuiltIndexes()) != 1 || !bad.vindex[""].isPending(0) {
 		t.Fatal("unreadable graph data must leave every vector pending")
+	}
+}
+
+// TestGraphBuildWhileWriting: points changed, deleted or added while the
+// first graph is built from a snapshot are all right after installing it.
+func TestGraphBuildWhileWriting(t *testing.T) {
+	r := rand.New(rand.NewPCG(20261125, 5))
+	s := graphStore(t, 800, 16, r)
+	b := s.PrepareGraphBuild()
+	if b == nil || b.Points() != 800 {
+		t.Fatalf("build of %v points", b)
+	}
+	moved := randUnit(r, 16)
+	s.Upsert(point.NumID(10), 2, point.Vectors{"": moved}, nil) // changed
+	s.Delete(point.NumID(11))                                   // deleted
+	s.Delete(point.NumID(12))
+	s.Upsert(point.NumID(9000), 2, point.Vectors{"": randUnit(r, 16)}, nil) // reuses 12's slot
+	s.PrepareRead()
+	g, err := b.Run(context.Background(), 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.InstallGraph(b, g)
+	hits := s.Search(SearchParams{Vector: "", Query: moved, Limit: 1})
+	if len(hits) != 1 || s.ids[hits[0].Offset] != point.NumID(10) {
+		t.Fatalf("the point moved during the build is not found at its new place: %v", hits)
+	}
+	for range 20 {
+		for _, h := range s.Search(SearchParams{Vector: "", Query: randUnit(r, 16), Limit: 20}) {
+			if id := s.ids[h.Offset]; id == point.NumID(11) || id == point.NumID(12) {
+				t.Fatalf("deleted point %s returned", id)
+			}
+		}
+	}
+	linkAll(t, s)
+	if got := s.IndexedVectors(); got != 799 {
+		t.Fatalf("indexed %d, want 799 (800 - 2 deleted + 1 new)", got)
+	}
+	if s.vindex[""].isPending(s.offsets[point.NumID(9000)]) {
+		t.Fatal("the new point was not linked")
 	}
 }

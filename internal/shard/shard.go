@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,8 @@ type Options struct {
 	Logger         *slog.Logger
 	// VectorIndex configures the HNSW index of each vector name.
 	VectorIndex map[string]segment.IndexParams
+	// IndexThreads bounds the workers of a graph build (0: GOMAXPROCS).
+	IndexThreads int
 }
 
 type pending struct {
@@ -74,6 +77,9 @@ func Open(dir string, opts Options) (*Shard, error) {
 	}
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 1024
+	}
+	if opts.IndexThreads <= 0 {
+		opts.IndexThreads = runtime.GOMAXPROCS(0)
 	}
 	if opts.CheckpointWAL <= 0 {
 		opts.CheckpointWAL = 32 << 20
@@ -220,6 +226,9 @@ func (s *Shard) optimize() {
 		case <-s.kick:
 		case <-tick.C:
 		}
+		if s.buildGraphs() {
+			return
+		}
 		linked := 0
 		for {
 			select {
@@ -264,6 +273,47 @@ func (s *Shard) SetVectorIndex(params map[string]segment.IndexParams) {
 	select {
 	case s.kick <- struct{}{}:
 	default:
+	}
+}
+
+// buildGraphs builds the first graph of every vector past its indexing
+// threshold, in parallel and without holding the store lock; it reports
+// whether the shard is stopping.
+func (s *Shard) buildGraphs() bool {
+	for {
+		s.mu.RLock()
+		b := s.mu.store.PrepareGraphBuild()
+		s.mu.RUnlock()
+		if b == nil {
+			return false
+		}
+		s.optimizing.Store(true)
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-s.stopOpt:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		start := time.Now()
+		s.log.Info("building HNSW index", "dir", s.dir, "vector", b.Name(), "points", b.Points())
+		g, err := b.Run(ctx, s.opts.IndexThreads, func(done, total int) {
+			if done%20000 == 0 && done > 0 {
+				s.log.Info("HNSW index build progress", "dir", s.dir, "vector", b.Name(), "done", done, "total", total)
+			}
+		})
+		cancel()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("HNSW index build failed", "dir", s.dir, "vector", b.Name(), "err", err)
+		}
+		s.mu.RLock()
+		s.mu.store.InstallGraph(b, g)
+		s.mu.RUnlock()
+		if err != nil {
+			return errors.Is(err, context.Canceled)
+		}
+		s.log.Info("HNSW index built", "dir", s.dir, "vector", b.Name(), "points", b.Points(), "seconds", time.Since(start).Seconds())
 	}
 }
 
