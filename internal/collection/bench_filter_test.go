@@ -83,7 +83,7 @@ func BenchmarkFilterSelectivity(b *testing.B) {
 				}
 			})
 			b.Run(fmt.Sprintf("%s/%s/search", mode, sel.name), func(b *testing.B) {
-				req := SearchRequest{Limit: 10, Filter: f}
+				req := SearchRequest{Limit: 10, Filter: f, Params: SearchParams{Exact: true}}
 				i := 0
 				for b.Loop() {
 					req.Vector = queries[i%len(queries)]

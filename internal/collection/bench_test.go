@@ -94,7 +94,7 @@ func BenchmarkExactSearch100k(b *testing.B) {
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
-			req := SearchRequest{Limit: 10}
+			req := SearchRequest{Limit: 10, Params: SearchParams{Exact: true}} // exact: the HNSW benchmarks live in internal/index/hnsw and bench/
 			if tc.filter != "" {
 				req.Filter = mustFilter(b, tc.filter)
 			}

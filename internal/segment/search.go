@@ -93,7 +93,7 @@ func (s *Store) Search(p SearchParams) []Scored {
 		}
 		offer(off, score)
 	}
-	if vi, g := s.graphFor(p.Vector); g != nil && !p.Exact && !(m.cand != nil && m.cand.count() < vi.params.FullScanThreshold) {
+	if vi, g := s.graphFor(p.Vector); g != nil && !p.Exact && !s.fewMatches(m, vi.params.FullScanThreshold) {
 		s.searchGraph(vi, g, p, m, excluded, offer, visit)
 	} else {
 		m.each(s, visit)
@@ -197,4 +197,38 @@ func (s *Store) searchGraph(vi *vectorIndex, g *hnsw.Graph, p SearchParams, m *m
 			visit(off)
 		}
 	}
+}
+
+// fewMatches reports whether a filter is expected to match fewer than
+// threshold points, so that scanning its matches beats a graph walk. With
+// an index answer the candidate count decides; otherwise a deterministic
+// sample of the points estimates the selectivity, as Qdrant samples when no
+// payload index can.
+func (s *Store) fewMatches(m *matcher, threshold int) bool {
+	switch {
+	case m.p == nil:
+		return false
+	case m.cand != nil:
+		return m.cand.count() < threshold
+	}
+	const samples = 256
+	live := len(s.offsets)
+	if live == 0 {
+		return true
+	}
+	step := max(len(s.live)/samples, 1)
+	seen, hit := 0, 0
+	for off := 0; off < len(s.live) && seen < samples; off += step {
+		if !s.live[off] {
+			continue
+		}
+		seen++
+		if m.match(uint32(off)) {
+			hit++
+		}
+	}
+	if seen == 0 {
+		return true
+	}
+	return hit*live/seen < threshold
 }

@@ -97,7 +97,7 @@ func BenchmarkHTTPExactSearch100k(b *testing.B) {
 	for _, filtered := range []bool{false, true} {
 		b.Run(fmt.Sprintf("filtered=%v", filtered), func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
-				req := map[string]any{"query": queries[i%len(queries)], "limit": 10}
+				req := map[string]any{"query": queries[i%len(queries)], "limit": 10, "params": map[string]any{"exact": true}}
 				if filtered {
 					req["filter"] = map[string]any{"must": []any{map[string]any{"key": "bucket", "range": map[string]any{"lt": 10}}}}
 				}
