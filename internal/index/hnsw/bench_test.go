@@ -36,7 +36,8 @@ func benchFixture(b *testing.B, d vector.Distance) *searchFixture {
 	f := &searchFixture{vecs: manifold(42, n, dim, d), qs: manifold(43, nq, dim, d)}
 	offs := seq(n)
 	var err error
-	f.g, err = Build(Config{M: 16, EfConstruct: 100, Distance: d, Dim: dim, Seed: 42}, f.vecs, offs, runtime.GOMAXPROCS(0), nil)
+	cfg := Config{M: 16, EfConstruct: 100, Distance: d, Dim: dim, Seed: 42}
+	f.g, err = Build(cfg, f.vecs, offs, runtime.GOMAXPROCS(0), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,6 +50,8 @@ func benchFixture(b *testing.B, d vector.Distance) *searchFixture {
 }
 
 // BenchmarkSearch: 100k x 128, k=10, one goroutine; reports qps and recall.
+// The machine's other load shows in qps: compare runs taken close together
+// (or use -count and benchstat).
 func BenchmarkSearch(b *testing.B) {
 	for _, d := range []vector.Distance{vector.Euclid, vector.Cosine} {
 		for _, ef := range []int{32, 64, 128} {

@@ -35,7 +35,7 @@ func BuildContext(ctx context.Context, cfg Config, vecs Vectors, offsets []uint3
 		}
 		hi = max(hi, off)
 	}
-	l := newLayout(int(hi)+1, g.stride0)
+	l := g.newLayout(int(hi) + 1)
 	seen := make([]uint32, len(l.present))
 	for _, off := range offsets {
 		w, b := off>>5, uint32(1)<<(off&31)

@@ -10,7 +10,20 @@
 // the vector). Nodes above level 0 (about 1/M of them) own one []uint32 of
 // level*(M+1) words for their upper levels. Presence and deletion are
 // bitsets. Capacity grows by copying into a new layout that is published
-// atomically; searches that began on the old layout finish on it.
+// atomically; searches that began on the old layout finish on it. On Linux
+// the level-0 array is advised into transparent huge pages (fewer TLB
+// misses on random hops; best effort).
+//
+// # Search
+//
+// The unfiltered walk keeps one sorted pool of the ef best nodes, each
+// marked once expanded, instead of hnswlib's two heaps (equivalent: a node
+// that falls out of the best ef is never expanded before the walk stops).
+// Each expansion first gathers the unvisited neighbours and loads the first
+// cache line of each one's vector, so those misses overlap (Go has no
+// prefetch instruction). Vectors implementing FlatVectors are sliced
+// directly instead of through an interface call per distance. Visited
+// marks are generation-stamped uint16s in a pooled per-search array.
 //
 // # Concurrency contract
 //

@@ -118,3 +118,67 @@ func (h *maxHeap) siftDown(x item) {
 	}
 	a[i] = x
 }
+
+// pool is a sorted array of at most ef nodes, closest first, each marked
+// once expanded; cur is the first unexpanded position.
+type pool struct {
+	a    []item
+	done []bool
+	ef   int
+	cur  int
+}
+
+func (p *pool) reset(ef int) *pool {
+	if cap(p.a) < ef {
+		p.a, p.done = make([]item, 0, ef), make([]bool, 0, ef)
+	}
+	p.a, p.done, p.ef, p.cur = p.a[:0], p.done[:0], ef, 0
+	return p
+}
+
+func (p *pool) items() []item { return p.a }
+
+// insert adds a node unless the pool is full of closer ones.
+func (p *pool) insert(d float32, id uint32) {
+	a := p.a
+	n := len(a)
+	if n == p.ef {
+		if d >= a[n-1].d {
+			return
+		}
+		n-- // the farthest falls out
+	} else {
+		a = append(a, item{})
+		p.done = append(p.done, false)
+	}
+	lo, hi := 0, n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if a[m].d <= d {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	copy(a[lo+1:n+1], a[lo:n])
+	copy(p.done[lo+1:n+1], p.done[lo:n])
+	a[lo] = item{d, id}
+	p.done[lo] = false
+	p.a = a
+	if lo < p.cur {
+		p.cur = lo
+	}
+}
+
+// next marks and returns the closest unexpanded node.
+func (p *pool) next() (uint32, bool) {
+	for p.cur < len(p.a) {
+		i := p.cur
+		p.cur++
+		if !p.done[i] {
+			p.done[i] = true
+			return p.a[i].id, true
+		}
+	}
+	return 0, false
+}

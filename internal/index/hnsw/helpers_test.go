@@ -20,6 +20,8 @@ func (f *flat) Vector(off uint32) []float32 {
 	return f.data[i : i+f.dim : i+f.dim]
 }
 
+func (f *flat) Flat() []float32 { return f.data }
+
 func (f *flat) len() int { return len(f.data) / f.dim }
 
 // clustered draws n points around `clusters` Gaussian centres, spread

@@ -51,7 +51,7 @@ func (g *Graph) ownLinks(int) int { return g.m }
 // link connects present node off, whose upper blocks exist, on levels
 // level..0: hnswlib's addPoint. On a re-insert off's own lists are replaced.
 func (g *Graph) link(s *searcher, l *layout, off uint32, level int) {
-	q := g.vecs.Vector(off)
+	q := g.vec(l, off)
 	var e uint64
 	if g.locks != nil {
 		// A node that raises the top level holds the entry lock for its
@@ -71,7 +71,7 @@ func (g *Graph) link(s *searcher, l *layout, off uint32, level int) {
 		return
 	}
 	ep, top := unpackEntry(e)
-	cur, curD := ep, g.distTo(q, ep)
+	cur, curD := ep, g.distTo(l, q, ep)
 	for lev := top; lev > level; lev-- {
 		cur, curD = g.greedy(l, q, cur, curD, lev)
 	}
@@ -91,7 +91,7 @@ func (g *Graph) link(s *searcher, l *layout, off uint32, level int) {
 			continue // everything here is deleted: nothing to link to
 		}
 		cur, curD = found[0].id, found[0].d
-		sel := g.heuristic(found, g.ownLinks(lev), &s.sel)
+		sel := g.heuristic(l, found, g.ownLinks(lev), &s.sel)
 		s.plan[lev] = append(s.plan[lev], sel...)
 		g.setLinks(l, off, lev, sel)
 	}
@@ -109,7 +109,7 @@ func (g *Graph) link(s *searcher, l *layout, off uint32, level int) {
 // closer to the base than to every candidate already kept, up to m of them
 // (hnswlib's getNeighborsByHeuristic2): links spread in all directions
 // instead of piling into one cluster. Fewer than m candidates are kept as is.
-func (g *Graph) heuristic(cands []item, m int, out *[]item) []item {
+func (g *Graph) heuristic(l *layout, cands []item, m int, out *[]item) []item {
 	sel := (*out)[:0]
 	if len(cands) < m {
 		sel = append(sel, cands...)
@@ -120,10 +120,10 @@ func (g *Graph) heuristic(cands []item, m int, out *[]item) []item {
 		if len(sel) >= m {
 			break
 		}
-		vc := g.vecs.Vector(c.id)
+		vc := g.vec(l, c.id)
 		good := true
 		for _, k := range sel {
-			if g.distVec(vc, g.vecs.Vector(k.id)) < c.d {
+			if g.distVec(vc, g.vec(l, k.id)) < c.d {
 				good = false
 				break
 			}
@@ -160,14 +160,14 @@ func (g *Graph) addLink(s *searcher, l *layout, nb, off uint32, lev int, d float
 		atomic.StoreUint32(&blk[0], uint32(n+1))
 		return
 	}
-	v := g.vecs.Vector(nb)
+	v := g.vec(l, nb)
 	p := append(s.prune[:0], item{d, off})
 	for _, id := range blk[1 : 1+n] {
-		p = append(p, item{g.distVec(v, g.vecs.Vector(id)), id})
+		p = append(p, item{g.distVec(v, g.vec(l, id)), id})
 	}
 	slices.SortFunc(p, byDist)
 	s.prune = p
-	writeBlock(blk, g.heuristic(p, n, &s.sel2))
+	writeBlock(blk, g.heuristic(l, p, n, &s.sel2))
 }
 
 // writeBlock publishes a list: entries first, count last, so a reader that

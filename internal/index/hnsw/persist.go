@@ -22,7 +22,7 @@ var ErrCorrupt = errors.New("hnsw: corrupt graph encoding")
 // The encoding, little endian, all of it covered by the CRC-32C trailer:
 //
 //	magic "SHOALHNS", version u32
-//	M, EfConstruct, PayloadM, Dim, FullScanThreshold u32; Seed u64
+//	M, EfConstruct, PayloadM, Dim, FullScanThreshold, flags (none yet) u32; Seed u64
 //	distance: len u8 + bytes
 //	cap u32 (highest present offset + 1), entry u64, level rng state: len u8 + bytes
 //	present, deleted: ceil(cap/32) u32 words each
@@ -64,7 +64,8 @@ func (g *Graph) Encode(w io.Writer) error {
 	e.bytes([]byte(magic))
 	e.u32(version)
 	c := g.cfg
-	for _, v := range []int{c.M, c.EfConstruct, c.PayloadM, c.Dim, c.FullScanThreshold} {
+	flags := 0
+	for _, v := range []int{c.M, c.EfConstruct, c.PayloadM, c.Dim, c.FullScanThreshold, flags} {
 		e.u32(uint32(v))
 	}
 	e.u64(c.Seed)
@@ -273,7 +274,7 @@ func (d *decoder) graph(vecs Vectors) (*Graph, error) {
 	if v := d.u32(); v != version {
 		return nil, corrupt("unknown version %d", v)
 	}
-	var f [5]uint32
+	var f [6]uint32
 	for i := range f {
 		f[i] = d.u32()
 	}
@@ -281,6 +282,9 @@ func (d *decoder) graph(vecs Vectors) (*Graph, error) {
 		if v > math.MaxInt32 {
 			return nil, corrupt("config field %d out of range", v)
 		}
+	}
+	if f[5] != 0 {
+		return nil, corrupt("unknown flags %#x", f[5])
 	}
 	cfg := Config{M: int(f[0]), EfConstruct: int(f[1]), PayloadM: int(f[2]), Dim: int(f[3]), FullScanThreshold: int(f[4])}
 	cfg.Seed = d.u64()
@@ -360,7 +364,7 @@ func (d *decoder) graph(vecs Vectors) (*Graph, error) {
 	}
 
 	// Everything is read; lay it out and check every link.
-	l := newLayout(capN, g.stride0)
+	l := g.newLayout(capN)
 	copy(l.present, present)
 	copy(l.deleted, deleted)
 	i := 0

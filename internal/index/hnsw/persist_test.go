@@ -123,9 +123,18 @@ func resum(b []byte) []byte {
 	return c
 }
 
-// anyVectors serves a zero vector of the widest allowed dimension for any
-// offset, so a fuzzed graph can be searched whatever its header says.
+// anyVectors serves one zero vector for any offset, so a fuzzed graph can be
+// searched whatever links it has.
 type anyVectors struct{ v []float32 }
+
+// headerDim reads the dimension field of an encoding, so the fuzzer's
+// vectors have the length its header claims.
+func headerDim(b []byte) int {
+	if len(b) < 28 {
+		return 0
+	}
+	return int(min(binary.LittleEndian.Uint32(b[24:]), maxDim))
+}
 
 func (a anyVectors) Vector(uint32) []float32 { return a.v }
 
@@ -144,15 +153,13 @@ func FuzzDecode(f *testing.F) {
 	f.Add(empty.Bytes())
 	f.Fuzz(func(t *testing.T, in []byte) {
 		for _, data := range [][]byte{in, resum(in)} {
-			g, err := Decode(bytes.NewReader(data), anyVectors{})
+			vecs := anyVectors{make([]float32, headerDim(data))}
+			g, err := Decode(bytes.NewReader(data), vecs)
 			if err != nil {
 				continue
 			}
 			// A graph that decodes must be safe to search and re-encode.
-			dim := g.Config().Dim
-			vecs := anyVectors{make([]float32, dim)}
-			g.vecs = vecs
-			q := make([]float32, dim)
+			q := make([]float32, g.Config().Dim)
 			g.Search(q, 5, 10, nil)
 			g.Search(q, 5, 10, func(off uint32) bool { return off%2 == 0 })
 			g.SearchExact(q, 5, nil)

@@ -20,7 +20,8 @@ func TestRecall(t *testing.T) {
 	t.Logf("seed %d", seed)
 	n, dim := scale(10000, 1000), 64
 	for _, d := range []vector.Distance{vector.Cosine, vector.Euclid, vector.Dot, vector.Manhattan} {
-		t.Run(string(d), func(t *testing.T) {
+		name := string(d)
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			vecs := clustered(seed, n, dim, 50, d)
 			qs := clustered(seed+1, 100, dim, 50, d)
@@ -30,7 +31,7 @@ func TestRecall(t *testing.T) {
 				t.Fatalf("Len %d, want %d", g.Len(), n)
 			}
 			r := meanRecall(t, g, vecs, offs, qs, 10, 64, nil)
-			t.Logf("%s n=%d recall@10 ef=64: %.4f", d, n, r)
+			t.Logf("%s n=%d recall@10 ef=64: %.4f", name, n, r)
 			if r < 0.95 {
 				t.Fatalf("recall %.4f < 0.95", r)
 			}

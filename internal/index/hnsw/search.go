@@ -55,7 +55,7 @@ func (g *Graph) search(q []float32, k, ef int, allow func(off uint32) bool, scan
 	s := g.getSearcher(l.cap)
 	defer g.putSearcher(s)
 
-	cur, curD := ep, g.distTo(q, ep)
+	cur, curD := ep, g.distTo(l, q, ep)
 	for lev := top; lev > 0; lev-- {
 		cur, curD = g.greedy(l, q, cur, curD, lev)
 	}
@@ -69,6 +69,10 @@ func (g *Graph) search(q []float32, k, ef int, allow func(off uint32) bool, scan
 		budget = nodes
 	}
 	s.next()
+	if f.all {
+		found := g.searchPool(s, l, q, cur, curD, ef)
+		return g.results(found[:min(k, len(found))]), walked
+	}
 	if !g.searchLevel(s, l, q, cur, curD, 0, ef, &f, budget) {
 		return g.exact(l, q, k, allow), gaveUp
 	}
@@ -76,6 +80,32 @@ func (g *Graph) search(q []float32, k, ef int, allow func(off uint32) bool, scan
 		s.top.pop()
 	}
 	return g.results(s.drain()), walked
+}
+
+// searchPool is searchLevel on level 0 without a filter, with one sorted
+// pool of the ef best nodes in place of the two heaps: a candidate that
+// falls out of the best ef would never be expanded before the walk stops,
+// so the pool's unexpanded entries are exactly the candidates that matter.
+// Inserting is a binary search and a short copy, cheaper than two sifts.
+// Returns the pool, closest first.
+func (g *Graph) searchPool(s *searcher, l *layout, q []float32, ep uint32, epD float32, ef int) []item {
+	p := s.pool.reset(ef)
+	s.visited[ep] = s.gen
+	p.insert(epD, ep)
+	evals := 0
+	for {
+		c, ok := p.next()
+		if !ok {
+			break
+		}
+		ids, vs := g.gather(s, l, g.block(l, c, 0))
+		for j, v := range vs {
+			p.insert(g.distVec(q, v), ids[j])
+		}
+		evals += len(ids)
+	}
+	s.evals = evals
+	return p.items()
 }
 
 // Cost model of a filtered walk against an exact scan, in units of one walk
@@ -125,7 +155,7 @@ func (g *Graph) greedy(l *layout, q []float32, cur uint32, curD float32, lev int
 			if int(nb) >= l.cap {
 				continue // linked after l was replaced: upper blocks are shared
 			}
-			if d := g.distTo(q, nb); d < curD {
+			if d := g.distTo(l, q, nb); d < curD {
 				cur, curD, changed = nb, d, true
 			}
 		}
@@ -142,8 +172,7 @@ func (g *Graph) greedy(l *layout, q []float32, cur uint32, curD float32, lev int
 func (g *Graph) searchLevel(s *searcher, l *layout, q []float32, ep uint32, epD float32, lev, ef int, f *filter, budget int) bool {
 	s.cand.reset()
 	s.top.reset()
-	vis, gen := s.visited, s.gen
-	vis[ep] = gen
+	s.visited[ep] = s.gen
 	s.cand.push(epD, ep)
 	bound := float32(math.Inf(1))
 	if f.all || f.pass(ep) {
@@ -157,16 +186,10 @@ func (g *Graph) searchLevel(s *searcher, l *layout, q []float32, ep uint32, epD 
 			break
 		}
 		s.cand.pop()
-		blk := g.block(l, c.id, lev)
-		n := min(int(atomic.LoadUint32(&blk[0])), len(blk)-1)
-		for i := 1; i <= n; i++ {
-			nb := atomic.LoadUint32(&blk[i])
-			if int(nb) >= l.cap || vis[nb] == gen {
-				continue // (a node past l.cap was linked after l was replaced)
-			}
-			vis[nb] = gen
-			d := g.distTo(q, nb)
-			evals++
+		ids, vs := g.gather(s, l, g.block(l, c.id, lev))
+		evals += len(ids)
+		for j, v := range vs {
+			nb, d := ids[j], g.distVec(q, v)
 			if d < bound || s.top.len() < ef {
 				s.cand.push(d, nb)
 				checked++
@@ -190,6 +213,40 @@ func (g *Graph) searchLevel(s *searcher, l *layout, q []float32, ep uint32, epD 
 	return true
 }
 
+// gather marks the unvisited neighbours in a link block as visited and
+// returns them with their vectors, having loaded the first cache line of
+// each vector: those independent loads overlap their memory latency before
+// any distance needs them, as hnswlib's prefetches do (+7% QPS at 100k x
+// 128; touching more lines, or the neighbours' links, measured no better).
+// The slices are s's scratch, valid until the next call.
+func (g *Graph) gather(s *searcher, l *layout, blk []uint32) ([]uint32, [][]float32) {
+	ids, vs := s.ids[:0], s.vecs[:0]
+	vis, gen := s.visited, s.gen
+	flat, dim := g.flatVectors()
+	var t float32
+	n := min(int(atomic.LoadUint32(&blk[0])), len(blk)-1)
+	for i := 1; i <= n; i++ {
+		nb := atomic.LoadUint32(&blk[i])
+		if int(nb) >= l.cap || vis[nb] == gen {
+			continue // (a node past l.cap was linked after l was replaced)
+		}
+		vis[nb] = gen
+		var v []float32
+		if j := int(nb) * dim; j+dim <= len(flat) {
+			v = flat[j : j+dim : j+dim]
+		} else {
+			v = g.vecs.Vector(nb)
+		}
+		if len(v) > 0 {
+			t += v[0]
+		}
+		ids, vs = append(ids, nb), append(vs, v)
+	}
+	s.ids, s.vecs = ids, vs
+	s.sink += t
+	return ids, vs
+}
+
 // exact scans every live node that allow accepts.
 func (g *Graph) exact(l *layout, q []float32, k int, allow func(off uint32) bool) []Result {
 	s := g.getSearcher(0)
@@ -204,7 +261,7 @@ func (g *Graph) exact(l *layout, q []float32, k int, allow func(off uint32) bool
 			if allow != nil && !allow(id) {
 				continue
 			}
-			d := g.distTo(q, id)
+			d := g.distTo(l, q, id)
 			if h.len() < k {
 				h.push(d, id)
 			} else if d < h.top().d {

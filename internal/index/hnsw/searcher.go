@@ -10,12 +10,17 @@ type searcher struct {
 	gen     uint16
 	cand    minHeap
 	top     maxHeap
+	pool    pool              // the unfiltered walk's candidates and results
+	ids     []uint32          // gather's output: unvisited neighbours
+	vecs    [][]float32       // and their vectors
+	sink    float32           // keeps gather's touching loads alive
 	found   []item            // drained results, closest first
 	sel     []item            // heuristic output
 	prune   []item            // candidates while pruning a list
 	sel2    []item            // heuristic output while pruning
 	plan    [maxLevels][]item // a new node's links per level, until backlinked
 	evals   int               // distance evaluations of the last searchLevel
+	touched uint32            // keeps prefetching loads alive
 }
 
 func (g *Graph) getSearcher(capacity int) *searcher {
