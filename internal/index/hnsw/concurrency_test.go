@@ -13,7 +13,7 @@ import (
 func TestConcurrentSearchDuringInsert(t *testing.T) {
 	const seed = 41
 	t.Logf("seed %d", seed)
-	n := scale(4000, 1200)
+	n := scale(4000, 800)
 	vecs := clustered(seed, 2*n, 16, 10, vector.Dot)
 	qs := clustered(seed+1, 64, 16, 10, vector.Dot)
 	g := mustBuild(t, Config{M: 8, EfConstruct: 40, Distance: vector.Dot, Dim: 16, Seed: seed}, vecs, seq(n/4), 2)

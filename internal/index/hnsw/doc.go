@@ -19,9 +19,9 @@
 // The unfiltered walk keeps one sorted pool of the ef best nodes, each
 // marked once expanded, instead of hnswlib's two heaps (equivalent: a node
 // that falls out of the best ef is never expanded before the walk stops).
-// Each expansion first gathers the unvisited neighbours and loads the first
-// cache line of each one's vector, so those misses overlap (Go has no
-// prefetch instruction). Vectors implementing FlatVectors are sliced
+// While scoring one neighbour the walk loads the first cache line of the
+// next one's vector, so that miss overlaps the work (hnswlib prefetches the
+// same line; Go has no prefetch instruction). Vectors implementing FlatVectors are sliced
 // directly instead of through an interface call per distance. Visited
 // marks are generation-stamped uint16s in a pooled per-search array.
 //

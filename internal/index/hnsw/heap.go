@@ -122,21 +122,32 @@ func (h *maxHeap) siftDown(x item) {
 // pool is a sorted array of at most ef nodes, closest first, each marked
 // once expanded; cur is the first unexpanded position.
 type pool struct {
-	a    []item
-	done []bool
-	ef   int
-	cur  int
+	a   []poolItem
+	ef  int
+	cur int
+}
+
+type poolItem struct {
+	item
+	done bool
 }
 
 func (p *pool) reset(ef int) *pool {
 	if cap(p.a) < ef {
-		p.a, p.done = make([]item, 0, ef), make([]bool, 0, ef)
+		p.a = make([]poolItem, 0, ef)
 	}
-	p.a, p.done, p.ef, p.cur = p.a[:0], p.done[:0], ef, 0
+	p.a, p.ef, p.cur = p.a[:0], ef, 0
 	return p
 }
 
-func (p *pool) items() []item { return p.a }
+// items copies the pool, closest first, into dst.
+func (p *pool) items(dst []item) []item {
+	dst = dst[:0]
+	for _, it := range p.a {
+		dst = append(dst, it.item)
+	}
+	return dst
+}
 
 // insert adds a node unless the pool is full of closer ones.
 func (p *pool) insert(d float32, id uint32) {
@@ -148,36 +159,29 @@ func (p *pool) insert(d float32, id uint32) {
 		}
 		n-- // the farthest falls out
 	} else {
-		a = append(a, item{})
-		p.done = append(p.done, false)
+		a = append(a, poolItem{})
 	}
-	lo, hi := 0, n
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if a[m].d <= d {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	// Insertion sort step: search and shift in one predictable loop.
+	i := n
+	for i > 0 && a[i-1].d > d {
+		a[i] = a[i-1]
+		i--
 	}
-	copy(a[lo+1:n+1], a[lo:n])
-	copy(p.done[lo+1:n+1], p.done[lo:n])
-	a[lo] = item{d, id}
-	p.done[lo] = false
+	a[i] = poolItem{item{d, id}, false}
 	p.a = a
-	if lo < p.cur {
-		p.cur = lo
+	if i < p.cur {
+		p.cur = i
 	}
 }
 
 // next marks and returns the closest unexpanded node.
 func (p *pool) next() (uint32, bool) {
 	for p.cur < len(p.a) {
-		i := p.cur
+		it := &p.a[p.cur]
 		p.cur++
-		if !p.done[i] {
-			p.done[i] = true
-			return p.a[i].id, true
+		if !it.done {
+			it.done = true
+			return it.id, true
 		}
 	}
 	return 0, false
