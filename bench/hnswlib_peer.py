@@ -3,11 +3,12 @@
 
 Reads the base and query vectors that annbench wrote (raw little-endian
 float32, row-major), builds an hnswlib index with the same M, ef_construction
-and build threads, then for each ef runs the whole query set through one
-batched knn_query call on one thread (the loop over queries is in C++, so no
-per-query Python overhead is timed). Writes the result ids of each ef as raw
-uint32 (annbench computes recall for both engines with the same code) and a
-JSON summary. Uses Debian's python3-hnswlib; run it with /usr/bin/python3.
+and build threads, then for each ef runs the query set on one thread through
+batched knn_query calls of 100 queries (the loop over queries is in C++, so
+Python costs one call per 100 queries), each chunk keeping its fastest pass.
+Writes the result ids of each ef as raw uint32 (annbench computes recall for
+both engines with the same code) and a JSON summary. Uses Debian's
+python3-hnswlib; run it with /usr/bin/python3.
 """
 import argparse
 import json
