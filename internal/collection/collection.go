@@ -50,6 +50,8 @@ func Open(dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) 
 		FlushInterval:  flush,
 		Logger:         log.With("collection", name),
 		VectorIndex:    vindex,
+		IndexThreads:   indexThreads(cfg),
+		Optimizer:      optimizerParams(cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open collection %q: %w", name, err)
@@ -83,6 +85,29 @@ func indexParams(cfg *Config, p VectorParams) segment.IndexParams {
 	}
 }
 
+// optimizerParams turns optimizers_config into the shard's terms.
+func optimizerParams(cfg *Config) shard.OptimizerParams {
+	o := cfg.OptimizerConfig
+	p := shard.OptimizerParams{
+		DeletedThreshold:      o.DeletedThreshold,
+		VacuumMinVectorNumber: int(o.VacuumMinVectorNumber),
+		DefaultSegmentNumber:  int(o.DefaultSegmentNumber),
+		Disabled:              o.MaxOptimizationThreads != nil && *o.MaxOptimizationThreads == 0,
+	}
+	if o.MaxSegmentSize != nil {
+		p.MaxSegmentBytes = int64(*o.MaxSegmentSize) * 1024
+	}
+	return p
+}
+
+// indexThreads is hnsw_config.max_indexing_threads (0: one per CPU).
+func indexThreads(cfg *Config) int {
+	if t := cfg.HnswConfig.MaxIndexingThreads; t > 0 {
+		return int(t)
+	}
+	return 0
+}
+
 // Name returns the collection name.
 func (c *Collection) Name() string { return c.name }
 
@@ -104,6 +129,7 @@ func (c *Collection) SetConfig(cfg *Config) {
 		vindex[n] = indexParams(cfg, p)
 	}
 	c.shard.SetVectorIndex(vindex)
+	c.shard.SetOptimizer(optimizerParams(cfg))
 }
 
 // MultiVector reports whether vectors are configured by name (and so are
@@ -264,9 +290,11 @@ func (c *Collection) Info() (*Info, error) {
 	}
 	var n, indexed int
 	schema := map[string]any{}
-	c.shard.View(func(s *segment.Store) {
+	var segments int
+	c.shard.View(func(s *shard.Reader) {
 		n = s.Len()
 		indexed = s.IndexedVectors()
+		segments = len(s.Segments())
 		for k, ix := range s.Indexes() {
 			schema[k] = ix.Schema.Info(ix.Points)
 		}
@@ -280,7 +308,7 @@ func (c *Collection) Info() (*Info, error) {
 		OptimizerStatus:     "ok",
 		IndexedVectorsCount: uint64(indexed),
 		PointsCount:         uint64(n),
-		SegmentsCount:       1,
+		SegmentsCount:       uint64(segments),
 		Config:              cfg,
 		PayloadSchema:       schema,
 	}, nil

@@ -5,6 +5,7 @@ import (
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
+	"github.com/shoaldb/shoal/internal/shard"
 )
 
 // PayloadSelector chooses what payload a read returns: nothing, all, only
@@ -112,7 +113,7 @@ func (c *Collection) Retrieve(ids []point.ID, wp PayloadSelector, wv VectorSelec
 	}
 	out := make([]Record, 0, len(ids))
 	seen := make(map[point.ID]struct{}, len(ids))
-	c.shard.View(func(s *segment.Store) {
+	c.shard.View(func(s *shard.Reader) {
 		for _, id := range ids {
 			if _, dup := seen[id]; dup {
 				continue
@@ -147,7 +148,7 @@ func (c *Collection) Scroll(req ScrollRequest) ([]Record, *point.ID, error) {
 	var recs []segment.Record
 	var next *point.ID
 	var out []Record
-	c.shard.View(func(s *segment.Store) {
+	c.shard.View(func(s *shard.Reader) {
 		recs, next = s.Scroll(req.Filter, req.Offset, req.Limit, req.WithVector.selection())
 		out = make([]Record, len(recs))
 		for i, r := range recs {
@@ -160,7 +161,7 @@ func (c *Collection) Scroll(req ScrollRequest) ([]Record, *point.ID, error) {
 // Count returns the number of points matching f.
 func (c *Collection) Count(f *filter.Filter) int {
 	var n int
-	c.shard.View(func(s *segment.Store) { n = s.Count(f) })
+	c.shard.View(func(s *shard.Reader) { n = s.Count(f) })
 	return n
 }
 
@@ -208,7 +209,7 @@ func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
 	var exclude map[point.ID]struct{}
 	if req.QueryID != nil {
 		var ok bool
-		c.shard.View(func(s *segment.Store) { q, ok = s.Vector(*req.QueryID, req.Using) })
+		c.shard.View(func(s *shard.Reader) { q, ok = s.Vector(*req.QueryID, req.Using) })
 		if !ok {
 			return nil, point.ErrPointNotFound(*req.QueryID)
 		}
@@ -223,21 +224,19 @@ func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
 		q = dist.Preprocess(req.Vector)
 	}
 	var out []ScoredPoint
-	c.shard.View(func(s *segment.Store) {
+	c.shard.View(func(s *shard.Reader) {
 		hits := s.Search(segment.SearchParams{
 			Vector: req.Using, Query: q, Filter: req.Filter,
 			Limit: req.Limit + req.Offset, Threshold: req.ScoreThreshold, Exclude: exclude,
 			HnswEf: req.Params.HnswEf, Exact: req.Params.Exact, IndexedOnly: req.Params.IndexedOnly,
-		})
+		}, req.WithVector.selection())
 		if req.Offset >= len(hits) {
 			return
 		}
 		hits = hits[req.Offset:]
 		out = make([]ScoredPoint, len(hits))
-		sel := req.WithVector.selection()
 		for i, h := range hits {
-			r := s.RecordAt(h.Offset, sel)
-			out[i] = ScoredPoint{ID: r.ID, Version: r.Version, Score: h.Score, Payload: req.WithPayload.apply(r.Payload), Vectors: r.Vectors}
+			out[i] = ScoredPoint{ID: h.ID, Version: h.Version, Score: h.Score, Payload: req.WithPayload.apply(h.Payload), Vectors: h.Vectors}
 		}
 	})
 	return out, nil
@@ -246,7 +245,7 @@ func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
 // CountApprox is the planner's estimate of Count, Qdrant's exact=false.
 func (c *Collection) CountApprox(f *filter.Filter) int {
 	var n int
-	c.shard.View(func(s *segment.Store) { n = s.EstimateCount(f) })
+	c.shard.View(func(s *shard.Reader) { n = s.EstimateCount(f) })
 	return n
 }
 
@@ -257,7 +256,7 @@ func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, *point.ID, erro
 	}
 	var recs []segment.OrderedRecord
 	var out []Record
-	c.shard.View(func(s *segment.Store) {
+	c.shard.View(func(s *shard.Reader) {
 		recs, err = s.ScrollOrdered(req.Filter, req.OrderBy.Key, req.OrderBy.Desc, from, req.Limit, req.WithVector.selection())
 		out = make([]Record, len(recs))
 		for i, r := range recs {
@@ -288,7 +287,7 @@ type FacetHit = segment.FacetHit
 func (c *Collection) Facet(req FacetRequest) ([]FacetHit, error) {
 	var hits []FacetHit
 	var err error
-	c.shard.View(func(s *segment.Store) { hits, err = s.Facet(req.Key, req.Filter, req.Limit) })
+	c.shard.View(func(s *shard.Reader) { hits, err = s.Facet(req.Key, req.Filter, req.Limit) })
 	if err != nil {
 		return nil, point.Errorf(point.KindBadInput, "%v", err)
 	}

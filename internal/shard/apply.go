@@ -1,17 +1,32 @@
 package shard
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/segment"
 )
+
+// target is what apply writes to: a segment.Store, or the shard's list of
+// segments, which routes each point to the segment holding it.
+type target interface {
+	Has(id point.ID) bool
+	Upsert(id point.ID, version uint64, vecs point.Vectors, payload point.Payload)
+	Delete(id point.ID) bool
+	Payload(id point.ID) (point.Payload, bool)
+	SetPayload(id point.ID, version uint64, p point.Payload) bool
+	UpdateVectors(id point.ID, version uint64, vecs point.Vectors) bool
+	DeleteVectors(id point.ID, version uint64, names []string) bool
+	CreateIndex(key string, raw json.RawMessage) error
+	DeleteIndex(key string) bool
+	MatchingIDs(f *filter.Filter) []point.ID
+}
 
 // apply performs op on store as operation number version. It is the pure
 // step of the shard: no I/O, no clock, the same result on every replay.
 // An operation that names a missing point changes nothing and fails.
-func apply(store *segment.Store, version uint64, op *Operation) error {
+func apply(store target, version uint64, op *Operation) error {
 	switch op.Kind {
 	case OpUpsert:
 		for _, p := range op.Points {
@@ -93,7 +108,7 @@ func apply(store *segment.Store, version uint64, op *Operation) error {
 
 // targets resolves the points an operation addresses: its ids (all must
 // exist, except for deletes, which ignore missing ids) or its filter.
-func targets(store *segment.Store, op *Operation) ([]point.ID, error) {
+func targets(store target, op *Operation) ([]point.ID, error) {
 	if len(op.Filter) > 0 && string(op.Filter) != "null" {
 		f, err := filter.Parse(op.Filter)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/vector"
@@ -40,10 +41,15 @@ func mustUUID(t testing.TB, s string) point.ID {
 	return id
 }
 
+type scroller interface {
+	Scroll(f *filter.Filter, from *point.ID, limit int, sel segment.VectorSelection) ([]segment.Record, *point.ID)
+	Len() int
+}
+
 // dump renders every point of a store as "version payload vectors", keyed
 // by id, so that whole states compare with ==. The store's id order must be
 // current (PrepareRead), as it is inside Shard.View.
-func dump(s *segment.Store) map[string]string {
+func dump(s scroller) map[string]string {
 	recs, _ := s.Scroll(nil, nil, s.Len()+1, func(string) bool { return true })
 	out := make(map[string]string, len(recs))
 	for _, r := range recs {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,12 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shoaldb/shoal/internal/fsutil"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/wal"
 )
-
-const checkpointFile = "points.ckpt"
 
 // Options configure a shard.
 type Options struct {
@@ -33,6 +29,8 @@ type Options struct {
 	VectorIndex map[string]segment.IndexParams
 	// IndexThreads bounds the workers of a graph build (0: GOMAXPROCS).
 	IndexThreads int
+	// Optimizer configures merging and vacuuming of segments.
+	Optimizer OptimizerParams
 }
 
 type pending struct {
@@ -42,8 +40,8 @@ type pending struct {
 	done    chan error // nil when nobody waits
 }
 
-// Shard is one local shard. Reads take the store lock shared; the update
-// worker takes it exclusively.
+// Shard is one local shard. Reads take the lock shared; the update worker
+// and the optimizer's swap take it exclusively.
 type Shard struct {
 	dir  string
 	opts Options
@@ -56,21 +54,22 @@ type Shard struct {
 
 	mu struct {
 		sync.RWMutex
-		store   *segment.Store
+		h       *holder
 		applied uint64 // operations [0, applied) are applied
 	}
 	started         bool
 	sinceCheckpoint int64 // WAL bytes since the last checkpoint; owned by the worker
 	stopped         chan struct{}
+	flush           chan struct{} // asks the worker for a checkpoint (after an optimization)
 
 	kick       chan struct{} // wakes the optimizer after updates
 	stopOpt    chan struct{} // closed by Close to stop the optimizer
 	optStopped chan struct{}
-	optimizing atomic.Bool
+	progress   atomic.Pointer[progress] // the running optimization
 }
 
-// Open loads the checkpoint and replays the WAL tail. It starts nothing: the
-// caller runs Run in a goroutine it owns.
+// Open loads the segments and replays the WAL tail. It starts nothing:
+// the caller calls Start.
 func Open(dir string, opts Options) (*Shard, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -84,24 +83,22 @@ func Open(dir string, opts Options) (*Shard, error) {
 	if opts.CheckpointWAL <= 0 {
 		opts.CheckpointWAL = 32 << 20
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, segmentsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create shard dir: %w", err)
 	}
 	s := &Shard{dir: dir, opts: opts, log: opts.Logger, queue: make(chan pending, opts.QueueSize), stopped: make(chan struct{}),
-		kick: make(chan struct{}, 1), stopOpt: make(chan struct{}), optStopped: make(chan struct{})}
+		flush: make(chan struct{}, 1), kick: make(chan struct{}, 1), stopOpt: make(chan struct{}), optStopped: make(chan struct{})}
 
-	store, applied, err := loadCheckpoint(filepath.Join(dir, checkpointFile), opts.Vectors)
+	h, applied, err := loadSegments(dir, opts.Vectors)
 	if err != nil {
 		return nil, err
 	}
-	for name, p := range opts.VectorIndex {
-		store.SetIndexParams(name, p)
-	}
-	for _, key := range store.RebuiltIndexes() {
-		s.log.Warn("payload index data unreadable, rebuilt from the points", "dir", dir, "field", key)
-	}
-	if n := len(store.Indexes()); n > 0 {
-		s.log.Info("payload indexes loaded", "dir", dir, "indexes", n, "rebuilt", len(store.RebuiltIndexes()))
+	h.opt = opts.Optimizer
+	h.setIndexParams(opts.VectorIndex)
+	for _, g := range h.segs {
+		for _, key := range g.store.RebuiltIndexes() {
+			s.log.Warn("index data unreadable, rebuilt from the points", "dir", dir, "segment", g.id, "index", key)
+		}
 	}
 	log, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{SegmentSize: opts.WALSegmentSize, SegmentsAhead: opts.WALSegAhead, Logger: opts.Logger})
 	if err != nil {
@@ -109,9 +106,9 @@ func Open(dir string, opts Options) (*Shard, error) {
 	}
 	s.wal = log
 	if applied < log.FirstIndex() {
-		// The checkpoint is older than the log's start: records were lost.
+		// The segments are older than the log's start: records were lost.
 		log.Close()
-		return nil, fmt.Errorf("shard %s: checkpoint covers operations below %d but the WAL starts at %d", dir, applied, log.FirstIndex())
+		return nil, fmt.Errorf("shard %s: segments cover operations below %d but the WAL starts at %d", dir, applied, log.FirstIndex())
 	}
 	replayed := 0
 	err = log.Replay(applied, func(index uint64, data []byte) error {
@@ -119,7 +116,7 @@ func Open(dir string, opts Options) (*Shard, error) {
 		if err != nil {
 			return fmt.Errorf("wal record %d: %w", index, err)
 		}
-		_ = apply(store, index, op) // failed operations failed the first time too
+		_ = apply(h, index, op) // failed operations failed the first time too
 		applied = index + 1
 		replayed++
 		s.sinceCheckpoint += int64(len(data))
@@ -132,31 +129,11 @@ func Open(dir string, opts Options) (*Shard, error) {
 	if applied < log.NextIndex() {
 		applied = log.NextIndex()
 	}
-	store.PrepareRead()
-	s.mu.store = store
+	h.prepareRead()
+	s.mu.h = h
 	s.mu.applied = applied
-	if replayed > 0 {
-		s.log.Info("shard recovered", "dir", dir, "points", store.Len(), "replayed_operations", replayed)
-	}
+	s.log.Info("shard loaded", "dir", dir, "points", h.Len(), "segments", len(h.segs), "replayed_operations", replayed)
 	return s, nil
-}
-
-func loadCheckpoint(path string, specs map[string]segment.VectorSpec) (*segment.Store, uint64, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return segment.NewStore(specs), 0, nil
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("read checkpoint: %w", err)
-	}
-	store, applied, err := segment.ReadCheckpoint(data)
-	if err != nil {
-		return nil, 0, fmt.Errorf("load checkpoint %s: %w", path, err)
-	}
-	for name, sp := range specs {
-		store.AddColumn(name, sp)
-	}
-	return store, applied, nil
 }
 
 // ErrClosed is returned by Update after Close.
@@ -204,121 +181,38 @@ func (s *Shard) Update(ctx context.Context, op *Operation, wait bool) (uint64, e
 }
 
 // Start starts the update worker, which applies queued operations in order,
-// fsyncs the WAL every FlushInterval and checkpoints when the WAL grew.
-// Close stops it.
+// fsyncs the WAL every FlushInterval and checkpoints when the WAL grew, and
+// the optimizer. Close stops both.
 func (s *Shard) Start() {
 	s.started = true
 	go s.run()
 	go s.optimize()
 }
 
-// optimize links vectors into the HNSW graphs in the background, in small
-// batches under the store's read lock, so that searches go on and updates
-// wait at most one batch. It runs until Close.
-func (s *Shard) optimize() {
-	defer close(s.optStopped)
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-s.stopOpt:
-			return
-		case <-s.kick:
-		case <-tick.C:
-		}
-		if s.buildGraphs() {
-			return
-		}
-		linked := 0
-		for {
-			select {
-			case <-s.stopOpt:
-				return
-			default:
-			}
-			s.mu.RLock()
-			work := s.mu.store.IndexWork()
-			var n int
-			var err error
-			if work {
-				s.optimizing.Store(true)
-				n, err = s.mu.store.LinkPending(256)
-			}
-			indexed := s.mu.store.IndexedVectors()
-			s.mu.RUnlock()
-			if err != nil {
-				s.log.Error("vector indexing failed", "dir", s.dir, "err", err)
-				break
-			}
-			if !work || n == 0 {
-				break
-			}
-			if linked += n; linked%10000 < n {
-				s.log.Info("vector indexing progress", "dir", s.dir, "indexed_vectors", indexed)
-			}
-		}
-		if s.optimizing.Swap(false) && linked > 0 {
-			s.log.Info("vector indexing done", "dir", s.dir, "linked", linked)
-		}
-	}
-}
-
-// SetVectorIndex applies new HNSW settings (a collection update).
+// SetVectorIndex applies new HNSW settings (a collection update); the
+// optimizer rebuilds segments whose graphs were built otherwise.
 func (s *Shard) SetVectorIndex(params map[string]segment.IndexParams) {
 	s.mu.Lock()
-	for name, p := range params {
-		s.mu.store.SetIndexParams(name, p)
-	}
+	s.mu.h.setIndexParams(params)
 	s.mu.Unlock()
+	s.wake()
+}
+
+// SetOptimizer applies new optimizer settings (a collection update).
+func (s *Shard) SetOptimizer(p OptimizerParams) {
+	s.mu.Lock()
+	s.mu.h.opt = p
+	s.mu.h.paused = false
+	s.mu.Unlock()
+	s.wake()
+}
+
+func (s *Shard) wake() {
 	select {
 	case s.kick <- struct{}{}:
 	default:
 	}
 }
-
-// buildGraphs builds the first graph of every vector past its indexing
-// threshold, in parallel and without holding the store lock; it reports
-// whether the shard is stopping.
-func (s *Shard) buildGraphs() bool {
-	for {
-		s.mu.RLock()
-		b := s.mu.store.PrepareGraphBuild()
-		s.mu.RUnlock()
-		if b == nil {
-			return false
-		}
-		s.optimizing.Store(true)
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			select {
-			case <-s.stopOpt:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		start := time.Now()
-		s.log.Info("building HNSW index", "dir", s.dir, "vector", b.Name(), "points", b.Points())
-		g, err := b.Run(ctx, s.opts.IndexThreads, func(done, total int) {
-			if done%20000 == 0 && done > 0 {
-				s.log.Info("HNSW index build progress", "dir", s.dir, "vector", b.Name(), "done", done, "total", total)
-			}
-		})
-		cancel()
-		if err != nil && !errors.Is(err, context.Canceled) {
-			s.log.Error("HNSW index build failed", "dir", s.dir, "vector", b.Name(), "err", err)
-		}
-		s.mu.RLock()
-		s.mu.store.InstallGraph(b, g)
-		s.mu.RUnlock()
-		if err != nil {
-			return errors.Is(err, context.Canceled)
-		}
-		s.log.Info("HNSW index built", "dir", s.dir, "vector", b.Name(), "points", b.Points(), "seconds", time.Since(start).Seconds())
-	}
-}
-
-// Optimizing reports whether the optimizer is linking vectors right now.
-func (s *Shard) Optimizing() bool { return s.optimizing.Load() }
 
 func (s *Shard) run() {
 	defer close(s.stopped)
@@ -335,6 +229,10 @@ func (s *Shard) run() {
 				return
 			}
 			s.applyPending(p)
+		case <-s.flush:
+			if err := s.checkpoint(); err != nil {
+				s.log.Error("checkpoint failed", "dir", s.dir, "err", err)
+			}
 		case <-tick.C:
 			if err := s.wal.Sync(); err != nil {
 				s.log.Error("periodic wal sync failed", "dir", s.dir, "err", err)
@@ -345,14 +243,11 @@ func (s *Shard) run() {
 
 func (s *Shard) applyPending(p pending) {
 	s.mu.Lock()
-	err := apply(s.mu.store, p.version, p.op)
-	s.mu.store.PrepareRead()
+	err := apply(s.mu.h, p.version, p.op)
+	s.mu.h.prepareRead()
 	s.mu.applied = p.version + 1
 	s.mu.Unlock()
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
+	s.wake()
 	if p.done != nil {
 		p.done <- err
 	} else if err != nil {
@@ -366,35 +261,8 @@ func (s *Shard) applyPending(p pending) {
 	}
 }
 
-// checkpoint writes the store image atomically and drops the WAL segments it
-// covers. Only the update worker calls it, or Close after the worker stopped.
-func (s *Shard) checkpoint() error {
-	// The WAL must be durable up to what the checkpoint covers: were the
-	// checkpoint to survive a power loss that took the WAL's unsynced
-	// tail, the WAL would hand out operation ids the checkpoint already
-	// claims, and the next recovery would skip those operations.
-	if err := s.wal.Sync(); err != nil {
-		return fmt.Errorf("sync wal before checkpoint: %w", err)
-	}
-	s.mu.RLock()
-	applied := s.mu.applied
-	err := fsutil.WriteFileAtomic(filepath.Join(s.dir, checkpointFile), func(f io.Writer) error {
-		return s.mu.store.WriteCheckpoint(f, applied)
-	})
-	s.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	s.sinceCheckpoint = 0
-	if err := s.wal.TruncateFront(applied); err != nil {
-		return fmt.Errorf("truncate wal after checkpoint: %w", err)
-	}
-	s.log.Debug("checkpoint written", "dir", s.dir, "operation_id", applied)
-	return nil
-}
-
-// Close stops accepting updates, lets the worker drain the queue,
-// checkpoints and closes the WAL.
+// Close stops accepting updates, lets the worker drain the queue, stops
+// the optimizer, checkpoints and closes the WAL.
 func (s *Shard) Close() error {
 	s.appendMu.Lock()
 	if s.closed {
@@ -414,18 +282,14 @@ func (s *Shard) Close() error {
 		}
 	}
 	var errs []error
-	if s.sinceCheckpoint > 0 {
+	s.mu.RLock()
+	need := s.mu.h.needsFlush()
+	s.mu.RUnlock()
+	if s.sinceCheckpoint > 0 || need {
 		errs = append(errs, s.checkpoint())
 	}
 	errs = append(errs, s.wal.Sync(), s.wal.Close())
 	return errors.Join(errs...)
-}
-
-// View runs fn with the store under the shared lock.
-func (s *Shard) View(fn func(*segment.Store)) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	fn(s.mu.store)
 }
 
 // Applied returns the number of applied operations.

@@ -58,7 +58,7 @@ func startShard(t *testing.T, dir string, opts Options) *Shard {
 
 func state(sh *Shard) map[string]string {
 	var m map[string]string
-	sh.View(func(s *segment.Store) { m = dump(s) })
+	sh.View(func(s *Reader) { m = dump(s) })
 	return m
 }
 
@@ -302,7 +302,7 @@ func TestRecovery(t *testing.T) {
 			}
 			if c.checkpoints {
 				// Checkpoints ran in the worker and dropped old segments.
-				if _, err := os.Stat(filepath.Join(dir, checkpointFile)); err != nil {
+				if _, err := os.Stat(filepath.Join(dir, manifestFile)); err != nil {
 					t.Fatalf("no checkpoint: %v", err)
 				}
 				files := walFiles(t, dir)
@@ -342,7 +342,7 @@ func TestOpenRejectsDamage(t *testing.T) {
 		{
 			name: "flipped checkpoint byte",
 			damage: func(dir string) error {
-				p := filepath.Join(dir, checkpointFile)
+				p := largestSegmentFile(t, dir)
 				b, err := os.ReadFile(p)
 				if err != nil {
 					return err
@@ -355,14 +355,20 @@ func TestOpenRejectsDamage(t *testing.T) {
 		{
 			name: "truncated checkpoint",
 			damage: func(dir string) error {
-				return os.Truncate(filepath.Join(dir, checkpointFile), 100)
+				return os.Truncate(largestSegmentFile(t, dir), 100)
 			},
 			corrupt: true,
 		},
 		{
-			name: "checkpoint lost while the wal was truncated",
+			name: "manifest lost while the wal was truncated",
 			damage: func(dir string) error {
-				return os.Remove(filepath.Join(dir, checkpointFile))
+				return os.Remove(filepath.Join(dir, manifestFile))
+			},
+		},
+		{
+			name: "segment file named by the manifest lost",
+			damage: func(dir string) error {
+				return os.Remove(largestSegmentFile(t, dir))
 			},
 		},
 	}
@@ -384,17 +390,25 @@ func TestOpenRejectsDamage(t *testing.T) {
 		})
 	}
 
-	// A leftover temporary checkpoint from an interrupted write is ignored.
+	// Leftovers of an interrupted flush (a temporary manifest, a segment
+	// file no manifest names) are ignored, and the stray file removed.
 	dir := filepath.Join(t.TempDir(), "shard")
 	copyDir(t, src, dir)
-	if err := os.WriteFile(filepath.Join(dir, checkpointFile+".tmp"), []byte("half a checkpoint"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, manifestFile+".tmp"), []byte("half a manifest"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stray := filepath.Join(dir, segmentsDir, "99-99.seg")
+	if err := os.WriteFile(stray, []byte("half a segment"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	sh, err := Open(dir, opts)
 	if err != nil {
-		t.Fatalf("leftover .tmp: %v", err)
+		t.Fatalf("leftovers: %v", err)
 	}
 	sh.Close()
+	if _, err := os.Stat(stray); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("stray segment file kept: %v", err)
+	}
 }
 
 func TestOpenRejectsUndecodableRecord(t *testing.T) {
@@ -444,7 +458,7 @@ func TestNoWaitAppliesInOrder(t *testing.T) {
 		}
 	}
 	check := func() (applied uint64) {
-		sh.View(func(s *segment.Store) {
+		sh.View(func(s *Reader) {
 			recs, _ := s.Scroll(nil, nil, n+1, nil)
 			for k, r := range recs {
 				if r.ID != point.NumID(uint64(k)) {
@@ -497,7 +511,7 @@ func TestConcurrentUpdatesAndReads(t *testing.T) {
 				}
 				if wait {
 					var ok bool
-					sh.View(func(s *segment.Store) { ok = s.Has(id) })
+					sh.View(func(s *Reader) { ok = s.Has(id) })
 					if !ok {
 						errs <- fmt.Errorf("point %v not visible after a wait=true update returned", id)
 						return
@@ -520,7 +534,7 @@ func TestConcurrentUpdatesAndReads(t *testing.T) {
 					return
 				default:
 				}
-				sh.View(func(s *segment.Store) {
+				sh.View(func(s *Reader) {
 					recs, _ := s.Scroll(nil, nil, 1<<20, nil)
 					if len(recs) != s.Len() || s.Count(nil) != s.Len() {
 						errs <- fmt.Errorf("scroll saw %d points, Len %d", len(recs), s.Len())
@@ -531,7 +545,7 @@ func TestConcurrentUpdatesAndReads(t *testing.T) {
 							return
 						}
 					}
-					s.Search(segment.SearchParams{Vector: "", Query: []float32{1, 1}, Limit: 5})
+					s.Search(segment.SearchParams{Vector: "", Query: []float32{1, 1}, Limit: 5}, nil)
 				})
 				sh.Applied()
 			}
@@ -553,7 +567,7 @@ func TestConcurrentUpdatesAndReads(t *testing.T) {
 		}
 	}
 	var n int
-	sh.View(func(s *segment.Store) { n = s.Len() })
+	sh.View(func(s *Reader) { n = s.Len() })
 	if n != int(total) {
 		t.Fatalf("%d points, want %d", n, total)
 	}
@@ -658,4 +672,25 @@ func TestNewColumnOnReopen(t *testing.T) {
 	if got := state(sh)["1"]; got != `v1 null map[:[1 2] extra:[1 2 3]]` {
 		t.Fatalf("point 1 = %s", got)
 	}
+}
+
+// largestSegmentFile returns the biggest data file the manifest names.
+func largestSegmentFile(t *testing.T, dir string) string {
+	t.Helper()
+	m, err := readManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, size := "", int64(-1)
+	for _, ms := range m.Segments {
+		p := filepath.Join(dir, segmentsDir, ms.Data)
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > size {
+			best, size = p, fi.Size()
+		}
+	}
+	return best
 }

@@ -1,0 +1,144 @@
+package segment
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/shoaldb/shoal/internal/index/hnsw"
+	"github.com/shoaldb/shoal/internal/point"
+)
+
+// What a shard needs to run several segments (Qdrant's model): copying the
+// points of sealed segments into a new one, learning which of them were
+// deleted meanwhile, persisting deletes of a sealed segment apart from its
+// immutable data, and the sizes its optimizer plans with.
+
+// CopyLive upserts every live point of s into dst, with its version,
+// payload and vectors (dst keeps its own copies).
+func (s *Store) CopyLive(dst *Store) {
+	all := func(string) bool { return true }
+	for off, l := range s.live {
+		if !l {
+			continue
+		}
+		r := s.record(uint32(off), all)
+		dst.Upsert(r.ID, r.Version, r.Vectors, r.Payload)
+	}
+}
+
+// DeleteMark is a position in the store's history of deletes; DeletedSince
+// returns the points deleted after it. Valid only while the store gets no
+// new points (a sealed or frozen segment), as new points reuse free slots.
+func (s *Store) DeleteMark() int { return len(s.free) }
+
+// DeletedSince returns the ids of the points deleted after mark.
+func (s *Store) DeletedSince(mark int) []point.ID {
+	if mark < 0 || mark > len(s.free) {
+		return nil
+	}
+	out := make([]point.ID, 0, len(s.free)-mark)
+	for _, off := range s.free[mark:] {
+		out = append(out, s.ids[off])
+	}
+	return out
+}
+
+// DeletedOffsets lists the free slots in ascending order: for a sealed
+// segment, the points deleted since it was built.
+func (s *Store) DeletedOffsets() []uint32 {
+	out := slices.Clone(s.free)
+	slices.Sort(out)
+	return out
+}
+
+// DeleteOffsets deletes the points at the given slots (slots already free
+// or out of range are skipped): the replay of a sealed segment's deletes.
+func (s *Store) DeleteOffsets(offs []uint32) {
+	for _, off := range offs {
+		if int(off) < len(s.live) && s.live[off] {
+			s.Delete(s.ids[off])
+		}
+	}
+}
+
+// Slots is the number of slots, live and free.
+func (s *Store) Slots() int { return len(s.ids) }
+
+// Deleted is the number of free slots.
+func (s *Store) Deleted() int { return len(s.free) }
+
+// VectorCount is the number of live points with a vector in column name.
+func (s *Store) VectorCount(name string) int { return s.vectorCount(name) }
+
+// VectorBytes is the size of the stored vectors counted as float32, the
+// unit of Qdrant's size thresholds (1 KB = one 256-dimensional vector).
+func (s *Store) VectorBytes() int64 {
+	var n int64
+	for name, c := range s.columns {
+		n += int64(s.vectorCount(name)) * int64(c.spec.Dim) * 4
+	}
+	return n
+}
+
+// HasGraph reports whether column name has an HNSW graph.
+func (s *Store) HasGraph(name string) bool {
+	vi, ok := s.vindex[name]
+	return ok && vi.graph.Load() != nil
+}
+
+// GraphMatches reports whether column name has a graph and whether it was
+// built with the settings of p (those that shape the graph).
+func (s *Store) GraphMatches(name string, p IndexParams) (built, matches bool) {
+	vi, ok := s.vindex[name]
+	if !ok {
+		return false, false
+	}
+	g := vi.graph.Load()
+	if g == nil {
+		return false, false
+	}
+	want := hnsw.Config{M: p.M, EfConstruct: p.EfConstruct}
+	if want.M == 0 {
+		want.M = hnsw.DefaultM
+	}
+	if want.EfConstruct == 0 {
+		want.EfConstruct = hnsw.DefaultEfConstruct
+	}
+	c := g.Config()
+	return true, c.M == want.M && c.EfConstruct == want.EfConstruct
+}
+
+// IndexSchemas returns the payload indexes as key -> field_schema, as
+// CreateIndex took them.
+func (s *Store) IndexSchemas() map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(s.indexes))
+	for k, fi := range s.indexes {
+		out[k] = fi.raw
+	}
+	return out
+}
+
+// MergeFacets adds up the facet counts of several segments and keeps the
+// limit most frequent values, ties by value, as Facet orders them.
+func MergeFacets(parts [][]FacetHit, limit int) []FacetHit {
+	counts := map[any]int{}
+	for _, p := range parts {
+		for _, h := range p {
+			counts[h.Value] += h.Count
+		}
+	}
+	hits := make([]FacetHit, 0, len(counts))
+	for v, n := range counts {
+		hits = append(hits, FacetHit{Value: v, Count: n})
+	}
+	slices.SortFunc(hits, func(a, b FacetHit) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return compareFacetValues(a.Value, b.Value)
+	})
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	return hits
+}

@@ -1,0 +1,274 @@
+package shard
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+
+	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/segment"
+)
+
+// seg is one segment of the shard. Appendable segments take new points and
+// are searched exactly; sealed ones were built by the optimizer (with HNSW
+// graphs once past the indexing threshold) and only lose points: an update
+// of a point in a sealed segment moves it to an appendable one (copy on
+// write). A frozen segment is being rebuilt by the optimizer and is treated
+// as sealed until the rebuilt one replaces it.
+type seg struct {
+	id         uint64
+	store      *segment.Store
+	appendable bool
+	frozen     bool
+
+	// Persistence, owned by the update worker (and the optimizer's swap
+	// under the write lock): the files holding the segment as of the last
+	// manifest, and what changed since.
+	dataFile    string
+	deletesFile string
+	dirty       bool // the data file is stale (appendable writes, index changes)
+	delDirty    bool // deletes since the last deletes file
+}
+
+func (g *seg) mutable() bool { return g.appendable && !g.frozen }
+
+// holder is the shard's list of segments; every point lives in exactly one.
+// It satisfies target, so apply routes operations through it. Callers hold
+// the shard's lock: shared for reads, exclusive for mutation.
+type holder struct {
+	specs    map[string]segment.VectorSpec
+	segs     []*seg
+	nextID   uint64
+	nextFile uint64   // numbers the files a flush or an optimization writes
+	retired  []string // files of replaced segments, removed after the next manifest
+	changed  bool     // the segment list changed since the last manifest
+
+	vindex map[string]segment.IndexParams // HNSW settings per vector
+	opt    OptimizerParams
+	paused bool // an optimization failed; cleared by new settings
+}
+
+// setIndexParams records the HNSW settings and hands them to the sealed
+// segments (their graphs stay; the optimizer rebuilds mismatching ones).
+// Appendable segments stay plain.
+func (h *holder) setIndexParams(params map[string]segment.IndexParams) {
+	if h.vindex == nil {
+		h.vindex = map[string]segment.IndexParams{}
+	}
+	h.paused = false
+	for name, p := range params {
+		h.vindex[name] = p
+	}
+	for _, g := range h.segs {
+		if !g.appendable {
+			for name, p := range h.vindex {
+				g.store.SetIndexParams(name, p)
+			}
+		}
+	}
+}
+
+func (h *holder) newSegment(appendable bool) *seg {
+	h.nextID++
+	g := &seg{id: h.nextID, store: segment.NewStore(h.specs), appendable: appendable, dirty: true}
+	// An empty segment has the same payload indexes as the others.
+	if len(h.segs) > 0 {
+		for k, raw := range h.segs[0].store.IndexSchemas() {
+			_ = g.store.CreateIndex(k, raw) // valid: another segment holds it
+		}
+	}
+	h.segs = append(h.segs, g)
+	h.changed = true
+	return g
+}
+
+// owner returns the segment holding id.
+func (h *holder) owner(id point.ID) *seg {
+	for _, g := range h.segs {
+		if g.store.Has(id) {
+			return g
+		}
+	}
+	return nil
+}
+
+// appendTarget is the appendable segment new points go to: the smallest
+// one, created when there is none (all were sealed or frozen).
+func (h *holder) appendTarget() *seg {
+	var best *seg
+	for _, g := range h.segs {
+		if g.mutable() && (best == nil || g.store.Len() < best.store.Len()) {
+			best = g
+		}
+	}
+	if best == nil {
+		best = h.newSegment(true)
+	}
+	return best
+}
+
+func (g *seg) deleted() {
+	if g.appendable {
+		g.dirty = true
+	} else {
+		g.delDirty = true
+	}
+}
+
+// take removes id from its sealed segment and returns the full record, for
+// a copy-on-write move.
+func (h *holder) take(g *seg, id point.ID) segment.Record {
+	r, _ := g.store.Get(id, func(string) bool { return true })
+	g.store.Delete(id)
+	g.deleted()
+	return r
+}
+
+// Has reports whether some segment holds id.
+func (h *holder) Has(id point.ID) bool { return h.owner(id) != nil }
+
+// Upsert writes the point in place when its segment is appendable, else
+// deletes it where it is and writes it to an appendable segment.
+func (h *holder) Upsert(id point.ID, version uint64, vecs point.Vectors, payload point.Payload) {
+	g := h.owner(id)
+	if g != nil && !g.mutable() {
+		g.store.Delete(id)
+		g.deleted()
+		g = nil
+	}
+	if g == nil {
+		g = h.appendTarget()
+	}
+	g.store.Upsert(id, version, vecs, payload)
+	g.dirty = true
+}
+
+// Delete removes id from its segment.
+func (h *holder) Delete(id point.ID) bool {
+	g := h.owner(id)
+	if g == nil {
+		return false
+	}
+	g.store.Delete(id)
+	g.deleted()
+	return true
+}
+
+// Payload returns the payload of id.
+func (h *holder) Payload(id point.ID) (point.Payload, bool) {
+	if g := h.owner(id); g != nil {
+		return g.store.Payload(id)
+	}
+	return nil, false
+}
+
+// SetPayload replaces the payload of id, moving it out of a sealed segment.
+func (h *holder) SetPayload(id point.ID, version uint64, p point.Payload) bool {
+	g := h.owner(id)
+	switch {
+	case g == nil:
+		return false
+	case g.mutable():
+		g.dirty = true
+		return g.store.SetPayload(id, version, p)
+	}
+	r := h.take(g, id)
+	a := h.appendTarget()
+	a.store.Upsert(id, version, r.Vectors, p)
+	a.dirty = true
+	return true
+}
+
+// UpdateVectors sets some vectors of id, moving it out of a sealed segment.
+func (h *holder) UpdateVectors(id point.ID, version uint64, vecs point.Vectors) bool {
+	g := h.owner(id)
+	switch {
+	case g == nil:
+		return false
+	case g.mutable():
+		g.dirty = true
+		return g.store.UpdateVectors(id, version, vecs)
+	}
+	r := h.take(g, id)
+	if r.Vectors == nil {
+		r.Vectors = point.Vectors{}
+	}
+	for n, v := range vecs {
+		r.Vectors[n] = v
+	}
+	a := h.appendTarget()
+	a.store.Upsert(id, version, r.Vectors, r.Payload)
+	a.dirty = true
+	return true
+}
+
+// DeleteVectors removes named vectors of id, moving it out of a sealed
+// segment.
+func (h *holder) DeleteVectors(id point.ID, version uint64, names []string) bool {
+	g := h.owner(id)
+	switch {
+	case g == nil:
+		return false
+	case g.mutable():
+		g.dirty = true
+		return g.store.DeleteVectors(id, version, names)
+	}
+	r := h.take(g, id)
+	for _, n := range names {
+		delete(r.Vectors, n)
+	}
+	a := h.appendTarget()
+	a.store.Upsert(id, version, r.Vectors, r.Payload)
+	a.dirty = true
+	return true
+}
+
+// CreateIndex builds the payload index in every segment.
+func (h *holder) CreateIndex(key string, raw json.RawMessage) error {
+	var errs []error
+	for _, g := range h.segs {
+		errs = append(errs, g.store.CreateIndex(key, raw))
+		g.dirty = true
+	}
+	return errors.Join(errs...)
+}
+
+// DeleteIndex drops the payload index from every segment.
+func (h *holder) DeleteIndex(key string) bool {
+	found := false
+	for _, g := range h.segs {
+		if g.store.DeleteIndex(key) {
+			found = true
+			g.dirty = true
+		}
+	}
+	return found
+}
+
+// MatchingIDs returns the ids of every point matching f, in id order.
+func (h *holder) MatchingIDs(f *filter.Filter) []point.ID {
+	var out []point.ID
+	for _, g := range h.segs {
+		out = append(out, g.store.MatchingIDs(f)...)
+	}
+	slices.SortFunc(out, point.ID.Compare)
+	return out
+}
+
+// prepareRead brings every segment's lazily built order up to date (under
+// the write lock, after a batch of mutations).
+func (h *holder) prepareRead() {
+	for _, g := range h.segs {
+		g.store.PrepareRead()
+	}
+}
+
+// Len is the number of points.
+func (h *holder) Len() int {
+	n := 0
+	for _, g := range h.segs {
+		n += g.store.Len()
+	}
+	return n
+}

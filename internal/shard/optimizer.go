@@ -1,0 +1,328 @@
+package shard
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/segment"
+)
+
+// OptimizerParams are the collection's optimizers_config as the shard
+// uses them.
+type OptimizerParams struct {
+	// DeletedThreshold and VacuumMinVectorNumber: a sealed segment whose
+	// deleted share passes the threshold, with at least that many deleted
+	// points, is rebuilt without them (vacuum).
+	DeletedThreshold      float64
+	VacuumMinVectorNumber int
+	// DefaultSegmentNumber is the number of segments the merge optimizer
+	// aims at (0: one per CPU); MaxSegmentBytes bounds a merged segment
+	// (0: Qdrant's automatic size, 256 MB of vectors per CPU).
+	DefaultSegmentNumber int
+	MaxSegmentBytes      int64
+	// Disabled stops all optimizations (max_optimization_threads: 0).
+	Disabled bool
+}
+
+func (p OptimizerParams) target() int {
+	if p.DefaultSegmentNumber > 0 {
+		return p.DefaultSegmentNumber
+	}
+	return max(runtime.GOMAXPROCS(0), 1)
+}
+
+func (p OptimizerParams) maxBytes() int64 {
+	if p.MaxSegmentBytes > 0 {
+		return p.MaxSegmentBytes
+	}
+	return int64(max(runtime.GOMAXPROCS(0), 1)) * 256_000 * 1024
+}
+
+// Job kinds, as Qdrant names its optimizers.
+const (
+	jobIndexing = "indexing"
+	jobMerge    = "merge"
+	jobVacuum   = "vacuum"
+	jobConfig   = "config_mismatch"
+)
+
+// job rebuilds segs into one new sealed segment.
+type job struct {
+	kind  string
+	segs  []*seg
+	newID uint64
+	file  uint64
+}
+
+// pointBytes is the float32 size of one point's vectors.
+func (h *holder) pointBytes() int64 {
+	var n int64
+	for _, sp := range h.specs {
+		n += int64(sp.Dim) * 4
+	}
+	return n
+}
+
+// plan picks the next optimization, or nil: vacuum first, then indexing
+// (and rebuilding graphs whose HNSW settings changed), then merging. It
+// reads sizes only, so the caller may hold either lock.
+func (h *holder) plan() *job {
+	p := h.opt
+	if p.Disabled || h.paused {
+		return nil
+	}
+	for _, g := range h.segs {
+		if g.frozen || g.appendable {
+			continue
+		}
+		del := g.store.Deleted()
+		if del > 0 && del >= p.VacuumMinVectorNumber && float64(del) > p.DeletedThreshold*float64(g.store.Slots()) {
+			return &job{kind: jobVacuum, segs: []*seg{g}}
+		}
+	}
+	for _, g := range h.segs {
+		if g.frozen {
+			continue
+		}
+		for name, ip := range h.vindex {
+			if ip.IndexingThreshold <= 0 || g.store.Len() < ip.IndexingThreshold {
+				continue
+			}
+			built, matches := g.store.GraphMatches(name, ip)
+			switch {
+			case built && !matches:
+				return &job{kind: jobConfig, segs: []*seg{g}}
+			case !built && g.store.VectorCount(name) >= ip.IndexingThreshold:
+				return &job{kind: jobIndexing, segs: []*seg{g}}
+			}
+		}
+	}
+	if len(h.segs) <= p.target() {
+		return nil
+	}
+	var cands []*seg
+	for _, g := range h.segs {
+		if !g.frozen && !g.appendable {
+			cands = append(cands, g)
+		}
+	}
+	slices.SortFunc(cands, func(a, b *seg) int { return a.store.Len() - b.store.Len() })
+	want := len(h.segs) - p.target() + 1
+	var picked []*seg
+	var size int64
+	for _, g := range cands {
+		b := int64(g.store.Len()) * h.pointBytes()
+		if len(picked) == want || (len(picked) > 0 && size+b > p.maxBytes()) {
+			break
+		}
+		picked = append(picked, g)
+		size += b
+	}
+	if len(picked) < 2 {
+		return nil
+	}
+	return &job{kind: jobMerge, segs: picked}
+}
+
+// progress is what the optimizer is doing, for logs, info and telemetry.
+type progress struct {
+	kind        string
+	segments    int
+	points      int
+	done, total atomic.Int64
+	started     time.Time
+}
+
+// OptimizerStatus describes the running optimization, if any.
+type OptimizerStatus struct {
+	Running        bool
+	Kind           string
+	Segments       int
+	Points         int
+	Done, Total    int64
+	RunningSeconds float64
+}
+
+// Optimizer returns what the optimizer is doing.
+func (s *Shard) Optimizer() OptimizerStatus {
+	p := s.progress.Load()
+	if p == nil {
+		return OptimizerStatus{}
+	}
+	return OptimizerStatus{Running: true, Kind: p.kind, Segments: p.segments, Points: p.points,
+		Done: p.done.Load(), Total: p.total.Load(), RunningSeconds: time.Since(p.started).Seconds()}
+}
+
+// Optimizing reports whether an optimization is running.
+func (s *Shard) Optimizing() bool { return s.progress.Load() != nil }
+
+// optimize runs optimizations one at a time until Close. Each one copies
+// its segments under the shared lock, builds the new segment (payload
+// indexes, HNSW graphs) holding no lock, writes its file, then swaps it in
+// under the write lock and asks the update worker for a flush, so that a
+// restart finds it built.
+func (s *Shard) optimize() {
+	defer close(s.optStopped)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.stopOpt
+		cancel()
+	}()
+	for {
+		select {
+		case <-s.stopOpt:
+			return
+		case <-s.kick:
+		case <-tick.C:
+		}
+		for ctx.Err() == nil {
+			s.mu.Lock()
+			j := s.mu.h.plan()
+			if j != nil {
+				for _, g := range j.segs {
+					g.frozen = true
+				}
+				s.mu.h.nextID++
+				s.mu.h.nextFile++
+				j.newID, j.file = s.mu.h.nextID, s.mu.h.nextFile
+			}
+			s.mu.Unlock()
+			if j == nil {
+				break
+			}
+			err := s.runJob(ctx, j)
+			s.progress.Store(nil)
+			if err != nil {
+				failed := !errors.Is(err, context.Canceled)
+				s.mu.Lock()
+				for _, g := range j.segs {
+					g.frozen = false
+				}
+				// A failure would repeat: wait for new settings.
+				s.mu.h.paused = failed
+				s.mu.Unlock()
+				if failed {
+					s.log.Error("optimization failed; optimizations paused until the collection's settings change",
+						"dir", s.dir, "optimizer", j.kind, "err", err)
+				}
+				break
+			}
+		}
+	}
+}
+
+func (s *Shard) runJob(ctx context.Context, j *job) error {
+	start := time.Now()
+	s.mu.RLock()
+	applied := s.mu.applied
+	marks := make([]int, len(j.segs))
+	t := segment.NewStore(s.opts.Vectors)
+	ids := make([]uint64, len(j.segs))
+	for i, g := range j.segs {
+		marks[i] = g.store.DeleteMark()
+		g.store.CopyLive(t)
+		ids[i] = g.id
+	}
+	schemas := j.segs[0].store.IndexSchemas()
+	vindex := maps.Clone(s.mu.h.vindex)
+	s.mu.RUnlock()
+
+	pr := &progress{kind: j.kind, segments: len(j.segs), points: t.Len(), started: start}
+	s.progress.Store(pr)
+	s.log.Info("optimization started", "dir", s.dir, "optimizer", j.kind, "segments", ids, "points", t.Len())
+	for k, raw := range schemas {
+		if err := t.CreateIndex(k, raw); err != nil {
+			return fmt.Errorf("build payload index %q: %w", k, err)
+		}
+	}
+	for name, p := range vindex {
+		t.SetIndexParams(name, p)
+	}
+	for {
+		b := t.PrepareGraphBuild()
+		if b == nil {
+			break
+		}
+		pr.done.Store(0)
+		pr.total.Store(int64(b.Points()))
+		g, err := b.Run(ctx, s.opts.IndexThreads, func(done, total int) {
+			pr.done.Store(int64(done))
+			if done%20000 == 0 && done > 0 {
+				s.log.Info("HNSW index build progress", "dir", s.dir, "vector", b.Name(), "done", done, "total", total)
+			}
+		})
+		t.InstallGraph(b, g)
+		if err != nil {
+			return err
+		}
+		pr.done.Store(int64(b.Points()))
+	}
+	t.PrepareRead()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	file, err := writeSegmentFile(s.dir, j.newID, j.file, t, applied)
+	if err != nil {
+		return err
+	}
+
+	s.mu.Lock()
+	h := s.mu.h
+	ns := &seg{id: j.newID, store: t, dataFile: file}
+	for i, g := range j.segs {
+		for _, id := range g.store.DeletedSince(marks[i]) {
+			if t.Delete(id) {
+				ns.delDirty = true
+			}
+		}
+	}
+	// Payload indexes created or dropped while the segment was built.
+	cur := j.segs[0].store.IndexSchemas()
+	for k, raw := range cur {
+		if have, ok := schemas[k]; !ok || !bytes.Equal(have, raw) {
+			_ = t.CreateIndex(k, raw) // valid: the segment holds it
+			ns.dirty = true
+		}
+	}
+	for k := range schemas {
+		if _, ok := cur[k]; !ok {
+			t.DeleteIndex(k)
+			ns.dirty = true
+		}
+	}
+	t.PrepareRead()
+	segs := make([]*seg, 0, len(h.segs))
+	placed := false
+	for _, g := range h.segs {
+		if !slices.Contains(j.segs, g) {
+			segs = append(segs, g)
+			continue
+		}
+		if !placed {
+			segs = append(segs, ns)
+			placed = true
+		}
+		h.retired = append(h.retired, g.dataFile, g.deletesFile)
+	}
+	h.segs = segs
+	h.changed = true
+	s.mu.Unlock()
+
+	select {
+	case s.flush <- struct{}{}:
+	default:
+	}
+	s.log.Info("optimization done", "dir", s.dir, "optimizer", j.kind, "segments", ids, "new_segment", j.newID,
+		"points", t.Len(), "indexed_vectors", t.IndexedVectors(), "seconds", time.Since(start).Seconds())
+	return nil
+}

@@ -1,0 +1,246 @@
+package shard
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/shoaldb/shoal/internal/fsutil"
+	"github.com/shoaldb/shoal/internal/segment"
+)
+
+// On disk a shard is its WAL, a directory of segment files and a manifest
+// naming the segments and the operation number they all cover. Files are
+// never rewritten in place: a flush writes new files, then the manifest
+// (atomically), then removes the files the old manifest named. So a crash
+// at any point leaves the manifest and the files it names: a consistent
+// image as of its operation number, and the WAL replays the rest.
+//
+// A segment is a data file (segment.WriteCheckpoint: points, payload
+// indexes, HNSW graphs) and, for a sealed segment, a deletes file listing
+// the slots deleted since its data file was written, so that deleting from
+// a large indexed segment does not rewrite it.
+
+const (
+	manifestFile  = "segments.json"
+	segmentsDir   = "segments"
+	legacyFile    = "points.ckpt" // one-store checkpoint of earlier versions
+	deletesMagic  = "SHOALDL1"
+	manifestVer   = 1
+	maxDeletesLen = 1 << 32
+)
+
+type manifest struct {
+	Version  int           `json:"version"`
+	Applied  uint64        `json:"applied"` // operations [0, applied) are in the files
+	NextID   uint64        `json:"next_segment_id"`
+	NextFile uint64        `json:"next_file"` // file names are never reused
+	Segments []manifestSeg `json:"segments"`
+}
+
+type manifestSeg struct {
+	ID         uint64 `json:"id"`
+	Appendable bool   `json:"appendable"`
+	Data       string `json:"data"`
+	Deletes    string `json:"deletes,omitempty"`
+}
+
+func readManifest(dir string) (*manifest, error) {
+	data, err := os.ReadFile(filepath.Join(dir, manifestFile))
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", manifestFile, err)
+	}
+	if m.Version != manifestVer {
+		return nil, fmt.Errorf("%s: unsupported version %d", manifestFile, m.Version)
+	}
+	for _, s := range m.Segments {
+		if !validFileName(s.Data) || (s.Deletes != "" && !validFileName(s.Deletes)) {
+			return nil, fmt.Errorf("%s: bad file name in segment %d", manifestFile, s.ID)
+		}
+	}
+	return &m, nil
+}
+
+// validFileName accepts plain names inside the segments directory only.
+func validFileName(n string) bool {
+	return n != "" && n != "." && n != ".." && filepath.Base(n) == n && len(n) < 256
+}
+
+// loadSegments opens the segments the manifest names (or the legacy
+// checkpoint, or nothing) and returns them with the operation number they
+// cover.
+func loadSegments(dir string, specs map[string]segment.VectorSpec) (*holder, uint64, error) {
+	h := &holder{specs: specs}
+	m, err := readManifest(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return loadLegacy(dir, h)
+	case err != nil:
+		return nil, 0, err
+	}
+	h.nextID, h.nextFile = m.NextID, m.NextFile
+	for _, ms := range m.Segments {
+		data, err := os.ReadFile(filepath.Join(dir, segmentsDir, ms.Data))
+		if err != nil {
+			return nil, 0, fmt.Errorf("read segment %d: %w", ms.ID, err)
+		}
+		st, _, err := segment.ReadCheckpoint(data)
+		if err != nil {
+			return nil, 0, fmt.Errorf("load segment %d (%s): %w", ms.ID, ms.Data, err)
+		}
+		g := &seg{id: ms.ID, store: st, appendable: ms.Appendable, dataFile: ms.Data, deletesFile: ms.Deletes}
+		if ms.Deletes != "" {
+			raw, err := os.ReadFile(filepath.Join(dir, segmentsDir, ms.Deletes))
+			if err != nil {
+				return nil, 0, fmt.Errorf("read deletes of segment %d: %w", ms.ID, err)
+			}
+			offs, err := decodeDeletes(raw)
+			if err != nil {
+				return nil, 0, fmt.Errorf("load deletes of segment %d (%s): %w", ms.ID, ms.Deletes, err)
+			}
+			st.DeleteOffsets(offs)
+		}
+		for name, sp := range specs {
+			st.AddColumn(name, sp)
+		}
+		h.segs = append(h.segs, g)
+		h.nextID = max(h.nextID, ms.ID)
+	}
+	if err := removeUnlisted(dir, m); err != nil {
+		return nil, 0, err
+	}
+	return h, m.Applied, nil
+}
+
+func loadLegacy(dir string, h *holder) (*holder, uint64, error) {
+	data, err := os.ReadFile(filepath.Join(dir, legacyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		h.newSegment(true)
+		return h, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("read checkpoint: %w", err)
+	}
+	st, applied, err := segment.ReadCheckpoint(data)
+	if err != nil {
+		return nil, 0, fmt.Errorf("load checkpoint %s: %w", legacyFile, err)
+	}
+	for name, sp := range h.specs {
+		st.AddColumn(name, sp)
+	}
+	h.nextID = 1
+	h.segs = []*seg{{id: 1, store: st, appendable: true, dirty: true}}
+	h.changed = true
+	return h, applied, nil
+}
+
+// removeUnlisted deletes segment files the manifest does not name: the
+// leftovers of a flush or an optimization cut short by a crash.
+func removeUnlisted(dir string, m *manifest) error {
+	keep := map[string]bool{}
+	for _, s := range m.Segments {
+		keep[s.Data] = true
+		keep[s.Deletes] = true
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, segmentsDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list segments: %w", err)
+	}
+	for _, e := range entries {
+		if !keep[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(dir, segmentsDir, e.Name())); err != nil {
+				return fmt.Errorf("remove stale segment file: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// writeSegmentFile writes st as a new data file of segment id and returns
+// its name.
+func writeSegmentFile(dir string, id, gen uint64, st *segment.Store, applied uint64) (string, error) {
+	name := fmt.Sprintf("%d-%d.seg", id, gen)
+	err := fsutil.WriteFileAtomic(filepath.Join(dir, segmentsDir, name), func(w io.Writer) error {
+		return st.WriteCheckpoint(w, applied)
+	})
+	if err != nil {
+		return "", fmt.Errorf("write segment %d: %w", id, err)
+	}
+	return name, nil
+}
+
+func writeDeletesFile(dir string, id, gen uint64, offs []uint32) (string, error) {
+	name := fmt.Sprintf("%d-%d.del", id, gen)
+	err := fsutil.WriteFileAtomic(filepath.Join(dir, segmentsDir, name), func(w io.Writer) error {
+		_, err := w.Write(encodeDeletes(offs))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("write deletes of segment %d: %w", id, err)
+	}
+	return name, nil
+}
+
+func writeManifest(dir string, m *manifest) error {
+	data, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return fmt.Errorf("encode manifest: %w", err)
+	}
+	return fsutil.WriteFileAtomic(filepath.Join(dir, manifestFile), func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// encodeDeletes: magic, count, ascending offsets (u32 LE), CRC32C of all
+// that.
+func encodeDeletes(offs []uint32) []byte {
+	b := make([]byte, 0, len(deletesMagic)+4+4*len(offs)+4)
+	b = append(b, deletesMagic...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(offs)))
+	for _, o := range offs {
+		b = binary.LittleEndian.AppendUint32(b, o)
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// errBadDeletes marks an unreadable deletes file.
+var errBadDeletes = errors.New("corrupt deletes file")
+
+func decodeDeletes(b []byte) ([]uint32, error) {
+	head := len(deletesMagic) + 4
+	if len(b) < head+4 || string(b[:len(deletesMagic)]) != deletesMagic {
+		return nil, fmt.Errorf("%w: bad header", errBadDeletes)
+	}
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return nil, fmt.Errorf("%w: checksum mismatch", errBadDeletes)
+	}
+	n := uint64(binary.LittleEndian.Uint32(b[len(deletesMagic):]))
+	if n >= maxDeletesLen || uint64(len(body)-head) != 4*n {
+		return nil, fmt.Errorf("%w: length %d does not match %d offsets", errBadDeletes, len(body)-head, n)
+	}
+	offs := make([]uint32, n)
+	for i := range offs {
+		offs[i] = binary.LittleEndian.Uint32(body[head+4*i:])
+	}
+	if !slices.IsSorted(offs) {
+		return nil, fmt.Errorf("%w: offsets out of order", errBadDeletes)
+	}
+	return offs, nil
+}

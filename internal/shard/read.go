@@ -1,0 +1,228 @@
+package shard
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/segment"
+)
+
+// Reader reads across the shard's segments and merges their answers. It is
+// valid only inside the View callback that handed it out (the shard's
+// shared lock is held).
+type Reader struct{ h *holder }
+
+// View runs fn with a Reader under the shared lock.
+func (s *Shard) View(fn func(*Reader)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fn(&Reader{h: s.mu.h})
+}
+
+// Len is the number of points.
+func (r *Reader) Len() int { return r.h.Len() }
+
+// Has reports whether id is stored.
+func (r *Reader) Has(id point.ID) bool { return r.h.owner(id) != nil }
+
+// Get returns the record of id.
+func (r *Reader) Get(id point.ID, sel segment.VectorSelection) (segment.Record, bool) {
+	if g := r.h.owner(id); g != nil {
+		return g.store.Get(id, sel)
+	}
+	return segment.Record{}, false
+}
+
+// Vector returns a copy of the named vector of id.
+func (r *Reader) Vector(id point.ID, name string) ([]float32, bool) {
+	if g := r.h.owner(id); g != nil {
+		return g.store.Vector(id, name)
+	}
+	return nil, false
+}
+
+// Scroll returns up to limit records with id >= from (all when from is nil)
+// in id order that match f, and the id of the next matching record if any.
+func (r *Reader) Scroll(f *filter.Filter, from *point.ID, limit int, sel segment.VectorSelection) ([]segment.Record, *point.ID) {
+	if len(r.h.segs) == 1 {
+		return r.h.segs[0].store.Scroll(f, from, limit, sel)
+	}
+	var all []segment.Record
+	var next *point.ID
+	for _, g := range r.h.segs {
+		recs, n := g.store.Scroll(f, from, limit, sel)
+		all = append(all, recs...)
+		if n != nil && (next == nil || n.Less(*next)) {
+			next = n
+		}
+	}
+	slices.SortFunc(all, func(a, b segment.Record) int { return a.ID.Compare(b.ID) })
+	if len(all) > limit {
+		// Each segment gave its first limit matches, so the merged
+		// first limit are exact and the one after them starts the
+		// next page unless a segment's own next comes earlier.
+		if next == nil || all[limit].ID.Less(*next) {
+			n := all[limit].ID
+			next = &n
+		}
+		all = all[:limit]
+	}
+	return all, next
+}
+
+// Count returns the number of points matching f.
+func (r *Reader) Count(f *filter.Filter) int {
+	n := 0
+	for _, g := range r.h.segs {
+		n += g.store.Count(f)
+	}
+	return n
+}
+
+// EstimateCount sums the planner's estimates of the segments.
+func (r *Reader) EstimateCount(f *filter.Filter) int {
+	n := 0
+	for _, g := range r.h.segs {
+		n += g.store.EstimateCount(f)
+	}
+	return n
+}
+
+// Hit is one search result with its record.
+type Hit struct {
+	segment.Record
+	Score float32
+}
+
+// Search searches every segment and merges the best p.Limit hits, best
+// first, ties by id. With IndexedOnly, segments without a graph for the
+// vector are skipped unless they are small enough to scan (Qdrant's
+// indexed_only: "only indexed or small segments").
+func (r *Reader) Search(p segment.SearchParams, sel segment.VectorSelection) []Hit {
+	spec, ok := r.h.specs[p.Vector]
+	if !ok || p.Limit <= 0 {
+		return nil
+	}
+	type found struct {
+		g *seg
+		segment.Scored
+		id point.ID
+	}
+	var all []found
+	for _, g := range r.h.segs {
+		if p.IndexedOnly && !p.Exact && !g.indexed(p.Vector) && g.store.VectorCount(p.Vector) > r.h.vindex[p.Vector].FullScanThreshold {
+			continue
+		}
+		for _, sc := range g.store.Search(p) {
+			all = append(all, found{g: g, Scored: sc, id: g.store.RecordAt(sc.Offset, nil).ID})
+		}
+	}
+	if len(r.h.segs) > 1 {
+		slices.SortFunc(all, func(a, b found) int {
+			switch {
+			case spec.Distance.Better(a.Score, b.Score):
+				return -1
+			case spec.Distance.Better(b.Score, a.Score):
+				return 1
+			}
+			return a.id.Compare(b.id)
+		})
+	}
+	if len(all) > p.Limit {
+		all = all[:p.Limit]
+	}
+	out := make([]Hit, len(all))
+	for i, f := range all {
+		out[i] = Hit{Record: f.g.store.RecordAt(f.Offset, sel), Score: f.Score}
+	}
+	return out
+}
+
+func (g *seg) indexed(name string) bool { return g.store.HasGraph(name) }
+
+// ScrollOrdered merges the segments' ordered scrolls: by value in the
+// chosen direction, ties by id.
+func (r *Reader) ScrollOrdered(f *filter.Filter, key string, desc bool, from *float64, limit int, sel segment.VectorSelection) ([]segment.OrderedRecord, error) {
+	var all []segment.OrderedRecord
+	for _, g := range r.h.segs {
+		recs, err := g.store.ScrollOrdered(f, key, desc, from, limit, sel)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, recs...)
+	}
+	slices.SortFunc(all, func(a, b segment.OrderedRecord) int {
+		c := cmp.Compare(a.OrderValue, b.OrderValue)
+		if desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+		return a.ID.Compare(b.ID)
+	})
+	if len(all) > limit {
+		all = all[:limit]
+	}
+	return all, nil
+}
+
+// Facet adds up the value counts of the segments.
+func (r *Reader) Facet(key string, f *filter.Filter, limit int) ([]segment.FacetHit, error) {
+	parts := make([][]segment.FacetHit, 0, len(r.h.segs))
+	for _, g := range r.h.segs {
+		hits, err := g.store.Facet(key, f, int(^uint(0)>>1))
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, hits)
+	}
+	return segment.MergeFacets(parts, limit), nil
+}
+
+// IndexedVectors counts the vectors linked in HNSW graphs.
+func (r *Reader) IndexedVectors() int {
+	n := 0
+	for _, g := range r.h.segs {
+		n += g.store.IndexedVectors()
+	}
+	return n
+}
+
+// Indexes lists the payload indexes with the points each covers.
+func (r *Reader) Indexes() map[string]segment.IndexInfo {
+	out := map[string]segment.IndexInfo{}
+	for _, g := range r.h.segs {
+		for k, ix := range g.store.Indexes() {
+			if cur, ok := out[k]; ok {
+				ix.Points += cur.Points
+			}
+			out[k] = ix
+		}
+	}
+	return out
+}
+
+// SegmentInfo describes one segment for collection info and telemetry.
+type SegmentInfo struct {
+	ID             uint64
+	Appendable     bool
+	Points         int
+	Deleted        int
+	VectorBytes    int64
+	IndexedVectors int
+}
+
+// Segments describes the segments.
+func (r *Reader) Segments() []SegmentInfo {
+	out := make([]SegmentInfo, len(r.h.segs))
+	for i, g := range r.h.segs {
+		out[i] = SegmentInfo{
+			ID: g.id, Appendable: g.appendable, Points: g.store.Len(), Deleted: g.store.Deleted(),
+			VectorBytes: g.store.VectorBytes(), IndexedVectors: g.store.IndexedVectors(),
+		}
+	}
+	return out
+}
