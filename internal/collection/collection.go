@@ -273,7 +273,7 @@ func (c *Collection) distance(name string) (vector.Distance, uint64, error) {
 // Info is Qdrant's CollectionInfo.
 type Info struct {
 	Status              string         `json:"status"`
-	OptimizerStatus     string         `json:"optimizer_status"`
+	OptimizerStatus     any            `json:"optimizer_status"` // "ok" or {"error": text}
 	IndexedVectorsCount uint64         `json:"indexed_vectors_count"`
 	PointsCount         uint64         `json:"points_count"`
 	SegmentsCount       uint64         `json:"segments_count"`
@@ -281,8 +281,7 @@ type Info struct {
 	PayloadSchema       map[string]any `json:"payload_schema"`
 }
 
-// Info reports status and counts. Exact search only, so nothing is
-// indexed yet and the collection is always green.
+// Info reports status and counts.
 func (c *Collection) Info() (*Info, error) {
 	cfg, err := c.Config()
 	if err != nil {
@@ -299,13 +298,25 @@ func (c *Collection) Info() (*Info, error) {
 			schema[k] = ix.Schema.Info(ix.Points)
 		}
 	})
+	// Qdrant's colours: yellow while optimizing (or about to), grey when
+	// an optimization is due but cannot run (disabled or failed).
+	opt := c.shard.Optimizer()
 	status := "green"
-	if c.shard.Optimizing() {
-		status = "yellow" // vectors are being linked into the HNSW graph
+	switch {
+	case opt.Running:
+		status = "yellow"
+	case opt.Pending && (opt.Disabled || opt.Error != ""):
+		status = "grey"
+	case opt.Pending:
+		status = "yellow"
+	}
+	var optStatus any = "ok"
+	if opt.Error != "" {
+		optStatus = map[string]string{"error": opt.Error}
 	}
 	return &Info{
 		Status:              status,
-		OptimizerStatus:     "ok",
+		OptimizerStatus:     optStatus,
 		IndexedVectorsCount: uint64(indexed),
 		PointsCount:         uint64(n),
 		SegmentsCount:       uint64(segments),

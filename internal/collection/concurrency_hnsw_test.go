@@ -13,8 +13,9 @@ import (
 
 // TestWritesDuringIndexing: writers upsert and delete while readers search
 // and the optimizer builds and extends the graphs. Nothing acknowledged is
-// lost, no deleted point is returned, and afterwards every point is linked
-// and found. Run with -race.
+// lost, no deleted point is returned, and afterwards every point outside
+// the last appendable segment (below the indexing threshold) is linked, and
+// every point is found. Run with -race.
 func TestWritesDuringIndexing(t *testing.T) {
 	seed := uint64(20261125)
 	t.Logf("seed %d", seed)
@@ -93,7 +94,8 @@ func TestWritesDuringIndexing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.IndexedVectorsCount == uint64(len(want)) && info.Status == "green" {
+		// 2 KB of 8-dimensional vectors: 64 points.
+		if info.IndexedVectorsCount+64 > uint64(len(want)) && info.Status == "green" {
 			break
 		}
 		if time.Now().After(deadline) {

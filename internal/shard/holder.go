@@ -44,9 +44,10 @@ type holder struct {
 	retired  []string // files of replaced segments, removed after the next manifest
 	changed  bool     // the segment list changed since the last manifest
 
-	vindex map[string]segment.IndexParams // HNSW settings per vector
-	opt    OptimizerParams
-	paused bool // an optimization failed; cleared by new settings
+	vindex  map[string]segment.IndexParams // HNSW settings per vector
+	opt     OptimizerParams
+	paused  bool   // an optimization failed; cleared by new settings
+	failure string // why
 }
 
 // setIndexParams records the HNSW settings and hands them to the sealed
@@ -56,7 +57,7 @@ func (h *holder) setIndexParams(params map[string]segment.IndexParams) {
 	if h.vindex == nil {
 		h.vindex = map[string]segment.IndexParams{}
 	}
-	h.paused = false
+	h.paused, h.failure = false, ""
 	for name, p := range params {
 		h.vindex[name] = p
 	}

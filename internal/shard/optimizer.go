@@ -74,10 +74,16 @@ func (h *holder) pointBytes() int64 {
 // (and rebuilding graphs whose HNSW settings changed), then merging. It
 // reads sizes only, so the caller may hold either lock.
 func (h *holder) plan() *job {
-	p := h.opt
-	if p.Disabled || h.paused {
+	if h.opt.Disabled || h.paused {
 		return nil
 	}
+	return h.due()
+}
+
+// due is the optimization the segments call for, whether or not the
+// optimizer may run.
+func (h *holder) due() *job {
+	p := h.opt
 	for _, g := range h.segs {
 		if g.frozen || g.appendable {
 			continue
@@ -142,6 +148,12 @@ type progress struct {
 
 // OptimizerStatus describes the running optimization, if any.
 type OptimizerStatus struct {
+	Completed int64 // optimizations finished since the shard opened
+	// Pending: an optimization is due (it starts shortly unless the
+	// optimizer is disabled or stopped by Error).
+	Pending        bool
+	Disabled       bool
+	Error          string // the last failure, until the settings change
 	Running        bool
 	Kind           string
 	Segments       int
@@ -152,12 +164,16 @@ type OptimizerStatus struct {
 
 // Optimizer returns what the optimizer is doing.
 func (s *Shard) Optimizer() OptimizerStatus {
-	p := s.progress.Load()
-	if p == nil {
-		return OptimizerStatus{}
+	s.mu.RLock()
+	h := s.mu.h
+	st := OptimizerStatus{Completed: s.completed.Load(), Disabled: h.opt.Disabled, Error: h.failure}
+	st.Pending = h.due() != nil
+	s.mu.RUnlock()
+	if p := s.progress.Load(); p != nil {
+		st.Running, st.Kind, st.Segments, st.Points = true, p.kind, p.segments, p.points
+		st.Done, st.Total, st.RunningSeconds = p.done.Load(), p.total.Load(), time.Since(p.started).Seconds()
 	}
-	return OptimizerStatus{Running: true, Kind: p.kind, Segments: p.segments, Points: p.points,
-		Done: p.done.Load(), Total: p.total.Load(), RunningSeconds: time.Since(p.started).Seconds()}
+	return st
 }
 
 // Optimizing reports whether an optimization is running.
@@ -210,6 +226,9 @@ func (s *Shard) optimize() {
 				}
 				// A failure would repeat: wait for new settings.
 				s.mu.h.paused = failed
+				if failed {
+					s.mu.h.failure = fmt.Sprintf("%s optimization failed: %v", j.kind, err)
+				}
 				s.mu.Unlock()
 				if failed {
 					s.log.Error("optimization failed; optimizations paused until the collection's settings change",
@@ -316,13 +335,15 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 	}
 	h.segs = segs
 	h.changed = true
-	s.mu.Unlock()
 
+	points, indexed := t.Len(), t.IndexedVectors()
+	s.mu.Unlock()
+	s.completed.Add(1)
 	select {
 	case s.flush <- struct{}{}:
 	default:
 	}
 	s.log.Info("optimization done", "dir", s.dir, "optimizer", j.kind, "segments", ids, "new_segment", j.newID,
-		"points", t.Len(), "indexed_vectors", t.IndexedVectors(), "seconds", time.Since(start).Seconds())
+		"points", points, "indexed_vectors", indexed, "seconds", time.Since(start).Seconds())
 	return nil
 }

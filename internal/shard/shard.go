@@ -66,6 +66,7 @@ type Shard struct {
 	stopOpt    chan struct{} // closed by Close to stop the optimizer
 	optStopped chan struct{}
 	progress   atomic.Pointer[progress] // the running optimization
+	completed  atomic.Int64
 }
 
 // Open loads the segments and replays the WAL tail. It starts nothing:
@@ -202,7 +203,7 @@ func (s *Shard) SetVectorIndex(params map[string]segment.IndexParams) {
 func (s *Shard) SetOptimizer(p OptimizerParams) {
 	s.mu.Lock()
 	s.mu.h.opt = p
-	s.mu.h.paused = false
+	s.mu.h.paused, s.mu.h.failure = false, ""
 	s.mu.Unlock()
 	s.wake()
 }

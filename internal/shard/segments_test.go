@@ -1,0 +1,305 @@
+package shard
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/segment"
+)
+
+// busyOptions make the optimizer act on tiny shards: every few points are
+// indexed into a sealed segment, segments merge down to two, and a sealed
+// segment is vacuumed once a tenth of it is deleted.
+func busyOptions() Options {
+	o := testOptions()
+	o.VectorIndex = map[string]segment.IndexParams{
+		"":    {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1},
+		"img": {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1},
+	}
+	o.Optimizer = OptimizerParams{DeletedThreshold: 0.1, VacuumMinVectorNumber: 1, DefaultSegmentNumber: 2}
+	o.IndexThreads = 2
+	return o
+}
+
+// idle reports whether the optimizer has nothing left to do.
+func idle(sh *Shard) bool {
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return sh.progress.Load() == nil && sh.mu.h.plan() == nil
+}
+
+func segmentInfo(sh *Shard) []SegmentInfo {
+	var out []SegmentInfo
+	sh.View(func(r *Reader) { out = r.Segments() })
+	return out
+}
+
+// TestSegmentsMatchPlainStore runs random workloads on a shard whose
+// optimizer keeps sealing, merging and vacuuming segments, and on a single
+// plain store: both must hold the same points, count and search alike, and
+// the shard must come back the same after a close and after a crash.
+func TestSegmentsMatchPlainStore(t *testing.T) {
+	r := newRand(t, testSeed(t))
+	dir := filepath.Join(t.TempDir(), "shard")
+	opts := busyOptions()
+	sh := startShard(t, dir, opts)
+	model := segment.NewStore(testSpecs())
+	ctx := context.Background()
+
+	index := &Operation{Kind: OpCreateIndex, Key: "g", Schema: json.RawMessage(`"integer"`)}
+	if _, err := sh.Update(ctx, index, true); err != nil {
+		t.Fatal(err)
+	}
+	_ = apply(model, 0, index)
+	version := uint64(1)
+	sawSealed, sawMany := false, false
+	for round := range 12 {
+		for range 60 {
+			op := randomOp(t, r)
+			// Ids beyond the default workload's 40 make segments
+			// large enough to index.
+			for i := range op.Points {
+				if r.IntN(2) == 0 {
+					op.Points[i].ID = point.NumID(uint64(100 + r.IntN(60)))
+				}
+			}
+			_, err := sh.Update(ctx, op, true)
+			merr := apply(model, version, op)
+			version++
+			if (err == nil) != (merr == nil) {
+				t.Fatalf("round %d: shard error %v, plain store error %v for %s", round, err, merr, op.Kind)
+			}
+		}
+		model.PrepareRead()
+		for _, si := range segmentInfo(sh) {
+			sawSealed = sawSealed || (!si.Appendable && si.IndexedVectors > 0)
+		}
+		sawMany = sawMany || len(segmentInfo(sh)) > 1
+		compareWithModel(t, fmt.Sprintf("round %d", round), sh, model, r)
+		if round%4 == 3 {
+			waitFor(t, "optimizer idle", func() bool { return idle(sh) })
+		}
+	}
+	if !sawSealed || !sawMany {
+		t.Fatalf("the optimizer never sealed an indexed segment (%v) or the shard never had several segments (%v)", sawSealed, sawMany)
+	}
+	if n := sh.Optimizer().Completed; n == 0 {
+		t.Fatal("no optimization completed")
+	}
+	t.Logf("optimizations completed: %d, segments now: %+v", sh.Optimizer().Completed, segmentInfo(sh))
+
+	// A crash (the directory as the OS has it) and a clean close both
+	// come back with the same points.
+	// The copy is taken while no file changes: with the optimizer idle
+	// and its last result flushed (the WAL tail is replayed).
+	waitFor(t, "optimizer idle and flushed", func() bool {
+		sh.mu.RLock()
+		defer sh.mu.RUnlock()
+		return sh.progress.Load() == nil && sh.mu.h.plan() == nil && !sh.mu.h.changed && len(sh.mu.h.retired) == 0
+	})
+	want := state(sh)
+	crashed := filepath.Join(t.TempDir(), "crashed")
+	copyDir(t, dir, crashed)
+	if err := sh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{dir, crashed} {
+		re := startShard(t, d, opts)
+		if diff := diffStates(want, state(re)); diff != "" {
+			t.Fatalf("%s: state after reopen differs:%s", d, diff)
+		}
+		compareWithModel(t, "reopened "+d, re, model, r)
+		re.Close()
+	}
+}
+
+// compareWithModel checks points, filtered counts and exact searches.
+func compareWithModel(t *testing.T, what string, sh *Shard, model *segment.Store, r *rand.Rand) {
+	t.Helper()
+	if diff := diffStates(dump(model), state(sh)); diff != "" {
+		t.Fatalf("%s: shard differs from the plain store:%s", what, diff)
+	}
+	for g := range 3 {
+		f, err := filter.Parse(json.RawMessage(fmt.Sprintf(`{"must":[{"key":"g","match":{"value":%d}}]}`, g)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		var page []segment.Record
+		sh.View(func(rd *Reader) {
+			n = rd.Count(f)
+			page, _ = rd.Scroll(f, nil, 1000, nil)
+		})
+		if want := model.Count(f); n != want || len(page) != want {
+			t.Fatalf("%s: count(g=%d) = %d, scroll %d, want %d", what, g, n, len(page), want)
+		}
+	}
+	q := []float32{float32(r.NormFloat64()), float32(r.NormFloat64())}
+	p := segment.SearchParams{Vector: "", Query: q, Limit: 7, Exact: true}
+	var hits []Hit
+	sh.View(func(rd *Reader) { hits = rd.Search(p, nil) })
+	want := model.Search(p)
+	if len(hits) != len(want) {
+		t.Fatalf("%s: search found %d, want %d", what, len(hits), len(want))
+	}
+	for i := range want {
+		if w := model.RecordAt(want[i].Offset, nil).ID; hits[i].ID != w || hits[i].Score != want[i].Score {
+			t.Fatalf("%s: hit %d = %v %v, want %v %v", what, i, hits[i].ID, hits[i].Score, w, want[i].Score)
+		}
+	}
+}
+
+// TestOptimizerLifecycle walks one shard through Qdrant's optimizations:
+// indexing of a segment past the threshold, merging down to the default
+// segment number, vacuum after deletes, and a restart that finds the
+// indexed segments built.
+func TestOptimizerLifecycle(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shard")
+	opts := testOptions()
+	opts.VectorIndex = map[string]segment.IndexParams{"": {M: 8, EfConstruct: 32, IndexingThreshold: 100, Seed: 1}}
+	opts.Optimizer = OptimizerParams{DeletedThreshold: 0.2, VacuumMinVectorNumber: 10, DefaultSegmentNumber: 2}
+	sh := startShard(t, dir, opts)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	upsert := func(from, to int) {
+		var pts []PointStruct
+		for i := from; i < to; i++ {
+			pts = append(pts, PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": {float32(r.NormFloat64()), float32(r.NormFloat64())}},
+				Payload: point.Payload{"i": json.Number(fmt.Sprint(i))}})
+		}
+		if _, err := sh.Update(ctx, &Operation{Kind: OpUpsert, Points: pts}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sealed := func() (n, indexed int) {
+		for _, si := range segmentInfo(sh) {
+			if !si.Appendable {
+				n++
+				indexed += si.IndexedVectors
+			}
+		}
+		return n, indexed
+	}
+
+	// Three rounds past the threshold: each appendable segment is sealed
+	// and indexed; the merge optimizer keeps the count at two.
+	for round := range 3 {
+		upsert(round*150, (round+1)*150)
+		waitFor(t, "indexing", func() bool { return idle(sh) })
+		n, indexed := sealed()
+		if indexed != (round+1)*150 {
+			t.Fatalf("round %d: %d indexed vectors in %d sealed segments, want %d; segments %+v", round, indexed, n, (round+1)*150, segmentInfo(sh))
+		}
+		if total := len(segmentInfo(sh)); total > 2 {
+			t.Fatalf("round %d: %d segments, want at most 2: %+v", round, total, segmentInfo(sh))
+		}
+	}
+
+	// An update of a sealed point moves it to an appendable segment.
+	op := &Operation{Kind: OpSetPayload, IDs: []point.ID{point.NumID(7)}, Payload: point.Payload{"moved": true}}
+	if _, err := sh.Update(ctx, op, true); err != nil {
+		t.Fatal(err)
+	}
+	var app SegmentInfo
+	for _, si := range segmentInfo(sh) {
+		if si.Appendable {
+			app = si
+		}
+	}
+	if app.Points != 1 {
+		t.Fatalf("appendable segment holds %d points after a copy-on-write move, want 1: %+v", app.Points, segmentInfo(sh))
+	}
+
+	// Deleting 30% of the points passes deleted_threshold: vacuumed.
+	var del []point.ID
+	for i := 0; i < 450; i += 3 {
+		del = append(del, point.NumID(uint64(i)))
+	}
+	if _, err := sh.Update(ctx, &Operation{Kind: OpDelete, IDs: del}, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "vacuum", func() bool {
+		if !idle(sh) {
+			return false
+		}
+		for _, si := range segmentInfo(sh) {
+			if !si.Appendable && si.Deleted > 0 {
+				return false
+			}
+		}
+		return true
+	})
+	var total int
+	sh.View(func(rd *Reader) { total = rd.Len() })
+	if total != 300 {
+		t.Fatalf("%d points after deleting 150 of 450", total)
+	}
+	before := segmentInfo(sh)
+	_, indexed := sealed()
+	waitFor(t, "flush of the optimized segments", func() bool {
+		sh.mu.RLock()
+		defer sh.mu.RUnlock()
+		return !sh.mu.h.changed
+	})
+	if err := sh.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reopened without starting: the graphs are loaded, not rebuilt.
+	re, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer re.Close()
+	var after []SegmentInfo
+	re.View(func(rd *Reader) { after = rd.Segments() })
+	slices.SortFunc(before, func(a, b SegmentInfo) int { return int(a.ID) - int(b.ID) })
+	slices.SortFunc(after, func(a, b SegmentInfo) int { return int(a.ID) - int(b.ID) })
+	if !slices.Equal(before, after) {
+		t.Fatalf("segments after reopen\n%+v\nwant\n%+v", after, before)
+	}
+	if indexed == 0 {
+		t.Fatal("nothing indexed")
+	}
+	re.View(func(rd *Reader) {
+		if rd.Has(point.NumID(0)) || !rd.Has(point.NumID(1)) {
+			t.Fatal("deletes of sealed segments not kept")
+		}
+		rec, _ := rd.Get(point.NumID(7), nil)
+		if rec.Payload["moved"] != true {
+			t.Fatalf("moved point lost its payload: %v", rec.Payload)
+		}
+	})
+}
+
+// TestIndexedOnlySkipsLargePlainSegments: indexed_only leaves out
+// unindexed segments larger than the full-scan threshold.
+func TestIndexedOnlySkipsLargePlainSegments(t *testing.T) {
+	opts := testOptions()
+	opts.VectorIndex = map[string]segment.IndexParams{"": {M: 8, EfConstruct: 32, IndexingThreshold: 0, FullScanThreshold: 5}}
+	sh := startShard(t, filepath.Join(t.TempDir(), "shard"), opts)
+	var pts []PointStruct
+	for i := range 10 {
+		pts = append(pts, PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": {1, float32(i)}}})
+	}
+	if _, err := sh.Update(context.Background(), &Operation{Kind: OpUpsert, Points: pts}, true); err != nil {
+		t.Fatal(err)
+	}
+	p := segment.SearchParams{Vector: "", Query: []float32{1, 0}, Limit: 3}
+	sh.View(func(rd *Reader) {
+		if n := len(rd.Search(p, nil)); n != 3 {
+			t.Fatalf("plain search found %d", n)
+		}
+		p.IndexedOnly = true
+		if n := len(rd.Search(p, nil)); n != 0 {
+			t.Fatalf("indexed_only search over a large plain segment found %d, want 0", n)
+		}
+	})
+}
