@@ -142,3 +142,28 @@ func MergeFacets(parts [][]FacetHit, limit int) []FacetHit {
 	}
 	return hits
 }
+
+// ColumnStats describes one vector column of a segment.
+type ColumnStats struct {
+	Vectors     int   // live points with this vector
+	Indexed     int   // of them, linked in the HNSW graph
+	VectorBytes int64 // float32 size of the stored vectors
+	GraphBytes  int64 // heap held by the HNSW graph
+}
+
+// Columns describes every vector column.
+func (s *Store) Columns() map[string]ColumnStats {
+	out := make(map[string]ColumnStats, len(s.columns))
+	for name, c := range s.columns {
+		st := ColumnStats{Vectors: s.vectorCount(name)}
+		st.VectorBytes = int64(st.Vectors) * int64(c.spec.Dim) * 4
+		if vi, ok := s.vindex[name]; ok {
+			if g := vi.graph.Load(); g != nil {
+				st.Indexed = g.Len()
+				st.GraphBytes = int64(g.MemoryBytes())
+			}
+		}
+		out[name] = st
+	}
+	return out
+}

@@ -151,24 +151,30 @@ type OptimizerStatus struct {
 	Completed int64 // optimizations finished since the shard opened
 	// Pending: an optimization is due (it starts shortly unless the
 	// optimizer is disabled or stopped by Error).
-	Pending        bool
-	Disabled       bool
-	Error          string // the last failure, until the settings change
-	Running        bool
-	Kind           string
-	Segments       int
-	Points         int
-	Done, Total    int64
-	RunningSeconds float64
+	Pending         bool
+	Disabled        bool
+	Error           string // the last failure, until the settings change
+	Failed          int64
+	OptimizedPoints int64     // points written into optimized segments since the shard opened
+	Log             []Tracker // the latest optimizations, oldest first
+	Running         bool
+	Kind            string
+	Segments        int
+	Points          int
+	Done, Total     int64
+	RunningSeconds  float64
 }
 
 // Optimizer returns what the optimizer is doing.
 func (s *Shard) Optimizer() OptimizerStatus {
 	s.mu.RLock()
 	h := s.mu.h
-	st := OptimizerStatus{Completed: s.completed.Load(), Disabled: h.opt.Disabled, Error: h.failure}
+	st := OptimizerStatus{Completed: s.completed.Load(), Failed: s.failed.Load(), OptimizedPoints: s.optimizedPoints.Load(), Disabled: h.opt.Disabled, Error: h.failure}
 	st.Pending = h.due() != nil
 	s.mu.RUnlock()
+	s.track.Lock()
+	st.Log = slices.Clone(s.track.log)
+	s.track.Unlock()
 	if p := s.progress.Load(); p != nil {
 		st.Running, st.Kind, st.Segments, st.Points = true, p.kind, p.segments, p.points
 		st.Done, st.Total, st.RunningSeconds = p.done.Load(), p.total.Load(), time.Since(p.started).Seconds()
@@ -216,8 +222,10 @@ func (s *Shard) optimize() {
 			if j == nil {
 				break
 			}
+			s.trackStart(j)
 			err := s.runJob(ctx, j)
 			s.progress.Store(nil)
+			s.trackEnd(err)
 			if err != nil {
 				failed := !errors.Is(err, context.Canceled)
 				s.mu.Lock()
@@ -339,6 +347,7 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 	points, indexed := t.Len(), t.IndexedVectors()
 	s.mu.Unlock()
 	s.completed.Add(1)
+	s.optimizedPoints.Add(int64(points))
 	select {
 	case s.flush <- struct{}{}:
 	default:
@@ -346,4 +355,45 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 	s.log.Info("optimization done", "dir", s.dir, "optimizer", j.kind, "segments", ids, "new_segment", j.newID,
 		"points", points, "indexed_vectors", indexed, "seconds", time.Since(start).Seconds())
 	return nil
+}
+
+// Tracker records one optimization, for telemetry.
+type Tracker struct {
+	Kind       string
+	NewSegment uint64
+	Segments   []uint64
+	Status     string // optimizing, done, cancelled or error
+	Error      string
+	Start, End time.Time
+}
+
+const trackedJobs = 16
+
+func (s *Shard) trackStart(j *job) {
+	t := Tracker{Kind: j.kind, NewSegment: j.newID, Status: "optimizing", Start: time.Now()}
+	for _, g := range j.segs {
+		t.Segments = append(t.Segments, g.id)
+	}
+	s.track.Lock()
+	defer s.track.Unlock()
+	if len(s.track.log) == trackedJobs {
+		s.track.log = slices.Delete(s.track.log, 0, 1)
+	}
+	s.track.log = append(s.track.log, t)
+}
+
+func (s *Shard) trackEnd(err error) {
+	s.track.Lock()
+	defer s.track.Unlock()
+	t := &s.track.log[len(s.track.log)-1]
+	t.End = time.Now()
+	switch {
+	case err == nil:
+		t.Status = "done"
+	case errors.Is(err, context.Canceled):
+		t.Status = "cancelled"
+	default:
+		t.Status, t.Error = "error", err.Error()
+		s.failed.Add(1)
+	}
 }

@@ -2,6 +2,8 @@ package shard
 
 import (
 	"cmp"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/shoaldb/shoal/internal/filter"
@@ -223,6 +225,33 @@ func (r *Reader) Segments() []SegmentInfo {
 			ID: g.id, Appendable: g.appendable, Points: g.store.Len(), Deleted: g.store.Deleted(),
 			VectorBytes: g.store.VectorBytes(), IndexedVectors: g.store.IndexedVectors(),
 		}
+	}
+	return out
+}
+
+// SegmentDetail is a segment as telemetry shows it.
+type SegmentDetail struct {
+	SegmentInfo
+	Columns   map[string]segment.ColumnStats
+	Indexes   map[string]segment.IndexInfo
+	DiskBytes int64 // size of its files as of the last flush
+}
+
+// SegmentDetails describes the segments in depth (file sizes included).
+func (r *Reader) SegmentDetails(dir string) []SegmentDetail {
+	infos := r.Segments()
+	out := make([]SegmentDetail, len(infos))
+	for i, g := range r.h.segs {
+		d := SegmentDetail{SegmentInfo: infos[i], Columns: g.store.Columns(), Indexes: g.store.Indexes()}
+		for _, f := range []string{g.dataFile, g.deletesFile} {
+			if f == "" {
+				continue
+			}
+			if fi, err := os.Stat(filepath.Join(dir, segmentsDir, f)); err == nil {
+				d.DiskBytes += fi.Size()
+			}
+		}
+		out[i] = d
 	}
 	return out
 }

@@ -62,11 +62,17 @@ type Shard struct {
 	stopped         chan struct{}
 	flush           chan struct{} // asks the worker for a checkpoint (after an optimization)
 
-	kick       chan struct{} // wakes the optimizer after updates
-	stopOpt    chan struct{} // closed by Close to stop the optimizer
-	optStopped chan struct{}
-	progress   atomic.Pointer[progress] // the running optimization
-	completed  atomic.Int64
+	kick            chan struct{} // wakes the optimizer after updates
+	stopOpt         chan struct{} // closed by Close to stop the optimizer
+	optStopped      chan struct{}
+	progress        atomic.Pointer[progress] // the running optimization
+	completed       atomic.Int64
+	failed          atomic.Int64
+	optimizedPoints atomic.Int64
+	track           struct {
+		sync.Mutex
+		log []Tracker
+	}
 }
 
 // Open loads the segments and replays the WAL tail. It starts nothing:
@@ -292,6 +298,9 @@ func (s *Shard) Close() error {
 	errs = append(errs, s.wal.Sync(), s.wal.Close())
 	return errors.Join(errs...)
 }
+
+// Dir is the shard's directory.
+func (s *Shard) Dir() string { return s.dir }
 
 // Applied returns the number of applied operations.
 func (s *Shard) Applied() uint64 {

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"github.com/shoaldb/shoal/internal/collection"
 	"net/http"
 	"runtime"
 	"time"
@@ -48,22 +49,18 @@ func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
 	promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 }
 
-type collectionTelemetry struct {
-	ID     string `json:"id"`
-	Points int    `json:"points_count"`
-}
-
-// telemetry answers a basic TelemetryData: app build info and collections.
+// telemetry answers Qdrant's TelemetryData: app build info and, per
+// collection, its shard's segments and optimizer.
 func (s *Server) telemetry(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	names := s.node.Collections()
-	cols := make([]collectionTelemetry, 0, len(names))
+	cols := make([]collection.Telemetry, 0, len(names))
 	for _, n := range names {
 		c, err := s.node.Collection(n)
 		if err != nil {
 			continue // deleted meanwhile
 		}
-		cols = append(cols, collectionTelemetry{ID: n, Points: c.Count(nil)})
+		cols = append(cols, c.Telemetry())
 	}
 	s.ok(w, start, map[string]any{
 		"id": s.opts.InstanceID,
