@@ -1,7 +1,9 @@
-// Package segment owns the in-memory point store of a shard: ids, versions,
-// dense vectors per name in flat columns, and payloads, with exact (brute
-// force) search, filtered iteration in id order, and a checksummed checkpoint
-// file format.
+// Package segment owns one segment of a shard (Store): ids, versions, dense
+// vectors per name in flat columns, payloads, payload indexes and HNSW
+// graphs, with exact or graph search, filtered iteration in id order, and a
+// checksummed file format (checkpoint.go). The shard decides which segment
+// a point lives in; lifecycle.go has what its optimizer needs (copying
+// live points, deletes since a mark, sizes).
 //
 // A Store is not safe for concurrent mutation: its owner (the shard) holds a
 // read/write lock around it. Read methods never retain or mutate the

@@ -1,19 +1,39 @@
-// Package shard owns one local shard: its write-ahead log, its point store,
-// the ordered update worker and checkpoints.
+// Package shard owns one local shard: its write-ahead log, its segments,
+// the ordered update worker, the optimizer and the files that persist them.
+//
+// Segments (Qdrant's model): every point lives in exactly one segment.
+// Appendable segments take new points and are searched exactly; sealed
+// segments are built by the optimizer, with HNSW graphs once a vector
+// passes the indexing threshold, and only ever lose points. Updating a
+// point held by a sealed segment moves it (copy on write) to an appendable
+// segment. Reads (Reader) ask every segment and merge: search by score
+// then id, scroll by id, counts and facets by sum.
 //
 // Write path: Update assigns the next operation number, appends the encoded
 // operation to the WAL (a write to the OS) and queues it, all under one
 // mutex so that WAL order, queue order and operation numbers agree. The
-// update worker (started by Run) applies queued operations in that order
-// under the store's write lock. A caller that waits fsyncs the WAL (group
-// commit) and waits until its operation is applied.
+// update worker applies queued operations in that order under the write
+// lock. A caller that waits fsyncs the WAL (group commit) and waits until
+// its operation is applied.
 //
 // Promises: an operation acknowledged with wait=false has reached the OS
 // (survives a crash of the process, not of the machine) and becomes visible
 // shortly after; one answered with wait=true is fsynced and visible to every
 // read that starts after the answer.
 //
-// Recovery: the last checkpoint (a whole-store image with the operation
-// number it covers) is loaded, then the WAL tail after it is replayed.
-// Applying an operation is deterministic, so replay recreates the state.
+// Optimizer (optimizer.go): one goroutine runs one optimization at a time:
+// vacuum (a sealed segment past deleted_threshold), indexing (a segment
+// past indexing_threshold without a graph), config mismatch (graphs built
+// with other HNSW settings), merge (more segments than
+// default_segment_number, smallest first, up to max_segment_size). It
+// freezes the source segments under the write lock, copies them under the
+// shared lock, builds the new segment holding no lock, writes its file,
+// and swaps it in under the write lock after deleting from it the points
+// deleted or moved meanwhile; then it asks the worker for a flush.
+//
+// Files (persist.go, flush.go): a manifest names the segment files and the
+// operation number they cover; files are never rewritten in place, so a
+// crash at any point leaves a consistent image, and recovery replays the
+// WAL tail after it. Sealed segments keep their deletes in a small
+// separate file, so their data files (graphs included) are written once.
 package shard

@@ -102,10 +102,26 @@ func Open(dir string, opts Options) (*Shard, error) {
 	}
 	h.opt = opts.Optimizer
 	h.setIndexParams(opts.VectorIndex)
+	payloadIndexes, rebuilt, graphs := map[string]bool{}, 0, 0
 	for _, g := range h.segs {
 		for _, key := range g.store.RebuiltIndexes() {
 			s.log.Warn("index data unreadable, rebuilt from the points", "dir", dir, "segment", g.id, "index", key)
+			rebuilt++
 		}
+		for k := range g.store.Indexes() {
+			payloadIndexes[k] = true
+		}
+		for _, c := range g.store.Columns() {
+			if c.GraphBytes > 0 {
+				graphs++
+			}
+		}
+	}
+	if len(payloadIndexes) > 0 {
+		s.log.Info("payload indexes loaded", "dir", dir, "indexes", len(payloadIndexes), "rebuilt", rebuilt)
+	}
+	if graphs > 0 {
+		s.log.Info("HNSW graphs loaded", "dir", dir, "graphs", graphs, "indexed_vectors", indexedVectors(h))
 	}
 	log, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{SegmentSize: opts.WALSegmentSize, SegmentsAhead: opts.WALSegAhead, Logger: opts.Logger})
 	if err != nil {
@@ -316,4 +332,12 @@ func (s *Shard) Drop() error {
 		return errors.Join(err, fmt.Errorf("remove shard dir: %w", rmErr))
 	}
 	return err
+}
+
+func indexedVectors(h *holder) int {
+	n := 0
+	for _, g := range h.segs {
+		n += g.store.IndexedVectors()
+	}
+	return n
 }
