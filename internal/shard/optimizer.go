@@ -208,8 +208,16 @@ func (s *Shard) optimize() {
 		case <-tick.C:
 		}
 		for ctx.Err() == nil {
-			s.mu.Lock()
+			// Plan under the shared lock (updates go on), then again
+			// under the write lock to freeze what is chosen.
+			s.mu.RLock()
 			j := s.mu.h.plan()
+			s.mu.RUnlock()
+			if j == nil {
+				break
+			}
+			s.mu.Lock()
+			j = s.mu.h.plan()
 			if j != nil {
 				for _, g := range j.segs {
 					g.frozen = true
@@ -217,6 +225,12 @@ func (s *Shard) optimize() {
 				s.mu.h.nextID++
 				s.mu.h.nextFile++
 				j.newID, j.file = s.mu.h.nextID, s.mu.h.nextFile
+				// Busy from the moment segments are frozen.
+				pr := &progress{kind: j.kind, segments: len(j.segs), started: time.Now()}
+				for _, g := range j.segs {
+					pr.points += g.store.Len()
+				}
+				s.progress.Store(pr)
 			}
 			s.mu.Unlock()
 			if j == nil {
@@ -249,7 +263,7 @@ func (s *Shard) optimize() {
 }
 
 func (s *Shard) runJob(ctx context.Context, j *job) error {
-	start := time.Now()
+	start := s.progress.Load().started
 	s.mu.RLock()
 	applied := s.mu.applied
 	marks := make([]int, len(j.segs))
@@ -264,8 +278,7 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 	vindex := maps.Clone(s.mu.h.vindex)
 	s.mu.RUnlock()
 
-	pr := &progress{kind: j.kind, segments: len(j.segs), points: t.Len(), started: start}
-	s.progress.Store(pr)
+	pr := s.progress.Load()
 	s.log.Info("optimization started", "dir", s.dir, "optimizer", j.kind, "segments", ids, "points", t.Len())
 	for k, raw := range schemas {
 		if err := t.CreateIndex(k, raw); err != nil {
