@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/shard"
@@ -107,6 +108,71 @@ func BenchmarkExactSearch100k(b *testing.B) {
 					b.Fatalf("search: %d hits, %v", len(hits), err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkHNSWSearch100k measures top-10 searches through the whole engine
+// (segments, graph walk, merge, records) over 100 000 random 128-d cosine
+// points once the optimizer has indexed them, with one segment and with
+// the automatic segment number; it reports recall@10 against exact search.
+func BenchmarkHNSWSearch100k(b *testing.B) {
+	const n, dim, batch = 100_000, 128, 1000
+	for _, segs := range []int{1, 0} {
+		b.Run(fmt.Sprintf("default_segment_number=%d", segs), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(benchSeed, 3))
+			c, _ := openCollection(b, fmt.Sprintf(`{"vectors":{"size":128,"distance":"Cosine"},"wal_config":{"wal_capacity_mb":1024},
+				"hnsw_config":{"m":16,"ef_construct":100},"optimizers_config":{"default_segment_number":%d,"indexing_threshold":1000}}`, segs))
+			ctx := context.Background()
+			for start := 0; start < n; start += batch {
+				pts := make([]shard.PointStruct, batch)
+				for i := range pts {
+					pts[i] = shard.PointStruct{ID: point.NumID(uint64(start + i)), Vectors: point.Vectors{"": benchVector(r, dim)}}
+				}
+				if _, err := c.Update(ctx, &shard.Operation{Kind: shard.OpUpsert, Points: pts}, start+batch >= n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for {
+				info, err := c.Info()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if info.Status == "green" {
+					b.Logf("segments %d, indexed %d of %d", info.SegmentsCount, info.IndexedVectorsCount, n)
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			queries := make([][]float32, 200)
+			truth := make([]map[point.ID]bool, len(queries))
+			for i := range queries {
+				queries[i] = benchVector(r, dim)
+				hits, err := c.Search(SearchRequest{Vector: queries[i], Limit: 10, Params: SearchParams{Exact: true}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				truth[i] = map[point.ID]bool{}
+				for _, h := range hits {
+					truth[i][h.ID] = true
+				}
+			}
+			found, i := 0, 0
+			for b.Loop() {
+				q := i % len(queries)
+				i++
+				hits, err := c.Search(SearchRequest{Vector: queries[q], Limit: 10, Params: SearchParams{HnswEf: 64}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, h := range hits {
+					if truth[q][h.ID] {
+						found++
+					}
+				}
+			}
+			b.ReportMetric(float64(found)/float64(10*i), "recall@10")
+			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "queries/s")
 		})
 	}
 }
