@@ -1,0 +1,6 @@
+// Package clustertest is the multi-process cluster harness used by tests:
+// it runs real shoal processes on loopback addresses with free ports and
+// temporary storage, and puts a TCP proxy (proxy.go) in front of each
+// peer's P2P port so that a test can cut, delay or blackhole the traffic
+// between two peers. Only tests import it.
+package clustertest
