@@ -272,6 +272,11 @@ func Decode(data []byte) (Op, error) {
 	if len(ops) != 1 {
 		return nil, fmt.Errorf("decode op: %d ops in one envelope, want 1: %w", len(ops), ErrMalformed)
 	}
+	// A replica state has no zero value on the wire: an op without one
+	// could not be encoded again.
+	if o, ok := ops[0].(SetReplicaState); ok && (!o.State.Valid() || o.FromState != nil && !o.FromState.Valid()) {
+		return nil, fmt.Errorf("decode op: set_replica_state without a valid state: %w", ErrMalformed)
+	}
 	return ops[0], nil
 }
 

@@ -190,7 +190,7 @@ func applyLine(t *testing.T, s *State, line string) string {
 	return "ok"
 }
 
-func mustSnapshot(t *testing.T, s *State) []byte {
+func mustSnapshot(t testing.TB, s *State) []byte {
 	t.Helper()
 	b, err := s.Snapshot()
 	if err != nil {
