@@ -134,6 +134,10 @@ func (s *State) updatePeerURI(op UpdatePeerURI) (bool, error) {
 	return true, nil
 }
 
+// MaxShardNumber bounds the shards of a collection, so that one bad
+// proposal cannot make every peer allocate without limit.
+const MaxShardNumber = 65536
+
 // invalidNameChars are the characters Qdrant refuses in collection names,
 // which become directory names.
 const invalidNameChars = "<>:\"/\\|?*\x00\x1f"
@@ -178,6 +182,9 @@ func (s *State) createCollection(op CreateCollection) (bool, error) {
 	}
 	if op.ShardNumber == 0 || op.ReplicationFactor == 0 || op.WriteConsistencyFactor == 0 {
 		return false, badInput("shard_number, replication_factor and write_consistency_factor must be positive")
+	}
+	if op.ShardNumber > MaxShardNumber {
+		return false, badInput("shard_number %d is above the limit of %d", op.ShardNumber, MaxShardNumber)
 	}
 	if err := validateConfig(op.Config); err != nil {
 		return false, err
