@@ -29,8 +29,8 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 type block struct {
 	comments []string // the # lines before the block, kept by -rewrite
 	cmd      string
-	input  []string
-	output []string
+	input    []string
+	output   []string
 }
 
 func readTranscript(t *testing.T, path string) []block {
