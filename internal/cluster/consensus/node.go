@@ -1,0 +1,504 @@
+package consensus
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// StateMachine is what committed operations are applied to, in log order,
+// on every peer alike. Apply's result (or error) is handed to the proposer
+// when it waits on this peer.
+type StateMachine interface {
+	Apply(data []byte) (any, error)
+	// ApplyMembership is called for a committed membership change.
+	ApplyMembership(ch Membership) error
+	Snapshot() ([]byte, error)
+	Restore(data []byte) error
+}
+
+// Transport carries raft messages to other peers. Send must not block;
+// a message that cannot be delivered is reported with Node.Unreachable.
+type Transport interface {
+	Send(msgs []raftpb.Message)
+}
+
+// MembershipKind is the kind of a membership change.
+type MembershipKind int
+
+// Membership changes: a peer joins as a learner, is promoted to voter, or
+// is removed.
+const (
+	AddLearner MembershipKind = iota
+	PromoteVoter
+	RemovePeer
+)
+
+// Membership is a committed change of the voters and learners.
+type Membership struct {
+	Kind    MembershipKind
+	Peer    uint64
+	Context []byte // what the proposer attached (e.g. the peer's URI)
+}
+
+// Config configures a Node.
+type Config struct {
+	ID             uint64
+	Dir            string
+	TickPeriod     time.Duration // consensus.tick_period_ms
+	ElectionTicks  int           // ticks without a leader before an election (default 10)
+	QueueSize      int           // consensus.max_message_queue_size: pending proposals
+	CompactEntries uint64        // consensus.compact_wal_entries
+	// Bootstrap makes a fresh first peer the single voter of a new
+	// cluster; a joining peer starts empty and learns from the leader.
+	Bootstrap bool
+	Logger    *slog.Logger
+}
+
+// ErrTimeout is returned when a proposal is not applied in time.
+var ErrTimeout = errors.New("consensus: operation was not applied in time")
+
+// ErrStopped is returned by a Node that is not running.
+var ErrStopped = errors.New("consensus: stopped")
+
+type proposal struct {
+	id     uint64
+	data   []byte
+	member *raftpb.ConfChange
+	done   chan result // nil: nobody waits
+}
+
+type result struct {
+	value any
+	err   error
+}
+
+// Node drives one peer's raft with a single goroutine (Run): it ticks,
+// steps received messages, proposes, persists and sends each Ready, and
+// applies committed entries to the state machine.
+type Node struct {
+	cfg          Config
+	log          *slog.Logger
+	store        *Storage
+	sm           StateMachine
+	tr           Transport
+	rn           *raft.RawNode
+	applied      uint64
+	conf         raftpb.ConfState
+	sinceCompact uint64
+
+	props       chan proposal
+	recv        chan raftpb.Message
+	unreachable chan uint64
+	nextID      atomic.Uint64
+
+	mu      sync.Mutex
+	waiters map[uint64]chan result
+
+	status atomic.Pointer[Status]
+	done   chan struct{}
+}
+
+// Status is what GET /cluster shows of raft.
+type Status struct {
+	ID, Term, Commit, Applied, Leader uint64
+	Role                              string // Leader, Follower, Candidate, PreCandidate
+	IsVoter                           bool
+	Voters, Learners                  []uint64
+	PendingOperations                 int
+}
+
+// Open loads the peer's raft state and restores the state machine from the
+// latest snapshot; the committed entries after it are applied by Run.
+func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
+	if cfg.ID == 0 {
+		return nil, errors.New("consensus: peer id 0")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.TickPeriod <= 0 {
+		cfg.TickPeriod = 100 * time.Millisecond
+	}
+	if cfg.ElectionTicks <= 1 {
+		cfg.ElectionTicks = 10
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 100
+	}
+	if cfg.CompactEntries == 0 {
+		cfg.CompactEntries = 128
+	}
+	st, err := OpenStorage(cfg.Dir, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, store: st, sm: sm, tr: tr,
+		props: make(chan proposal, cfg.QueueSize), recv: make(chan raftpb.Message, 1024), unreachable: make(chan uint64, 64),
+		waiters: map[uint64]chan result{}, done: make(chan struct{})}
+	n.nextID.Store(uint64(time.Now().UnixNano()))
+	snap, err := st.Snapshot()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if !raft.IsEmptySnap(snap) {
+		if err := sm.Restore(snap.Data); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("restore state from raft snapshot: %w", err)
+		}
+		n.applied = snap.Metadata.Index
+		n.conf = snap.Metadata.ConfState
+	}
+	rc := &raft.Config{
+		ID: cfg.ID, ElectionTick: cfg.ElectionTicks, HeartbeatTick: 1, Storage: st, Applied: n.applied,
+		MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256, MaxUncommittedEntriesSize: 64 << 20,
+		CheckQuorum: true, PreVote: true, Logger: raftLogger{cfg.Logger},
+	}
+	rn, err := raft.NewRawNode(rc)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	n.rn = rn
+	hs, _, _ := st.InitialState()
+	if cfg.Bootstrap && raft.IsEmptyHardState(hs) && raft.IsEmptySnap(snap) {
+		if last, _ := st.LastIndex(); last == 0 {
+			if err := rn.Bootstrap([]raft.Peer{{ID: cfg.ID}}); err != nil {
+				st.Close()
+				return nil, fmt.Errorf("bootstrap raft: %w", err)
+			}
+		}
+	}
+	n.publish()
+	return n, nil
+}
+
+// Run drives raft until ctx ends; the caller owns the goroutine. It closes
+// the storage on return.
+func (n *Node) Run(ctx context.Context) error {
+	defer close(n.done)
+	defer n.store.Close()
+	defer n.failAll(ErrStopped)
+	tick := time.NewTicker(n.cfg.TickPeriod)
+	defer tick.Stop()
+	voters := n.rn.Status().Config.Voters.IDs()
+	if _, me := voters[n.cfg.ID]; me && len(voters) == 1 {
+		// A lone voter need not wait an election timeout.
+		_ = n.rn.Campaign()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			n.rn.Tick()
+			n.promoteLearners()
+		case m := <-n.recv:
+			_ = n.rn.Step(m) // messages from stale terms are dropped by raft
+		case id := <-n.unreachable:
+			n.rn.ReportUnreachable(id)
+		case p := <-n.props:
+			n.propose(p)
+		}
+		if err := n.handleReady(); err != nil {
+			return err
+		}
+	}
+}
+
+func (n *Node) propose(p proposal) {
+	var err error
+	if p.member != nil {
+		err = n.rn.ProposeConfChange(*p.member)
+	} else {
+		err = n.rn.Propose(p.data)
+	}
+	if err != nil {
+		n.finish(p.id, result{err: fmt.Errorf("consensus: proposal dropped (no leader yet?): %w", err)})
+	}
+}
+
+// handleReady persists, sends and applies everything raft has ready.
+func (n *Node) handleReady() error {
+	for n.rn.HasReady() {
+		rd := n.rn.Ready()
+		if err := n.store.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
+			return fmt.Errorf("persist raft state: %w", err)
+		}
+		if !raft.IsEmptySnap(rd.Snapshot) {
+			if err := n.sm.Restore(rd.Snapshot.Data); err != nil {
+				return fmt.Errorf("restore state from the leader's snapshot: %w", err)
+			}
+			n.applied = rd.Snapshot.Metadata.Index
+			n.conf = rd.Snapshot.Metadata.ConfState
+			n.log.Info("consensus state restored from snapshot", "index", n.applied)
+		}
+		if len(rd.Messages) > 0 {
+			n.tr.Send(rd.Messages)
+		}
+		for _, e := range rd.CommittedEntries {
+			if err := n.apply(e); err != nil {
+				return err
+			}
+		}
+		n.rn.Advance(rd)
+		if err := n.maybeCompact(); err != nil {
+			n.log.Error("consensus log compaction failed", "err", err)
+		}
+		n.publish()
+	}
+	n.publish()
+	return nil
+}
+
+func (n *Node) apply(e raftpb.Entry) error {
+	if e.Index <= n.applied {
+		return nil
+	}
+	n.applied = e.Index
+	n.sinceCompact++
+	switch e.Type {
+	case raftpb.EntryNormal:
+		if len(e.Data) == 0 {
+			return nil // a new leader's empty entry
+		}
+		id, data, ok := unwrap(e.Data)
+		if !ok {
+			return fmt.Errorf("consensus entry %d: malformed envelope", e.Index)
+		}
+		v, err := n.sm.Apply(data)
+		n.finish(id, result{value: v, err: err})
+	case raftpb.EntryConfChange:
+		var cc raftpb.ConfChange
+		if err := cc.Unmarshal(e.Data); err != nil {
+			return fmt.Errorf("consensus entry %d: %w", e.Index, err)
+		}
+		n.conf = *n.rn.ApplyConfChange(cc)
+		id, ctxData, _ := unwrap(cc.Context)
+		var err error
+		if ch, ok := membership(cc, ctxData); ok {
+			err = n.sm.ApplyMembership(ch)
+		}
+		n.finish(id, result{err: err})
+	}
+	return nil
+}
+
+func membership(cc raftpb.ConfChange, ctx []byte) (Membership, bool) {
+	switch cc.Type {
+	case raftpb.ConfChangeAddLearnerNode:
+		return Membership{Kind: AddLearner, Peer: cc.NodeID, Context: ctx}, true
+	case raftpb.ConfChangeAddNode:
+		return Membership{Kind: PromoteVoter, Peer: cc.NodeID, Context: ctx}, true
+	case raftpb.ConfChangeRemoveNode:
+		return Membership{Kind: RemovePeer, Peer: cc.NodeID, Context: ctx}, true
+	}
+	return Membership{}, false
+}
+
+func (n *Node) maybeCompact() error {
+	if n.sinceCompact < n.cfg.CompactEntries {
+		return nil
+	}
+	data, err := n.sm.Snapshot()
+	if err != nil {
+		return fmt.Errorf("snapshot state machine: %w", err)
+	}
+	cs := n.conf
+	if err := n.store.Compact(n.applied, &cs, data); err != nil {
+		return err
+	}
+	n.sinceCompact = 0
+	n.log.Debug("consensus log compacted", "index", n.applied)
+	return nil
+}
+
+// promoteLearners, on the leader, proposes a voter for each learner whose
+// log has caught up with the commit index.
+func (n *Node) promoteLearners() {
+	st := n.rn.Status()
+	if st.RaftState != raft.StateLeader || len(st.Config.Learners) == 0 || st.LeadTransferee != 0 {
+		return
+	}
+	for id := range st.Config.Learners {
+		if pr, ok := st.Progress[id]; ok && pr.Match >= st.Commit {
+			cc := raftpb.ConfChange{Type: raftpb.ConfChangeAddNode, NodeID: id, Context: wrap(0, nil)}
+			if err := n.rn.ProposeConfChange(cc); err == nil {
+				n.log.Info("promoting caught-up learner to voter", "peer", id)
+			}
+			return // one change at a time
+		}
+	}
+}
+
+func (n *Node) publish() {
+	bs := n.rn.BasicStatus()
+	n.mu.Lock()
+	pending := len(n.waiters)
+	n.mu.Unlock()
+	st := &Status{ID: n.cfg.ID, Term: bs.Term, Commit: bs.Commit, Applied: n.applied, Leader: bs.Lead,
+		Role: roleName(bs.RaftState), Voters: append([]uint64(nil), n.conf.Voters...), Learners: append([]uint64(nil), n.conf.Learners...),
+		PendingOperations: pending + len(n.props)}
+	for _, v := range n.conf.Voters {
+		st.IsVoter = st.IsVoter || v == n.cfg.ID
+	}
+	n.status.Store(st)
+}
+
+func roleName(s raft.StateType) string {
+	switch s {
+	case raft.StateLeader:
+		return "Leader"
+	case raft.StateCandidate:
+		return "Candidate"
+	case raft.StatePreCandidate:
+		return "PreCandidate"
+	}
+	return "Follower"
+}
+
+// Status returns the latest raft status.
+func (n *Node) Status() Status { return *n.status.Load() }
+
+// Propose submits an operation and waits until this peer applied it,
+// returning the state machine's result. A proposal that cannot commit
+// before ctx ends fails with ErrTimeout.
+func (n *Node) Propose(ctx context.Context, data []byte) (any, error) {
+	return n.submit(ctx, proposal{data: data})
+}
+
+// ChangeMembership proposes a membership change with a context for the
+// state machine, and waits until it is applied here.
+func (n *Node) ChangeMembership(ctx context.Context, ch Membership) error {
+	cc := raftpb.ConfChange{NodeID: ch.Peer}
+	switch ch.Kind {
+	case AddLearner:
+		cc.Type = raftpb.ConfChangeAddLearnerNode
+	case PromoteVoter:
+		cc.Type = raftpb.ConfChangeAddNode
+	case RemovePeer:
+		cc.Type = raftpb.ConfChangeRemoveNode
+	}
+	_, err := n.submit(ctx, proposal{member: &cc, data: ch.Context})
+	return err
+}
+
+func (n *Node) submit(ctx context.Context, p proposal) (any, error) {
+	p.id = n.nextID.Add(1)
+	p.done = make(chan result, 1)
+	if p.member != nil {
+		p.member.Context = wrap(p.id, p.data)
+	} else {
+		p.data = wrap(p.id, p.data)
+	}
+	n.mu.Lock()
+	n.waiters[p.id] = p.done
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		delete(n.waiters, p.id)
+		n.mu.Unlock()
+	}()
+	select {
+	case n.props <- p:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: the proposal queue is full", ErrTimeout)
+	case <-n.done:
+		return nil, ErrStopped
+	}
+	select {
+	case r := <-p.done:
+		return r.value, r.err
+	case <-ctx.Done():
+		return nil, ErrTimeout
+	case <-n.done:
+		return nil, ErrStopped
+	}
+}
+
+func (n *Node) finish(id uint64, r result) {
+	if id == 0 {
+		return
+	}
+	n.mu.Lock()
+	ch, ok := n.waiters[id]
+	n.mu.Unlock()
+	if ok {
+		select {
+		case ch <- r:
+		default:
+		}
+	}
+}
+
+func (n *Node) failAll(err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, ch := range n.waiters {
+		select {
+		case ch <- result{err: err}:
+		default:
+		}
+	}
+}
+
+// Step hands a message received from another peer to raft.
+func (n *Node) Step(ctx context.Context, m raftpb.Message) error {
+	select {
+	case n.recv <- m:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.done:
+		return ErrStopped
+	}
+}
+
+// Unreachable reports that a message to peer could not be delivered.
+func (n *Node) Unreachable(peer uint64) {
+	select {
+	case n.unreachable <- peer:
+	default:
+	}
+}
+
+// wrap prefixes data with the proposal id so that the proposing peer can
+// hand the result to its waiter.
+func wrap(id uint64, data []byte) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, id), data...)
+}
+
+func unwrap(b []byte) (uint64, []byte, bool) {
+	if len(b) < 8 {
+		return 0, nil, false
+	}
+	return binary.BigEndian.Uint64(b), b[8:], true
+}
+
+// raftLogger sends the raft library's logs to slog.
+type raftLogger struct{ l *slog.Logger }
+
+func (r raftLogger) Debug(v ...any)              { r.l.Debug(fmt.Sprint(v...), "component", "raft") }
+func (r raftLogger) Debugf(f string, v ...any)   { r.l.Debug(fmt.Sprintf(f, v...), "component", "raft") }
+func (r raftLogger) Info(v ...any)               { r.l.Debug(fmt.Sprint(v...), "component", "raft") }
+func (r raftLogger) Infof(f string, v ...any)    { r.l.Debug(fmt.Sprintf(f, v...), "component", "raft") }
+func (r raftLogger) Warning(v ...any)            { r.l.Warn(fmt.Sprint(v...), "component", "raft") }
+func (r raftLogger) Warningf(f string, v ...any) { r.l.Warn(fmt.Sprintf(f, v...), "component", "raft") }
+func (r raftLogger) Error(v ...any)              { r.l.Error(fmt.Sprint(v...), "component", "raft") }
+func (r raftLogger) Errorf(f string, v ...any)   { r.l.Error(fmt.Sprintf(f, v...), "component", "raft") }
+func (r raftLogger) Fatal(v ...any) {
+	r.l.Error(fmt.Sprint(v...), "component", "raft")
+	panic(fmt.Sprint(v...))
+}
+func (r raftLogger) Fatalf(f string, v ...any) { r.Fatal(fmt.Sprintf(f, v...)) }
+func (r raftLogger) Panic(v ...any)            { panic(fmt.Sprint(v...)) }
+func (r raftLogger) Panicf(f string, v ...any) { panic(fmt.Sprintf(f, v...)) }
