@@ -25,10 +25,17 @@ type StateMachine interface {
 	Restore(data []byte) error
 }
 
-// Transport carries raft messages to other peers. Send must not block;
-// a message that cannot be delivered is reported with Node.Unreachable.
+// Transport carries raft messages to other peers. Send must not block; a
+// message that cannot be delivered is reported with Node.Unreachable.
+// Messages are opaque bytes outside this package (only it knows raft).
 type Transport interface {
-	Send(msgs []raftpb.Message)
+	Send(msgs []Message)
+}
+
+// Message is one raft message for peer To.
+type Message struct {
+	To   uint64
+	Data []byte
 }
 
 // MembershipKind is the kind of a membership change.
@@ -243,7 +250,15 @@ func (n *Node) handleReady() error {
 			n.log.Info("consensus state restored from snapshot", "index", n.applied)
 		}
 		if len(rd.Messages) > 0 {
-			n.tr.Send(rd.Messages)
+			out := make([]Message, 0, len(rd.Messages))
+			for _, m := range rd.Messages {
+				b, err := m.Marshal()
+				if err != nil {
+					return fmt.Errorf("encode raft message: %w", err)
+				}
+				out = append(out, Message{To: m.To, Data: b})
+			}
+			n.tr.Send(out)
 		}
 		for _, e := range rd.CommittedEntries {
 			if err := n.apply(e); err != nil {
@@ -451,8 +466,15 @@ func (n *Node) failAll(err error) {
 	}
 }
 
+// ErrBadMessage marks a raft message that does not decode.
+var ErrBadMessage = errors.New("consensus: malformed raft message")
+
 // Step hands a message received from another peer to raft.
-func (n *Node) Step(ctx context.Context, m raftpb.Message) error {
+func (n *Node) Step(ctx context.Context, data []byte) error {
+	m, err := DecodeMessage(data)
+	if err != nil {
+		return err
+	}
 	select {
 	case n.recv <- m:
 		return nil
@@ -461,6 +483,23 @@ func (n *Node) Step(ctx context.Context, m raftpb.Message) error {
 	case <-n.done:
 		return ErrStopped
 	}
+}
+
+// DecodeMessage decodes a raft message received from a peer; garbage gives
+// ErrBadMessage, never a panic.
+func DecodeMessage(data []byte) (m raftpb.Message, err error) {
+	defer func() {
+		if r := recover(); r != nil { // gogo's generated decoders are not fuzz-proof
+			err = fmt.Errorf("%w: %v", ErrBadMessage, r)
+		}
+	}()
+	if err := m.Unmarshal(data); err != nil {
+		return m, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	if m.To == 0 || m.From == 0 {
+		return m, fmt.Errorf("%w: no sender or recipient", ErrBadMessage)
+	}
+	return m, nil
 }
 
 // Unreachable reports that a message to peer could not be delivered.

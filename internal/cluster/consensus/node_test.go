@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.etcd.io/raft/v3/raftpb"
 	"slices"
 	"sync"
 	"testing"
 	"time"
-
-	"go.etcd.io/raft/v3/raftpb"
 )
 
 // listSM is a state machine that records what it applied.
@@ -69,7 +68,7 @@ type memTransport struct {
 	from uint64
 }
 
-func (t memTransport) Send(msgs []raftpb.Message) {
+func (t memTransport) Send(msgs []Message) {
 	t.net.mu.Lock()
 	defer t.net.mu.Unlock()
 	for _, m := range msgs {
@@ -80,8 +79,12 @@ func (t memTransport) Send(msgs []raftpb.Message) {
 			}
 			continue
 		}
+		rm, err := DecodeMessage(m.Data)
+		if err != nil {
+			panic(err)
+		}
 		select {
-		case to.recv <- m:
+		case to.recv <- rm:
 		default: // a full inbox drops, as a lossy network would
 		}
 	}
@@ -339,4 +342,14 @@ func TestRestartAndSnapshotCatchUp(t *testing.T) {
 	waitUntil(t, "a leader after the full restart", func() bool { return c.leader() != 0 })
 	propose(t, c.peers[c.leader()].node, "after")
 	c.agree(24)
+}
+
+func FuzzDecodeMessage(f *testing.F) {
+	m := raftpb.Message{Type: raftpb.MsgApp, To: 2, From: 1, Term: 3, Entries: []raftpb.Entry{{Index: 1, Term: 1, Data: []byte("x")}}}
+	b, _ := m.Marshal()
+	f.Add(b)
+	f.Add([]byte{0x08, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = DecodeMessage(data)
+	})
 }
