@@ -17,12 +17,16 @@ import (
 // StateMachine is what committed operations are applied to, in log order,
 // on every peer alike. Apply's result (or error) is handed to the proposer
 // when it waits on this peer.
+//
+// Every call carries the raft index of what is applied, so that a state
+// machine with side effects (the node creates collection directories) can
+// tell an entry it already acted on before a restart from a new one.
 type StateMachine interface {
-	Apply(data []byte) (any, error)
+	Apply(index uint64, data []byte) (any, error)
 	// ApplyMembership is called for a committed membership change.
-	ApplyMembership(ch Membership) error
+	ApplyMembership(index uint64, ch Membership) error
 	Snapshot() ([]byte, error)
-	Restore(data []byte) error
+	Restore(index uint64, data []byte) error
 }
 
 // Transport carries raft messages to other peers. Send must not block; a
@@ -66,7 +70,10 @@ type Config struct {
 	CompactEntries uint64        // consensus.compact_wal_entries
 	// Bootstrap makes a fresh first peer the single voter of a new
 	// cluster; a joining peer starts empty and learns from the leader.
-	Bootstrap bool
+	// BootstrapContext is the context of that first membership change
+	// (the first peer's URI).
+	Bootstrap        bool
+	BootstrapContext []byte
 	Logger    *slog.Logger
 }
 
@@ -158,7 +165,7 @@ func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
 		return nil, err
 	}
 	if !raft.IsEmptySnap(snap) {
-		if err := sm.Restore(snap.Data); err != nil {
+		if err := sm.Restore(snap.Metadata.Index, snap.Data); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("restore state from raft snapshot: %w", err)
 		}
@@ -179,7 +186,7 @@ func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
 	hs, _, _ := st.InitialState()
 	if cfg.Bootstrap && raft.IsEmptyHardState(hs) && raft.IsEmptySnap(snap) {
 		if last, _ := st.LastIndex(); last == 0 {
-			if err := rn.Bootstrap([]raft.Peer{{ID: cfg.ID}}); err != nil {
+			if err := rn.Bootstrap([]raft.Peer{{ID: cfg.ID, Context: wrap(0, cfg.BootstrapContext)}}); err != nil {
 				st.Close()
 				return nil, fmt.Errorf("bootstrap raft: %w", err)
 			}
@@ -242,7 +249,7 @@ func (n *Node) handleReady() error {
 			return fmt.Errorf("persist raft state: %w", err)
 		}
 		if !raft.IsEmptySnap(rd.Snapshot) {
-			if err := n.sm.Restore(rd.Snapshot.Data); err != nil {
+			if err := n.sm.Restore(rd.Snapshot.Metadata.Index, rd.Snapshot.Data); err != nil {
 				return fmt.Errorf("restore state from the leader's snapshot: %w", err)
 			}
 			n.applied = rd.Snapshot.Metadata.Index
@@ -290,7 +297,7 @@ func (n *Node) apply(e raftpb.Entry) error {
 		if !ok {
 			return fmt.Errorf("consensus entry %d: malformed envelope", e.Index)
 		}
-		v, err := n.sm.Apply(data)
+		v, err := n.sm.Apply(e.Index, data)
 		n.finish(id, result{value: v, err: err})
 	case raftpb.EntryConfChange:
 		var cc raftpb.ConfChange
@@ -301,7 +308,7 @@ func (n *Node) apply(e raftpb.Entry) error {
 		id, ctxData, _ := unwrap(cc.Context)
 		var err error
 		if ch, ok := membership(cc, ctxData); ok {
-			err = n.sm.ApplyMembership(ch)
+			err = n.sm.ApplyMembership(e.Index, ch)
 		}
 		n.finish(id, result{err: err})
 	}

@@ -20,7 +20,7 @@ type listSM struct {
 	restored int
 }
 
-func (s *listSM) Apply(data []byte) (any, error) {
+func (s *listSM) Apply(_ uint64, data []byte) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if string(data) == "fail" {
@@ -30,7 +30,7 @@ func (s *listSM) Apply(data []byte) (any, error) {
 	return len(s.ops), nil
 }
 
-func (s *listSM) ApplyMembership(ch Membership) error {
+func (s *listSM) ApplyMembership(_ uint64, ch Membership) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.members = append(s.members, fmt.Sprintf("%d:%d:%s", ch.Kind, ch.Peer, ch.Context))
@@ -43,7 +43,7 @@ func (s *listSM) Snapshot() ([]byte, error) {
 	return json.Marshal(s.ops)
 }
 
-func (s *listSM) Restore(data []byte) error {
+func (s *listSM) Restore(_ uint64, data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.restored++
