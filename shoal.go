@@ -88,7 +88,7 @@ type VectorParams struct {
 // CreateCollection creates a collection with one unnamed vector.
 func (db *DB) CreateCollection(name string, v VectorParams) error {
 	vc := collection.VectorsConfig{Named: map[string]collection.VectorParams{point.DefaultVector: {Size: v.Size, Distance: v.Distance}}}
-	return db.node.CreateCollection(name, &collection.CreateRequest{Vectors: &vc})
+	return db.node.CreateCollection(context.Background(), name, &collection.CreateRequest{Vectors: &vc})
 }
 
 // CreateNamedCollection creates a collection with named vectors.
@@ -97,11 +97,11 @@ func (db *DB) CreateNamedCollection(name string, vectors map[string]VectorParams
 	for n, v := range vectors {
 		vc.Named[n] = collection.VectorParams{Size: v.Size, Distance: v.Distance}
 	}
-	return db.node.CreateCollection(name, &collection.CreateRequest{Vectors: &vc})
+	return db.node.CreateCollection(context.Background(), name, &collection.CreateRequest{Vectors: &vc})
 }
 
 // DeleteCollection deletes a collection; false when it did not exist.
-func (db *DB) DeleteCollection(name string) (bool, error) { return db.node.DeleteCollection(name) }
+func (db *DB) DeleteCollection(name string) (bool, error) { return db.node.DeleteCollection(context.Background(), name) }
 
 // Collections lists collection names.
 func (db *DB) Collections() []string { return db.node.Collections() }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +36,7 @@ type Node struct {
 		collections map[string]*collection.Collection
 		closed      bool
 	}
+	cl *clusterMode // nil when standalone
 }
 
 // Open loads every collection found under the storage path.
@@ -146,8 +148,10 @@ func (n *Node) Collections() []string {
 	return out
 }
 
-// CreateCollection creates a collection from a create request.
-func (n *Node) CreateCollection(name string, req *collection.CreateRequest) error {
+// CreateCollection creates a collection from a create request: here, or,
+// in cluster mode, on every peer through consensus (answered once applied
+// on this peer).
+func (n *Node) CreateCollection(ctx context.Context, name string, req *collection.CreateRequest) error {
 	if err := ValidateCollectionName(name); err != nil {
 		return err
 	}
@@ -155,6 +159,14 @@ func (n *Node) CreateCollection(name string, req *collection.CreateRequest) erro
 	if err != nil {
 		return err
 	}
+	if n.cl != nil {
+		return n.cl.createCollection(ctx, name, cfg)
+	}
+	return n.createLocal(name, cfg)
+}
+
+// createLocal creates the collection's directory and opens it.
+func (n *Node) createLocal(name string, cfg *collection.Config) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.mu.closed {
@@ -192,13 +204,12 @@ func (n *Node) CreateCollection(name string, req *collection.CreateRequest) erro
 	return nil
 }
 
-// UpdateCollection applies a PATCH to a collection's configuration.
-func (n *Node) UpdateCollection(name string, req *collection.UpdateRequest) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	c, ok := n.mu.collections[name]
-	if !ok {
-		return point.ErrCollectionNotFound(name)
+// UpdateCollection applies a PATCH to a collection's configuration (in
+// cluster mode through consensus).
+func (n *Node) UpdateCollection(ctx context.Context, name string, req *collection.UpdateRequest) error {
+	c, err := n.Collection(name)
+	if err != nil {
+		return err
 	}
 	cur, err := c.Config()
 	if err != nil {
@@ -208,6 +219,20 @@ func (n *Node) UpdateCollection(name string, req *collection.UpdateRequest) erro
 	if err != nil {
 		return err
 	}
+	if n.cl != nil {
+		return n.cl.updateCollection(ctx, name, next)
+	}
+	return n.updateLocal(name, next)
+}
+
+// updateLocal persists and applies a collection's new configuration.
+func (n *Node) updateLocal(name string, next *collection.Config) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c, ok := n.mu.collections[name]
+	if !ok {
+		return point.ErrCollectionNotFound(name)
+	}
 	if err := writeConfig(filepath.Join(n.collectionsDir(), name), next); err != nil {
 		return err
 	}
@@ -215,8 +240,17 @@ func (n *Node) UpdateCollection(name string, req *collection.UpdateRequest) erro
 	return nil
 }
 
-// DeleteCollection removes a collection; false when it did not exist.
-func (n *Node) DeleteCollection(name string) (bool, error) {
+// DeleteCollection removes a collection (in cluster mode through
+// consensus); false when it did not exist.
+func (n *Node) DeleteCollection(ctx context.Context, name string) (bool, error) {
+	if n.cl != nil {
+		return n.cl.deleteCollection(ctx, name)
+	}
+	return n.deleteLocal(name)
+}
+
+// deleteLocal closes a collection and removes its directory.
+func (n *Node) deleteLocal(name string) (bool, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	c, ok := n.mu.collections[name]

@@ -113,7 +113,7 @@ func TestCreateListDeleteReopen(t *testing.T) {
 		t.Fatalf("new node lists %v", got)
 	}
 	for _, name := range []string{"zeta", "alpha", "mid"} {
-		if err := n.CreateCollection(name, createReq(t, vec4)); err != nil {
+		if err := n.CreateCollection(context.Background(), name, createReq(t, vec4)); err != nil {
 			t.Fatalf("create %s: %v", name, err)
 		}
 	}
@@ -121,18 +121,18 @@ func TestCreateListDeleteReopen(t *testing.T) {
 		t.Fatalf("Collections = %v, want %v", got, want)
 	}
 
-	err := n.CreateCollection("mid", createReq(t, vec4))
+	err := n.CreateCollection(context.Background(), "mid", createReq(t, vec4))
 	if point.KindOf(err) != point.KindAlreadyExists || point.DescriptionOf(err) != "Collection `mid` already exists!" {
 		t.Fatalf("duplicate create: %v", err)
 	}
 	var ve *collection.ValidationError
-	if err := n.CreateCollection("mid", createReq(t, `{"vectors":{"size":0,"distance":"Dot"}}`)); !errors.As(err, &ve) {
+	if err := n.CreateCollection(context.Background(), "mid", createReq(t, `{"vectors":{"size":0,"distance":"Dot"}}`)); !errors.As(err, &ve) {
 		t.Fatalf("invalid create request: %v", err)
 	}
-	if err := n.CreateCollection("bad/name", createReq(t, vec4)); !errors.As(err, &ve) {
+	if err := n.CreateCollection(context.Background(), "bad/name", createReq(t, vec4)); !errors.As(err, &ve) {
 		t.Fatalf("invalid name: %v", err)
 	}
-	if err := n.CreateCollection("new", createReq(t, `{"vectors":{"size":0,"distance":"Dot"}}`)); err == nil || slices.Contains(n.Collections(), "new") {
+	if err := n.CreateCollection(context.Background(), "new", createReq(t, `{"vectors":{"size":0,"distance":"Dot"}}`)); err == nil || slices.Contains(n.Collections(), "new") {
 		t.Fatalf("invalid request created a collection: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(collectionsDir(root), "new")); !errors.Is(err, os.ErrNotExist) {
@@ -149,11 +149,11 @@ func TestCreateListDeleteReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	existed, err := n.DeleteCollection("zeta")
+	existed, err := n.DeleteCollection(context.Background(), "zeta")
 	if err != nil || !existed {
 		t.Fatalf("delete zeta: %v %v", existed, err)
 	}
-	if existed, err := n.DeleteCollection("zeta"); err != nil || existed {
+	if existed, err := n.DeleteCollection(context.Background(), "zeta"); err != nil || existed {
 		t.Fatalf("second delete: %v %v", existed, err)
 	}
 	if _, err := n.Collection("zeta"); point.KindOf(err) != point.KindNotFound || point.DescriptionOf(err) != "Collection `zeta` doesn't exist!" {
@@ -166,13 +166,13 @@ func TestCreateListDeleteReopen(t *testing.T) {
 		}
 	}
 	// The name is free again.
-	if err := n.CreateCollection("zeta", createReq(t, `{"vectors":{"v":{"size":2,"distance":"Euclid"}}}`)); err != nil {
+	if err := n.CreateCollection(context.Background(), "zeta", createReq(t, `{"vectors":{"v":{"size":2,"distance":"Euclid"}}}`)); err != nil {
 		t.Fatalf("recreate: %v", err)
 	}
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.CreateCollection("late", createReq(t, vec4)); err == nil {
+	if err := n.CreateCollection(context.Background(), "late", createReq(t, vec4)); err == nil {
 		t.Fatal("created a collection on a closed node")
 	}
 
@@ -196,7 +196,7 @@ func TestCreateListDeleteReopen(t *testing.T) {
 func TestOpenRemovesLeftovers(t *testing.T) {
 	root := t.TempDir()
 	n := openNode(t, root)
-	if err := n.CreateCollection("keep", createReq(t, vec4)); err != nil {
+	if err := n.CreateCollection(context.Background(), "keep", createReq(t, vec4)); err != nil {
 		t.Fatal(err)
 	}
 	if err := n.Close(); err != nil {
@@ -252,7 +252,7 @@ func TestOpenFailsOnBadConfig(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
 			n := openNode(t, root)
-			if err := n.CreateCollection("good", createReq(t, vec4)); err != nil {
+			if err := n.CreateCollection(context.Background(), "good", createReq(t, vec4)); err != nil {
 				t.Fatal(err)
 			}
 			if err := n.Close(); err != nil {
@@ -282,14 +282,14 @@ func TestOpenFailsOnBadConfig(t *testing.T) {
 func TestUpdateCollectionPersists(t *testing.T) {
 	root := t.TempDir()
 	n := openNode(t, root)
-	if err := n.CreateCollection("c", createReq(t, `{"vectors":{"v":{"size":4,"distance":"Dot"}},"metadata":{"a":1}}`)); err != nil {
+	if err := n.CreateCollection(context.Background(), "c", createReq(t, `{"vectors":{"v":{"size":4,"distance":"Dot"}},"metadata":{"a":1}}`)); err != nil {
 		t.Fatal(err)
 	}
 	var req collection.UpdateRequest
 	if err := point.DecodeJSON([]byte(`{"hnsw_config":{"m":48},"metadata":{"b":2.0},"vectors":{"v":{"on_disk":true}}}`), &req); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.UpdateCollection("c", &req); err != nil {
+	if err := n.UpdateCollection(context.Background(), "c", &req); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := n.Collection("c")
@@ -327,14 +327,14 @@ func TestUpdateCollectionPersists(t *testing.T) {
 		if err := point.DecodeJSON([]byte(body), &bad); err != nil {
 			t.Fatal(err)
 		}
-		if err := n.UpdateCollection("c", &bad); err == nil {
+		if err := n.UpdateCollection(context.Background(), "c", &bad); err == nil {
 			t.Fatalf("update %s succeeded", body)
 		}
 	}
 	if now, _ := os.ReadFile(path); string(now) != string(onDisk) {
 		t.Fatal("failed update rewrote the config file")
 	}
-	if err := n.UpdateCollection("missing", &req); point.KindOf(err) != point.KindNotFound {
+	if err := n.UpdateCollection(context.Background(), "missing", &req); point.KindOf(err) != point.KindNotFound {
 		t.Fatalf("update of a missing collection: %v", err)
 	}
 
@@ -364,16 +364,16 @@ func TestConcurrentCreateDelete(t *testing.T) {
 			// Everyone fights over "shared"; each also owns one name.
 			own := "own-" + string(rune('a'+w))
 			for range 5 {
-				if err := n.CreateCollection(own, createReq(t, vec4)); err != nil {
+				if err := n.CreateCollection(context.Background(), own, createReq(t, vec4)); err != nil {
 					errs <- err
 				}
-				if err := n.CreateCollection("shared", createReq(t, vec4)); err != nil && point.KindOf(err) != point.KindAlreadyExists {
+				if err := n.CreateCollection(context.Background(), "shared", createReq(t, vec4)); err != nil && point.KindOf(err) != point.KindAlreadyExists {
 					errs <- err
 				}
-				if _, err := n.DeleteCollection(own); err != nil {
+				if _, err := n.DeleteCollection(context.Background(), own); err != nil {
 					errs <- err
 				}
-				if _, err := n.DeleteCollection("shared"); err != nil {
+				if _, err := n.DeleteCollection(context.Background(), "shared"); err != nil {
 					errs <- err
 				}
 			}
@@ -397,7 +397,7 @@ func TestLongestNames(t *testing.T) {
 		if err := ValidateCollectionName(name); err != nil {
 			t.Fatalf("%d-byte name: %v", len(name), err)
 		}
-		if err := n.CreateCollection(name, createReq(t, vec4)); err != nil {
+		if err := n.CreateCollection(context.Background(), name, createReq(t, vec4)); err != nil {
 			t.Fatalf("create %d-byte name: %v", len(name), err)
 		}
 	}
@@ -409,7 +409,7 @@ func TestLongestNames(t *testing.T) {
 		t.Fatalf("%d collections after reopen, want %d", got, len(names))
 	}
 	for _, name := range names {
-		if existed, err := n.DeleteCollection(name); err != nil || !existed {
+		if existed, err := n.DeleteCollection(context.Background(), name); err != nil || !existed {
 			t.Fatalf("delete %d-byte name: %v %v", len(name), existed, err)
 		}
 	}
@@ -421,7 +421,7 @@ func TestLongestNames(t *testing.T) {
 func TestCollectionDirPermissions(t *testing.T) {
 	root := t.TempDir()
 	n := openNode(t, root)
-	if err := n.CreateCollection("c", createReq(t, vec4)); err != nil {
+	if err := n.CreateCollection(context.Background(), "c", createReq(t, vec4)); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(filepath.Join(collectionsDir(root), "c"))

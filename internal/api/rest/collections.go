@@ -67,7 +67,7 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, start, err)
 		return
 	}
-	if err := s.node.CreateCollection(name, &req); err != nil {
+	if err := s.node.CreateCollection(r.Context(), name, &req); err != nil {
 		s.fail(w, r, start, err)
 		return
 	}
@@ -81,7 +81,7 @@ func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, start, err)
 		return
 	}
-	if err := s.node.UpdateCollection(r.PathValue("name"), &req); err != nil {
+	if err := s.node.UpdateCollection(r.Context(), r.PathValue("name"), &req); err != nil {
 		s.fail(w, r, start, err)
 		return
 	}
@@ -90,7 +90,7 @@ func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	existed, err := s.node.DeleteCollection(r.PathValue("name"))
+	existed, err := s.node.DeleteCollection(r.Context(), r.PathValue("name"))
 	if err != nil {
 		s.fail(w, r, start, err)
 		return

@@ -220,6 +220,9 @@ func (n *Node) Run(ctx context.Context) error {
 			_ = n.rn.Step(m) // messages from stale terms are dropped by raft
 		case id := <-n.unreachable:
 			n.rn.ReportUnreachable(id)
+			// A snapshot that did not arrive must be sent again, or
+			// the peer's progress stays paused waiting for it.
+			n.rn.ReportSnapshot(id, raft.SnapshotFailure)
 		case p := <-n.props:
 			n.propose(p)
 		}
@@ -305,6 +308,11 @@ func (n *Node) apply(e raftpb.Entry) error {
 			return fmt.Errorf("consensus entry %d: %w", e.Index, err)
 		}
 		n.conf = *n.rn.ApplyConfChange(cc)
+		if cc.Type == raftpb.ConfChangeAddLearnerNode {
+			// A peer that joins after compaction starts from a
+			// snapshot, which must already list it: snapshot now.
+			n.sinceCompact = n.cfg.CompactEntries
+		}
 		id, ctxData, _ := unwrap(cc.Context)
 		var err error
 		if ch, ok := membership(cc, ctxData); ok {

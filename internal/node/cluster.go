@@ -1,0 +1,422 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/cluster"
+	"github.com/shoaldb/shoal/internal/cluster/consensus"
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/fsutil"
+	"github.com/shoaldb/shoal/internal/point"
+)
+
+// Consensus is the raft driver as the node uses it.
+type Consensus interface {
+	Propose(ctx context.Context, data []byte) (any, error)
+	ChangeMembership(ctx context.Context, ch consensus.Membership) error
+	Status() consensus.Status
+}
+
+// ClusterOptions configure cluster mode.
+type ClusterOptions struct {
+	PeerID uint64
+	URI    string // this peer's P2P URI
+	// Timeout bounds a metadata operation that does not carry its own
+	// deadline (Qdrant's default: 30 s).
+	Timeout time.Duration
+}
+
+// clusterMode is the node's cluster half: the metadata state machine that
+// consensus applies to on every peer, and the local effects of its
+// operations (collection directories).
+type clusterMode struct {
+	n    *Node
+	opts ClusterOptions
+	cons Consensus
+
+	mu       sync.Mutex
+	state    *cluster.State
+	known    map[uint64]string // peers learned when joining, before the log says so
+	effects  uint64            // raft index up to which local effects are done (persisted)
+	effectsF string
+}
+
+// EnableCluster switches the node to cluster mode. It must be called before
+// the consensus driver starts (Open of the driver restores the state through
+// StateMachine).
+func (n *Node) EnableCluster(opts ClusterOptions) error {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	cl := &clusterMode{n: n, opts: opts, state: cluster.New(), known: map[uint64]string{},
+		effectsF: filepath.Join(n.opts.StoragePath, "cluster", "effects.json")}
+	if err := os.MkdirAll(filepath.Dir(cl.effectsF), 0o755); err != nil {
+		return fmt.Errorf("create cluster dir: %w", err)
+	}
+	if b, err := os.ReadFile(cl.effectsF); err == nil {
+		if err := json.Unmarshal(b, &cl.effects); err != nil {
+			return fmt.Errorf("read %s: %w", cl.effectsF, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read %s: %w", cl.effectsF, err)
+	}
+	n.cl = cl
+	return nil
+}
+
+// AttachConsensus hands the running consensus driver to the node.
+func (n *Node) AttachConsensus(c Consensus) { n.cl.cons = c }
+
+// StateMachine is what the consensus driver applies committed operations to.
+func (n *Node) StateMachine() consensus.StateMachine { return n.cl }
+
+// Clustered reports whether the node runs in cluster mode.
+func (n *Node) Clustered() bool { return n.cl != nil }
+
+// propose submits an operation and waits for it to be applied here.
+func (cl *clusterMode) propose(ctx context.Context, op cluster.Op) (any, error) {
+	if cl.cons == nil {
+		return nil, errors.New("consensus is not running")
+	}
+	data, err := cluster.Encode(op)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cl.opts.Timeout)
+		defer cancel()
+	}
+	v, err := cl.cons.Propose(ctx, data)
+	if errors.Is(err, consensus.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		return nil, point.Errorf(point.KindTimeout, "Timeout: operation %s was not committed by consensus in time (no leader, or a majority of peers is unreachable)", cluster.OpName(op))
+	}
+	return v, err
+}
+
+func (cl *clusterMode) createCollection(ctx context.Context, name string, cfg *collection.Config) error {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("encode collection config: %w", err)
+	}
+	_, err = cl.propose(ctx, cluster.CreateCollection{Name: name, Config: raw, ShardNumber: 1, ReplicationFactor: 1, WriteConsistencyFactor: 1})
+	return err
+}
+
+func (cl *clusterMode) updateCollection(ctx context.Context, name string, cfg *collection.Config) error {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("encode collection config: %w", err)
+	}
+	_, err = cl.propose(ctx, cluster.UpdateCollection{Name: name, Config: raw})
+	return err
+}
+
+func (cl *clusterMode) deleteCollection(ctx context.Context, name string) (bool, error) {
+	v, err := cl.propose(ctx, cluster.DeleteCollection{Name: name})
+	if err != nil {
+		return false, err
+	}
+	changed, _ := v.(bool)
+	return changed, nil
+}
+
+// Apply applies a committed operation to the metadata state and, unless a
+// run before a restart already did, to the local collections.
+func (cl *clusterMode) Apply(index uint64, data []byte) (any, error) {
+	op, err := cluster.Decode(data)
+	if err != nil {
+		return nil, point.Errorf(point.KindBadInput, "%v", err)
+	}
+	cl.mu.Lock()
+	res, err := cl.state.Apply(op)
+	var coll cluster.Collection
+	if c, ok := op.(cluster.UpdateCollection); ok && err == nil {
+		coll, _ = cl.state.Collection(c.Name)
+	}
+	fresh := index > cl.effects
+	cl.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if !fresh {
+		return res.Changed, nil
+	}
+	var effErr error
+	switch o := op.(type) {
+	case cluster.CreateCollection:
+		effErr = cl.createLocal(o.Name, o.Config)
+	case cluster.UpdateCollection:
+		effErr = cl.updateLocal(o.Name, coll.Config)
+	case cluster.DeleteCollection:
+		_, effErr = cl.n.deleteLocal(o.Name)
+	default:
+		return res.Changed, nil
+	}
+	if effErr != nil {
+		cl.n.log.Error("applying a consensus operation locally failed", "op", cluster.OpName(op), "index", index, "err", effErr)
+		return nil, effErr
+	}
+	return res.Changed, cl.saveEffects(index)
+}
+
+func decodeConfig(raw json.RawMessage) (*collection.Config, error) {
+	var cfg collection.Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("decode collection config: %w", err)
+	}
+	return &cfg, nil
+}
+
+func (cl *clusterMode) createLocal(name string, raw json.RawMessage) error {
+	if _, err := cl.n.Collection(name); err == nil {
+		return nil // from before a restart
+	}
+	cfg, err := decodeConfig(raw)
+	if err != nil {
+		return err
+	}
+	return cl.n.createLocal(name, cfg)
+}
+
+func (cl *clusterMode) updateLocal(name string, raw json.RawMessage) error {
+	cfg, err := decodeConfig(raw)
+	if err != nil {
+		return err
+	}
+	return cl.n.updateLocal(name, cfg)
+}
+
+func (cl *clusterMode) saveEffects(index uint64) error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if index <= cl.effects {
+		return nil
+	}
+	cl.effects = index
+	return fsutil.WriteFileAtomic(cl.effectsF, func(w io.Writer) error {
+		_, err := io.WriteString(w, strconv.FormatUint(index, 10))
+		return err
+	})
+}
+
+// ApplyMembership records peers joining (with their URI) and leaving.
+func (cl *clusterMode) ApplyMembership(index uint64, ch consensus.Membership) error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	var op cluster.Op
+	switch ch.Kind {
+	case consensus.AddLearner, consensus.PromoteVoter:
+		if len(ch.Context) == 0 {
+			return nil // a promotion
+		}
+		op = cluster.AddPeer{ID: cluster.PeerID(ch.Peer), URI: string(ch.Context)}
+	case consensus.RemovePeer:
+		op = cluster.RemovePeer{ID: cluster.PeerID(ch.Peer), Force: true}
+	}
+	_, err := cl.state.Apply(op)
+	return err
+}
+
+// Snapshot is the metadata state, for raft snapshots.
+func (cl *clusterMode) Snapshot() ([]byte, error) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.state.Snapshot()
+}
+
+// Restore replaces the metadata state with a snapshot's. A snapshot newer
+// than the local effects (sent by the leader to a lagging peer) also brings
+// the local collections in line with it.
+func (cl *clusterMode) Restore(index uint64, data []byte) error {
+	st, err := cluster.Restore(data)
+	if err != nil {
+		return err
+	}
+	cl.mu.Lock()
+	cl.state = st
+	fresh := index > cl.effects
+	cl.mu.Unlock()
+	if !fresh {
+		return nil
+	}
+	want := map[string]json.RawMessage{}
+	for _, name := range st.CollectionNames() {
+		c, _ := st.Collection(name)
+		want[name] = c.Config
+	}
+	for _, name := range cl.n.Collections() {
+		if _, ok := want[name]; !ok {
+			if _, err := cl.n.deleteLocal(name); err != nil {
+				return err
+			}
+		}
+	}
+	for name, raw := range want {
+		if _, err := cl.n.Collection(name); err != nil {
+			if err := cl.createLocal(name, raw); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := cl.updateLocal(name, raw); err != nil {
+			return err
+		}
+	}
+	return cl.saveEffects(index)
+}
+
+// PeerURI resolves a peer's P2P URI: from the metadata state, else from
+// what this peer learned when it joined.
+func (n *Node) PeerURI(id uint64) (string, bool) {
+	cl := n.cl
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if uri, ok := cl.state.PeerURI(cluster.PeerID(id)); ok {
+		return uri, true
+	}
+	uri, ok := cl.known[id]
+	return uri, ok
+}
+
+// Peers returns every known peer and its URI.
+func (n *Node) Peers() map[uint64]string {
+	cl := n.cl
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	out := map[uint64]string{}
+	for id, uri := range cl.known {
+		out[id] = uri
+	}
+	for id, uri := range cl.state.Peers() {
+		out[uint64(id)] = uri
+	}
+	return out
+}
+
+// LearnPeers records peers a bootstrap peer told us about.
+func (n *Node) LearnPeers(peers map[uint64]string) {
+	n.cl.mu.Lock()
+	defer n.cl.mu.Unlock()
+	for id, uri := range peers {
+		n.cl.known[id] = uri
+	}
+}
+
+// AddPeer adds a joining peer as a raft learner with its URI (Qdrant's
+// AddPeerToKnown) and returns the peers known once it is applied here.
+func (n *Node) AddPeer(ctx context.Context, id uint64, uri string) (map[uint64]string, uint64, error) {
+	cl := n.cl
+	if id == 0 || uri == "" {
+		return nil, 0, point.Errorf(point.KindBadInput, "peer id and uri are required")
+	}
+	cl.mu.Lock()
+	for pid, puri := range cl.state.Peers() {
+		if puri == uri && uint64(pid) != id {
+			cl.mu.Unlock()
+			return nil, 0, point.Errorf(point.KindBadRequest, "peer with URI %s already exists with id %d", uri, pid)
+		}
+	}
+	known, _ := cl.state.PeerURI(cluster.PeerID(id))
+	cl.mu.Unlock()
+	if known != uri {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, cl.opts.Timeout)
+			defer cancel()
+		}
+		err := cl.cons.ChangeMembership(ctx, consensus.Membership{Kind: consensus.AddLearner, Peer: id, Context: []byte(uri)})
+		if err != nil {
+			return nil, 0, fmt.Errorf("add peer %d: %w", id, err)
+		}
+	}
+	st := cl.cons.Status()
+	first := st.Leader
+	if len(st.Voters) > 0 {
+		first = slices.Min(st.Voters)
+	}
+	return n.Peers(), first, nil
+}
+
+// RemovePeer removes a peer from the cluster; one that holds shard
+// replicas only with force, as in Qdrant.
+func (n *Node) RemovePeer(ctx context.Context, id uint64, force bool) error {
+	cl := n.cl
+	cl.mu.Lock()
+	_, known := cl.state.PeerURI(cluster.PeerID(id))
+	load := cl.state.PeerLoad()[cluster.PeerID(id)]
+	cl.mu.Unlock()
+	if !known {
+		return point.Errorf(point.KindNotFound, "Peer %d doesn't exist", id)
+	}
+	if load > 0 && !force {
+		return point.Errorf(point.KindBadRequest, "Cannot remove peer %d as there are shards on it", id)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cl.opts.Timeout)
+		defer cancel()
+	}
+	if err := cl.cons.ChangeMembership(ctx, consensus.Membership{Kind: consensus.RemovePeer, Peer: id}); err != nil {
+		if errors.Is(err, consensus.ErrTimeout) {
+			return point.Errorf(point.KindTimeout, "Timeout: removing peer %d was not committed in time", id)
+		}
+		return err
+	}
+	return nil
+}
+
+// ClusterStatus is what GET /cluster shows.
+type ClusterStatus struct {
+	PeerID uint64
+	Peers  map[uint64]string
+	Raft   consensus.Status
+}
+
+// ClusterStatus describes this peer's view of the cluster.
+func (n *Node) ClusterStatus() ClusterStatus {
+	return ClusterStatus{PeerID: n.cl.opts.PeerID, Peers: n.Peers(), Raft: n.cl.cons.Status()}
+}
+
+// MetadataKeys lists the cluster metadata keys.
+func (n *Node) MetadataKeys() []string {
+	n.cl.mu.Lock()
+	defer n.cl.mu.Unlock()
+	return n.cl.state.MetadataKeys()
+}
+
+// MetadataKey returns a cluster metadata value.
+func (n *Node) MetadataKey(key string) (json.RawMessage, bool) {
+	n.cl.mu.Lock()
+	defer n.cl.mu.Unlock()
+	return n.cl.state.Metadata(key)
+}
+
+// SetMetadataKey sets a cluster metadata key through consensus.
+func (n *Node) SetMetadataKey(ctx context.Context, key string, value json.RawMessage) error {
+	_, err := n.cl.propose(ctx, cluster.SetMetadataKey{Key: key, Value: value})
+	return err
+}
+
+// DeleteMetadataKey deletes a cluster metadata key through consensus.
+func (n *Node) DeleteMetadataKey(ctx context.Context, key string) error {
+	_, err := n.cl.propose(ctx, cluster.DeleteMetadataKey{Key: key})
+	return err
+}
+
+// UpdatePeerURI announces this peer's new URI (a restart on another
+// address).
+func (n *Node) UpdatePeerURI(ctx context.Context, id uint64, uri string) error {
+	_, err := n.cl.propose(ctx, cluster.UpdatePeerURI{ID: cluster.PeerID(id), URI: uri})
+	return err
+}

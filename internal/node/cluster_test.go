@@ -1,0 +1,230 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/cluster/consensus"
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
+)
+
+// memNet connects in-process consensus drivers.
+type memNet struct {
+	mu    sync.Mutex
+	nodes map[uint64]*consensus.Node
+}
+
+type memTransport struct {
+	net  *memNet
+	from uint64
+}
+
+func (t memTransport) Send(msgs []consensus.Message) {
+	t.net.mu.Lock()
+	defer t.net.mu.Unlock()
+	for _, m := range msgs {
+		to, ok := t.net.nodes[m.To]
+		if !ok {
+			if self, ok := t.net.nodes[t.from]; ok {
+				self.Unreachable(m.To)
+			}
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		_ = to.Step(ctx, m.Data)
+		cancel()
+	}
+}
+
+type clusterPeer struct {
+	id     uint64
+	dir    string
+	node   *Node
+	cons   *consensus.Node
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startPeer(t *testing.T, net *memNet, id uint64, dir string, bootstrap bool) *clusterPeer {
+	t.Helper()
+	uri := fmt.Sprintf("http://peer-%d:6335", id)
+	n := openNode(t, dir)
+	if err := n.EnableCluster(ClusterOptions{PeerID: id, URI: uri, Timeout: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := consensus.Open(consensus.Config{ID: id, Dir: dir + "/raft", TickPeriod: 10 * time.Millisecond, Bootstrap: bootstrap,
+		BootstrapContext: []byte(uri), CompactEntries: 4, Logger: n.log}, n.StateMachine(), memTransport{net, id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.AttachConsensus(cons)
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &clusterPeer{id: id, dir: dir, node: n, cons: cons, cancel: cancel, done: make(chan struct{})}
+	net.mu.Lock()
+	net.nodes[id] = cons
+	net.mu.Unlock()
+	go func() {
+		defer close(p.done)
+		if err := cons.Run(ctx); err != nil {
+			t.Errorf("peer %d consensus: %v", id, err)
+		}
+	}()
+	t.Cleanup(func() { p.stop(net) })
+	return p
+}
+
+func (p *clusterPeer) stop(net *memNet) {
+	if p.cancel == nil {
+		return
+	}
+	net.mu.Lock()
+	delete(net.nodes, p.id)
+	net.mu.Unlock()
+	p.cancel()
+	<-p.done
+	p.node.Close()
+	p.cancel = nil
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestClusterMetadata: collections created, updated and deleted through
+// any peer appear on every peer; metadata keys replicate; a restarted peer
+// keeps its collections and their points (entries it acted on before are
+// not acted on twice); a peer joining after compaction catches up.
+func TestClusterMetadata(t *testing.T) {
+	net := &memNet{nodes: map[uint64]*consensus.Node{}}
+	ctx := context.Background()
+	p1 := startPeer(t, net, 1, t.TempDir(), true)
+	eventually(t, "first peer leads", func() bool { return p1.cons.Status().Role == "Leader" })
+	peers := map[uint64]*clusterPeer{1: p1}
+	join := func(id uint64) *clusterPeer {
+		p := startPeer(t, net, id, t.TempDir(), false)
+		if _, _, err := p1.node.AddPeer(ctx, id, fmt.Sprintf("http://peer-%d:6335", id)); err != nil {
+			t.Fatalf("add peer %d: %v", id, err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !p.cons.Status().IsVoter {
+			if time.Now().After(deadline) {
+				t.Fatalf("peer %d never votes: its status %+v; leader %+v", id, p.cons.Status(), p1.cons.Status())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		peers[id] = p
+		return p
+	}
+	p2, p3 := join(2), join(3)
+	if got := p3.node.Peers(); len(got) != 3 || got[1] != "http://peer-1:6335" {
+		t.Fatalf("peers on peer 3: %v", got)
+	}
+	// A URI already taken by another peer is refused.
+	if _, _, err := p1.node.AddPeer(ctx, 9, "http://peer-2:6335"); point.KindOf(err) != point.KindBadRequest {
+		t.Fatalf("URI clash: %v", err)
+	}
+
+	everywhere := func(what string, cond func(n *Node) bool) {
+		t.Helper()
+		eventually(t, what, func() bool {
+			for _, p := range peers {
+				if !cond(p.node) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	// Created through a follower: answered once applied there.
+	if err := p3.node.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":2,"distance":"Dot"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p3.node.Collection("docs"); err != nil {
+		t.Fatalf("collection missing on the proposing peer right after the answer: %v", err)
+	}
+	everywhere("docs on every peer", func(n *Node) bool { return slices.Equal(n.Collections(), []string{"docs"}) })
+	if err := p2.node.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":2,"distance":"Dot"}}`)); point.KindOf(err) != point.KindAlreadyExists {
+		t.Fatalf("duplicate create: %v", err)
+	}
+	seven := uint64(7)
+	if err := p2.node.UpdateCollection(ctx, "docs", &collection.UpdateRequest{OptimizersConfig: &collection.OptimizersConfigDiff{IndexingThreshold: &seven}}); err != nil {
+		t.Fatal(err)
+	}
+	everywhere("update on every peer", func(n *Node) bool {
+		c, err := n.Collection("docs")
+		if err != nil {
+			return false
+		}
+		cfg, _ := c.Config()
+		return cfg.OptimizerConfig.IndexingThreshold != nil && *cfg.OptimizerConfig.IndexingThreshold == 7
+	})
+	if err := p1.node.SetMetadataKey(ctx, "owner", json.RawMessage(`{"team":"search"}`)); err != nil {
+		t.Fatal(err)
+	}
+	everywhere("metadata key on every peer", func(n *Node) bool { v, ok := n.MetadataKey("owner"); return ok && string(v) == `{"team":"search"}` })
+
+	// Delete and recreate, then write a point on peer 2 only (data is
+	// local until later issues): a restart of peer 2 replays the log but
+	// must not delete and recreate the collection again.
+	if ok, err := p1.node.DeleteCollection(ctx, "docs"); err != nil || !ok {
+		t.Fatalf("delete: %v %v", ok, err)
+	}
+	if err := p1.node.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":3,"distance":"Cosine"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	everywhere("recreated docs on every peer", func(n *Node) bool {
+		c, err := n.Collection("docs")
+		if err != nil {
+			return false
+		}
+		cfg, _ := c.Config()
+		return cfg.Params.Vectors.Named[""].Size == 3
+	})
+	c2, _ := p2.node.Collection("docs")
+	op := &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 0, 0}}}}}
+	if _, err := c2.Update(ctx, op, true); err != nil {
+		t.Fatal(err)
+	}
+	dir2 := p2.dir
+	p2.stop(net)
+	p2 = startPeer(t, net, 2, dir2, false)
+	peers[2] = p2
+	eventually(t, "peer 2 caught up", func() bool { return p2.cons.Status().Applied >= p1.cons.Status().Commit })
+	c2, err := p2.node.Collection("docs")
+	if err != nil || c2.Count(nil) != 1 {
+		t.Fatalf("after restart peer 2 has docs=%v err=%v", c2 != nil && c2.Count(nil) == 1, err)
+	}
+
+	// A fourth peer joins after compaction and starts from the snapshot.
+	for i := range 6 {
+		if err := p1.node.SetMetadataKey(ctx, fmt.Sprint("k", i), json.RawMessage(`1`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p4 := join(4)
+	everywhere("peer 4 has docs and keys", func(n *Node) bool { return slices.Equal(n.Collections(), []string{"docs"}) && len(n.MetadataKeys()) == 7 })
+	_ = p4
+
+	// Removing a peer.
+	if err := p1.node.RemovePeer(ctx, 4, false); err != nil {
+		t.Fatalf("remove peer 4: %v", err)
+	}
+	eventually(t, "peer 4 gone", func() bool { _, ok := p1.node.Peers()[4]; return !ok })
+	if err := p1.node.RemovePeer(ctx, 99, false); point.KindOf(err) != point.KindNotFound {
+		t.Fatalf("removing an unknown peer: %v", err)
+	}
+}
