@@ -49,6 +49,7 @@ type clusterMode struct {
 	known    map[uint64]string // peers learned when joining, before the log says so
 	effects  uint64            // raft index up to which local effects are done (persisted)
 	effectsF string
+	failures func() map[string]SendFailure
 }
 
 // EnableCluster switches the node to cluster mode. It must be called before
@@ -378,14 +379,46 @@ func (n *Node) RemovePeer(ctx context.Context, id uint64, force bool) error {
 
 // ClusterStatus is what GET /cluster shows.
 type ClusterStatus struct {
-	PeerID uint64
-	Peers  map[uint64]string
-	Raft   consensus.Status
+	PeerID       uint64
+	Peers        map[uint64]string
+	Raft         consensus.Status
+	SendFailures map[string]SendFailure // by peer URI
 }
+
+// SendFailure counts consecutive failures to send to one peer.
+type SendFailure struct {
+	Count       int
+	LatestError string
+	LatestAt    time.Time
+}
+
+// SetSendFailures installs the source of message send failures (the P2P
+// transport).
+func (n *Node) SetSendFailures(fn func() map[string]SendFailure) { n.cl.failures = fn }
 
 // ClusterStatus describes this peer's view of the cluster.
 func (n *Node) ClusterStatus() ClusterStatus {
-	return ClusterStatus{PeerID: n.cl.opts.PeerID, Peers: n.Peers(), Raft: n.cl.cons.Status()}
+	st := ClusterStatus{PeerID: n.cl.opts.PeerID, Peers: n.Peers(), SendFailures: map[string]SendFailure{}}
+	if n.cl.cons != nil {
+		st.Raft = n.cl.cons.Status()
+	}
+	if n.cl.failures != nil {
+		st.SendFailures = n.cl.failures()
+	}
+	return st
+}
+
+// ClusterReady reports whether this peer knows a leader and has applied
+// everything it knows to be committed: /readyz in cluster mode.
+func (n *Node) ClusterReady() bool {
+	if n.cl == nil {
+		return true
+	}
+	if n.cl.cons == nil {
+		return false
+	}
+	st := n.cl.cons.Status()
+	return st.Leader != 0 && st.Applied >= st.Commit
 }
 
 // MetadataKeys lists the cluster metadata keys.

@@ -58,16 +58,18 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, start, err)
 		return
 	}
-	if _, err := queryTimeout(r); err != nil {
+	ctx, cancel, err := metaContext(r)
+	if err != nil {
 		s.fail(w, r, start, err)
 		return
 	}
+	defer cancel()
 	var req collection.CreateRequest
 	if err := s.decodeBody(w, r, &req); err != nil {
 		s.fail(w, r, start, err)
 		return
 	}
-	if err := s.node.CreateCollection(r.Context(), name, &req); err != nil {
+	if err := s.node.CreateCollection(ctx, name, &req); err != nil {
 		s.fail(w, r, start, err)
 		return
 	}

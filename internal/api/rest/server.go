@@ -67,6 +67,12 @@ func (s *Server) routes() {
 	h("GET /telemetry", s.telemetry)
 	h("GET /metrics", s.metricsHandler)
 	h("GET /cluster", s.clusterStatus)
+	h("DELETE /cluster/peer/{peer_id}", s.removePeer)
+	h("POST /cluster/recover", s.recoverCluster)
+	h("GET /cluster/metadata/keys", s.listMetadataKeys)
+	h("GET /cluster/metadata/keys/{key}", s.getMetadataKey)
+	h("PUT /cluster/metadata/keys/{key}", s.putMetadataKey)
+	h("DELETE /cluster/metadata/keys/{key}", s.deleteMetadataKey)
 
 	h("GET /collections", s.listCollections)
 	h("GET /collections/{name}", s.getCollection)

@@ -33,16 +33,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if s.opts.Ready != nil && !s.opts.Ready() {
+	if s.opts.Ready != nil && !s.opts.Ready() || !s.node.ClusterReady() {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("some shards are not ready"))
 		return
 	}
 	_, _ = w.Write([]byte("all shards are ready"))
-}
-
-func (s *Server) clusterStatus(w http.ResponseWriter, r *http.Request) {
-	s.ok(w, time.Now(), map[string]string{"status": "disabled"})
 }
 
 func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
