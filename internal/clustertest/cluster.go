@@ -1,0 +1,254 @@
+package clustertest
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Options configure a Cluster.
+type Options struct {
+	TickMS int               // consensus.tick_period_ms (default 20 for fast tests)
+	Env    map[string]string // extra environment of every peer
+	Race   bool              // build the binary with -race
+}
+
+// Cluster is N shoal processes forming one cluster on loopback.
+type Cluster struct {
+	t      testing.TB
+	opts   Options
+	bin    string
+	root   string
+	client *http.Client
+	Peers  []*Peer
+}
+
+var build struct {
+	once sync.Once
+	dir  string
+	bin  string
+	out  []byte
+	err  error
+}
+
+// Binary builds ./cmd/shoal once per test process and returns its path.
+func Binary(t testing.TB, race bool) string {
+	t.Helper()
+	build.once.Do(func() {
+		root, err := repoRoot()
+		if err != nil {
+			build.err = err
+			return
+		}
+		build.dir, build.err = os.MkdirTemp("", "shoal-cluster-bin-")
+		if build.err != nil {
+			return
+		}
+		build.bin = filepath.Join(build.dir, "shoal")
+		args := []string{"build", "-o", build.bin}
+		if race {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, "./cmd/shoal")...)
+		cmd.Dir = root
+		build.out, build.err = cmd.CombinedOutput()
+	})
+	if build.err != nil {
+		t.Fatalf("go build ./cmd/shoal: %v\n%s", build.err, build.out)
+	}
+	return build.bin
+}
+
+// Cleanup removes the built binary; call it from TestMain.
+func Cleanup() {
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
+	}
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// New prepares n peers (nothing runs yet). Peer i gets loopback address
+// 127.0.0.(i+2), free ports and its own directory; when the test fails,
+// every peer's log is printed.
+func New(t testing.TB, n int, opts Options) *Cluster {
+	t.Helper()
+	if opts.TickMS == 0 {
+		opts.TickMS = 20
+	}
+	c := &Cluster{t: t, opts: opts, bin: Binary(t, opts.Race), root: t.TempDir(), client: &http.Client{Timeout: 30 * time.Second}}
+	for i := range n {
+		p := &Peer{c: c, Index: i, Host: "127.0.0." + strconv.Itoa(i+2), HTTPPort: freePort(t), P2PPort: freePort(t),
+			Dir: filepath.Join(c.root, fmt.Sprintf("peer-%d", i)), Env: map[string]string{}}
+		p.LogPath = filepath.Join(p.Dir, "shoal.log")
+		if err := os.MkdirAll(p.Dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		proxy, err := NewProxy(p.Host, "127.0.0.1:"+strconv.Itoa(p.P2PPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Proxy = proxy
+		c.Peers = append(c.Peers, p)
+	}
+	t.Cleanup(func() {
+		for _, p := range c.Peers {
+			if p.Running() {
+				_ = p.Resume()
+				_ = p.Kill()
+			}
+			p.Proxy.Close()
+		}
+		if t.Failed() {
+			for _, p := range c.Peers {
+				b, _ := os.ReadFile(p.LogPath)
+				t.Logf("===== log of peer %d (%s) =====\n%s", p.Index, p.Host, b)
+			}
+		}
+	})
+	return c
+}
+
+// Start starts a cluster of n peers the way an operator would: the first
+// with --uri only, the others with --bootstrap pointing at it, and waits
+// until every peer agrees on one leader and knows all n peers.
+func Start(t testing.TB, n int, opts Options) *Cluster {
+	t.Helper()
+	c := New(t, n, opts)
+	if err := c.Peers[0].Start(""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitReady(c.Peers[0], 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range c.Peers[1:] {
+		if err := p.Start(c.Peers[0].URI()); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitReady(p, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.WaitLeader(c.Peers, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// WaitReady polls the peer's /readyz until it answers 200.
+func (c *Cluster) WaitReady(p *Peer, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := c.client.Get(p.BaseURL() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		if !p.Running() {
+			return fmt.Errorf("peer %d exited before it was ready", p.Index)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("peer %d not ready after %v: %v", p.Index, timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// WaitLeader waits until every given peer reports the same leader, the
+// same peer set (of the given size or more) and is a voter; it returns the
+// leader's peer id.
+func (c *Cluster) WaitLeader(peers []*Peer, timeout time.Duration) (uint64, error) {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		leader, err := c.agree(peers)
+		if err == nil {
+			return leader, nil
+		}
+		last = err
+		time.Sleep(20 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("no agreed leader after %v: %v", timeout, last)
+}
+
+func (c *Cluster) agree(peers []*Peer) (uint64, error) {
+	var leader uint64
+	for _, p := range peers {
+		st, err := p.Cluster()
+		if err != nil {
+			return 0, fmt.Errorf("peer %d: %w", p.Index, err)
+		}
+		if st.RaftInfo.Leader == nil || !st.RaftInfo.IsVoter || len(st.Peers) < len(peers) {
+			return 0, fmt.Errorf("peer %d: leader %v voter %v peers %d", p.Index, st.RaftInfo.Leader, st.RaftInfo.IsVoter, len(st.Peers))
+		}
+		if leader != 0 && *st.RaftInfo.Leader != leader {
+			return 0, fmt.Errorf("peers disagree on the leader: %d vs %d", leader, *st.RaftInfo.Leader)
+		}
+		leader = *st.RaftInfo.Leader
+	}
+	return leader, nil
+}
+
+// PeerByID finds the peer whose GET /cluster says id.
+func (c *Cluster) PeerByID(id uint64) *Peer {
+	for _, p := range c.Peers {
+		if !p.Running() {
+			continue
+		}
+		if st, err := p.Cluster(); err == nil && st.PeerID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// Partition cuts every link between peers of different groups (by index),
+// in both directions; peers in no group keep all their links.
+func (c *Cluster) Partition(groups ...[]int) {
+	group := map[int]int{}
+	for g, members := range groups {
+		for _, i := range members {
+			group[i] = g + 1
+		}
+	}
+	for _, a := range c.Peers {
+		for _, b := range c.Peers {
+			ga, gb := group[a.Index], group[b.Index]
+			if a != b && ga != 0 && gb != 0 && ga != gb {
+				b.Proxy.Set(a.Host, Rule{Mode: Cut})
+			}
+		}
+	}
+}
+
+// Heal restores every link.
+func (c *Cluster) Heal() {
+	for _, p := range c.Peers {
+		p.Proxy.Heal()
+	}
+}

@@ -1,0 +1,273 @@
+package clustertest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Peer is one shoal process of a Cluster, with its ports, storage and
+// log, across restarts. Other peers reach its P2P port through its proxy.
+type Peer struct {
+	c        *Cluster
+	Index    int
+	Host     string // its own loopback address; it dials other peers from it
+	HTTPPort int
+	P2PPort  int // where the process listens
+	Dir      string
+	LogPath  string
+	Proxy    *Proxy // in front of P2PPort, on Host
+	// Env adds or overrides environment variables of the next start.
+	Env map[string]string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	starts int
+}
+
+// URI is the P2P address other peers use: the proxy's.
+func (p *Peer) URI() string { return "http://" + p.Proxy.Addr() }
+
+// BaseURL is the REST address.
+func (p *Peer) BaseURL() string { return "http://127.0.0.1:" + strconv.Itoa(p.HTTPPort) }
+
+func (p *Peer) environ(bootstrap string) []string {
+	vars := map[string]string{
+		"QDRANT__CLUSTER__ENABLED":                   "true",
+		"QDRANT__CLUSTER__P2P__PORT":                 strconv.Itoa(p.P2PPort),
+		"QDRANT__SERVICE__HTTP_PORT":                 strconv.Itoa(p.HTTPPort),
+		"QDRANT__SERVICE__GRPC_PORT":                 strconv.Itoa(freePort(p.c.t)),
+		"QDRANT__SERVICE__HOST":                      "127.0.0.1",
+		"QDRANT__STORAGE__STORAGE_PATH":              filepath.Join(p.Dir, "storage"),
+		"QDRANT__STORAGE__SNAPSHOTS_PATH":            filepath.Join(p.Dir, "snapshots"),
+		"QDRANT__CLUSTER__CONSENSUS__TICK_PERIOD_MS": strconv.Itoa(p.c.opts.TickMS),
+	}
+	for k, v := range p.c.opts.Env {
+		vars[k] = v
+	}
+	for k, v := range p.Env {
+		vars[k] = v
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "QDRANT_") && k != "RUN_MODE" {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range vars {
+		if v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// Start runs the process: the first peer of a cluster without bootstrap,
+// the others with --bootstrap to bootstrap; a restart finds its state.
+func (p *Peer) Start(bootstrap string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd != nil {
+		select {
+		case <-p.exited:
+		default:
+			return fmt.Errorf("peer %d is running", p.Index)
+		}
+	}
+	p.starts++
+	logf, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	args := []string{"--uri", p.URI()}
+	if bootstrap != "" {
+		args = append(args, "--bootstrap", bootstrap)
+	}
+	fmt.Fprintf(logf, "===== start #%d: shoal %s =====\n", p.starts, strings.Join(args, " "))
+	cmd := exec.Command(p.c.bin, args...)
+	cmd.Dir = p.Dir
+	cmd.Env = p.environ(bootstrap)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start peer %d: %w", p.Index, err)
+	}
+	exited := make(chan struct{})
+	p.cmd, p.exited = cmd, exited
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		close(exited)
+	}()
+	return nil
+}
+
+// Running reports whether the process is alive.
+func (p *Peer) Running() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return false
+	}
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+func (p *Peer) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd == nil {
+		return fmt.Errorf("peer %d never started", p.Index)
+	}
+	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("signal peer %d: %w", p.Index, err)
+	}
+	return nil
+}
+
+// Kill sends SIGKILL and waits for the process to be gone.
+func (p *Peer) Kill() error {
+	if err := p.signal(syscall.SIGKILL); err != nil {
+		return err
+	}
+	return p.waitExit(10 * time.Second)
+}
+
+// Stop sends SIGTERM and waits for a graceful exit.
+func (p *Peer) Stop() error {
+	if err := p.signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	return p.waitExit(60 * time.Second)
+}
+
+// Pause and Resume freeze and thaw the process (SIGSTOP, SIGCONT).
+func (p *Peer) Pause() error  { return p.signal(syscall.SIGSTOP) }
+func (p *Peer) Resume() error { return p.signal(syscall.SIGCONT) }
+
+// Wipe deletes the peer's storage (it must be stopped).
+func (p *Peer) Wipe() error {
+	if p.Running() {
+		return fmt.Errorf("wipe peer %d: running", p.Index)
+	}
+	return os.RemoveAll(filepath.Join(p.Dir, "storage"))
+}
+
+func (p *Peer) waitExit(timeout time.Duration) error {
+	p.mu.Lock()
+	exited := p.exited
+	p.mu.Unlock()
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("peer %d did not exit within %v", p.Index, timeout)
+	}
+}
+
+// APIError is a non-2xx REST answer.
+type APIError struct {
+	Status int
+	Body   string
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("status %d: %s", e.Status, e.Body) }
+
+// Do sends a REST request (body as JSON when not nil) and decodes the
+// envelope's result into out (when not nil).
+func (p *Peer) Do(method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, p.BaseURL()+path, rd)
+	if err != nil {
+		return err
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := p.c.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		return &APIError{Status: resp.StatusCode, Body: string(data)}
+	}
+	if out == nil {
+		return nil
+	}
+	var env struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		return fmt.Errorf("decode envelope: %w: %s", err, data)
+	}
+	return json.Unmarshal(env.Result, out)
+}
+
+// Status is the part of GET /cluster the harness reads.
+type Status struct {
+	Status   string                          `json:"status"`
+	PeerID   uint64                          `json:"peer_id"`
+	Peers    map[string]struct{ URI string } `json:"peers"`
+	RaftInfo struct {
+		Term    uint64  `json:"term"`
+		Commit  uint64  `json:"commit"`
+		Leader  *uint64 `json:"leader"`
+		Role    *string `json:"role"`
+		IsVoter bool    `json:"is_voter"`
+		Pending int     `json:"pending_operations"`
+	} `json:"raft_info"`
+	MessageSendFailures map[string]struct {
+		Count int `json:"count"`
+	} `json:"message_send_failures"`
+}
+
+// Cluster reads GET /cluster.
+func (p *Peer) Cluster() (Status, error) {
+	var st Status
+	err := p.Do(http.MethodGet, "/cluster", nil, &st)
+	return st, err
+}
+
+// freePort asks the kernel for a free TCP port.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
