@@ -67,7 +67,7 @@ type Config struct {
 	TickPeriod     time.Duration // consensus.tick_period_ms
 	ElectionTicks  int           // ticks without a leader before an election (default 10)
 	QueueSize      int           // consensus.max_message_queue_size: pending proposals
-	CompactEntries uint64        // consensus.compact_wal_entries
+	CompactEntries uint64        // consensus.compact_wal_entries; 0 never compacts
 	// Bootstrap makes a fresh first peer the single voter of a new
 	// cluster; a joining peer starts empty and learns from the leader.
 	// BootstrapContext is the context of that first membership change
@@ -147,9 +147,6 @@ func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 100
-	}
-	if cfg.CompactEntries == 0 {
-		cfg.CompactEntries = 128
 	}
 	st, err := OpenStorage(cfg.Dir, cfg.Logger)
 	if err != nil {
@@ -308,7 +305,7 @@ func (n *Node) apply(e raftpb.Entry) error {
 			return fmt.Errorf("consensus entry %d: %w", e.Index, err)
 		}
 		n.conf = *n.rn.ApplyConfChange(cc)
-		if cc.Type == raftpb.ConfChangeAddLearnerNode {
+		if cc.Type == raftpb.ConfChangeAddLearnerNode && n.cfg.CompactEntries > 0 {
 			// A peer that joins after compaction starts from a
 			// snapshot, which must already list it: snapshot now.
 			n.sinceCompact = n.cfg.CompactEntries
@@ -336,7 +333,7 @@ func membership(cc raftpb.ConfChange, ctx []byte) (Membership, bool) {
 }
 
 func (n *Node) maybeCompact() error {
-	if n.sinceCompact < n.cfg.CompactEntries {
+	if n.cfg.CompactEntries == 0 || n.sinceCompact < n.cfg.CompactEntries {
 		return nil
 	}
 	data, err := n.sm.Snapshot()
