@@ -23,9 +23,9 @@ const (
 type Config struct {
 	M           int // links per node above level 0; level 0 allows 2*M
 	EfConstruct int // beam width while linking a new node
-	// PayloadM is the budget of extra payload-aware links (Qdrant's
-	// payload_m). It is validated and persisted; this package does not add
-	// such links yet.
+	// PayloadM is the number of links per node of the graphs that
+	// BuildPayloadLinks builds over payload blocks (Qdrant's payload_m;
+	// 2*PayloadM on level 0). 0 adds none. Build itself ignores it.
 	PayloadM int
 	Distance vector.Distance // Cosine vectors must arrive normalised
 	Dim      int

@@ -63,6 +63,8 @@ type Graph struct {
 	nodes atomic.Int64  // present, deleted included
 	dead  atomic.Int64  // present and deleted
 
+	plinks atomic.Pointer[payloadLinks] // nil: none (payload_links.go)
+
 	wmu sync.Mutex // serialises Insert, Delete, Encode
 	pcg *rand.PCG  // level generator state, persisted; guarded by wmu
 	rng *rand.Rand
@@ -145,6 +147,7 @@ func (g *Graph) MemoryBytes() int {
 	}
 	b += 2 * l.cap // one searcher's visited stamps
 	b += 8 * len(g.locks)
+	b += g.payloadLinksBytes()
 	return b
 }
 

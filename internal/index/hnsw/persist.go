@@ -29,13 +29,14 @@ var ErrCorrupt = errors.New("hnsw: corrupt graph encoding")
 //	per present node, ascending offset: level u8
 //	per present node: level-0 link count u16; then all those links u32
 //	per present node, per level 1..level: count u16; then all those links u32
+//	version 2: payload links (see payload_persist.go)
 //	crc32c u32
 //
 // Arrays are read in bounded chunks so garbage cannot make Decode allocate
 // much more than the input's size before it fails.
 const (
 	magic   = "SHOALHNS"
-	version = 1
+	version = 2 // 2 added payload links; 1 is still read
 	maxCap  = 1 << 31
 )
 
@@ -113,6 +114,7 @@ func (g *Graph) Encode(w io.Writer) error {
 			}
 		}
 	}
+	g.encodePayloadLinks(e)
 	sum := e.crc.Sum32()
 	var t [4]byte
 	binary.LittleEndian.PutUint32(t[:], sum)
@@ -271,7 +273,8 @@ func (d *decoder) graph(vecs Vectors) (*Graph, error) {
 		}
 		return nil, corrupt("bad magic")
 	}
-	if v := d.u32(); v != version {
+	v := d.u32()
+	if v != 1 && v != version {
 		return nil, corrupt("unknown version %d", v)
 	}
 	var f [6]uint32
@@ -362,6 +365,12 @@ func (d *decoder) graph(vecs Vectors) (*Graph, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	var plinks *payloadLinks
+	if v >= 2 {
+		if plinks, err = d.payloadLinks(capN, has); err != nil {
+			return nil, err
+		}
+	}
 
 	// Everything is read; lay it out and check every link.
 	l := g.newLayout(capN)
@@ -417,6 +426,7 @@ func (d *decoder) graph(vecs Vectors) (*Graph, error) {
 		return nil, corrupt("entry point %d at level %d", ep, top)
 	}
 	g.lay.Store(l)
+	g.plinks.Store(plinks)
 	g.entry.Store(entry)
 	g.nodes.Store(int64(nodes))
 	g.dead.Store(int64(dead))

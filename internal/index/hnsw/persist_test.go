@@ -151,6 +151,7 @@ func FuzzDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(empty.Bytes())
+	f.Add(encodedWithPayload(f))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		for _, data := range [][]byte{in, resum(in)} {
 			vecs := anyVectors{make([]float32, headerDim(data))}
@@ -163,6 +164,7 @@ func FuzzDecode(f *testing.F) {
 			g.Search(q, 5, 10, nil)
 			g.Search(q, 5, 10, func(off uint32) bool { return off%2 == 0 })
 			g.SearchExact(q, 5, nil)
+			g.SearchPayloadBlock(q, 5, 10, func(off uint32) bool { return off%3 == 0 })
 			var out bytes.Buffer
 			if err := g.Encode(&out); err != nil {
 				t.Fatal(err)
