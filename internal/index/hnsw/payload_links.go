@@ -36,6 +36,7 @@ type payloadLinks struct {
 	start  []uint32 // node off's links are links[start[off]:start[off+1]], off+1 < len(start)
 	links  []uint32
 	labels []string // sorted, distinct
+	built  int      // the graph's node count when the links were built
 }
 
 // of returns off's payload links (nil when it has none).
@@ -239,7 +240,9 @@ func (g *Graph) BuildPayloadLinks(ctx context.Context, blocks []PayloadBlock, th
 	for _, i := range todo {
 		labels = append(labels, blocks[i].Label)
 	}
-	g.plinks.Store(g.mergePayloadLinks(l, results, labels))
+	p := g.mergePayloadLinks(l, results, labels)
+	p.built = int(g.nodes.Load())
+	g.plinks.Store(p)
 	return nil
 }
 

@@ -85,7 +85,7 @@ func TestPayloadLinksRecall(t *testing.T) {
 		return res, p, g.lastEvals()
 	}
 	unlinked := func(q []float32, allow func(uint32) bool) ([]Result, path, int) {
-		g.plinks.Store(&payloadLinks{labels: linked.labels})
+		g.plinks.Store(&payloadLinks{labels: linked.labels, built: linked.built})
 		defer g.plinks.Store(linked)
 		return block(q, allow)
 	}

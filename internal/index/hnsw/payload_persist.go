@@ -8,10 +8,11 @@ import (
 // The payload links section (format version 2), after the upper levels:
 //
 //	label count u32; per label, ascending: len u32 + bytes
+//	node count of the graph when the links were built u32
 //	node count u32 (0: no links; else highest node with links + 1, at most cap)
 //	per node below it: link count u16; then all those links u32
 //
-// A graph without payload links writes two zero words.
+// A graph without payload links writes two zero words (no built count).
 
 func (g *Graph) encodePayloadLinks(e *encoder) {
 	p := g.plinks.Load()
@@ -25,6 +26,7 @@ func (g *Graph) encodePayloadLinks(e *encoder) {
 		e.u32(uint32(len(s)))
 		e.bytes([]byte(s))
 	}
+	e.u32(uint32(p.built))
 	n := len(p.start) - 1
 	for n > 0 && p.start[n] == p.start[n-1] {
 		n-- // trailing nodes without links
@@ -59,6 +61,10 @@ func (d *decoder) payloadLinks(capN int, has func(uint32) bool) (*payloadLinks, 
 		}
 		labels = append(labels, sb.String())
 	}
+	built := 0
+	if nl > 0 {
+		built = int(d.u32())
+	}
 	nodes := int(d.u32())
 	if d.err != nil {
 		return nil, d.err
@@ -79,7 +85,10 @@ func (d *decoder) payloadLinks(capN int, has func(uint32) bool) (*payloadLinks, 
 	if d.err != nil {
 		return nil, d.err
 	}
-	p := &payloadLinks{start: make([]uint32, nodes+1), labels: labels}
+	if built > maxCap {
+		return nil, corrupt("payload links built over %d nodes", built)
+	}
+	p := &payloadLinks{start: make([]uint32, nodes+1), labels: labels, built: built}
 	total := 0
 	for off, c := range counts {
 		if c > 0 && !has(uint32(off)) {

@@ -23,7 +23,9 @@ const blockSeeds = 4
 // closest first). If it evaluates more than a graph-size budget without
 // finding them, or the graph is no larger than the beam or
 // FullScanThreshold, the search scans exactly instead. Without payload
-// links it is Search. Same arguments and result as Search.
+// links, or once the graph has grown by more than 1/8 since they were built
+// (inserted nodes have none, and a walk on passing nodes may miss them), it
+// is Search. Same arguments and result as Search.
 func (g *Graph) SearchPayloadBlock(q []float32, k, ef int, allow func(off uint32) bool) []Result {
 	res, _ := g.searchBlock(q, k, ef, allow)
 	return res
@@ -31,7 +33,7 @@ func (g *Graph) SearchPayloadBlock(q []float32, k, ef int, allow func(off uint32
 
 func (g *Graph) searchBlock(q []float32, k, ef int, allow func(off uint32) bool) ([]Result, path) {
 	pl := g.plinks.Load()
-	if pl == nil || allow == nil {
+	if pl == nil || allow == nil || g.grownPast(pl) {
 		return g.search(q, k, ef, allow, true)
 	}
 	if k <= 0 || len(q) != g.cfg.Dim {
@@ -135,4 +137,10 @@ func (g *Graph) walkBlock(s *searcher, l *layout, pl *payloadLinks, q []float32,
 	}
 	s.evals = evals
 	return true
+}
+
+// grownPast reports whether the graph has grown by more than 1/8 since its
+// payload links were built.
+func (g *Graph) grownPast(pl *payloadLinks) bool {
+	return int(g.nodes.Load()) > pl.built+pl.built/8
 }
