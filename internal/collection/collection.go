@@ -76,8 +76,13 @@ func indexParams(cfg *Config, p VectorParams) segment.IndexParams {
 	if kb > 0 && h.M > 0 {
 		threshold = max(int(kb)*1024/bytes, 1)
 	}
+	payloadM := int(h.M) // Qdrant: payload_m unset means m
+	if h.PayloadM != nil {
+		payloadM = int(*h.PayloadM)
+	}
 	return segment.IndexParams{
 		M:                 int(h.M),
+		PayloadM:          payloadM,
 		EfConstruct:       int(h.EfConstruct),
 		IndexingThreshold: threshold,
 		FullScanThreshold: int(h.FullScanThreshold) * 1024 / bytes,

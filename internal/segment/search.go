@@ -177,7 +177,7 @@ func (s *Store) searchGraph(vi *vectorIndex, g *hnsw.Graph, p SearchParams, m *m
 				(npending == 0 || !vi.isPending(off)) && m.match(off)
 		}
 	}
-	for _, r := range g.Search(p.Query, p.Limit, ef, allow) {
+	for _, r := range s.searchWalk(g, p, m, ef, allow) {
 		offer(r.Off, r.Score)
 	}
 	if p.IndexedOnly {

@@ -43,6 +43,7 @@ type GraphBuild struct {
 	offsets []uint32
 	vecs    *switchVectors
 	col     *column
+	blocks  []hnsw.PayloadBlock // payload_links.go
 }
 
 // PrepareGraphBuild picks a column that passed its indexing threshold and
@@ -75,7 +76,8 @@ func (s *Store) PrepareGraphBuild() *GraphBuild {
 		sw.cur.Store(&vectorSource{snap})
 		return &GraphBuild{
 			name: name, offsets: offs, vecs: sw, col: c,
-			cfg: hnsw.Config{M: vi.params.M, EfConstruct: vi.params.EfConstruct, Distance: c.spec.Distance, Dim: c.spec.Dim, Seed: vi.params.Seed},
+			cfg:    hnsw.Config{M: vi.params.M, EfConstruct: vi.params.EfConstruct, PayloadM: vi.params.PayloadM, Distance: c.spec.Distance, Dim: c.spec.Dim, Seed: vi.params.Seed},
+			blocks: s.payloadBlocks(snap.pos, vi.params),
 		}
 	}
 	return nil
@@ -87,11 +89,15 @@ func (b *GraphBuild) Points() int { return len(b.offsets) }
 // Name is the vector name the build is for.
 func (b *GraphBuild) Name() string { return b.name }
 
-// Run builds the graph with threads workers; it holds no store lock.
+// Run builds the graph with threads workers, then its payload links; it
+// holds no store lock. progress covers both.
 func (b *GraphBuild) Run(ctx context.Context, threads int, progress func(done, total int)) (*hnsw.Graph, error) {
-	g, err := hnsw.BuildContext(ctx, b.cfg, b.vecs, b.offsets, threads, progress)
+	g, err := hnsw.BuildContext(ctx, b.cfg, b.vecs, b.offsets, threads, b.mainProgress(progress))
 	if err != nil {
 		return nil, fmt.Errorf("build graph of vector %q: %w", b.name, err)
+	}
+	if err := b.linkBlocks(ctx, g, threads, progress); err != nil {
+		return nil, err
 	}
 	return g, nil
 }

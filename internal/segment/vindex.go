@@ -20,7 +20,10 @@ type IndexParams struct {
 	// FullScanThreshold is the filter cardinality below which a filtered
 	// search scans the candidates exactly (full_scan_threshold_kb).
 	FullScanThreshold int
-	Seed              uint64
+	// PayloadM is the links per node among the points of one payload
+	// value (hnsw_config.payload_m, see payload_links.go); 0 adds none.
+	PayloadM int
+	Seed     uint64
 }
 
 // vectorIndex is the HNSW graph of one column and the offsets whose vector
