@@ -209,3 +209,26 @@ func TestPayloadBlockChoice(t *testing.T) {
 		}
 	}
 }
+
+// TestPayloadLinksCheckpoint: the payload links and their block labels
+// survive a checkpoint, so a restarted segment still takes the block walk.
+func TestPayloadLinksCheckpoint(t *testing.T) {
+	s, qs := taggedStore(t, 9, 3000, 16, 8, 100)
+	got, _, err := ReadCheckpoint(checkpointBytes(t, s, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.SetIndexParams("", s.vindex[""].params)
+	got.PrepareRead()
+	_, g := got.graphFor("")
+	if g == nil {
+		t.Fatal("graph lost")
+	}
+	if links, blocks := g.PayloadLinks(); links == 0 || blocks != 10 {
+		t.Fatalf("%d payload links over %d blocks after a restart, want the 10 groups", links, blocks)
+	}
+	r, walks := filteredRecall(t, got, qs[:20], "grp", "g", 10)
+	if walks["block"] != 20 || r < 0.9 {
+		t.Fatalf("after a restart: recall %.4f, walks %v", r, walks)
+	}
+}

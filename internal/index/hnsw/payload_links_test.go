@@ -265,3 +265,34 @@ func TestDecodeRejectsBadPayloadLinks(t *testing.T) {
 		t.Fatalf("truncated payload links: %v", err)
 	}
 }
+
+// TestSearchPayloadBlockAfterGrowth: once the graph has grown by more
+// than 1/8 since its payload links were built, the new nodes have none and
+// the block walk could miss them, so SearchPayloadBlock searches as Search.
+func TestSearchPayloadBlockAfterGrowth(t *testing.T) {
+	const n = 2000
+	vecs := clustered(4, n+400, 16, 8, vector.Euclid)
+	offs := seq(n)
+	g := mustBuild(t, Config{M: 8, EfConstruct: 40, PayloadM: 8, Distance: vector.Euclid, Dim: 16, Seed: 4}, vecs, offs, 1)
+	_, grp, blocks := tagged(4, seq(n+400))
+	for i := range blocks {
+		blocks[i].Offsets = slices.DeleteFunc(blocks[i].Offsets, func(off uint32) bool { return off >= n })
+	}
+	if err := g.BuildPayloadLinks(context.Background(), blocks, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	q := vecs.Vector(n + 399)
+	allow := func(off uint32) bool { return grp[off] == 3 }
+	if _, p := g.searchBlock(q, 10, 32, allow); p != walked {
+		t.Fatalf("path %v, want the block walk", p)
+	}
+	for off := uint32(n); off < n+n/8+1; off++ {
+		if err := g.Insert(off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, p := g.searchBlock(q, 10, 32, allow)
+	if want, wp := g.search(q, 10, 32, allow, true); p != wp || !slices.Equal(got, want) {
+		t.Fatalf("after growth: path %v, results differ from Search's (path %v)", p, wp)
+	}
+}
