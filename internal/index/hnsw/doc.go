@@ -65,4 +65,15 @@
 // points than max(ef, Config.FullScanThreshold); SearchExact lets a caller
 // that knows the filter's cardinality (from a payload index) choose the
 // scan itself.
+//
+// # Payload links
+//
+// BuildPayloadLinks adds, for each payload block a caller names (the
+// points sharing one payload value), the level-0 links of a small graph
+// built over the block alone (Qdrant's payload_m). SearchPayloadBlock uses
+// them for a filter that selects most of one block: past a short seeding
+// phase it steps on passing nodes only, as Qdrant's filtered search does,
+// at a cost of about ef times a passing node's degree instead of ef/f. The
+// links are immutable once built, persist with the graph, and are ignored
+// by Search, Insert and Delete (see payload_links.go).
 package hnsw
