@@ -139,7 +139,7 @@ func TestPayloadMRecall(t *testing.T) {
 	t.Logf("seed %d", seed)
 	n, dim, nq := 20000, 32, 100
 	if raceOn {
-		n, nq = 5000, 30
+		n, nq = 3000, 20
 	}
 	fullScan := n / 200 // half the points of a 1% value
 	on, qs := taggedStore(t, seed, n, dim, 16, fullScan)
@@ -187,7 +187,11 @@ func TestPayloadMRecall(t *testing.T) {
 // TestPayloadBlockChoice: the block walk is taken only for a filter whose
 // exact matches lie in a linked block and fill at least half of it.
 func TestPayloadBlockChoice(t *testing.T) {
-	s, qs := taggedStore(t, 7, 3000, 16, 8, 100)
+	n := 3000
+	if raceOn {
+		n = 1200
+	}
+	s, qs := taggedStore(t, 7, n, 16, 8, n/30) // groups (10%) linked, tags (1%) not
 	for _, c := range []struct {
 		filter string
 		block  bool
@@ -213,7 +217,11 @@ func TestPayloadBlockChoice(t *testing.T) {
 // TestPayloadLinksCheckpoint: the payload links and their block labels
 // survive a checkpoint, so a restarted segment still takes the block walk.
 func TestPayloadLinksCheckpoint(t *testing.T) {
-	s, qs := taggedStore(t, 9, 3000, 16, 8, 100)
+	n := 3000
+	if raceOn {
+		n = 1200
+	}
+	s, qs := taggedStore(t, 9, n, 16, 8, n/30) // groups (10%) linked, tags (1%) not
 	got, _, err := ReadCheckpoint(checkpointBytes(t, s, 1))
 	if err != nil {
 		t.Fatal(err)

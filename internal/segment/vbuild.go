@@ -86,6 +86,10 @@ func (s *Store) PrepareGraphBuild() *GraphBuild {
 // Points is the number of vectors the build links.
 func (b *GraphBuild) Points() int { return len(b.offsets) }
 
+// Work is the total Run's progress counts to: the points, then the points
+// of the payload blocks to link.
+func (b *GraphBuild) Work() int { return payloadBuildTotal(len(b.offsets), b.blocks) }
+
 // Name is the vector name the build is for.
 func (b *GraphBuild) Name() string { return b.name }
 

@@ -294,7 +294,7 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 			break
 		}
 		pr.done.Store(0)
-		pr.total.Store(int64(b.Points()))
+		pr.total.Store(int64(b.Work()))
 		g, err := b.Run(ctx, s.opts.IndexThreads, func(done, total int) {
 			pr.done.Store(int64(done))
 			if done%20000 == 0 && done > 0 {
@@ -305,7 +305,7 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 		if err != nil {
 			return err
 		}
-		pr.done.Store(int64(b.Points()))
+		pr.done.Store(int64(b.Work()))
 	}
 	t.PrepareRead()
 	if err := ctx.Err(); err != nil {

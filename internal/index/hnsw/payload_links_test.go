@@ -64,7 +64,7 @@ func blockRecall(t *testing.T, vecs *flat, offs []uint32, qs *flat, d vector.Dis
 func TestPayloadLinksRecall(t *testing.T) {
 	const seed, k, ef = 11, 10, 64
 	t.Logf("seed %d", seed)
-	n, dim, nq := scale(20000, 3000), 32, scale(200, 40)
+	n, dim, nq := scale(20000, 3000), 32, scale(200, 24)
 	d := vector.Cosine
 	vecs := clustered(seed, n, dim, 40, d)
 	qs := clustered(seed+1, nq, dim, 40, d)
@@ -132,7 +132,7 @@ func (g *Graph) lastEvals() int {
 
 func TestPayloadLinksDeterministicAndPersisted(t *testing.T) {
 	const seed = 3
-	n, dim := 3000, 16
+	n, dim := scale(3000, 1000), 16
 	vecs := clustered(seed, n, dim, 10, vector.Euclid)
 	offs := seq(n)
 	_, _, blocks := tagged(seed, offs)
