@@ -41,7 +41,7 @@ func TestConcurrentSearchDuringInsert(t *testing.T) {
 				if i%3 == 0 {
 					allow = hashAllow(4)
 				}
-				got, p := g.search(q, 10, 32, allow, true)
+				got, p := g.search(g.prepare(q), 10, 32, allow, true)
 				if len(got) == 0 {
 					t.Errorf("no results from a non-empty graph: path %d nodes %d dead %d allow %v", p, g.nodes.Load(), g.dead.Load(), allow != nil)
 					return

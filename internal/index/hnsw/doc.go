@@ -51,6 +51,16 @@
 // in L2, no sqrt in the hot loop), L1 for Manhattan. Results carry the score
 // vector.Distance.Score would return, ordered by vector.Distance.Better.
 //
+// # Other storage and quantized codes
+//
+// Vectors that implement Space (float16 or uint8 columns) are built and
+// searched through it: a per-query Scorer gives each candidate's internal
+// distance without allocating, and Pair compares two stored vectors while
+// linking. SearchScorer and SearchExactScorer walk the same graph with a
+// caller's Scorer, e.g. one over quantized codes. The float32 level-0 walk
+// keeps its own hand-inlined loop; the scorer walk is a copy of it, and the
+// filtered walk tests for a scorer once per neighbour.
+//
 // # Filtered search
 //
 // An allow func is checked during traversal: nodes it rejects (and deleted

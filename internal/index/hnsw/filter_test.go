@@ -38,10 +38,10 @@ func TestFilteredRecall(t *testing.T) {
 			for i := range qs.len() {
 				q := qs.Vector(uint32(i))
 				want := bruteForce(vector.Cosine, vecs, offs, q, 10, allow)
-				got, p := g.search(q, 10, 64, allow, true)
+				got, p := g.search(g.prepare(q), 10, 64, allow, true)
 				paths[p]++
 				// The walk alone, with no scan to fall back on, must hold up too.
-				walk, _ := g.search(q, 10, 64, allow, false)
+				walk, _ := g.search(g.prepare(q), 10, 64, allow, false)
 				for _, res := range [][]Result{got, walk} {
 					for _, r := range res {
 						if !allow(r.Off) {
@@ -90,7 +90,7 @@ func TestSmallGraphScansExactly(t *testing.T) {
 	vecs := clustered(2, 50, 4, 3, vector.Euclid)
 	g := mustBuild(t, Config{Distance: vector.Euclid, Dim: 4, Seed: 2}, vecs, seq(50), 1)
 	q := vecs.Vector(7)
-	got, p := g.search(q, 5, 64, nil, true)
+	got, p := g.search(g.prepare(q), 5, 64, nil, true)
 	if p != small {
 		t.Fatalf("path %d, want small", p)
 	}
@@ -101,7 +101,7 @@ func TestSmallGraphScansExactly(t *testing.T) {
 	// FullScanThreshold raises the cutoff.
 	big := clustered(2, 500, 4, 3, vector.Euclid)
 	g = mustBuild(t, Config{Distance: vector.Euclid, Dim: 4, Seed: 2, FullScanThreshold: 1000}, big, seq(500), 1)
-	if _, p := g.search(q, 5, 16, nil, true); p != small {
+	if _, p := g.search(g.prepare(q), 5, 16, nil, true); p != small {
 		t.Fatalf("path %d with FullScanThreshold, want small", p)
 	}
 	if got := g.SearchExact(q, 3, func(off uint32) bool { return off == 9 }); len(got) != 1 || got[0].Off != 9 {

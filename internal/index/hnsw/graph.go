@@ -57,6 +57,7 @@ type Graph struct {
 	stride0   int // words per level-0 block: count + m0
 	levelMult float64
 	vecs      Vectors
+	sp        Space // vecs as a Space, nil for float32 storage
 
 	lay   atomic.Pointer[layout]
 	entry atomic.Uint64 // 0: empty; else entryFlag | level<<32 | offset
@@ -120,6 +121,7 @@ func New(cfg Config, vecs Vectors) (*Graph, error) {
 		vecs:      vecs,
 		pcg:       rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15),
 	}
+	g.sp, _ = vecs.(Space)
 	g.rng = rand.New(g.pcg)
 	g.lay.Store(&layout{})
 	return g, nil
@@ -212,11 +214,6 @@ func (g *Graph) randomLevel() int {
 	u := 1 - g.rng.Float64() // (0, 1]
 	lv := int(-math.Log(u) * g.levelMult)
 	return min(lv, maxLevels-1)
-}
-
-// distTo is the internal distance (lower is better) of a stored vector to q.
-func (g *Graph) distTo(l *layout, q []float32, off uint32) float32 {
-	return g.distVec(q, g.vec(l, off))
 }
 
 func (g *Graph) distVec(q, v []float32) float32 {

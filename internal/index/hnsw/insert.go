@@ -51,7 +51,10 @@ func (g *Graph) ownLinks(int) int { return g.m }
 // link connects present node off, whose upper blocks exist, on levels
 // level..0: hnswlib's addPoint. On a re-insert off's own lists are replaced.
 func (g *Graph) link(s *searcher, l *layout, off uint32, level int) {
-	q := g.vec(l, off)
+	q := &query{v: g.vec(l, off)}
+	if g.sp != nil {
+		q = &query{sc: g.sp.Stored(off)}
+	}
 	var e uint64
 	if g.locks != nil {
 		// A node that raises the top level holds the entry lock for its
@@ -71,7 +74,7 @@ func (g *Graph) link(s *searcher, l *layout, off uint32, level int) {
 		return
 	}
 	ep, top := unpackEntry(e)
-	cur, curD := ep, g.distTo(l, q, ep)
+	cur, curD := ep, g.dist(q, ep)
 	for lev := top; lev > level; lev-- {
 		cur, curD = g.greedy(l, q, cur, curD, lev)
 	}
@@ -116,14 +119,25 @@ func (g *Graph) heuristic(l *layout, cands []item, m int, out *[]item) []item {
 		*out = sel
 		return sel
 	}
+	var vc []float32
 	for _, c := range cands {
 		if len(sel) >= m {
 			break
 		}
-		vc := g.vec(l, c.id)
+		if g.sp != nil {
+			vc = nil
+		} else {
+			vc = g.vec(l, c.id)
+		}
 		good := true
 		for _, k := range sel {
-			if g.distVec(vc, g.vec(l, k.id)) < c.d {
+			var d float32
+			if vc == nil {
+				d = g.sp.Pair(c.id, k.id)
+			} else {
+				d = g.distVec(vc, g.vec(l, k.id))
+			}
+			if d < c.d {
 				good = false
 				break
 			}
@@ -160,10 +174,16 @@ func (g *Graph) addLink(s *searcher, l *layout, nb, off uint32, lev int, d float
 		atomic.StoreUint32(&blk[0], uint32(n+1))
 		return
 	}
-	v := g.vec(l, nb)
 	p := append(s.prune[:0], item{d, off})
-	for _, id := range blk[1 : 1+n] {
-		p = append(p, item{g.distVec(v, g.vec(l, id)), id})
+	if g.sp != nil {
+		for _, id := range blk[1 : 1+n] {
+			p = append(p, item{g.sp.Pair(nb, id), id})
+		}
+	} else {
+		v := g.vec(l, nb)
+		for _, id := range blk[1 : 1+n] {
+			p = append(p, item{g.distVec(v, g.vec(l, id)), id})
+		}
 	}
 	slices.SortFunc(p, byDist)
 	s.prune = p

@@ -13,8 +13,20 @@ import (
 // restricts the results; it is called from the searching goroutine only.
 // See the package doc for when Search scans exactly instead of walking.
 func (g *Graph) Search(q []float32, k, ef int, allow func(off uint32) bool) []Result {
-	res, _ := g.search(q, k, ef, allow, true)
+	if len(q) != g.cfg.Dim {
+		return nil
+	}
+	res, _ := g.search(g.prepare(q), k, ef, allow, true)
 	return res
+}
+
+// prepare wraps a float32 query: through the Space when the storage is
+// not float32.
+func (g *Graph) prepare(q []float32) *query {
+	if g.sp != nil {
+		return &query{sc: g.sp.Query(q)}
+	}
+	return &query{v: q}
 }
 
 // SearchExact scores every allowed live point: the caller's choice when a
@@ -23,7 +35,7 @@ func (g *Graph) SearchExact(q []float32, k int, allow func(off uint32) bool) []R
 	if k <= 0 || len(q) != g.cfg.Dim {
 		return nil
 	}
-	return g.exact(g.lay.Load(), q, k, allow)
+	return g.exact(g.lay.Load(), g.prepare(q), k, allow)
 }
 
 // path tells tests how a search was answered.
@@ -37,8 +49,8 @@ const (
 )
 
 // search answers Search; scan=false forces the walk (tests measure it).
-func (g *Graph) search(q []float32, k, ef int, allow func(off uint32) bool, scan bool) ([]Result, path) {
-	if k <= 0 || len(q) != g.cfg.Dim {
+func (g *Graph) search(q *query, k, ef int, allow func(off uint32) bool, scan bool) ([]Result, path) {
+	if k <= 0 || q.sc == nil && len(q.v) != g.cfg.Dim {
 		return nil, invalid
 	}
 	ef = max(ef, k)
@@ -56,7 +68,7 @@ func (g *Graph) search(q []float32, k, ef int, allow func(off uint32) bool, scan
 	s := g.getSearcher(l.cap)
 	defer g.putSearcher(s)
 
-	cur, curD := ep, g.distTo(l, q, ep)
+	cur, curD := ep, g.dist(q, ep)
 	for lev := top; lev > 0; lev-- {
 		cur, curD = g.greedy(l, q, cur, curD, lev)
 	}
@@ -71,7 +83,12 @@ func (g *Graph) search(q []float32, k, ef int, allow func(off uint32) bool, scan
 	}
 	s.next()
 	if f.all {
-		found := g.searchPool(s, l, q, cur, curD, ef)
+		var found []item
+		if q.sc != nil {
+			found = g.searchPoolScorer(s, l, q.sc, cur, curD, ef)
+		} else {
+			found = g.searchPool(s, l, q.v, cur, curD, ef)
+		}
 		return g.results(found[:min(k, len(found))]), walked
 	}
 	if !g.searchLevel(s, l, q, cur, curD, 0, ef, &f, budget) {
@@ -181,7 +198,7 @@ func (g *Graph) results(found []item) []Result {
 
 // greedy walks one upper level to the node closest to q (beam width 1),
 // ignoring filters and deletions: those nodes still route.
-func (g *Graph) greedy(l *layout, q []float32, cur uint32, curD float32, lev int) (uint32, float32) {
+func (g *Graph) greedy(l *layout, q *query, cur uint32, curD float32, lev int) (uint32, float32) {
 	for changed := true; changed; {
 		changed = false
 		blk := g.block(l, cur, lev)
@@ -191,7 +208,7 @@ func (g *Graph) greedy(l *layout, q []float32, cur uint32, curD float32, lev int
 			if int(nb) >= l.cap {
 				continue // linked after l was replaced: upper blocks are shared
 			}
-			if d := g.distTo(l, q, nb); d < curD {
+			if d := g.dist(q, nb); d < curD {
 				cur, curD, changed = nb, d, true
 			}
 		}
@@ -205,12 +222,13 @@ func (g *Graph) greedy(l *layout, q []float32, cur uint32, curD float32, lev int
 // (hnswlib's rule for filters and deletions). With budget >= 0 (the graph's
 // size) it returns false as soon as giveUp says an exact scan is cheaper. The
 // caller starts a visited generation (s.next) first.
-func (g *Graph) searchLevel(s *searcher, l *layout, q []float32, ep uint32, epD float32, lev, ef int, f *filter, budget int) bool {
+func (g *Graph) searchLevel(s *searcher, l *layout, qq *query, ep uint32, epD float32, lev, ef int, f *filter, budget int) bool {
 	s.cand.reset()
 	s.top.reset()
 	vis, gen := s.visited, s.gen
 	vis[ep] = gen
 	flat, dim := g.flatVectors()
+	q, sc := qq.v, qq.sc
 	var t float32
 	s.cand.push(epD, ep)
 	bound := float32(math.Inf(1))
@@ -237,20 +255,24 @@ func (g *Graph) searchLevel(s *searcher, l *layout, q []float32, ep uint32, epD 
 			}
 			vis[nb] = gen
 			evals++
-			var v []float32 // fetch and distVec inlined, as in searchPool
-			if j := int(nb) * dim; j+dim <= len(flat) {
-				v = flat[j : j+dim : j+dim]
+			var d float32 // fetch and distVec inlined, as in searchPool
+			if sc != nil {
+				d = sc.Dist(nb)
 			} else {
-				v = g.vecs.Vector(nb)
-			}
-			var d float32
-			switch g.metric {
-			case negDot:
-				d = -vector.DotProduct(q, v)
-			case sqL2:
-				d = vector.SquaredL2(q, v)
-			default:
-				d = vector.L1(q, v)
+				var v []float32
+				if j := int(nb) * dim; j+dim <= len(flat) {
+					v = flat[j : j+dim : j+dim]
+				} else {
+					v = g.vecs.Vector(nb)
+				}
+				switch g.metric {
+				case negDot:
+					d = -vector.DotProduct(q, v)
+				case sqL2:
+					d = vector.SquaredL2(q, v)
+				default:
+					d = vector.L1(q, v)
+				}
 			}
 			if d < bound || s.top.len() < ef {
 				s.cand.push(d, nb)
@@ -289,7 +311,7 @@ func touch(flat []float32, dim int, off uint32) float32 {
 }
 
 // exact scans every live node that allow accepts.
-func (g *Graph) exact(l *layout, q []float32, k int, allow func(off uint32) bool) []Result {
+func (g *Graph) exact(l *layout, q *query, k int, allow func(off uint32) bool) []Result {
 	s := g.getSearcher(0)
 	defer g.putSearcher(s)
 	h := &s.top
@@ -302,7 +324,7 @@ func (g *Graph) exact(l *layout, q []float32, k int, allow func(off uint32) bool
 			if allow != nil && !allow(id) {
 				continue
 			}
-			d := g.distTo(l, q, id)
+			d := g.dist(q, id)
 			if h.len() < k {
 				h.push(d, id)
 			} else if d < h.top().d {

@@ -1,0 +1,116 @@
+package hnsw
+
+import (
+	"math"
+	"sync/atomic"
+)
+
+// Scorer is one query prepared against stored vectors that are not read
+// as float32 slices: float16 or uint8 columns, or quantized codes. Dist
+// returns the graph's internal distance of the stored vector at off, lower
+// is better: the negated similarity for Cosine and Dot, the squared
+// distance for Euclid, the distance for Manhattan (see the package doc).
+// An offset it has no vector for must give +Inf. Dist must not allocate;
+// a Scorer is used by one search at a time.
+type Scorer interface {
+	Dist(off uint32) float32
+}
+
+// Space is optionally implemented by Vectors whose storage is not float32
+// (float16 or uint8 columns). The graph then computes every distance
+// through it, building and searching, and calls Vector only to learn
+// whether an offset has a vector (its length); Vector may return any
+// slice of Dim elements for a present offset, e.g. a shared scratch.
+type Space interface {
+	Vectors
+	// Query prepares a query given as float32, preprocessed as for the
+	// float32 kernels (normalised for Cosine).
+	Query(q []float32) Scorer
+	// Stored prepares the stored vector at off as a query (linking).
+	Stored(off uint32) Scorer
+	// Pair is the internal distance between two stored vectors.
+	Pair(a, b uint32) float32
+}
+
+// query is what a search or a link compares nodes with: a float32 vector
+// or, when sc is set, a prepared Scorer. Only the cold paths (upper levels,
+// exact scans, linking) go through it; the level-0 walks test sc once per
+// neighbour and otherwise keep their inlined float32 code.
+type query struct {
+	v  []float32
+	sc Scorer
+}
+
+// dist is the internal distance of the stored vector at off to q.
+func (g *Graph) dist(q *query, off uint32) float32 {
+	if q.sc != nil {
+		return q.sc.Dist(off)
+	}
+	return g.distVec(q.v, g.vec(nil, off))
+}
+
+// pair is the internal distance between two stored vectors (linking).
+func (g *Graph) pair(a, b uint32) float32 {
+	if g.sp != nil {
+		return g.sp.Pair(a, b)
+	}
+	return g.distVec(g.vec(nil, a), g.vec(nil, b))
+}
+
+// SearchScorer is Search with distances from sc instead of a float32
+// query: a prepared query over quantized codes (approximate scores) or
+// over the graph's own non-float32 storage. Results carry the score that
+// corresponds to sc's internal distance (see Scorer), best first.
+func (g *Graph) SearchScorer(sc Scorer, k, ef int, allow func(off uint32) bool) []Result {
+	if sc == nil {
+		return nil
+	}
+	res, _ := g.search(&query{sc: sc}, k, ef, allow, true)
+	return res
+}
+
+// SearchExactScorer is SearchExact with distances from sc.
+func (g *Graph) SearchExactScorer(sc Scorer, k int, allow func(off uint32) bool) []Result {
+	if k <= 0 || sc == nil {
+		return nil
+	}
+	return g.exact(g.lay.Load(), &query{sc: sc}, k, allow)
+}
+
+// inf is the distance of an absent vector.
+var inf = float32(math.Inf(1))
+
+// searchPoolScorer is searchPool with distances from a Scorer. It is a
+// copy rather than a branch in searchPool so that the float32 walk keeps
+// its hand-inlined loop untouched.
+func (g *Graph) searchPoolScorer(s *searcher, l *layout, sc Scorer, ep uint32, epD float32, ef int) []item {
+	p := s.pool.reset(ef)
+	s.visited[ep] = s.gen
+	p.insert(epD, ep)
+	evals := 0
+	vis, gen := s.visited, s.gen
+	for {
+		c, ok := p.next()
+		if !ok {
+			break
+		}
+		blk := g.block(l, c, 0)
+		n := min(int(atomic.LoadUint32(&blk[0])), len(blk)-1)
+		for i := 1; i <= n; i++ {
+			nb := atomic.LoadUint32(&blk[i])
+			if int(nb) >= l.cap || vis[nb] == gen {
+				continue
+			}
+			vis[nb] = gen
+			evals++
+			d := sc.Dist(nb)
+			if len(p.a) == ef && d >= p.a[ef-1].d {
+				continue
+			}
+			p.insert(d, nb)
+		}
+	}
+	s.evals = evals
+	s.found = p.items(s.found)
+	return s.found
+}
