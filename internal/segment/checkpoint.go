@@ -19,20 +19,32 @@ import (
 
 // Checkpoint file format (all integers little endian):
 //
-//	magic "SHOALCP4" | u64 applied version | u32 column count
-//	per column (sorted by name): u32 name len, name, u32 dim, u32 distance len, distance
+//	magic "SHOALCP5" | u64 applied version | u32 column count
+//	per column (sorted by name): u32 name len, name, u32 dim, u32 distance len, distance,
+//	                             u32 datatype len, datatype
 //	u64 slot count
 //	per slot: u8 kind (0 num id, 1 uuid id, 2 free slot: nothing follows),
 //	          u64 or 16 bytes id, u64 version,
 //	           u32 payload JSON len, payload JSON,
-//	           per column: u8 has, then dim float32 when has
+//	           per column: u8 has, then dim elements of its datatype when has
+//	           (float32 and float16 as their bits, uint8 as bytes)
 //	u32 index count
 //	per index: u32 key len, key, u32 schema len, schema JSON, u64 data len, data
 //	u32 graph count
 //	per graph: u32 name len, vector name, u32 pending count, pending offsets
 //	           (u32 each), u64 data len, HNSW graph data
+//	u32 quantized count
+//	per quantized column: u32 name len, vector name, u32 config len, config JSON,
+//	           u32 stale count, stale offsets (u32 each), u64 data len, codes
+//	           (quant.Encoded.Encode)
 //	u32 CRC32C of every byte before it
-const checkpointMagic = "SHOALCP4"
+//
+// Version 4 ("SHOALCP4") is still read: it has no datatype (float32), no
+// quantized section, and float32 vectors.
+const checkpointMagic = "SHOALCP5"
+
+// checkpointMagicV4 is the previous format, read for compatibility.
+const checkpointMagicV4 = "SHOALCP4"
 
 // Slot kinds in a checkpoint.
 const (
@@ -68,6 +80,7 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 		str(n)
 		u32(uint32(c.spec.Dim))
 		str(string(c.spec.Distance))
+		str(string(c.spec.Datatype))
 	}
 	// Every slot is written, free ones as a marker, so offsets survive a
 	// reload and persisted payload indexes (keyed by offset) stay valid.
@@ -103,8 +116,18 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 				continue
 			}
 			bw.WriteByte(1)
-			for _, x := range c.data[off*c.spec.Dim : (off+1)*c.spec.Dim] {
-				u32(math.Float32bits(x))
+			switch c.spec.Datatype {
+			case Float16:
+				for _, h := range c.rowF16(uint32(off)) {
+					binary.LittleEndian.PutUint16(b8[:2], h)
+					bw.Write(b8[:2])
+				}
+			case Uint8:
+				bw.Write(c.rowU8(uint32(off)))
+			default:
+				for _, x := range c.rowF32(uint32(off)) {
+					u32(math.Float32bits(x))
+				}
 			}
 		}
 	}
@@ -156,6 +179,9 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 		u64(uint64(data.Len()))
 		bw.Write(data.Bytes())
 	}
+	if err := s.writeCodes(bw, &data, u32, u64, str); err != nil {
+		return err
+	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}
@@ -177,7 +203,12 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 		return nil, 0, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
 	r := &reader{b: body}
-	if string(r.bytes(len(checkpointMagic))) != checkpointMagic {
+	v4 := false
+	switch string(r.bytes(len(checkpointMagic))) {
+	case checkpointMagic:
+	case checkpointMagicV4:
+		v4 = true
+	default:
 		return nil, 0, fmt.Errorf("%w: bad magic", ErrCorrupt)
 	}
 	applied := r.u64()
@@ -191,10 +222,17 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 		name := string(r.bytes(int(r.u32())))
 		dim := r.u32()
 		dist, derr := vector.ParseDistance(string(r.bytes(int(r.u32()))))
+		dt := Float32
+		if !v4 {
+			var terr error
+			if dt, terr = ParseDatatype(string(r.bytes(int(r.u32())))); terr != nil {
+				derr = terr
+			}
+		}
 		if r.err != nil || derr != nil || dim == 0 || dim > 1<<16 {
 			return nil, 0, fmt.Errorf("%w: bad column %q", ErrCorrupt, name)
 		}
-		specs[name] = VectorSpec{Dim: int(dim), Distance: dist}
+		specs[name] = VectorSpec{Dim: int(dim), Distance: dist, Datatype: dt}
 		names = append(names, name)
 	}
 	s := NewStore(specs)
@@ -234,11 +272,7 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 			if r.byte() == 0 {
 				continue
 			}
-			v := make([]float32, specs[name].Dim)
-			for j := range v {
-				v[j] = math.Float32frombits(r.u32())
-			}
-			vecs[name] = v
+			vecs[name] = r.vector(specs[name])
 		}
 		if r.err != nil {
 			return nil, 0, fmt.Errorf("%w: point %d: %v", ErrCorrupt, i, r.err)
@@ -292,6 +326,11 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 		data := r.bytes(int(n))
 		s.loadGraph(name, pend, data)
 	}
+	if !v4 {
+		if err := s.readCodes(r); err != nil {
+			return nil, 0, err
+		}
+	}
 	if r.err != nil || len(r.b) != 0 {
 		return nil, 0, fmt.Errorf("%w: trailing bytes", ErrCorrupt)
 	}
@@ -338,6 +377,31 @@ func (r *reader) u64() uint64 {
 		return 0
 	}
 	return binary.LittleEndian.Uint64(b)
+}
+
+// vector reads one stored vector of sp's datatype as float32 (exact:
+// every float16 and uint8 value is a float32).
+func (r *reader) vector(sp VectorSpec) []float32 {
+	v := make([]float32, sp.Dim)
+	switch sp.Datatype {
+	case Float16:
+		b := r.bytes(2 * sp.Dim)
+		if b == nil {
+			return v
+		}
+		for j := range v {
+			v[j] = vector.Float16ToFloat32(binary.LittleEndian.Uint16(b[2*j:]))
+		}
+	case Uint8:
+		for j, x := range r.bytes(sp.Dim) {
+			v[j] = float32(x)
+		}
+	default:
+		for j := range v {
+			v[j] = math.Float32frombits(r.u32())
+		}
+	}
+	return v
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

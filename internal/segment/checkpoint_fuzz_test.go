@@ -79,7 +79,7 @@ func FuzzReadCheckpoint(f *testing.F) {
 // hold. It reads only the header and returns 0 when that is unreadable.
 func declaredFloats(data []byte) uint64 {
 	r := &reader{b: data}
-	r.bytes(len(checkpointMagic))
+	v5 := string(r.bytes(len(checkpointMagic))) == checkpointMagic
 	r.u64()
 	ncol := r.u32()
 	if ncol > 1<<16 {
@@ -90,6 +90,9 @@ func declaredFloats(data []byte) uint64 {
 		r.bytes(int(r.u32()))
 		width += uint64(r.u32())
 		r.bytes(int(r.u32()))
+		if v5 {
+			r.bytes(int(r.u32()))
+		}
 	}
 	if r.err != nil {
 		return 0

@@ -271,14 +271,24 @@ func TestReadCheckpointBadContent(t *testing.T) {
 		return cat(append([][]byte{[]byte(checkpointMagic), le64(5), le32(ncol)}, cols...)...)
 	}
 	col := func(name string, dim uint32, dist string) []byte {
+		return cat(le32(uint32(len(name))), []byte(name), le32(dim), le32(uint32(len(dist))), []byte(dist), le32(0))
+	}
+	typedCol := func(name string, dim uint32, dist, datatype string) []byte {
+		return cat(le32(uint32(len(name))), []byte(name), le32(dim), le32(uint32(len(dist))), []byte(dist),
+			le32(uint32(len(datatype))), []byte(datatype))
+	}
+	v4col := func(name string, dim uint32, dist string) []byte {
 		return cat(le32(uint32(len(name))), []byte(name), le32(dim), le32(uint32(len(dist))), []byte(dist))
 	}
 	numPoint := func(id uint64, payload string, vec ...[]byte) []byte {
 		return cat(append([][]byte{{0}, le64(id), le64(1), le32(uint32(len(payload))), []byte(payload)}, vec...)...)
 	}
 	oneVec := cat([]byte{1}, le32(math.Float32bits(1)))
-	noIndexes := cat(le32(0), le32(0)) // no payload indexes, no graphs
+	noIndexes := cat(le32(0), le32(0), le32(0)) // no payload indexes, no graphs, no codes
 	ok := cat(header(1, col("", 1, "Dot")), le64(1), numPoint(7, `{"a":1}`, oneVec), noIndexes)
+	v4 := cat([]byte(checkpointMagicV4), le64(5), le32(1), v4col("", 1, "Dot"), le64(1), numPoint(7, `{"a":1}`, oneVec), le32(0), le32(0))
+	f16 := cat(header(1, typedCol("", 2, "Dot", "float16")), le64(1), numPoint(7, ``, []byte{1, 0x00, 0x3c, 0x00, 0xc0}), noIndexes)
+	u8 := cat(header(1, typedCol("", 3, "Euclid", "uint8")), le64(1), numPoint(7, ``, []byte{1, 0, 7, 255}), noIndexes)
 
 	cases := []struct {
 		name string
@@ -286,6 +296,13 @@ func TestReadCheckpointBadContent(t *testing.T) {
 		ok   bool
 	}{
 		{"valid", ok, true},
+		{"version 4", v4, true},
+		{"version 4 with a quantized section", cat(v4, le32(0)), false},
+		{"float16 column", f16, true},
+		{"uint8 column", u8, true},
+		{"unknown datatype", cat(header(1, typedCol("", 1, "Dot", "float64")), le64(0), noIndexes), false},
+		{"uint8 vector cut short", cat(header(1, typedCol("", 3, "Dot", "uint8")), le64(1), numPoint(7, ``, []byte{1, 0, 7})), false},
+		{"quantized count past the end", cat(header(1, col("", 1, "Dot")), le64(1), numPoint(7, ``, oneVec), le32(0), le32(0), le32(9)), false},
 		{"bad magic", cat([]byte("SHOALCP9"), ok[8:]), false},
 		{"short header", []byte(checkpointMagic), false},
 		{"too many columns", header(1<<16 + 1), false},

@@ -7,6 +7,7 @@ import (
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/index/hnsw"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/vector/quant"
 )
 
 // SearchParams describes an exact nearest-neighbour search on one column.
@@ -24,6 +25,14 @@ type SearchParams struct {
 	HnswEf      int
 	Exact       bool
 	IndexedOnly bool
+
+	// Quantization is QuantizationSearchParams: when the column has
+	// quantized codes and the search is not Exact, candidates are scored
+	// by the codes unless Ignore; Oversampling takes Limit*Oversampling
+	// of them (rounded down, as Qdrant does) and Rescore (by default only
+	// for binary quantization) scores those with the stored vectors
+	// before the best Limit are kept. nil means Qdrant's defaults.
+	Quantization *quant.SearchParams
 }
 
 // Scored is one search hit.
@@ -40,7 +49,20 @@ func (s *Store) Search(p SearchParams) []Scored {
 		return nil
 	}
 	dist := c.spec.Distance
-	d := c.spec.Dim
+	want, threshold := p.Limit, p.Threshold
+	exact := c.scorer(p.Query)
+	score := exact.Score
+	vi, g := s.graphFor(p.Vector)
+	var qsc *quantScorer
+	rescore := false
+	if qz := s.codesFor(vi, p); qz != nil {
+		qsc = qz.scorer(c, p.Query)
+		score = qsc.Score
+		p.Limit = max(want, p.Quantization.Candidates(want))
+		if rescore = p.Quantization.ShouldRescore(qz.cfg); rescore {
+			p.Threshold = nil // applied to the exact scores below
+		}
+	}
 	h := &hitHeap{better: dist.Better, ids: s.ids, items: make([]Scored, 0, p.Limit)}
 	m := s.newMatcher(p.Filter)
 	offer := func(off uint32, score float32) {
@@ -78,7 +100,7 @@ func (s *Store) Search(p SearchParams) []Scored {
 		if !c.has[off] {
 			return
 		}
-		score := dist.Score(p.Query, c.data[int(off)*d:int(off+1)*d])
+		score := score(off)
 		if p.Threshold != nil && !dist.PassesThreshold(score, *p.Threshold) {
 			return
 		}
@@ -93,12 +115,22 @@ func (s *Store) Search(p SearchParams) []Scored {
 		}
 		offer(off, score)
 	}
-	if vi, g := s.graphFor(p.Vector); g != nil && !p.Exact && !s.fewMatches(m, vi.params.FullScanThreshold) {
-		s.searchGraph(vi, g, p, m, excluded, offer, visit)
+	if g != nil && !p.Exact && !s.fewMatches(m, vi.params.FullScanThreshold) {
+		s.searchGraph(vi, g, p, qsc, m, excluded, offer, visit)
 	} else {
 		m.each(s, visit)
 	}
 	out := h.items
+	if rescore {
+		kept := out[:0]
+		for _, it := range out {
+			it.Score = exact.Score(it.Offset)
+			if threshold == nil || dist.PassesThreshold(it.Score, *threshold) {
+				kept = append(kept, it)
+			}
+		}
+		out = kept
+	}
 	slices.SortFunc(out, func(a, b Scored) int {
 		switch {
 		case h.before(a, b):
@@ -108,7 +140,17 @@ func (s *Store) Search(p SearchParams) []Scored {
 		}
 		return 0
 	})
-	return out
+	return out[:min(len(out), want)]
+}
+
+// codesFor returns the quantized codes a search uses: none for an exact
+// search, one that ignores quantization, or a column without codes (as
+// Qdrant's is_quantized_search).
+func (s *Store) codesFor(vi *vectorIndex, p SearchParams) *quantized {
+	if vi == nil || p.Exact || p.Quantization != nil && p.Quantization.Ignore {
+		return nil
+	}
+	return vi.codes.Load()
 }
 
 // RecordAt returns the record at an offset returned by Search.
@@ -159,7 +201,7 @@ func (s *Store) graphFor(name string) (*vectorIndex, *hnsw.Graph) {
 // searchGraph walks the graph over linked points that pass the filter, then
 // scans the points still pending exactly; a point linked while the search
 // runs may come from both, so hits are deduplicated.
-func (s *Store) searchGraph(vi *vectorIndex, g *hnsw.Graph, p SearchParams, m *matcher, excluded func(uint32) bool, offer func(uint32, float32), visit func(uint32)) {
+func (s *Store) searchGraph(vi *vectorIndex, g *hnsw.Graph, p SearchParams, qsc *quantScorer, m *matcher, excluded func(uint32) bool, offer func(uint32, float32), visit func(uint32)) {
 	c := s.columns[p.Vector]
 	ef := p.HnswEf
 	if ef <= 0 {
@@ -177,7 +219,13 @@ func (s *Store) searchGraph(vi *vectorIndex, g *hnsw.Graph, p SearchParams, m *m
 				(npending == 0 || !vi.isPending(off)) && m.match(off)
 		}
 	}
-	for _, r := range s.searchWalk(g, p, m, ef, allow) {
+	var res []hnsw.Result
+	if qsc != nil {
+		res = g.SearchScorer(qsc, p.Limit, ef, allow) // (not the payload block walk yet)
+	} else {
+		res = s.searchWalk(g, p, m, ef, allow)
+	}
+	for _, r := range res {
 		offer(r.Off, r.Score)
 	}
 	if p.IndexedOnly {

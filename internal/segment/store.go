@@ -12,12 +12,8 @@ import (
 type VectorSpec struct {
 	Dim      int
 	Distance vector.Distance
-}
-
-type column struct {
-	spec VectorSpec
-	data []float32 // dim floats per offset
-	has  []bool
+	// Datatype is the stored element type; "" means Float32.
+	Datatype Datatype
 }
 
 // Store holds points addressed by internal offsets.
@@ -42,7 +38,7 @@ type Store struct {
 func NewStore(specs map[string]VectorSpec) *Store {
 	s := &Store{columns: map[string]*column{}, offsets: map[point.ID]uint32{}}
 	for name, sp := range specs {
-		s.columns[name] = &column{spec: sp}
+		s.columns[name] = newColumn(sp, 0)
 	}
 	return s
 }
@@ -52,8 +48,7 @@ func (s *Store) AddColumn(name string, spec VectorSpec) {
 	if _, ok := s.columns[name]; ok {
 		return
 	}
-	c := &column{spec: spec, data: make([]float32, len(s.ids)*spec.Dim), has: make([]bool, len(s.ids))}
-	s.columns[name] = c
+	s.columns[name] = newColumn(spec, len(s.ids))
 }
 
 // Len returns the number of live points.
@@ -107,8 +102,7 @@ func (s *Store) grow() uint32 {
 	s.versions = append(s.versions, 0)
 	s.payloads = append(s.payloads, nil)
 	for _, c := range s.columns {
-		c.data = append(c.data, make([]float32, c.spec.Dim)...)
-		c.has = append(c.has, false)
+		c.grow()
 	}
 	return off
 }
@@ -127,7 +121,7 @@ func (s *Store) setVectors(off uint32, vecs point.Vectors, replace bool) {
 			}
 			continue
 		}
-		copy(c.data[int(off)*c.spec.Dim:], v)
+		c.set(off, v)
 		c.has[off] = true
 		s.vectorChanged(name, off)
 	}
@@ -232,8 +226,7 @@ func (s *Store) Vector(id point.ID, name string) ([]float32, bool) {
 	if !ok || !c.has[off] {
 		return nil, false
 	}
-	d := c.spec.Dim
-	return slices.Clone(c.data[int(off)*d : int(off+1)*d]), true
+	return c.get(off), true
 }
 
 func (s *Store) record(off uint32, sel VectorSelection) Record {
@@ -242,8 +235,7 @@ func (s *Store) record(off uint32, sel VectorSelection) Record {
 		r.Vectors = point.Vectors{}
 		for name, c := range s.columns {
 			if c.has[off] && sel(name) {
-				d := c.spec.Dim
-				r.Vectors[name] = slices.Clone(c.data[int(off)*d : int(off+1)*d])
+				r.Vectors[name] = c.get(off)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/shoaldb/shoal/internal/index/hnsw"
+	"github.com/shoaldb/shoal/internal/vector/quant"
 )
 
 // IndexParams configure the HNSW index of one vector column, from the
@@ -24,6 +25,10 @@ type IndexParams struct {
 	// value (hnsw_config.payload_m, see payload_links.go); 0 adds none.
 	PayloadM int
 	Seed     uint64
+	// Quantization, when set, makes the graph build also quantize the
+	// column (the collection's or the vector's quantization_config); the
+	// codes are then used by searches unless they ask to ignore them.
+	Quantization *quant.Config
 }
 
 // vectorIndex is the HNSW graph of one column and the offsets whose vector
@@ -37,19 +42,13 @@ type vectorIndex struct {
 	params   IndexParams
 	graph    atomic.Pointer[hnsw.Graph] // nil until the column passes the indexing threshold
 	building atomic.Bool                // a first graph is being built from a snapshot
+	codes    atomic.Pointer[quantized]  // nil until built with the graph
 
 	mu      sync.Mutex
 	pending map[uint32]struct{} // offsets to (re)link
-}
+	track   map[uint32]struct{} // while a build runs: offsets written since its snapshot
 
-type columnVectors struct{ c *column }
-
-func (v columnVectors) Vector(off uint32) []float32 {
-	d := v.c.spec.Dim
-	if int(off+1)*d > len(v.c.data) {
-		return nil
-	}
-	return v.c.data[int(off)*d : int(off+1)*d]
+	failedQuant string // the quantization config (JSON) whose codes failed to build
 }
 
 // SetIndexParams configures (or, with IndexingThreshold 0, disables) the
@@ -72,6 +71,9 @@ func (s *Store) SetIndexParams(name string, p IndexParams) {
 		s.vindex[name] = vi
 	}
 	vi.params = p
+	if p.Quantization == nil {
+		vi.codes.Store(nil) // quantization disabled
+	}
 }
 
 // vectorChanged records that the vector of column name at off was written
@@ -83,7 +85,13 @@ func (s *Store) vectorChanged(name string, off uint32) {
 	}
 	vi.mu.Lock()
 	vi.pending[off] = struct{}{}
+	if vi.track != nil {
+		vi.track[off] = struct{}{}
+	}
 	vi.mu.Unlock()
+	if q := vi.codes.Load(); q != nil {
+		q.markStale(off)
+	}
 }
 
 // vectorRemoved records that off no longer has a vector in column name.
@@ -94,7 +102,13 @@ func (s *Store) vectorRemoved(name string, off uint32) {
 	}
 	vi.mu.Lock()
 	delete(vi.pending, off)
+	if vi.track != nil {
+		vi.track[off] = struct{}{}
+	}
 	vi.mu.Unlock()
+	if q := vi.codes.Load(); q != nil {
+		q.markStale(off)
+	}
 	if g := vi.graph.Load(); g != nil {
 		g.Delete(off)
 	}
@@ -206,7 +220,7 @@ func (s *Store) loadGraph(name string, pending map[uint32]struct{}, data []byte)
 		s.vindex = map[string]*vectorIndex{}
 	}
 	vi := &vectorIndex{pending: pending}
-	g, err := hnsw.Decode(bytes.NewReader(data), columnVectors{c})
+	g, err := hnsw.Decode(bytes.NewReader(data), vectorsOf(c))
 	if err != nil {
 		s.rebuilt = append(s.rebuilt, "vector:"+name)
 		vi.pending = map[uint32]struct{}{}

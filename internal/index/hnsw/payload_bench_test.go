@@ -78,7 +78,7 @@ func BenchmarkPayloadFiltered(b *testing.B) {
 	}{
 		{"payload_m=0", func(g *Graph, q []float32, a func(uint32) bool) []Result { return g.Search(q, 10, 64, a) }},
 		{"walk", func(g *Graph, q []float32, a func(uint32) bool) []Result {
-			r, _ := g.search(q, 10, 64, a, false)
+			r, _ := g.search(g.prepare(q), 10, 64, a, false)
 			return r
 		}},
 		{"payload_m=16", func(g *Graph, q []float32, a func(uint32) bool) []Result { return g.SearchPayloadBlock(q, 10, 64, a) }},

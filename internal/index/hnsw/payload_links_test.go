@@ -81,7 +81,7 @@ func TestPayloadLinksRecall(t *testing.T) {
 	}
 	linked := g.plinks.Load()
 	block := func(q []float32, allow func(uint32) bool) ([]Result, path, int) {
-		res, p := g.searchBlock(q, k, ef, allow)
+		res, p := g.searchBlock(g.prepare(q), k, ef, allow)
 		return res, p, g.lastEvals()
 	}
 	unlinked := func(q []float32, allow func(uint32) bool) ([]Result, path, int) {
@@ -90,7 +90,7 @@ func TestPayloadLinksRecall(t *testing.T) {
 		return block(q, allow)
 	}
 	expandAll := func(q []float32, allow func(uint32) bool) ([]Result, path, int) {
-		res, p := g.search(q, k, ef, allow, false)
+		res, p := g.search(g.prepare(q), k, ef, allow, false)
 		return res, p, g.lastEvals()
 	}
 	for _, c := range []struct {
@@ -283,7 +283,7 @@ func TestSearchPayloadBlockAfterGrowth(t *testing.T) {
 	}
 	q := vecs.Vector(n + 399)
 	allow := func(off uint32) bool { return grp[off] == 3 }
-	if _, p := g.searchBlock(q, 10, 32, allow); p != walked {
+	if _, p := g.searchBlock(g.prepare(q), 10, 32, allow); p != walked {
 		t.Fatalf("path %v, want the block walk", p)
 	}
 	for off := uint32(n); off < n+n/8+1; off++ {
@@ -291,8 +291,8 @@ func TestSearchPayloadBlockAfterGrowth(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, p := g.searchBlock(q, 10, 32, allow)
-	if want, wp := g.search(q, 10, 32, allow, true); p != wp || !slices.Equal(got, want) {
+	got, p := g.searchBlock(g.prepare(q), 10, 32, allow)
+	if want, wp := g.search(g.prepare(q), 10, 32, allow, true); p != wp || !slices.Equal(got, want) {
 		t.Fatalf("after growth: path %v, results differ from Search's (path %v)", p, wp)
 	}
 }

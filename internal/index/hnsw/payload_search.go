@@ -29,16 +29,19 @@ const blockSeeds = 2
 // (inserted nodes have none, and a walk on passing nodes may miss them), it
 // is Search. Same arguments and result as Search.
 func (g *Graph) SearchPayloadBlock(q []float32, k, ef int, allow func(off uint32) bool) []Result {
-	res, _ := g.searchBlock(q, k, ef, allow)
+	if len(q) != g.cfg.Dim {
+		return nil
+	}
+	res, _ := g.searchBlock(g.prepare(q), k, ef, allow)
 	return res
 }
 
-func (g *Graph) searchBlock(q []float32, k, ef int, allow func(off uint32) bool) ([]Result, path) {
+func (g *Graph) searchBlock(q *query, k, ef int, allow func(off uint32) bool) ([]Result, path) {
 	pl := g.plinks.Load()
 	if pl == nil || allow == nil || g.grownPast(pl) {
 		return g.search(q, k, ef, allow, true)
 	}
-	if k <= 0 || len(q) != g.cfg.Dim {
+	if k <= 0 || q.sc == nil && len(q.v) != g.cfg.Dim {
 		return nil, invalid
 	}
 	ef = max(ef, k)
@@ -54,7 +57,7 @@ func (g *Graph) searchBlock(q []float32, k, ef int, allow func(off uint32) bool)
 	ep, top := unpackEntry(e)
 	s := g.getSearcher(l.cap)
 	defer g.putSearcher(s)
-	cur, curD := ep, g.distTo(l, q, ep)
+	cur, curD := ep, g.dist(q, ep)
 	for lev := top; lev > 0; lev-- {
 		cur, curD = g.greedy(l, q, cur, curD, lev)
 	}
@@ -74,7 +77,7 @@ func (g *Graph) searchBlock(q []float32, k, ef int, allow func(off uint32) bool)
 
 // walkBlock is the level-0 beam search of SearchPayloadBlock. It returns
 // false when the seeding phase has evaluated more than seedBudget nodes.
-func (g *Graph) walkBlock(s *searcher, l *layout, pl *payloadLinks, q []float32, ep uint32, epD float32, ef int, f *filter, seedBudget int) bool {
+func (g *Graph) walkBlock(s *searcher, l *layout, pl *payloadLinks, q *query, ep uint32, epD float32, ef int, f *filter, seedBudget int) bool {
 	s.cand.reset()
 	s.top.reset()
 	vis, gen := s.visited, s.gen
@@ -97,7 +100,7 @@ func (g *Graph) walkBlock(s *searcher, l *layout, pl *payloadLinks, q []float32,
 			return // a rejected node is neither scored nor expanded
 		}
 		evals++
-		d := g.distTo(l, q, nb)
+		d := g.dist(q, nb)
 		if d >= bound && s.top.len() >= ef {
 			return
 		}

@@ -287,3 +287,22 @@ func Decode(cfg *Config, r io.Reader) (Encoded, error) {
 		return decodePQ(d, cfg)
 	}
 }
+
+// StreamInfo reads the header of a stream Encode wrote: the distance, the
+// dimension and the number of encoded offsets, so that a caller can check
+// decoded codes against its column before scoring (a Scorer panics on a
+// query of another dimension). It does not verify the checksum; Decode does.
+func StreamInfo(data []byte) (vector.Distance, int, int, error) {
+	if len(data) < headerLen+4 || string(data[:4]) != magic {
+		return "", 0, 0, corruptf("no stream header")
+	}
+	d := &decoder{b: data[4:headerLen]}
+	d.u16()
+	d.u8()
+	dc := d.u8()
+	dim, n := d.u32(), d.u64()
+	if dc < 1 || int(dc) > len(distCodes) || dim < 1 || dim > maxDim || n > 1<<32 {
+		return "", 0, 0, corruptf("bad stream header")
+	}
+	return distCodes[dc-1], int(dim), int(n), nil
+}

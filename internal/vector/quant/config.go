@@ -348,18 +348,15 @@ func (p *SearchParams) ShouldRescore(c *Config) bool {
 
 // Candidates is how many points to take by quantized score before
 // rescoring a search for limit results: limit times the oversampling,
-// rounded up. p may be nil.
+// rounded down as Qdrant's get_oversampled_top does (`as usize`). p may
+// be nil.
 func (p *SearchParams) Candidates(limit int) int {
 	if p == nil || p.Oversampling == nil || *p.Oversampling <= 1 {
 		return limit
 	}
-	c := float64(limit) * *p.Oversampling
+	c := *p.Oversampling * float64(limit)
 	if c >= float64(1<<31) {
 		return 1 << 31
 	}
-	n := int(c)
-	if float64(n) < c {
-		n++
-	}
-	return n
+	return int(c)
 }

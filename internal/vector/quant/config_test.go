@@ -120,7 +120,7 @@ func TestSearchParams(t *testing.T) {
 		{in: `null`, limit: 10, candidates: 10, rescoreBinary: true},
 		{in: `{}`, limit: 10, candidates: 10, rescoreBinary: true},
 		{in: `{"oversampling":2.4}`, limit: 100, candidates: 240, rescoreBinary: true},
-		{in: `{"oversampling":1.5,"rescore":false}`, limit: 3, candidates: 5},
+		{in: `{"oversampling":1.5,"rescore":false}`, limit: 3, candidates: 4}, // rounded down, as Qdrant
 		{in: `{"rescore":true,"ignore":true}`, limit: 3, candidates: 3, rescoreBinary: true, rescore: true},
 		{in: `{"oversampling":0.5}`, err: true},
 		{in: `{"rescore":"yes"}`, err: true},

@@ -1,0 +1,321 @@
+package segment
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/shoaldb/shoal/internal/index/hnsw"
+	"github.com/shoaldb/shoal/internal/vector"
+)
+
+// Datatype is the element type a vector column stores, Qdrant's
+// VectorParams.datatype. Vectors come in and go out as float32 whatever
+// the datatype; float16 halves the column and uint8 quarters it.
+type Datatype string
+
+// The storage datatypes. The zero value means Float32.
+const (
+	Float32 Datatype = "float32"
+	Float16 Datatype = "float16"
+	Uint8   Datatype = "uint8"
+)
+
+// ParseDatatype validates a wire name; "" is Float32.
+func ParseDatatype(s string) (Datatype, error) {
+	switch d := Datatype(s); d {
+	case "", Float32:
+		return Float32, nil
+	case Float16, Uint8:
+		return d, nil
+	}
+	return "", fmt.Errorf("unknown variant `%s`, expected one of `float32`, `uint8`, `float16`", s)
+}
+
+// orDefault maps the zero value to Float32.
+func (d Datatype) orDefault() Datatype {
+	if d == "" {
+		return Float32
+	}
+	return d
+}
+
+// elemBytes is the size of one stored element.
+func (d Datatype) elemBytes() int {
+	switch d.orDefault() {
+	case Float16:
+		return 2
+	case Uint8:
+		return 1
+	}
+	return 4
+}
+
+// column is one named vector's storage: dim elements per offset in the
+// slice of its datatype (only one of data, f16, u8 is used).
+type column struct {
+	spec VectorSpec
+	data []float32
+	f16  []uint16 // IEEE binary16 bits
+	u8   []uint8
+	has  []bool
+}
+
+func newColumn(spec VectorSpec, slots int) *column {
+	spec.Datatype = spec.Datatype.orDefault()
+	c := &column{spec: spec, has: make([]bool, slots)}
+	n := slots * spec.Dim
+	switch spec.Datatype {
+	case Float16:
+		c.f16 = make([]uint16, n)
+	case Uint8:
+		c.u8 = make([]uint8, n)
+	default:
+		c.data = make([]float32, n)
+	}
+	return c
+}
+
+// grow appends one empty slot.
+func (c *column) grow() {
+	d := c.spec.Dim
+	switch c.spec.Datatype {
+	case Float16:
+		c.f16 = append(c.f16, make([]uint16, d)...)
+	case Uint8:
+		c.u8 = append(c.u8, make([]uint8, d)...)
+	default:
+		c.data = append(c.data, make([]float32, d)...)
+	}
+	c.has = append(c.has, false)
+}
+
+// slots is the number of offsets the column has room for.
+func (c *column) slots() int { return len(c.has) }
+
+// set stores v (already validated and preprocessed) at off, converted to
+// the column's datatype: float16 rounds to nearest even; uint8 truncates
+// toward zero and saturates at 0 and 255, as Rust's `as u8` does in Qdrant.
+func (c *column) set(off uint32, v []float32) {
+	d := c.spec.Dim
+	i := int(off) * d
+	switch c.spec.Datatype {
+	case Float16:
+		vector.EncodeF16To(c.f16[i:i+d], v[:d])
+	case Uint8:
+		toU8(c.u8[i:i+d], v[:d])
+	default:
+		copy(c.data[i:i+d], v[:d])
+	}
+}
+
+// toU8 converts as Rust's saturating float-to-int cast: NaN is 0.
+func toU8(dst []uint8, src []float32) {
+	for j, x := range src {
+		switch {
+		case !(x > 0): // also NaN
+			dst[j] = 0
+		case x >= 255:
+			dst[j] = 255
+		default:
+			dst[j] = uint8(x)
+		}
+	}
+}
+
+// get returns a float32 copy of the vector at off.
+func (c *column) get(off uint32) []float32 {
+	return c.appendTo(make([]float32, 0, c.spec.Dim), off)
+}
+
+// appendTo appends the vector at off as float32 to dst.
+func (c *column) appendTo(dst []float32, off uint32) []float32 {
+	d := c.spec.Dim
+	i := int(off) * d
+	switch c.spec.Datatype {
+	case Float16:
+		for _, h := range c.f16[i : i+d] {
+			dst = append(dst, vector.Float16ToFloat32(h))
+		}
+	case Uint8:
+		for _, b := range c.u8[i : i+d] {
+			dst = append(dst, float32(b))
+		}
+	default:
+		dst = append(dst, c.data[i:i+d]...)
+	}
+	return dst
+}
+
+// clone copies the column (a build snapshot).
+func (c *column) clone() *column {
+	return &column{
+		spec: c.spec,
+		data: append([]float32(nil), c.data...),
+		f16:  append([]uint16(nil), c.f16...),
+		u8:   append([]uint8(nil), c.u8...),
+		has:  append([]bool(nil), c.has...),
+	}
+}
+
+// bytes is the memory of the stored elements.
+func (c *column) bytes() int64 {
+	return int64(4*len(c.data) + 2*len(c.f16) + len(c.u8))
+}
+
+// colScorer scores stored vectors against one query exactly, in the
+// column's datatype: the query is converted once (to float16, or to uint8
+// like the stored vectors), then each candidate costs one kernel call
+// (two for uint8 Cosine, which Qdrant computes unnormalised).
+type colScorer struct {
+	c     *column
+	dist  vector.Distance
+	q     []float32
+	qh    []uint16
+	qb    []uint8
+	qnorm float64 // uint8 Cosine: the query's squared norm
+}
+
+// scorer prepares q, preprocessed as the column's vectors are.
+func (c *column) scorer(q []float32) *colScorer {
+	s := &colScorer{c: c, dist: c.spec.Distance, q: q}
+	switch c.spec.Datatype {
+	case Float16:
+		s.qh = vector.EncodeF16(q)
+	case Uint8:
+		s.qb = make([]uint8, len(q))
+		toU8(s.qb, q)
+		s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+	}
+	return s
+}
+
+// storedScorer prepares the stored vector at off as a query (linking). It
+// returns a value so that Pair does not allocate.
+func (c *column) storedScorer(off uint32) colScorer {
+	d := c.spec.Dim
+	i := int(off) * d
+	s := colScorer{c: c, dist: c.spec.Distance}
+	switch c.spec.Datatype {
+	case Float16:
+		s.qh = c.f16[i : i+d]
+	case Uint8:
+		s.qb = c.u8[i : i+d]
+		s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+	default:
+		s.q = c.data[i : i+d]
+	}
+	return s
+}
+
+// Score is the user-facing score (vector.Distance.Score's convention) of
+// the stored vector at off, which must be in range.
+func (s *colScorer) Score(off uint32) float32 {
+	d := s.dist
+	switch {
+	case s.qh != nil:
+		v := s.c.rowF16(off)
+		switch d {
+		case vector.Euclid:
+			return float32(math.Sqrt(float64(vector.L2F16(s.qh, v))))
+		case vector.Manhattan:
+			return vector.L1F16(s.qh, v)
+		}
+		return vector.DotF16(s.qh, v)
+	case s.qb != nil:
+		v := s.c.rowU8(off)
+		switch d {
+		case vector.Euclid:
+			return float32(math.Sqrt(float64(vector.L2U8(s.qb, v))))
+		case vector.Manhattan:
+			return float32(vector.L1U8(s.qb, v))
+		case vector.Cosine:
+			vn := float64(vector.DotU8(v, v))
+			if vn == 0 || s.qnorm == 0 {
+				return 0
+			}
+			return float32(float64(vector.DotU8(s.qb, v)) / math.Sqrt(s.qnorm*vn))
+		}
+		return float32(vector.DotU8(s.qb, v))
+	}
+	return d.Score(s.q, s.c.rowF32(off))
+}
+
+// Dist is the graph's internal distance (hnsw.Scorer): lower is better,
+// squared for Euclid; +Inf past the column's end.
+func (s *colScorer) Dist(off uint32) float32 {
+	if int(off) >= s.c.slots() {
+		return float32(math.Inf(1))
+	}
+	switch s.dist {
+	case vector.Euclid:
+		switch {
+		case s.qh != nil:
+			return vector.L2F16(s.qh, s.c.rowF16(off))
+		case s.qb != nil:
+			return float32(vector.L2U8(s.qb, s.c.rowU8(off)))
+		}
+		return vector.SquaredL2(s.q, s.c.rowF32(off))
+	case vector.Manhattan:
+		return s.Score(off)
+	}
+	return -s.Score(off)
+}
+
+func (c *column) rowF32(off uint32) []float32 {
+	d := c.spec.Dim
+	return c.data[int(off)*d : int(off+1)*d]
+}
+
+func (c *column) rowF16(off uint32) []uint16 {
+	d := c.spec.Dim
+	return c.f16[int(off)*d : int(off+1)*d]
+}
+
+func (c *column) rowU8(off uint32) []uint8 {
+	d := c.spec.Dim
+	return c.u8[int(off)*d : int(off+1)*d]
+}
+
+// vectorsOf serves a column to a graph: float32 rows directly, other
+// datatypes through hnsw.Space.
+func vectorsOf(c *column) hnsw.Vectors {
+	if c.spec.Datatype == Float32 {
+		return columnVectors{c}
+	}
+	return columnSpace{c: c, probe: make([]float32, c.spec.Dim)}
+}
+
+// columnVectors serves a float32 column.
+type columnVectors struct{ c *column }
+
+func (v columnVectors) Vector(off uint32) []float32 {
+	if int(off) >= v.c.slots() {
+		return nil
+	}
+	return v.c.rowF32(off)
+}
+
+// columnSpace serves a float16 or uint8 column: the graph reads Vector
+// only for its length, so it gets a shared scratch of Dim floats.
+type columnSpace struct {
+	c     *column
+	probe []float32
+}
+
+func (v columnSpace) Vector(off uint32) []float32 {
+	if int(off) >= v.c.slots() {
+		return nil
+	}
+	return v.probe
+}
+
+func (v columnSpace) Query(q []float32) hnsw.Scorer { return v.c.scorer(q) }
+func (v columnSpace) Stored(off uint32) hnsw.Scorer {
+	s := v.c.storedScorer(off)
+	return &s
+}
+
+func (v columnSpace) Pair(a, b uint32) float32 {
+	s := v.c.storedScorer(a)
+	return s.Dist(b)
+}
