@@ -5,6 +5,10 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/vector"
+	"github.com/shoaldb/shoal/internal/vector/quant"
 )
 
 // FuzzReadCheckpoint checks that ReadCheckpoint never panics and fails only
@@ -16,6 +20,7 @@ func FuzzReadCheckpoint(f *testing.F) {
 	f.Add(smallCheckpoint(f), uint32(0), byte(1))
 	f.Add(checkpointBytes(f, NewStore(nil), 0), uint32(3), byte(0x80))
 	f.Add(checkpointBytes(f, randomStore(f, rand.New(rand.NewPCG(1, 2)), 5), 5), uint32(100), byte(0xff))
+	f.Add(typedCheckpoint(f), uint32(40), byte(0x10))
 	f.Add([]byte{}, uint32(0), byte(0))
 	f.Add([]byte(checkpointMagic), uint32(0), byte(0))
 
@@ -98,4 +103,25 @@ func declaredFloats(data []byte) uint64 {
 		return 0
 	}
 	return width * uint64(len(data)/21+1)
+}
+
+// typedCheckpoint is a small checkpoint with float16 and uint8 columns, a
+// graph and quantized codes: a seed that reaches the version 5 sections.
+func typedCheckpoint(t testing.TB) []byte {
+	s := NewStore(map[string]VectorSpec{
+		"h": {Dim: 4, Distance: vector.Cosine, Datatype: Float16},
+		"b": {Dim: 3, Distance: vector.Euclid, Datatype: Uint8},
+	})
+	cfg, err := quant.ParseConfig([]byte(`{"scalar":{"type":"int8"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetIndexParams("b", IndexParams{M: 4, EfConstruct: 8, IndexingThreshold: 2, Seed: 1, Quantization: cfg})
+	for i := range 6 {
+		x := float32(i)
+		s.Upsert(point.NumID(uint64(i)), 1, point.Vectors{"h": vector.Cosine.Preprocess([]float32{1, x, 0, 2}), "b": {x, 2 * x, 200}}, nil)
+	}
+	s.PrepareRead()
+	buildAll(t, s)
+	return checkpointBytes(t, s, 2)
 }
