@@ -35,7 +35,7 @@ func Open(dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) 
 	}
 	specs := map[string]segment.VectorSpec{}
 	for n, p := range cfg.Params.Vectors.Named {
-		specs[n] = segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance}
+		specs[n] = segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance, Datatype: datatypeOf(p)}
 	}
 	flush := time.Duration(cfg.OptimizerConfig.FlushIntervalSec) * time.Second
 	vindex := map[string]segment.IndexParams{}
@@ -87,6 +87,7 @@ func indexParams(cfg *Config, p VectorParams) segment.IndexParams {
 		IndexingThreshold: threshold,
 		FullScanThreshold: int(h.FullScanThreshold) * 1024 / bytes,
 		Seed:              1,
+		Quantization:      quantizationOf(cfg, p),
 	}
 }
 
@@ -228,7 +229,7 @@ func (c *Collection) prepare(op *shard.Operation) error {
 			if err := point.CheckFinite(v); err != nil {
 				return nil, point.Errorf(point.KindBadInput, "%v", err)
 			}
-			out[name] = p.Distance.Preprocess(v)
+			out[name] = preprocess(p, v)
 		}
 		return out, nil
 	}
@@ -264,6 +265,11 @@ func errVectorName(name string) error {
 
 func errDim(want uint64, got int) error {
 	return point.Errorf(point.KindBadInput, "Vector dimension error: expected dim: %d, got %d", want, got)
+}
+
+// preprocess returns a query vector as the named column compares it.
+func (c *Collection) preprocess(name string, v []float32) []float32 {
+	return preprocess(c.vectorParams()[name], v)
 }
 
 // Distance returns the distance of a vector name.

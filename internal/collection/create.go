@@ -151,6 +151,9 @@ func (r *CreateRequest) Build(d Defaults) (*Config, error) {
 	if r.WalConfig != nil && r.WalConfig.WalCapacityMB != nil {
 		v.min("wal_config.wal_capacity_mb", *r.WalConfig.WalCapacityMB, 1)
 	}
+	if err := r.checkQuantization(&v); err != nil {
+		return nil, err
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -190,6 +193,33 @@ func (r *CreateRequest) Build(d Defaults) (*Config, error) {
 	return cfg, nil
 }
 
+// checkQuantization validates the collection's and each vector's
+// quantization_config.
+func (r *CreateRequest) checkQuantization(v *validation) error {
+	if isSet(r.QuantizationConfig) {
+		if err := checkQuantization(v, "quantization_config", r.QuantizationConfig); err != nil {
+			return err
+		}
+	}
+	if r.Vectors == nil {
+		return nil
+	}
+	for _, name := range r.Vectors.Names() {
+		p := r.Vectors.Named[name]
+		if !isSet(p.QuantizationConfig) {
+			continue
+		}
+		field := "vectors.quantization_config"
+		if r.Vectors.Multi {
+			field = "vectors." + name + ".quantization_config"
+		}
+		if err := checkQuantization(v, field, p.QuantizationConfig); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func isSet(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
 
 // Apply validates an update and applies it to a copy of cfg.
@@ -203,6 +233,16 @@ func (r *UpdateRequest) Apply(cfg *Config) (*Config, error) {
 	}
 	for name, d := range r.Vectors {
 		v.hnswDiff("vectors."+name+".hnsw_config.", d.HnswConfig)
+		if isSet(d.QuantizationConfig) && !isDisabled(d.QuantizationConfig) {
+			if err := checkQuantization(&v, "vectors."+name+".quantization_config", d.QuantizationConfig); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if isSet(r.QuantizationConfig) && !isDisabled(r.QuantizationConfig) {
+		if err := checkQuantization(&v, "quantization_config", r.QuantizationConfig); err != nil {
+			return nil, err
+		}
 	}
 	if err := v.err(); err != nil {
 		return nil, err
@@ -227,7 +267,10 @@ func (r *UpdateRequest) Apply(cfg *Config) (*Config, error) {
 			mergeHnswDiff(&base, d.HnswConfig)
 			p.HnswConfig = &base
 		}
-		if isSet(d.QuantizationConfig) {
+		switch {
+		case isDisabled(d.QuantizationConfig):
+			p.QuantizationConfig = nil // back to the collection's, as in Qdrant
+		case isSet(d.QuantizationConfig):
 			p.QuantizationConfig = d.QuantizationConfig
 		}
 		if d.OnDisk != nil {
@@ -248,7 +291,7 @@ func (r *UpdateRequest) Apply(cfg *Config) (*Config, error) {
 		return nil, point.Errorf(point.KindBadInput, "%v", err)
 	}
 	if isSet(r.QuantizationConfig) {
-		if string(r.QuantizationConfig) == `"Disabled"` {
+		if isDisabled(r.QuantizationConfig) {
 			out.QuantizationConfig = nil
 		} else {
 			out.QuantizationConfig = r.QuantizationConfig

@@ -6,6 +6,7 @@ import (
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/shard"
+	"github.com/shoaldb/shoal/internal/vector/quant"
 )
 
 // PayloadSelector chooses what payload a read returns: nothing, all, only
@@ -184,6 +185,8 @@ type SearchParams struct {
 	HnswEf      int
 	Exact       bool
 	IndexedOnly bool
+	// Quantization is QuantizationSearchParams; nil for Qdrant's defaults.
+	Quantization *quant.SearchParams
 }
 
 // ScoredPoint is one search hit.
@@ -198,7 +201,7 @@ type ScoredPoint struct {
 // Search runs an exact search. A query by point id excludes that point
 // from the results, as Qdrant does.
 func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
-	dist, size, err := c.distance(req.Using)
+	_, size, err := c.distance(req.Using)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +224,7 @@ func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
 		if err := point.CheckFinite(req.Vector); err != nil {
 			return nil, point.Errorf(point.KindBadInput, "%v", err)
 		}
-		q = dist.Preprocess(req.Vector)
+		q = c.preprocess(req.Using, req.Vector)
 	}
 	var out []ScoredPoint
 	c.shard.View(func(s *shard.Reader) {
@@ -229,6 +232,7 @@ func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
 			Vector: req.Using, Query: q, Filter: req.Filter,
 			Limit: req.Limit + req.Offset, Threshold: req.ScoreThreshold, Exclude: exclude,
 			HnswEf: req.Params.HnswEf, Exact: req.Params.Exact, IndexedOnly: req.Params.IndexedOnly,
+			Quantization: req.Params.Quantization,
 		}, req.WithVector.selection())
 		if req.Offset >= len(hits) {
 			return

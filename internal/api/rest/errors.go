@@ -39,6 +39,10 @@ func statusOf(err error) (int, string) {
 	if errors.As(err, &re) {
 		return re.status, re.msg
 	}
+	var fe *collection.FormatError
+	if errors.As(err, &fe) {
+		return http.StatusBadRequest, "Format error in JSON body: " + fe.Msg
+	}
 	var ve *collection.ValidationError
 	if errors.As(err, &ve) {
 		return http.StatusUnprocessableEntity, "Validation error in JSON body: [" + ve.Error() + "]"

@@ -3,12 +3,15 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/vector/quant"
 )
 
 type countIn struct {
@@ -326,7 +329,7 @@ func read[In, Out any](s *Server, run func(*collection.Collection, *In) (Out, er
 }
 
 // parseSearchParams reads Qdrant's SearchParams: hnsw_ef, exact,
-// indexed_only; quantization settings are accepted and not used yet.
+// indexed_only and quantization (QuantizationSearchParams).
 func parseSearchParams(raw json.RawMessage) (collection.SearchParams, error) {
 	var out collection.SearchParams
 	if !isSet(raw) {
@@ -350,5 +353,15 @@ func parseSearchParams(raw json.RawMessage) (collection.SearchParams, error) {
 	}
 	out.Exact = in.Exact != nil && *in.Exact
 	out.IndexedOnly = in.IndexedOnly != nil && *in.IndexedOnly
+	q, err := quant.ParseSearchParams(in.Quantization)
+	var ve *quant.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return out, validationError("params.quantization." + ve.Field + ": " + ve.Message)
+	case err != nil:
+		msg := strings.TrimPrefix(err.Error(), quant.ErrInvalidConfig.Error()+": ")
+		return out, formatError(errors.New("params." + msg))
+	}
+	out.Quantization = q
 	return out, nil
 }
