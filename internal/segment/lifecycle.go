@@ -6,6 +6,7 @@ import (
 
 	"github.com/shoaldb/shoal/internal/index/hnsw"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/vector/quant"
 )
 
 // What a shard needs to run several segments (Qdrant's model): copying the
@@ -105,7 +106,22 @@ func (s *Store) GraphMatches(name string, p IndexParams) (built, matches bool) {
 		want.EfConstruct = hnsw.DefaultEfConstruct
 	}
 	c := g.Config()
-	return true, c.M == want.M && c.EfConstruct == want.EfConstruct
+	return true, c.M == want.M && c.EfConstruct == want.EfConstruct && vi.codesMatch(p.Quantization)
+}
+
+// codesMatch reports whether the column's quantized codes are those cfg
+// asks for (none for nil). A config whose codes failed to build counts as
+// matching, so that the optimizer does not rebuild the segment forever.
+func (vi *vectorIndex) codesMatch(cfg *quant.Config) bool {
+	q := vi.codes.Load()
+	switch {
+	case cfg == nil:
+		return q == nil
+	case q != nil && q.matches(cfg):
+		return true
+	}
+	raw, err := configJSON(cfg)
+	return err == nil && vi.failedQuant != "" && string(raw) == vi.failedQuant
 }
 
 // IndexSchemas returns the payload indexes as key -> field_schema, as

@@ -425,3 +425,24 @@ func TestDatatypeCheckpoint(t *testing.T) {
 	}
 	sameStore(t, s, got)
 }
+
+// TestGraphMatchesQuantization: a sealed segment whose codes differ from
+// the configured quantization is a config mismatch for the optimizer.
+func TestGraphMatchesQuantization(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	scalar := `{"scalar":{"type":"int8"}}`
+	s := quantStore(t, vector.Dot, Float32, mustQuant(t, scalar), clusteredVecs(r, 100, 8, 0))
+	p := IndexParams{M: 16, EfConstruct: 100, IndexingThreshold: 10}
+	for _, tc := range []struct {
+		cfg  string
+		want bool
+	}{{scalar, true}, {`{"scalar":{"type":"int8","quantile":0.9}}`, false}, {`{"binary":{}}`, false}, {"", false}} {
+		p.Quantization = nil
+		if tc.cfg != "" {
+			p.Quantization = mustQuant(t, tc.cfg)
+		}
+		if built, ok := s.GraphMatches("v", p); !built || ok != tc.want {
+			t.Errorf("%q: built %v matches %v, want %v", tc.cfg, built, ok, tc.want)
+		}
+	}
+}
