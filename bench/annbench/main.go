@@ -54,6 +54,8 @@ func run(args []string) error {
 		script   = fs.String("peer-script", "bench/hnswlib_peer.py", "the hnswlib peer script")
 		cppSrc   = fs.String("peer-cpp", "bench/hnswlib_peer.cpp", "the native hnswlib peer source")
 		cxx      = fs.String("cxx", "g++", "C++ compiler for hnswlib-native")
+		quantCfg = fs.String("quant", "", "also measure Shoal's graph walk over quantized codes with rescoring: scalar | binary | product (x16) | a QuantizationConfig JSON")
+		oversamp = fs.Float64("oversampling", 2, "with -quant: candidates per result taken by quantized score and rescored")
 		waitIdle = fs.Duration("wait-idle", 0, "before each engine, wait up to this long for other load on the machine to drop below half a core")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -119,11 +121,20 @@ func run(args []string) error {
 	}
 	idle := func() { waitForIdle(*waitIdle, logf) }
 	idle()
-	shoal, err := runShoal(ds, truth, p, logf)
+	shoal, graph, err := runShoal(ds, truth, p, logf)
 	if err != nil {
 		return err
 	}
 	rep.Engines = append(rep.Engines, shoal)
+	if *quantCfg != "" {
+		idle()
+		qres, err := runShoalQuantized(ds, truth, p, graph, *quantCfg, *oversamp, logf)
+		if err != nil {
+			return err
+		}
+		rep.Engines = append(rep.Engines, qres)
+		rep.Params["quant"], rep.Params["oversampling"] = *quantCfg, *oversamp
+	}
 	runtime.GC()
 
 	pc := peerConfig{python: *python, script: *script, cppSource: *cppSrc, cxx: *cxx}

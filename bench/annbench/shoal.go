@@ -53,7 +53,7 @@ type runParams struct {
 // runShoal builds the graph with p.threads workers, then measures each ef
 // on one goroutine locked to its OS thread: a warm-up pass over (part of)
 // the queries, then p.runs timed passes over all of them, best kept.
-func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any)) (*engineResult, error) {
+func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any)) (*engineResult, *hnsw.Graph, error) {
 	vecs := &flatVecs{dim: ds.dim, data: ds.base}
 	offs := make([]uint32, ds.n())
 	for i := range offs {
@@ -74,7 +74,7 @@ func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any
 		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("shoal build: %w", err)
+		return nil, nil, fmt.Errorf("shoal build: %w", err)
 	}
 	buildSec := time.Since(start).Seconds()
 	buildCPU := processCPU() - cpu0
@@ -96,11 +96,11 @@ func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any
 	if p.cpuProfile != "" {
 		f, err := os.Create(p.cpuProfile)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer pprof.StopCPUProfile()
 	}
@@ -132,8 +132,7 @@ func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any
 			logf("shoal: ef=%-4d recall %.4f  %8.0f qps (%8.0f by CPU time)  cpu share %.2f", ef, pt.Recall, pt.QPS, pt.CPUQPS, pt.CPUShare)
 		}
 	})
-	runtime.KeepAlive(g)
-	return res, nil
+	return res, g, nil
 }
 
 // chunkTimer keeps the fastest wall and thread-CPU time of each chunk of

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/index/hnsw"
+	"github.com/shoaldb/shoal/internal/vector"
+	"github.com/shoaldb/shoal/internal/vector/quant"
+)
+
+// quantPresets name the -quant settings; anything else is taken as a
+// QuantizationConfig JSON.
+var quantPresets = map[string]string{
+	"scalar":  `{"scalar":{"type":"int8"}}`,
+	"binary":  `{"binary":{}}`,
+	"product": `{"product":{"compression":"x16"}}`,
+}
+
+// quantScorer adapts a quant.Scorer to the graph's internal distance, as
+// the segment does for a quantized column.
+type quantScorer struct {
+	qs   quant.Scorer
+	dist vector.Distance
+}
+
+func (s quantScorer) Dist(off uint32) float32 {
+	sc := s.qs.Score(off)
+	switch s.dist {
+	case vector.Cosine, vector.Dot:
+		return -sc
+	case vector.Euclid:
+		return sc * sc
+	}
+	return sc
+}
+
+// runShoalQuantized quantizes the base vectors, then measures the graph
+// walk over the codes (g built on the originals, as a sealed segment's)
+// taking k*oversampling candidates and rescoring them with the float32
+// vectors, Qdrant's search with quantization rescore=true.
+func runShoalQuantized(ds *dataset, truth []uint32, p runParams, g *hnsw.Graph, spec string, oversampling float64, logf func(string, ...any)) (*engineResult, error) {
+	raw := spec
+	if s, ok := quantPresets[spec]; ok {
+		raw = s
+	}
+	cfg, err := quant.ParseConfig(json.RawMessage(raw))
+	if err != nil || cfg == nil {
+		return nil, fmt.Errorf("-quant %q: %v", spec, err)
+	}
+	vecs := &flatVecs{dim: ds.dim, data: ds.base}
+	cpu0 := processCPU()
+	start := time.Now()
+	enc, err := quant.Build(cfg, ds.distance, ds.dim, ds.n(), vecs.Vector, p.seed)
+	if err != nil {
+		return nil, fmt.Errorf("quantize: %w", err)
+	}
+	buildSec := time.Since(start).Seconds()
+	cands := max(p.k, int(float64(p.k)*oversampling))
+	name := fmt.Sprintf("Shoal %s rescore x%g", cfg.Kind, oversampling)
+	logf("%s: codes built in %.1fs, %s", name, buildSec, mib(int64(enc.MemoryBytes())))
+	res := &engineResult{
+		Name:       name,
+		Detail:     fmt.Sprintf("graph walk over %s codes (%s, %s), %d candidates rescored with float32", cfg.Kind, raw, mib(int64(enc.MemoryBytes())), cands),
+		BuildSec:   buildSec,
+		BuildCPU:   processCPU() - cpu0,
+		GraphBytes: int64(g.MemoryBytes()),
+		IndexBytes: int64(g.MemoryBytes()) + int64(enc.MemoryBytes()) + int64(4*len(ds.base)),
+	}
+	nq := ds.nq()
+	found := make([]uint32, nq*p.k)
+	scratch := make([]hnsw.Result, 0, cands)
+	search := func(ef, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			q := ds.query(i)
+			r := g.SearchScorer(quantScorer{enc.Scorer(q), ds.distance}, cands, ef, nil)
+			scratch = scratch[:0]
+			for _, h := range r {
+				scratch = append(scratch, hnsw.Result{Off: h.Off, Score: ds.distance.Score(q, vecs.Vector(h.Off))})
+			}
+			slices.SortFunc(scratch, func(a, b hnsw.Result) int {
+				switch {
+				case ds.distance.Better(a.Score, b.Score):
+					return -1
+				case ds.distance.Better(b.Score, a.Score):
+					return 1
+				}
+				return 0
+			})
+			row := found[i*p.k : (i+1)*p.k]
+			for j := range row {
+				row[j] = noID
+				if j < len(scratch) {
+					row[j] = scratch[j].Off
+				}
+			}
+		}
+	}
+	runOnLockedThread(func() {
+		for _, ef := range p.efs {
+			search(ef, 0, min(nq, 1000))
+			best := newChunkTimer(nq)
+			for range p.runs {
+				best.pass(func(lo, hi int) { search(ef, lo, hi) })
+			}
+			pt := curvePoint{Ef: ef, Recall: recall(found, truth, p.k), QPS: best.qps(), CPUQPS: best.cpuQPS(), CPUShare: best.cpuShare()}
+			res.Curve = append(res.Curve, pt)
+			logf("%s: ef=%-4d recall %.4f  %8.0f qps (%8.0f by CPU time)  cpu share %.2f", name, ef, pt.Recall, pt.QPS, pt.CPUQPS, pt.CPUShare)
+		}
+	})
+	runtime.KeepAlive(enc)
+	return res, nil
+}
