@@ -182,7 +182,7 @@ func (g *Graph) BuildPayloadLinks(ctx context.Context, blocks []PayloadBlock, th
 			M: pm, EfConstruct: g.cfg.EfConstruct, Distance: g.cfg.Distance, Dim: g.cfg.Dim,
 			Seed: g.cfg.Seed ^ uint64(i+1)*0x9e3779b97f4a7c15,
 		}
-		sub, err := BuildContext(ctx, cfg, subVectors{g.vecs, b.Offsets}, seq32(len(b.Offsets)), t, nil)
+		sub, err := BuildContext(ctx, cfg, g.subVectors(b.Offsets), seq32(len(b.Offsets)), t, nil)
 		if err != nil {
 			return fmt.Errorf("hnsw: payload block %q: %w", b.Label, err)
 		}

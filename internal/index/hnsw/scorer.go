@@ -114,3 +114,30 @@ func (g *Graph) searchPoolScorer(s *searcher, l *layout, sc Scorer, ep uint32, e
 	s.found = p.items(s.found)
 	return s.found
 }
+
+// subVectors serves the vectors of offs under dense local ids (a payload
+// block's sub-graph): through the Space when the storage has one.
+func (g *Graph) subVectors(offs []uint32) Vectors {
+	if g.sp != nil {
+		return subSpace{subVectors{g.vecs, offs}, g.sp}
+	}
+	return subVectors{g.vecs, offs}
+}
+
+// subSpace is subVectors over a Space.
+type subSpace struct {
+	subVectors
+	sp Space
+}
+
+// subScorer maps local ids to offsets for a Scorer.
+type subScorer struct {
+	sc   Scorer
+	offs []uint32
+}
+
+func (s subScorer) Dist(i uint32) float32 { return s.sc.Dist(s.offs[i]) }
+
+func (s subSpace) Query(q []float32) Scorer { return subScorer{s.sp.Query(q), s.offs} }
+func (s subSpace) Stored(i uint32) Scorer   { return subScorer{s.sp.Stored(s.offs[i]), s.offs} }
+func (s subSpace) Pair(a, b uint32) float32 { return s.sp.Pair(s.offs[a], s.offs[b]) }

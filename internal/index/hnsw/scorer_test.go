@@ -1,6 +1,7 @@
 package hnsw
 
 import (
+	"context"
 	"math"
 	"testing"
 
@@ -98,5 +99,32 @@ func TestSearchScorerDoesNotAllocatePerCandidate(t *testing.T) {
 	allocs := testing.AllocsPerRun(20, func() { g.SearchScorer(sc, 10, 64, nil) })
 	if allocs > 2 {
 		t.Fatalf("%v allocations per search, want at most 2 (the results)", allocs)
+	}
+}
+
+// TestSpacePayloadLinks: payload blocks of a float16 graph are linked
+// through the Space too (a block's sub-graph sees the real vectors), so
+// the block walk keeps its recall.
+func TestSpacePayloadLinks(t *testing.T) {
+	const seed, k, ef = 12, 10, 64
+	t.Logf("seed %d", seed)
+	n, dim, nq := scale(8000, 2000), 32, scale(100, 20)
+	d := vector.Cosine
+	vecs := clustered(seed, n, dim, 40, d)
+	qs := clustered(seed+1, nq, dim, 40, d)
+	offs := seq(n)
+	g := mustBuild(t, Config{M: 16, EfConstruct: 100, PayloadM: 16, Distance: d, Dim: dim, Seed: seed}, newF16Space(vecs, d), offs, 2)
+	tag, _, blocks := tagged(seed, offs)
+	if err := g.BuildPayloadLinks(context.Background(), blocks, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	block := func(q []float32, allow func(uint32) bool) ([]Result, path, int) {
+		res, p := g.searchBlock(g.prepare(q), k, ef, allow)
+		return res, p, g.lastEvals()
+	}
+	r, _, _ := blockRecall(t, vecs, offs, qs, d, tag, 100, block)
+	t.Logf("float16 1%% block walk recall@10 %.4f", r)
+	if r < 0.85 {
+		t.Fatalf("recall %.4f < 0.85", r)
 	}
 }
