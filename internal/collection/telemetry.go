@@ -87,8 +87,11 @@ type VectorDataInfo struct {
 
 // VectorMemory is the memory one vector's forms hold in a segment.
 type VectorMemory struct {
-	VectorsBytes int64 `json:"vectors_bytes"`
-	GraphBytes   int64 `json:"graph_bytes"`
+	Datatype       string `json:"datatype"`
+	VectorsBytes   int64  `json:"vectors_bytes"`
+	GraphBytes     int64  `json:"graph_bytes"`
+	Quantization   string `json:"quantization,omitempty"`
+	QuantizedBytes int64  `json:"quantized_bytes"`
 }
 
 // SegmentConfig is Qdrant's SegmentConfig.
@@ -161,9 +164,10 @@ func (c *Collection) Telemetry() Telemetry {
 			info.NumVectors += cs.Vectors
 			info.NumIndexedVectors += cs.Indexed
 			info.VectorsSizeBytes += cs.VectorBytes
-			info.RAMUsageBytes += cs.VectorBytes + cs.GraphBytes
+			info.RAMUsageBytes += cs.VectorBytes + cs.GraphBytes + cs.QuantizedBytes
 			info.VectorData[name] = VectorDataInfo{NumVectors: cs.Vectors, NumIndexedVectors: cs.Indexed}
-			info.Memory[name] = VectorMemory{VectorsBytes: cs.VectorBytes, GraphBytes: cs.GraphBytes}
+			info.Memory[name] = VectorMemory{Datatype: string(cs.Datatype), VectorsBytes: cs.VectorBytes, GraphBytes: cs.GraphBytes,
+				Quantization: cs.Quantization, QuantizedBytes: cs.QuantizedBytes}
 			st.NumVectorsByName[name] += cs.Vectors
 			st.NumVectors += cs.Vectors
 			st.VectorsSizeBytes += cs.VectorBytes

@@ -161,22 +161,26 @@ func MergeFacets(parts [][]FacetHit, limit int) []FacetHit {
 
 // ColumnStats describes one vector column of a segment.
 type ColumnStats struct {
-	Vectors     int   // live points with this vector
-	Indexed     int   // of them, linked in the HNSW graph
-	VectorBytes int64 // float32 size of the stored vectors
-	GraphBytes  int64 // heap held by the HNSW graph
+	Vectors        int   // live points with this vector
+	Indexed        int   // of them, linked in the HNSW graph
+	VectorBytes    int64 // the stored vectors, in their datatype
+	GraphBytes     int64 // heap held by the HNSW graph
+	QuantizedBytes int64 // quantized codes
+	Datatype       Datatype
+	Quantization   string // kind of the codes, "" without
 }
 
 // Columns describes every vector column.
 func (s *Store) Columns() map[string]ColumnStats {
+	mem := s.VectorMemory()
 	out := make(map[string]ColumnStats, len(s.columns))
-	for name, c := range s.columns {
-		st := ColumnStats{Vectors: s.vectorCount(name)}
-		st.VectorBytes = int64(st.Vectors) * int64(c.spec.Dim) * 4
+	for name := range s.columns {
+		m := mem[name]
+		st := ColumnStats{Vectors: s.vectorCount(name), VectorBytes: m.VectorBytes, GraphBytes: m.GraphBytes,
+			QuantizedBytes: m.QuantizedBytes, Datatype: m.Datatype, Quantization: string(m.Quantization)}
 		if vi, ok := s.vindex[name]; ok {
 			if g := vi.graph.Load(); g != nil {
 				st.Indexed = g.Len()
-				st.GraphBytes = int64(g.MemoryBytes())
 			}
 		}
 		out[name] = st
