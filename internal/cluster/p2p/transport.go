@@ -187,9 +187,14 @@ func (t *Transport) run(ctx context.Context, id uint64, ch <-chan consensus.Mess
 }
 
 func (t *Transport) deliver(ctx context.Context, id uint64, m consensus.Message) {
+	if ctx.Err() != nil {
+		return // stopping: drop what is still queued
+	}
 	cc, uri, err := t.Conn(id)
 	if err != nil {
-		t.failed(id, uri, err)
+		if ctx.Err() == nil {
+			t.failed(id, uri, err)
+		}
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
@@ -344,9 +349,9 @@ func (t *Transport) Close() error {
 		t.mu.Unlock()
 		return nil
 	}
+	t.cancel() // before closed, so that a sender that sees closed sees its context done
 	t.closed = true
 	t.mu.Unlock()
-	t.cancel()
 	t.wg.Wait()
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -34,8 +34,8 @@ func parseURI(uri string) (addr string, err error) {
 		return "", fmt.Errorf("%w %q: only scheme, host and port are allowed", errBadURI, uri)
 	}
 	host := u.Hostname()
-	if host == "" {
-		return "", fmt.Errorf("%w %q: no host", errBadURI, uri)
+	if !validHost(host) {
+		return "", fmt.Errorf("%w %q: bad host", errBadURI, uri)
 	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.ParseUint(p, 10, 16)
@@ -82,4 +82,20 @@ func localDialAddr(ownURI string) *net.TCPAddr {
 		return nil
 	}
 	return &net.TCPAddr{IP: ip.AsSlice()}
+}
+
+// validHost accepts an IP address or a DNS name.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
