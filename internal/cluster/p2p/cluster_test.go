@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -62,8 +63,8 @@ func TestThreePeers(t *testing.T) {
 		return health1.Snapshot()[3].Healthy() && health2.Snapshot()[3].Healthy() && health2.Snapshot()[1].Healthy()
 	})
 
-	// Stop peer 3's server; make peer 1 the leader's view irrelevant by
-	// asking whichever peer leads for its send failures.
+	// Stop peer 3's server (its node keeps running). The leader sends to
+	// it on every heartbeat, so its transport counts the failures.
 	p3.stopServer()
 	leader := leaderOf(t, p1, p2)
 	waitFor(t, waitLong, "send failures to peer 3", func() bool {
@@ -93,7 +94,7 @@ func TestThreePeers(t *testing.T) {
 func waitApplied(t *testing.T, peers []*testPeer, op string) {
 	t.Helper()
 	for _, p := range peers {
-		waitFor(t, waitLong, "op applied on peer "+string(rune('0'+p.id)), func() bool {
+		waitFor(t, waitLong, fmt.Sprintf("%q applied on peer %d", op, p.id), func() bool {
 			return slices.Contains(p.sm.applied(), op)
 		})
 	}

@@ -44,15 +44,17 @@ type Membership interface {
 // raft leader (Cluster.Propose).
 type Proposer interface {
 	// ProposeForwarded proposes an encoded cluster.Op and waits until it
-	// is applied here. A refusal of the state machine is returned as
-	// applyErr (sent back inside the response); err is a failure to get
-	// the op applied at all.
-	ProposeForwarded(ctx context.Context, op []byte) (r Proposed, applyErr, err error)
+	// is applied here. The error is a failure to get the op applied at
+	// all; a refusal of the state machine is Proposed.Refused.
+	ProposeForwarded(ctx context.Context, op []byte) (Proposed, error)
 }
 
-// Proposed is where a forwarded op was applied.
+// Proposed is the outcome of a forwarded op that was applied.
 type Proposed struct {
-	Changed      bool
+	Changed bool
+	// Refused is the state machine's refusal, sent back inside the
+	// response with its kind.
+	Refused      error
 	Commit, Term uint64
 }
 
@@ -240,11 +242,11 @@ func (c clusterService) Propose(ctx context.Context, req *p2pv1.ProposeRequest) 
 	}
 	ctx, cancel := c.s.withTimeout(ctx, req.GetTimeoutMs())
 	defer cancel()
-	r, applyErr, err := c.s.cfg.Proposer.ProposeForwarded(ctx, req.GetOp())
+	r, err := c.s.cfg.Proposer.ProposeForwarded(ctx, req.GetOp())
 	if err != nil {
 		return nil, toStatus(fmt.Errorf("propose forwarded op: %w", err))
 	}
-	return &p2pv1.ProposeResponse{Changed: r.Changed, Error: toProtoError(applyErr), Commit: r.Commit, Term: r.Term}, nil
+	return &p2pv1.ProposeResponse{Changed: r.Changed, Error: toProtoError(r.Refused), Commit: r.Commit, Term: r.Term}, nil
 }
 
 // withTimeout bounds ctx by timeoutMs, or by the default timeout when

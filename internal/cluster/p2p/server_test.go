@@ -122,12 +122,12 @@ func TestWhoIsHealthWaitCommit(t *testing.T) {
 }
 
 type fakeProposer struct {
-	r             Proposed
-	applyErr, err error
+	r   Proposed
+	err error
 }
 
-func (f fakeProposer) ProposeForwarded(context.Context, []byte) (Proposed, error, error) {
-	return f.r, f.applyErr, f.err
+func (f fakeProposer) ProposeForwarded(context.Context, []byte) (Proposed, error) {
+	return f.r, f.err
 }
 
 func TestPropose(t *testing.T) {
@@ -145,7 +145,7 @@ func TestPropose(t *testing.T) {
 		wantKind point.Kind
 	}{
 		{name: "applied", p: fakeProposer{r: Proposed{Changed: true, Commit: 7, Term: 2}}},
-		{name: "refused", p: fakeProposer{applyErr: point.ErrCollectionNotFound("c")}, wantKind: point.KindNotFound},
+		{name: "refused", p: fakeProposer{r: Proposed{Refused: point.ErrCollectionNotFound("c")}}, wantKind: point.KindNotFound},
 		{name: "timeout", p: fakeProposer{err: consensus.ErrTimeout}, wantCode: codes.DeadlineExceeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,7 +157,7 @@ func TestPropose(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if applyErr := fromProtoError(r.GetError()); point.KindOf(applyErr) != tc.wantKind || (applyErr == nil) != (tc.p.applyErr == nil) {
+			if applyErr := fromProtoError(r.GetError()); point.KindOf(applyErr) != tc.wantKind || (applyErr == nil) != (tc.p.r.Refused == nil) {
 				t.Fatalf("application error %v, want kind %v", applyErr, tc.wantKind)
 			}
 			if r.GetChanged() != tc.p.r.Changed || r.GetCommit() != tc.p.r.Commit || r.GetTerm() != tc.p.r.Term {
