@@ -29,6 +29,8 @@ type Consensus interface {
 	Status() consensus.Status
 }
 
+var _ Consensus = (*consensus.Node)(nil)
+
 // Membership is the cluster's peer table as the server uses it; the node
 // implements it.
 type Membership interface {

@@ -44,7 +44,9 @@ type TransportConfig struct {
 	// URI is this peer's own P2P URI; a loopback host is dialed from.
 	URI string
 	// Resolver returns a peer's current P2P URI; it is asked before every
-	// message, so a changed URI is picked up (and re-dialed) at once.
+	// message, so a changed URI is picked up (and re-dialed) at once. It is
+	// also called from Send, on the consensus goroutine, so it must never
+	// wait for consensus.
 	Resolver func(id uint64) (string, bool)
 	// Timeout bounds one call to a peer (cluster.grpc_timeout_ms).
 	Timeout time.Duration
@@ -90,6 +92,11 @@ type Transport struct {
 	fmu      sync.Mutex
 	failures map[string]SendFailure // by peer URI
 }
+
+var (
+	_ consensus.Transport = (*Transport)(nil)
+	_ Reporter            = (*consensus.Node)(nil)
+)
 
 type peerQueue struct {
 	ch     chan consensus.Message
