@@ -1,0 +1,41 @@
+// Package p2p is the internal gRPC layer of cluster mode, served on the P2P
+// port (Qdrant's 6335) with the generated proto/p2p/v1 services.
+//
+// Server side, Server registers the Raft and Cluster services: raft messages
+// (opaque bytes; only package consensus knows raft) are stepped into the
+// local consensus driver, joining peers are added through Membership
+// (AddPeerToKnown), and peers ask each other for their consensus position
+// (Health, WaitCommit). Every error leaving a handler goes through one
+// mapping (errors.go) from point.Kind and the consensus errors to gRPC codes;
+// the client side maps the codes back.
+//
+// Client side, Transport implements consensus.Transport: it owns one bounded
+// outbound queue and one sender goroutine per peer, started on the first
+// message to that peer and stopped by Close, and one lazily dialed gRPC
+// connection per peer, re-dialed when the peer's URI (asked of a Resolver
+// on every message) changes. Messages to one peer are sent in order; a
+// failure is reported to the consensus driver (Reporter.Unreachable) and
+// counted per peer URI for GET /cluster's message_send_failures. When this
+// peer's own URI has a loopback host, connections are dialed from that host
+// so that a per-source proxy in tests can tell peers apart. Join asks a
+// bootstrap peer to add this one (AddPeerToKnown), retrying until its
+// context ends.
+//
+// HealthChecker pings every known peer periodically (Health); its Run
+// goroutine belongs to the caller and stops with the context.
+//
+// Wiring, in the order the pieces need each other:
+//
+//	tr := p2p.NewTransport(p2p.TransportConfig{ID: id, URI: uri, Resolver: node.PeerURI, ...})
+//	cn, err := consensus.Open(cfg, node.StateMachine(), tr)
+//	tr.SetReporter(cn)
+//	srv, err := p2p.NewServer(p2p.ServerConfig{Consensus: cn, Membership: node})
+//	g := grpc.NewServer(p2p.ServerOptions()...); srv.Register(g); go g.Serve(lis)
+//	go cn.Run(ctx)
+//	joined, err := tr.Join(bootstrapCtx, bootstrapURI, id, uri) // a joining peer only
+//	go p2p.NewHealthChecker(tr, p2p.HealthConfig{Self: id, Peers: node.Peers}).Run(ctx)
+//	... tr.Close() after cn.Run has returned.
+//
+// Thread-safety: Server, Transport and HealthChecker are safe for concurrent
+// use once built; their configuration must not change afterwards.
+package p2p
