@@ -59,19 +59,27 @@ func run(args []string) error {
 	for _, k := range unknown {
 		log.Warn("unsupported config key ignored", "key", k)
 	}
-	if cfg.Cluster.Enabled || flags.URI != "" || flags.Bootstrap != "" {
-		log.Warn("cluster mode is not implemented yet; running standalone", "uri", flags.URI, "bootstrap", flags.Bootstrap)
+	clustered := cfg.Cluster.Enabled
+	if !clustered && (flags.URI != "" || flags.Bootstrap != "") {
+		log.Warn("--uri and --bootstrap need cluster.enabled (QDRANT__CLUSTER__ENABLED=true); running standalone", "uri", flags.URI, "bootstrap", flags.Bootstrap)
 	}
 	if len(flags.Snapshots) > 0 || flags.StorageSnapshot != "" {
 		return errors.New("recovering from snapshots (--snapshot, --storage-snapshot) is not implemented yet")
 	}
-	if flags.Reinit {
+	if flags.Reinit && !clustered {
 		log.Info("--reinit has no effect without cluster mode")
 	}
 
 	n, err := node.Open(node.Options{StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log})
 	if err != nil {
 		return fmt.Errorf("open storage %s: %w", cfg.Storage.StoragePath, err)
+	}
+	var peer *peerRuntime
+	if clustered {
+		if peer, err = startCluster(cfg, flags, n, log); err != nil {
+			n.Close()
+			return err
+		}
 	}
 	srv := rest.New(n, rest.Options{
 		MaxRequestSizeMB: cfg.Service.MaxRequestSizeMB,
@@ -85,6 +93,9 @@ func run(args []string) error {
 	addr := net.JoinHostPort(cfg.Service.Host, strconv.Itoa(cfg.Service.HTTPPort))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		if peer != nil {
+			peer.stop()
+		}
 		n.Close()
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
@@ -103,6 +114,9 @@ func run(args []string) error {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err = httpSrv.Shutdown(shutdownCtx)
 		cancel()
+	}
+	if peer != nil {
+		peer.stop()
 	}
 	if cerr := n.Close(); cerr != nil {
 		err = errors.Join(err, cerr)

@@ -179,9 +179,9 @@ func (c *Cluster) WaitReady(p *Peer, timeout time.Duration) error {
 	}
 }
 
-// WaitLeader waits until every given peer reports the same leader, the
-// same peer set (of the given size or more) and is a voter; it returns the
-// leader's peer id.
+// WaitLeader waits until every given peer reports the same leader, one of
+// them, knows at least as many peers as given and is a voter; it returns
+// the leader's peer id.
 func (c *Cluster) WaitLeader(peers []*Peer, timeout time.Duration) (uint64, error) {
 	deadline := time.Now().Add(timeout)
 	var last error
@@ -198,6 +198,7 @@ func (c *Cluster) WaitLeader(peers []*Peer, timeout time.Duration) (uint64, erro
 
 func (c *Cluster) agree(peers []*Peer) (uint64, error) {
 	var leader uint64
+	ids := map[uint64]bool{}
 	for _, p := range peers {
 		st, err := p.Cluster()
 		if err != nil {
@@ -210,6 +211,10 @@ func (c *Cluster) agree(peers []*Peer) (uint64, error) {
 			return 0, fmt.Errorf("peers disagree on the leader: %d vs %d", leader, *st.RaftInfo.Leader)
 		}
 		leader = *st.RaftInfo.Leader
+		ids[st.PeerID] = true
+	}
+	if !ids[leader] {
+		return 0, fmt.Errorf("the agreed leader %d is not among the given peers", leader)
 	}
 	return leader, nil
 }

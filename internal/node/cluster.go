@@ -225,6 +225,8 @@ func (cl *clusterMode) ApplyMembership(index uint64, ch consensus.Membership) er
 	case consensus.RemovePeer:
 		op = cluster.RemovePeer{ID: cluster.PeerID(ch.Peer), Force: true}
 	}
+	// What the log says supersedes what joining taught.
+	delete(cl.known, ch.Peer)
 	_, err := cl.state.Apply(op)
 	return err
 }

@@ -201,6 +201,11 @@ func (n *Node) Run(ctx context.Context) error {
 	defer n.failAll(ErrStopped)
 	tick := time.NewTicker(n.cfg.TickPeriod)
 	defer tick.Stop()
+	// Apply what is committed already (a bootstrap's first configuration)
+	// before anything else: raft does not campaign with it pending.
+	if err := n.handleReady(); err != nil {
+		return err
+	}
 	voters := n.rn.Status().Config.Voters.IDs()
 	if _, me := voters[n.cfg.ID]; me && len(voters) == 1 {
 		// A lone voter need not wait an election timeout.

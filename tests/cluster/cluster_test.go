@@ -1,0 +1,307 @@
+// Package cluster_test runs real multi-process clusters (internal/clustertest)
+// and checks consensus as an operator sees it through the REST API.
+package cluster_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/clustertest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	clustertest.Cleanup()
+	os.Exit(code)
+}
+
+func collections(t *testing.T, p *clustertest.Peer) []string {
+	t.Helper()
+	var res struct {
+		Collections []struct {
+			Name string `json:"name"`
+		} `json:"collections"`
+	}
+	if err := p.Do(http.MethodGet, "/collections", nil, &res); err != nil {
+		t.Fatalf("peer %d: list collections: %v", p.Index, err)
+	}
+	var out []string
+	for _, c := range res.Collections {
+		out = append(out, c.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, timeout time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func sameCollections(t *testing.T, peers []*clustertest.Peer, want ...string) {
+	t.Helper()
+	sort.Strings(want)
+	eventually(t, fmt.Sprintf("every peer lists %v", want), 20*time.Second, func() error {
+		for _, p := range peers {
+			if got := collections(t, p); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+				return fmt.Errorf("peer %d lists %v", p.Index, got)
+			}
+		}
+		return nil
+	})
+}
+
+var vectors = map[string]any{"vectors": map[string]any{"size": 4, "distance": "Dot"}}
+
+func leaderPeer(t *testing.T, c *clustertest.Cluster, peers []*clustertest.Peer) *clustertest.Peer {
+	t.Helper()
+	id, err := c.WaitLeader(peers, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.PeerByID(id)
+	if p == nil {
+		t.Fatalf("leader %d not found", id)
+	}
+	return p
+}
+
+func follower(c *clustertest.Cluster, leader *clustertest.Peer) *clustertest.Peer {
+	for _, p := range c.Peers {
+		if p != leader && p.Running() {
+			return p
+		}
+	}
+	return nil
+}
+
+// TestThreePeers: three peers form a cluster; a collection created through
+// a follower appears on every peer; metadata keys replicate; a peer with
+// shards is only removed with force. It logs the metadata op latency.
+func TestThreePeers(t *testing.T) {
+	c := clustertest.Start(t, 3, clustertest.Options{})
+	leader := leaderPeer(t, c, c.Peers)
+	f := follower(c, leader)
+
+	var lat []time.Duration
+	for i := range 10 {
+		start := time.Now()
+		if err := f.Do(http.MethodPut, "/collections/c"+strconv.Itoa(i), vectors, nil); err != nil {
+			t.Fatalf("create through follower %d: %v", f.Index, err)
+		}
+		lat = append(lat, time.Since(start))
+		// Answered after it applied on the peer that received it.
+		if got := collections(t, f); !slices.Contains(got, "c"+strconv.Itoa(i)) {
+			t.Fatalf("follower lists %v right after creating c%d", got, i)
+		}
+	}
+	slices.Sort(lat)
+	t.Logf("create collection through a follower, 3 peers: median %v, max %v", lat[len(lat)/2], lat[len(lat)-1])
+	want := []string{}
+	for i := range 10 {
+		want = append(want, "c"+strconv.Itoa(i))
+	}
+	sameCollections(t, c.Peers, want...)
+
+	if err := leader.Do(http.MethodPut, "/cluster/metadata/keys/owner", map[string]any{"team": "search"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "metadata key everywhere", 10*time.Second, func() error {
+		for _, p := range c.Peers {
+			var v map[string]string
+			if err := p.Do(http.MethodGet, "/cluster/metadata/keys/owner", nil, &v); err != nil || v["team"] != "search" {
+				return fmt.Errorf("peer %d: %v %v", p.Index, v, err)
+			}
+		}
+		return nil
+	})
+
+	// Removing a peer that holds shards needs force.
+	st, err := f.Cluster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apiErr *clustertest.APIError
+	err = leader.Do(http.MethodDelete, "/cluster/peer/"+strconv.FormatUint(st.PeerID, 10), nil, nil)
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest {
+		t.Fatalf("removing a peer with shards without force: %v", err)
+	}
+	if err := leader.Do(http.MethodDelete, "/cluster/peer/"+strconv.FormatUint(st.PeerID, 10)+"?force=true", nil, nil); err != nil {
+		t.Fatalf("forced removal: %v", err)
+	}
+	eventually(t, "peer removed everywhere", 10*time.Second, func() error {
+		for _, p := range c.Peers {
+			if p == f {
+				continue
+			}
+			s, err := p.Cluster()
+			if err != nil {
+				return err
+			}
+			if _, ok := s.Peers[strconv.FormatUint(st.PeerID, 10)]; ok || len(s.Peers) != 2 {
+				return fmt.Errorf("peer %d still lists %d peers", p.Index, len(s.Peers))
+			}
+		}
+		return nil
+	})
+}
+
+// TestLeaderFailover: SIGKILL of the leader; a new leader is elected and
+// metadata operations succeed again; the killed peer comes back and
+// catches up. It logs the failover time.
+func TestLeaderFailover(t *testing.T) {
+	c := clustertest.Start(t, 3, clustertest.Options{})
+	leader := leaderPeer(t, c, c.Peers)
+	if err := leader.Do(http.MethodPut, "/collections/before", vectors, nil); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	if err := leader.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	var rest []*clustertest.Peer
+	for _, p := range c.Peers {
+		if p != leader {
+			rest = append(rest, p)
+		}
+	}
+	// With tick 20 ms and 10 ticks per election timeout, a few election
+	// timeouts is about a second; allow generous slack on a busy machine.
+	newLeader := leaderPeer(t, c, rest)
+	elected := time.Since(killed)
+	var created time.Duration
+	eventually(t, "a metadata operation after failover", 20*time.Second, func() error {
+		err := rest[0].Do(http.MethodPut, "/collections/after?timeout=2", vectors, nil)
+		created = time.Since(killed)
+		return err
+	})
+	t.Logf("leader failover, 3 peers: new leader peer %d agreed after %v, first metadata op committed %v after the kill", newLeader.Index, elected, created)
+	sameCollections(t, rest, "before", "after")
+
+	if err := leader.Start(""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitReady(leader, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	sameCollections(t, c.Peers, "before", "after")
+}
+
+// TestPartition: the side without a majority cannot commit; the majority
+// can; after healing every peer agrees.
+func TestPartition(t *testing.T) {
+	c := clustertest.Start(t, 5, clustertest.Options{})
+	leader := leaderPeer(t, c, c.Peers)
+	// The leader and one follower on the minority side, three peers on
+	// the majority side.
+	minority := []*clustertest.Peer{leader}
+	var majority []*clustertest.Peer
+	for _, p := range c.Peers {
+		switch {
+		case p == leader:
+		case len(minority) < 2:
+			minority = append(minority, p)
+		default:
+			majority = append(majority, p)
+		}
+	}
+	idx := func(ps []*clustertest.Peer) []int {
+		var out []int
+		for _, p := range ps {
+			out = append(out, p.Index)
+		}
+		return out
+	}
+	c.Partition(idx(minority), idx(majority))
+	var apiErr *clustertest.APIError
+	err := minority[0].Do(http.MethodPut, "/collections/minority?timeout=2", vectors, nil)
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("minority commit: %v, want an error answer", err)
+	}
+	eventually(t, "majority commits", 30*time.Second, func() error {
+		return majority[0].Do(http.MethodPut, "/collections/majority?timeout=2", vectors, nil)
+	})
+	c.Heal()
+	if _, err := c.WaitLeader(c.Peers, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	sameCollections(t, c.Peers, "majority")
+}
+
+// TestRestartAndLateJoin: all peers restarted keep the state; a peer
+// joining after log compaction starts from the consensus snapshot.
+func TestRestartAndLateJoin(t *testing.T) {
+	c := clustertest.New(t, 4, clustertest.Options{Env: map[string]string{"QDRANT__CLUSTER__CONSENSUS__COMPACT_WAL_ENTRIES": "5"}})
+	for i, p := range c.Peers[:3] {
+		boot := ""
+		if i > 0 {
+			boot = c.Peers[0].URI()
+		}
+		if err := p.Start(boot); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitReady(p, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	three := c.Peers[:3]
+	leader := leaderPeer(t, c, three)
+	var want []string
+	for i := range 12 {
+		name := "k" + strconv.Itoa(i)
+		if err := leader.Do(http.MethodPut, "/collections/"+name, vectors, nil); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, name)
+	}
+	sameCollections(t, three, want...)
+
+	for _, p := range three {
+		if err := p.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, p := range three {
+		boot := ""
+		if i > 0 {
+			boot = c.Peers[0].URI()
+		}
+		if err := p.Start(boot); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range three {
+		if err := c.WaitReady(p, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leaderPeer(t, c, three)
+	sameCollections(t, three, want...)
+
+	late := c.Peers[3]
+	if err := late.Start(c.Peers[1].URI()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitReady(late, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	sameCollections(t, c.Peers, want...)
+}
