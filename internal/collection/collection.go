@@ -35,7 +35,7 @@ func Open(dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) 
 	}
 	specs := map[string]segment.VectorSpec{}
 	for n, p := range cfg.Params.Vectors.Named {
-		specs[n] = segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance, Datatype: datatypeOf(p)}
+		specs[n] = segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance, Datatype: datatypeOf(p), OnDisk: p.OnDisk != nil && *p.OnDisk}
 	}
 	flush := time.Duration(cfg.OptimizerConfig.FlushIntervalSec) * time.Second
 	vindex := map[string]segment.IndexParams{}

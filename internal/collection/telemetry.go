@@ -92,6 +92,7 @@ type VectorMemory struct {
 	GraphBytes     int64  `json:"graph_bytes"`
 	Quantization   string `json:"quantization,omitempty"`
 	QuantizedBytes int64  `json:"quantized_bytes"`
+	OnDisk         bool   `json:"on_disk"` // vectors_bytes are in a mapped file, not in RAM
 }
 
 // SegmentConfig is Qdrant's SegmentConfig.
@@ -164,10 +165,13 @@ func (c *Collection) Telemetry() Telemetry {
 			info.NumVectors += cs.Vectors
 			info.NumIndexedVectors += cs.Indexed
 			info.VectorsSizeBytes += cs.VectorBytes
-			info.RAMUsageBytes += cs.VectorBytes + cs.GraphBytes + cs.QuantizedBytes
+			info.RAMUsageBytes += cs.GraphBytes + cs.QuantizedBytes
+			if !cs.OnDisk {
+				info.RAMUsageBytes += cs.VectorBytes
+			}
 			info.VectorData[name] = VectorDataInfo{NumVectors: cs.Vectors, NumIndexedVectors: cs.Indexed}
 			info.Memory[name] = VectorMemory{Datatype: string(cs.Datatype), VectorsBytes: cs.VectorBytes, GraphBytes: cs.GraphBytes,
-				Quantization: cs.Quantization, QuantizedBytes: cs.QuantizedBytes}
+				Quantization: cs.Quantization, QuantizedBytes: cs.QuantizedBytes, OnDisk: cs.OnDisk}
 			st.NumVectorsByName[name] += cs.Vectors
 			st.NumVectors += cs.Vectors
 			st.VectorsSizeBytes += cs.VectorBytes
@@ -178,7 +182,11 @@ func (c *Collection) Telemetry() Telemetry {
 				index = map[string]any{"type": "hnsw", "options": h}
 			}
 			p := params[name]
-			conf.VectorData[name] = VectorDataConfig{Size: p.Size, Distance: string(p.Distance), StorageType: "InRamChunkedMmap", Index: index}
+			storage := "InRamChunkedMmap"
+			if cs.OnDisk {
+				storage = "Mmap"
+			}
+			conf.VectorData[name] = VectorDataConfig{Size: p.Size, Distance: string(p.Distance), StorageType: storage, Index: index}
 		}
 		for k, ix := range sd.Indexes {
 			info.IndexSchema[k] = ix.Schema.Info(ix.Points)

@@ -216,7 +216,9 @@ func TestClusterMetadata(t *testing.T) {
 		}
 	}
 	p4 := join(4)
-	everywhere("peer 4 has docs and keys", func(n *Node) bool { return slices.Equal(n.Collections(), []string{"docs"}) && len(n.MetadataKeys()) == 7 })
+	everywhere("peer 4 has docs and keys", func(n *Node) bool {
+		return slices.Equal(n.Collections(), []string{"docs"}) && len(n.MetadataKeys()) == 7
+	})
 	_ = p4
 
 	// Removing a peer.

@@ -19,15 +19,17 @@ import (
 
 // Checkpoint file format (all integers little endian):
 //
-//	magic "SHOALCP5" | u64 applied version | u32 column count
+//	magic "SHOALCP6" | u64 applied version | u32 column count
 //	per column (sorted by name): u32 name len, name, u32 dim, u32 distance len, distance,
-//	                             u32 datatype len, datatype
+//	                             u32 datatype len, datatype, u8 flags (1: on disk,
+//	                             the elements are in a file of their own)
 //	u64 slot count
 //	per slot: u8 kind (0 num id, 1 uuid id, 2 free slot: nothing follows),
 //	          u64 or 16 bytes id, u64 version,
 //	           u32 payload JSON len, payload JSON,
 //	           per column: u8 has, then dim elements of its datatype when has
-//	           (float32 and float16 as their bits, uint8 as bytes)
+//	           and the column is not on disk (float32 and float16 as their
+//	           bits, uint8 as bytes)
 //	u32 index count
 //	per index: u32 key len, key, u32 schema len, schema JSON, u64 data len, data
 //	u32 graph count
@@ -39,12 +41,18 @@ import (
 //	           (quant.Encoded.Encode)
 //	u32 CRC32C of every byte before it
 //
-// Version 4 ("SHOALCP4") is still read: it has no datatype (float32), no
-// quantized section, and float32 vectors.
-const checkpointMagic = "SHOALCP5"
+// Versions 5 (no column flags) and 4 (no datatype: float32, no quantized
+// section) are still read.
+const checkpointMagic = "SHOALCP6"
 
-// checkpointMagicV4 is the previous format, read for compatibility.
-const checkpointMagicV4 = "SHOALCP4"
+// Previous formats, read for compatibility.
+const (
+	checkpointMagicV5 = "SHOALCP5"
+	checkpointMagicV4 = "SHOALCP4"
+)
+
+// colOnDisk flags a column whose elements live in a file of their own.
+const colOnDisk = 1
 
 // Slot kinds in a checkpoint.
 const (
@@ -81,6 +89,11 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 		u32(uint32(c.spec.Dim))
 		str(string(c.spec.Distance))
 		str(string(c.spec.Datatype))
+		var flags byte
+		if c.ext != nil {
+			flags |= colOnDisk
+		}
+		bw.WriteByte(flags)
 	}
 	// Every slot is written, free ones as a marker, so offsets survive a
 	// reload and persisted payload indexes (keyed by offset) stay valid.
@@ -116,6 +129,9 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 				continue
 			}
 			bw.WriteByte(1)
+			if c.ext != nil {
+				continue // the elements are in the column's file
+			}
 			switch c.spec.Datatype {
 			case Float16:
 				for _, h := range c.rowF16(uint32(off)) {
@@ -194,7 +210,14 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 
 // ReadCheckpoint decodes a checkpoint produced by WriteCheckpoint. It never
 // panics on garbage; any inconsistency yields an error matching ErrCorrupt.
+// A checkpoint with on-disk columns needs ReadCheckpointWith.
 func ReadCheckpoint(data []byte) (*Store, uint64, error) {
+	return ReadCheckpointWith(data, nil)
+}
+
+// ReadCheckpointWith is ReadCheckpoint for a segment with on-disk columns:
+// vectorFile names the file of each such column, which is then mapped.
+func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error)) (*Store, uint64, error) {
 	if len(data) < len(checkpointMagic)+4 {
 		return nil, 0, fmt.Errorf("%w: too short", ErrCorrupt)
 	}
@@ -203,9 +226,11 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 		return nil, 0, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
 	r := &reader{b: body}
-	v4 := false
+	v4, v5 := false, false
 	switch string(r.bytes(len(checkpointMagic))) {
 	case checkpointMagic:
+	case checkpointMagicV5:
+		v5 = true
 	case checkpointMagicV4:
 		v4 = true
 	default:
@@ -217,6 +242,7 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 		return nil, 0, fmt.Errorf("%w: bad column count", ErrCorrupt)
 	}
 	specs := map[string]VectorSpec{}
+	external := map[string]bool{}
 	names := make([]string, 0, ncol)
 	for range ncol {
 		name := string(r.bytes(int(r.u32())))
@@ -229,8 +255,18 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 				derr = terr
 			}
 		}
-		if r.err != nil || derr != nil || dim == 0 || dim > 1<<16 {
+		var flags byte
+		if !v4 && !v5 {
+			flags = r.byte()
+		}
+		if r.err != nil || derr != nil || dim == 0 || dim > 1<<16 || flags&^colOnDisk != 0 {
 			return nil, 0, fmt.Errorf("%w: bad column %q", ErrCorrupt, name)
+		}
+		if flags&colOnDisk != 0 {
+			if vectorFile == nil {
+				return nil, 0, fmt.Errorf("%w: column %q is on disk but no file was given", ErrCorrupt, name)
+			}
+			external[name] = true
 		}
 		specs[name] = VectorSpec{Dim: int(dim), Distance: dist, Datatype: dt}
 		names = append(names, name)
@@ -268,8 +304,13 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 			}
 		}
 		vecs := point.Vectors{}
+		var onDisk []string // columns with a vector kept in their file
 		for _, name := range names {
 			if r.byte() == 0 {
+				continue
+			}
+			if external[name] {
+				onDisk = append(onDisk, name)
 				continue
 			}
 			vecs[name] = r.vector(specs[name])
@@ -284,6 +325,18 @@ func ReadCheckpoint(data []byte) (*Store, uint64, error) {
 		s.versions[off] = version
 		s.payloads[off] = payload
 		s.setVectors(off, vecs, true)
+		for _, name := range onDisk {
+			s.columns[name].has[off] = true
+		}
+	}
+	for name := range external {
+		path, err := vectorFile(name)
+		if err != nil {
+			return nil, 0, fmt.Errorf("vectors of %q: %w", name, err)
+		}
+		if err := s.MapColumn(name, path); err != nil {
+			return nil, 0, err
+		}
 	}
 	nidx := r.u32()
 	if r.err != nil || uint64(nidx) > uint64(len(r.b)) {

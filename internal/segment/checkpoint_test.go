@@ -271,11 +271,17 @@ func TestReadCheckpointBadContent(t *testing.T) {
 		return cat(append([][]byte{[]byte(checkpointMagic), le64(5), le32(ncol)}, cols...)...)
 	}
 	col := func(name string, dim uint32, dist string) []byte {
+		return cat(le32(uint32(len(name))), []byte(name), le32(dim), le32(uint32(len(dist))), []byte(dist), le32(0), []byte{0})
+	}
+	flaggedCol := func(name string, dim uint32, dist string, flags byte) []byte {
+		return cat(le32(uint32(len(name))), []byte(name), le32(dim), le32(uint32(len(dist))), []byte(dist), le32(0), []byte{flags})
+	}
+	v5col := func(name string, dim uint32, dist string) []byte {
 		return cat(le32(uint32(len(name))), []byte(name), le32(dim), le32(uint32(len(dist))), []byte(dist), le32(0))
 	}
 	typedCol := func(name string, dim uint32, dist, datatype string) []byte {
 		return cat(le32(uint32(len(name))), []byte(name), le32(dim), le32(uint32(len(dist))), []byte(dist),
-			le32(uint32(len(datatype))), []byte(datatype))
+			le32(uint32(len(datatype))), []byte(datatype), []byte{0})
 	}
 	v4col := func(name string, dim uint32, dist string) []byte {
 		return cat(le32(uint32(len(name))), []byte(name), le32(dim), le32(uint32(len(dist))), []byte(dist))
@@ -297,6 +303,9 @@ func TestReadCheckpointBadContent(t *testing.T) {
 	}{
 		{"valid", ok, true},
 		{"version 4", v4, true},
+		{"version 5", cat([]byte(checkpointMagicV5), le64(5), le32(1), v5col("", 1, "Dot"), le64(1), numPoint(7, `{"a":1}`, oneVec), noIndexes), true},
+		{"on-disk column without its file", cat(header(1, flaggedCol("", 1, "Dot", colOnDisk)), le64(1), numPoint(7, ``, []byte{1}), noIndexes), false},
+		{"unknown column flag", cat(header(1, flaggedCol("", 1, "Dot", 4)), le64(0), noIndexes), false},
 		{"version 4 with a quantized section", cat(v4, le32(0)), false},
 		{"float16 column", f16, true},
 		{"uint8 column", u8, true},

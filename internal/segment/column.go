@@ -58,6 +58,7 @@ type column struct {
 	f16  []uint16 // IEEE binary16 bits
 	u8   []uint8
 	has  []bool
+	ext  *mapping // the file the elements live in, when on disk (read-only)
 }
 
 func newColumn(spec VectorSpec, slots int) *column {

@@ -168,6 +168,7 @@ type ColumnStats struct {
 	QuantizedBytes int64 // quantized codes
 	Datatype       Datatype
 	Quantization   string // kind of the codes, "" without
+	OnDisk         bool   // the vectors are in a mapped file, not the heap
 }
 
 // Columns describes every vector column.
@@ -177,7 +178,7 @@ func (s *Store) Columns() map[string]ColumnStats {
 	for name := range s.columns {
 		m := mem[name]
 		st := ColumnStats{Vectors: s.vectorCount(name), VectorBytes: m.VectorBytes, GraphBytes: m.GraphBytes,
-			QuantizedBytes: m.QuantizedBytes, Datatype: m.Datatype, Quantization: string(m.Quantization)}
+			QuantizedBytes: m.QuantizedBytes, Datatype: m.Datatype, Quantization: string(m.Quantization), OnDisk: s.External(name)}
 		if vi, ok := s.vindex[name]; ok {
 			if g := vi.graph.Load(); g != nil {
 				st.Indexed = g.Len()

@@ -14,6 +14,9 @@ type VectorSpec struct {
 	Distance vector.Distance
 	// Datatype is the stored element type; "" means Float32.
 	Datatype Datatype
+	// OnDisk asks sealed segments to keep the vectors in a mapped file
+	// (Qdrant's on_disk); appendable segments keep them in memory.
+	OnDisk bool
 }
 
 // Store holds points addressed by internal offsets.

@@ -56,7 +56,7 @@ func (s *Shard) checkpoint() error {
 			break
 		}
 		out = append(out, w)
-		m.Segments = append(m.Segments, manifestSeg{ID: g.id, Appendable: g.appendable, Data: w.data, Deletes: w.del})
+		m.Segments = append(m.Segments, manifestSeg{ID: g.id, Appendable: g.appendable, Data: w.data, Deletes: w.del, Vectors: g.vectorFiles})
 	}
 	m.NextID, m.NextFile = h.nextID, h.nextFile
 	retired := len(h.retired)
@@ -75,7 +75,8 @@ func (s *Shard) checkpoint() error {
 		w.g.dirty, w.g.delDirty = false, false
 		if !slices.Contains(h.segs, w.g) {
 			// Replaced by an optimization after the manifest was
-			// built: its new files go with the next one.
+			// built: its new files go with the next one (its vector
+			// files were retired by the swap).
 			h.retired = append(h.retired, w.data, w.del)
 		}
 	}

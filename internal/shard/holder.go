@@ -27,8 +27,9 @@ type seg struct {
 	// manifest, and what changed since.
 	dataFile    string
 	deletesFile string
-	dirty       bool // the data file is stale (appendable writes, index changes)
-	delDirty    bool // deletes since the last deletes file
+	vectorFiles map[string]string // on-disk columns: vector name -> file (written once)
+	dirty       bool              // the data file is stale (appendable writes, index changes)
+	delDirty    bool              // deletes since the last deletes file
 }
 
 func (g *seg) mutable() bool { return g.appendable && !g.frozen }

@@ -311,6 +311,10 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	vecFiles, err := writeVectorFiles(s.dir, j.newID, j.file, t, s.opts.Vectors)
+	if err != nil {
+		return err
+	}
 	file, err := writeSegmentFile(s.dir, j.newID, j.file, t, applied)
 	if err != nil {
 		return err
@@ -318,7 +322,7 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 
 	s.mu.Lock()
 	h := s.mu.h
-	ns := &seg{id: j.newID, store: t, dataFile: file}
+	ns := &seg{id: j.newID, store: t, dataFile: file, vectorFiles: vecFiles}
 	for i, g := range j.segs {
 		for _, id := range g.store.DeletedSince(marks[i]) {
 			if t.Delete(id) {
@@ -353,6 +357,9 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 			placed = true
 		}
 		h.retired = append(h.retired, g.dataFile, g.deletesFile)
+		for _, f := range g.vectorFiles {
+			h.retired = append(h.retired, f)
+		}
 	}
 	h.segs = segs
 	h.changed = true

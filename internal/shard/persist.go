@@ -45,10 +45,11 @@ type manifest struct {
 }
 
 type manifestSeg struct {
-	ID         uint64 `json:"id"`
-	Appendable bool   `json:"appendable"`
-	Data       string `json:"data"`
-	Deletes    string `json:"deletes,omitempty"`
+	ID         uint64            `json:"id"`
+	Appendable bool              `json:"appendable"`
+	Data       string            `json:"data"`
+	Deletes    string            `json:"deletes,omitempty"`
+	Vectors    map[string]string `json:"vectors,omitempty"` // on-disk columns: vector name -> file
 }
 
 func readManifest(dir string) (*manifest, error) {
@@ -66,6 +67,11 @@ func readManifest(dir string) (*manifest, error) {
 	for _, s := range m.Segments {
 		if !validFileName(s.Data) || (s.Deletes != "" && !validFileName(s.Deletes)) {
 			return nil, fmt.Errorf("%s: bad file name in segment %d", manifestFile, s.ID)
+		}
+		for _, f := range s.Vectors {
+			if !validFileName(f) {
+				return nil, fmt.Errorf("%s: bad file name in segment %d", manifestFile, s.ID)
+			}
 		}
 	}
 	return &m, nil
@@ -94,11 +100,17 @@ func loadSegments(dir string, specs map[string]segment.VectorSpec) (*holder, uin
 		if err != nil {
 			return nil, 0, fmt.Errorf("read segment %d: %w", ms.ID, err)
 		}
-		st, _, err := segment.ReadCheckpoint(data)
+		st, _, err := segment.ReadCheckpointWith(data, func(name string) (string, error) {
+			f, ok := ms.Vectors[name]
+			if !ok {
+				return "", fmt.Errorf("%w: the manifest names no file for on-disk vector %q", segment.ErrCorrupt, name)
+			}
+			return filepath.Join(dir, segmentsDir, f), nil
+		})
 		if err != nil {
 			return nil, 0, fmt.Errorf("load segment %d (%s): %w", ms.ID, ms.Data, err)
 		}
-		g := &seg{id: ms.ID, store: st, appendable: ms.Appendable, dataFile: ms.Data, deletesFile: ms.Deletes}
+		g := &seg{id: ms.ID, store: st, appendable: ms.Appendable, dataFile: ms.Data, deletesFile: ms.Deletes, vectorFiles: ms.Vectors}
 		if ms.Deletes != "" {
 			raw, err := os.ReadFile(filepath.Join(dir, segmentsDir, ms.Deletes))
 			if err != nil {
@@ -151,6 +163,9 @@ func removeUnlisted(dir string, m *manifest) error {
 	for _, s := range m.Segments {
 		keep[s.Data] = true
 		keep[s.Deletes] = true
+		for _, f := range s.Vectors {
+			keep[f] = true
+		}
 	}
 	entries, err := os.ReadDir(filepath.Join(dir, segmentsDir))
 	if errors.Is(err, os.ErrNotExist) {
@@ -243,4 +258,30 @@ func decodeDeletes(b []byte) ([]uint32, error) {
 		return nil, fmt.Errorf("%w: offsets out of order", errBadDeletes)
 	}
 	return offs, nil
+}
+
+// writeVectorFiles moves the on-disk columns of a freshly built segment to
+// files of their own and maps them; it returns vector name -> file.
+func writeVectorFiles(dir string, id, gen uint64, st *segment.Store, specs map[string]segment.VectorSpec) (map[string]string, error) {
+	out := map[string]string{}
+	names := make([]string, 0, len(specs))
+	for name, sp := range specs {
+		if sp.OnDisk {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for i, name := range names {
+		f := fmt.Sprintf("%d-%d.%d.vec", id, gen, i)
+		path := filepath.Join(dir, segmentsDir, f)
+		err := fsutil.WriteFileAtomic(path, func(w io.Writer) error { return st.WriteColumn(name, w) })
+		if err != nil {
+			return nil, fmt.Errorf("write vectors %q of segment %d: %w", name, id, err)
+		}
+		if err := st.MapColumn(name, path); err != nil {
+			return nil, err
+		}
+		out[name] = f
+	}
+	return out, nil
 }

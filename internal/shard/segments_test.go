@@ -303,3 +303,81 @@ func TestIndexedOnlySkipsLargePlainSegments(t *testing.T) {
 		}
 	})
 }
+
+// TestOnDiskVectors: with on_disk vectors, the optimizer's sealed segments
+// keep them in mapped files of their own, which a restart maps again and a
+// later optimization replaces (the old files go).
+func TestOnDiskVectors(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shard")
+	opts := testOptions()
+	sp := opts.Vectors[""]
+	sp.OnDisk = true
+	opts.Vectors[""] = sp
+	opts.VectorIndex = map[string]segment.IndexParams{"": {M: 8, EfConstruct: 32, IndexingThreshold: 100, Seed: 1}}
+	opts.Optimizer = OptimizerParams{DeletedThreshold: 0.2, VacuumMinVectorNumber: 10, DefaultSegmentNumber: 1}
+	sh := startShard(t, dir, opts)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(8, 9))
+	var pts []PointStruct
+	for i := range 300 {
+		pts = append(pts, PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": {float32(r.NormFloat64()), float32(r.NormFloat64())}}})
+	}
+	if _, err := sh.Update(ctx, &Operation{Kind: OpUpsert, Points: pts}, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "indexing", func() bool { return idle(sh) && sh.Optimizer().Completed > 0 })
+	vecFiles := func() []string {
+		m, err := filepath.Glob(filepath.Join(dir, segmentsDir, "*.vec"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	external := func(s *Shard) bool {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		for _, g := range s.mu.h.segs {
+			if !g.appendable && g.store.External("") {
+				return true
+			}
+		}
+		return false
+	}
+	if !external(sh) || len(vecFiles()) != 1 {
+		t.Fatalf("sealed segment not on disk: external %v, files %v", external(sh), vecFiles())
+	}
+	q := segment.SearchParams{Vector: "", Query: []float32{1, 0.5}, Limit: 5, HnswEf: 32}
+	var want []Hit
+	sh.View(func(rd *Reader) { want = rd.Search(q, func(string) bool { return true }) })
+	first := vecFiles()[0]
+
+	// Deleting a third vacuums: a new file replaces the old one.
+	var del []point.ID
+	for i := 0; i < 300; i += 3 {
+		del = append(del, point.NumID(uint64(i)))
+	}
+	if _, err := sh.Update(ctx, &Operation{Kind: OpDelete, IDs: del}, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "vacuum and flush", func() bool {
+		files := vecFiles()
+		return idle(sh) && len(files) == 1 && files[0] != first
+	})
+	sh.View(func(rd *Reader) { want = rd.Search(q, func(string) bool { return true }) })
+	if err := sh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	re, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer re.Close()
+	if !external(re) {
+		t.Fatal("reopened segment not mapped")
+	}
+	var got []Hit
+	re.View(func(rd *Reader) { got = rd.Search(q, func(string) bool { return true }) })
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("search after reopen\n%v\nwant\n%v", got, want)
+	}
+}

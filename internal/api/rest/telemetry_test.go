@@ -101,3 +101,74 @@ func TestTelemetrySegments(t *testing.T) {
 		t.Fatalf("optimizer log ends with %+v", last)
 	}
 }
+
+// TestTelemetryOnDisk: a collection with on_disk vectors gets sealed
+// segments whose vectors are mapped files (storage_type Mmap), not counted
+// as RAM.
+func TestTelemetryOnDisk(t *testing.T) {
+	s := newServer(t, rest.Options{})
+	s.createCollection("disk", map[string]any{
+		"vectors":           map[string]any{"size": 4, "distance": "Cosine", "on_disk": true},
+		"optimizers_config": map[string]any{"indexing_threshold": 1, "default_segment_number": 1},
+	})
+	var pts []pointIn
+	for i := range 100 {
+		pts = append(pts, pointIn{ID: i, Vector: []float32{float32(i + 1), 1, 2, 3}})
+	}
+	s.upsert("disk", pts...)
+	var tel struct {
+		Collections struct {
+			Collections []struct {
+				Shards []struct {
+					Local struct {
+						Segments []struct {
+							Info struct {
+								IsAppendable  bool  `json:"is_appendable"`
+								RAMUsageBytes int64 `json:"ram_usage_bytes"`
+								Memory        map[string]struct {
+									OnDisk       bool  `json:"on_disk"`
+									VectorsBytes int64 `json:"vectors_bytes"`
+								} `json:"shoal_memory"`
+							} `json:"info"`
+							Config struct {
+								VectorData map[string]struct {
+									StorageType string `json:"storage_type"`
+								} `json:"vector_data"`
+							} `json:"config"`
+						} `json:"segments"`
+					} `json:"local"`
+				} `json:"shards"`
+			} `json:"collections"`
+		} `json:"collections"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s.ok(http.MethodGet, "/telemetry", nil, &tel)
+		segs := tel.Collections.Collections[0].Shards[0].Local.Segments
+		found := false
+		for _, sg := range segs {
+			if !sg.Info.IsAppendable && sg.Info.Memory[""].OnDisk {
+				found = true
+				if sg.Config.VectorData[""].StorageType != "Mmap" || sg.Info.Memory[""].VectorsBytes != 100*4*4 {
+					t.Fatalf("on-disk segment telemetry: %+v", sg)
+				}
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no sealed on-disk segment: %+v", segs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var hits struct {
+		Points []struct {
+			ID int `json:"id"`
+		} `json:"points"`
+	}
+	s.ok(http.MethodPost, "/collections/disk/points/query", map[string]any{"query": []float32{100, 1, 2, 3}, "limit": 1}, &hits)
+	if len(hits.Points) != 1 || hits.Points[0].ID != 99 {
+		t.Fatalf("search over mapped vectors: %+v", hits)
+	}
+}

@@ -74,7 +74,7 @@ type Config struct {
 	// (the first peer's URI).
 	Bootstrap        bool
 	BootstrapContext []byte
-	Logger    *slog.Logger
+	Logger           *slog.Logger
 }
 
 // ErrTimeout is returned when a proposal is not applied in time.
