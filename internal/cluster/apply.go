@@ -257,9 +257,9 @@ func (s *State) deleteCollection(name string) bool {
 // it only if every action succeeds.
 func (s *State) changeAliases(op ChangeAliases) (bool, error) {
 	aliases := maps.Clone(s.aliases)
-	for i, a := range op.Actions {
+	for _, a := range op.Actions {
 		if err := s.applyAlias(aliases, a); err != nil {
-			return false, fmt.Errorf("action %d: %w", i, err)
+			return false, err // Qdrant's text, without the action's position
 		}
 	}
 	changed := !maps.Equal(aliases, s.aliases)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/fsutil"
 	"github.com/shoaldb/shoal/internal/point"
@@ -36,7 +37,8 @@ type Node struct {
 		collections map[string]*collection.Collection
 		closed      bool
 	}
-	cl *clusterMode // nil when standalone
+	cl    *clusterMode // nil when standalone
+	local *localMeta   // aliases when standalone
 }
 
 // Open loads every collection found under the storage path.
@@ -79,6 +81,10 @@ func Open(opts Options) (*Node, error) {
 		}
 		n.mu.collections[name] = c
 		n.log.Info("loaded collection", "collection", name)
+	}
+	if err := n.openLocalMeta(); err != nil {
+		n.Close()
+		return nil, err
 	}
 	return n, nil
 }
@@ -128,12 +134,20 @@ func ValidateCollectionName(name string) error {
 // Collection returns the named collection or Qdrant's not-found error.
 func (n *Node) Collection(name string) (*collection.Collection, error) {
 	n.mu.RLock()
-	defer n.mu.RUnlock()
 	c, ok := n.mu.collections[name]
-	if !ok {
-		return nil, point.ErrCollectionNotFound(name)
+	n.mu.RUnlock()
+	if ok {
+		return c, nil
 	}
-	return c, nil
+	if target := n.resolve(name); target != name {
+		n.mu.RLock()
+		c, ok = n.mu.collections[target]
+		n.mu.RUnlock()
+		if ok {
+			return c, nil
+		}
+	}
+	return nil, point.ErrCollectionNotFound(name)
 }
 
 // Collections lists collection names in sorted order.
@@ -159,10 +173,19 @@ func (n *Node) CreateCollection(ctx context.Context, name string, req *collectio
 	if err != nil {
 		return err
 	}
+	if err := n.nameTaken(name); err != nil {
+		return err
+	}
 	if n.cl != nil {
 		return n.cl.createCollection(ctx, name, cfg)
 	}
-	return n.createLocal(name, cfg)
+	if err := n.createLocal(name, cfg); err != nil {
+		return err
+	}
+	n.local.mu.Lock()
+	defer n.local.mu.Unlock()
+	_, err = n.local.apply(localCreate(name))
+	return err
 }
 
 // createLocal creates the collection's directory and opens it.
@@ -219,10 +242,11 @@ func (n *Node) UpdateCollection(ctx context.Context, name string, req *collectio
 	if err != nil {
 		return err
 	}
+	// By its real name when addressed through an alias.
 	if n.cl != nil {
-		return n.cl.updateCollection(ctx, name, next)
+		return n.cl.updateCollection(ctx, c.Name(), next)
 	}
-	return n.updateLocal(name, next)
+	return n.updateLocal(c.Name(), next)
 }
 
 // updateLocal persists and applies a collection's new configuration.
@@ -246,7 +270,14 @@ func (n *Node) DeleteCollection(ctx context.Context, name string) (bool, error) 
 	if n.cl != nil {
 		return n.cl.deleteCollection(ctx, name)
 	}
-	return n.deleteLocal(name)
+	existed, err := n.deleteLocal(name)
+	if existed {
+		n.local.mu.Lock()
+		defer n.local.mu.Unlock()
+		_, aerr := n.local.apply(cluster.DeleteCollection{Name: name})
+		err = errors.Join(err, aerr)
+	}
+	return existed, err
 }
 
 // deleteLocal closes a collection and removes its directory.

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/shard"
@@ -430,5 +431,39 @@ func TestCollectionDirPermissions(t *testing.T) {
 	}
 	if perm := fi.Mode().Perm(); perm != 0o755 {
 		t.Fatalf("collection dir mode %v", perm)
+	}
+}
+
+// TestAliasesPersist: standalone aliases survive a reopen, and an alias of
+// a collection removed while the node was down is dropped.
+func TestAliasesPersist(t *testing.T) {
+	dir := t.TempDir()
+	n := openNode(t, dir)
+	ctx := context.Background()
+	for _, name := range []string{"a", "b"} {
+		if err := n.CreateCollection(ctx, name, createReq(t, `{"vectors":{"size":2,"distance":"Dot"}}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := n.ChangeAliases(ctx, []AliasAction{
+		{Create: &cluster.CreateAlias{CollectionName: "a", AliasName: "x"}},
+		{Create: &cluster.CreateAlias{CollectionName: "b", AliasName: "y"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(collectionsDir(dir), "b")); err != nil {
+		t.Fatal(err)
+	}
+	n = openNode(t, dir)
+	defer n.Close()
+	if got := n.Aliases(); len(got) != 1 || got["x"] != "a" {
+		t.Fatalf("aliases after reopen: %v", got)
+	}
+	if c, err := n.Collection("x"); err != nil || c.Name() != "a" {
+		t.Fatalf("alias x: %v", err)
 	}
 }

@@ -121,6 +121,20 @@ func TestThreePeers(t *testing.T) {
 	}
 	sameCollections(t, c.Peers, want...)
 
+	// Aliases go through consensus too.
+	alias := map[string]any{"actions": []any{map[string]any{"create_alias": map[string]any{"alias_name": "latest", "collection_name": "c3"}}}}
+	if err := f.Do(http.MethodPost, "/collections/aliases", alias, nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "alias everywhere", 10*time.Second, func() error {
+		for _, p := range c.Peers {
+			var info map[string]any
+			if err := p.Do(http.MethodGet, "/collections/latest", nil, &info); err != nil {
+				return fmt.Errorf("peer %d: %v", p.Index, err)
+			}
+		}
+		return nil
+	})
 	if err := leader.Do(http.MethodPut, "/cluster/metadata/keys/owner", map[string]any{"team": "search"}, nil); err != nil {
 		t.Fatal(err)
 	}

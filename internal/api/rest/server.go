@@ -75,6 +75,9 @@ func (s *Server) routes() {
 	h("DELETE /cluster/metadata/keys/{key}", s.deleteMetadataKey)
 
 	h("GET /collections", s.listCollections)
+	h("POST /collections/aliases", s.updateAliases)
+	h("GET /aliases", s.listAliases)
+	h("GET /collections/{name}/aliases", s.collectionAliases)
 	h("GET /collections/{name}", s.getCollection)
 	h("PUT /collections/{name}", s.createCollection)
 	h("PATCH /collections/{name}", s.updateCollection)
