@@ -27,6 +27,7 @@ type Cluster struct {
 	bin    string
 	root   string
 	client *http.Client
+	probe  *http.Client // short timeout, for status polls
 	Peers  []*Peer
 }
 
@@ -98,7 +99,8 @@ func New(t testing.TB, n int, opts Options) *Cluster {
 	if opts.TickMS == 0 {
 		opts.TickMS = 20
 	}
-	c := &Cluster{t: t, opts: opts, bin: Binary(t, opts.Race), root: t.TempDir(), client: &http.Client{Timeout: 30 * time.Second}}
+	c := &Cluster{t: t, opts: opts, bin: Binary(t, opts.Race), root: t.TempDir(), client: &http.Client{Timeout: 30 * time.Second},
+		probe: &http.Client{Timeout: 2 * time.Second}}
 	for i := range n {
 		p := &Peer{c: c, Index: i, Host: "127.0.0." + strconv.Itoa(i+2), HTTPPort: freePort(t), P2PPort: freePort(t),
 			Dir: filepath.Join(c.root, fmt.Sprintf("peer-%d", i)), Env: map[string]string{}}
@@ -161,7 +163,7 @@ func Start(t testing.TB, n int, opts Options) *Cluster {
 func (c *Cluster) WaitReady(p *Peer, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		resp, err := c.client.Get(p.BaseURL() + "/readyz")
+		resp, err := c.probe.Get(p.BaseURL() + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -79,7 +79,11 @@ func (p *Peer) environ(bootstrap string) []string {
 
 // Start runs the process: the first peer of a cluster without bootstrap,
 // the others with --bootstrap to bootstrap; a restart finds its state.
-func (p *Peer) Start(bootstrap string) error {
+func (p *Peer) Start(bootstrap string) error { return p.StartWithURI(bootstrap, p.URI()) }
+
+// StartWithURI is Start announcing another URI than the peer's own (to
+// test clashes and URI changes).
+func (p *Peer) StartWithURI(bootstrap, uri string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd != nil {
@@ -94,7 +98,7 @@ func (p *Peer) Start(bootstrap string) error {
 	if err != nil {
 		return err
 	}
-	args := []string{"--uri", p.URI()}
+	args := []string{"--uri", uri}
 	if bootstrap != "" {
 		args = append(args, "--bootstrap", bootstrap)
 	}
@@ -197,6 +201,10 @@ func (e *APIError) Error() string { return fmt.Sprintf("status %d: %s", e.Status
 // Do sends a REST request (body as JSON when not nil) and decodes the
 // envelope's result into out (when not nil).
 func (p *Peer) Do(method, path string, body, out any) error {
+	return p.do(p.c.client, method, path, body, out)
+}
+
+func (p *Peer) do(client *http.Client, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -212,7 +220,7 @@ func (p *Peer) Do(method, path string, body, out any) error {
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := p.c.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -254,10 +262,11 @@ type Status struct {
 	} `json:"message_send_failures"`
 }
 
-// Cluster reads GET /cluster.
+// Cluster reads GET /cluster, giving up after a few seconds (a paused
+// peer does not answer).
 func (p *Peer) Cluster() (Status, error) {
 	var st Status
-	err := p.Do(http.MethodGet, "/cluster", nil, &st)
+	err := p.do(p.c.probe, http.MethodGet, "/cluster", nil, &st)
 	return st, err
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,11 +78,13 @@ func leaderPeer(t *testing.T, c *clustertest.Cluster, peers []*clustertest.Peer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := c.PeerByID(id)
-	if p == nil {
-		t.Fatalf("leader %d not found", id)
+	for _, p := range peers {
+		if st, err := p.Cluster(); err == nil && st.PeerID == id {
+			return p
+		}
 	}
-	return p
+	t.Fatalf("leader %d not found", id)
+	return nil
 }
 
 func follower(c *clustertest.Cluster, leader *clustertest.Peer) *clustertest.Peer {
@@ -182,7 +185,14 @@ func TestThreePeers(t *testing.T) {
 // metadata operations succeed again; the killed peer comes back and
 // catches up. It logs the failover time.
 func TestLeaderFailover(t *testing.T) {
-	c := clustertest.Start(t, 3, clustertest.Options{})
+	// The harness's fast tick, and Qdrant's default (100 ms).
+	for _, tick := range []int{20, 100} {
+		t.Run(fmt.Sprintf("tick_%dms", tick), func(t *testing.T) { leaderFailover(t, tick) })
+	}
+}
+
+func leaderFailover(t *testing.T, tick int) {
+	c := clustertest.Start(t, 3, clustertest.Options{TickMS: tick})
 	leader := leaderPeer(t, c, c.Peers)
 	if err := leader.Do(http.MethodPut, "/collections/before", vectors, nil); err != nil {
 		t.Fatal(err)
@@ -207,7 +217,7 @@ func TestLeaderFailover(t *testing.T) {
 		created = time.Since(killed)
 		return err
 	})
-	t.Logf("leader failover, 3 peers: new leader peer %d agreed after %v, first metadata op committed %v after the kill", newLeader.Index, elected, created)
+	t.Logf("leader failover, 3 peers, tick %d ms: new leader peer %d agreed after %v, first metadata op committed %v after the kill", tick, newLeader.Index, elected, created)
 	sameCollections(t, rest, "before", "after")
 
 	if err := leader.Start(""); err != nil {
@@ -318,4 +328,74 @@ func TestRestartAndLateJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameCollections(t, c.Peers, want...)
+}
+
+// TestPausedLeader: a leader frozen with SIGSTOP is replaced; thawed, it
+// follows the new leader and catches up with what was committed meanwhile.
+func TestPausedLeader(t *testing.T) {
+	c := clustertest.Start(t, 3, clustertest.Options{})
+	leader := leaderPeer(t, c, c.Peers)
+	if err := leader.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	var rest []*clustertest.Peer
+	for _, p := range c.Peers {
+		if p != leader {
+			rest = append(rest, p)
+		}
+	}
+	paused := time.Now()
+	newLeader := leaderPeer(t, c, rest)
+	t.Logf("new leader after %v", time.Since(paused))
+	eventually(t, "commit while the old leader is frozen", 20*time.Second, func() error {
+		return newLeader.Do(http.MethodPut, "/collections/while-paused?timeout=2", vectors, nil)
+	})
+	t.Logf("committed after %v", time.Since(paused))
+	if err := leader.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := time.Now()
+	if _, err := c.WaitLeader(c.Peers, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("all agree %v after the resume", time.Since(resumed))
+	sameCollections(t, c.Peers, "while-paused")
+}
+
+// TestURIClash: a new peer that claims the URI of a member is refused and
+// does not start.
+func TestURIClash(t *testing.T) {
+	c := clustertest.New(t, 3, clustertest.Options{})
+	for i, p := range c.Peers[:2] {
+		boot := ""
+		if i > 0 {
+			boot = c.Peers[0].URI()
+		}
+		if err := p.Start(boot); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitReady(p, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Peer 2 announces peer 1's URI.
+	clash := c.Peers[2]
+	clash.Env["QDRANT__CLUSTER__CONSENSUS__BOOTSTRAP_TIMEOUT_SEC"] = "5"
+	if err := clash.StartWithURI(c.Peers[0].URI(), c.Peers[1].URI()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitReady(clash, 20*time.Second); err == nil {
+		t.Fatal("a peer with a member's URI joined")
+	}
+	logText, _ := os.ReadFile(clash.LogPath)
+	if !strings.Contains(string(logText), "already exists") {
+		t.Fatalf("the refused peer does not say why:\n%s", logText)
+	}
+	st, err := c.Peers[0].Cluster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Peers) != 2 {
+		t.Fatalf("the cluster lists %d peers after a refused join", len(st.Peers))
+	}
 }
