@@ -54,7 +54,7 @@ func benchFixture(b *testing.B, d vector.Distance) *searchFixture {
 // (or use -count and benchstat).
 func BenchmarkSearch(b *testing.B) {
 	for _, d := range []vector.Distance{vector.Euclid, vector.Cosine} {
-		for _, ef := range []int{32, 64, 128} {
+		for _, ef := range []int{32, 64, 128, 512} {
 			b.Run(fmt.Sprintf("%s/ef=%d", d, ef), func(b *testing.B) {
 				f := benchFixture(b, d)
 				nq := f.qs.len()

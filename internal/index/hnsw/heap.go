@@ -149,6 +149,9 @@ func (p *pool) items(dst []item) []item {
 	return dst
 }
 
+// smallPool is the beam (ef) up to which insert shifts element by element.
+const smallPool = 128
+
 // insert adds a node unless the pool is full of closer ones.
 func (p *pool) insert(d float32, id uint32) {
 	a := p.a
@@ -161,11 +164,29 @@ func (p *pool) insert(d float32, id uint32) {
 	} else {
 		a = append(a, poolItem{})
 	}
-	// Insertion sort step: search and shift in one predictable loop.
-	i := n
-	for i > 0 && a[i-1].d > d {
-		a[i] = a[i-1]
-		i--
+	var i int
+	if p.ef <= smallPool {
+		// Insertion sort step: search and shift in one predictable loop.
+		i = n
+		for i > 0 && a[i-1].d > d {
+			a[i] = a[i-1]
+			i--
+		}
+	} else {
+		// Large beams: binary search, then one memmove; shifting one
+		// element at a time costs O(ef) per insert, which dominated
+		// searches at ef in the hundreds.
+		lo, hi := 0, n
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if a[m].d > d {
+				hi = m
+			} else {
+				lo = m + 1
+			}
+		}
+		i = lo
+		copy(a[i+1:n+1], a[i:n])
 	}
 	a[i] = poolItem{item{d, id}, false}
 	p.a = a
