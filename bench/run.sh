@@ -68,7 +68,7 @@ if [ "$quick" = 1 ]; then
 	bench quick -dataset synthetic -n 20000 -dim 128 -queries 200 -runs 2 -bw-mib 256
 else
 	bench fashion-mnist -dataset fashion-mnist
-	bench synthetic-100k -dataset synthetic -n 100000 -dim 128
+	bench synthetic-100k -dataset synthetic -n 100000 -dim 128 -quant scalar
 	if [ "$big" = 1 ]; then
 		bench synthetic-1m -dataset synthetic -n 1000000 -dim 128 -queries 1000 -bw-mib 0
 	fi
