@@ -101,7 +101,9 @@ func (db *DB) CreateNamedCollection(name string, vectors map[string]VectorParams
 }
 
 // DeleteCollection deletes a collection; false when it did not exist.
-func (db *DB) DeleteCollection(name string) (bool, error) { return db.node.DeleteCollection(context.Background(), name) }
+func (db *DB) DeleteCollection(name string) (bool, error) {
+	return db.node.DeleteCollection(context.Background(), name)
+}
 
 // Collections lists collection names.
 func (db *DB) Collections() []string { return db.node.Collections() }
