@@ -118,13 +118,30 @@ func (g *seg) deleted() {
 	}
 }
 
-// take removes id from its sealed segment and returns the full record, for
-// a copy-on-write move.
-func (h *holder) take(g *seg, id point.ID) segment.Record {
+// modify changes point id in place when its segment is appendable (inPlace),
+// else moves it (copy on write): the full record leaves its sealed segment,
+// change edits it, and it is written to an appendable segment. It reports
+// whether the point exists.
+func (h *holder) modify(id point.ID, version uint64, inPlace func(*segment.Store) bool, change func(*segment.Record)) bool {
+	g := h.owner(id)
+	switch {
+	case g == nil:
+		return false
+	case g.mutable():
+		g.dirty = true
+		return inPlace(g.store)
+	}
 	r, _ := g.store.Get(id, func(string) bool { return true })
 	g.store.Delete(id)
 	g.deleted()
-	return r
+	if r.Vectors == nil {
+		r.Vectors = point.Vectors{}
+	}
+	change(&r)
+	a := h.appendTarget()
+	a.store.Upsert(id, version, r.Vectors, r.Payload)
+	a.dirty = true
+	return true
 }
 
 // Has reports whether some segment holds id.
@@ -167,63 +184,32 @@ func (h *holder) Payload(id point.ID) (point.Payload, bool) {
 
 // SetPayload replaces the payload of id, moving it out of a sealed segment.
 func (h *holder) SetPayload(id point.ID, version uint64, p point.Payload) bool {
-	g := h.owner(id)
-	switch {
-	case g == nil:
-		return false
-	case g.mutable():
-		g.dirty = true
-		return g.store.SetPayload(id, version, p)
-	}
-	r := h.take(g, id)
-	a := h.appendTarget()
-	a.store.Upsert(id, version, r.Vectors, p)
-	a.dirty = true
-	return true
+	return h.modify(id, version,
+		func(st *segment.Store) bool { return st.SetPayload(id, version, p) },
+		func(r *segment.Record) { r.Payload = p })
 }
 
 // UpdateVectors sets some vectors of id, moving it out of a sealed segment.
 func (h *holder) UpdateVectors(id point.ID, version uint64, vecs point.Vectors) bool {
-	g := h.owner(id)
-	switch {
-	case g == nil:
-		return false
-	case g.mutable():
-		g.dirty = true
-		return g.store.UpdateVectors(id, version, vecs)
-	}
-	r := h.take(g, id)
-	if r.Vectors == nil {
-		r.Vectors = point.Vectors{}
-	}
-	for n, v := range vecs {
-		r.Vectors[n] = v
-	}
-	a := h.appendTarget()
-	a.store.Upsert(id, version, r.Vectors, r.Payload)
-	a.dirty = true
-	return true
+	return h.modify(id, version,
+		func(st *segment.Store) bool { return st.UpdateVectors(id, version, vecs) },
+		func(r *segment.Record) {
+			for n, v := range vecs {
+				r.Vectors[n] = v
+			}
+		})
 }
 
 // DeleteVectors removes named vectors of id, moving it out of a sealed
 // segment.
 func (h *holder) DeleteVectors(id point.ID, version uint64, names []string) bool {
-	g := h.owner(id)
-	switch {
-	case g == nil:
-		return false
-	case g.mutable():
-		g.dirty = true
-		return g.store.DeleteVectors(id, version, names)
-	}
-	r := h.take(g, id)
-	for _, n := range names {
-		delete(r.Vectors, n)
-	}
-	a := h.appendTarget()
-	a.store.Upsert(id, version, r.Vectors, r.Payload)
-	a.dirty = true
-	return true
+	return h.modify(id, version,
+		func(st *segment.Store) bool { return st.DeleteVectors(id, version, names) },
+		func(r *segment.Record) {
+			for _, n := range names {
+				delete(r.Vectors, n)
+			}
+		})
 }
 
 // CreateIndex builds the payload index in every segment.
