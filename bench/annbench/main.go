@@ -57,6 +57,7 @@ func run(args []string) error {
 		quantCfg = fs.String("quant", "", "also measure Shoal's graph walk over quantized codes with rescoring: scalar | binary | product (x16) | a QuantizationConfig JSON")
 		oversamp = fs.Float64("oversampling", 2, "with -quant: candidates per result taken by quantized score and rescored")
 		waitIdle = fs.Duration("wait-idle", 0, "before each engine, wait up to this long for other load on the machine to drop below half a core")
+		gCache   = fs.Bool("graph-cache", false, "experiments: save the built graphs of Shoal and of the hnswlib peer to -out, and load them from there when present (build times then read 0)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -105,6 +106,9 @@ func run(args []string) error {
 		return err
 	}
 	p := runParams{k: *k, m: *m, efc: *efc, threads: *threads, runs: *runs, seed: *seed, efs: efs, cpuProfile: *cpuProf}
+	if *gCache {
+		p.graphCache = filepath.Join(*outDir, fmt.Sprintf("graph-%s-m%d-efc%d.hnsw", ds.key, *m, *efc))
+	}
 	mach := describeMachine()
 	mach.BusyBefore = busyCores(time.Second)
 	logf("other load: %.2f busy cores", mach.BusyBefore)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -48,6 +50,7 @@ type runParams struct {
 	seed                     uint64
 	efs                      []int
 	cpuProfile               string
+	graphCache               string // file to load the graph from, or save it to
 }
 
 // runShoal builds the graph with p.threads workers, then measures each ef
@@ -67,24 +70,38 @@ func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any
 	cpu0 := processCPU()
 	start := time.Now()
 	last := time.Now()
-	g, err := hnsw.Build(cfg, vecs, offs, p.threads, func(done, total int) {
-		if time.Since(last) > 5*time.Second || done == total {
-			last = time.Now()
-			logf("  %d/%d (%.0fs)", done, total, time.Since(start).Seconds())
-		}
-	})
+	g, cached, err := loadGraph(p.graphCache, vecs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("shoal build: %w", err)
+		return nil, nil, err
+	}
+	if g == nil {
+		g, err = hnsw.Build(cfg, vecs, offs, p.threads, func(done, total int) {
+			if time.Since(last) > 5*time.Second || done == total {
+				last = time.Now()
+				logf("  %d/%d (%.0fs)", done, total, time.Since(start).Seconds())
+			}
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("shoal build: %w", err)
+		}
 	}
 	buildSec := time.Since(start).Seconds()
 	buildCPU := processCPU() - cpu0
+	if cached {
+		buildSec, buildCPU = 0, 0
+		logf("shoal: graph loaded from %s", p.graphCache)
+	} else if p.graphCache != "" {
+		if err := saveGraph(p.graphCache, g); err != nil {
+			return nil, nil, err
+		}
+	}
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	graph := int64(g.MemoryBytes())
 	res := &engineResult{
 		Name:       "Shoal",
-		Detail:     fmt.Sprintf("internal/index/hnsw, %s kernels, Go %s", kernelName(), runtime.Version()),
+		Detail:     fmt.Sprintf("internal/index/hnsw, %s kernels, Go %s%s", kernelName(), runtime.Version(), map[bool]string{true: ", graph loaded from a cache (build not timed)"}[cached]),
 		BuildSec:   buildSec,
 		BuildCPU:   buildCPU,
 		GraphBytes: graph,
@@ -184,4 +201,41 @@ func (c *chunkTimer) cpuShare() float64 {
 		return 0
 	}
 	return c.cpuSum / c.wallSum
+}
+
+// loadGraph decodes the graph cached at path over vecs; a missing file (or
+// no path) is no graph and no error.
+func loadGraph(path string, vecs hnsw.Vectors) (*hnsw.Graph, bool, error) {
+	if path == "" {
+		return nil, false, nil
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	g, err := hnsw.Decode(bufio.NewReaderSize(f, 1<<20), vecs)
+	if err != nil {
+		return nil, false, fmt.Errorf("graph cache %s: %w", path, err)
+	}
+	return g, true, nil
+}
+
+func saveGraph(path string, g *hnsw.Graph) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := g.Encode(w); err != nil {
+		f.Close()
+		return fmt.Errorf("graph cache %s: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

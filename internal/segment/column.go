@@ -296,6 +296,15 @@ func (v columnVectors) Vector(off uint32) []float32 {
 	return v.c.rowF32(off)
 }
 
+// Flat lets the graph read rows straight from the column (and prefetch
+// them): the rows of every slot, in order.
+func (v columnVectors) Flat() []float32 {
+	if n := v.c.slots() * v.c.spec.Dim; n <= len(v.c.data) {
+		return v.c.data[:n:n]
+	}
+	return nil
+}
+
 // columnSpace serves a float16 or uint8 column: the graph reads Vector
 // only for its length, so it gets a shared scratch of Dim floats.
 type columnSpace struct {

@@ -27,6 +27,15 @@ type vectorSource struct{ v hnsw.Vectors }
 
 func (s *switchVectors) Vector(off uint32) []float32 { return s.cur.Load().v.Vector(off) }
 
+// Flat is the current source's flat rows, nil when it has none: a search
+// reads it once and falls back to Vector past its end.
+func (s *switchVectors) Flat() []float32 {
+	if f, ok := s.cur.Load().v.(hnsw.FlatVectors); ok {
+		return f.Flat()
+	}
+	return nil
+}
+
 // switchSpace is switchVectors for a float16 or uint8 column.
 type switchSpace struct{ switchVectors }
 

@@ -239,3 +239,33 @@ func TestGraphBuildWhileWriting(t *testing.T) {
 		t.Fatal("the new point was not linked")
 	}
 }
+
+// TestColumnFlat: a float32 column hands the graph its rows as one flat
+// slice (read and prefetched directly), the same rows Vector serves; other
+// datatypes hand none.
+func TestColumnFlat(t *testing.T) {
+	c := newColumn(VectorSpec{Dim: 3, Distance: "Dot"}, 2)
+	c.set(0, []float32{1, 2, 3})
+	c.set(1, []float32{4, 5, 6})
+	c.grow()
+	c.set(2, []float32{7, 8, 9})
+	cv := columnVectors{c}
+	flat := cv.Flat()
+	if len(flat) != 9 {
+		t.Fatalf("flat has %d floats, want 9", len(flat))
+	}
+	for off := range uint32(3) {
+		if got, want := flat[off*3:off*3+3], cv.Vector(off); !slices.Equal(got, want) {
+			t.Fatalf("row %d: flat %v, Vector %v", off, got, want)
+		}
+	}
+	sw := &switchVectors{}
+	sw.cur.Store(&vectorSource{cv})
+	if !slices.Equal(sw.Flat(), flat) {
+		t.Fatalf("switchVectors.Flat = %v, want the column's", sw.Flat())
+	}
+	sw.cur.Store(&vectorSource{vectorsOf(newColumn(VectorSpec{Dim: 3, Distance: "Dot", Datatype: Uint8}, 1))})
+	if sw.Flat() != nil {
+		t.Fatal("a uint8 column must not hand out float32 rows")
+	}
+}

@@ -140,14 +140,14 @@ func (g *Graph) Contains(off uint32) bool {
 }
 
 // MemoryBytes estimates the heap the graph holds: links, bitsets and the
-// visited arrays of one searcher (more are pooled under concurrency).
+// visited set of one searcher (more are pooled under concurrency).
 func (g *Graph) MemoryBytes() int {
 	l := g.lay.Load()
 	b := 4*(len(l.links0)+len(l.present)+len(l.deleted)) + 24*len(l.upper)
 	for _, u := range l.upper {
 		b += 4 * cap(u)
 	}
-	b += 2 * l.cap // one searcher's visited stamps
+	b += l.cap / 8 // one searcher's visited set
 	b += 8 * len(g.locks)
 	b += g.payloadLinksBytes()
 	return b

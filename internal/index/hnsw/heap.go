@@ -195,6 +195,16 @@ func (p *pool) insert(d float32, id uint32) {
 	}
 }
 
+// peek returns the closest unexpanded node without marking it.
+func (p *pool) peek() (uint32, bool) {
+	for i := p.cur; i < len(p.a); i++ {
+		if !p.a[i].done {
+			return p.a[i].id, true
+		}
+	}
+	return 0, false
+}
+
 // next marks and returns the closest unexpanded node.
 func (p *pool) next() (uint32, bool) {
 	for p.cur < len(p.a) {

@@ -80,8 +80,7 @@ func (g *Graph) searchBlock(q *query, k, ef int, allow func(off uint32) bool) ([
 func (g *Graph) walkBlock(s *searcher, l *layout, pl *payloadLinks, q *query, ep uint32, epD float32, ef int, f *filter, seedBudget int) bool {
 	s.cand.reset()
 	s.top.reset()
-	vis, gen := s.visited, s.gen
-	vis[ep] = gen
+	s.vis.add(ep)
 	s.cand.push(epD, ep)
 	bound := float32(math.Inf(1))
 	if f.pass(ep) {
@@ -91,10 +90,9 @@ func (g *Graph) walkBlock(s *searcher, l *layout, pl *payloadLinks, q *query, ep
 	strict := s.top.len() >= blockSeeds
 	evals := 0
 	visit := func(nb uint32) {
-		if int(nb) >= l.cap || vis[nb] == gen {
+		if int(nb) >= l.cap || !s.vis.add(nb) {
 			return // (a node past l.cap was linked after l was replaced)
 		}
-		vis[nb] = gen
 		pass := f.pass(nb)
 		if strict && !pass {
 			return // a rejected node is neither scored nor expanded

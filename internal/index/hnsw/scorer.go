@@ -85,24 +85,24 @@ var inf = float32(math.Inf(1))
 // its hand-inlined loop untouched.
 func (g *Graph) searchPoolScorer(s *searcher, l *layout, sc Scorer, ep uint32, epD float32, ef int) []item {
 	p := s.pool.reset(ef)
-	s.visited[ep] = s.gen
+	s.vis.add(ep)
 	p.insert(epD, ep)
 	evals := 0
-	vis, gen := s.visited, s.gen
+	lp := g.linkPrefetch(l)
+	ids := s.ids
 	for {
 		c, ok := p.next()
 		if !ok {
 			break
 		}
+		if nx, ok := p.peek(); ok {
+			lp.one(nx)
+		}
 		blk := g.block(l, c, 0)
 		n := min(int(atomic.LoadUint32(&blk[0])), len(blk)-1)
-		for i := 1; i <= n; i++ {
-			nb := atomic.LoadUint32(&blk[i])
-			if int(nb) >= l.cap || vis[nb] == gen {
-				continue
-			}
-			vis[nb] = gen
-			evals++
+		ids = s.vis.gather(ids[:0], blk[1:1+n], l.cap)
+		evals += len(ids)
+		for _, nb := range ids {
 			d := sc.Dist(nb)
 			if len(p.a) == ef && d >= p.a[ef-1].d {
 				continue
@@ -110,6 +110,7 @@ func (g *Graph) searchPoolScorer(s *searcher, l *layout, sc Scorer, ep uint32, e
 			p.insert(d, nb)
 		}
 	}
+	s.ids = ids
 	s.evals = evals
 	s.found = p.items(s.found)
 	return s.found

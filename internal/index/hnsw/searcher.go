@@ -2,25 +2,20 @@ package hnsw
 
 import "sync/atomic"
 
-// searcher is the per-search scratch space, pooled per graph: a
-// generation-stamped visited array (no clearing between searches) and the
-// two heaps. Build gives each worker its own.
+// searcher is the per-search scratch space, pooled per graph: the visited
+// set and the two heaps. Build gives each worker its own.
 type searcher struct {
-	visited []uint16
-	gen     uint16
-	cand    minHeap
-	top     maxHeap
-	pool    pool              // the unfiltered walk's candidates and results
-	ids     []uint32          // gather's output: unvisited neighbours
-	vecs    [][]float32       // and their vectors
-	sink    float32           // keeps gather's touching loads alive
-	found   []item            // drained results, closest first
-	sel     []item            // heuristic output
-	prune   []item            // candidates while pruning a list
-	sel2    []item            // heuristic output while pruning
-	plan    [maxLevels][]item // a new node's links per level, until backlinked
-	evals   int               // distance evaluations of the last searchLevel
-	touched uint32            // keeps prefetching loads alive
+	vis   visitSet
+	cand  minHeap
+	top   maxHeap
+	pool  pool              // the unfiltered walk's candidates and results
+	ids   []uint32          // gather's output: unvisited neighbours
+	found []item            // drained results, closest first
+	sel   []item            // heuristic output
+	prune []item            // candidates while pruning a list
+	sel2  []item            // heuristic output while pruning
+	plan  [maxLevels][]item // a new node's links per level, until backlinked
+	evals int               // distance evaluations of the last searchLevel
 }
 
 func (g *Graph) getSearcher(capacity int) *searcher {
@@ -34,22 +29,11 @@ func (g *Graph) getSearcher(capacity int) *searcher {
 
 func (g *Graph) putSearcher(s *searcher) { g.searchers.Put(s) }
 
-// fit sizes the visited array for a layout of the given capacity.
-func (s *searcher) fit(capacity int) {
-	if len(s.visited) < capacity {
-		s.visited = make([]uint16, capacity+capacity/4)
-		s.gen = 0
-	}
-}
+// fit sizes the visited set for a layout of the given capacity.
+func (s *searcher) fit(capacity int) { s.vis.fit(capacity) }
 
-// next starts a new visited generation; wrapping clears the array.
-func (s *searcher) next() {
-	s.gen++
-	if s.gen == 0 {
-		clear(s.visited)
-		s.gen = 1
-	}
-}
+// next starts a new search: nothing is visited.
+func (s *searcher) next() { s.vis.reset() }
 
 // drain empties the result heap into s.found, closest first.
 func (s *searcher) drain() []item {
