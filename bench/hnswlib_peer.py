@@ -73,10 +73,10 @@ def main():
         index.add_items(base, np.arange(n, dtype=np.int64), num_threads=a.threads)
         build_sec = time.perf_counter() - t0
         build_cpu = process_cpu() - c0
+        print(f"hnswlib: built {n} x {a.dim} in {build_sec:.1f}s ({build_cpu:.1f} CPU-s)", file=sys.stderr, flush=True)
         if a.index_cache:
             index.save_index(a.index_cache)
     rss_delta = rss_bytes() - rss0
-    print(f"hnswlib: built {n} x {a.dim} in {build_sec:.1f}s ({build_cpu:.1f} CPU-s)", file=sys.stderr, flush=True)
 
     # The saved index is hnswlib's in-memory layout: level-0 blocks (links,
     # vector, label) plus the upper-level link lists.

@@ -57,6 +57,7 @@ func run(args []string) error {
 		quantCfg = fs.String("quant", "", "also measure Shoal's graph walk over quantized codes with rescoring: scalar | binary | product (x16) | a QuantizationConfig JSON")
 		oversamp = fs.Float64("oversampling", 2, "with -quant: candidates per result taken by quantized score and rescored")
 		waitIdle = fs.Duration("wait-idle", 0, "before each engine, wait up to this long for other load on the machine to drop below half a core")
+		rounds   = fs.Int("rounds", 1, "measure every engine this many times, engines taking turns, each keeping its best QPS per ef: on a machine whose speed drifts, interleaving keeps the ratios fair. Builds happen once (peers save their index to -out for the later rounds)")
 		gCache   = fs.Bool("graph-cache", false, "experiments: save the built graphs of Shoal and of the hnswlib peer to -out, and load them from there when present (build times then read 0)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -65,6 +66,9 @@ func run(args []string) error {
 	efs, err := parseInts(*efList)
 	if err != nil {
 		return fmt.Errorf("-ef: %w", err)
+	}
+	if *rounds < 1 {
+		return fmt.Errorf("-rounds must be positive")
 	}
 	if *k < 1 || *m < 2 || *efc < 1 || *threads < 1 || *runs < 1 || *queries < 1 {
 		return fmt.Errorf("-k, -m, -efc, -threads, -runs and -queries must be positive (-m at least 2)")
@@ -107,6 +111,7 @@ func run(args []string) error {
 	}
 	p := runParams{k: *k, m: *m, efc: *efc, threads: *threads, runs: *runs, seed: *seed, efs: efs, cpuProfile: *cpuProf}
 	if *gCache {
+		p.peerCacheDir = *outDir
 		p.graphCache = filepath.Join(*outDir, fmt.Sprintf("graph-%s-m%d-efc%d.hnsw", ds.key, *m, *efc))
 	}
 	mach := describeMachine()
@@ -125,23 +130,36 @@ func run(args []string) error {
 	}
 	idle := func() { waitForIdle(*waitIdle, logf) }
 	idle()
-	shoal, graph, err := runShoal(ds, truth, p, logf)
+	// remeasure[i] measures rep.Engines[i] again for -rounds.
+	var remeasure []func() ([]curvePoint, error)
+	shoal, graph, measure, err := runShoal(ds, truth, p, logf)
 	if err != nil {
 		return err
 	}
 	rep.Engines = append(rep.Engines, shoal)
+	remeasure = append(remeasure, func() ([]curvePoint, error) { return measure(), nil })
 	if *quantCfg != "" {
 		idle()
-		qres, err := runShoalQuantized(ds, truth, p, graph, *quantCfg, *oversamp, logf)
+		qres, qmeasure, err := runShoalQuantized(ds, truth, p, graph, *quantCfg, *oversamp, logf)
 		if err != nil {
 			return err
 		}
 		rep.Engines = append(rep.Engines, qres)
+		remeasure = append(remeasure, func() ([]curvePoint, error) { return qmeasure(), nil })
 		rep.Params["quant"], rep.Params["oversampling"] = *quantCfg, *oversamp
 	}
 	runtime.GC()
 
 	pc := peerConfig{python: *python, script: *script, cppSource: *cppSrc, cxx: *cxx}
+	if *rounds > 1 && p.peerCacheDir == "" {
+		// The later rounds load the peers' indexes instead of rebuilding them.
+		dir, err := os.MkdirTemp(*outDir, "rounds-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		p.peerCacheDir = dir
+	}
 	for _, name := range strings.Split(*peers, ",") {
 		if name = strings.TrimSpace(name); name == "" {
 			continue
@@ -155,7 +173,26 @@ func run(args []string) error {
 			logf("%s: ef=%-4d recall %.4f  %8.0f qps (%8.0f by CPU time)", res.Name, c.Ef, c.Recall, c.QPS, c.CPUQPS)
 		}
 		rep.Engines = append(rep.Engines, res)
+		remeasure = append(remeasure, func() ([]curvePoint, error) {
+			r, err := runPeer(name, pc, *outDir, ds, truth, p, logf)
+			if err != nil {
+				return nil, err
+			}
+			return r.Curve, nil
+		})
 	}
+	for round := 2; round <= *rounds; round++ {
+		for i, e := range rep.Engines {
+			idle()
+			logf("round %d of %d: %s", round, *rounds, e.Name)
+			c, err := remeasure[i]()
+			if err != nil {
+				return err
+			}
+			mergeCurve(e.Curve, c)
+		}
+	}
+	rep.Params["rounds"] = *rounds
 	rep.computeRatios()
 
 	if *scanQ > 0 {

@@ -108,8 +108,8 @@ func runPeer(name string, pc peerConfig, outDir string, ds *dataset, truth []uin
 		"--ef", strings.Join(efs, ","), "--runs", strconv.Itoa(p.runs),
 		"--ids-prefix", filepath.Join(outDir, "ids-"+tag), "--json", jsonPath,
 	}
-	if p.graphCache != "" && name == "hnswlib" {
-		args = append(args, "--index-cache", filepath.Join(outDir, "index-"+tag+".hnswlib"))
+	if p.peerCacheDir != "" {
+		args = append(args, "--index-cache", filepath.Join(p.peerCacheDir, "index-"+tag+".hnswlib"))
 	}
 	var cmd *exec.Cmd
 	switch name {

@@ -27,6 +27,14 @@ type quantScorer struct {
 	dist vector.Distance
 }
 
+// Rows hands the graph the codes to prefetch (quant.Rows).
+func (s quantScorer) Rows() ([]byte, int) {
+	if r, ok := s.qs.(quant.Rows); ok {
+		return r.Rows()
+	}
+	return nil, 0
+}
+
 func (s quantScorer) Dist(off uint32) float32 {
 	sc := s.qs.Score(off)
 	switch s.dist {
@@ -42,21 +50,21 @@ func (s quantScorer) Dist(off uint32) float32 {
 // walk over the codes (g built on the originals, as a sealed segment's)
 // taking k*oversampling candidates and rescoring them with the float32
 // vectors, Qdrant's search with quantization rescore=true.
-func runShoalQuantized(ds *dataset, truth []uint32, p runParams, g *hnsw.Graph, spec string, oversampling float64, logf func(string, ...any)) (*engineResult, error) {
+func runShoalQuantized(ds *dataset, truth []uint32, p runParams, g *hnsw.Graph, spec string, oversampling float64, logf func(string, ...any)) (*engineResult, func() []curvePoint, error) {
 	raw := spec
 	if s, ok := quantPresets[spec]; ok {
 		raw = s
 	}
 	cfg, err := quant.ParseConfig(json.RawMessage(raw))
 	if err != nil || cfg == nil {
-		return nil, fmt.Errorf("-quant %q: %v", spec, err)
+		return nil, nil, fmt.Errorf("-quant %q: %v", spec, err)
 	}
 	vecs := &flatVecs{dim: ds.dim, data: ds.base}
 	cpu0 := processCPU()
 	start := time.Now()
 	enc, err := quant.Build(cfg, ds.distance, ds.dim, ds.n(), vecs.Vector, p.seed)
 	if err != nil {
-		return nil, fmt.Errorf("quantize: %w", err)
+		return nil, nil, fmt.Errorf("quantize: %w", err)
 	}
 	buildSec := time.Since(start).Seconds()
 	cands := max(p.k, int(float64(p.k)*oversampling))
@@ -99,18 +107,10 @@ func runShoalQuantized(ds *dataset, truth []uint32, p runParams, g *hnsw.Graph, 
 			}
 		}
 	}
-	runOnLockedThread(func() {
-		for _, ef := range p.efs {
-			search(ef, 0, min(nq, 1000))
-			best := newChunkTimer(nq)
-			for range p.runs {
-				best.pass(func(lo, hi int) { search(ef, lo, hi) })
-			}
-			pt := curvePoint{Ef: ef, Recall: recall(found, truth, p.k), QPS: best.qps(), CPUQPS: best.cpuQPS(), CPUShare: best.cpuShare()}
-			res.Curve = append(res.Curve, pt)
-			logf("%s: ef=%-4d recall %.4f  %8.0f qps (%8.0f by CPU time)  cpu share %.2f", name, ef, pt.Recall, pt.QPS, pt.CPUQPS, pt.CPUShare)
-		}
-	})
-	runtime.KeepAlive(enc)
-	return res, nil
+	measure := func() []curvePoint {
+		defer runtime.KeepAlive(enc)
+		return measureCurve(name, nq, p, truth, found, search, logf)
+	}
+	res.Curve = measure()
+	return res, measure, nil
 }

@@ -182,8 +182,12 @@ func (r *report) writeMarkdown(w io.Writer) {
 	m := r.Machine
 	fmt.Fprintf(w, "### %s\n\n", r.Dataset)
 	fmt.Fprintf(w, "%s; %d CPUs (%s); %s; Shoal kernels %s; %s\n\n", m.Date, m.NumCPU, m.CPU, m.MemTotal, m.Kernels, m.Go)
-	fmt.Fprintf(w, "k=%v, M=%v, ef_construction=%v, build threads %v, queries single-threaded, best of %v runs\n\n",
-		r.Params["k"], r.Params["m"], r.Params["efc"], r.Params["threads"], r.Params["runs"])
+	rounds := ""
+	if n, ok := r.Params["rounds"].(int); ok && n > 1 {
+		rounds = fmt.Sprintf("; %d rounds with the engines taking turns, each engine's best round per ef", n)
+	}
+	fmt.Fprintf(w, "k=%v, M=%v, ef_construction=%v, build threads %v, queries single-threaded, best of %v runs%s\n\n",
+		r.Params["k"], r.Params["m"], r.Params["efc"], r.Params["threads"], r.Params["runs"], rounds)
 
 	r.writeTable(w, func(p curvePoint) float64 { return p.QPS })
 	fmt.Fprintln(w, "The same passes with QPS counted in the searching thread's CPU time (what the wall-clock figures would be on a quiet machine):")

@@ -51,12 +51,16 @@ type runParams struct {
 	efs                      []int
 	cpuProfile               string
 	graphCache               string // file to load the graph from, or save it to
+	peerCacheDir             string // where peers load or save their index ("": they build)
 }
 
 // runShoal builds the graph with p.threads workers, then measures each ef
 // on one goroutine locked to its OS thread: a warm-up pass over (part of)
 // the queries, then p.runs timed passes over all of them, best kept.
-func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any)) (*engineResult, *hnsw.Graph, error) {
+//
+// It also returns a function that measures the curve again (annbench
+// -rounds).
+func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any)) (*engineResult, *hnsw.Graph, func() []curvePoint, error) {
 	vecs := &flatVecs{dim: ds.dim, data: ds.base}
 	offs := make([]uint32, ds.n())
 	for i := range offs {
@@ -72,7 +76,7 @@ func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any
 	last := time.Now()
 	g, cached, err := loadGraph(p.graphCache, vecs)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if g == nil {
 		g, err = hnsw.Build(cfg, vecs, offs, p.threads, func(done, total int) {
@@ -82,7 +86,7 @@ func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any
 			}
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("shoal build: %w", err)
+			return nil, nil, nil, fmt.Errorf("shoal build: %w", err)
 		}
 	}
 	buildSec := time.Since(start).Seconds()
@@ -92,7 +96,7 @@ func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any
 		logf("shoal: graph loaded from %s", p.graphCache)
 	} else if p.graphCache != "" {
 		if err := saveGraph(p.graphCache, g); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	runtime.GC()
@@ -113,11 +117,11 @@ func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any
 	if p.cpuProfile != "" {
 		f, err := os.Create(p.cpuProfile)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		defer pprof.StopCPUProfile()
 	}
@@ -137,6 +141,17 @@ func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any
 			}
 		}
 	}
+	measure := func() []curvePoint { return measureCurve("shoal", nq, p, truth, found, search, logf) }
+	res.Curve = measure()
+	return res, g, measure, nil
+}
+
+// measureCurve times search(ef, lo, hi) over the nq queries for each ef on
+// one locked OS thread: a warm-up pass over (part of) the queries, then
+// p.runs timed passes, each chunk keeping its fastest. search writes its
+// result ids to found, from which recall is computed.
+func measureCurve(name string, nq int, p runParams, truth, found []uint32, search func(ef, lo, hi int), logf func(string, ...any)) []curvePoint {
+	var curve []curvePoint
 	runOnLockedThread(func() {
 		for _, ef := range p.efs {
 			search(ef, 0, min(nq, 1000)) // warm-up: caches, searcher pool
@@ -145,11 +160,28 @@ func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any
 				best.pass(func(lo, hi int) { search(ef, lo, hi) })
 			}
 			pt := curvePoint{Ef: ef, Recall: recall(found, truth, p.k), QPS: best.qps(), CPUQPS: best.cpuQPS(), CPUShare: best.cpuShare()}
-			res.Curve = append(res.Curve, pt)
-			logf("shoal: ef=%-4d recall %.4f  %8.0f qps (%8.0f by CPU time)  cpu share %.2f", ef, pt.Recall, pt.QPS, pt.CPUQPS, pt.CPUShare)
+			curve = append(curve, pt)
+			logf("%s: ef=%-4d recall %.4f  %8.0f qps (%8.0f by CPU time)  cpu share %.2f", name, ef, pt.Recall, pt.QPS, pt.CPUQPS, pt.CPUShare)
 		}
 	})
-	return res, g, nil
+	return curve
+}
+
+// mergeCurve keeps, per ef, the faster of two measurements of the same
+// engine (rounds): the higher QPS by wall and by CPU time, and the lower
+// CPU share, so a disturbed round shows. Recall is the engine's own and
+// does not change between rounds of a loaded index.
+func mergeCurve(into, next []curvePoint) {
+	for i := range into {
+		for _, n := range next {
+			if n.Ef != into[i].Ef {
+				continue
+			}
+			into[i].QPS = max(into[i].QPS, n.QPS)
+			into[i].CPUQPS = max(into[i].CPUQPS, n.CPUQPS)
+			into[i].CPUShare = min(into[i].CPUShare, n.CPUShare)
+		}
+	}
 }
 
 // chunkTimer keeps the fastest wall and thread-CPU time of each chunk of

@@ -3,6 +3,7 @@ package segment
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/shoaldb/shoal/internal/index/hnsw"
 	"github.com/shoaldb/shoal/internal/vector"
@@ -239,6 +240,18 @@ func (s *colScorer) Score(off uint32) float32 {
 		return float32(vector.DotU8(s.qb, v))
 	}
 	return d.Score(s.q, s.c.rowF32(off))
+}
+
+// Rows hands the graph the column's rows to prefetch (hnsw.RowScorer).
+func (s *colScorer) Rows() ([]byte, int) {
+	c, d := s.c, s.c.spec.Dim
+	switch {
+	case s.qh != nil:
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(c.f16))), 2*len(c.f16)), 2 * d
+	case s.qb != nil:
+		return c.u8, d
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(c.data))), 4*len(c.data)), 4 * d
 }
 
 // Dist is the graph's internal distance (hnsw.Scorer): lower is better,

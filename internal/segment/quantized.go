@@ -145,6 +145,15 @@ func (s *quantScorer) Score(off uint32) float32 {
 	return s.qs.Score(off)
 }
 
+// Rows hands the graph the codes to prefetch (hnsw.RowScorer). Stale
+// offsets are scored exactly instead; prefetching their codes is harmless.
+func (s *quantScorer) Rows() ([]byte, int) {
+	if r, ok := s.qs.(quant.Rows); ok {
+		return r.Rows()
+	}
+	return nil, 0
+}
+
 // Dist is the graph's internal distance of the vector at off.
 func (s *quantScorer) Dist(off uint32) float32 {
 	if s.q.isStale(off) {

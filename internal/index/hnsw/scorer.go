@@ -3,6 +3,7 @@ package hnsw
 import (
 	"math"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Scorer is one query prepared against stored vectors that are not read
@@ -14,6 +15,27 @@ import (
 // a Scorer is used by one search at a time.
 type Scorer interface {
 	Dist(off uint32) float32
+}
+
+// RowScorer is optionally implemented by a Scorer whose Dist reads one row
+// per offset of a flat array (rowBytes each, from offset 0): the walk then
+// prefetches those rows ahead, as it does float32 vectors.
+type RowScorer interface {
+	Scorer
+	Rows() (rows []byte, rowBytes int)
+}
+
+// scorerPrefetch covers sc's rows, if it exposes them.
+func scorerPrefetch(sc Scorer) rowPrefetch {
+	rs, ok := sc.(RowScorer)
+	if !ok {
+		return rowPrefetch{}
+	}
+	rows, stride := rs.Rows()
+	if len(rows) == 0 || stride <= 0 {
+		return rowPrefetch{}
+	}
+	return newRowPrefetch(unsafe.Pointer(unsafe.SliceData(rows)), uintptr(stride))
 }
 
 // Space is optionally implemented by Vectors whose storage is not float32
@@ -88,7 +110,7 @@ func (g *Graph) searchPoolScorer(s *searcher, l *layout, sc Scorer, ep uint32, e
 	s.vis.add(ep)
 	p.insert(epD, ep)
 	evals := 0
-	lp := g.linkPrefetch(l)
+	lp, vp := g.linkPrefetch(l), scorerPrefetch(sc)
 	ids := s.ids
 	for {
 		c, ok := p.next()
@@ -101,8 +123,10 @@ func (g *Graph) searchPoolScorer(s *searcher, l *layout, sc Scorer, ep uint32, e
 		blk := g.block(l, c, 0)
 		n := min(int(atomic.LoadUint32(&blk[0])), len(blk)-1)
 		ids = s.vis.gather(ids[:0], blk[1:1+n], l.cap)
+		vp.start(ids)
 		evals += len(ids)
-		for _, nb := range ids {
+		for i, nb := range ids {
+			vp.step(ids, i)
 			d := sc.Dist(nb)
 			if len(p.a) == ef && d >= p.a[ef-1].d {
 				continue

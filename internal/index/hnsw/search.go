@@ -228,7 +228,7 @@ func (g *Graph) searchLevel(s *searcher, l *layout, qq *query, ep uint32, epD fl
 	q, sc := qq.v, qq.sc
 	vp := g.vectorPrefetch()
 	if sc != nil {
-		vp = rowPrefetch{}
+		vp = scorerPrefetch(sc)
 	}
 	var lp rowPrefetch
 	if lev == 0 {

@@ -233,6 +233,8 @@ type binaryScorer struct {
 	q []uint64 // words, or k planes of words
 }
 
+func (s *binaryScorer) Rows() ([]byte, int) { return s.e.codes, s.e.words * 8 }
+
 func (s *binaryScorer) Score(off uint32) float32 {
 	e := s.e
 	w := e.words

@@ -187,6 +187,8 @@ type pqScorer struct {
 	sqrt bool
 }
 
+func (s *pqScorer) Rows() ([]byte, int) { return s.e.codes, s.e.m }
+
 func (s *pqScorer) Score(off uint32) float32 {
 	m := s.e.m
 	codes := s.e.codes[int(off)*m : (int(off)+1)*m]

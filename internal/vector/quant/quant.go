@@ -35,6 +35,13 @@ type Scorer interface {
 	Score(off uint32) float32
 }
 
+// Rows is implemented by the Scorers of every kind here: the codes they
+// read lie in one flat array, rowBytes per offset from offset 0, so a
+// caller may prefetch the rows it is about to score.
+type Rows interface {
+	Rows() (codes []byte, rowBytes int)
+}
+
 // ErrUnsupported is a config this package parses but cannot build (turbo).
 var ErrUnsupported = errors.New("quantization method not supported")
 

@@ -203,6 +203,10 @@ func (e *scalarEncoded) vec(off uint32) []byte {
 	return e.codes[i : i+e.dim : i+e.dim]
 }
 
+func (s *scalarDot) Rows() ([]byte, int) { return s.e.codes, s.e.dim }
+func (s *scalarL2) Rows() ([]byte, int)  { return s.e.codes, s.e.dim }
+func (s *scalarL1) Rows() ([]byte, int)  { return s.e.codes, s.e.dim }
+
 type scalarDot struct {
 	e            *scalarEncoded
 	q            []byte
