@@ -6,7 +6,8 @@
 #           take tens of minutes on 2 cores)
 # Results: bench/out/ (markdown and JSON per run, logs, caches).
 # Environment: WAIT_IDLE (default 60s) bounds the wait for a quiet machine
-# before each engine; ANNBENCH=path runs a prebuilt annbench.
+# before each engine; ROUNDS (default 3) is annbench -rounds, the engines
+# taking turns that many times; ANNBENCH=path runs a prebuilt annbench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out
@@ -60,7 +61,7 @@ bench() { # name, annbench flags...
 	local name=$1
 	shift
 	echo "== $name: annbench $*" >&2
-	"$bin" -out "$out" -python "$py" -wait-idle "${WAIT_IDLE:-60s}" -peer hnswlib,hnswlib-native "$@" "${extra[@]}" \
+	"$bin" -out "$out" -python "$py" -wait-idle "${WAIT_IDLE:-60s}" -rounds "${ROUNDS:-3}" -peer hnswlib,hnswlib-native "$@" "${extra[@]}" \
 		2> >(tee "$out/log-$stamp-$name.txt" >&2) | tee -a "$summary"
 }
 
@@ -70,7 +71,7 @@ else
 	bench fashion-mnist -dataset fashion-mnist
 	bench synthetic-100k -dataset synthetic -n 100000 -dim 128 -quant scalar
 	if [ "$big" = 1 ]; then
-		bench synthetic-1m -dataset synthetic -n 1000000 -dim 128 -queries 1000 -bw-mib 0
+		bench synthetic-1m -dataset synthetic -n 1000000 -dim 128 -queries 1000 -bw-mib 0 -quant scalar -ef 64,128,256,512,1024
 	fi
 fi
 echo "summary: $summary" >&2

@@ -176,16 +176,7 @@ func (p *pool) insert(d float32, id uint32) {
 		// Large beams: binary search, then one memmove; shifting one
 		// element at a time costs O(ef) per insert, which dominated
 		// searches at ef in the hundreds.
-		lo, hi := 0, n
-		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
-			if a[m].d > d {
-				hi = m
-			} else {
-				lo = m + 1
-			}
-		}
-		i = lo
+		i = upperBound(a[:n], d)
 		copy(a[i+1:n+1], a[i:n])
 	}
 	a[i] = poolItem{item{d, id}, false}
@@ -216,4 +207,21 @@ func (p *pool) next() (uint32, bool) {
 		}
 	}
 	return 0, false
+}
+
+// upperBound is the first index of a (sorted by d) whose d is above d, by
+// a binary search without data-dependent branches: which half holds d is a coin toss the branch
+// predictor loses at every level.
+func upperBound(a []poolItem, d float32) int {
+	n := len(a)
+	if n == 0 {
+		return 0
+	}
+	base := 0
+	for n > 1 {
+		half := n / 2
+		base += half * b2i(a[base+half].d <= d) // SETcc, not a branch
+		n -= half
+	}
+	return base + b2i(a[base].d <= d)
 }

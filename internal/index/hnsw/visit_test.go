@@ -1,7 +1,10 @@
 package hnsw
 
 import (
+	"cmp"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"testing"
 	"unsafe"
 )
@@ -80,5 +83,23 @@ func TestRowPrefetch(t *testing.T) {
 	}
 	if odd := newRowPrefetch(unsafe.Pointer(unsafe.SliceData(rows)), 132); odd.lines != 4 {
 		t.Fatalf("132-byte rows: %d lines, want 4 (a row may straddle)", odd.lines)
+	}
+}
+
+// TestUpperBound checks the branch-free search against sort.Search on
+// sorted pools with runs of equal distances.
+func TestUpperBound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for range 500 {
+		a := make([]poolItem, rng.IntN(70))
+		for i := range a {
+			a[i].d = float32(rng.IntN(20))
+		}
+		slices.SortFunc(a, func(x, y poolItem) int { return cmp.Compare(x.d, y.d) })
+		d := float32(rng.IntN(22)) - 1
+		want := sort.Search(len(a), func(i int) bool { return a[i].d > d })
+		if got := upperBound(a, d); got != want {
+			t.Fatalf("upperBound(%v, %v) = %d, want %d", a, d, got, want)
+		}
 	}
 }
