@@ -219,7 +219,7 @@ func (g *Graph) greedy(l *layout, q *query, cur uint32, curD float32, lev int) (
 // walk goes on until ef passing nodes are held or the candidates run out
 // (hnswlib's rule for filters and deletions). With budget >= 0 (the graph's
 // size) it returns false as soon as giveUp says an exact scan is cheaper. The
-// caller starts a visited generation (s.next) first.
+// caller starts a new visited set (s.next) first.
 func (g *Graph) searchLevel(s *searcher, l *layout, qq *query, ep uint32, epD float32, lev, ef int, f *filter, budget int) bool {
 	s.cand.reset()
 	s.top.reset()
