@@ -107,7 +107,7 @@ func (p *Peer) StartWithURI(bootstrap, uri string) error {
 	cmd.Dir = p.Dir
 	cmd.Env = p.environ(bootstrap)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("start peer %d: %w", p.Index, err)
