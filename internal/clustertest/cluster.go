@@ -102,7 +102,7 @@ func New(t testing.TB, n int, opts Options) *Cluster {
 	c := &Cluster{t: t, opts: opts, bin: Binary(t, opts.Race), root: t.TempDir(), client: &http.Client{Timeout: 30 * time.Second},
 		probe: &http.Client{Timeout: 2 * time.Second}}
 	for i := range n {
-		p := &Peer{c: c, Index: i, Host: "127.0.0." + strconv.Itoa(i+2), HTTPPort: freePort(t), P2PPort: freePort(t),
+		p := &Peer{c: c, Index: i, Host: "127.0.0." + strconv.Itoa(i+2), HTTPPort: FreePort(t), P2PPort: FreePort(t),
 			Dir: filepath.Join(c.root, fmt.Sprintf("peer-%d", i)), Env: map[string]string{}}
 		p.LogPath = filepath.Join(p.Dir, "shoal.log")
 		if err := os.MkdirAll(p.Dir, 0o755); err != nil {

@@ -50,7 +50,7 @@ func (p *Peer) environ(bootstrap string) []string {
 		"QDRANT__CLUSTER__ENABLED":                   "true",
 		"QDRANT__CLUSTER__P2P__PORT":                 strconv.Itoa(p.P2PPort),
 		"QDRANT__SERVICE__HTTP_PORT":                 strconv.Itoa(p.HTTPPort),
-		"QDRANT__SERVICE__GRPC_PORT":                 strconv.Itoa(freePort(p.c.t)),
+		"QDRANT__SERVICE__GRPC_PORT":                 strconv.Itoa(FreePort(p.c.t)),
 		"QDRANT__SERVICE__HOST":                      "127.0.0.1",
 		"QDRANT__STORAGE__STORAGE_PATH":              filepath.Join(p.Dir, "storage"),
 		"QDRANT__STORAGE__SNAPSHOTS_PATH":            filepath.Join(p.Dir, "snapshots"),
@@ -270,13 +270,31 @@ func (p *Peer) Cluster() (Status, error) {
 	return st, err
 }
 
-// freePort asks the kernel for a free TCP port.
-func freePort(t testing.TB) int {
+// FreePort asks the kernel for a free TCP port on the loopback interface,
+// never one it has handed out before in this process: the kernel may offer
+// a just-closed port again, and two servers (or a server's HTTP and gRPC
+// ports) must not be given the same one.
+func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if !portsGiven[port] {
+			portsGiven[port] = true
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no fresh free port after 100 tries")
+	return 0
 }
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shoaldb/shoal/internal/clustertest"
 )
 
 var build struct {
@@ -85,16 +86,9 @@ func shoalBinary(t testing.TB) string {
 	return build.bin
 }
 
-// freePort asks the kernel for a free TCP port on the loopback interface.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+// freePort is a free loopback port never handed out before in this
+// process (clustertest.FreePort).
+func freePort(t testing.TB) int { return clustertest.FreePort(t) }
 
 // server is one shoal process (and its restarts) on one storage directory.
 type server struct {
