@@ -30,8 +30,8 @@ func BuildContext(ctx context.Context, cfg Config, vecs Vectors, offsets []uint3
 	}
 	var hi uint32
 	for _, off := range offsets {
-		if off == noNode {
-			return nil, fmt.Errorf("%w: offset %d is reserved", ErrInvalid, off)
+		if off > maxOffset {
+			return nil, fmt.Errorf("%w: offset %d is above %d", ErrInvalid, off, maxOffset)
 		}
 		hi = max(hi, off)
 	}

@@ -45,6 +45,10 @@ type Result struct {
 // noNode is never a node: it marks "no skip" and cannot be inserted.
 const noNode = math.MaxUint32
 
+// maxOffset is the highest offset a node may have (a layout holds at most
+// maxCap nodes): the search pool keeps its expanded flag in bit 31.
+const maxOffset = maxCap - 1
+
 // ErrInvalid marks a rejected argument (bad dimension, offset or config).
 var ErrInvalid = errors.New("hnsw: invalid argument")
 

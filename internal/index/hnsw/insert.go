@@ -11,8 +11,8 @@ import (
 // readable through the graph's Vectors. Inserting an offset that is already
 // present re-links it, as for a replaced vector, and undeletes it.
 func (g *Graph) Insert(off uint32) error {
-	if off == noNode {
-		return fmt.Errorf("%w: offset %d is reserved", ErrInvalid, off)
+	if off > maxOffset {
+		return fmt.Errorf("%w: offset %d is above %d", ErrInvalid, off, maxOffset)
 	}
 	g.wmu.Lock()
 	defer g.wmu.Unlock()

@@ -91,15 +91,61 @@ func TestRowPrefetch(t *testing.T) {
 func TestUpperBound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
 	for range 500 {
-		a := make([]poolItem, rng.IntN(70))
+		a := make([]item, rng.IntN(70))
 		for i := range a {
 			a[i].d = float32(rng.IntN(20))
 		}
-		slices.SortFunc(a, func(x, y poolItem) int { return cmp.Compare(x.d, y.d) })
+		slices.SortFunc(a, func(x, y item) int { return cmp.Compare(x.d, y.d) })
 		d := float32(rng.IntN(22)) - 1
 		want := sort.Search(len(a), func(i int) bool { return a[i].d > d })
 		if got := upperBound(a, d); got != want {
 			t.Fatalf("upperBound(%v, %v) = %d, want %d", a, d, got, want)
+		}
+	}
+}
+
+// TestPool checks the beam pool against a sorted reference: contents,
+// expansion order (closest unexpanded first, also after an insert lands
+// before the expanded prefix) and ids coming back without the done flag.
+func TestPool(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 13))
+	for _, ef := range []int{1, 5, smallPool, smallPool + 1, 300} {
+		var p pool
+		p.reset(ef)
+		var ref []item
+		done := map[uint32]bool{}
+		next := uint32(0)
+		for step := range 3000 {
+			if step%3 == 2 {
+				id, ok := p.next()
+				var want uint32
+				wantOK := false
+				for _, it := range ref {
+					if !done[it.id] {
+						want, wantOK = it.id, true
+						break
+					}
+				}
+				if ok != wantOK || ok && id != want {
+					t.Fatalf("ef %d step %d: next = %d, %v; want %d, %v", ef, step, id, ok, want, wantOK)
+				}
+				if ok {
+					done[id] = true
+				}
+				continue
+			}
+			d := float32(rng.IntN(1000))
+			id := next
+			next++
+			p.insert(d, id)
+			i := sort.Search(len(ref), func(i int) bool { return ref[i].d > d })
+			ref = slices.Insert(ref, i, item{d, id})
+			if len(ref) > ef {
+				ref = ref[:ef]
+			}
+			if got := p.items(nil); !slices.Equal(got, ref) {
+				t.Fatalf("ef %d step %d: pool %v, want %v", ef, step, got, ref)
+			}
 		}
 	}
 }
