@@ -47,6 +47,12 @@ type flatVecs struct {
 	data []float32
 }
 
+// Flat hands the graph the slab itself (hnsw.FlatVectors), as the engine's
+// float32 columns do: the walk then slices rows directly and prefetches
+// them. (Until 2026-11-26 annbench lacked it, so its Shoal figures came
+// from the interface path without prefetching.)
+func (f *flatVecs) Flat() []float32 { return f.data }
+
 func (f *flatVecs) Vector(off uint32) []float32 {
 	i := int(off) * f.dim
 	return f.data[i : i+f.dim : i+f.dim]
