@@ -159,6 +159,43 @@ func Start(t testing.TB, n int, opts Options) *Cluster {
 	return c
 }
 
+// StartTogether starts a cluster the way Qdrant's own test harness does:
+// the first peer alone, and once it is ready every other peer at the same
+// moment with --bootstrap pointing at it. It waits until every peer is
+// ready, a voter, and agrees on one leader that knows all n peers.
+func StartTogether(t testing.TB, n int, opts Options, timeout time.Duration) *Cluster {
+	t.Helper()
+	c := New(t, n, opts)
+	if err := c.FormTogether(timeout); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// FormTogether is StartTogether on a prepared cluster: it returns an error
+// instead of failing the test, so that a loop can count failed starts.
+func (c *Cluster) FormTogether(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	if err := c.Peers[0].Start(""); err != nil {
+		return err
+	}
+	if err := c.WaitReady(c.Peers[0], time.Until(deadline)); err != nil {
+		return err
+	}
+	for _, p := range c.Peers[1:] {
+		if err := p.Start(c.Peers[0].URI()); err != nil {
+			return err
+		}
+	}
+	for _, p := range c.Peers[1:] {
+		if err := c.WaitReady(p, time.Until(deadline)); err != nil {
+			return err
+		}
+	}
+	_, err := c.WaitLeader(c.Peers, time.Until(deadline))
+	return err
+}
+
 // WaitReady polls the peer's /readyz until it answers 200.
 func (c *Cluster) WaitReady(p *Peer, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)

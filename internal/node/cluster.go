@@ -50,6 +50,7 @@ type clusterMode struct {
 	effects  uint64            // raft index up to which local effects are done (persisted)
 	effectsF string
 	failures func() map[string]SendFailure
+	commit   func() (uint64, bool) // the cluster's commit index, when known
 }
 
 // EnableCluster switches the node to cluster mode. It must be called before
@@ -410,8 +411,16 @@ func (n *Node) ClusterStatus() ClusterStatus {
 	return st
 }
 
+// SetClusterCommit installs the source of the cluster's commit index (the
+// P2P health checker, which asks the other peers): ok is false until
+// enough peers answered.
+func (n *Node) SetClusterCommit(fn func() (commit uint64, ok bool)) { n.cl.commit = fn }
+
 // ClusterReady reports whether this peer knows a leader and has applied
-// everything it knows to be committed: /readyz in cluster mode.
+// everything the cluster has committed, as far as the other peers say
+// (Qdrant's /readyz): a peer that raft left behind (a learner waiting for
+// a snapshot) sees only its own, stale commit index, so that alone does
+// not make it ready.
 func (n *Node) ClusterReady() bool {
 	if n.cl == nil {
 		return true
@@ -420,7 +429,14 @@ func (n *Node) ClusterReady() bool {
 		return false
 	}
 	st := n.cl.cons.Status()
-	return st.Leader != 0 && st.Applied >= st.Commit
+	if st.Leader == 0 || st.Applied < st.Commit {
+		return false
+	}
+	if n.cl.commit == nil {
+		return true
+	}
+	commit, ok := n.cl.commit()
+	return ok && st.Applied >= commit
 }
 
 // MetadataKeys lists the cluster metadata keys.

@@ -30,16 +30,23 @@ func (t memTransport) Send(msgs []consensus.Message) {
 	t.net.mu.Lock()
 	defer t.net.mu.Unlock()
 	for _, m := range msgs {
+		self := t.net.nodes[t.from]
 		to, ok := t.net.nodes[m.To]
 		if !ok {
-			if self, ok := t.net.nodes[t.from]; ok {
+			if self != nil {
 				self.Unreachable(m.To)
+				if m.Snapshot {
+					self.ReportSnapshot(m.To, false)
+				}
 			}
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-		_ = to.Step(ctx, m.Data)
+		err := to.Step(ctx, m.Data)
 		cancel()
+		if m.Snapshot && self != nil {
+			self.ReportSnapshot(m.To, err == nil)
+		}
 	}
 }
 

@@ -40,6 +40,10 @@ type Transport interface {
 type Message struct {
 	To   uint64
 	Data []byte
+	// Snapshot marks a message that carries a raft snapshot: the transport
+	// must end its delivery with Node.ReportSnapshot, success or failure,
+	// or raft keeps the peer paused waiting for it.
+	Snapshot bool
 }
 
 // MembershipKind is the kind of a membership change.
@@ -109,10 +113,15 @@ type Node struct {
 	conf         raftpb.ConfState
 	sinceCompact uint64
 
-	props       chan proposal
-	recv        chan raftpb.Message
-	unreachable chan uint64
-	nextID      atomic.Uint64
+	props   chan proposal
+	recv    chan raftpb.Message
+	reports reports
+	nextID  atomic.Uint64
+
+	// Owned by the Run goroutine.
+	ticks       uint64
+	members     []memberChange // membership changes to propose, in order
+	pendingConf uint64         // highest index of a conf change in this peer's log
 
 	mu      sync.Mutex
 	waiters map[uint64]chan result
@@ -153,7 +162,7 @@ func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, store: st, sm: sm, tr: tr,
-		props: make(chan proposal, cfg.QueueSize), recv: make(chan raftpb.Message, 1024), unreachable: make(chan uint64, 64),
+		props: make(chan proposal, cfg.QueueSize), recv: make(chan raftpb.Message, 1024), reports: newReports(),
 		waiters: map[uint64]chan result{}, done: make(chan struct{})}
 	n.nextID.Store(uint64(time.Now().UnixNano()))
 	snap, err := st.Snapshot()
@@ -180,13 +189,23 @@ func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n.rn = rn
-	hs, _, _ := st.InitialState()
-	if cfg.Bootstrap && raft.IsEmptyHardState(hs) && raft.IsEmptySnap(snap) {
-		if last, _ := st.LastIndex(); last == 0 {
-			if err := rn.Bootstrap([]raft.Peer{{ID: cfg.ID, Context: wrap(0, cfg.BootstrapContext)}}); err != nil {
-				st.Close()
-				return nil, fmt.Errorf("bootstrap raft: %w", err)
-			}
+	hs, _, err := st.InitialState()
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("read raft hard state: %w", err)
+	}
+	last, err := st.LastIndex()
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("read raft last index: %w", err)
+	}
+	// A conf change may sit in the log beyond what is applied; until it
+	// is, no other is proposed (raft would drop it silently).
+	n.pendingConf = last
+	if cfg.Bootstrap && raft.IsEmptyHardState(hs) && raft.IsEmptySnap(snap) && last == 0 {
+		if err := rn.Bootstrap([]raft.Peer{{ID: cfg.ID, Context: wrap(0, cfg.BootstrapContext)}}); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("bootstrap raft: %w", err)
 		}
 	}
 	n.publish()
@@ -216,18 +235,20 @@ func (n *Node) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+			n.ticks++
 			n.rn.Tick()
 			n.promoteLearners()
 		case m := <-n.recv:
 			_ = n.rn.Step(m) // messages from stale terms are dropped by raft
-		case id := <-n.unreachable:
-			n.rn.ReportUnreachable(id)
-			// A snapshot that did not arrive must be sent again, or
-			// the peer's progress stays paused waiting for it.
-			n.rn.ReportSnapshot(id, raft.SnapshotFailure)
+		case <-n.reports.ready:
+			n.reports.drain(n.rn)
 		case p := <-n.props:
 			n.propose(p)
 		}
+		if err := n.handleReady(); err != nil {
+			return err
+		}
+		n.proposeMembers()
 		if err := n.handleReady(); err != nil {
 			return err
 		}
@@ -235,13 +256,11 @@ func (n *Node) Run(ctx context.Context) error {
 }
 
 func (n *Node) propose(p proposal) {
-	var err error
 	if p.member != nil {
-		err = n.rn.ProposeConfChange(*p.member)
-	} else {
-		err = n.rn.Propose(p.data)
+		n.members = append(n.members, memberChange{id: p.id, cc: *p.member})
+		return
 	}
-	if err != nil {
+	if err := n.rn.Propose(p.data); err != nil {
 		n.finish(p.id, result{err: fmt.Errorf("consensus: proposal dropped (no leader yet?): %w", err)})
 	}
 }
@@ -250,6 +269,11 @@ func (n *Node) propose(p proposal) {
 func (n *Node) handleReady() error {
 	for n.rn.HasReady() {
 		rd := n.rn.Ready()
+		for _, e := range rd.Entries {
+			if e.Type == raftpb.EntryConfChange || e.Type == raftpb.EntryConfChangeV2 {
+				n.pendingConf = max(n.pendingConf, e.Index)
+			}
+		}
 		if err := n.store.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
 			return fmt.Errorf("persist raft state: %w", err)
 		}
@@ -268,7 +292,7 @@ func (n *Node) handleReady() error {
 				if err != nil {
 					return fmt.Errorf("encode raft message: %w", err)
 				}
-				out = append(out, Message{To: m.To, Data: b})
+				out = append(out, Message{To: m.To, Data: b, Snapshot: m.Type == raftpb.MsgSnap})
 			}
 			n.tr.Send(out)
 		}
@@ -309,7 +333,15 @@ func (n *Node) apply(e raftpb.Entry) error {
 		if err := cc.Unmarshal(e.Data); err != nil {
 			return fmt.Errorf("consensus entry %d: %w", e.Index, err)
 		}
-		n.conf = *n.rn.ApplyConfChange(cc)
+		if n.redundant(cc) {
+			// A change proposed twice (a proposer that retried while
+			// its first proposal was on the way) is applied once: a
+			// second AddLearner would demote a peer promoted since.
+			n.log.Debug("redundant membership change ignored", "type", cc.Type.String(), "peer", cc.NodeID, "index", e.Index)
+		} else {
+			n.conf = *n.rn.ApplyConfChange(cc)
+		}
+		n.dropMember(cc)
 		if cc.Type == raftpb.ConfChangeAddLearnerNode && n.cfg.CompactEntries > 0 {
 			// A peer that joins after compaction starts from a
 			// snapshot, which must already list it: snapshot now.
@@ -354,20 +386,17 @@ func (n *Node) maybeCompact() error {
 	return nil
 }
 
-// promoteLearners, on the leader, proposes a voter for each learner whose
-// log has caught up with the commit index.
+// promoteLearners, on the leader, queues a promotion to voter for each
+// learner whose log has caught up with the commit index.
 func (n *Node) promoteLearners() {
 	st := n.rn.Status()
 	if st.RaftState != raft.StateLeader || len(st.Config.Learners) == 0 || st.LeadTransferee != 0 {
 		return
 	}
 	for id := range st.Config.Learners {
-		if pr, ok := st.Progress[id]; ok && pr.Match >= st.Commit {
-			cc := raftpb.ConfChange{Type: raftpb.ConfChangeAddNode, NodeID: id, Context: wrap(0, nil)}
-			if err := n.rn.ProposeConfChange(cc); err == nil {
-				n.log.Info("promoting caught-up learner to voter", "peer", id)
-			}
-			return // one change at a time
+		if pr, ok := st.Progress[id]; ok && pr.Match >= st.Commit && !n.queued(raftpb.ConfChangeAddNode, id) {
+			n.members = append(n.members, memberChange{cc: raftpb.ConfChange{Type: raftpb.ConfChangeAddNode, NodeID: id, Context: wrap(0, nil)}})
+			n.log.Info("promoting caught-up learner to voter", "peer", id)
 		}
 	}
 }
@@ -519,13 +548,13 @@ func DecodeMessage(data []byte) (m raftpb.Message, err error) {
 	return m, nil
 }
 
-// Unreachable reports that a message to peer could not be delivered.
-func (n *Node) Unreachable(peer uint64) {
-	select {
-	case n.unreachable <- peer:
-	default:
-	}
-}
+// Unreachable reports that a message to peer could not be delivered. It
+// never blocks and is never lost: reports wait for the Run goroutine.
+func (n *Node) Unreachable(peer uint64) { n.reports.unreachable(peer) }
+
+// ReportSnapshot reports the end of the delivery of a snapshot message to
+// peer (Message.Snapshot): delivered, or not (raft sends it again).
+func (n *Node) ReportSnapshot(peer uint64, delivered bool) { n.reports.snapshot(peer, delivered) }
 
 // wrap prefixes data with the proposal id so that the proposing peer can
 // hand the result to its waiter.

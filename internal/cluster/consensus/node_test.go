@@ -56,11 +56,53 @@ func (s *listSM) list() []string {
 	return slices.Clone(s.ops)
 }
 
-// memNet delivers messages between in-process nodes; links can be cut.
+// memNet delivers messages between in-process nodes; links can be cut,
+// and messages held back until released.
 type memNet struct {
 	mu    sync.Mutex
 	nodes map[uint64]*Node
 	cut   map[[2]uint64]bool
+	hold  func(from uint64, m Message) bool // holds the messages it accepts
+	held  []held
+	// noSnapReports leaves out the snapshot reports a real transport
+	// makes, to show what raft does without them.
+	noSnapReports bool
+}
+
+type held struct {
+	from uint64
+	m    Message
+}
+
+// deliver puts a message in the recipient's inbox and, for a snapshot,
+// reports the delivery to the sender as the P2P transport does.
+func (nt *memNet) deliver(self, to *Node, m Message) {
+	rm, err := DecodeMessage(m.Data)
+	if err != nil {
+		panic(err)
+	}
+	ok := true
+	select {
+	case to.recv <- rm:
+	default: // a full inbox drops, as a lossy network would
+		ok = false
+	}
+	if m.Snapshot && self != nil && !nt.noSnapReports {
+		self.ReportSnapshot(m.To, ok)
+	}
+}
+
+// release stops holding messages and delivers the held ones.
+func (nt *memNet) release() {
+	nt.mu.Lock()
+	defer nt.mu.Unlock()
+	nt.hold = nil
+	for _, h := range nt.held {
+		if to, ok := nt.nodes[h.m.To]; ok {
+			nt.deliver(nt.nodes[h.from], to, h.m)
+		}
+	}
+	nt.held = nil
 }
 
 type memTransport struct {
@@ -72,21 +114,22 @@ func (t memTransport) Send(msgs []Message) {
 	t.net.mu.Lock()
 	defer t.net.mu.Unlock()
 	for _, m := range msgs {
+		self := t.net.nodes[t.from]
 		to, ok := t.net.nodes[m.To]
 		if !ok || t.net.cut[[2]uint64{t.from, m.To}] {
-			if self, ok := t.net.nodes[t.from]; ok {
+			if self != nil {
 				self.Unreachable(m.To)
+				if m.Snapshot {
+					self.ReportSnapshot(m.To, false)
+				}
 			}
 			continue
 		}
-		rm, err := DecodeMessage(m.Data)
-		if err != nil {
-			panic(err)
+		if t.net.hold != nil && t.net.hold(t.from, m) {
+			t.net.held = append(t.net.held, held{t.from, m})
+			continue
 		}
-		select {
-		case to.recv <- rm:
-		default: // a full inbox drops, as a lossy network would
-		}
+		t.net.deliver(self, to, m)
 	}
 }
 

@@ -134,10 +134,29 @@ func serveFake(t *testing.T, host string, cfg ServerConfig) string {
 	return lis.Addr().String()
 }
 
-// countingReporter counts Unreachable reports by peer.
+// countingReporter counts Unreachable reports by peer, and the snapshot
+// reports in order.
 type countingReporter struct {
-	mu sync.Mutex
-	n  map[uint64]int
+	mu    sync.Mutex
+	n     map[uint64]int
+	snaps []snapReport
+}
+
+type snapReport struct {
+	peer      uint64
+	delivered bool
+}
+
+func (r *countingReporter) ReportSnapshot(id uint64, delivered bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.snaps = append(r.snaps, snapReport{id, delivered})
+}
+
+func (r *countingReporter) snapshots() []snapReport {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]snapReport(nil), r.snaps...)
 }
 
 func (r *countingReporter) Unreachable(id uint64) {

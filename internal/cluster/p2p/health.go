@@ -175,3 +175,26 @@ func (h *HealthChecker) Rounds() (uint64, <-chan struct{}) {
 	defer h.mu.Unlock()
 	return h.round, h.done
 }
+
+// ClusterCommit is the cluster's commit index as the latest pings found
+// it, Qdrant's way: the highest commit among the peers that answered, once
+// at least half of the cluster (counting this peer) answered; ok is false
+// before that. A peer whose own applied index is below it is not caught
+// up (GET /readyz).
+func (h *HealthChecker) ClusterCommit() (commit uint64, ok bool) {
+	total := 1
+	if h.cfg.Peers != nil {
+		total = len(h.cfg.Peers())
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	answered := 0
+	for id, ph := range h.peers {
+		if id == h.cfg.Self || !ph.Healthy() {
+			continue
+		}
+		answered++
+		commit = max(commit, ph.Commit)
+	}
+	return commit, total <= 1 || answered >= total/2
+}

@@ -31,10 +31,11 @@ func ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize)}
 }
 
-// Reporter is told about raft messages that could not be delivered;
-// *consensus.Node implements it.
+// Reporter is told about raft messages that could not be delivered, and
+// how the delivery of every snapshot ended; *consensus.Node implements it.
 type Reporter interface {
 	Unreachable(peer uint64)
+	ReportSnapshot(peer uint64, delivered bool)
 }
 
 // TransportConfig configures a Transport.
@@ -157,7 +158,22 @@ func (t *Transport) Send(msgs []consensus.Message) {
 		default:
 			uri, _ := t.resolve(m.To)
 			t.failed(m.To, uri, errQueueFull)
+			t.snapshotDone(m, false)
 		}
+	}
+}
+
+// snapshotDone ends the delivery of a snapshot message with a report to
+// raft, which keeps the peer paused until it hears one.
+func (t *Transport) snapshotDone(m consensus.Message, delivered bool) {
+	if !m.Snapshot {
+		return
+	}
+	if r := t.reporter.Load(); r != nil {
+		(*r).ReportSnapshot(m.To, delivered)
+	}
+	if !delivered {
+		t.log.Info("raft snapshot not delivered; raft sends it again", "peer", m.To)
 	}
 }
 
@@ -188,21 +204,22 @@ func (t *Transport) run(ctx context.Context, id uint64, ch <-chan consensus.Mess
 		case <-ctx.Done():
 			return
 		case m := <-ch:
-			t.deliver(ctx, id, m)
+			t.snapshotDone(m, t.deliver(ctx, id, m))
 		}
 	}
 }
 
-func (t *Transport) deliver(ctx context.Context, id uint64, m consensus.Message) {
+// deliver sends one message and reports whether it arrived.
+func (t *Transport) deliver(ctx context.Context, id uint64, m consensus.Message) bool {
 	if ctx.Err() != nil {
-		return // stopping: drop what is still queued
+		return false // stopping: drop what is still queued
 	}
 	cc, uri, err := t.Conn(id)
 	if err != nil {
 		if ctx.Err() == nil {
 			t.failed(id, uri, err)
 		}
-		return
+		return false
 	}
 	cctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
 	_, err = p2pv1.NewRaftClient(cc).Send(cctx, &p2pv1.RaftMessage{Message: m.Data})
@@ -210,11 +227,13 @@ func (t *Transport) deliver(ctx context.Context, id uint64, m consensus.Message)
 	switch {
 	case err == nil:
 		t.succeeded(id, uri)
+		return true
 	case ctx.Err() != nil:
 		// Shutting down (or forgetting the peer): not the peer's fault.
 	default:
 		t.failed(id, uri, fmt.Errorf("send raft message to peer %d at %s: %w", id, uri, err))
 	}
+	return false
 }
 
 func (t *Transport) failed(id uint64, uri string, err error) {
