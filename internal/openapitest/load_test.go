@@ -1,6 +1,7 @@
 package openapitest
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/http"
@@ -68,6 +69,8 @@ func TestLoadWithoutLocalSpec(t *testing.T) {
 		return "http://" + ln.Addr().String() + "/openapi.json"
 	}()
 	cache := t.TempDir()
+	// Where the child caches a verified download ($XDG_CACHE_HOME/shoal).
+	cached := fetcher{cacheDir: filepath.Join(cache, "shoal"), sum: specSHA256}.cachePath()
 
 	cases := []struct {
 		name     string
@@ -88,6 +91,11 @@ func TestLoadWithoutLocalSpec(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if pinned == nil && (tc.name == "verified download" || tc.name == "cached copy") {
 				t.Skip("no openapi.json beside the repository to serve")
+			}
+			if tc.name == "cached copy" {
+				if err := writeFileAtomic(cached, pinned); err != nil {
+					t.Fatal(err)
+				}
 			}
 			url := tc.url
 			if url == "" {
@@ -137,10 +145,16 @@ func TestLoadWithoutLocalSpec(t *testing.T) {
 				if len(skips) != 0 || caught != 2 {
 					t.Fatalf("want validation in both tests, got %d caught and skip lines %q:\n%s", caught, skips, out)
 				}
+				if got, err := os.ReadFile(cached); err != nil || !bytes.Equal(got, pinned) {
+					t.Errorf("no verified copy at %s after the run (%v)", cached, err)
+				}
 				return
 			}
 			if len(skips) != 1 || caught != 0 || strings.Count(string(out), "caught=false") != 2 {
 				t.Fatalf("want one skip line and two unvalidated tests:\n%s", out)
+			}
+			if _, err := os.Stat(cached); err == nil {
+				t.Errorf("%s exists after a run that had no document to cache", cached)
 			}
 			for _, w := range tc.skipWith {
 				if !strings.Contains(skips[0], w) {
