@@ -3,6 +3,7 @@ package openapitest
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -27,7 +28,7 @@ func TestLocateSpec(t *testing.T) {
 	for _, wd := range []string{"main", "main/internal/api/rest", "main/bench"} {
 		t.Run(wd, func(t *testing.T) {
 			t.Chdir(filepath.Join(x, wd))
-			got, err := locateSpec()
+			got, _, err := locateSpec()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,9 +44,10 @@ func TestLocateSpec(t *testing.T) {
 		}
 		defer os.Rename(filepath.Join(x, "elsewhere"), filepath.Join(x, "shared"))
 		t.Chdir(filepath.Join(x, "main", "internal"))
-		_, err := locateSpec()
-		if err == nil || !strings.Contains(err.Error(), EnvSpecPath) || !strings.Contains(err.Error(), "not found") {
-			t.Errorf("locateSpec() error = %v, want not found naming $%s", err, EnvSpecPath)
+		got, tried, err := locateSpec()
+		want := []string{filepath.Join(x, "shared", "qdrant", "openapi.json")}
+		if got != "" || err != nil || !reflect.DeepEqual(tried, want) {
+			t.Errorf("locateSpec() = %q, %q, %v; want \"\", %q, nil", got, tried, err, want)
 		}
 	})
 
@@ -56,19 +58,19 @@ func TestLocateSpec(t *testing.T) {
 		}
 		t.Setenv(EnvSpecPath, other)
 		t.Chdir(filepath.Join(x, "main"))
-		if got, err := locateSpec(); err != nil || got != other {
+		if got, _, err := locateSpec(); err != nil || got != other {
 			t.Errorf("locateSpec() = %s, %v; want %s", got, err, other)
 		}
 		t.Setenv(EnvSpecPath, other+".missing")
-		if _, err := locateSpec(); err == nil {
-			t.Error("locateSpec() with a missing override succeeded")
+		if _, _, err := locateSpec(); err == nil || !strings.Contains(err.Error(), EnvSpecPath) {
+			t.Errorf("locateSpec() with a missing override: %v, want an error naming $%s", err, EnvSpecPath)
 		}
 	})
 
 	t.Run("no module", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		if _, err := locateSpec(); err == nil {
-			t.Error("locateSpec() outside any module succeeded")
+		if got, tried, err := locateSpec(); got != "" || len(tried) != 0 || err != nil {
+			t.Errorf("locateSpec() outside any module = %q, %q, %v; want nothing", got, tried, err)
 		}
 	})
 }

@@ -26,7 +26,7 @@ func (r *recorder) Errorf(format string, args ...any) {
 func (r *recorder) Helper() {}
 
 func TestClient(t *testing.T) {
-	s := Load(t)
+	s := loadOrSkip(t)
 	mux := http.NewServeMux()
 	reply := func(status int, contentType, body string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +95,7 @@ func TestClient(t *testing.T) {
 }
 
 func TestClientKeepsBaseSettings(t *testing.T) {
-	s := Load(t)
+	s := loadOrSkip(t)
 	var used bool
 	base := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		used = true

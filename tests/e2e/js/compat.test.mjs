@@ -3,6 +3,7 @@
 //   QDRANT_URL=http://127.0.0.1:6333 node --test compat.test.mjs
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { QdrantClient } from '@qdrant/js-client-rest';
 
 const url = process.env.QDRANT_URL;
@@ -52,6 +53,20 @@ after(async () => {
       // already deleted by the test
     }
   }
+});
+
+// The client declares the Node versions it supports; a run on an older Node
+// (npm only warns, EBADENGINE) would test a combination no user has.
+test('runs on a Node the client supports', () => {
+  // The package's exports hide its package.json from import and require.
+  const manifest = new URL('./node_modules/@qdrant/js-client-rest/package.json', import.meta.url);
+  const range = JSON.parse(readFileSync(manifest, 'utf8')).engines?.node ?? '';
+  const m = /^>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(range.trim());
+  assert.ok(m, `cannot read the client's engines.node ${JSON.stringify(range)}`);
+  const want = [1, 2, 3].map((i) => Number(m[i] ?? 0));
+  const have = process.versions.node.split('.').map(Number);
+  const cmp = have[0] - want[0] || have[1] - want[1] || have[2] - want[2];
+  assert.ok(cmp >= 0, `Node ${process.versions.node} is older than the client's engines.node ${range}`);
 });
 
 test('server version', async () => {
