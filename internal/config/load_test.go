@@ -302,6 +302,18 @@ func TestLoadErrors(t *testing.T) {
 			wantKey: "service.http_port",
 		},
 		{
+			name:    "environment variable below a scalar key",
+			env:     map[string]string{"QDRANT__SERVICE__HTTP_PORT__EXTRA": "1"},
+			want:    []string{"QDRANT__SERVICE__HTTP_PORT__EXTRA", "service.http_port", "got a mapping"},
+			wantKey: "service.http_port",
+		},
+		{
+			name:    "environment variable for a whole section",
+			env:     map[string]string{"QDRANT__STORAGE": "x"},
+			want:    []string{"QDRANT__STORAGE", "want a mapping"},
+			wantKey: "storage",
+		},
+		{
 			name:   "missing --config-path",
 			flags:  Flags{ConfigPath: "nope.yaml"},
 			want:   []string{"--config-path", "nope.yaml"},
