@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,28 +29,61 @@ import (
 // version is Shoal's own version, set at build time with -ldflags.
 var version = "0.1.0-dev"
 
+// exitUsage is the exit status of a command line shoal cannot carry out.
+const exitUsage = 2
+
+// stacktraceHelp is the answer to --stacktrace.
+const stacktraceHelp = `--stacktrace is not supported, and nothing was started. In Qdrant it is
+the helper mode a running Qdrant starts to collect its own stack trace;
+Shoal has no such helper. To see the goroutine stacks of a running shoal,
+send it SIGQUIT (kill -QUIT <pid>): the Go runtime prints every stack to
+stderr and the process exits with status 2, without a graceful shutdown
+(acknowledged writes are safe in the write-ahead log).`
+
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "shoal:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			os.Exit(exitUsage)
+		}
 		os.Exit(1)
 	}
 }
 
+// usageError is a command line that asks for something shoal does not do.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
 func run(args []string) error {
-	flags, err := config.ParseFlags(args, os.Getenv)
+	flags, err := config.ParseFlags(args, os.Environ())
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Print(config.Usage())
 		return nil
 	}
 	if err != nil {
-		return err
+		return usageError{err.Error()}
 	}
 	if flags.Version {
 		fmt.Printf("shoal %s (Qdrant API %s)\n", version, rest.APIVersion)
 		return nil
 	}
-	cfg, unknown, err := config.Load(flags, os.Getenv, "")
+	if flags.Stacktrace {
+		return usageError{stacktraceHelp}
+	}
+	// Refused before anything is read or opened: the storage must not be
+	// touched by a start that cannot do what was asked.
+	if len(flags.Snapshots) > 0 || flags.StorageSnapshot != "" {
+		return usageError{"restoring snapshots at start-up (--snapshot, --storage-snapshot) is not supported yet; nothing was started or changed"}
+	}
+	cfg, unknown, err := config.Load(flags, os.Environ(), "")
 	if err != nil {
+		// The unknown keys are logged before the error: a misspelt key
+		// often explains it.
+		for _, k := range unknown {
+			slog.Warn("unsupported config key ignored", "key", k)
+		}
 		return fmt.Errorf("load configuration: %w", err)
 	}
 	level := new(slog.LevelVar)
@@ -59,12 +93,14 @@ func run(args []string) error {
 	for _, k := range unknown {
 		log.Warn("unsupported config key ignored", "key", k)
 	}
+	if cfg.Service.GRPCPort != nil {
+		// Not refused: Qdrant's shipped configuration turns gRPC on, and
+		// refusing it would refuse every Qdrant config file.
+		log.Warn("the gRPC API is not served yet: nothing listens on service.grpc_port; use the REST API (QDRANT__SERVICE__GRPC_PORT=null silences this)", "grpc_port", *cfg.Service.GRPCPort)
+	}
 	clustered := cfg.Cluster.Enabled
 	if !clustered && (flags.URI != "" || flags.Bootstrap != "") {
 		log.Warn("--uri and --bootstrap need cluster.enabled (QDRANT__CLUSTER__ENABLED=true); running standalone", "uri", flags.URI, "bootstrap", flags.Bootstrap)
-	}
-	if len(flags.Snapshots) > 0 || flags.StorageSnapshot != "" {
-		return errors.New("recovering from snapshots (--snapshot, --storage-snapshot) is not implemented yet")
 	}
 	if flags.Reinit && !clustered {
 		log.Info("--reinit has no effect without cluster mode")
@@ -85,6 +121,7 @@ func run(args []string) error {
 		MaxRequestSizeMB: cfg.Service.MaxRequestSizeMB,
 		EnableCORS:       cfg.Service.EnableCORS,
 		APIKey:           cfg.Service.APIKey,
+		AltAPIKey:        cfg.Service.AltAPIKey,
 		ReadOnlyAPIKey:   cfg.Service.ReadOnlyAPIKey,
 		Version:          version,
 		InstanceID:       instanceID(),
@@ -99,8 +136,17 @@ func run(args []string) error {
 		n.Close()
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
-	log.Info("shoal started", "version", version, "qdrant_api", rest.APIVersion, "http", ln.Addr().String(), "storage", cfg.Storage.StoragePath)
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: cfg.Service.HeaderTimeout(),
+		ReadTimeout:       cfg.Service.ReadTimeout(),
+		WriteTimeout:      cfg.Service.WriteTimeout(),
+		IdleTimeout:       cfg.Service.IdleTimeout(),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("shoal started", "version", version, "qdrant_api", rest.APIVersion, "http", ln.Addr().String(), "storage", cfg.Storage.StoragePath,
+		"auth", authMode(cfg.Service), "http_timeouts", fmt.Sprintf("header=%v read=%v write=%v idle=%v",
+			cfg.Service.HeaderTimeout(), cfg.Service.ReadTimeout(), cfg.Service.WriteTimeout(), cfg.Service.IdleTimeout()))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -164,6 +210,24 @@ func u64p(p *int) *uint64 {
 	}
 	v := uint64(*p)
 	return &v
+}
+
+// authMode says which keys guard the REST API, for the start-up log line.
+func authMode(s config.ServiceConfig) string {
+	var keys []string
+	if s.APIKey != "" {
+		keys = append(keys, "api_key")
+	}
+	if s.AltAPIKey != "" {
+		keys = append(keys, "alt_api_key")
+	}
+	if s.ReadOnlyAPIKey != "" {
+		keys = append(keys, "read_only_api_key")
+	}
+	if len(keys) == 0 {
+		return "none (every request is allowed)"
+	}
+	return strings.Join(keys, ",")
 }
 
 func instanceID() string {

@@ -18,6 +18,8 @@ type Config struct {
 	Service ServiceConfig `koanf:"service"`
 	Cluster ClusterConfig `koanf:"cluster"`
 	TLS     TLSConfig     `koanf:"tls"`
+	Logger  LoggerConfig  `koanf:"logger"`
+	Audit   AuditConfig   `koanf:"audit"`
 
 	// TelemetryDisabled is kept for compatibility; Shoal sends no telemetry.
 	// The --disable-telemetry flag also sets it.
@@ -33,11 +35,23 @@ type StorageConfig struct {
 	TempPath string `koanf:"temp_path"`
 	// OnDiskPayload keeps payloads on disk, reading them on each request.
 	OnDiskPayload bool `koanf:"on_disk_payload"`
+	// NodeType is Qdrant's "Normal" or "Listener"; Shoal only runs Normal
+	// nodes (see Unsupported).
+	NodeType string `koanf:"node_type"`
+
+	SnapshotsConfig SnapshotsConfig `koanf:"snapshots_config"`
 
 	WAL         WALConfig         `koanf:"wal"`
 	Optimizers  OptimizersConfig  `koanf:"optimizers"`
 	HNSWIndex   HNSWConfig        `koanf:"hnsw_index"`
 	Performance PerformanceConfig `koanf:"performance"`
+}
+
+// SnapshotsConfig is `storage.snapshots_config`: where snapshots are kept.
+type SnapshotsConfig struct {
+	// SnapshotsStorage is "local" or "s3"; Shoal has no S3 upload (see
+	// Unsupported).
+	SnapshotsStorage string `koanf:"snapshots_storage"`
 }
 
 // WALConfig is `storage.wal`: the default write-ahead log of new collections.
@@ -110,6 +124,23 @@ type ServiceConfig struct {
 	APIKey         string `koanf:"api_key"`
 	AltAPIKey      string `koanf:"alt_api_key"`
 	ReadOnlyAPIKey string `koanf:"read_only_api_key"`
+	// JWTRBAC, HardwareReporting and MetricsPort are Qdrant features Shoal
+	// does not have yet: turning one on stops the server (see Unsupported).
+	JWTRBAC           bool `koanf:"jwt_rbac"`
+	HardwareReporting bool `koanf:"hardware_reporting"`
+	// MetricsPort nil means /metrics is served on the REST port only.
+	MetricsPort *int `koanf:"metrics_port"`
+
+	// Timeouts of the REST server, Shoal's own keys (Qdrant has none).
+	// HTTPHeaderTimeoutSec bounds the time a client takes to send the
+	// request line and headers, HTTPReadTimeoutSec the whole request with
+	// its body, HTTPWriteTimeoutSec the time from the end of the headers to
+	// the end of the response (the longest request a client can wait for),
+	// and HTTPIdleTimeoutSec an idle keep-alive connection.
+	HTTPHeaderTimeoutSec int `koanf:"http_header_timeout_sec"`
+	HTTPReadTimeoutSec   int `koanf:"http_read_timeout_sec"`
+	HTTPWriteTimeoutSec  int `koanf:"http_write_timeout_sec"`
+	HTTPIdleTimeoutSec   int `koanf:"http_idle_timeout_sec"`
 }
 
 // ClusterConfig is the `cluster` section: distributed mode.
@@ -119,6 +150,10 @@ type ClusterConfig struct {
 	PeerID              *uint64 `koanf:"peer_id"`
 	GRPCTimeoutMS       int     `koanf:"grpc_timeout_ms"`
 	ConnectionTimeoutMS int     `koanf:"connection_timeout_ms"`
+
+	// ReshardingEnabled turns on Qdrant's resharding API, which Shoal does
+	// not have (see Unsupported).
+	ReshardingEnabled bool `koanf:"resharding_enabled"`
 
 	P2P       P2PConfig       `koanf:"p2p"`
 	Consensus ConsensusConfig `koanf:"consensus"`
@@ -142,6 +177,23 @@ type ConsensusConfig struct {
 	CompactWALEntries int `koanf:"compact_wal_entries"`
 }
 
+// LoggerConfig is the `logger` section. Shoal logs to stderr only.
+type LoggerConfig struct {
+	OnDisk LoggerOnDiskConfig `koanf:"on_disk"`
+}
+
+// LoggerOnDiskConfig is `logger.on_disk`: Qdrant's log file, which Shoal
+// does not write (see Unsupported).
+type LoggerOnDiskConfig struct {
+	Enabled bool `koanf:"enabled"`
+}
+
+// AuditConfig is the `audit` section: Qdrant's audit log, which Shoal does
+// not write (see Unsupported).
+type AuditConfig struct {
+	Enabled bool `koanf:"enabled"`
+}
+
 // TLSConfig is the `tls` section, read when service.enable_tls or
 // cluster.p2p.enable_tls is set.
 type TLSConfig struct {
@@ -159,10 +211,12 @@ func Default() *Config {
 	return &Config{
 		LogLevel: "INFO",
 		Storage: StorageConfig{
-			StoragePath:   "./storage",
-			SnapshotsPath: "./snapshots",
-			OnDiskPayload: true,
-			WAL:           WALConfig{WALCapacityMB: 32, WALSegmentsAhead: 0},
+			StoragePath:     "./storage",
+			SnapshotsPath:   "./snapshots",
+			OnDiskPayload:   true,
+			NodeType:        "Normal",
+			SnapshotsConfig: SnapshotsConfig{SnapshotsStorage: "local"},
+			WAL:             WALConfig{WALCapacityMB: 32, WALSegmentsAhead: 0},
 			Optimizers: OptimizersConfig{
 				DeletedThreshold:      0.2,
 				VacuumMinVectorNumber: 1000,
@@ -182,6 +236,11 @@ func Default() *Config {
 			MaxRequestSizeMB: 32,
 			MaxWorkers:       ptr(0),
 			EnableCORS:       true,
+
+			HTTPHeaderTimeoutSec: 30,
+			HTTPReadTimeoutSec:   600,
+			HTTPWriteTimeoutSec:  600,
+			HTTPIdleTimeoutSec:   120,
 		},
 		Cluster: ClusterConfig{
 			GRPCTimeoutMS:       10_000,
@@ -222,6 +281,26 @@ func (c ClusterConfig) GRPCTimeout() time.Duration {
 // ConnectionTimeout is cluster.connection_timeout_ms as a duration.
 func (c ClusterConfig) ConnectionTimeout() time.Duration {
 	return time.Duration(c.ConnectionTimeoutMS) * time.Millisecond
+}
+
+// HeaderTimeout is service.http_header_timeout_sec as a duration.
+func (s ServiceConfig) HeaderTimeout() time.Duration {
+	return time.Duration(s.HTTPHeaderTimeoutSec) * time.Second
+}
+
+// ReadTimeout is service.http_read_timeout_sec as a duration.
+func (s ServiceConfig) ReadTimeout() time.Duration {
+	return time.Duration(s.HTTPReadTimeoutSec) * time.Second
+}
+
+// WriteTimeout is service.http_write_timeout_sec as a duration.
+func (s ServiceConfig) WriteTimeout() time.Duration {
+	return time.Duration(s.HTTPWriteTimeoutSec) * time.Second
+}
+
+// IdleTimeout is service.http_idle_timeout_sec as a duration.
+func (s ServiceConfig) IdleTimeout() time.Duration {
+	return time.Duration(s.HTTPIdleTimeoutSec) * time.Second
 }
 
 // MaxRequestSizeBytes is service.max_request_size_mb in bytes.

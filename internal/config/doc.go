@@ -13,8 +13,11 @@
 //
 // Every value is converted to the type of its field as soon as it is read, so
 // a bad value is reported with the file (or variable) and the key it came
-// from. Keys that Shoal does not know are collected and returned, never fatal:
-// a stock Qdrant config file must start Shoal.
+// from. Keys that Shoal does not know, in a file or as a QDRANT__ variable,
+// are collected and returned, never fatal: a stock Qdrant config file must
+// start Shoal. A known key that turns on a Qdrant feature Shoal does not have
+// yet (TLS, JWT access control, audit logs...; see Unsupported) is fatal:
+// silently running without it would mislead the operator.
 //
 // ParseFlags reads the command line with Qdrant's flag names; ParseLogLevel
 // turns Qdrant's tracing filter syntax into a slog level.

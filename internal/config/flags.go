@@ -19,17 +19,17 @@ type Flags struct {
 	// Bootstrap is --bootstrap (or QDRANT_BOOTSTRAP): a peer of an existing
 	// cluster to join through. Empty starts a new cluster.
 	Bootstrap string
-	// Snapshots are the --snapshot PATH:NAME values, in order.
-	Snapshots []SnapshotSpec
-	// StorageSnapshot is --storage-snapshot: a full storage snapshot to
-	// restore before starting.
+	// Snapshots are the --snapshot PATH:NAME values, in order, and
+	// StorageSnapshot is --storage-snapshot. Restoring snapshots at start-up
+	// is not supported yet: main refuses to start with either.
+	Snapshots       []SnapshotSpec
 	StorageSnapshot string
 	// ForceSnapshot (-f, --force-snapshot) replaces existing collections
 	// when restoring snapshots.
 	ForceSnapshot    bool
 	DisableTelemetry bool
-	// Stacktrace asks for Qdrant's stack-trace helper mode; main may simply
-	// exit.
+	// Stacktrace is Qdrant's stack-trace helper mode, which Shoal does not
+	// have: main explains and exits without starting.
 	Stacktrace bool
 	// Reinit resets the consensus state on start, keeping the peer id.
 	Reinit bool
@@ -63,15 +63,15 @@ func flagDefs(f *Flags) []flagDef {
 		{names: []string{"bootstrap"}, arg: "URI", env: "QDRANT_BOOTSTRAP", value: (*stringFlag)(&f.Bootstrap),
 			help: "URI of a peer of an existing cluster to join.\nIf not given, this peer starts a new deployment."},
 		{names: []string{"snapshot", "collection-snapshot"}, arg: "PATH:NAME", value: (*snapshotsFlag)(&f.Snapshots),
-			help: "Restore the collection snapshot at PATH as collection NAME. Repeatable.\nDo not use it to recover a collection of an existing cluster: use the API."},
+			help: "Not supported yet: shoal refuses to start with it. (In Qdrant: restore the\ncollection snapshot at PATH as collection NAME before starting.)"},
 		{names: []string{"storage-snapshot"}, arg: "PATH", value: (*stringFlag)(&f.StorageSnapshot),
-			help: "Restore a snapshot of the whole storage (many collections)."},
+			help: "Not supported yet: shoal refuses to start with it. (In Qdrant: restore a\nsnapshot of the whole storage before starting.)"},
 		{names: []string{"force-snapshot", "f"}, value: (*boolFlag)(&f.ForceSnapshot),
-			help: "Replace existing collections when restoring snapshots."},
+			help: "Accepted and has no effect: it only applies to --snapshot and\n--storage-snapshot."},
 		{names: []string{"disable-telemetry"}, value: (*boolFlag)(&f.DisableTelemetry),
 			help: "Disable telemetry (Shoal sends none; accepted for compatibility)."},
 		{names: []string{"stacktrace"}, value: (*boolFlag)(&f.Stacktrace),
-			help: "Run the stack-trace collector (debugging helper) and exit."},
+			help: "Not supported: prints how to get the goroutine stacks of a running shoal\nand exits with status 2 without starting. (In Qdrant it is the helper a\nrunning Qdrant starts to collect its own stack trace.)"},
 		{names: []string{"reinit"}, value: (*boolFlag)(&f.Reinit),
 			help: "Reinitialise the consensus state, keeping the peer id. With --bootstrap,\nfetch the state from that peer; without, become the single voter."},
 		{names: []string{"version", "V"}, value: (*boolFlag)(&f.Version),
@@ -80,14 +80,13 @@ func flagDefs(f *Flags) []flagDef {
 }
 
 // ParseFlags parses args (without the program name). Flags take "--name
-// value" or "--name=value", with one or two dashes. getenv supplies the
-// fallbacks QDRANT_URI and QDRANT_BOOTSTRAP (a flag wins over its variable);
-// nil means an empty environment. For -h or --help it returns flag.ErrHelp:
+// value" or "--name=value", with one or two dashes. environ (as os.Environ
+// returns it; nil means an empty one) supplies the fallbacks QDRANT_URI and
+// QDRANT_BOOTSTRAP (a flag wins over its variable). For -h or --help it returns flag.ErrHelp:
 // main then prints Usage and exits 0.
-func ParseFlags(args []string, getenv func(string) string) (Flags, error) {
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
+func ParseFlags(args []string, environ []string) (Flags, error) {
+	env := envMap(environ)
+	getenv := func(k string) string { return env[k] }
 	var f Flags
 	fs := flag.NewFlagSet("shoal", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // the caller prints errors and Usage
@@ -186,7 +185,10 @@ levels, and values are converted to the key's type:
   QDRANT__STORAGE__STORAGE_PATH=/data/storage
   QDRANT__CLUSTER__ENABLED=true
 Set a nullable key to "null" to unset it (QDRANT__SERVICE__GRPC_PORT=null
-disables gRPC). Unknown keys in files are logged and ignored.
+disables gRPC). Unknown keys, in files or as QDRANT__ variables, are logged
+and ignored. A key that turns on a Qdrant feature Shoal does not have yet
+(service.enable_tls, service.jwt_rbac, audit.enabled, ...; see
+config/config.yaml) stops the server with an error naming it.
 `)
 	return b.String()
 }

@@ -34,19 +34,19 @@ func (e *KeyError) Unwrap() error { return e.Err }
 // Load builds the configuration from defaults, config files, the file given
 // by --config-path and QDRANT__ environment variables (see the package doc),
 // applies the flags that override configuration (--disable-telemetry) and
-// validates the result.
+// checks the result: a setting that turns on a feature Shoal does not have
+// yet is an ErrUnsupported error, a value out of range an ErrInvalid one.
 //
-// getenv reads the environment (os.Getenv in main; nil means an empty
-// environment) and workdir is the directory config/ is relative to ("" means
-// the current directory). The returned keys are the unknown ones, sorted and
-// without duplicates, reported even when err is not nil; main logs each once.
-//
-// Only variables named after known keys are read, because getenv cannot list
-// the environment: an unknown QDRANT__ variable is silently ignored.
-func Load(flags Flags, getenv func(string) string, workdir string) (*Config, []string, error) {
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
+// environ is the environment as os.Environ returns it ("KEY=value"; nil
+// means an empty one) and workdir is the directory config/ is relative to
+// ("" means the current directory). The returned keys are the unknown ones,
+// sorted and without duplicates, reported even when err is not nil; main
+// logs each once. An unknown key from a file is its dotted name
+// ("storage.collection"), one from the environment the variable's name
+// ("QDRANT__SERVICE__NO_SUCH_KEY").
+func Load(flags Flags, environ []string, workdir string) (*Config, []string, error) {
+	env := envMap(environ)
+	getenv := func(k string) string { return env[k] }
 	if workdir == "" {
 		workdir = "."
 	}
@@ -75,11 +75,11 @@ func Load(flags Flags, getenv func(string) string, workdir string) (*Config, []s
 		}
 	}
 
-	env, err := s.fromEnv(getenv)
+	fromEnv, err := s.fromEnv(env, unknown)
 	if err != nil {
 		return nil, sortedKeys(unknown), err
 	}
-	if err := k.Load(confmap.Provider(env, "."), nil); err != nil {
+	if err := k.Load(confmap.Provider(fromEnv, "."), nil); err != nil {
 		return nil, sortedKeys(unknown), fmt.Errorf("environment: %w", err)
 	}
 
@@ -89,6 +89,11 @@ func Load(flags Flags, getenv func(string) string, workdir string) (*Config, []s
 	}
 	if flags.DisableTelemetry {
 		cfg.TelemetryDisabled = true
+	}
+	// Refusals first: "tls.cert must not be empty when TLS is enabled" would
+	// send the operator after a certificate that would not help.
+	if err := cfg.Unsupported(); err != nil {
+		return nil, sortedKeys(unknown), err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, sortedKeys(unknown), err
@@ -238,17 +243,40 @@ func (s *schema) checkUnknown(source, key string, v any, unknown map[string]bool
 	return nil
 }
 
+// envPrefix starts every configuration variable, as in Qdrant.
+const envPrefix = "QDRANT__"
+
+// envMap turns "KEY=value" entries into a map; a later entry wins, as in a
+// shell. Entries without "=" are skipped.
+func envMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
 // fromEnv reads QDRANT__ variables for every known key and alias. A variable
-// for the canonical name wins over one for an alias.
-func (s *schema) fromEnv(getenv func(string) string) (map[string]any, error) {
+// for the canonical name wins over one for an alias. A non-empty QDRANT__
+// variable that names no known key is added to unknown under its own name,
+// so that a setting given in the environment is warned about exactly as one
+// given in a file; one that names a section, or a key below a scalar, is an
+// error, as in a file.
+func (s *schema) fromEnv(env map[string]string, unknown map[string]bool) (map[string]any, error) {
 	out := map[string]any{}
+	known := map[string]bool{}
 	for _, l := range s.leaves {
+		read := false
 		for _, key := range append([]string{l.key}, l.aliases...) {
 			name := envName(key)
-			raw := getenv(name)
-			if raw == "" {
+			known[name] = true
+			raw := env[name]
+			if raw == "" || read {
 				continue
 			}
+			read = true
 			val, skip, err := convert(raw, l.typ)
 			if err != nil {
 				return nil, &KeyError{Source: "environment variable " + name, Key: l.key, Err: err}
@@ -256,8 +284,22 @@ func (s *schema) fromEnv(getenv func(string) string) (map[string]any, error) {
 			if !skip {
 				out[l.key] = val
 			}
-			break
 		}
+	}
+	names := make([]string, 0, len(env))
+	for name, raw := range env {
+		if strings.HasPrefix(name, envPrefix) && !known[name] && raw != "" {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names) // a stable first error
+	for _, name := range names {
+		key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, envPrefix), "__", "."))
+		seen := map[string]bool{}
+		if err := s.checkUnknown("environment variable "+name, key, env[name], seen); err != nil {
+			return nil, err
+		}
+		unknown[name] = true
 	}
 	return out, nil
 }

@@ -24,8 +24,13 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-func envOf(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+// envOf turns m into an environment as os.Environ returns it.
+func envOf(m map[string]string) []string {
+	var env []string
+	for k, v := range m {
+		env = append(env, k+"="+v)
+	}
+	return env
 }
 
 func TestLoad(t *testing.T) {
@@ -167,10 +172,11 @@ storage:
     mystery: 1
 per_collection_metrics_enabled: true
 `,
-				"config/local.yaml": "storage: {node_type: Listener}\nfeature_flags: {all: true}",
+				"config/local.yaml": "storage: {snapshots_config: {s3_config: {bucket: b}}}\nfeature_flags: {all: true}",
 			},
+			env:         map[string]string{"QDRANT__SERVICE__NO_SUCH_KEY": "1", "QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR": "2", "QDRANT_URI": "http://x:6335", "QDRANT__EMPTY": ""},
 			want:        func(c *Config) { c.Storage.HNSWIndex.M = 32 },
-			wantUnknown: []string{"feature_flags", "per_collection_metrics_enabled", "storage.collection", "storage.hnsw_index.mystery", "storage.node_type"},
+			wantUnknown: []string{"QDRANT__SERVICE__NO_SUCH_KEY", "QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR", "feature_flags", "per_collection_metrics_enabled", "storage.collection", "storage.hnsw_index.mystery", "storage.snapshots_config.s3_config"},
 		},
 		{
 			name: "explicit null unsets nullable keys, keeps others",
@@ -294,6 +300,18 @@ func TestLoadErrors(t *testing.T) {
 			env:     map[string]string{"QDRANT__SERVICE__HTTP_PORT": "seven"},
 			want:    []string{"QDRANT__SERVICE__HTTP_PORT", "service.http_port", "want an integer"},
 			wantKey: "service.http_port",
+		},
+		{
+			name:    "environment variable below a scalar key",
+			env:     map[string]string{"QDRANT__SERVICE__HTTP_PORT__EXTRA": "1"},
+			want:    []string{"QDRANT__SERVICE__HTTP_PORT__EXTRA", "service.http_port", "got a mapping"},
+			wantKey: "service.http_port",
+		},
+		{
+			name:    "environment variable for a whole section",
+			env:     map[string]string{"QDRANT__STORAGE": "x"},
+			want:    []string{"QDRANT__STORAGE", "want a mapping"},
+			wantKey: "storage",
 		},
 		{
 			name:   "missing --config-path",

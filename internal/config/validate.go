@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -31,6 +32,8 @@ func (s *StorageConfig) validate(v *validator) {
 	v.nonEmpty("storage.snapshots_path", s.SnapshotsPath)
 	v.atLeast("storage.wal.wal_capacity_mb", s.WAL.WALCapacityMB, 1)
 	v.atLeast("storage.wal.wal_segments_ahead", s.WAL.WALSegmentsAhead, 0)
+	v.oneOf("storage.node_type", s.NodeType, "Normal", "Listener")
+	v.oneOf("storage.snapshots_config.snapshots_storage", s.SnapshotsConfig.SnapshotsStorage, "local", "s3")
 
 	o := s.Optimizers
 	if o.DeletedThreshold < 0 || o.DeletedThreshold > 1 {
@@ -66,6 +69,13 @@ func (s *ServiceConfig) validate(v *validator) {
 	}
 	v.atLeast("service.max_request_size_mb", s.MaxRequestSizeMB, 1)
 	v.atLeastOpt("service.max_workers", s.MaxWorkers, 0)
+	if s.MetricsPort != nil {
+		v.port("service.metrics_port", *s.MetricsPort)
+	}
+	v.atLeast("service.http_header_timeout_sec", s.HTTPHeaderTimeoutSec, 1)
+	v.atLeast("service.http_read_timeout_sec", s.HTTPReadTimeoutSec, 1)
+	v.atLeast("service.http_write_timeout_sec", s.HTTPWriteTimeoutSec, 1)
+	v.atLeast("service.http_idle_timeout_sec", s.HTTPIdleTimeoutSec, 1)
 }
 
 func (c *ClusterConfig) validate(v *validator) {
@@ -136,6 +146,13 @@ func (v *validator) atLeastOpt(key string, n *int, lo int) {
 func (v *validator) port(key string, p int) {
 	if p < 1 || p > 65535 {
 		v.addf(key, "must be a port between 1 and 65535, got %d", p)
+	}
+}
+
+// oneOf checks an enum value; as in Qdrant, case matters.
+func (v *validator) oneOf(key, s string, allowed ...string) {
+	if !slices.Contains(allowed, s) {
+		v.addf(key, "must be one of %s, got %q", strings.Join(allowed, ", "), s)
 	}
 }
 

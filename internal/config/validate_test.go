@@ -55,6 +55,19 @@ func TestValidate(t *testing.T) {
 			c.Cluster.P2P.EnableTLS = true
 			c.TLS.CACert = ""
 		}, want: []string{"tls.ca_cert"}},
+		{name: "zero read timeout", mutate: func(c *Config) { c.Service.HTTPReadTimeoutSec = 0 },
+			want: []string{"service.http_read_timeout_sec: must be at least 1"}},
+		{name: "zero header, write and idle timeouts", mutate: func(c *Config) {
+			c.Service.HTTPHeaderTimeoutSec = 0
+			c.Service.HTTPWriteTimeoutSec = -1
+			c.Service.HTTPIdleTimeoutSec = 0
+		}, want: []string{"service.http_header_timeout_sec", "service.http_write_timeout_sec", "service.http_idle_timeout_sec"}},
+		{name: "unknown node type", mutate: func(c *Config) { c.Storage.NodeType = "normal" },
+			want: []string{`storage.node_type: must be one of Normal, Listener, got "normal"`}},
+		{name: "unknown snapshots storage", mutate: func(c *Config) { c.Storage.SnapshotsConfig.SnapshotsStorage = "gcs" },
+			want: []string{"storage.snapshots_config.snapshots_storage"}},
+		{name: "metrics port out of range", mutate: func(c *Config) { c.Service.MetricsPort = ptr(0) },
+			want: []string{"service.metrics_port"}},
 		{name: "all problems reported", mutate: func(c *Config) {
 			c.Service.HTTPPort = -1
 			c.Storage.SnapshotsPath = ""

@@ -18,13 +18,17 @@ const APIVersion = "1.19.0"
 type Options struct {
 	MaxRequestSizeMB int
 	EnableCORS       bool
-	APIKey           string
-	ReadOnlyAPIKey   string
-	Version          string // Shoal's own version
-	InstanceID       string // telemetry id
-	Logger           *slog.Logger
-	Registry         *prometheus.Registry // metrics; a new one when nil
-	Ready            func() bool          // readiness; always ready when nil
+	// APIKey and AltAPIKey grant full access, ReadOnlyAPIKey reads only;
+	// an empty key is disabled, and with all three empty every request is
+	// allowed. AltAPIKey is Qdrant's second full-access key, for rotation.
+	APIKey         string
+	AltAPIKey      string
+	ReadOnlyAPIKey string
+	Version        string // Shoal's own version
+	InstanceID     string // telemetry id
+	Logger         *slog.Logger
+	Registry       *prometheus.Registry // metrics; a new one when nil
+	Ready          func() bool          // readiness; always ready when nil
 }
 
 // Server serves the REST API for a node.
@@ -36,6 +40,8 @@ type Server struct {
 	metrics *metrics
 	started time.Time
 	mux     *http.ServeMux
+	keys    keys
+	access  map[string]access // by ServeMux pattern, from routeTable
 }
 
 // New builds a server; it starts nothing. Serve it with net/http.
@@ -51,63 +57,83 @@ func New(n *node.Node, opts Options) *Server {
 	}
 	s := &Server{node: n, opts: opts, log: opts.Logger, maxBody: int64(opts.MaxRequestSizeMB) << 20, started: time.Now()}
 	s.metrics = newMetrics(opts.Registry, n, opts.Version)
+	s.keys = newKeys(opts.APIKey, opts.AltAPIKey, opts.ReadOnlyAPIKey)
 	s.mux = http.NewServeMux()
-	s.routes()
+	s.access = map[string]access{}
+	for _, rt := range s.routeTable() {
+		s.mux.Handle(rt.pattern, s.metrics.instrument(rt.pattern, http.HandlerFunc(rt.handle)))
+		s.access[rt.pattern] = rt.access
+	}
 	return s
 }
 
-func (s *Server) routes() {
-	h := func(pattern string, fn func(http.ResponseWriter, *http.Request)) {
-		s.mux.Handle(pattern, s.metrics.instrument(pattern, http.HandlerFunc(fn)))
-	}
-	h("GET /{$}", s.root)
-	h("GET /healthz", s.healthz)
-	h("GET /livez", s.healthz)
-	h("GET /readyz", s.readyz)
-	h("GET /telemetry", s.telemetry)
-	h("GET /metrics", s.metricsHandler)
-	h("GET /cluster", s.clusterStatus)
-	h("DELETE /cluster/peer/{peer_id}", s.removePeer)
-	h("POST /cluster/recover", s.recoverCluster)
-	h("GET /cluster/metadata/keys", s.listMetadataKeys)
-	h("GET /cluster/metadata/keys/{key}", s.getMetadataKey)
-	h("PUT /cluster/metadata/keys/{key}", s.putMetadataKey)
-	h("DELETE /cluster/metadata/keys/{key}", s.deleteMetadataKey)
-
-	h("GET /collections", s.listCollections)
-	h("POST /collections/aliases", s.updateAliases)
-	h("GET /aliases", s.listAliases)
-	h("GET /collections/{name}/aliases", s.collectionAliases)
-	h("GET /collections/{name}", s.getCollection)
-	h("PUT /collections/{name}", s.createCollection)
-	h("PATCH /collections/{name}", s.updateCollection)
-	h("DELETE /collections/{name}", s.deleteCollection)
-	h("GET /collections/{name}/exists", s.collectionExists)
-	h("PUT /collections/{name}/index", s.createIndex)
-	h("DELETE /collections/{name}/index/{field}", s.deleteIndex)
-	h("POST /collections/{name}/facet", read(s, s.runFacet))
-
-	h("PUT /collections/{name}/points", s.write("upsert"))
-	h("POST /collections/{name}/points", read(s, s.runRetrieve))
-	h("GET /collections/{name}/points/{id}", s.getPoint)
-	h("POST /collections/{name}/points/delete", s.write("delete"))
-	h("PUT /collections/{name}/points/vectors", s.write("update_vectors"))
-	h("POST /collections/{name}/points/vectors/delete", s.write("delete_vectors"))
-	h("POST /collections/{name}/points/payload", s.write("set_payload"))
-	h("PUT /collections/{name}/points/payload", s.write("overwrite_payload"))
-	h("POST /collections/{name}/points/payload/delete", s.write("delete_payload"))
-	h("POST /collections/{name}/points/payload/clear", s.write("clear_payload"))
-	h("POST /collections/{name}/points/batch", s.updateBatch)
-	h("POST /collections/{name}/points/count", read(s, s.runCount))
-	h("POST /collections/{name}/points/scroll", read(s, s.runScroll))
-	h("POST /collections/{name}/points/query", read(s, s.runQuery))
-	h("POST /collections/{name}/points/query/batch", read(s, batch(s.runQuery)))
-	h("POST /collections/{name}/points/search", read(s, s.runSearch))
-	h("POST /collections/{name}/points/search/batch", read(s, batch(s.runSearch)))
+// route is one entry of the route table: a ServeMux pattern, what it demands
+// of the caller's key, and its handler. The table is the one source of truth
+// for routing and for access: the access check looks up the pattern that
+// ServeMux matches for the request, never the path's text.
+type route struct {
+	pattern string
+	access  access
+	handle  func(http.ResponseWriter, *http.Request)
 }
 
-// ServeHTTP applies CORS and API-key checks, then routes.
+// routeTable lists every route. The access of each follows Qdrant 1.19: the
+// read-only key may call GET routes and the POST routes that only read
+// (retrieve, count, scroll, query, search, facet); everything else needs a
+// full-access key; the root and the health probes need none.
+func (s *Server) routeTable() []route {
+	return []route{
+		{"GET /{$}", accessOpen, s.root},
+		{"GET /healthz", accessOpen, s.healthz},
+		{"GET /livez", accessOpen, s.healthz},
+		{"GET /readyz", accessOpen, s.readyz},
+		{"GET /telemetry", accessRead, s.telemetry},
+		{"GET /metrics", accessRead, s.metricsHandler},
+		{"GET /cluster", accessRead, s.clusterStatus},
+		{"DELETE /cluster/peer/{peer_id}", accessWrite, s.removePeer},
+		{"POST /cluster/recover", accessWrite, s.recoverCluster},
+		{"GET /cluster/metadata/keys", accessRead, s.listMetadataKeys},
+		{"GET /cluster/metadata/keys/{key}", accessRead, s.getMetadataKey},
+		{"PUT /cluster/metadata/keys/{key}", accessWrite, s.putMetadataKey},
+		{"DELETE /cluster/metadata/keys/{key}", accessWrite, s.deleteMetadataKey},
+
+		{"GET /collections", accessRead, s.listCollections},
+		{"POST /collections/aliases", accessWrite, s.updateAliases},
+		{"GET /aliases", accessRead, s.listAliases},
+		{"GET /collections/{name}/aliases", accessRead, s.collectionAliases},
+		{"GET /collections/{name}", accessRead, s.getCollection},
+		{"PUT /collections/{name}", accessWrite, s.createCollection},
+		{"PATCH /collections/{name}", accessWrite, s.updateCollection},
+		{"DELETE /collections/{name}", accessWrite, s.deleteCollection},
+		{"GET /collections/{name}/exists", accessRead, s.collectionExists},
+		{"PUT /collections/{name}/index", accessWrite, s.createIndex},
+		{"DELETE /collections/{name}/index/{field}", accessWrite, s.deleteIndex},
+		{"POST /collections/{name}/facet", accessRead, read(s, s.runFacet)},
+
+		{"PUT /collections/{name}/points", accessWrite, s.write("upsert")},
+		{"POST /collections/{name}/points", accessRead, read(s, s.runRetrieve)},
+		{"GET /collections/{name}/points/{id}", accessRead, s.getPoint},
+		{"POST /collections/{name}/points/delete", accessWrite, s.write("delete")},
+		{"PUT /collections/{name}/points/vectors", accessWrite, s.write("update_vectors")},
+		{"POST /collections/{name}/points/vectors/delete", accessWrite, s.write("delete_vectors")},
+		{"POST /collections/{name}/points/payload", accessWrite, s.write("set_payload")},
+		{"PUT /collections/{name}/points/payload", accessWrite, s.write("overwrite_payload")},
+		{"POST /collections/{name}/points/payload/delete", accessWrite, s.write("delete_payload")},
+		{"POST /collections/{name}/points/payload/clear", accessWrite, s.write("clear_payload")},
+		{"POST /collections/{name}/points/batch", accessWrite, s.updateBatch},
+		{"POST /collections/{name}/points/count", accessRead, read(s, s.runCount)},
+		{"POST /collections/{name}/points/scroll", accessRead, read(s, s.runScroll)},
+		{"POST /collections/{name}/points/query", accessRead, read(s, s.runQuery)},
+		{"POST /collections/{name}/points/query/batch", accessRead, read(s, batch(s.runQuery))},
+		{"POST /collections/{name}/points/search", accessRead, read(s, s.runSearch)},
+		{"POST /collections/{name}/points/search/batch", accessRead, read(s, batch(s.runSearch))},
+	}
+}
+
+// ServeHTTP answers CORS preflights, checks the caller's key against the
+// access of the matched route, then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = explainBodyTimeout(w, r)
 	if s.opts.EnableCORS {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		if r.Method == http.MethodOptions {
@@ -117,15 +143,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !s.authorized(r) {
-		writeJSON(w, http.StatusUnauthorized, errEnvelope{Status: errStatus{Error: "Must provide an API key or an Authorization bearer token"}})
-		return
+	if s.keys.enabled() {
+		if code, msg := decide(s.accessOf(r), s.keys.grantOf(r.Header)); code != 0 {
+			writeJSON(w, code, errEnvelope{Status: errStatus{Error: msg}})
+			return
+		}
 	}
 	if name, ok := dotCollectionName(r.URL.Path); ok {
 		s.dotCollection(w, r, name)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// accessOf is the access of the route that will serve r. A request that
+// matches no route (404, 405, or a redirect to a cleaned path) needs a
+// valid key of either kind, as in Qdrant, and reaches no handler.
+func (s *Server) accessOf(r *http.Request) access {
+	probe := r
+	if name, ok := dotCollectionName(r.URL.Path); ok {
+		// ServeMux would clean "." and ".." away; dotCollection serves
+		// them as any other name, so they get that name's route.
+		u := *r.URL
+		u.Path = "/collections/_" + strings.TrimPrefix(r.URL.Path, "/collections/"+name)
+		u.RawPath = ""
+		probe = r.Clone(r.Context())
+		probe.URL = &u
+	}
+	_, pattern := s.mux.Handler(probe)
+	if a, ok := s.access[pattern]; ok {
+		return a
+	}
+	return accessRead
 }
 
 // dotCollectionName reports a collection name of "." or "..", which
@@ -154,44 +203,4 @@ func (s *Server) dotCollection(w http.ResponseWriter, r *http.Request, name stri
 	default:
 		s.fail(w, r, start, point.ErrCollectionNotFound(name))
 	}
-}
-
-// authorized checks service.api_key (full access) and read_only_api_key
-// (reads only); health endpoints and the root stay open as in Qdrant.
-func (s *Server) authorized(r *http.Request) bool {
-	if s.opts.APIKey == "" && s.opts.ReadOnlyAPIKey == "" {
-		return true
-	}
-	switch r.URL.Path {
-	case "/", "/healthz", "/livez", "/readyz":
-		return true
-	}
-	key := r.Header.Get("api-key")
-	if key == "" {
-		if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
-			key = strings.TrimPrefix(auth, "Bearer ")
-		}
-	}
-	if key == "" {
-		return false
-	}
-	if s.opts.APIKey != "" && key == s.opts.APIKey {
-		return true
-	}
-	return s.opts.ReadOnlyAPIKey != "" && key == s.opts.ReadOnlyAPIKey && isReadOnly(r)
-}
-
-func isReadOnly(r *http.Request) bool {
-	if r.Method == http.MethodGet {
-		return true
-	}
-	if r.Method != http.MethodPost {
-		return false
-	}
-	for _, suffix := range []string{"/points", "/points/count", "/points/scroll", "/points/query", "/points/query/batch", "/points/search", "/points/search/batch"} {
-		if strings.HasSuffix(r.URL.Path, suffix) {
-			return true
-		}
-	}
-	return false
 }
