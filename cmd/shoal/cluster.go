@@ -112,7 +112,13 @@ func startCluster(cfg *config.Config, flags config.Flags, n *node.Node, log *slo
 	}
 	g := grpc.NewServer(p2p.ServerOptions()...)
 	srv.Register(g)
-	addr := net.JoinHostPort(cfg.Service.Host, strconv.Itoa(port))
+	// The P2P port has no authentication yet: cluster.p2p.host keeps it
+	// on the peers' network when the REST API listens more widely.
+	host := cfg.Cluster.P2P.Host
+	if host == "" {
+		host = cfg.Service.Host
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		tr.Close()
@@ -131,6 +137,7 @@ func startCluster(cfg *config.Config, flags config.Flags, n *node.Node, log *slo
 	}()
 
 	if fresh && flags.Bootstrap != "" {
+		log.Info("joining the cluster", "peer_id", id.PeerID, "bootstrap", flags.Bootstrap, "uri", uri, "timeout", cfg.Cluster.Consensus.BootstrapTimeout())
 		jctx, jcancel := context.WithTimeout(ctx, cfg.Cluster.Consensus.BootstrapTimeout())
 		var joined p2p.Joined
 		if uri != "" {
@@ -168,6 +175,7 @@ func startCluster(cfg *config.Config, flags config.Flags, n *node.Node, log *slo
 		}()
 	}
 	hc := p2p.NewHealthChecker(tr, p2p.HealthConfig{Self: id.PeerID, Peers: n.Peers})
+	n.SetClusterCommit(hc.ClusterCommit)
 	rt.hcDone = make(chan struct{})
 	go func() {
 		defer close(rt.hcDone)

@@ -108,7 +108,12 @@ func New(t testing.TB, n int, opts Options) *Cluster {
 		if err := os.MkdirAll(p.Dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		proxy, err := NewProxy(p.Host, "127.0.0.1:"+strconv.Itoa(p.P2PPort))
+		msgs, err := NewMsgProxy("127.0.0.1", "127.0.0.1:"+strconv.Itoa(p.P2PPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Msgs = msgs
+		proxy, err := NewProxy(p.Host, msgs.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,6 +127,7 @@ func New(t testing.TB, n int, opts Options) *Cluster {
 				_ = p.Kill()
 			}
 			p.Proxy.Close()
+			p.Msgs.Close()
 		}
 		if t.Failed() {
 			for _, p := range c.Peers {

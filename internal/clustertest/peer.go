@@ -29,7 +29,8 @@ type Peer struct {
 	P2PPort  int // where the process listens
 	Dir      string
 	LogPath  string
-	Proxy    *Proxy // in front of P2PPort, on Host
+	Proxy    *Proxy    // in front of P2PPort, on Host: cuts links by source
+	Msgs     *MsgProxy // between Proxy and P2PPort: drops or delays messages
 	// Env adds or overrides environment variables of the next start.
 	Env map[string]string
 

@@ -161,6 +161,9 @@ type ClusterConfig struct {
 
 // P2PConfig is `cluster.p2p`: the internal peer-to-peer gRPC service.
 type P2PConfig struct {
+	// Host is the address the P2P listener binds (Shoal's own key);
+	// empty means service.host.
+	Host string `koanf:"host"`
 	// Port nil is only valid while the cluster is disabled.
 	Port               *int `koanf:"port"`
 	ConnectionPoolSize int  `koanf:"connection_pool_size"`

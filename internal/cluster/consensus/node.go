@@ -587,3 +587,14 @@ func (r raftLogger) Fatal(v ...any) {
 func (r raftLogger) Fatalf(f string, v ...any) { r.Fatal(fmt.Sprintf(f, v...)) }
 func (r raftLogger) Panic(v ...any)            { panic(fmt.Sprint(v...)) }
 func (r raftLogger) Panicf(f string, v ...any) { panic(fmt.Sprintf(f, v...)) }
+
+// MessageType names the raft message type of an encoded message, such as
+// "MsgSnap" or "MsgApp", for tools and test harnesses that look at the
+// traffic between peers without importing raft.
+func MessageType(data []byte) (string, error) {
+	m, err := DecodeMessage(data)
+	if err != nil {
+		return "", err
+	}
+	return m.Type.String(), nil
+}
