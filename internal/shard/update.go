@@ -48,7 +48,9 @@ func (s *Shard) Update(ctx context.Context, op *Operation, wait bool) (uint64, e
 // after it are not applied, and its error is returned once the batch is
 // durable (one fsync) and applied. Without wait every operation is applied
 // whatever happens to the others (Qdrant queues them one by one). An empty
-// batch writes nothing.
+// batch writes nothing. One difference with Qdrant, which sends the
+// operations of a batch one by one: the operations after a failure are in
+// the WAL (skipped, on replay too), so they use up their operation numbers.
 func (s *Shard) UpdateBatch(ctx context.Context, ops []*Operation, wait bool) (uint64, error) {
 	if len(ops) == 0 {
 		return 0, nil
