@@ -190,25 +190,32 @@ func (c *Collection) Update(ctx context.Context, op *shard.Operation, wait bool)
 	return UpdateResult{OperationID: id, Status: st}, nil
 }
 
-// UpdateBatch validates every operation before applying any, then applies
-// them in order; the first failure stops the batch.
+// UpdateBatch validates every operation before applying any (a bad one
+// refuses the whole batch, as Qdrant's request validation does), then
+// hands them to the shard as one batch: one WAL append, one fsync with
+// wait, consecutive operation ids. They apply in order; with wait the
+// first failure stops the batch and is returned (the operations before it
+// stay applied, as in Qdrant).
 func (c *Collection) UpdateBatch(ctx context.Context, ops []*shard.Operation, wait bool) ([]UpdateResult, error) {
 	for _, op := range ops {
 		if err := c.prepare(op); err != nil {
 			return nil, err
 		}
 	}
+	out := make([]UpdateResult, len(ops))
+	if len(ops) == 0 {
+		return out, nil
+	}
+	first, err := c.shard.UpdateBatch(ctx, ops, wait)
+	if err != nil {
+		return nil, err
+	}
 	st := Acknowledged
 	if wait {
 		st = Completed
 	}
-	out := make([]UpdateResult, len(ops))
-	for i, op := range ops {
-		id, err := c.shard.Update(ctx, op, wait)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = UpdateResult{OperationID: id, Status: st}
+	for i := range out {
+		out[i] = UpdateResult{OperationID: first + uint64(i), Status: st}
 	}
 	return out, nil
 }

@@ -1,7 +1,7 @@
 // Package fsutil holds the few file-system steps that durable state shares:
 // writing a file atomically (temp file, fsync, rename, fsync of the
-// directory) and fsyncing a directory. Stateless; safe for concurrent use on
-// distinct paths.
+// directory), fsyncing a directory, and reading the free space of a file
+// system. Stateless; safe for concurrent use on distinct paths.
 package fsutil
 
 import (
@@ -33,6 +33,7 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("rename %s: %w", tmp, err)
 	}
 	return SyncDir(filepath.Dir(path))

@@ -36,3 +36,16 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Fatal("SyncDir of a missing dir must fail")
 	}
 }
+
+func TestFreeSpace(t *testing.T) {
+	free, ok := FreeSpace(t.TempDir())
+	if !ok {
+		t.Skip("free space cannot be read on this platform")
+	}
+	if free == 0 {
+		t.Fatal("no free space reported for the test's temp dir")
+	}
+	if _, ok := FreeSpace(filepath.Join(t.TempDir(), "missing")); ok {
+		t.Fatal("FreeSpace of a missing path must fail")
+	}
+}

@@ -294,13 +294,13 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 		version := r.u64()
 		pj := r.bytes(int(r.u32()))
 		if r.err != nil {
-			return nil, 0, fmt.Errorf("%w: point %d: %v", ErrCorrupt, i, r.err)
+			return nil, 0, fmt.Errorf("%w: point %d: %w", ErrCorrupt, i, r.err)
 		}
 		var payload point.Payload
 		if len(pj) > 0 {
 			var err error
 			if payload, err = point.DecodePayload(pj); err != nil {
-				return nil, 0, fmt.Errorf("%w: payload of point %s: %v", ErrCorrupt, id, err)
+				return nil, 0, fmt.Errorf("%w: payload of point %s: %w", ErrCorrupt, id, err)
 			}
 		}
 		vecs := point.Vectors{}
@@ -316,7 +316,7 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 			vecs[name] = r.vector(specs[name])
 		}
 		if r.err != nil {
-			return nil, 0, fmt.Errorf("%w: point %d: %v", ErrCorrupt, i, r.err)
+			return nil, 0, fmt.Errorf("%w: point %d: %w", ErrCorrupt, i, r.err)
 		}
 		if s.Has(id) {
 			return nil, 0, fmt.Errorf("%w: duplicate point %s", ErrCorrupt, id)
@@ -352,7 +352,7 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 		data := r.bytes(int(n))
 		rebuilt, err := s.loadIndex(key, raw, data)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%w: %v", ErrCorrupt, err)
+			return nil, 0, fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
 		if rebuilt {
 			s.rebuilt = append(s.rebuilt, key)

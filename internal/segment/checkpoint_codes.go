@@ -78,12 +78,18 @@ func (s *Store) loadCodes(name string, raw []byte, stale []uint32, data []byte) 
 		return fmt.Errorf("quantized %q: no such indexed column", name)
 	}
 	cfg, err := quant.ParseConfig(raw)
-	if err != nil || cfg == nil {
-		return fmt.Errorf("quantized %q: config: %v", name, err)
+	switch {
+	case err != nil:
+		return fmt.Errorf("quantized %q: config: %w", name, err)
+	case cfg == nil:
+		return fmt.Errorf("quantized %q: no quantization config", name)
 	}
 	dist, dim, _, err := quant.StreamInfo(data)
-	if err != nil || dist != c.spec.Distance || dim != c.spec.Dim {
-		return fmt.Errorf("quantized %q: codes do not fit the column: %v", name, err)
+	switch {
+	case err != nil:
+		return fmt.Errorf("quantized %q: codes: %w", name, err)
+	case dist != c.spec.Distance || dim != c.spec.Dim:
+		return fmt.Errorf("quantized %q: codes for %s/%d do not fit the column (%s/%d)", name, dist, dim, c.spec.Distance, c.spec.Dim)
 	}
 	enc, err := quant.Decode(cfg, bytes.NewReader(data))
 	if err != nil {

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/index/payload"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/vector"
 )
@@ -296,42 +298,50 @@ func TestReadCheckpointBadContent(t *testing.T) {
 	f16 := cat(header(1, typedCol("", 2, "Dot", "float16")), le64(1), numPoint(7, ``, []byte{1, 0x00, 0x3c, 0x00, 0xc0}), noIndexes)
 	u8 := cat(header(1, typedCol("", 3, "Euclid", "uint8")), le64(1), numPoint(7, ``, []byte{1, 0, 7, 255}), noIndexes)
 
+	index := func(key, schema string) []byte {
+		return cat(le32(1), le32(uint32(len(key))), []byte(key), le32(uint32(len(schema))), []byte(schema), le64(0), le32(0), le32(0))
+	}
+	okPoints := cat(header(1, col("", 1, "Dot")), le64(1), numPoint(7, `{"a":1}`, oneVec))
+
 	cases := []struct {
-		name string
-		body []byte
-		ok   bool
+		name  string
+		body  []byte
+		ok    bool
+		cause error // when set, the error wraps it as well as ErrCorrupt
 	}{
-		{"valid", ok, true},
-		{"version 4", v4, true},
-		{"version 5", cat([]byte(checkpointMagicV5), le64(5), le32(1), v5col("", 1, "Dot"), le64(1), numPoint(7, `{"a":1}`, oneVec), noIndexes), true},
-		{"on-disk column without its file", cat(header(1, flaggedCol("", 1, "Dot", colOnDisk)), le64(1), numPoint(7, ``, []byte{1}), noIndexes), false},
-		{"unknown column flag", cat(header(1, flaggedCol("", 1, "Dot", 4)), le64(0), noIndexes), false},
-		{"version 4 with a quantized section", cat(v4, le32(0)), false},
-		{"float16 column", f16, true},
-		{"uint8 column", u8, true},
-		{"unknown datatype", cat(header(1, typedCol("", 1, "Dot", "float64")), le64(0), noIndexes), false},
-		{"uint8 vector cut short", cat(header(1, typedCol("", 3, "Dot", "uint8")), le64(1), numPoint(7, ``, []byte{1, 0, 7})), false},
-		{"quantized count past the end", cat(header(1, col("", 1, "Dot")), le64(1), numPoint(7, ``, oneVec), le32(0), le32(0), le32(9)), false},
-		{"bad magic", cat([]byte("SHOALCP9"), ok[8:]), false},
-		{"short header", []byte(checkpointMagic), false},
-		{"too many columns", header(1<<16 + 1), false},
-		{"column count past the end", header(3, col("", 1, "Dot")), false},
-		{"unknown distance", cat(header(1, col("", 1, "Cos")), le64(0)), false},
-		{"dimension 0", cat(header(1, col("", 0, "Dot")), le64(0)), false},
-		{"dimension too large", cat(header(1, col("", 1<<16+1, "Dot")), le64(0)), false},
-		{"name length past the end", cat(header(1), le32(1<<31)), false},
-		{"point count past the end", cat(header(0), le64(1<<62)), false},
-		{"fewer points than counted", cat(header(1, col("", 1, "Dot")), le64(2), numPoint(7, ``, oneVec)), false},
-		{"trailing bytes", cat(ok, []byte{0}), false},
-		{"bad id kind", cat(header(0), le64(1), []byte{3}, le64(1), le64(1), le32(0)), false},
-		{"short uuid", cat(header(0), le64(1), []byte{1, 1, 2, 3}), false},
-		{"payload length past the end", cat(header(0), le64(1), numPoint(7, ``)[:17], le32(100), []byte("{}")), false},
-		{"payload not json", cat(header(0), le64(1), numPoint(7, `{"a":`)), false},
-		{"payload an array", cat(header(0), le64(1), numPoint(7, `[1]`)), false},
-		{"payload with trailing data", cat(header(0), le64(1), numPoint(7, `{} {}`)), false},
-		{"payload null is accepted", cat(header(0), le64(1), numPoint(7, `null`), noIndexes), true},
-		{"vector cut short", cat(header(1, col("", 2, "Dot")), le64(1), numPoint(7, ``, cat([]byte{1}, le32(0)))), false},
-		{"duplicate point", cat(header(0), le64(2), numPoint(7, ``), numPoint(7, ``)), false},
+		{"valid", ok, true, nil},
+		{"version 4", v4, true, nil},
+		{"version 5", cat([]byte(checkpointMagicV5), le64(5), le32(1), v5col("", 1, "Dot"), le64(1), numPoint(7, `{"a":1}`, oneVec), noIndexes), true, nil},
+		{"on-disk column without its file", cat(header(1, flaggedCol("", 1, "Dot", colOnDisk)), le64(1), numPoint(7, ``, []byte{1}), noIndexes), false, nil},
+		{"unknown column flag", cat(header(1, flaggedCol("", 1, "Dot", 4)), le64(0), noIndexes), false, nil},
+		{"version 4 with a quantized section", cat(v4, le32(0)), false, nil},
+		{"float16 column", f16, true, nil},
+		{"uint8 column", u8, true, nil},
+		{"unknown datatype", cat(header(1, typedCol("", 1, "Dot", "float64")), le64(0), noIndexes), false, nil},
+		{"uint8 vector cut short", cat(header(1, typedCol("", 3, "Dot", "uint8")), le64(1), numPoint(7, ``, []byte{1, 0, 7})), false, io.ErrUnexpectedEOF},
+		{"quantized count past the end", cat(header(1, col("", 1, "Dot")), le64(1), numPoint(7, ``, oneVec), le32(0), le32(0), le32(9)), false, nil},
+		{"bad magic", cat([]byte("SHOALCP9"), ok[8:]), false, nil},
+		{"short header", []byte(checkpointMagic), false, nil},
+		{"too many columns", header(1<<16 + 1), false, nil},
+		{"column count past the end", header(3, col("", 1, "Dot")), false, nil},
+		{"unknown distance", cat(header(1, col("", 1, "Cos")), le64(0)), false, nil},
+		{"dimension 0", cat(header(1, col("", 0, "Dot")), le64(0)), false, nil},
+		{"dimension too large", cat(header(1, col("", 1<<16+1, "Dot")), le64(0)), false, nil},
+		{"name length past the end", cat(header(1), le32(1<<31)), false, nil},
+		{"point count past the end", cat(header(0), le64(1<<62)), false, nil},
+		{"fewer points than counted", cat(header(1, col("", 1, "Dot")), le64(2), numPoint(7, ``, oneVec)), false, nil},
+		{"trailing bytes", cat(ok, []byte{0}), false, nil},
+		{"bad id kind", cat(header(0), le64(1), []byte{3}, le64(1), le64(1), le32(0)), false, nil},
+		{"short uuid", cat(header(0), le64(1), []byte{1, 1, 2, 3}), false, nil},
+		{"payload length past the end", cat(header(0), le64(1), numPoint(7, ``)[:17], le32(100), []byte("{}")), false, io.ErrUnexpectedEOF},
+		{"payload not json", cat(header(0), le64(1), numPoint(7, `{"a":`)), false, io.ErrUnexpectedEOF},
+		{"payload an array", cat(header(0), le64(1), numPoint(7, `[1]`)), false, nil},
+		{"payload with trailing data", cat(header(0), le64(1), numPoint(7, `{} {}`)), false, nil},
+		{"payload null is accepted", cat(header(0), le64(1), numPoint(7, `null`), noIndexes), true, nil},
+		{"vector cut short", cat(header(1, col("", 2, "Dot")), le64(1), numPoint(7, ``, cat([]byte{1}, le32(0)))), false, io.ErrUnexpectedEOF},
+		{"duplicate point", cat(header(0), le64(2), numPoint(7, ``), numPoint(7, ``)), false, nil},
+		{"index with a bad key", cat(okPoints, index("a..b", `"keyword"`)), false, point.ErrInvalidPath},
+		{"index with a bad schema", cat(okPoints, index("a", `"nope"`)), false, payload.ErrInvalidSchema},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -347,6 +357,9 @@ func TestReadCheckpointBadContent(t *testing.T) {
 			}
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("err = %v, want ErrCorrupt", err)
+			}
+			if c.cause != nil && !errors.Is(err, c.cause) {
+				t.Fatalf("err = %v does not wrap %v", err, c.cause)
 			}
 		})
 	}

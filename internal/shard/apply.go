@@ -2,11 +2,35 @@ package shard
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/segment"
 )
+
+// ErrRefused marks an operation that apply refused without changing
+// anything: a missing point, a bad key or filter, a vector that does not
+// fit its column. A refusal is a function of the operation and the state
+// it meets, so the replay of a WAL refuses exactly the operations that
+// were refused when they were first applied, and goes on. Any other error
+// of apply means that replay cannot reproduce what was acknowledged, and
+// stops the shard from opening. Check it with errors.Is.
+var ErrRefused = errors.New("operation refused")
+
+// refusal is an error of apply that matches ErrRefused and keeps its cause
+// (a *point.Error, so that the API answers with its kind and text).
+type refusal struct{ err error }
+
+func (r *refusal) Error() string   { return r.err.Error() }
+func (r *refusal) Unwrap() []error { return []error{r.err, ErrRefused} }
+
+func refuse(err error) error { return &refusal{err: err} }
+
+func refusef(k point.Kind, format string, args ...any) error {
+	return refuse(point.Errorf(k, format, args...))
+}
 
 // target is what apply writes to: a segment.Store, or the shard's list of
 // segments, which routes each point to the segment holding it.
@@ -21,12 +45,17 @@ type target interface {
 	CreateIndex(key string, raw json.RawMessage) error
 	DeleteIndex(key string) bool
 	MatchingIDs(f *filter.Filter) []point.ID
+	VectorDim(name string) (int, bool)
 }
 
 // apply performs op on store as operation number version. It is the pure
 // step of the shard: no I/O, no clock, the same result on every replay.
-// An operation that names a missing point changes nothing and fails.
+// An operation it cannot perform changes nothing and fails with an error
+// matching ErrRefused; any other error is a bug or damage.
 func apply(store target, version uint64, op *Operation) error {
+	if err := checkVectors(store, op); err != nil {
+		return err
+	}
 	switch op.Kind {
 	case OpUpsert:
 		for _, p := range op.Points {
@@ -34,8 +63,16 @@ func apply(store target, version uint64, op *Operation) error {
 		}
 		return nil
 	case OpCreateIndex:
+		// Validated first, so that a failure of the index build itself is
+		// not mistaken for a refusal.
+		if _, err := point.ParsePath(op.Key); err != nil {
+			return refusef(point.KindBadInput, "%v", err)
+		}
+		if _, err := segment.ParseIndexSchema(op.Schema); err != nil {
+			return refusef(point.KindBadInput, "%v", err)
+		}
 		if err := store.CreateIndex(op.Key, op.Schema); err != nil {
-			return point.Errorf(point.KindBadInput, "%v", err)
+			return fmt.Errorf("create index %q: %w", op.Key, err)
 		}
 		return nil
 	case OpDeleteIndex:
@@ -44,7 +81,7 @@ func apply(store target, version uint64, op *Operation) error {
 	case OpUpdateVectors:
 		for _, p := range op.Vectors {
 			if !store.Has(p.ID) {
-				return point.ErrPointNotFound(p.ID)
+				return refuse(point.ErrPointNotFound(p.ID))
 			}
 		}
 		for _, p := range op.Vectors {
@@ -53,6 +90,11 @@ func apply(store target, version uint64, op *Operation) error {
 		return nil
 	}
 
+	switch op.Kind {
+	case OpDelete, OpClearPayload, OpOverwritePayload, OpSetPayload, OpDeletePayload, OpDeleteVectors:
+	default:
+		return fmt.Errorf("apply: unknown operation kind %q", op.Kind)
+	}
 	ids, err := targets(store, op)
 	if err != nil {
 		return err
@@ -60,7 +102,7 @@ func apply(store target, version uint64, op *Operation) error {
 	var path point.Path
 	if op.Kind == OpSetPayload && op.Key != "" {
 		if path, err = point.ParsePath(op.Key); err != nil {
-			return point.Errorf(point.KindBadInput, "%v", err)
+			return refusef(point.KindBadInput, "%v", err)
 		}
 	}
 	var delPaths []point.Path
@@ -68,7 +110,7 @@ func apply(store target, version uint64, op *Operation) error {
 		for _, k := range op.Keys {
 			p, err := point.ParsePath(k)
 			if err != nil {
-				return point.Errorf(point.KindBadInput, "%v", err)
+				return refusef(point.KindBadInput, "%v", err)
 			}
 			delPaths = append(delPaths, p)
 		}
@@ -99,8 +141,35 @@ func apply(store target, version uint64, op *Operation) error {
 			store.SetPayload(id, version, next)
 		case OpDeleteVectors:
 			store.DeleteVectors(id, version, op.Keys)
-		default:
-			return fmt.Errorf("apply: unknown operation kind %q", op.Kind)
+		}
+	}
+	return nil
+}
+
+// checkVectors refuses vectors that do not fit the store's columns, with
+// Qdrant's texts. The collection checks them before they reach the WAL; a
+// record that fails here on replay was written for other columns.
+func checkVectors(store target, op *Operation) error {
+	check := func(vecs point.Vectors) error {
+		for name, v := range vecs {
+			dim, ok := store.VectorDim(name)
+			if !ok {
+				return refusef(point.KindBadInput, "Not existing vector name error: %s", name)
+			}
+			if len(v) != dim {
+				return refusef(point.KindBadInput, "Vector dimension error: expected dim: %d, got %d", dim, len(v))
+			}
+		}
+		return nil
+	}
+	for _, p := range op.Points {
+		if err := check(p.Vectors); err != nil {
+			return err
+		}
+	}
+	for _, p := range op.Vectors {
+		if err := check(p.Vectors); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -112,7 +181,7 @@ func targets(store target, op *Operation) ([]point.ID, error) {
 	if len(op.Filter) > 0 && string(op.Filter) != "null" {
 		f, err := filter.Parse(op.Filter)
 		if err != nil {
-			return nil, point.Errorf(point.KindBadInput, "%v", err)
+			return nil, refusef(point.KindBadInput, "%v", err)
 		}
 		return store.MatchingIDs(f), nil
 	}
@@ -121,7 +190,7 @@ func targets(store target, op *Operation) ([]point.ID, error) {
 	}
 	for _, id := range op.IDs {
 		if !store.Has(id) {
-			return nil, point.ErrPointNotFound(id)
+			return nil, refuse(point.ErrPointNotFound(id))
 		}
 	}
 	return op.IDs, nil

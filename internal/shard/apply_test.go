@@ -2,6 +2,7 @@ package shard
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -255,6 +256,39 @@ func TestApply(t *testing.T) {
 			op:       Operation{Kind: "merge", IDs: ids(1)},
 			wantKind: ptr(point.KindInternal),
 		},
+		{
+			name:     "unknown kind without ids",
+			op:       Operation{Kind: "merge"},
+			wantKind: ptr(point.KindInternal),
+		},
+		{
+			name: "upsert with a vector of the wrong size changes nothing",
+			op: Operation{Kind: OpUpsert, Points: []PointStruct{
+				{ID: point.NumID(9), Vectors: point.Vectors{"": {9, 9}}},
+				{ID: point.NumID(2), Vectors: point.Vectors{"img": {1, 2}}},
+			}},
+			wantKind: ptr(point.KindBadInput),
+		},
+		{
+			name:     "upsert with an unknown vector name",
+			op:       Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(9), Vectors: point.Vectors{"audio": {1}}}}},
+			wantKind: ptr(point.KindBadInput),
+		},
+		{
+			name:     "update_vectors with a vector of the wrong size",
+			op:       Operation{Kind: OpUpdateVectors, Vectors: []PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2, 3}}}}},
+			wantKind: ptr(point.KindBadInput),
+		},
+		{
+			name:     "create_index with a bad schema",
+			op:       Operation{Kind: OpCreateIndex, Key: "color", Schema: json.RawMessage(`"nope"`)},
+			wantKind: ptr(point.KindBadInput),
+		},
+		{
+			name:     "create_index with a bad key",
+			op:       Operation{Kind: OpCreateIndex, Key: "a..b", Schema: json.RawMessage(`"keyword"`)},
+			wantKind: ptr(point.KindBadInput),
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -270,6 +304,12 @@ func TestApply(t *testing.T) {
 				}
 				if k := point.KindOf(err); k != *c.wantKind {
 					t.Fatalf("error %q has kind %v, want %v", err, k, *c.wantKind)
+				}
+				// Input the operation brings is refused (replay skips
+				// it, as it was skipped the first time); an internal
+				// error is not.
+				if refused := errors.Is(err, ErrRefused); refused != (*c.wantKind != point.KindInternal) {
+					t.Fatalf("error %q: refused %v for kind %v", err, refused, *c.wantKind)
 				}
 				if d := diffStates(before, got); d != "" {
 					t.Fatalf("failed operation changed the store:%s", d)
@@ -301,6 +341,9 @@ func TestApplyMissingPointMessage(t *testing.T) {
 	err := apply(s, 2, &Operation{Kind: OpSetPayload, IDs: []point.ID{point.NumID(42)}, Payload: point.Payload{"a": "b"}})
 	if got, want := point.DescriptionOf(err), "No point with id 42 found"; got != want {
 		t.Fatalf("error %q, want %q", got, want)
+	}
+	if err.Error() != "No point with id 42 found" || point.KindOf(err) != point.KindNotFound || !errors.Is(err, ErrRefused) {
+		t.Fatalf("refusal %q: kind %v, refused %v", err, point.KindOf(err), errors.Is(err, ErrRefused))
 	}
 }
 

@@ -14,7 +14,19 @@
 // mutex so that WAL order, queue order and operation numbers agree. The
 // update worker applies queued operations in that order under the write
 // lock. A caller that waits fsyncs the WAL (group commit) and waits until
-// its operation is applied.
+// its operation is applied. UpdateBatch does the same for the operations
+// of a points/batch request: one record each (record.go), consecutive
+// numbers, one WAL append, one fsync, one step of the worker (so that no
+// flush falls inside a batch); with wait it stops at its first failure.
+//
+// Before appending, an update is refused (ErrOutOfDisk, Qdrant's text)
+// while the file system has less free space than one WAL segment, so a
+// full disk refuses writes whole instead of failing them half way.
+//
+// Apply and replay (apply.go, replay.go): apply is pure; what it cannot do
+// it refuses (ErrRefused) without changing anything. Replay after a
+// restart refuses the same operations (and stops the same batches) and
+// goes on; any other failure stops Open with the number of the record.
 //
 // Promises: an operation acknowledged with wait=false has reached the OS
 // (survives a crash of the process, not of the machine) and becomes visible
@@ -29,11 +41,17 @@
 // freezes the source segments under the write lock, copies them under the
 // shared lock, builds the new segment holding no lock, writes its file,
 // and swaps it in under the write lock after deleting from it the points
-// deleted or moved meanwhile; then it asks the worker for a flush.
+// deleted or moved meanwhile; then it asks the worker for a flush. A failed
+// optimization (a full disk) removes what it wrote and is retried after
+// one second, doubling up to a minute, until one succeeds or the settings
+// change; its error shows in OptimizerStatus meanwhile. Failed flushes of
+// the worker back off the same way.
 //
 // Files (persist.go, flush.go): a manifest names the segment files and the
 // operation number they cover; files are never rewritten in place, so a
 // crash at any point leaves a consistent image, and recovery replays the
 // WAL tail after it. Sealed segments keep their deletes in a small
 // separate file, so their data files (graphs included) are written once.
+// Close succeeds when only its final flush fails but the WAL is durable:
+// the next Open replays what the flush would have held.
 package shard

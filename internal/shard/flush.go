@@ -28,6 +28,8 @@ func (s *Shard) checkpoint() error {
 	}
 	var out []written
 	var obsolete []string // files the new manifest stops naming
+	var fresh []string    // files this flush wrote, removed if it fails
+	wf := writeFunc(s.seams.writeFile)
 	s.mu.RLock()
 	h := s.mu.h
 	applied := s.mu.applied
@@ -40,16 +42,18 @@ func (s *Shard) checkpoint() error {
 			// The worker is the only writer of nextFile outside the
 			// optimizer's swap, which needs the write lock.
 			h.nextFile++
-			if w.data, err = writeSegmentFile(s.dir, g.id, h.nextFile, g.store, applied); err != nil {
+			if w.data, err = writeSegmentFile(wf, s.dir, g.id, h.nextFile, g.store, applied); err != nil {
 				break
 			}
+			fresh = append(fresh, w.data)
 			w.del = ""
 			obsolete = append(obsolete, g.dataFile, g.deletesFile)
 		case g.delDirty:
 			h.nextFile++
-			if w.del, err = writeDeletesFile(s.dir, g.id, h.nextFile, g.store.DeletedOffsets()); err != nil {
+			if w.del, err = writeDeletesFile(wf, s.dir, g.id, h.nextFile, g.store.DeletedOffsets()); err != nil {
 				break
 			}
+			fresh = append(fresh, w.del)
 			obsolete = append(obsolete, g.deletesFile)
 		}
 		if err != nil {
@@ -62,10 +66,13 @@ func (s *Shard) checkpoint() error {
 	retired := len(h.retired)
 	obsolete = append(obsolete, h.retired...)
 	s.mu.RUnlock()
-	if err != nil {
-		return err
+	if err == nil {
+		err = writeManifest(wf, s.dir, m)
 	}
-	if err := writeManifest(s.dir, m); err != nil {
+	if err != nil {
+		// No manifest names them: give their space back now (a full
+		// disk is the likely cause) rather than at the next Open.
+		removeSegmentFiles(s.dir, fresh)
 		return err
 	}
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
@@ -45,10 +46,19 @@ type holder struct {
 	retired  []string // files of replaced segments, removed after the next manifest
 	changed  bool     // the segment list changed since the last manifest
 
-	vindex  map[string]segment.IndexParams // HNSW settings per vector
-	opt     OptimizerParams
-	paused  bool   // an optimization failed; cleared by new settings
-	failure string // why
+	vindex map[string]segment.IndexParams // HNSW settings per vector
+	opt    OptimizerParams
+	// After a failed optimization: why, how many failed in a row, and
+	// when the optimizer may try again. Cleared by a success or by new
+	// settings.
+	failure  string
+	failures int
+	retryAt  time.Time
+}
+
+// clearFailure forgets failed optimizations: the optimizer may run now.
+func (h *holder) clearFailure() {
+	h.failure, h.failures, h.retryAt = "", 0, time.Time{}
 }
 
 // setIndexParams records the HNSW settings and hands them to the sealed
@@ -58,7 +68,7 @@ func (h *holder) setIndexParams(params map[string]segment.IndexParams) {
 	if h.vindex == nil {
 		h.vindex = map[string]segment.IndexParams{}
 	}
-	h.paused, h.failure = false, ""
+	h.clearFailure()
 	for name, p := range params {
 		h.vindex[name] = p
 	}
@@ -250,6 +260,12 @@ func (h *holder) prepareRead() {
 	for _, g := range h.segs {
 		g.store.PrepareRead()
 	}
+}
+
+// VectorDim returns the dimension of a configured vector.
+func (h *holder) VectorDim(name string) (int, bool) {
+	sp, ok := h.specs[name]
+	return sp.Dim, ok
 }
 
 // Len is the number of points.

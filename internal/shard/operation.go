@@ -67,10 +67,22 @@ func DecodeOperation(b []byte) (*Operation, error) {
 	if err := point.DecodeJSON(b, &op); err != nil {
 		return nil, fmt.Errorf("decode operation: %w", err)
 	}
-	switch op.Kind {
-	case OpUpsert, OpDelete, OpSetPayload, OpOverwritePayload, OpDeletePayload, OpClearPayload, OpUpdateVectors, OpDeleteVectors, OpCreateIndex, OpDeleteIndex:
-	default:
+	if !knownKind(op.Kind) {
 		return nil, fmt.Errorf("decode operation: unknown kind %q", op.Kind)
 	}
 	return &op, nil
+}
+
+func knownKind(k OpKind) bool {
+	switch k {
+	case OpUpsert, OpDelete, OpSetPayload, OpOverwritePayload, OpDeletePayload, OpClearPayload, OpUpdateVectors, OpDeleteVectors, OpCreateIndex, OpDeleteIndex:
+		return true
+	}
+	return false
+}
+
+// empty reports whether op carries nothing but its kind.
+func (op *Operation) empty() bool {
+	return len(op.Points) == 0 && len(op.Vectors) == 0 && len(op.IDs) == 0 && len(op.Filter) == 0 &&
+		len(op.Payload) == 0 && op.Key == "" && len(op.Keys) == 0 && len(op.Schema) == 0
 }

@@ -71,10 +71,11 @@ func (h *holder) pointBytes() int64 {
 }
 
 // plan picks the next optimization, or nil: vacuum first, then indexing
-// (and rebuilding graphs whose HNSW settings changed), then merging. It
-// reads sizes only, so the caller may hold either lock.
-func (h *holder) plan() *job {
-	if h.opt.Disabled || h.paused {
+// (and rebuilding graphs whose HNSW settings changed), then merging. After
+// a failure nothing is planned until the retry time. It reads sizes only,
+// so the caller may hold either lock.
+func (h *holder) plan(now time.Time) *job {
+	if h.opt.Disabled || now.Before(h.retryAt) {
 		return nil
 	}
 	return h.due()
@@ -150,10 +151,16 @@ type progress struct {
 type OptimizerStatus struct {
 	Completed int64 // optimizations finished since the shard opened
 	// Pending: an optimization is due (it starts shortly unless the
-	// optimizer is disabled or stopped by Error).
-	Pending         bool
-	Disabled        bool
-	Error           string // the last failure, until the settings change
+	// optimizer is disabled, or waits for RetryAt after an Error).
+	Pending  bool
+	Disabled bool
+	// Error is the last failure, until an optimization succeeds or the
+	// settings change. Failed optimizations are retried: Retries
+	// consecutive ones so far, the next at RetryAt (one second after the
+	// first failure, doubling, at most a minute apart).
+	Error           string
+	Retries         int
+	RetryAt         time.Time
 	Failed          int64
 	OptimizedPoints int64     // points written into optimized segments since the shard opened
 	Log             []Tracker // the latest optimizations, oldest first
@@ -169,7 +176,8 @@ type OptimizerStatus struct {
 func (s *Shard) Optimizer() OptimizerStatus {
 	s.mu.RLock()
 	h := s.mu.h
-	st := OptimizerStatus{Completed: s.completed.Load(), Failed: s.failed.Load(), OptimizedPoints: s.optimizedPoints.Load(), Disabled: h.opt.Disabled, Error: h.failure}
+	st := OptimizerStatus{Completed: s.completed.Load(), Failed: s.failed.Load(), OptimizedPoints: s.optimizedPoints.Load(), Disabled: h.opt.Disabled,
+		Error: h.failure, Retries: h.failures, RetryAt: h.retryAt}
 	st.Pending = h.due() != nil
 	s.mu.RUnlock()
 	s.track.Lock()
@@ -211,13 +219,13 @@ func (s *Shard) optimize() {
 			// Plan under the shared lock (updates go on), then again
 			// under the write lock to freeze what is chosen.
 			s.mu.RLock()
-			j := s.mu.h.plan()
+			j := s.mu.h.plan(s.seams.now())
 			s.mu.RUnlock()
 			if j == nil {
 				break
 			}
 			s.mu.Lock()
-			j = s.mu.h.plan()
+			j = s.mu.h.plan(s.seams.now())
 			if j != nil {
 				for _, g := range j.segs {
 					g.frozen = true
@@ -246,18 +254,28 @@ func (s *Shard) optimize() {
 				for _, g := range j.segs {
 					g.frozen = false
 				}
-				// A failure would repeat: wait for new settings.
-				s.mu.h.paused = failed
+				var wait time.Duration
+				var attempt int
 				if failed {
-					s.mu.h.failure = fmt.Sprintf("%s optimization failed: %v", j.kind, err)
+					// A full disk, most likely: retry once space may be
+					// back, backing off, rather than hammer the disk or
+					// wait for new settings.
+					h := s.mu.h
+					h.failures++
+					attempt, wait = h.failures, backoff(h.failures)
+					h.retryAt = s.seams.now().Add(wait)
+					h.failure = fmt.Sprintf("%s optimization failed: %v", j.kind, err)
 				}
 				s.mu.Unlock()
 				if failed {
-					s.log.Error("optimization failed; optimizations paused until the collection's settings change",
-						"dir", s.dir, "optimizer", j.kind, "err", err)
+					s.log.Error("optimization failed; retrying later",
+						"dir", s.dir, "optimizer", j.kind, "err", err, "attempt", attempt, "retry_in", wait)
 				}
 				break
 			}
+			s.mu.Lock()
+			s.mu.h.clearFailure()
+			s.mu.Unlock()
 		}
 	}
 }
@@ -311,12 +329,14 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	vecFiles, err := writeVectorFiles(s.dir, j.newID, j.file, t, s.opts.Vectors)
+	wf := writeFunc(s.seams.writeFile)
+	vecFiles, err := writeVectorFiles(wf, s.dir, j.newID, j.file, t, s.opts.Vectors)
 	if err != nil {
 		return err
 	}
-	file, err := writeSegmentFile(s.dir, j.newID, j.file, t, applied)
+	file, err := writeSegmentFile(wf, s.dir, j.newID, j.file, t, applied)
 	if err != nil {
+		removeSegmentFiles(s.dir, slices.Collect(maps.Values(vecFiles)))
 		return err
 	}
 

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 
-	"github.com/shoaldb/shoal/internal/fsutil"
 	"github.com/shoaldb/shoal/internal/segment"
 )
 
@@ -184,11 +184,15 @@ func removeUnlisted(dir string, m *manifest) error {
 	return nil
 }
 
+// writeFunc writes a file atomically (fsutil.WriteFileAtomic; tests
+// substitute one that fails as a full disk does).
+type writeFunc func(path string, write func(io.Writer) error) error
+
 // writeSegmentFile writes st as a new data file of segment id and returns
 // its name.
-func writeSegmentFile(dir string, id, gen uint64, st *segment.Store, applied uint64) (string, error) {
+func writeSegmentFile(wf writeFunc, dir string, id, gen uint64, st *segment.Store, applied uint64) (string, error) {
 	name := fmt.Sprintf("%d-%d.seg", id, gen)
-	err := fsutil.WriteFileAtomic(filepath.Join(dir, segmentsDir, name), func(w io.Writer) error {
+	err := wf(filepath.Join(dir, segmentsDir, name), func(w io.Writer) error {
 		return st.WriteCheckpoint(w, applied)
 	})
 	if err != nil {
@@ -197,9 +201,9 @@ func writeSegmentFile(dir string, id, gen uint64, st *segment.Store, applied uin
 	return name, nil
 }
 
-func writeDeletesFile(dir string, id, gen uint64, offs []uint32) (string, error) {
+func writeDeletesFile(wf writeFunc, dir string, id, gen uint64, offs []uint32) (string, error) {
 	name := fmt.Sprintf("%d-%d.del", id, gen)
-	err := fsutil.WriteFileAtomic(filepath.Join(dir, segmentsDir, name), func(w io.Writer) error {
+	err := wf(filepath.Join(dir, segmentsDir, name), func(w io.Writer) error {
 		_, err := w.Write(encodeDeletes(offs))
 		return err
 	})
@@ -209,12 +213,12 @@ func writeDeletesFile(dir string, id, gen uint64, offs []uint32) (string, error)
 	return name, nil
 }
 
-func writeManifest(dir string, m *manifest) error {
+func writeManifest(wf writeFunc, dir string, m *manifest) error {
 	data, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)
 	}
-	return fsutil.WriteFileAtomic(filepath.Join(dir, manifestFile), func(w io.Writer) error {
+	return wf(filepath.Join(dir, manifestFile), func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -261,8 +265,9 @@ func decodeDeletes(b []byte) ([]uint32, error) {
 }
 
 // writeVectorFiles moves the on-disk columns of a freshly built segment to
-// files of their own and maps them; it returns vector name -> file.
-func writeVectorFiles(dir string, id, gen uint64, st *segment.Store, specs map[string]segment.VectorSpec) (map[string]string, error) {
+// files of their own and maps them; it returns vector name -> file. On
+// error it removes the files it wrote.
+func writeVectorFiles(wf writeFunc, dir string, id, gen uint64, st *segment.Store, specs map[string]segment.VectorSpec) (_ map[string]string, err error) {
 	out := map[string]string{}
 	names := make([]string, 0, len(specs))
 	for name, sp := range specs {
@@ -271,17 +276,33 @@ func writeVectorFiles(dir string, id, gen uint64, st *segment.Store, specs map[s
 		}
 	}
 	slices.Sort(names)
+	defer func() {
+		if err != nil {
+			removeSegmentFiles(dir, slices.Collect(maps.Values(out)))
+		}
+	}()
 	for i, name := range names {
 		f := fmt.Sprintf("%d-%d.%d.vec", id, gen, i)
 		path := filepath.Join(dir, segmentsDir, f)
-		err := fsutil.WriteFileAtomic(path, func(w io.Writer) error { return st.WriteColumn(name, w) })
+		err := wf(path, func(w io.Writer) error { return st.WriteColumn(name, w) })
 		if err != nil {
 			return nil, fmt.Errorf("write vectors %q of segment %d: %w", name, id, err)
 		}
+		out[name] = f
 		if err := st.MapColumn(name, path); err != nil {
 			return nil, err
 		}
-		out[name] = f
 	}
 	return out, nil
+}
+
+// removeSegmentFiles removes files of the segments directory that no
+// manifest names (those of a failed flush or optimization), so that a full
+// disk gets its space back. A file that stays is removed by the next Open.
+func removeSegmentFiles(dir string, files []string) {
+	for _, f := range files {
+		if f != "" {
+			os.Remove(filepath.Join(dir, segmentsDir, f))
+		}
+	}
 }

@@ -32,7 +32,7 @@ func busyOptions() Options {
 func idle(sh *Shard) bool {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	return sh.progress.Load() == nil && sh.mu.h.plan() == nil
+	return sh.progress.Load() == nil && sh.mu.h.plan(sh.seams.now()) == nil
 }
 
 func segmentInfo(sh *Shard) []SegmentInfo {
@@ -102,7 +102,7 @@ func TestSegmentsMatchPlainStore(t *testing.T) {
 	waitFor(t, "optimizer idle and flushed", func() bool {
 		sh.mu.RLock()
 		defer sh.mu.RUnlock()
-		return sh.progress.Load() == nil && sh.mu.h.plan() == nil && !sh.mu.h.changed && len(sh.mu.h.retired) == 0
+		return sh.progress.Load() == nil && sh.mu.h.plan(sh.seams.now()) == nil && !sh.mu.h.changed && len(sh.mu.h.retired) == 0
 	})
 	want := state(sh)
 	crashed := filepath.Join(t.TempDir(), "crashed")

@@ -1,7 +1,6 @@
 package shard
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,9 +32,13 @@ type Options struct {
 	Optimizer OptimizerParams
 }
 
+// pending is one queued update: the operations of one Update or
+// UpdateBatch, numbered from version on, applied as one step of the worker
+// so that no flush falls between them.
 type pending struct {
 	version uint64
-	op      *Operation
+	ops     []*Operation
+	stop    bool // a batch sent with wait stops at its first failure
 	size    int
 	done    chan error // nil when nobody waits
 }
@@ -43,10 +46,11 @@ type pending struct {
 // Shard is one local shard. Reads take the lock shared; the update worker
 // and the optimizer's swap take it exclusively.
 type Shard struct {
-	dir  string
-	opts Options
-	log  *slog.Logger
-	wal  *wal.Log
+	dir   string
+	opts  Options
+	log   *slog.Logger
+	wal   *wal.Log
+	seams seams
 
 	appendMu sync.Mutex // orders WAL append and enqueue
 	queue    chan pending
@@ -58,7 +62,9 @@ type Shard struct {
 		applied uint64 // operations [0, applied) are applied
 	}
 	started         bool
-	sinceCheckpoint int64 // WAL bytes since the last checkpoint; owned by the worker
+	sinceCheckpoint int64     // WAL bytes since the last checkpoint; owned by the worker
+	ckptFailures    int       // consecutive failed checkpoints of the worker; owned by it
+	ckptRetry       time.Time // no size-triggered checkpoint before; owned by the worker
 	stopped         chan struct{}
 	flush           chan struct{} // asks the worker for a checkpoint (after an optimization)
 
@@ -78,6 +84,12 @@ type Shard struct {
 // Open loads the segments and replays the WAL tail. It starts nothing:
 // the caller calls Start.
 func Open(dir string, opts Options) (*Shard, error) {
+	return openWith(dir, opts, defaultSeams())
+}
+
+// openWith is Open with seams of a test's choosing.
+func openWith(dir string, opts Options, sm seams) (*Shard, error) {
+	sm = sm.withDefaults()
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -93,7 +105,7 @@ func Open(dir string, opts Options) (*Shard, error) {
 	if err := os.MkdirAll(filepath.Join(dir, segmentsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create shard dir: %w", err)
 	}
-	s := &Shard{dir: dir, opts: opts, log: opts.Logger, queue: make(chan pending, opts.QueueSize), stopped: make(chan struct{}),
+	s := &Shard{dir: dir, opts: opts, log: opts.Logger, seams: sm, queue: make(chan pending, opts.QueueSize), stopped: make(chan struct{}),
 		flush: make(chan struct{}, 1), kick: make(chan struct{}, 1), stopOpt: make(chan struct{}), optStopped: make(chan struct{})}
 
 	h, applied, err := loadSegments(dir, opts.Vectors)
@@ -123,7 +135,7 @@ func Open(dir string, opts Options) (*Shard, error) {
 	if graphs > 0 {
 		s.log.Info("HNSW graphs loaded", "dir", dir, "graphs", graphs, "indexed_vectors", indexedVectors(h))
 	}
-	log, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{SegmentSize: opts.WALSegmentSize, SegmentsAhead: opts.WALSegAhead, Logger: opts.Logger})
+	log, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{SegmentSize: opts.WALSegmentSize, SegmentsAhead: opts.WALSegAhead, Logger: opts.Logger, FS: sm.walFS})
 	if err != nil {
 		return nil, fmt.Errorf("open shard wal: %w", err)
 	}
@@ -133,18 +145,7 @@ func Open(dir string, opts Options) (*Shard, error) {
 		log.Close()
 		return nil, fmt.Errorf("shard %s: segments cover operations below %d but the WAL starts at %d", dir, applied, log.FirstIndex())
 	}
-	replayed := 0
-	err = log.Replay(applied, func(index uint64, data []byte) error {
-		op, err := DecodeOperation(data)
-		if err != nil {
-			return fmt.Errorf("wal record %d: %w", index, err)
-		}
-		_ = apply(h, index, op) // failed operations failed the first time too
-		applied = index + 1
-		replayed++
-		s.sinceCheckpoint += int64(len(data))
-		return nil
-	})
+	applied, stats, err := s.replay(h, applied)
 	if err != nil {
 		log.Close()
 		return nil, fmt.Errorf("replay shard wal: %w", err)
@@ -155,52 +156,9 @@ func Open(dir string, opts Options) (*Shard, error) {
 	h.prepareRead()
 	s.mu.h = h
 	s.mu.applied = applied
-	s.log.Info("shard loaded", "dir", dir, "points", h.Len(), "segments", len(h.segs), "replayed_operations", replayed)
+	s.log.Info("shard loaded", "dir", dir, "points", h.Len(), "segments", len(h.segs),
+		"replayed_operations", stats.applied+stats.refused+stats.skipped, "refused_operations", stats.refused, "skipped_operations", stats.skipped)
 	return s, nil
-}
-
-// ErrClosed is returned by Update after Close.
-var ErrClosed = errors.New("shard is closed")
-
-// Update logs op and queues it for the worker. With wait it returns once op
-// is durable and applied, with the error of applying it.
-func (s *Shard) Update(ctx context.Context, op *Operation, wait bool) (uint64, error) {
-	rec, err := op.Encode()
-	if err != nil {
-		return 0, err
-	}
-	var done chan error
-	if wait {
-		done = make(chan error, 1)
-	}
-	s.appendMu.Lock()
-	if s.closed {
-		s.appendMu.Unlock()
-		return 0, ErrClosed
-	}
-	version, err := s.wal.Append(rec)
-	if err != nil {
-		s.appendMu.Unlock()
-		return 0, fmt.Errorf("append to wal: %w", err)
-	}
-	// The record is in the WAL and must be applied in order, so the send
-	// blocks (back-pressure) rather than giving up on ctx.
-	s.queue <- pending{version: version, op: op, size: len(rec), done: done}
-	s.appendMu.Unlock()
-	if !wait {
-		return version, nil
-	}
-	// A Close racing this call syncs the WAL before closing it and applies
-	// every queued operation, so ErrClosed here does not mean lost.
-	if err := s.wal.Sync(); err != nil && !errors.Is(err, wal.ErrClosed) {
-		return version, fmt.Errorf("sync wal: %w", err)
-	}
-	select {
-	case err := <-done:
-		return version, err
-	case <-ctx.Done():
-		return version, ctx.Err()
-	}
 }
 
 // Start starts the update worker, which applies queued operations in order,
@@ -225,7 +183,7 @@ func (s *Shard) SetVectorIndex(params map[string]segment.IndexParams) {
 func (s *Shard) SetOptimizer(p OptimizerParams) {
 	s.mu.Lock()
 	s.mu.h.opt = p
-	s.mu.h.paused, s.mu.h.failure = false, ""
+	s.mu.h.clearFailure()
 	s.mu.Unlock()
 	s.wake()
 }
@@ -234,53 +192,6 @@ func (s *Shard) wake() {
 	select {
 	case s.kick <- struct{}{}:
 	default:
-	}
-}
-
-func (s *Shard) run() {
-	defer close(s.stopped)
-	interval := s.opts.FlushInterval
-	if interval <= 0 {
-		interval = 5 * time.Second
-	}
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case p, ok := <-s.queue:
-			if !ok {
-				return
-			}
-			s.applyPending(p)
-		case <-s.flush:
-			if err := s.checkpoint(); err != nil {
-				s.log.Error("checkpoint failed", "dir", s.dir, "err", err)
-			}
-		case <-tick.C:
-			if err := s.wal.Sync(); err != nil {
-				s.log.Error("periodic wal sync failed", "dir", s.dir, "err", err)
-			}
-		}
-	}
-}
-
-func (s *Shard) applyPending(p pending) {
-	s.mu.Lock()
-	err := apply(s.mu.h, p.version, p.op)
-	s.mu.h.prepareRead()
-	s.mu.applied = p.version + 1
-	s.mu.Unlock()
-	s.wake()
-	if p.done != nil {
-		p.done <- err
-	} else if err != nil {
-		s.log.Warn("update failed", "op", p.op.Kind, "operation_id", p.version, "err", err)
-	}
-	s.sinceCheckpoint += int64(p.size)
-	if s.sinceCheckpoint >= s.opts.CheckpointWAL {
-		if err := s.checkpoint(); err != nil {
-			s.log.Error("checkpoint failed", "dir", s.dir, "err", err)
-		}
 	}
 }
 
@@ -304,15 +215,25 @@ func (s *Shard) Close() error {
 			s.applyPending(p)
 		}
 	}
-	var errs []error
+	var flushErr error
 	s.mu.RLock()
 	need := s.mu.h.needsFlush()
 	s.mu.RUnlock()
 	if s.sinceCheckpoint > 0 || need {
-		errs = append(errs, s.checkpoint())
+		flushErr = s.checkpoint()
 	}
-	errs = append(errs, s.wal.Sync(), s.wal.Close())
-	return errors.Join(errs...)
+	// Every applied operation is in the WAL. If the WAL is durable, a
+	// failed flush (a full disk) loses nothing acknowledged: the next
+	// start loads the last flush and replays the WAL after it. So the
+	// shard closes cleanly, with a warning; only a WAL that cannot be made
+	// durable fails the close.
+	if err := errors.Join(s.wal.Sync(), s.wal.Close()); err != nil {
+		return errors.Join(flushErr, err)
+	}
+	if flushErr != nil {
+		s.log.Warn("final flush failed; the WAL holds every operation and the next start replays it", "dir", s.dir, "err", flushErr)
+	}
+	return nil
 }
 
 // Dir is the shard's directory.

@@ -6,8 +6,9 @@
 //
 // A log holds the records with indices in [FirstIndex, NextIndex). Append
 // hands a record to the operating system (one write syscall) and returns its
-// index; indices are consecutive. Sync makes everything appended so far
-// durable. A record is acknowledged once a Sync that started after its Append
+// index; indices are consecutive. AppendBatch does the same for several
+// records in one write syscall, all or none of them, in one segment. Sync
+// makes everything appended so far durable. A record is acknowledged once a Sync that started after its Append
 // returned nil; acknowledged records survive kill -9 and power loss.
 //
 // Records live in segment files in one directory. A segment is named after

@@ -156,6 +156,7 @@ type faultFS struct {
 
 	mu        sync.Mutex
 	fileSyncs int
+	writes    int // WriteAt calls on files
 	dirSyncs  int
 	noSync    bool         // skip real fsyncs (fuzzing speed)
 	syncErr   error        // returned by file fsyncs while set
@@ -236,6 +237,7 @@ func (f *faultFile) Sync() error {
 
 func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {
 	f.fs.mu.Lock()
+	f.fs.writes++
 	err := f.fs.writeErr
 	f.fs.mu.Unlock()
 	if err == nil {
@@ -243,4 +245,10 @@ func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {
 	}
 	n, werr := f.File.WriteAt(p[:len(p)/2], off)
 	return n, errors.Join(err, werr)
+}
+
+func (f *faultFS) writesNow() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.writes
 }

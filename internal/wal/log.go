@@ -121,16 +121,35 @@ func (l *Log) releaseLocked(sf *segFile) error {
 // record is handed to the operating system but not fsynced; call Sync to
 // make it durable.
 func (l *Log) Append(data []byte) (uint64, error) {
-	if len(data) > MaxRecordSize {
-		return 0, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxRecordSize)
+	return l.AppendBatch([][]byte{data})
+}
+
+// AppendBatch writes one record for each element of batch, with
+// consecutive indices, in a single write, and returns the index of the
+// first. Either every record is handed to the operating system or, on
+// error, none is. The records go to one segment: a batch that does not fit
+// the active segment starts a new one, and a batch larger than SegmentSize
+// gets a segment of its own, as a large record does. A crash of the machine
+// before a Sync may keep a prefix of the batch (recovery cuts the log after
+// the last whole record).
+func (l *Log) AppendBatch(batch [][]byte) (uint64, error) {
+	var n int64
+	for _, data := range batch {
+		if len(data) > MaxRecordSize {
+			return 0, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxRecordSize)
+		}
+		n += recordSize(len(data))
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.usableLocked(); err != nil {
 		return 0, err
 	}
+	first := l.mu.next
+	if len(batch) == 0 {
+		return first, nil
+	}
 	seg := &l.mu.segs[len(l.mu.segs)-1]
-	n := recordSize(len(data))
 	if seg.size > segmentHeaderSize && seg.size+n > l.segmentSize {
 		if err := l.rollLocked(); err != nil {
 			return 0, err
@@ -138,12 +157,14 @@ func (l *Log) Append(data []byte) (uint64, error) {
 		seg = &l.mu.segs[len(l.mu.segs)-1]
 	}
 
-	index := l.mu.next
-	buf := appendRecord(l.mu.buf[:0], index, data)
+	buf := l.mu.buf[:0]
+	for i, data := range batch {
+		buf = appendRecord(buf, first+uint64(i), data)
+	}
 	f := l.mu.active.f
 	if _, err := f.WriteAt(buf, seg.size); err != nil {
-		// Part of the record may have landed; cut it off so the next
-		// record starts where this one should have.
+		// Part of the batch may have landed; cut it off so the next
+		// record starts where this batch should have.
 		if terr := f.Truncate(seg.size); terr != nil {
 			return 0, l.failLocked(fmt.Errorf("wal: write %s: %w; truncate after failed write: %w", seg.path, err, terr))
 		}
@@ -152,10 +173,11 @@ func (l *Log) Append(data []byte) (uint64, error) {
 	if cap(buf) <= 1<<20 {
 		l.mu.buf = buf
 	}
+	next := first + uint64(len(batch))
 	seg.size += n
-	seg.end = index + 1
-	l.mu.next = index + 1
-	return index, nil
+	seg.end = next
+	l.mu.next = next
+	return first, nil
 }
 
 // rollLocked seals the active segment and starts a new one at l.mu.next.

@@ -53,6 +53,15 @@ func statusOf(err error) (int, string) {
 	if errors.Is(err, shard.ErrClosed) {
 		return http.StatusServiceUnavailable, "Service internal error: " + err.Error()
 	}
+	// A write refused for lack of disk space. Qdrant checks the free space
+	// before it writes to the WAL and answers 500 "Service internal error:
+	// No space left on device: WAL buffer size exceeds available disk
+	// space" (its low-disk tests look for 500 and "No space left on
+	// device"); the text is the refusal's own, whatever wraps it.
+	var od *shard.OutOfDiskError
+	if errors.As(err, &od) {
+		return http.StatusInternalServerError, "Service internal error: " + od.Error()
+	}
 	desc := point.DescriptionOf(err)
 	switch point.KindOf(err) {
 	case point.KindBadInput, point.KindAlreadyExists:

@@ -1,0 +1,216 @@
+package shard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/wal"
+)
+
+// ErrClosed is returned by Update after Close.
+var ErrClosed = errors.New("shard is closed")
+
+// ErrOutOfDisk marks an update refused for lack of disk space: nothing of
+// it was written, and the shard takes updates again once space is freed.
+// Check it with errors.Is; the error is an *OutOfDiskError.
+var ErrOutOfDisk = errors.New("No space left on device")
+
+// OutOfDiskError is an update refused for lack of disk space. Its text is
+// Qdrant's: "No space left on device: " and the detail.
+type OutOfDiskError struct {
+	Detail string
+	Err    error // the failed write, if there was one
+}
+
+func (e *OutOfDiskError) Error() string { return ErrOutOfDisk.Error() + ": " + e.Detail }
+
+func (e *OutOfDiskError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrOutOfDisk}
+	}
+	return []error{ErrOutOfDisk, e.Err}
+}
+
+// Update logs op and queues it for the worker. With wait it returns once op
+// is durable and applied, with the error of applying it.
+func (s *Shard) Update(ctx context.Context, op *Operation, wait bool) (uint64, error) {
+	return s.submit(ctx, []*Operation{op}, wait)
+}
+
+// UpdateBatch logs ops, the operations of one points/batch request, with
+// consecutive operation numbers in one WAL append, and queues them as one
+// step of the worker; it returns the number of the first. As in Qdrant,
+// operations are applied in order, and with wait the batch stops at the
+// first operation that fails: the ones before it stay applied, the ones
+// after it are not applied, and its error is returned once the batch is
+// durable (one fsync) and applied. Without wait every operation is applied
+// whatever happens to the others (Qdrant queues them one by one). An empty
+// batch writes nothing. One difference with Qdrant, which sends the
+// operations of a batch one by one: the operations after a failure are in
+// the WAL (skipped, on replay too), so they use up their operation numbers.
+func (s *Shard) UpdateBatch(ctx context.Context, ops []*Operation, wait bool) (uint64, error) {
+	if len(ops) == 0 {
+		return 0, nil
+	}
+	return s.submit(ctx, ops, wait)
+}
+
+func (s *Shard) submit(ctx context.Context, ops []*Operation, wait bool) (uint64, error) {
+	recs := make([][]byte, len(ops))
+	size := 0
+	for i, op := range ops {
+		var err error
+		if len(ops) == 1 {
+			recs[i], err = op.Encode()
+		} else {
+			recs[i], err = encodeBatchRecord(op, i, len(ops), wait)
+		}
+		if err != nil {
+			return 0, err
+		}
+		size += len(recs[i])
+	}
+	var done chan error
+	if wait {
+		done = make(chan error, 1)
+	}
+	s.appendMu.Lock()
+	if s.closed {
+		s.appendMu.Unlock()
+		return 0, ErrClosed
+	}
+	if err := s.checkDiskSpace(); err != nil {
+		s.appendMu.Unlock()
+		return 0, err
+	}
+	version, err := s.wal.AppendBatch(recs)
+	if err != nil {
+		s.appendMu.Unlock()
+		if errors.Is(err, syscall.ENOSPC) {
+			return 0, &OutOfDiskError{Detail: err.Error(), Err: err}
+		}
+		return 0, fmt.Errorf("append to wal: %w", err)
+	}
+	// The records are in the WAL and must be applied in order, so the
+	// send blocks (back-pressure) rather than giving up on ctx.
+	s.queue <- pending{version: version, ops: ops, stop: wait && len(ops) > 1, size: size, done: done}
+	s.appendMu.Unlock()
+	if !wait {
+		return version, nil
+	}
+	// A Close racing this call syncs the WAL before closing it and applies
+	// every queued operation, so ErrClosed here does not mean lost.
+	if err := s.wal.Sync(); err != nil && !errors.Is(err, wal.ErrClosed) {
+		return version, fmt.Errorf("sync wal: %w", err)
+	}
+	select {
+	case err := <-done:
+		return version, err
+	case <-ctx.Done():
+		return version, ctx.Err()
+	}
+}
+
+// checkDiskSpace refuses an update, as Qdrant does, while the file system
+// of the shard has less free space than one WAL segment
+// (wal_capacity_mb): a write that would fill the disk is refused before
+// anything of it is written, rather than half done. Without a reading of
+// the free space there is no check.
+func (s *Shard) checkDiskSpace() error {
+	free, ok := s.seams.freeSpace(s.dir)
+	if !ok {
+		return nil
+	}
+	need := s.opts.WALSegmentSize
+	if need <= 0 {
+		need = wal.DefaultSegmentSize
+	}
+	if free < uint64(need) {
+		return &OutOfDiskError{Detail: "WAL buffer size exceeds available disk space"}
+	}
+	return nil
+}
+
+// run is the update worker: it applies queued operations in order, fsyncs
+// the WAL every FlushInterval and checkpoints when the WAL grew or the
+// optimizer asks.
+func (s *Shard) run() {
+	defer close(s.stopped)
+	interval := s.opts.FlushInterval
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case p, ok := <-s.queue:
+			if !ok {
+				return
+			}
+			s.applyPending(p)
+		case <-s.flush:
+			s.workerCheckpoint(true)
+		case <-tick.C:
+			if err := s.wal.Sync(); err != nil {
+				s.log.Error("periodic wal sync failed", "dir", s.dir, "err", err)
+			}
+		}
+	}
+}
+
+// applyPending applies the operations of p in order under the write lock,
+// and answers the waiter with the first failure.
+func (s *Shard) applyPending(p pending) {
+	var first error
+	s.mu.Lock()
+	for i, op := range p.ops {
+		version := p.version + uint64(i)
+		err := s.seams.apply(s.mu.h, version, op)
+		if err == nil {
+			continue
+		}
+		if first == nil {
+			first = err
+		}
+		if p.done == nil {
+			s.log.Warn("update failed", "op", op.Kind, "operation_id", version, "err", err)
+		}
+		if p.stop {
+			break
+		}
+	}
+	s.mu.h.prepareRead()
+	s.mu.applied = p.version + uint64(len(p.ops))
+	s.mu.Unlock()
+	s.wake()
+	if p.done != nil {
+		p.done <- first
+	}
+	s.sinceCheckpoint += int64(p.size)
+	if s.sinceCheckpoint >= s.opts.CheckpointWAL {
+		s.workerCheckpoint(false)
+	}
+}
+
+// workerCheckpoint flushes from the worker. After a failure (a full disk)
+// the flushes the WAL's growth calls for wait, one second doubling to a
+// minute, instead of rewriting segment files after every operation; one
+// the optimizer asks for (asked) is tried at once.
+func (s *Shard) workerCheckpoint(asked bool) {
+	now := s.seams.now()
+	if !asked && now.Before(s.ckptRetry) {
+		return
+	}
+	if err := s.checkpoint(); err != nil {
+		s.ckptFailures++
+		wait := backoff(s.ckptFailures)
+		s.ckptRetry = now.Add(wait)
+		s.log.Error("checkpoint failed", "dir", s.dir, "err", err, "attempt", s.ckptFailures, "retry_in", wait)
+		return
+	}
+	s.ckptFailures, s.ckptRetry = 0, time.Time{}
+}
