@@ -1,12 +1,14 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/point"
@@ -27,15 +29,44 @@ type errEnvelope struct {
 	Time   float64   `json:"time"`
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+// bufs holds encoding buffers; one grown past maxPooledBuf by a large
+// answer is dropped rather than kept.
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBuf = 64 << 10
+
+// writeJSON encodes v completely before anything is sent, so that a value
+// that cannot be encoded (a NaN or infinite float64, say) is answered with
+// a 500 in Qdrant's envelope instead of a 200 with an empty or cut body.
+// It returns the encoding error, which the caller logs.
+func writeJSON(w http.ResponseWriter, code int, v any) error {
+	buf := bufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBuf {
+			buf.Reset()
+			bufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	err := json.NewEncoder(buf).Encode(v)
+	if err != nil {
+		buf.Reset()
+		code = http.StatusInternalServerError
+		msg := "Service internal error: failed to encode the response: " + err.Error()
+		_ = json.NewEncoder(buf).Encode(errEnvelope{Status: errStatus{Error: msg}})
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(v) // the client went away; nothing to do
+	_, _ = w.Write(buf.Bytes()) // the client went away; nothing to do
+	return err
 }
 
 func (s *Server) ok(w http.ResponseWriter, start time.Time, result any) {
-	writeJSON(w, http.StatusOK, okEnvelope{Result: result, Status: "ok", Time: time.Since(start).Seconds()})
+	if err := writeJSON(w, http.StatusOK, okEnvelope{Result: result, Status: "ok", Time: time.Since(start).Seconds()}); err != nil {
+		s.log.Error("response not encodable, answered 500", "result", fmt.Sprintf("%T", result), "err", err)
+	}
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, start time.Time, err error) {
@@ -43,7 +74,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, start time.Time, e
 	if code >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, code, errEnvelope{Status: errStatus{Error: msg}, Time: time.Since(start).Seconds()})
+	if werr := writeJSON(w, code, errEnvelope{Status: errStatus{Error: msg}, Time: time.Since(start).Seconds()}); werr != nil {
+		s.log.Error("error response not encodable, answered 500", "method", r.Method, "path", r.URL.Path, "err", werr)
+	}
 }
 
 // decodeBody reads a JSON body into v, keeping payload numbers exact.
@@ -62,6 +95,12 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) error
 	}
 	if len(data) == 0 {
 		data = []byte("{}")
+	}
+	// Go's decoder would store invalid UTF-8 and lone surrogate escapes as
+	// U+FFFD and keep numbers beyond float64 as text: Qdrant's parser
+	// refuses them, and so does Shoal, with the same words.
+	if err := point.CheckText(data); err != nil {
+		return formatError(err)
 	}
 	if err := point.DecodeJSON(data, v); err != nil {
 		return formatError(err)
