@@ -1,14 +1,12 @@
 package rest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/point"
@@ -29,38 +27,45 @@ type errEnvelope struct {
 	Time   float64   `json:"time"`
 }
 
-// bufs holds encoding buffers; one grown past maxPooledBuf by a large
-// answer is dropped rather than kept.
-var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-const maxPooledBuf = 64 << 10
-
-// writeJSON encodes v completely before anything is sent, so that a value
-// that cannot be encoded (a NaN or infinite float64, say) is answered with
-// a 500 in Qdrant's envelope instead of a 200 with an empty or cut body.
-// It returns the encoding error, which the caller logs.
+// writeJSON writes v with code. The status line goes out with the first
+// bytes of the body: encoding/json marshals the whole value before it
+// writes, so a value that cannot be encoded (a NaN or infinite float64, a
+// channel) is found before anything is sent, and is answered with a 500 in
+// Qdrant's envelope instead of a 200 with an empty body. It returns that
+// encoding error for the caller to log; a client gone away is not an error.
 func writeJSON(w http.ResponseWriter, code int, v any) error {
-	buf := bufs.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooledBuf {
-			buf.Reset()
-			bufs.Put(buf)
-		}
-	}()
-	buf.Reset()
-	err := json.NewEncoder(buf).Encode(v)
-	if err != nil {
-		buf.Reset()
-		code = http.StatusInternalServerError
-		msg := "Service internal error: failed to encode the response: " + err.Error()
-		_ = json.NewEncoder(buf).Encode(errEnvelope{Status: errStatus{Error: msg}})
+	hw := &headerOnWrite{w: w, code: code}
+	err := json.NewEncoder(hw).Encode(v)
+	if err == nil || hw.wrote {
+		return nil
 	}
+	body, merr := json.Marshal(errEnvelope{Status: errStatus{Error: "Service internal error: failed to encode the response: " + err.Error()}})
+	if merr != nil {
+		body = []byte(`{"status":{"error":"Service internal error: failed to encode the response"},"time":0}`)
+	}
+	body = append(body, '\n')
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes()) // the client went away; nothing to do
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write(body)
 	return err
+}
+
+// headerOnWrite sends the status line and headers with the first write.
+type headerOnWrite struct {
+	w     http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (h *headerOnWrite) Write(p []byte) (int, error) {
+	if !h.wrote {
+		h.wrote = true
+		h.w.Header().Set("Content-Type", "application/json")
+		h.w.WriteHeader(h.code)
+	}
+	return h.w.Write(p)
 }
 
 func (s *Server) ok(w http.ResponseWriter, start time.Time, result any) {
