@@ -193,7 +193,7 @@ type scoredOut struct {
 // [3e38, 3e38] with [1, 1]) or NaN. Qdrant 1.19 accepts such vectors (it
 // only checks dimensions) and answers 200 with "score": null, because
 // serde_json writes non-finite floats as null; its openapi.json says
-// "number", but this follows its behaviour (Qdrant issues 9361, closed as
+// "number", but this follows its behaviour (Qdrant issue 9361, labelled
 // wontfix, and 9027: Dot, Euclid and Manhattan scores may reach infinity).
 // encoding/json refuses non-finite floats outright. The pointer keeps the
 // common case free of allocations.
