@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -37,16 +38,16 @@ func Open(dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) 
 	for n, p := range cfg.Params.Vectors.Named {
 		specs[n] = segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance, Datatype: datatypeOf(p), OnDisk: p.OnDisk != nil && *p.OnDisk}
 	}
-	flush := time.Duration(cfg.OptimizerConfig.FlushIntervalSec) * time.Second
+	flush := time.Duration(satMul(cfg.OptimizerConfig.FlushIntervalSec, int64(time.Second)))
 	vindex := map[string]segment.IndexParams{}
 	for n, p := range cfg.Params.Vectors.Named {
 		vindex[n] = indexParams(cfg, p)
 	}
 	sh, err := shard.Open(filepath.Join(dir, "shards", "0"), shard.Options{
 		Vectors:        specs,
-		WALSegmentSize: int64(cfg.WalConfig.WalCapacityMB) << 20,
-		WALSegAhead:    int(cfg.WalConfig.WalSegmentsAhead),
-		CheckpointWAL:  int64(cfg.WalConfig.WalCapacityMB) << 20,
+		WALSegmentSize: satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
+		WALSegAhead:    satInt(cfg.WalConfig.WalSegmentsAhead),
+		CheckpointWAL:  satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
 		FlushInterval:  flush,
 		Logger:         log.With("collection", name),
 		VectorIndex:    vindex,
@@ -74,18 +75,18 @@ func indexParams(cfg *Config, p VectorParams) segment.IndexParams {
 	}
 	threshold := 0 // 0 disables indexing, as indexing_threshold: 0 does
 	if kb > 0 && h.M > 0 {
-		threshold = max(int(kb)*1024/bytes, 1)
+		threshold = max(int(satMul(kb, 1024)/int64(bytes)), 1)
 	}
-	payloadM := int(h.M) // Qdrant: payload_m unset means m
+	payloadM := satInt(h.M) // Qdrant: payload_m unset means m
 	if h.PayloadM != nil {
-		payloadM = int(*h.PayloadM)
+		payloadM = satInt(*h.PayloadM)
 	}
 	return segment.IndexParams{
-		M:                 int(h.M),
+		M:                 satInt(h.M),
 		PayloadM:          payloadM,
-		EfConstruct:       int(h.EfConstruct),
+		EfConstruct:       satInt(h.EfConstruct),
 		IndexingThreshold: threshold,
-		FullScanThreshold: int(h.FullScanThreshold) * 1024 / bytes,
+		FullScanThreshold: int(satMul(h.FullScanThreshold, 1024) / int64(bytes)),
 		Seed:              1,
 		Quantization:      quantizationOf(cfg, p),
 	}
@@ -96,20 +97,22 @@ func optimizerParams(cfg *Config) shard.OptimizerParams {
 	o := cfg.OptimizerConfig
 	p := shard.OptimizerParams{
 		DeletedThreshold:      o.DeletedThreshold,
-		VacuumMinVectorNumber: int(o.VacuumMinVectorNumber),
-		DefaultSegmentNumber:  int(o.DefaultSegmentNumber),
+		VacuumMinVectorNumber: satInt(o.VacuumMinVectorNumber),
+		DefaultSegmentNumber:  satInt(o.DefaultSegmentNumber),
 		Disabled:              o.MaxOptimizationThreads != nil && *o.MaxOptimizationThreads == 0,
 	}
 	if o.MaxSegmentSize != nil {
-		p.MaxSegmentBytes = int64(*o.MaxSegmentSize) * 1024
+		p.MaxSegmentBytes = satMul(*o.MaxSegmentSize, 1024)
 	}
 	return p
 }
 
-// indexThreads is hnsw_config.max_indexing_threads (0: one per CPU).
+// indexThreads is hnsw_config.max_indexing_threads (0: one per CPU), at
+// most one per CPU: a build starts that many goroutines, and Qdrant too
+// takes no more indexing threads than its CPU budget allows.
 func indexThreads(cfg *Config) int {
 	if t := cfg.HnswConfig.MaxIndexingThreads; t > 0 {
-		return int(t)
+		return min(satInt(t), runtime.GOMAXPROCS(0))
 	}
 	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/shoaldb/shoal/internal/point"
@@ -284,4 +285,25 @@ func DefaultDefaults() Defaults {
 		Wal:           WalConfig{WalCapacityMB: 32, WalRetainClosed: 1},
 		OnDiskPayload: true,
 	}
+}
+
+// Config values are Qdrant's usize and u64: any of them up to 2^64-1 is
+// valid input. Turned into Go ints, byte counts or durations they must
+// saturate rather than wrap: a wrapped value went negative and failed the
+// shard's open (wal_capacity_mb 2^43) or would have sized a loop by 2^63.
+
+// satInt converts a config value to an int, saturated at math.MaxInt.
+func satInt(u uint64) int {
+	if u > math.MaxInt {
+		return math.MaxInt
+	}
+	return int(u)
+}
+
+// satMul returns u*unit (unit > 0), saturated at math.MaxInt64.
+func satMul(u uint64, unit int64) int64 {
+	if u > uint64(math.MaxInt64/unit) {
+		return math.MaxInt64
+	}
+	return int64(u) * unit
 }

@@ -244,6 +244,10 @@ func TestBuildValidation(t *testing.T) {
 func TestBuildBadInput(t *testing.T) {
 	cases := []struct{ name, body, want string }{
 		{"sparse vectors", `{"sparse_vectors":{"s":{}}}`, "sparse vectors are not supported by this version of Shoal"},
+		{"multivector", `{"vectors":{"size":2,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}`,
+			"multivectors (multivector_config) are not supported by this version of Shoal"},
+		{"named multivector", `{"vectors":{"a":{"size":2,"distance":"Dot"},"b":{"size":2,"distance":"Dot","multivector_config":{}}}}`,
+			"multivectors (multivector_config) are not supported by this version of Shoal"},
 		{"max_optimization_threads", `{"optimizers_config":{"max_optimization_threads":"all"}}`, `optimizers_config.max_optimization_threads: expected a number or "auto"`},
 	}
 	for _, c := range cases {

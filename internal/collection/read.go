@@ -2,6 +2,8 @@ package collection
 
 import (
 	"encoding/json"
+	"math"
+
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
@@ -23,6 +25,9 @@ type VectorSelector struct {
 	Names  []string // empty with Enable: all
 }
 
+// selection is called for each vector of each record read: a list of
+// names from a request (which may repeat one name many times) is reduced
+// to a set first.
 func (v VectorSelector) selection() segment.VectorSelection {
 	if !v.Enable {
 		return nil
@@ -30,13 +35,13 @@ func (v VectorSelector) selection() segment.VectorSelection {
 	if len(v.Names) == 0 {
 		return func(string) bool { return true }
 	}
+	names := make(map[string]struct{}, min(len(v.Names), 16))
+	for _, n := range v.Names {
+		names[n] = struct{}{}
+	}
 	return func(n string) bool {
-		for _, x := range v.Names {
-			if x == n {
-				return true
-			}
-		}
-		return false
+		_, ok := names[n]
+		return ok
 	}
 }
 
@@ -98,7 +103,10 @@ func (o *OrderBy) startFrom() (*float64, error) {
 
 func (c *Collection) checkVectorNames(v VectorSelector) error {
 	params := c.vectorParams()
-	for _, n := range v.Names {
+	for i, n := range v.Names {
+		if i > 0 && n == v.Names[i-1] {
+			continue // a long list of one name costs no map lookups
+		}
 		if _, ok := params[n]; !ok {
 			return errVectorName(n)
 		}
@@ -107,20 +115,24 @@ func (c *Collection) checkVectorNames(v VectorSelector) error {
 }
 
 // Retrieve returns the stored points among ids, in the order asked, each
-// once; missing ids are skipped.
+// once; missing ids are skipped. What it allocates is bounded by the points
+// found, not by the length of ids.
 func (c *Collection) Retrieve(ids []point.ID, wp PayloadSelector, wv VectorSelector) ([]Record, error) {
 	if err := c.checkVectorNames(wv); err != nil {
 		return nil, err
 	}
-	out := make([]Record, 0, len(ids))
-	seen := make(map[point.ID]struct{}, len(ids))
+	sel := wv.selection()
+	var out []Record
 	c.shard.View(func(s *shard.Reader) {
+		n := min(len(ids), s.Len())
+		out = make([]Record, 0, n)
+		seen := make(map[point.ID]struct{}, min(n, 1024)) // of the points found
 		for _, id := range ids {
 			if _, dup := seen[id]; dup {
 				continue
 			}
-			seen[id] = struct{}{}
-			if r, ok := s.Get(id, wv.selection()); ok {
+			if r, ok := s.Get(id, sel); ok {
+				seen[id] = struct{}{}
 				out = append(out, Record{ID: r.ID, Payload: wp.apply(r.Payload), Vectors: r.Vectors, Version: r.Version})
 			}
 		}
@@ -157,6 +169,13 @@ func (c *Collection) Scroll(req ScrollRequest) ([]Record, *point.ID, error) {
 		}
 	})
 	return out, next, nil
+}
+
+// Len returns the number of points.
+func (c *Collection) Len() int {
+	var n int
+	c.shard.View(func(s *shard.Reader) { n = s.Len() })
+	return n
 }
 
 // Count returns the number of points matching f.
@@ -226,11 +245,17 @@ func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
 		}
 		q = c.preprocess(req.Using, req.Vector)
 	}
+	// Limit and Offset come from the request and may be huge: their sum
+	// saturates, and the segments bound what they keep by their points.
+	want := req.Limit
+	if req.Offset > 0 {
+		want = min(req.Limit, math.MaxInt-req.Offset) + req.Offset
+	}
 	var out []ScoredPoint
 	c.shard.View(func(s *shard.Reader) {
 		hits := s.Search(segment.SearchParams{
 			Vector: req.Using, Query: q, Filter: req.Filter,
-			Limit: req.Limit + req.Offset, Threshold: req.ScoreThreshold, Exclude: exclude,
+			Limit: want, Threshold: req.ScoreThreshold, Exclude: exclude,
 			HnswEf: req.Params.HnswEf, Exact: req.Params.Exact, IndexedOnly: req.Params.IndexedOnly,
 			Quantization: req.Params.Quantization,
 		}, req.WithVector.selection())

@@ -42,13 +42,18 @@ type Scored struct {
 }
 
 // Search scans every live point with a vector in the column and returns the
-// best Limit hits, best first. It allocates only the result heap.
+// best Limit hits, best first. It allocates only the result heap, which
+// holds at most the live points whatever Limit asks: Limit comes from a
+// request and may be anything up to math.MaxInt.
 func (s *Store) Search(p SearchParams) []Scored {
 	c, ok := s.columns[p.Vector]
 	if !ok || p.Limit <= 0 {
 		return nil
 	}
 	dist := c.spec.Distance
+	if p.Limit = min(p.Limit, s.Len()); p.Limit == 0 {
+		return nil
+	}
 	want, threshold := p.Limit, p.Threshold
 	exact := c.scorer(p.Query)
 	score := exact.Score
@@ -58,7 +63,7 @@ func (s *Store) Search(p SearchParams) []Scored {
 	if qz := s.codesFor(vi, p); qz != nil {
 		qsc = qz.scorer(c, p.Query)
 		score = qsc.Score
-		p.Limit = max(want, p.Quantization.Candidates(want))
+		p.Limit = min(max(want, p.Quantization.Candidates(want)), s.Len())
 		if rescore = p.Quantization.ShouldRescore(qz.cfg); rescore {
 			p.Threshold = nil // applied to the exact scores below
 		}

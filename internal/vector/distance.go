@@ -85,13 +85,38 @@ func (d Distance) PassesThreshold(s, t float32) bool {
 
 // Normalize scales v to unit length in place.
 func Normalize(v []float32) {
-	n := float32(math.Sqrt(float64(DotProduct(v, v))))
+	sq := DotProduct(v, v)
+	if math.IsInf(float64(sq), 1) {
+		normalizeWide(v)
+		return
+	}
+	n := float32(math.Sqrt(float64(sq)))
 	if n == 0 || math.IsNaN(float64(n)) {
 		return
 	}
 	inv := 1 / n
 	for i := range v {
 		v[i] *= inv
+	}
+}
+
+// normalizeWide normalises a finite vector whose float32 sum of squares
+// overflows (components of about 1.8e19 and more): in float64, which holds
+// the square of any float32. Qdrant divides by the infinite length and
+// stores zeros, so every score against the vector becomes 0; Shoal keeps
+// its direction instead. Vectors that do not overflow take the float32 path
+// as before.
+func normalizeWide(v []float32) {
+	var sq float64
+	for _, x := range v {
+		sq += float64(x) * float64(x)
+	}
+	n := math.Sqrt(sq)
+	if n == 0 || math.IsNaN(n) || math.IsInf(n, 0) {
+		return
+	}
+	for i := range v {
+		v[i] = float32(float64(v[i]) / n)
 	}
 }
 

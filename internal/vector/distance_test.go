@@ -83,3 +83,29 @@ func TestParseDistance(t *testing.T) {
 		t.Fatal("lowercase must be rejected as in Qdrant")
 	}
 }
+
+// TestNormalizeLargeComponents: finite vectors whose float32 sum of squares
+// overflows keep their direction (before, they were divided by +Inf and
+// became zeros, so every Cosine score against them was 0).
+func TestNormalizeLargeComponents(t *testing.T) {
+	cases := []struct {
+		in, want []float32
+	}{
+		{[]float32{3e38, 3e38}, []float32{0.70710677, 0.70710677}},
+		{[]float32{-3e38, 0, 3e38}, []float32{-0.70710677, 0, 0.70710677}},
+		{[]float32{1e20, 0, 0}, []float32{1, 0, 0}},
+		{[]float32{math.MaxFloat32, math.MaxFloat32, math.MaxFloat32, math.MaxFloat32}, []float32{0.5, 0.5, 0.5, 0.5}},
+		{[]float32{3, 4}, []float32{0.6, 0.8}},
+		{[]float32{0, 0}, []float32{0, 0}},
+	}
+	for _, c := range cases {
+		got := append([]float32(nil), c.in...)
+		Normalize(got)
+		for i := range got {
+			if math.Abs(float64(got[i]-c.want[i])) > 1e-6 {
+				t.Errorf("Normalize(%v) = %v, want %v", c.in, got, c.want)
+				break
+			}
+		}
+	}
+}

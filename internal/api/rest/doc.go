@@ -5,6 +5,12 @@
 // {"status": {"error"}, "time"} on failure, with Qdrant's status codes and
 // error texts, mapped in one place (errors.go).
 //
+// Sizes from requests (limit, offset, hnsw_ef, ...) are usize values as in
+// Qdrant (sizes.go): a huge one is valid and answered with what exists, and
+// nothing is allocated from the raw number. Bodies pass point.CheckText
+// before they are decoded, and an answer is encoded before its status line
+// is sent.
+//
 // Handlers hold no state beyond the Server's dependencies and are safe for
 // concurrent use.
 package rest

@@ -33,6 +33,7 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"POST", "/collections/fz/points/query/batch"},
 	{"POST", "/collections/fz/points/search"},
 	{"POST", "/collections/fz/points/search/batch"},
+	{"POST", "/collections/fz/facet"},
 }
 
 // FuzzRESTBodies sends arbitrary bodies to every route that decodes JSON:
@@ -53,6 +54,13 @@ func FuzzRESTBodies(f *testing.F) {
 		`{"limit":2,"offset":1,"with_payload":{"exclude":["a"]}}`, `{"exact":true}`,
 		`{"optimizers_config":{"max_optimization_threads":"auto"},"params":{"replication_factor":2}}`,
 		``, `null`, `[]`, `{`, `{"points":null}`, `{"limit":-1}`, `{"vector":[1e39,1]}`,
+		// Sizes far beyond what exists, and text Go would alter.
+		`{"vector":[1,2],"limit":4611686018427387904,"offset":18446744073709551615}`,
+		`{"query":[1,2],"limit":9223372036854775807,"params":{"hnsw_ef":4294967296,"quantization":{"oversampling":1e300}}}`,
+		`{"searches":[{"query":1,"limit":2147483648,"offset":2147483648}]}`, `{"limit":1000000000000}`,
+		`{"key":"a","limit":18446744073709551615}`, `{"ids":[1,1,1,18446744073709551615],"with_vector":["","",""]}`,
+		"{\"points\":[{\"id\":1,\"vector\":[1,2],\"payload\":{\"a\":\"\xff\\ud800\"}}]}", `{"payload":{"n":1e400},"points":[1]}`,
+		`{"points":[{"id":1,"vector":[3e38,3e38]}]}`, `{"vector":[3e38,3e38],"limit":1}`,
 	}
 	for i, s := range seeds {
 		f.Add(uint8(i), []byte(s))

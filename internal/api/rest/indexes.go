@@ -70,7 +70,7 @@ func (s *Server) deleteIndex(w http.ResponseWriter, r *http.Request) {
 
 type facetIn struct {
 	Key      *string         `json:"key"`
-	Limit    *int            `json:"limit"`
+	Limit    usize           `json:"limit"`
 	Filter   json.RawMessage `json:"filter"`
 	Exact    *bool           `json:"exact"`
 	ShardKey json.RawMessage `json:"shard_key"`
@@ -84,12 +84,9 @@ func (s *Server) runFacet(c *collection.Collection, in *facetIn) (*facetOut, err
 	if in.Key == nil {
 		return nil, formatError(errorString("missing field `key`"))
 	}
-	limit := 10
-	if in.Limit != nil {
-		if *in.Limit < 1 {
-			return nil, validationError("limit: value " + itoa(*in.Limit) + " invalid, must be 1 or larger")
-		}
-		limit = *in.Limit
+	limit, err := positive("limit", in.Limit, 10)
+	if err != nil {
+		return nil, err
 	}
 	f, err := parseFilter(in.Filter)
 	if err != nil {
@@ -141,13 +138,6 @@ func (o *orderByIn) UnmarshalJSON(b []byte) error {
 		o.by.StartFrom = obj.StartFrom
 	}
 	return nil
-}
-
-func itoa(n int) string { return jsonNumber(int64(n)) }
-
-func jsonNumber(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // writeOp is write for routes whose operation is not a JSON body alone.

@@ -27,15 +27,51 @@ type errEnvelope struct {
 	Time   float64   `json:"time"`
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(v) // the client went away; nothing to do
+// writeJSON writes v with code. The status line goes out with the first
+// bytes of the body: encoding/json marshals the whole value before it
+// writes, so a value that cannot be encoded (a NaN or infinite float64, a
+// channel) is found before anything is sent, and is answered with a 500 in
+// Qdrant's envelope instead of a 200 with an empty body. It returns that
+// encoding error for the caller to log; a client gone away is not an error.
+func writeJSON(w http.ResponseWriter, code int, v any) error {
+	hw := &headerOnWrite{w: w, code: code}
+	err := json.NewEncoder(hw).Encode(v)
+	if err == nil || hw.wrote {
+		return nil
+	}
+	body, merr := json.Marshal(errEnvelope{Status: errStatus{Error: "Service internal error: failed to encode the response: " + err.Error()}})
+	if merr != nil {
+		body = []byte(`{"status":{"error":"Service internal error: failed to encode the response"},"time":0}`)
+	}
+	body = append(body, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write(body)
+	return err
+}
+
+// headerOnWrite sends the status line and headers with the first write.
+type headerOnWrite struct {
+	w     http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (h *headerOnWrite) Write(p []byte) (int, error) {
+	if !h.wrote {
+		h.wrote = true
+		h.w.Header().Set("Content-Type", "application/json")
+		h.w.WriteHeader(h.code)
+	}
+	return h.w.Write(p)
 }
 
 func (s *Server) ok(w http.ResponseWriter, start time.Time, result any) {
-	writeJSON(w, http.StatusOK, okEnvelope{Result: result, Status: "ok", Time: time.Since(start).Seconds()})
+	if err := writeJSON(w, http.StatusOK, okEnvelope{Result: result, Status: "ok", Time: time.Since(start).Seconds()}); err != nil {
+		s.log.Error("response not encodable, answered 500", "result", fmt.Sprintf("%T", result), "err", err)
+	}
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, start time.Time, err error) {
@@ -43,7 +79,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, start time.Time, e
 	if code >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, code, errEnvelope{Status: errStatus{Error: msg}, Time: time.Since(start).Seconds()})
+	if werr := writeJSON(w, code, errEnvelope{Status: errStatus{Error: msg}, Time: time.Since(start).Seconds()}); werr != nil {
+		s.log.Error("error response not encodable, answered 500", "method", r.Method, "path", r.URL.Path, "err", werr)
+	}
 }
 
 // decodeBody reads a JSON body into v, keeping payload numbers exact.
@@ -62,6 +100,12 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) error
 	}
 	if len(data) == 0 {
 		data = []byte("{}")
+	}
+	// Go's decoder would store invalid UTF-8 and lone surrogate escapes as
+	// U+FFFD and keep numbers beyond float64 as text: Qdrant's parser
+	// refuses them, and so does Shoal, with the same words.
+	if err := point.CheckText(data); err != nil {
+		return formatError(err)
 	}
 	if err := point.DecodeJSON(data, v); err != nil {
 		return formatError(err)

@@ -33,7 +33,7 @@ func (s *Server) runCount(c *collection.Collection, in *countIn) (map[string]int
 
 type scrollIn struct {
 	Offset      *point.ID       `json:"offset"`
-	Limit       *int            `json:"limit"`
+	Limit       usize           `json:"limit"`
 	Filter      json.RawMessage `json:"filter"`
 	WithPayload withPayload     `json:"with_payload"`
 	WithVector  withVector      `json:"with_vector"`
@@ -48,12 +48,9 @@ type scrollOut struct {
 }
 
 func (s *Server) runScroll(c *collection.Collection, in *scrollIn) (*scrollOut, error) {
-	limit := 10
-	if in.Limit != nil {
-		if *in.Limit < 1 {
-			return nil, validationError(fmt.Sprintf("limit: value %d invalid, must be 1 or larger", *in.Limit))
-		}
-		limit = *in.Limit
+	limit, err := positive("limit", in.Limit, 10)
+	if err != nil {
+		return nil, err
 	}
 	f, err := parseFilter(in.Filter)
 	if err != nil {
@@ -87,8 +84,8 @@ type queryIn struct {
 	Filter         json.RawMessage `json:"filter"`
 	Params         json.RawMessage `json:"params"`
 	ScoreThreshold *float32        `json:"score_threshold"`
-	Limit          *int            `json:"limit"`
-	Offset         *int            `json:"offset"`
+	Limit          usize           `json:"limit"`
+	Offset         usize           `json:"offset"`
 	WithVector     withVector      `json:"with_vector"`
 	WithVectors    withVector      `json:"with_vectors"` // alias, as in Qdrant
 	WithPayload    withPayload     `json:"with_payload"`
@@ -161,10 +158,15 @@ func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, err
 	if err != nil {
 		return nil, err
 	}
+	params, err := parseSearchParams(in.Params)
+	if err != nil {
+		return nil, err
+	}
 	multi := multiVector(c)
 	if target == nil {
-		// No query: points in id order, each with score 0.
-		recs, _, err := c.Scroll(collection.ScrollRequest{Filter: f, Limit: limit + offset, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors)})
+		// No query: points in id order, each with score 0. The scroll
+		// collects at most the points that exist, whatever the sum.
+		recs, _, err := c.Scroll(collection.ScrollRequest{Filter: f, Limit: addSizes(limit, offset), WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors)})
 		if err != nil {
 			return nil, err
 		}
@@ -175,17 +177,13 @@ func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, err
 		}
 		out := &queryOut{Points: make([]scoredOut, len(recs))}
 		for i, r := range recs {
-			out.Points[i] = scoredOut{ID: r.ID, Version: r.Version, Payload: payloadOut(r.Payload), Vector: vectorOutput(r.Vectors, multi)}
+			out.Points[i] = scoredOut{ID: r.ID, Version: r.Version, Score: &zeroScore, Payload: payloadOut(r.Payload), Vector: vectorOutput(r.Vectors, multi)}
 		}
 		return out, nil
 	}
 	using := point.DefaultVector
 	if in.Using != nil {
 		using = *in.Using
-	}
-	params, err := parseSearchParams(in.Params)
-	if err != nil {
-		return nil, err
 	}
 	hits, err := c.Search(collection.SearchRequest{
 		Params: params,
@@ -199,21 +197,23 @@ func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, err
 	return &queryOut{Points: scoredPointsOut(hits, multi)}, nil
 }
 
-func limitOffset(l, o *int) (int, int, error) {
-	limit, offset := 10, 0
-	if l != nil {
-		if *l < 1 {
-			return 0, 0, validationError(fmt.Sprintf("limit: value %d invalid, must be 1 or larger", *l))
-		}
-		limit = *l
+// limitOffset reads limit (default 10, at least 1) and offset (default 0).
+// Both may be huge: callers bound what they allocate by what exists.
+func limitOffset(l, o usize) (int, int, error) {
+	limit, err := positive("limit", l, 10)
+	if err != nil {
+		return 0, 0, err
 	}
-	if o != nil {
-		if *o < 0 {
-			return 0, 0, validationError(fmt.Sprintf("offset: value %d invalid, must be 0 or larger", *o))
-		}
-		offset = *o
+	return limit, o.or(0), nil
+}
+
+// positive reads a size that Qdrant validates with range(min = 1): 0 is a
+// validation error (422), an absent value is def.
+func positive(field string, u usize, def int) (int, error) {
+	if u.set && u.n == 0 {
+		return 0, validationError(field + ": value 0 invalid, must be 1 or larger")
 	}
-	return limit, offset, nil
+	return u.or(def), nil
 }
 
 // searchIn is the legacy SearchRequest (still routed by Qdrant and used by
@@ -222,9 +222,9 @@ type searchIn struct {
 	Vector         json.RawMessage `json:"vector"`
 	Filter         json.RawMessage `json:"filter"`
 	Params         json.RawMessage `json:"params"`
-	Limit          *int            `json:"limit"`
-	Top            *int            `json:"top"`
-	Offset         *int            `json:"offset"`
+	Limit          usize           `json:"limit"`
+	Top            usize           `json:"top"`
+	Offset         usize           `json:"offset"`
 	WithPayload    withPayload     `json:"with_payload"`
 	WithVector     withVector      `json:"with_vector"`
 	WithVectors    withVector      `json:"with_vectors"` // alias, as in Qdrant
@@ -232,7 +232,7 @@ type searchIn struct {
 	ShardKey       json.RawMessage `json:"shard_key"`
 }
 
-func (s *Server) runSearch(c *collection.Collection, in *searchIn) ([]scoredOut, error) {
+func (s *Server) runSearch(c *collection.Collection, in *searchIn) (scoredList, error) {
 	raw := bytes.TrimSpace(in.Vector)
 	if !isSet(raw) {
 		return nil, formatError(errorString("missing field `vector`"))
@@ -255,10 +255,10 @@ func (s *Server) runSearch(c *collection.Collection, in *searchIn) ([]scoredOut,
 		return nil, formatError(err)
 	}
 	l := in.Limit
-	if l == nil {
+	if !l.set {
 		l = in.Top
 	}
-	if l == nil {
+	if !l.set {
 		return nil, formatError(errorString("missing field `limit`"))
 	}
 	limit, offset, err := limitOffset(l, in.Offset)
@@ -281,7 +281,7 @@ func (s *Server) runSearch(c *collection.Collection, in *searchIn) ([]scoredOut,
 	if err != nil {
 		return nil, err
 	}
-	return scoredPointsOut(hits, multiVector(c)), nil
+	return scoredList(scoredPointsOut(hits, multiVector(c))), nil
 }
 
 // batchOf is the body of the batch routes.
@@ -290,22 +290,39 @@ type batchOf[In any] struct {
 }
 
 // batch runs one request of a batch after the other; the first error fails
-// the batch, as in Qdrant.
+// the batch, as in Qdrant. The batch also fails once the results of its
+// requests pass its budget (see maxBatchResults).
 func batch[In, Out any](run func(*collection.Collection, *In) (Out, error)) func(*collection.Collection, *batchOf[In]) ([]Out, error) {
 	return func(c *collection.Collection, in *batchOf[In]) ([]Out, error) {
 		if in.Searches == nil {
 			return nil, formatError(errorString("missing field `searches`"))
 		}
+		budget := newBatchBudget(c.Len())
 		outs := make([]Out, len(*in.Searches))
 		for i := range *in.Searches {
 			var err error
 			if outs[i], err = run(c, &(*in.Searches)[i]); err != nil {
 				return nil, err
 			}
+			if r, ok := any(outs[i]).(results); ok {
+				if err := budget.spend(r.results()); err != nil {
+					return nil, err
+				}
+			}
 		}
 		return outs, nil
 	}
 }
+
+// results is an answer that counts its points, for the batch budget.
+type results interface{ results() int }
+
+// scoredList is the answer of a legacy search.
+type scoredList []scoredOut
+
+func (l scoredList) results() int { return len(l) }
+
+func (q *queryOut) results() int { return len(q.Points) }
 
 // read serves a read route: find the collection, decode the body, run.
 func read[In, Out any](s *Server, run func(*collection.Collection, *In) (Out, error)) func(http.ResponseWriter, *http.Request) {
@@ -336,20 +353,18 @@ func parseSearchParams(raw json.RawMessage) (collection.SearchParams, error) {
 		return out, nil
 	}
 	var in struct {
-		HnswEf       *int            `json:"hnsw_ef"`
+		HnswEf       usize           `json:"hnsw_ef"`
 		Exact        *bool           `json:"exact"`
 		IndexedOnly  *bool           `json:"indexed_only"`
 		Quantization json.RawMessage `json:"quantization"`
 		ACORN        json.RawMessage `json:"acorn"`
 	}
-	if err := json.Unmarshal(raw, &in); err != nil {
+	err := json.Unmarshal(raw, &in)
+	if err != nil {
 		return out, formatError(fmt.Errorf("params: %w", err))
 	}
-	if in.HnswEf != nil {
-		if *in.HnswEf < 0 {
-			return out, formatError(fmt.Errorf("params.hnsw_ef: invalid value %d, expected an unsigned integer", *in.HnswEf))
-		}
-		out.HnswEf = *in.HnswEf
+	if out.HnswEf, err = positive("params.hnsw_ef", in.HnswEf, 0); err != nil {
+		return out, err
 	}
 	out.Exact = in.Exact != nil && *in.Exact
 	out.IndexedOnly = in.IndexedOnly != nil && *in.IndexedOnly

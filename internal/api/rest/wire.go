@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/point"
@@ -182,10 +183,29 @@ type recordOut struct {
 type scoredOut struct {
 	ID      point.ID `json:"id"`
 	Version uint64   `json:"version"`
-	Score   float32  `json:"score"`
+	Score   *float32 `json:"score"` // nil (null) when not finite; see scoreOut
 	Payload any      `json:"payload,omitempty"`
 	Vector  any      `json:"vector,omitempty"`
 }
+
+// scoreOut points at a score for the answer, or is nil for a score that is
+// not finite. Finite float32 vectors can still score ±Inf (a Dot product of
+// [3e38, 3e38] with [1, 1]) or NaN. Qdrant 1.19 accepts such vectors (it
+// only checks dimensions) and answers 200 with "score": null, because
+// serde_json writes non-finite floats as null; its openapi.json says
+// "number", but this follows its behaviour (Qdrant issue 9361, labelled
+// wontfix, and 9027: Dot, Euclid and Manhattan scores may reach infinity).
+// encoding/json refuses non-finite floats outright. The pointer keeps the
+// common case free of allocations.
+func scoreOut(s *float32) *float32 {
+	if math.IsInf(float64(*s), 0) || math.IsNaN(float64(*s)) {
+		return nil
+	}
+	return s
+}
+
+// zeroScore is the score of points listed without a query.
+var zeroScore float32
 
 func payloadOut(p point.Payload) any {
 	if p == nil {
@@ -204,8 +224,9 @@ func recordsOut(recs []collection.Record, multi bool) []recordOut {
 
 func scoredPointsOut(hits []collection.ScoredPoint, multi bool) []scoredOut {
 	out := make([]scoredOut, len(hits))
-	for i, h := range hits {
-		out[i] = scoredOut{ID: h.ID, Version: h.Version, Score: h.Score, Payload: payloadOut(h.Payload), Vector: vectorOutput(h.Vectors, multi)}
+	for i := range hits {
+		h := &hits[i]
+		out[i] = scoredOut{ID: h.ID, Version: h.Version, Score: scoreOut(&h.Score), Payload: payloadOut(h.Payload), Vector: vectorOutput(h.Vectors, multi)}
 	}
 	return out
 }
