@@ -28,6 +28,7 @@ type peerRuntime struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the consensus goroutine returned
 	hcDone chan struct{} // nil until the health checker runs
+	efDone chan struct{} // closed when the effects retrier returned
 	err    error         // of the consensus goroutine, once done
 }
 
@@ -127,7 +128,11 @@ func startCluster(cfg *config.Config, flags config.Flags, n *node.Node, log *slo
 	go func() { _ = g.Serve(lis) }()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	rt := &peerRuntime{log: log, tr: tr, grpc: g, cancel: cancel, done: make(chan struct{})}
+	rt := &peerRuntime{log: log, tr: tr, grpc: g, cancel: cancel, done: make(chan struct{}), efDone: make(chan struct{})}
+	go func() {
+		defer close(rt.efDone)
+		n.RunEffects(ctx, 100*time.Millisecond, 10*time.Second)
+	}()
 	go func() {
 		defer close(rt.done)
 		if err := cons.Run(ctx); err != nil {
@@ -190,6 +195,7 @@ func startCluster(cfg *config.Config, flags config.Flags, n *node.Node, log *slo
 func (rt *peerRuntime) stop() {
 	rt.cancel()
 	<-rt.done
+	<-rt.efDone
 	if rt.hcDone != nil {
 		<-rt.hcDone
 	}

@@ -50,6 +50,9 @@ type clusterMode struct {
 	effects  uint64            // raft index up to which local effects are done (persisted)
 	effectsF string
 	failures func() map[string]SendFailure
+
+	effMu sync.Mutex // held while effects run; before mu
+	eff   effectQueue
 	commit   func() (uint64, bool) // the cluster's commit index, when known
 }
 
@@ -61,7 +64,7 @@ func (n *Node) EnableCluster(opts ClusterOptions) error {
 		opts.Timeout = 30 * time.Second
 	}
 	cl := &clusterMode{n: n, opts: opts, state: cluster.New(), known: map[uint64]string{},
-		effectsF: filepath.Join(n.opts.StoragePath, "cluster", "effects.json")}
+		effectsF: filepath.Join(n.opts.StoragePath, "cluster", "effects.json"), eff: effectQueue{kick: make(chan struct{}, 1)}}
 	if err := os.MkdirAll(filepath.Dir(cl.effectsF), 0o755); err != nil {
 		return fmt.Errorf("create cluster dir: %w", err)
 	}
@@ -154,22 +157,23 @@ func (cl *clusterMode) Apply(index uint64, data []byte) (any, error) {
 	if !fresh {
 		return res.Changed, nil
 	}
-	var effErr error
+	e := effect{index: index, what: cluster.OpName(op)}
 	switch o := op.(type) {
 	case cluster.CreateCollection:
-		effErr = cl.createLocal(o.Name, o.Config)
+		e.run = func() error { return cl.createLocal(o.Name, o.Config) }
 	case cluster.UpdateCollection:
-		effErr = cl.updateLocal(o.Name, coll.Config)
+		e.run = func() error { return cl.updateLocal(o.Name, coll.Config) }
 	case cluster.DeleteCollection:
-		_, effErr = cl.n.deleteLocal(o.Name)
+		e.run = func() error { _, err := cl.n.deleteLocal(o.Name); return err }
 	default:
 		return res.Changed, nil
 	}
-	if effErr != nil {
-		cl.n.log.Error("applying a consensus operation locally failed", "op", cluster.OpName(op), "index", index, "err", effErr)
-		return nil, effErr
+	// Effects run in log order; one that fails is retried (RunEffects)
+	// and holds back the ones after it, so none is skipped for good.
+	if err := cl.addEffect(e); err != nil {
+		return nil, err
 	}
-	return res.Changed, cl.saveEffects(index)
+	return res.Changed, nil
 }
 
 func decodeConfig(raw json.RawMessage) (*collection.Config, error) {
@@ -259,6 +263,16 @@ func (cl *clusterMode) Restore(index uint64, data []byte) error {
 		c, _ := st.Collection(name)
 		want[name] = c.Config
 	}
+	// The snapshot supersedes every effect still waiting: reconcile with
+	// it, and retry until that is done.
+	if err := cl.resetEffects(effect{index: index, what: "restore from raft snapshot", run: func() error { return cl.reconcile(want) }}); err != nil {
+		cl.n.log.Error("bringing local collections in line with a raft snapshot failed; it is retried", "index", index, "err", err)
+	}
+	return nil
+}
+
+// reconcile makes the local collections those of a snapshot.
+func (cl *clusterMode) reconcile(want map[string]json.RawMessage) error {
 	for _, name := range cl.n.Collections() {
 		if _, ok := want[name]; !ok {
 			if _, err := cl.n.deleteLocal(name); err != nil {
@@ -277,7 +291,7 @@ func (cl *clusterMode) Restore(index uint64, data []byte) error {
 			return err
 		}
 	}
-	return cl.saveEffects(index)
+	return nil
 }
 
 // PeerURI resolves a peer's P2P URI: from the metadata state, else from

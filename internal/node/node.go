@@ -213,6 +213,7 @@ func (n *Node) createLocal(name string, cfg *collection.Config) error {
 		return err
 	}
 	if err := os.Rename(tmp, final); err != nil {
+		os.RemoveAll(tmp)
 		return fmt.Errorf("create collection %q: %w", name, err)
 	}
 	if err := fsutil.SyncDir(n.collectionsDir()); err != nil {
@@ -220,7 +221,12 @@ func (n *Node) createLocal(name string, cfg *collection.Config) error {
 	}
 	c, err := collection.Open(final, name, cfg, n.log)
 	if err != nil {
-		return err
+		// A new, empty collection: leave nothing behind that would make
+		// every later create of the name fail.
+		if rerr := os.RemoveAll(final); rerr != nil {
+			n.log.Error("removing a collection that failed to open", "collection", name, "err", rerr)
+		}
+		return fmt.Errorf("create collection %q: %w", name, err)
 	}
 	n.mu.collections[name] = c
 	n.log.Info("created collection", "collection", name)
