@@ -51,9 +51,9 @@ type clusterMode struct {
 	effectsF string
 	failures func() map[string]SendFailure
 
-	effMu sync.Mutex // held while effects run; before mu
-	eff   effectQueue
-	commit   func() (uint64, bool) // the cluster's commit index, when known
+	effMu  sync.Mutex // held while effects run; before mu
+	eff    effectQueue
+	commit func() (uint64, bool) // the cluster's commit index, when known
 }
 
 // EnableCluster switches the node to cluster mode. It must be called before
