@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -271,28 +272,51 @@ func (p *Peer) Cluster() (Status, error) {
 	return st, err
 }
 
-// FreePort asks the kernel for a free TCP port on the loopback interface,
-// never one it has handed out before in this process: the kernel may offer
-// a just-closed port again, and two servers (or a server's HTTP and gRPC
-// ports) must not be given the same one.
+// FreePort returns a TCP port that is free on the loopback interface and
+// lies below the kernel's ephemeral range, never one it has handed out
+// before in this process. A port from the ephemeral range (what the kernel
+// offers for port 0) can be taken by any outgoing connection between the
+// moment it is chosen and the moment a peer binds it: with proxies dialing
+// all the time, a peer then failed to start with "address already in use".
 func FreePort(t testing.TB) int {
 	t.Helper()
 	portsMu.Lock()
 	defer portsMu.Unlock()
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lo, hi := 20000, ephemeralLow()
+	for range 1000 {
+		port := lo + rand.IntN(hi-lo)
+		if portsGiven[port] {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
-			t.Fatal(err)
+			continue // taken
 		}
-		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
-		if !portsGiven[port] {
-			portsGiven[port] = true
-			return port
-		}
+		portsGiven[port] = true
+		return port
 	}
-	t.Fatal("no fresh free port after 100 tries")
+	t.Fatalf("no free port in %d..%d after 1000 tries", lo, hi)
 	return 0
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux:
+// /proc/sys/net/ipv4/ip_local_port_range), or 32768 where it cannot be
+// read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil || n <= 20000+1000 {
+		return 32768
+	}
+	return n
 }
 
 var (
