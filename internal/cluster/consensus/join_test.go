@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
 )
 
 // TestSnapshotOvertakenByCompaction: a joining learner's snapshot is held
@@ -91,4 +93,31 @@ func TestConcurrentMembershipChanges(t *testing.T) {
 	}
 	propose(t, c.peers[c.leader()].node, "after")
 	c.agree(1)
+}
+
+// TestPendingConfTracksTheLog: the newest conf change in the log holds
+// back membership proposals until applied; one overwritten by a new
+// leader's entries no longer does.
+func TestPendingConfTracksTheLog(t *testing.T) {
+	conf := func(i uint64) raftpb.Entry { return raftpb.Entry{Index: i, Type: raftpb.EntryConfChange} }
+	norm := func(i uint64) raftpb.Entry { return raftpb.Entry{Index: i, Type: raftpb.EntryNormal} }
+	for _, tc := range []struct {
+		name    string
+		batches [][]raftpb.Entry
+		want    uint64
+	}{
+		{"none", [][]raftpb.Entry{{norm(1), norm(2)}}, 0},
+		{"appended", [][]raftpb.Entry{{norm(1), conf(2), norm(3)}}, 2},
+		{"later batch keeps it", [][]raftpb.Entry{{conf(2)}, {norm(3), norm(4)}}, 2},
+		{"overwritten tail drops it", [][]raftpb.Entry{{norm(1), conf(2), norm(3)}, {norm(2)}}, 0},
+		{"overwritten by another", [][]raftpb.Entry{{conf(5)}, {norm(4), conf(5)}}, 5},
+	} {
+		n := &Node{}
+		for _, b := range tc.batches {
+			n.notePendingConf(b)
+		}
+		if n.pendingConf != tc.want {
+			t.Errorf("%s: pendingConf %d, want %d", tc.name, n.pendingConf, tc.want)
+		}
+	}
 }

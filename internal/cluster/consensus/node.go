@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -201,7 +202,14 @@ func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
 	}
 	// A conf change may sit in the log beyond what is applied; until it
 	// is, no other is proposed (raft would drop it silently).
-	n.pendingConf = last
+	if last > n.applied {
+		ents, err := st.Entries(n.applied+1, last+1, math.MaxUint64)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("read raft log: %w", err)
+		}
+		n.notePendingConf(ents)
+	}
 	if cfg.Bootstrap && raft.IsEmptyHardState(hs) && raft.IsEmptySnap(snap) && last == 0 {
 		if err := rn.Bootstrap([]raft.Peer{{ID: cfg.ID, Context: wrap(0, cfg.BootstrapContext)}}); err != nil {
 			st.Close()
@@ -255,6 +263,21 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 }
 
+// notePendingConf tracks the newest conf change in this peer's log from
+// entries appended to it. Entries that replace the log's tail (a new leader
+// overwrote uncommitted ones) drop a conf change they overwrote, so that a
+// change that will never be applied does not block the next ones.
+func (n *Node) notePendingConf(ents []raftpb.Entry) {
+	if len(ents) > 0 && ents[0].Index <= n.pendingConf {
+		n.pendingConf = 0
+	}
+	for _, e := range ents {
+		if e.Type == raftpb.EntryConfChange || e.Type == raftpb.EntryConfChangeV2 {
+			n.pendingConf = max(n.pendingConf, e.Index)
+		}
+	}
+}
+
 func (n *Node) propose(p proposal) {
 	if p.member != nil {
 		n.members = append(n.members, memberChange{id: p.id, cc: *p.member})
@@ -269,11 +292,7 @@ func (n *Node) propose(p proposal) {
 func (n *Node) handleReady() error {
 	for n.rn.HasReady() {
 		rd := n.rn.Ready()
-		for _, e := range rd.Entries {
-			if e.Type == raftpb.EntryConfChange || e.Type == raftpb.EntryConfChangeV2 {
-				n.pendingConf = max(n.pendingConf, e.Index)
-			}
-		}
+		n.notePendingConf(rd.Entries)
 		if err := n.store.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
 			return fmt.Errorf("persist raft state: %w", err)
 		}
