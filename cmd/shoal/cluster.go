@@ -89,7 +89,7 @@ func startCluster(cfg *config.Config, flags config.Flags, n *node.Node, log *slo
 		QueueSize: cfg.Cluster.Consensus.MaxMessageQueueSize, Logger: log})
 	first := fresh && flags.Bootstrap == ""
 	cons, err := consensus.Open(consensus.Config{
-		ID: id.PeerID, Dir: raftDir, TickPeriod: cfg.Cluster.Consensus.TickPeriod(),
+		ID: id.PeerID, Dir: raftDir,
 		QueueSize: cfg.Cluster.Consensus.MaxMessageQueueSize, CompactEntries: uint64(cfg.Cluster.Consensus.CompactWALEntries),
 		Bootstrap: first, BootstrapContext: []byte(uri), Logger: log,
 	}, n.StateMachine(), tr)
@@ -135,7 +135,9 @@ func startCluster(cfg *config.Config, flags config.Flags, n *node.Node, log *slo
 	}()
 	go func() {
 		defer close(rt.done)
-		if err := cons.Run(ctx); err != nil {
+		tick := time.NewTicker(cfg.Cluster.Consensus.TickPeriod())
+		defer tick.Stop()
+		if err := cons.Run(ctx, tick.C); err != nil {
 			rt.err = err
 			log.Error("consensus stopped", "err", err)
 		}

@@ -66,7 +66,7 @@ func startPeer(t *testing.T, net *memNet, id uint64, dir string, bootstrap bool)
 	if err := n.EnableCluster(ClusterOptions{PeerID: id, URI: uri, Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	cons, err := consensus.Open(consensus.Config{ID: id, Dir: dir + "/raft", TickPeriod: 10 * time.Millisecond, Bootstrap: bootstrap,
+	cons, err := consensus.Open(consensus.Config{ID: id, Dir: dir + "/raft", Bootstrap: bootstrap,
 		BootstrapContext: []byte(uri), CompactEntries: 4, Logger: n.log}, n.StateMachine(), memTransport{net, id})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,9 @@ func startPeer(t *testing.T, net *memNet, id uint64, dir string, bootstrap bool)
 	net.mu.Unlock()
 	go func() {
 		defer close(p.done)
-		if err := cons.Run(ctx); err != nil {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		if err := cons.Run(ctx, tick.C); err != nil {
 			t.Errorf("peer %d consensus: %v", id, err)
 		}
 	}()

@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -65,21 +66,25 @@ type Membership struct {
 	Context []byte // what the proposer attached (e.g. the peer's URI)
 }
 
-// Config configures a Node.
+// Config configures a Node. Time is not part of it: the caller owns the
+// clock and hands Run one tick per consensus.tick_period_ms.
 type Config struct {
 	ID             uint64
 	Dir            string
-	TickPeriod     time.Duration // consensus.tick_period_ms
-	ElectionTicks  int           // ticks without a leader before an election (default 10)
-	QueueSize      int           // consensus.max_message_queue_size: pending proposals
-	CompactEntries uint64        // consensus.compact_wal_entries; 0 never compacts
+	ElectionTicks  int    // ticks without a leader before an election (default 10)
+	QueueSize      int    // consensus.max_message_queue_size: pending proposals
+	CompactEntries uint64 // consensus.compact_wal_entries; 0 never compacts
 	// Bootstrap makes a fresh first peer the single voter of a new
 	// cluster; a joining peer starts empty and learns from the leader.
 	// BootstrapContext is the context of that first membership change
 	// (the first peer's URI).
 	Bootstrap        bool
 	BootstrapContext []byte
-	Logger           *slog.Logger
+	// ProposalIDs seeds the ids that match committed proposals to their
+	// waiters; 0 draws a random seed (ids from different peers must not
+	// meet). Tests fix it to replay transcripts.
+	ProposalIDs uint64
+	Logger      *slog.Logger
 }
 
 // ErrTimeout is returned when a proposal is not applied in time.
@@ -100,9 +105,12 @@ type result struct {
 	err   error
 }
 
-// Node drives one peer's raft with a single goroutine (Run): it ticks,
-// steps received messages, proposes, persists and sends each Ready, and
-// applies committed entries to the state machine.
+// Node drives one peer's raft with a single goroutine (Run): it ticks when
+// the caller's clock says so, steps received messages, proposes, persists
+// and sends each Ready, and applies committed entries to the state
+// machine. Each of those is a plain method of its own (tick, step,
+// propose, advance) with no goroutine, clock or channel in it, so that a
+// test can drive a node one event at a time and replay a transcript.
 type Node struct {
 	cfg          Config
 	log          *slog.Logger
@@ -149,9 +157,6 @@ func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.TickPeriod <= 0 {
-		cfg.TickPeriod = 100 * time.Millisecond
-	}
 	if cfg.ElectionTicks <= 1 {
 		cfg.ElectionTicks = 10
 	}
@@ -165,7 +170,15 @@ func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
 	n := &Node{cfg: cfg, log: cfg.Logger, store: st, sm: sm, tr: tr,
 		props: make(chan proposal, cfg.QueueSize), recv: make(chan raftpb.Message, 1024), reports: newReports(),
 		waiters: map[uint64]chan result{}, done: make(chan struct{})}
-	n.nextID.Store(uint64(time.Now().UnixNano()))
+	seed := cfg.ProposalIDs
+	for seed == 0 {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("consensus: proposal id seed: %w", err)
+		}
+		seed = binary.BigEndian.Uint64(b[:]) >> 1 // room to count up
+	}
+	n.nextID.Store(seed)
 	snap, err := st.Snapshot()
 	if err != nil {
 		st.Close()
@@ -220,47 +233,70 @@ func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
 	return n, nil
 }
 
-// Run drives raft until ctx ends; the caller owns the goroutine. It closes
-// the storage on return.
-func (n *Node) Run(ctx context.Context) error {
+// Run drives raft until ctx ends, one raft tick per value from ticks: the
+// caller owns the clock (a time.Ticker's C in production, a channel of its
+// own in a test). The caller owns the goroutine too. Run closes the
+// storage on return.
+func (n *Node) Run(ctx context.Context, ticks <-chan time.Time) error {
 	defer close(n.done)
 	defer n.store.Close()
 	defer n.failAll(ErrStopped)
-	tick := time.NewTicker(n.cfg.TickPeriod)
-	defer tick.Stop()
-	// Apply what is committed already (a bootstrap's first configuration)
-	// before anything else: raft does not campaign with it pending.
-	if err := n.handleReady(); err != nil {
+	if err := n.start(); err != nil {
 		return err
-	}
-	voters := n.rn.Status().Config.Voters.IDs()
-	if _, me := voters[n.cfg.ID]; me && len(voters) == 1 {
-		// A lone voter need not wait an election timeout.
-		_ = n.rn.Campaign()
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
-			n.ticks++
-			n.rn.Tick()
-			n.promoteLearners()
+		case <-ticks:
+			n.tick()
 		case m := <-n.recv:
-			_ = n.rn.Step(m) // messages from stale terms are dropped by raft
+			n.step(m)
 		case <-n.reports.ready:
 			n.reports.drain(n.rn)
 		case p := <-n.props:
 			n.propose(p)
 		}
-		if err := n.handleReady(); err != nil {
-			return err
-		}
-		n.proposeMembers()
-		if err := n.handleReady(); err != nil {
+		if err := n.advance(); err != nil {
 			return err
 		}
 	}
+}
+
+// start applies what is committed already (a bootstrap's first
+// configuration) before anything else, as raft does not campaign with it
+// pending, and makes a lone voter campaign at once instead of waiting for
+// an election timeout.
+func (n *Node) start() error {
+	if err := n.handleReady(); err != nil {
+		return err
+	}
+	voters := n.rn.Status().Config.Voters.IDs()
+	if _, me := voters[n.cfg.ID]; me && len(voters) == 1 {
+		_ = n.rn.Campaign()
+	}
+	return nil
+}
+
+// tick advances raft's logical clock by one tick.
+func (n *Node) tick() {
+	n.ticks++
+	n.rn.Tick()
+	n.promoteLearners()
+}
+
+// step hands raft a message from another peer; messages from stale terms
+// are dropped by raft.
+func (n *Node) step(m raftpb.Message) { _ = n.rn.Step(m) }
+
+// advance persists, sends and applies what raft has ready, and proposes
+// the next queued membership change when raft can take it.
+func (n *Node) advance() error {
+	if err := n.handleReady(); err != nil {
+		return err
+	}
+	n.proposeMembers()
+	return n.handleReady()
 }
 
 // notePendingConf tracks the newest conf change in this peer's log from
@@ -472,7 +508,9 @@ func (n *Node) ChangeMembership(ctx context.Context, ch Membership) error {
 	return err
 }
 
-func (n *Node) submit(ctx context.Context, p proposal) (any, error) {
+// prepare gives a proposal its id, wraps its payload with it and registers
+// its waiter.
+func (n *Node) prepare(p proposal) proposal {
 	p.id = n.nextID.Add(1)
 	p.done = make(chan result, 1)
 	if p.member != nil {
@@ -483,11 +521,18 @@ func (n *Node) submit(ctx context.Context, p proposal) (any, error) {
 	n.mu.Lock()
 	n.waiters[p.id] = p.done
 	n.mu.Unlock()
-	defer func() {
-		n.mu.Lock()
-		delete(n.waiters, p.id)
-		n.mu.Unlock()
-	}()
+	return p
+}
+
+func (n *Node) forget(id uint64) {
+	n.mu.Lock()
+	delete(n.waiters, id)
+	n.mu.Unlock()
+}
+
+func (n *Node) submit(ctx context.Context, p proposal) (any, error) {
+	p = n.prepare(p)
+	defer n.forget(p.id)
 	select {
 	case n.props <- p:
 	case <-ctx.Done():

@@ -179,7 +179,7 @@ func (c *testCluster) start(id uint64, bootstrap bool, dir string, compact uint6
 		dir = c.t.TempDir()
 	}
 	sm := &listSM{}
-	n, err := Open(Config{ID: id, Dir: dir, TickPeriod: 10 * time.Millisecond, Bootstrap: bootstrap, CompactEntries: compact, Logger: quiet()}, sm, memTransport{c.net, id})
+	n, err := Open(Config{ID: id, Dir: dir, Bootstrap: bootstrap, CompactEntries: compact, Logger: quiet()}, sm, memTransport{c.net, id})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -190,7 +190,9 @@ func (c *testCluster) start(id uint64, bootstrap bool, dir string, compact uint6
 	c.net.mu.Unlock()
 	go func() {
 		defer close(p.done)
-		if err := n.Run(ctx); err != nil {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		if err := n.Run(ctx, tick.C); err != nil {
 			c.t.Errorf("peer %d: %v", id, err)
 		}
 	}()

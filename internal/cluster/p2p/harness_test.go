@@ -163,7 +163,7 @@ func startPeer(t *testing.T, id uint64, host string, bootstrap bool) *testPeer {
 	p.uri = "http://" + p.addr
 	p.tr = NewTransport(TransportConfig{ID: id, URI: p.uri, Resolver: p.PeerURI,
 		Timeout: 2 * time.Second, ConnectTimeout: 500 * time.Millisecond, Logger: quiet})
-	cfg := consensus.Config{ID: id, Dir: t.TempDir(), TickPeriod: 20 * time.Millisecond, Logger: quiet,
+	cfg := consensus.Config{ID: id, Dir: t.TempDir(), Logger: quiet,
 		Bootstrap: bootstrap, BootstrapContext: []byte(p.uri)}
 	p.node, err = consensus.Open(cfg, p.sm, p.tr)
 	if err != nil {
@@ -176,7 +176,9 @@ func startPeer(t *testing.T, id uint64, host string, bootstrap bool) *testPeer {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		if err := p.node.Run(ctx); err != nil {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		if err := p.node.Run(ctx, tick.C); err != nil {
 			t.Errorf("node %d: %v", id, err)
 		}
 	}()
