@@ -60,7 +60,10 @@ type Options struct {
 }
 
 // DB is an open storage directory.
-type DB struct{ node *node.Node }
+type DB struct {
+	node *node.Node
+	uri  string // P2P URI of a peer (OpenPeer)
+}
 
 // Open opens (creating if needed) a storage directory with Qdrant's default
 // collection settings.
@@ -76,7 +79,8 @@ func Open(dir string, opts ...Options) (*DB, error) {
 	return &DB{node: n}, nil
 }
 
-// Close flushes and closes every collection.
+// Close stops the peer (OpenPeer), then flushes and closes every
+// collection.
 func (db *DB) Close() error { return db.node.Close() }
 
 // VectorParams configures one dense vector.

@@ -106,16 +106,22 @@ func run(args []string) error {
 		log.Info("--reinit has no effect without cluster mode")
 	}
 
-	n, err := node.Open(node.Options{StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log})
-	if err != nil {
-		return fmt.Errorf("open storage %s: %w", cfg.Storage.StoragePath, err)
-	}
-	var peer *peerRuntime
+	opts := node.Options{StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log}
+	var n *node.Node
 	if clustered {
-		if peer, err = startCluster(cfg, flags, n, log); err != nil {
-			n.Close()
-			return err
+		pc, perr := peerConfig(cfg, flags)
+		if perr != nil {
+			return perr
 		}
+		n, err = node.OpenPeer(opts, pc)
+	} else {
+		n, err = node.Open(opts)
+	}
+	if err != nil {
+		if clustered {
+			return fmt.Errorf("start cluster peer (storage %s): %w", cfg.Storage.StoragePath, err)
+		}
+		return fmt.Errorf("open storage %s: %w", cfg.Storage.StoragePath, err)
 	}
 	srv := rest.New(n, rest.Options{
 		MaxRequestSizeMB: cfg.Service.MaxRequestSizeMB,
@@ -130,9 +136,6 @@ func run(args []string) error {
 	addr := net.JoinHostPort(cfg.Service.Host, strconv.Itoa(cfg.Service.HTTPPort))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		if peer != nil {
-			peer.stop()
-		}
 		n.Close()
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
@@ -160,9 +163,6 @@ func run(args []string) error {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err = httpSrv.Shutdown(shutdownCtx)
 		cancel()
-	}
-	if peer != nil {
-		peer.stop()
 	}
 	if cerr := n.Close(); cerr != nil {
 		err = errors.Join(err, cerr)

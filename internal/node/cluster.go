@@ -54,12 +54,13 @@ type clusterMode struct {
 	effMu  sync.Mutex // held while effects run; before mu
 	eff    effectQueue
 	commit func() (uint64, bool) // the cluster's commit index, when known
+
+	rt *peerRuntime // the running peer's goroutines (OpenPeer)
 }
 
-// EnableCluster switches the node to cluster mode. It must be called before
-// the consensus driver starts (Open of the driver restores the state through
-// StateMachine).
-func (n *Node) EnableCluster(opts ClusterOptions) error {
+// enableCluster switches the node to cluster mode, before the consensus
+// driver is opened (its Open restores the state through the node).
+func (n *Node) enableCluster(opts ClusterOptions) error {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
 	}
@@ -79,11 +80,7 @@ func (n *Node) EnableCluster(opts ClusterOptions) error {
 	return nil
 }
 
-// AttachConsensus hands the running consensus driver to the node.
-func (n *Node) AttachConsensus(c Consensus) { n.cl.cons = c }
-
-// StateMachine is what the consensus driver applies committed operations to.
-func (n *Node) StateMachine() consensus.StateMachine { return n.cl }
+var _ consensus.StateMachine = (*clusterMode)(nil)
 
 // Clustered reports whether the node runs in cluster mode.
 func (n *Node) Clustered() bool { return n.cl != nil }
@@ -322,8 +319,8 @@ func (n *Node) Peers() map[uint64]string {
 	return out
 }
 
-// LearnPeers records peers a bootstrap peer told us about.
-func (n *Node) LearnPeers(peers map[uint64]string) {
+// learnPeers records peers a bootstrap peer told us about.
+func (n *Node) learnPeers(peers map[uint64]string) {
 	n.cl.mu.Lock()
 	defer n.cl.mu.Unlock()
 	for id, uri := range peers {
@@ -409,10 +406,6 @@ type SendFailure struct {
 	LatestAt    time.Time
 }
 
-// SetSendFailures installs the source of message send failures (the P2P
-// transport).
-func (n *Node) SetSendFailures(fn func() map[string]SendFailure) { n.cl.failures = fn }
-
 // ClusterStatus describes this peer's view of the cluster.
 func (n *Node) ClusterStatus() ClusterStatus {
 	st := ClusterStatus{PeerID: n.cl.opts.PeerID, Peers: n.Peers(), SendFailures: map[string]SendFailure{}}
@@ -424,11 +417,6 @@ func (n *Node) ClusterStatus() ClusterStatus {
 	}
 	return st
 }
-
-// SetClusterCommit installs the source of the cluster's commit index (the
-// P2P health checker, which asks the other peers): ok is false until
-// enough peers answered.
-func (n *Node) SetClusterCommit(fn func() (commit uint64, ok bool)) { n.cl.commit = fn }
 
 // ClusterReady reports whether this peer knows a leader and has applied
 // everything the cluster has committed, as far as the other peers say
@@ -479,9 +467,9 @@ func (n *Node) DeleteMetadataKey(ctx context.Context, key string) error {
 	return err
 }
 
-// UpdatePeerURI announces this peer's new URI (a restart on another
+// updatePeerURI announces this peer's new URI (a restart on another
 // address).
-func (n *Node) UpdatePeerURI(ctx context.Context, id uint64, uri string) error {
-	_, err := n.cl.propose(ctx, cluster.UpdatePeerURI{ID: cluster.PeerID(id), URI: uri})
+func (cl *clusterMode) updatePeerURI(ctx context.Context, id uint64, uri string) error {
+	_, err := cl.propose(ctx, cluster.UpdatePeerURI{ID: cluster.PeerID(id), URI: uri})
 	return err
 }

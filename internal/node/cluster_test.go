@@ -63,15 +63,15 @@ func startPeer(t *testing.T, net *memNet, id uint64, dir string, bootstrap bool)
 	t.Helper()
 	uri := fmt.Sprintf("http://peer-%d:6335", id)
 	n := openNode(t, dir)
-	if err := n.EnableCluster(ClusterOptions{PeerID: id, URI: uri, Timeout: 10 * time.Second}); err != nil {
+	if err := n.enableCluster(ClusterOptions{PeerID: id, URI: uri, Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	cons, err := consensus.Open(consensus.Config{ID: id, Dir: dir + "/raft", Bootstrap: bootstrap,
-		BootstrapContext: []byte(uri), CompactEntries: 4, Logger: n.log}, n.StateMachine(), memTransport{net, id})
+		BootstrapContext: []byte(uri), CompactEntries: 4, Logger: n.log}, n.cl, memTransport{net, id})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.AttachConsensus(cons)
+	n.cl.cons = cons
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &clusterPeer{id: id, dir: dir, node: n, cons: cons, cancel: cancel, done: make(chan struct{})}
 	net.mu.Lock()

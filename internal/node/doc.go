@@ -4,6 +4,14 @@
 // operations (to the collection). It takes plain Go types and a context, so
 // that both the HTTP API and an in-process embedding drive it.
 //
+// Open gives a standalone node. OpenPeer gives a running cluster peer
+// (peer.go): it takes every dependency in a PeerConfig, wires the P2P
+// transport, the consensus driver (with the node's cluster state machine,
+// cluster.go), the P2P server and the health checker, joins or bootstraps
+// the cluster, and owns every goroutine it starts; Close stops them before
+// it closes the collections. The local effects of committed metadata
+// operations run in log order and are retried until done (effects.go).
+//
 // Node is safe for concurrent use. Metadata operations are serialized by
 // one lock; data operations only take it shared to look up the collection.
 package node

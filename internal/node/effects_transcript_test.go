@@ -55,7 +55,7 @@ func (h *effectsHarness) open(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.EnableCluster(ClusterOptions{PeerID: 1, URI: "http://peer-1:6335"}); err != nil {
+	if err := n.enableCluster(ClusterOptions{PeerID: 1, URI: "http://peer-1:6335"}); err != nil {
 		t.Fatal(err)
 	}
 	h.n = n

@@ -24,17 +24,8 @@
 // HealthChecker pings every known peer periodically (Health); its Run
 // goroutine belongs to the caller and stops with the context.
 //
-// Wiring, in the order the pieces need each other:
-//
-//	tr := p2p.NewTransport(p2p.TransportConfig{ID: id, URI: uri, Resolver: node.PeerURI, ...})
-//	cn, err := consensus.Open(cfg, node.StateMachine(), tr)
-//	tr.SetReporter(cn)
-//	srv, err := p2p.NewServer(p2p.ServerConfig{Consensus: cn, Membership: node})
-//	g := grpc.NewServer(p2p.ServerOptions()...); srv.Register(g); go g.Serve(lis)
-//	go cn.Run(ctx)
-//	joined, err := tr.Join(bootstrapCtx, bootstrapURI, id, uri) // a joining peer only
-//	go p2p.NewHealthChecker(tr, p2p.HealthConfig{Self: id, Peers: node.Peers}).Run(ctx)
-//	... tr.Close() after cn.Run has returned.
+// node.OpenPeer wires these pieces (transport, consensus driver, server,
+// join, health checker) and owns their goroutines.
 //
 // Thread-safety: Server, Transport and HealthChecker are safe for concurrent
 // use once built; their configuration must not change afterwards.
