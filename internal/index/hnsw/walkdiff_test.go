@@ -118,9 +118,9 @@ type walkFilter struct {
 
 // walkStats counts what a check compared.
 type walkStats struct {
-	searches int            // walks compared (each against five others)
+	searches int              // walks compared (each against five others)
 	paths    [invalid + 1]int // how those searches were answered
-	scored   int            // distances in the traces compared
+	scored   int              // distances in the traces compared
 }
 
 func (s *walkStats) add(o walkStats) {
