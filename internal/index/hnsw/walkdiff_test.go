@@ -104,9 +104,17 @@ type walkCase struct {
 	n, dim  int
 	m       int
 	d       vector.Distance
-	queries int    // drawn from the data's law; two stored rows are added
+	queries int // drawn from the data's law; two stored rows are added
+	// extreme scales a tenth of the rows by 1e20 (squares and products of
+	// two such rows overflow to ±Inf) and sets one component of one row to
+	// +Inf (NaN distances): the walks must still agree bit for bit.
+	extreme bool
 	beams   []beam // (k, ef) pairs
 	filters []walkFilter
+}
+
+func (c walkCase) String() string {
+	return fmt.Sprintf("%s n=%d dim=%d m=%d seed=%d extreme=%v", c.d, c.n, c.dim, c.m, c.seed, c.extreme)
 }
 
 type beam struct{ k, ef int }
@@ -168,6 +176,15 @@ func checkWalks(t testing.TB, c walkCase) walkStats {
 	if c.n > 2 {
 		clear(vecs.Vector(uint32(r.IntN(c.n)))) // a zero row: ties for Cosine and Dot
 	}
+	if c.extreme {
+		for range max(1, c.n/10) {
+			row := vecs.Vector(uint32(r.IntN(c.n)))
+			for j := range row {
+				row[j] *= 1e20
+			}
+		}
+		vecs.Vector(uint32(r.IntN(c.n)))[r.IntN(c.dim)] = float32(math.Inf(1))
+	}
 	qs := clustered(c.seed+1, c.queries, c.dim, clusters, c.d)
 	queries := make([][]float32, 0, c.queries+2)
 	for i := range c.queries {
@@ -191,7 +208,7 @@ func checkWalks(t testing.TB, c walkCase) walkStats {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(ef.Bytes(), es.Bytes()) {
-		t.Fatalf("%+v: the graph built through a float32 Space differs from the float32 build", c)
+		t.Fatalf("%v: the graph built through a float32 Space differs from the float32 build", c)
 	}
 
 	var st walkStats
@@ -212,7 +229,7 @@ func checkWalks(t testing.TB, c walkCase) walkStats {
 				// The exact scans of both kinds of query agree too.
 				ex := gf.SearchExact(q, 10, fl.allow)
 				if got := gf.SearchExactScorer(&f32Scorer{q: q, f: vecs, m: mt}, 10, fl.allow); !sameResults(got, ex) {
-					t.Fatalf("%+v deleted=%v query %d filter %s: SearchExactScorer %v, SearchExact %v", c, round == 1, qi, fl.name, got, ex)
+					t.Fatalf("%v deleted=%v query %d filter %s: SearchExactScorer %v, SearchExact %v", c, round == 1, qi, fl.name, got, ex)
 				}
 				for _, b := range c.beams {
 					for _, scan := range []bool{false, true} {
@@ -221,7 +238,7 @@ func checkWalks(t testing.TB, c walkCase) walkStats {
 						}
 						fail := func(what string, got, want []Result, gp, wp path) {
 							t.Helper()
-							t.Fatalf("%+v deleted=%v query %d k=%d ef=%d filter %s scan=%v: %s walk gave %v (path %d), flat walk %v (path %d)",
+							t.Fatalf("%v deleted=%v query %d k=%d ef=%d filter %s scan=%v: %s walk gave %v (path %d), flat walk %v (path %d)",
 								c, round == 1, qi, b.k, b.ef, fl.name, scan, what, got, gp, want, wp)
 						}
 						store.rows = c.n
@@ -245,7 +262,7 @@ func checkWalks(t testing.TB, c walkCase) walkStats {
 							fail("scorer", got, want, gp, wp)
 						}
 						if !slices.Equal(vtrace, strace) {
-							t.Fatalf("%+v deleted=%v query %d k=%d ef=%d filter %s scan=%v: the float32 walk scored %d offsets, the scorer walk %d; first difference at %d",
+							t.Fatalf("%v deleted=%v query %d k=%d ef=%d filter %s scan=%v: the float32 walk scored %d offsets, the scorer walk %d; first difference at %d",
 								c, round == 1, qi, b.k, b.ef, fl.name, scan, len(vtrace), len(strace), firstDiff(vtrace, strace))
 						}
 						sc.trace = nil
@@ -291,29 +308,51 @@ var walkFilters = []walkFilter{
 func TestWalksAgree(t *testing.T) {
 	const seed = 20251111
 	t.Logf("seed %d", seed)
-	sizes := []int{1, 2, 9, 70, scale(400, 200), scale(3000, 400)}
-	dims := []int{1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 65, 100}
+	// Per distance: graphs from 1 point to a few thousand, the largest with
+	// wide rows, and one with overflowing and infinite values. Dimensions
+	// and M rotate through their lists across the cases.
+	sizes := []struct {
+		n       int
+		wide    bool
+		extreme bool
+	}{
+		{n: 1}, {n: 2}, {n: 9}, {n: 70}, {n: scale(400, 200)},
+		{n: scale(3000, 400), wide: true},
+		{n: scale(300, 150), extreme: true},
+	}
+	dims := []int{1, 3, 7, 8, 9, 15, 16, 17, 31, 33}
+	wide := []int{65, 100, 128, 200}
 	ms := []int{2, 4, 8, 16}
-	beams := []beam{{1, 1}, {10, 10}, {10, 48}, {5, 160}}
-	var all walkStats
-	i := 0
-	for _, d := range []vector.Distance{vector.Cosine, vector.Dot, vector.Euclid, vector.Manhattan} {
-		for _, n := range sizes {
+	beams := []beam{{1, 1}, {10, 48}, {5, 160}}
+	if !raceOn {
+		beams = append(beams, beam{10, 10})
+	}
+	var cases []walkCase
+	for di, d := range []vector.Distance{vector.Cosine, vector.Dot, vector.Euclid, vector.Manhattan} {
+		for _, sz := range sizes {
+			i := len(cases)
 			c := walkCase{
 				seed:    seed + uint64(i),
-				n:       n,
+				n:       sz.n,
 				dim:     dims[i%len(dims)],
 				m:       ms[i%len(ms)],
 				d:       d,
 				queries: scale(3, 2),
 				beams:   beams,
 				filters: walkFilters,
+				extreme: sz.extreme,
 			}
-			i++
-			t.Run(fmt.Sprintf("%s/n=%d/dim=%d/m=%d", d, c.n, c.dim, c.m), func(t *testing.T) {
-				all.add(checkWalks(t, c))
-			})
+			if sz.wide {
+				c.dim = wide[di]
+			}
+			cases = append(cases, c)
 		}
+	}
+	var all walkStats
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s/n=%d/dim=%d/m=%d/extreme=%v", c.d, c.n, c.dim, c.m, c.extreme), func(t *testing.T) {
+			all.add(checkWalks(t, c))
+		})
 	}
 	t.Logf("%d searches compared across six walks each, %d distances in the compared traces; walked %d, exact (small) %d, exact (gave up) %d",
 		all.searches, all.scored, all.paths[walked], all.paths[small], all.paths[gaveUp])
@@ -323,14 +362,16 @@ func TestWalksAgree(t *testing.T) {
 }
 
 // FuzzWalksAgree is TestWalksAgree's property over fuzzed graphs: a seed,
-// a size, a dimension, a distance, M, one beam and one filter (0: none,
-// else a hash filter passing about 1 in mod points).
+// a size, a dimension, a distance, M, one beam, one filter (mod 0: none,
+// else a hash filter passing about 1 in mod points) and whether the data
+// holds overflowing and infinite values.
 func FuzzWalksAgree(f *testing.F) {
-	f.Add(uint64(1), uint16(50), uint8(7), uint8(0), uint8(2), uint8(10), uint16(32), uint8(0))
-	f.Add(uint64(2), uint16(300), uint8(17), uint8(1), uint8(4), uint8(3), uint16(150), uint8(2))
-	f.Add(uint64(3), uint16(1), uint8(1), uint8(2), uint8(8), uint8(1), uint16(1), uint8(0))
-	f.Add(uint64(4), uint16(200), uint8(16), uint8(3), uint8(16), uint8(20), uint16(20), uint8(25))
-	f.Fuzz(func(t *testing.T, seed uint64, n uint16, dim, dist, m, k uint8, ef uint16, mod uint8) {
+	f.Add(uint64(1), uint16(50), uint8(7), uint8(0), uint8(2), uint8(10), uint16(32), uint8(0), false)
+	f.Add(uint64(2), uint16(300), uint8(17), uint8(1), uint8(4), uint8(3), uint16(150), uint8(2), false)
+	f.Add(uint64(3), uint16(1), uint8(1), uint8(2), uint8(8), uint8(1), uint16(1), uint8(0), false)
+	f.Add(uint64(4), uint16(200), uint8(16), uint8(3), uint8(16), uint8(20), uint16(20), uint8(25), false)
+	f.Add(uint64(5), uint16(120), uint8(9), uint8(1), uint8(3), uint8(5), uint16(40), uint8(3), true)
+	f.Fuzz(func(t *testing.T, seed uint64, n uint16, dim, dist, m, k uint8, ef uint16, mod uint8, extreme bool) {
 		ds := []vector.Distance{vector.Cosine, vector.Dot, vector.Euclid, vector.Manhattan}
 		fl := walkFilter{"none", nil}
 		if mod%64 != 0 {
@@ -345,6 +386,7 @@ func FuzzWalksAgree(f *testing.F) {
 			queries: 2,
 			beams:   []beam{{1 + int(k)%32, int(ef) % 300}},
 			filters: []walkFilter{fl},
+			extreme: extreme,
 		})
 	})
 }
