@@ -63,7 +63,10 @@
 // linking. SearchScorer and SearchExactScorer walk the same graph with a
 // caller's Scorer, e.g. one over quantized codes. The float32 level-0 walk
 // keeps its own hand-inlined loop; the scorer walk is a copy of it, and the
-// filtered walk tests for a scorer once per neighbour.
+// filtered walk tests for a scorer once per neighbour. walkdiff_test.go
+// keeps the copies equal: on the same graph, with a float32 scorer, both
+// walks must score the same offsets in the same order and return the same
+// ids and score bits.
 //
 // # Filtered search
 //
