@@ -1,102 +1,28 @@
 package cluster
 
 import (
-	"bufio"
 	"bytes"
-	"flag"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/cockroachdb/datadriven"
+
 	"github.com/shoaldb/shoal/internal/point"
 )
 
-// The transcripts in testdata/*.txt drive the state machine the way
-// etcd-io/raft's datadriven tests do: a block is a command, its input
-// lines, a "----" line and the expected output, ended by a blank line.
+// The transcripts in testdata/*.txt drive the state machine with
+// cockroachdb/datadriven, as etcd-io/raft's tests do: a command line, its
+// input lines, a "----" line and the expected output.
 //
 //	apply            each input line is `op_name {json}`; prints the result
 //	state            prints the whole state
 //
 // Run with -rewrite to regenerate the expected outputs after a deliberate
 // change, then read the diff.
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testdata transcripts")
-
-type block struct {
-	comments []string // the # lines before the block, kept by -rewrite
-	cmd      string
-	input    []string
-	output   []string
-}
-
-func readTranscript(t *testing.T, path string) []block {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		blocks  []block
-		cur     *block
-		inOut   bool
-		pending []string
-	)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		text := sc.Text()
-		switch {
-		case cur == nil && text == "":
-		case cur == nil && strings.HasPrefix(text, "#"):
-			pending = append(pending, text)
-		case cur == nil:
-			cur = &block{comments: pending, cmd: strings.TrimSpace(text)}
-			pending = nil
-		case !inOut && text == "----":
-			inOut = true
-		case !inOut:
-			cur.input = append(cur.input, text)
-		case text == "":
-			blocks = append(blocks, *cur)
-			cur, inOut = nil, false
-		default:
-			cur.output = append(cur.output, text)
-		}
-	}
-	if cur != nil {
-		if !inOut {
-			t.Fatalf("%s: block %q has no ---- line", path, cur.cmd)
-		}
-		blocks = append(blocks, *cur)
-	}
-	return blocks
-}
-
-func writeTranscript(path string, blocks []block) error {
-	var b strings.Builder
-	for i, bl := range blocks {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		for _, c := range bl.comments {
-			b.WriteString(c + "\n")
-		}
-		b.WriteString(bl.cmd + "\n")
-		for _, l := range bl.input {
-			b.WriteString(l + "\n")
-		}
-		b.WriteString("----\n")
-		for _, l := range bl.output {
-			b.WriteString(l + "\n")
-		}
-	}
-	return os.WriteFile(path, []byte(b.String()), 0o644)
-}
-
 func TestTranscripts(t *testing.T) {
 	paths, err := filepath.Glob("testdata/*.txt")
 	if err != nil || len(paths) == 0 {
@@ -104,43 +30,23 @@ func TestTranscripts(t *testing.T) {
 	}
 	for _, path := range paths {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			blocks := readTranscript(t, path)
 			s := New()
-			for i := range blocks {
-				bl := &blocks[i]
-				got := runBlock(t, s, bl)
-				if *rewrite {
-					bl.output = got
-					continue
+			datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+				switch d.Cmd {
+				case "apply":
+					var out []string
+					for _, line := range strings.Split(strings.TrimSpace(d.Input), "\n") {
+						out = append(out, applyLine(t, s, line))
+					}
+					return strings.Join(out, "\n")
+				case "state":
+					return strings.Join(dumpState(s), "\n")
 				}
-				if strings.Join(got, "\n") != strings.Join(bl.output, "\n") {
-					t.Errorf("%s: %s %q:\ngot:\n%s\nwant:\n%s", path, bl.cmd, bl.input,
-						strings.Join(got, "\n"), strings.Join(bl.output, "\n"))
-				}
-			}
-			if *rewrite {
-				if err := writeTranscript(path, blocks); err != nil {
-					t.Fatal(err)
-				}
-			}
+				d.Fatalf(t, "unknown command %q", d.Cmd)
+				return ""
+			})
 		})
 	}
-}
-
-func runBlock(t *testing.T, s *State, bl *block) []string {
-	t.Helper()
-	switch bl.cmd {
-	case "apply":
-		var out []string
-		for _, line := range bl.input {
-			out = append(out, applyLine(t, s, line))
-		}
-		return out
-	case "state":
-		return dumpState(s)
-	}
-	t.Fatalf("unknown command %q", bl.cmd)
-	return nil
 }
 
 // applyLine decodes and applies one op and checks the properties every op
