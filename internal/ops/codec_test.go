@@ -321,8 +321,8 @@ func hasJSON(op *Operation) bool {
 // allocation past what the input holds.
 func TestDecodeAllocation(t *testing.T) {
 	for _, in := range [][]byte{
-		{EncodingVersion, 2, 0, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 1}, // 2^28 ids
-		{EncodingVersion, 1, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 1},    // 2^28 points
+		{EncodingVersion, 2, 0, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 1},             // 2^28 ids
+		{EncodingVersion, 1, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 1},                // 2^28 points
 		{EncodingVersion, 1, 1, 0, 1, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 0}, // a 2^28-d vector
 	} {
 		var before, after runtime.MemStats
