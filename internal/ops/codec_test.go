@@ -333,7 +333,9 @@ func TestDecodeAllocation(t *testing.T) {
 			}
 		}
 		runtime.ReadMemStats(&after)
-		if per := (after.TotalAlloc - before.TotalAlloc) / 100; per > 1024 {
+		// A few small maps and slices (more under -race); the claimed
+		// counts would take gigabytes.
+		if per := (after.TotalAlloc - before.TotalAlloc) / 100; per > 64<<10 {
 			t.Fatalf("%d bytes allocated per decode of the %d bytes %x", per, len(in), in)
 		}
 	}
