@@ -205,9 +205,6 @@ func scoreOut(s *float32) *float32 {
 	return s
 }
 
-// zeroScore is the score of points listed without a query.
-var zeroScore float32
-
 func payloadOut(p point.Payload) any {
 	if p == nil {
 		return nil
