@@ -168,6 +168,11 @@ func TestReplayStopsOnOtherErrors(t *testing.T) {
 			recs: [][]byte{[]byte(`{"k":"batch","v":2,"i":0,"n":1,"op":{"k":"delete","ids":[1]}}`)},
 			msg:  "wal record 0: decode operation: batch record version 2",
 		},
+		{
+			name: "a record of a later format",
+			recs: [][]byte{lone(t, upsertOp(1, 1, 1)), {recordFormat + 1, 0, ops.EncodingVersion, 2, 0, 0}},
+			msg:  "wal record 1: decode operation: record format 3",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
