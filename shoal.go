@@ -20,9 +20,8 @@ import (
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/node"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
-	"github.com/shoaldb/shoal/internal/vector"
 )
 
 // Shared vocabulary, re-exported.
@@ -32,17 +31,17 @@ type (
 	// Payload is a point's JSON object.
 	Payload = point.Payload
 	// Distance is a vector metric.
-	Distance = vector.Distance
+	Distance = collection.Distance
 	// Filter is a parsed Qdrant filter.
 	Filter = filter.Filter
 )
 
 // Distances.
 const (
-	Cosine    = vector.Cosine
-	Dot       = vector.Dot
-	Euclid    = vector.Euclid
-	Manhattan = vector.Manhattan
+	Cosine    = collection.Cosine
+	Dot       = collection.Dot
+	Euclid    = collection.Euclid
+	Manhattan = collection.Manhattan
 )
 
 // NumID returns an integer id.
@@ -135,7 +134,7 @@ type Point struct {
 
 // Upsert writes points durably (fsynced) and returns once they are visible.
 func (c *Collection) Upsert(ctx context.Context, points ...Point) error {
-	op := &shard.Operation{Kind: shard.OpUpsert, Points: make([]shard.PointStruct, len(points))}
+	op := &ops.Operation{Kind: ops.Upsert, Points: make([]ops.PointStruct, len(points))}
 	for i, p := range points {
 		vecs := point.Vectors{}
 		for n, v := range p.Vectors {
@@ -144,7 +143,7 @@ func (c *Collection) Upsert(ctx context.Context, points ...Point) error {
 		if p.Vector != nil {
 			vecs[point.DefaultVector] = p.Vector
 		}
-		op.Points[i] = shard.PointStruct{ID: p.ID, Vectors: vecs, Payload: p.Payload.Clone()}
+		op.Points[i] = ops.PointStruct{ID: p.ID, Vectors: vecs, Payload: p.Payload.Clone()}
 	}
 	_, err := c.c.Update(ctx, op, true)
 	return err
@@ -152,7 +151,7 @@ func (c *Collection) Upsert(ctx context.Context, points ...Point) error {
 
 // Delete removes points durably.
 func (c *Collection) Delete(ctx context.Context, ids ...ID) error {
-	_, err := c.c.Update(ctx, &shard.Operation{Kind: shard.OpDelete, IDs: ids}, true)
+	_, err := c.c.Update(ctx, &ops.Operation{Kind: ops.Delete, IDs: ids}, true)
 	return err
 }
 
@@ -165,7 +164,7 @@ type Record struct {
 
 // Get returns the stored points among ids with payload and vectors.
 func (c *Collection) Get(ids ...ID) ([]Record, error) {
-	recs, err := c.c.Retrieve(ids, collection.PayloadSelector{Enable: true}, collection.VectorSelector{Enable: true})
+	recs, err := c.c.Retrieve(ids, ops.PayloadSelector{Enable: true}, ops.VectorSelector{Enable: true})
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +176,7 @@ func (c *Collection) Get(ids ...ID) ([]Record, error) {
 }
 
 // Count returns the number of points matching f (all when nil).
-func (c *Collection) Count(f *Filter) int { return c.c.Count(f) }
+func (c *Collection) Count(f *Filter) int { return c.c.Count(ops.CountRequest{Filter: f, Exact: true}) }
 
 // Query is an exact nearest-neighbour query.
 type Query struct {
@@ -205,9 +204,9 @@ func (c *Collection) Query(ctx context.Context, q Query) ([]ScoredPoint, error) 
 	if q.Limit == 0 {
 		q.Limit = 10
 	}
-	hits, err := c.c.Search(collection.SearchRequest{
+	hits, err := c.c.Search(ops.SearchRequest{
 		Using: q.Using, Vector: q.Vector, Filter: q.Filter, Limit: q.Limit, Offset: q.Offset,
-		ScoreThreshold: q.ScoreThreshold, WithPayload: collection.PayloadSelector{Enable: q.WithPayload},
+		ScoreThreshold: q.ScoreThreshold, WithPayload: ops.PayloadSelector{Enable: q.WithPayload},
 	})
 	if err != nil {
 		return nil, err

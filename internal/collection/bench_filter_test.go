@@ -7,8 +7,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 // BenchmarkFilterSelectivity measures filtered Count and filtered exact
@@ -25,7 +25,7 @@ func BenchmarkFilterSelectivity(b *testing.B) {
 	c, _ := openCollection(b, `{"vectors":{"size":128,"distance":"Cosine"},"wal_config":{"wal_capacity_mb":1024}}`)
 	ctx := context.Background()
 	for start := 0; start < n; start += batch {
-		pts := make([]shard.PointStruct, batch)
+		pts := make([]ops.PointStruct, batch)
 		for i := range pts {
 			id := start + i
 			// One keyword field; a point holds "s1" for 1% of the ids,
@@ -44,9 +44,9 @@ func BenchmarkFilterSelectivity(b *testing.B) {
 			if sel != nil {
 				pl["sel"] = sel
 			}
-			pts[i] = shard.PointStruct{ID: point.NumID(uint64(id)), Vectors: point.Vectors{"": benchVector(r, dim)}, Payload: pl}
+			pts[i] = ops.PointStruct{ID: point.NumID(uint64(id)), Vectors: point.Vectors{"": benchVector(r, dim)}, Payload: pl}
 		}
-		if _, err := c.Update(ctx, &shard.Operation{Kind: shard.OpUpsert, Points: pts}, start+batch >= n); err != nil {
+		if _, err := c.Update(ctx, &ops.Operation{Kind: ops.Upsert, Points: pts}, start+batch >= n); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -65,25 +65,25 @@ func BenchmarkFilterSelectivity(b *testing.B) {
 	}
 	for _, mode := range []string{"noindex", "keyword_index"} {
 		if mode == "keyword_index" {
-			op := &shard.Operation{Kind: shard.OpCreateIndex, Key: "sel", Schema: json.RawMessage(`"keyword"`)}
+			op := &ops.Operation{Kind: ops.CreateIndex, Key: "sel", Schema: &ops.FieldSchema{Type: ops.KeywordField}}
 			if _, err := c.Update(ctx, op, true); err != nil {
 				b.Fatal(err)
 			}
 		}
 		for _, sel := range sels {
 			f := mustFilter(b, `{"must":[{"key":"sel","match":{"value":"`+sel.value+`"}}]}`)
-			if got := c.Count(f); got != sel.want {
+			if got := c.Count(ops.CountRequest{Filter: f, Exact: true}); got != sel.want {
 				b.Fatalf("%s %s: count %d, want %d", mode, sel.name, got, sel.want)
 			}
 			b.Run(fmt.Sprintf("%s/%s/count", mode, sel.name), func(b *testing.B) {
 				for b.Loop() {
-					if got := c.Count(f); got != sel.want {
+					if got := c.Count(ops.CountRequest{Filter: f, Exact: true}); got != sel.want {
 						b.Fatalf("count %d, want %d", got, sel.want)
 					}
 				}
 			})
 			b.Run(fmt.Sprintf("%s/%s/search", mode, sel.name), func(b *testing.B) {
-				req := SearchRequest{Limit: 10, Filter: f, Params: SearchParams{Exact: true}}
+				req := ops.SearchRequest{Limit: 10, Filter: f, Params: ops.SearchParams{Exact: true}}
 				i := 0
 				for b.Loop() {
 					req.Vector = queries[i%len(queries)]

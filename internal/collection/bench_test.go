@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 const benchSeed = 42
@@ -36,16 +36,16 @@ func BenchmarkUpsertBatch100Wait(b *testing.B) {
 	ctx := context.Background()
 	next := uint64(0)
 	for b.Loop() {
-		pts := make([]shard.PointStruct, 100)
+		pts := make([]ops.PointStruct, 100)
 		for i := range pts {
-			pts[i] = shard.PointStruct{
+			pts[i] = ops.PointStruct{
 				ID:      point.NumID(next),
 				Vectors: point.Vectors{"": pool[r.IntN(len(pool))]},
 				Payload: point.Payload{"i": json.Number(fmt.Sprint(next))},
 			}
 			next++
 		}
-		if _, err := c.Update(ctx, &shard.Operation{Kind: shard.OpUpsert, Points: pts}, true); err != nil {
+		if _, err := c.Update(ctx, &ops.Operation{Kind: ops.Upsert, Points: pts}, true); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -62,10 +62,10 @@ func BenchmarkExactSearch100k(b *testing.B) {
 	c, _ := openCollection(b, `{"vectors":{"size":128,"distance":"Cosine"},"wal_config":{"wal_capacity_mb":1024}}`)
 	ctx := context.Background()
 	for start := 0; start < n; start += batch {
-		pts := make([]shard.PointStruct, batch)
+		pts := make([]ops.PointStruct, batch)
 		for i := range pts {
 			id := start + i
-			pts[i] = shard.PointStruct{
+			pts[i] = ops.PointStruct{
 				ID:      point.NumID(uint64(id)),
 				Vectors: point.Vectors{"": benchVector(r, dim)},
 				Payload: point.Payload{"group": json.Number(fmt.Sprint(id % 10)), "rare": id%100 == 0},
@@ -73,11 +73,11 @@ func BenchmarkExactSearch100k(b *testing.B) {
 		}
 		// Operations apply in order, so waiting for the last one waits
 		// for all of them.
-		if _, err := c.Update(ctx, &shard.Operation{Kind: shard.OpUpsert, Points: pts}, start+batch >= n); err != nil {
+		if _, err := c.Update(ctx, &ops.Operation{Kind: ops.Upsert, Points: pts}, start+batch >= n); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if got := c.Count(nil); got != n {
+	if got := c.Count(ops.CountRequest{Exact: true}); got != n {
 		b.Fatalf("loaded %d points, want %d", got, n)
 	}
 	queries := make([][]float32, 64)
@@ -95,7 +95,7 @@ func BenchmarkExactSearch100k(b *testing.B) {
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
-			req := SearchRequest{Limit: 10, Params: SearchParams{Exact: true}} // exact: the HNSW benchmarks live in internal/index/hnsw and bench/
+			req := ops.SearchRequest{Limit: 10, Params: ops.SearchParams{Exact: true}} // exact: the HNSW benchmarks live in internal/index/hnsw and bench/
 			if tc.filter != "" {
 				req.Filter = mustFilter(b, tc.filter)
 			}
@@ -125,11 +125,11 @@ func BenchmarkHNSWSearch100k(b *testing.B) {
 				"hnsw_config":{"m":16,"ef_construct":100},"optimizers_config":{"default_segment_number":%d,"indexing_threshold":1000}}`, segs))
 			ctx := context.Background()
 			for start := 0; start < n; start += batch {
-				pts := make([]shard.PointStruct, batch)
+				pts := make([]ops.PointStruct, batch)
 				for i := range pts {
-					pts[i] = shard.PointStruct{ID: point.NumID(uint64(start + i)), Vectors: point.Vectors{"": benchVector(r, dim)}}
+					pts[i] = ops.PointStruct{ID: point.NumID(uint64(start + i)), Vectors: point.Vectors{"": benchVector(r, dim)}}
 				}
-				if _, err := c.Update(ctx, &shard.Operation{Kind: shard.OpUpsert, Points: pts}, start+batch >= n); err != nil {
+				if _, err := c.Update(ctx, &ops.Operation{Kind: ops.Upsert, Points: pts}, start+batch >= n); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -148,7 +148,7 @@ func BenchmarkHNSWSearch100k(b *testing.B) {
 			truth := make([]map[point.ID]bool, len(queries))
 			for i := range queries {
 				queries[i] = benchVector(r, dim)
-				hits, err := c.Search(SearchRequest{Vector: queries[i], Limit: 10, Params: SearchParams{Exact: true}})
+				hits, err := c.Search(ops.SearchRequest{Vector: queries[i], Limit: 10, Params: ops.SearchParams{Exact: true}})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -161,7 +161,7 @@ func BenchmarkHNSWSearch100k(b *testing.B) {
 			for b.Loop() {
 				q := i % len(queries)
 				i++
-				hits, err := c.Search(SearchRequest{Vector: queries[q], Limit: 10, Params: SearchParams{HnswEf: 64}})
+				hits, err := c.Search(ops.SearchRequest{Vector: queries[q], Limit: 10, Params: ops.SearchParams{HnswEf: 64}})
 				if err != nil {
 					b.Fatal(err)
 				}

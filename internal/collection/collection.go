@@ -2,6 +2,7 @@ package collection
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/index/payload"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/shard"
@@ -178,7 +181,7 @@ type UpdateResult struct {
 
 // Update validates op against the configuration, preprocesses vectors and
 // hands it to the shard.
-func (c *Collection) Update(ctx context.Context, op *shard.Operation, wait bool) (UpdateResult, error) {
+func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (UpdateResult, error) {
 	if err := c.prepare(op); err != nil {
 		return UpdateResult{}, err
 	}
@@ -199,17 +202,17 @@ func (c *Collection) Update(ctx context.Context, op *shard.Operation, wait bool)
 // wait, consecutive operation ids. They apply in order; with wait the
 // first failure stops the batch and is returned (the operations before it
 // stay applied, as in Qdrant).
-func (c *Collection) UpdateBatch(ctx context.Context, ops []*shard.Operation, wait bool) ([]UpdateResult, error) {
-	for _, op := range ops {
+func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wait bool) ([]UpdateResult, error) {
+	for _, op := range batch {
 		if err := c.prepare(op); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]UpdateResult, len(ops))
-	if len(ops) == 0 {
+	out := make([]UpdateResult, len(batch))
+	if len(batch) == 0 {
 		return out, nil
 	}
-	first, err := c.shard.UpdateBatch(ctx, ops, wait)
+	first, err := c.shard.UpdateBatch(ctx, batch, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -223,8 +226,12 @@ func (c *Collection) UpdateBatch(ctx context.Context, ops []*shard.Operation, wa
 	return out, nil
 }
 
-// prepare checks vector names and sizes and normalises cosine vectors.
-func (c *Collection) prepare(op *shard.Operation) error {
+// prepare checks the operation's shape, vector names and sizes and the
+// schema of an index, and normalises cosine vectors.
+func (c *Collection) prepare(op *ops.Operation) error {
+	if err := op.Validate(); err != nil {
+		return validationErr(err)
+	}
 	params := c.vectorParams()
 	check := func(vecs point.Vectors) (point.Vectors, error) {
 		out := make(point.Vectors, len(vecs))
@@ -254,12 +261,12 @@ func (c *Collection) prepare(op *shard.Operation) error {
 			return err
 		}
 	}
-	if op.Kind == shard.OpCreateIndex {
-		if _, err := segment.ParseIndexSchema(op.Schema); err != nil {
-			return point.Errorf(point.KindBadInput, "%v", err)
+	if op.Kind == ops.CreateIndex {
+		if _, err := shard.IndexSchema(op.Schema); err != nil {
+			return schemaErr(err)
 		}
 	}
-	if op.Kind == shard.OpDeleteVectors {
+	if op.Kind == ops.DeleteVectors {
 		for _, n := range op.Keys {
 			if _, ok := params[n]; !ok {
 				return errVectorName(n)
@@ -267,6 +274,31 @@ func (c *Collection) prepare(op *shard.Operation) error {
 		}
 	}
 	return nil
+}
+
+// validationErr is the error of an operation that fails ops' Validate,
+// as the REST API reports a schema that does not decode (400) or breaks a
+// rule (422); any other shape is bad input.
+func validationErr(err error) error {
+	var fe *ops.FieldError
+	if errors.As(err, &fe) {
+		return &ValidationError{Fields: []string{"field_schema." + fe.Error()}}
+	}
+	var se *ops.SchemaError
+	if errors.As(err, &se) {
+		return &FormatError{Msg: se.Error()}
+	}
+	return point.Errorf(point.KindBadInput, "%v", err)
+}
+
+// schemaErr is the error of a schema that the payload index refuses (a
+// language name it does not know), reported as the vocabulary's own.
+func schemaErr(err error) error {
+	var ve *payload.SchemaValidationError
+	if errors.As(err, &ve) {
+		return &ValidationError{Fields: []string{"field_schema." + ve.Error()}}
+	}
+	return &FormatError{Msg: err.Error()}
 }
 
 func errVectorName(name string) error {

@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -39,9 +39,9 @@ func openCollection(t testing.TB, body string) (*Collection, string) {
 	return c, dir
 }
 
-func upsert(t testing.TB, c *Collection, pts ...shard.PointStruct) {
+func upsert(t testing.TB, c *Collection, pts ...ops.PointStruct) {
 	t.Helper()
-	res, err := c.Update(context.Background(), &shard.Operation{Kind: shard.OpUpsert, Points: pts}, true)
+	res, err := c.Update(context.Background(), &ops.Operation{Kind: ops.Upsert, Points: pts}, true)
 	if err != nil {
 		t.Fatalf("upsert: %v", err)
 	}
@@ -89,52 +89,52 @@ func TestUpdateValidation(t *testing.T) {
 	nan, inf := float32(math.NaN()), float32(math.Inf(-1))
 	single, _ := openCollection(t, `{"vectors":{"size":4,"distance":"Dot"}}`)
 	named, _ := openCollection(t, namedBody)
-	upsert(t, single, shard.PointStruct{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2, 3, 4}}})
-	upsert(t, named, shard.PointStruct{ID: point.NumID(1), Vectors: point.Vectors{"img": {1, 2, 3}}})
+	upsert(t, single, ops.PointStruct{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2, 3, 4}}})
+	upsert(t, named, ops.PointStruct{ID: point.NumID(1), Vectors: point.Vectors{"img": {1, 2, 3}}})
 
 	cases := []struct {
 		name string
 		c    *Collection
-		op   *shard.Operation
+		op   *ops.Operation
 		want string
 	}{
-		{"dimension too small", single, &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"": {1, 2, 3}}}}},
+		{"dimension too small", single, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"": {1, 2, 3}}}}},
 			"Vector dimension error: expected dim: 4, got 3"},
-		{"dimension too large", single, &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"": {1, 2, 3, 4, 5}}}}},
+		{"dimension too large", single, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"": {1, 2, 3, 4, 5}}}}},
 			"Vector dimension error: expected dim: 4, got 5"},
-		{"named vector on an unnamed collection", single, &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"img": {1, 2, 3}}}}},
+		{"named vector on an unnamed collection", single, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"img": {1, 2, 3}}}}},
 			"Not existing vector name error: img"},
-		{"unknown vector name", named, &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"audio": {1}}}}},
+		{"unknown vector name", named, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"audio": {1}}}}},
 			"Not existing vector name error: audio"},
-		{"unnamed vector on a named collection", named, &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"": {1, 2}}}}},
+		{"unnamed vector on a named collection", named, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"": {1, 2}}}}},
 			"Not existing vector name error: "},
-		{"named dimension", named, &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"img": {1, 2, 3}, "text": {1, 2, 3}}}}},
+		{"named dimension", named, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"img": {1, 2, 3}, "text": {1, 2, 3}}}}},
 			"Vector dimension error: expected dim: 2, got 3"},
-		{"NaN", single, &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"": {1, nan, 3, 4}}}}},
+		{"NaN", single, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"": {1, nan, 3, 4}}}}},
 			"vector component 1 is NaN: only finite numbers are allowed"},
-		{"Inf", named, &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"text": {inf, 0}}}}},
+		{"Inf", named, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(2), Vectors: point.Vectors{"text": {inf, 0}}}}},
 			"vector component 0 is -Inf: only finite numbers are allowed"},
-		{"bad point after good ones", single, &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{
+		{"bad point after good ones", single, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{
 			{ID: point.NumID(2), Vectors: point.Vectors{"": {1, 2, 3, 4}}},
 			{ID: point.NumID(3), Vectors: point.Vectors{"": {1}}},
 		}}, "Vector dimension error: expected dim: 4, got 1"},
-		{"update_vectors dimension", named, &shard.Operation{Kind: shard.OpUpdateVectors, Vectors: []shard.PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"img": {1}}}}},
+		{"update_vectors dimension", named, &ops.Operation{Kind: ops.UpdateVectors, Vectors: []ops.PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"img": {1}}}}},
 			"Vector dimension error: expected dim: 3, got 1"},
-		{"update_vectors name", named, &shard.Operation{Kind: shard.OpUpdateVectors, Vectors: []shard.PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"x": {1}}}}},
+		{"update_vectors name", named, &ops.Operation{Kind: ops.UpdateVectors, Vectors: []ops.PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"x": {1}}}}},
 			"Not existing vector name error: x"},
-		{"update_vectors NaN", named, &shard.Operation{Kind: shard.OpUpdateVectors, Vectors: []shard.PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"img": {0, 0, nan}}}}},
+		{"update_vectors NaN", named, &ops.Operation{Kind: ops.UpdateVectors, Vectors: []ops.PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"img": {0, 0, nan}}}}},
 			"vector component 2 is NaN: only finite numbers are allowed"},
-		{"delete_vectors name", named, &shard.Operation{Kind: shard.OpDeleteVectors, IDs: nums(1), Keys: []string{"img", "x"}},
+		{"delete_vectors name", named, &ops.Operation{Kind: ops.DeleteVectors, IDs: nums(1), Keys: []string{"img", "x"}},
 			"Not existing vector name error: x"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := tc.c.Count(nil)
+			before := tc.c.Count(ops.CountRequest{Exact: true})
 			_, err := tc.c.Update(context.Background(), tc.op, true)
 			if point.KindOf(err) != point.KindBadInput || point.DescriptionOf(err) != tc.want {
 				t.Fatalf("err = %v (kind %v), want bad input %q", err, point.KindOf(err), tc.want)
 			}
-			if tc.c.Count(nil) != before {
+			if tc.c.Count(ops.CountRequest{Exact: true}) != before {
 				t.Fatal("a rejected update changed the collection")
 			}
 		})
@@ -142,7 +142,7 @@ func TestUpdateValidation(t *testing.T) {
 	// Rejected updates never reached the WAL: the next operation id
 	// follows the one accepted upsert.
 	for _, c := range []*Collection{single, named} {
-		res, err := c.Update(context.Background(), &shard.Operation{Kind: shard.OpDelete, IDs: nums(99)}, false)
+		res, err := c.Update(context.Background(), &ops.Operation{Kind: ops.Delete, IDs: nums(99)}, false)
 		if err != nil || res.OperationID != 1 || res.Status != Acknowledged {
 			t.Fatalf("next update: %+v %v, want operation 1 acknowledged", res, err)
 		}
@@ -152,15 +152,15 @@ func TestUpdateValidation(t *testing.T) {
 func TestCosineNormalisedOnWrite(t *testing.T) {
 	c, _ := openCollection(t, `{"vectors":{"c":{"size":2,"distance":"Cosine"},"d":{"size":2,"distance":"Dot"}}}`)
 	upsert(t, c,
-		shard.PointStruct{ID: point.NumID(1), Vectors: point.Vectors{"c": {3, 4}, "d": {3, 4}}},
-		shard.PointStruct{ID: point.NumID(2), Vectors: point.Vectors{"c": {0, 0}, "d": {0, 0}}},
+		ops.PointStruct{ID: point.NumID(1), Vectors: point.Vectors{"c": {3, 4}, "d": {3, 4}}},
+		ops.PointStruct{ID: point.NumID(2), Vectors: point.Vectors{"c": {0, 0}, "d": {0, 0}}},
 	)
-	if _, err := c.Update(context.Background(), &shard.Operation{Kind: shard.OpUpdateVectors, Vectors: []shard.PointVectors{
+	if _, err := c.Update(context.Background(), &ops.Operation{Kind: ops.UpdateVectors, Vectors: []ops.PointVectors{
 		{ID: point.NumID(2), Vectors: point.Vectors{"c": {0, -10}}},
 	}}, true); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := c.Retrieve(nums(1, 2), PayloadSelector{}, VectorSelector{Enable: true})
+	recs, err := c.Retrieve(nums(1, 2), ops.PayloadSelector{}, ops.VectorSelector{Enable: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,14 +179,14 @@ func TestCosineNormalisedOnWrite(t *testing.T) {
 		}
 	}
 	// The query is normalised too, so cosine scores are in [-1, 1].
-	hits, err := c.Search(SearchRequest{Using: "c", Vector: []float32{30, 40}, Limit: 2})
+	hits, err := c.Search(ops.SearchRequest{Using: "c", Vector: []float32{30, 40}, Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(hits) != 2 || hits[0].ID != point.NumID(1) || math.Abs(float64(hits[0].Score-1)) > 1e-6 || math.Abs(float64(hits[1].Score+0.8)) > 1e-6 {
 		t.Fatalf("cosine hits = %+v", hits)
 	}
-	hits, err = c.Search(SearchRequest{Using: "d", Vector: []float32{1, 1}, Limit: 1})
+	hits, err = c.Search(ops.SearchRequest{Using: "d", Vector: []float32{1, 1}, Limit: 1})
 	if err != nil || hits[0].Score != 7 {
 		t.Fatalf("dot hits = %+v, %v", hits, err)
 	}
@@ -197,7 +197,7 @@ func TestCosineNormalisedOnWrite(t *testing.T) {
 // text vector on even ids only.
 func readFixture(t *testing.T) *Collection {
 	c, _ := openCollection(t, namedBody)
-	var pts []shard.PointStruct
+	var pts []ops.PointStruct
 	for i := uint64(1); i <= 9; i++ {
 		v := point.Vectors{"img": {float32(i), 0, 0}}
 		if i%2 == 0 {
@@ -207,10 +207,10 @@ func readFixture(t *testing.T) *Collection {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pts = append(pts, shard.PointStruct{ID: point.NumID(i), Vectors: v, Payload: p})
+		pts = append(pts, ops.PointStruct{ID: point.NumID(i), Vectors: v, Payload: p})
 	}
 	u, _ := point.ParseUUID(fixtureUUID)
-	pts = append(pts, shard.PointStruct{ID: u, Vectors: point.Vectors{"img": {0, 0, 0}}})
+	pts = append(pts, ops.PointStruct{ID: u, Vectors: point.Vectors{"img": {0, 0, 0}}})
 	upsert(t, c, pts...)
 	return c
 }
@@ -221,8 +221,8 @@ func TestRetrieve(t *testing.T) {
 	c := readFixture(t)
 	u, _ := point.ParseUUID(fixtureUUID)
 	recs, err := c.Retrieve([]point.ID{point.NumID(5), u, point.NumID(42), point.NumID(2), point.NumID(5)},
-		PayloadSelector{Enable: true, Include: []point.Path{point.MustParsePath("nested.a")}},
-		VectorSelector{Enable: true, Names: []string{"text"}})
+		ops.PayloadSelector{Enable: true, Include: []point.Path{point.MustParsePath("nested.a")}},
+		ops.VectorSelector{Enable: true, Names: []string{"text"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,15 +238,15 @@ func TestRetrieve(t *testing.T) {
 	if len(recs[0].Vectors) != 0 || !slices.Equal(recs[2].Vectors["text"], []float32{1 / float32(math.Sqrt(5)), 2 / float32(math.Sqrt(5))}) {
 		t.Fatalf("vectors = %v / %v", recs[0].Vectors, recs[2].Vectors)
 	}
-	recs, _ = c.Retrieve(nums(3), PayloadSelector{Enable: true, Exclude: []point.Path{point.MustParsePath("nested")}}, VectorSelector{})
+	recs, _ = c.Retrieve(nums(3), ops.PayloadSelector{Enable: true, Exclude: []point.Path{point.MustParsePath("nested")}}, ops.VectorSelector{})
 	if got, _ := json.Marshal(recs[0].Payload); string(got) != `{"even":false,"n":3}` || recs[0].Vectors != nil {
 		t.Fatalf("exclude payload = %s, vectors %v", got, recs[0].Vectors)
 	}
-	recs, _ = c.Retrieve(nums(3), PayloadSelector{}, VectorSelector{})
+	recs, _ = c.Retrieve(nums(3), ops.PayloadSelector{}, ops.VectorSelector{})
 	if recs[0].Payload != nil || recs[0].Vectors != nil || recs[0].Version != 0 {
 		t.Fatalf("nothing requested: %+v", recs[0])
 	}
-	if _, err := c.Retrieve(nums(3), PayloadSelector{}, VectorSelector{Enable: true, Names: []string{"nope"}}); point.DescriptionOf(err) != "Not existing vector name error: nope" {
+	if _, err := c.Retrieve(nums(3), ops.PayloadSelector{}, ops.VectorSelector{Enable: true, Names: []string{"nope"}}); point.DescriptionOf(err) != "Not existing vector name error: nope" {
 		t.Fatalf("unknown vector name: %v", err)
 	}
 }
@@ -258,16 +258,16 @@ func TestScrollAndCount(t *testing.T) {
 	from := point.NumID(4)
 	cases := []struct {
 		name     string
-		req      ScrollRequest
+		req      ops.ScrollRequest
 		want     []point.ID
 		wantNext *point.ID
 	}{
-		{"all", ScrollRequest{Limit: 100}, append(nums(1, 2, 3, 4, 5, 6, 7, 8, 9), u), nil},
-		{"page", ScrollRequest{Limit: 3}, nums(1, 2, 3), ptr(point.NumID(4))},
-		{"offset", ScrollRequest{Offset: &from, Limit: 2}, nums(4, 5), ptr(point.NumID(6))},
-		{"filter", ScrollRequest{Filter: even, Limit: 3}, nums(2, 4, 6), ptr(point.NumID(8))},
-		{"filter and offset", ScrollRequest{Filter: even, Offset: &from, Limit: 10}, nums(4, 6, 8), nil},
-		{"numbers then uuid", ScrollRequest{Offset: ptr(point.NumID(9)), Limit: 10}, []point.ID{point.NumID(9), u}, nil},
+		{"all", ops.ScrollRequest{Limit: 100}, append(nums(1, 2, 3, 4, 5, 6, 7, 8, 9), u), nil},
+		{"page", ops.ScrollRequest{Limit: 3}, nums(1, 2, 3), ptr(point.NumID(4))},
+		{"offset", ops.ScrollRequest{Offset: &from, Limit: 2}, nums(4, 5), ptr(point.NumID(6))},
+		{"filter", ops.ScrollRequest{Filter: even, Limit: 3}, nums(2, 4, 6), ptr(point.NumID(8))},
+		{"filter and offset", ops.ScrollRequest{Filter: even, Offset: &from, Limit: 10}, nums(4, 6, 8), nil},
+		{"numbers then uuid", ops.ScrollRequest{Offset: ptr(point.NumID(9)), Limit: 10}, []point.ID{point.NumID(9), u}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -283,13 +283,13 @@ func TestScrollAndCount(t *testing.T) {
 			}
 		})
 	}
-	if n := c.Count(nil); n != 10 {
+	if n := c.Count(ops.CountRequest{Exact: true}); n != 10 {
 		t.Fatalf("Count = %d", n)
 	}
-	if n := c.Count(even); n != 4 {
+	if n := c.Count(ops.CountRequest{Filter: even, Exact: true}); n != 4 {
 		t.Fatalf("Count(even) = %d", n)
 	}
-	if n := c.Count(mustFilter(t, `{"must":[{"key":"n","range":{"gte":3,"lt":7}}]}`)); n != 4 {
+	if n := c.Count(ops.CountRequest{Filter: mustFilter(t, `{"must":[{"key":"n","range":{"gte":3,"lt":7}}]}`), Exact: true}); n != 4 {
 		t.Fatalf("Count(range) = %d", n)
 	}
 	info, err := c.Info()
@@ -306,16 +306,16 @@ func TestSearch(t *testing.T) {
 	half := float32(2.5)
 	cases := []struct {
 		name string
-		req  SearchRequest
+		req  ops.SearchRequest
 		want []point.ID
 	}{
-		{"nearest first", SearchRequest{Using: "img", Vector: []float32{4.2, 0, 0}, Limit: 3}, nums(4, 5, 3)},
-		{"offset", SearchRequest{Using: "img", Vector: []float32{4.2, 0, 0}, Limit: 2, Offset: 2}, nums(3, 6)},
-		{"offset past the end", SearchRequest{Using: "img", Vector: []float32{0, 0, 0}, Limit: 5, Offset: 10}, nil},
-		{"threshold", SearchRequest{Using: "img", Vector: []float32{0, 0, 0}, Limit: 10, ScoreThreshold: &half}, []point.ID{u, point.NumID(1), point.NumID(2)}},
-		{"filter", SearchRequest{Using: "img", Vector: []float32{4.2, 0, 0}, Limit: 3, Filter: mustFilter(t, `{"must_not":[{"key":"even","match":{"value":true}}]}`)}, nums(5, 3, 7)},
-		{"only points with the vector", SearchRequest{Using: "text", Vector: []float32{1, 100}, Limit: 10}, nums(8, 6, 4, 2)},
-		{"by id excludes the point", SearchRequest{Using: "img", QueryID: ptr(point.NumID(4)), Limit: 2}, nums(3, 5)},
+		{"nearest first", ops.SearchRequest{Using: "img", Vector: []float32{4.2, 0, 0}, Limit: 3}, nums(4, 5, 3)},
+		{"offset", ops.SearchRequest{Using: "img", Vector: []float32{4.2, 0, 0}, Limit: 2, Offset: 2}, nums(3, 6)},
+		{"offset past the end", ops.SearchRequest{Using: "img", Vector: []float32{0, 0, 0}, Limit: 5, Offset: 10}, nil},
+		{"threshold", ops.SearchRequest{Using: "img", Vector: []float32{0, 0, 0}, Limit: 10, ScoreThreshold: &half}, []point.ID{u, point.NumID(1), point.NumID(2)}},
+		{"filter", ops.SearchRequest{Using: "img", Vector: []float32{4.2, 0, 0}, Limit: 3, Filter: mustFilter(t, `{"must_not":[{"key":"even","match":{"value":true}}]}`)}, nums(5, 3, 7)},
+		{"only points with the vector", ops.SearchRequest{Using: "text", Vector: []float32{1, 100}, Limit: 10}, nums(8, 6, 4, 2)},
+		{"by id excludes the point", ops.SearchRequest{Using: "img", QueryID: ptr(point.NumID(4)), Limit: 2}, nums(3, 5)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -329,8 +329,8 @@ func TestSearch(t *testing.T) {
 		})
 	}
 
-	hits, err := c.Search(SearchRequest{Using: "img", Vector: []float32{4, 0, 0}, Limit: 1,
-		WithPayload: PayloadSelector{Enable: true}, WithVector: VectorSelector{Enable: true}})
+	hits, err := c.Search(ops.SearchRequest{Using: "img", Vector: []float32{4, 0, 0}, Limit: 1,
+		WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,17 +340,17 @@ func TestSearch(t *testing.T) {
 
 	errCases := []struct {
 		name string
-		req  SearchRequest
+		req  ops.SearchRequest
 		kind point.Kind
 		want string
 	}{
-		{"unknown vector", SearchRequest{Using: "x", Vector: []float32{1}, Limit: 1}, point.KindBadInput, "Not existing vector name error: x"},
-		{"default vector on a named collection", SearchRequest{Vector: []float32{1, 2, 3}, Limit: 1}, point.KindBadInput, "Not existing vector name error: "},
-		{"dimension", SearchRequest{Using: "img", Vector: []float32{1, 2}, Limit: 1}, point.KindBadInput, "Vector dimension error: expected dim: 3, got 2"},
-		{"NaN query", SearchRequest{Using: "img", Vector: []float32{1, float32(math.NaN()), 0}, Limit: 1}, point.KindBadInput, "vector component 1 is NaN: only finite numbers are allowed"},
-		{"unknown with_vector", SearchRequest{Using: "img", Vector: []float32{1, 2, 3}, Limit: 1, WithVector: VectorSelector{Enable: true, Names: []string{"y"}}}, point.KindBadInput, "Not existing vector name error: y"},
-		{"missing query point", SearchRequest{Using: "img", QueryID: ptr(point.NumID(77)), Limit: 1}, point.KindNotFound, "No point with id 77 found"},
-		{"query point without the vector", SearchRequest{Using: "text", QueryID: ptr(point.NumID(3)), Limit: 1}, point.KindNotFound, "No point with id 3 found"},
+		{"unknown vector", ops.SearchRequest{Using: "x", Vector: []float32{1}, Limit: 1}, point.KindBadInput, "Not existing vector name error: x"},
+		{"default vector on a named collection", ops.SearchRequest{Vector: []float32{1, 2, 3}, Limit: 1}, point.KindBadInput, "Not existing vector name error: "},
+		{"dimension", ops.SearchRequest{Using: "img", Vector: []float32{1, 2}, Limit: 1}, point.KindBadInput, "Vector dimension error: expected dim: 3, got 2"},
+		{"NaN query", ops.SearchRequest{Using: "img", Vector: []float32{1, float32(math.NaN()), 0}, Limit: 1}, point.KindBadInput, "vector component 1 is NaN: only finite numbers are allowed"},
+		{"unknown with_vector", ops.SearchRequest{Using: "img", Vector: []float32{1, 2, 3}, Limit: 1, WithVector: ops.VectorSelector{Enable: true, Names: []string{"y"}}}, point.KindBadInput, "Not existing vector name error: y"},
+		{"missing query point", ops.SearchRequest{Using: "img", QueryID: ptr(point.NumID(77)), Limit: 1}, point.KindNotFound, "No point with id 77 found"},
+		{"query point without the vector", ops.SearchRequest{Using: "text", QueryID: ptr(point.NumID(3)), Limit: 1}, point.KindNotFound, "No point with id 3 found"},
 	}
 	for _, tc := range errCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -365,7 +365,7 @@ func TestSearch(t *testing.T) {
 func TestReopenKeepsPoints(t *testing.T) {
 	c, dir := openCollection(t, `{"vectors":{"size":2,"distance":"Cosine"}}`)
 	for i := range uint64(50) {
-		if _, err := c.Update(context.Background(), &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{
+		if _, err := c.Update(context.Background(), &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{
 			{ID: point.NumID(i), Vectors: point.Vectors{"": {float32(i), 1}}, Payload: point.Payload{"i": json.Number(fmt.Sprint(i))}},
 		}}, i%10 == 9); err != nil {
 			t.Fatal(err)
@@ -375,7 +375,7 @@ func TestReopenKeepsPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, _, _ := c.Scroll(ScrollRequest{Limit: 100, WithPayload: PayloadSelector{Enable: true}, WithVector: VectorSelector{Enable: true}})
+	before, _, _ := c.Scroll(ops.ScrollRequest{Limit: 100, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +384,7 @@ func TestReopenKeepsPoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	after, _, _ := c2.Scroll(ScrollRequest{Limit: 100, WithPayload: PayloadSelector{Enable: true}, WithVector: VectorSelector{Enable: true}})
+	after, _, _ := c2.Scroll(ops.ScrollRequest{Limit: 100, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
 	a, _ := json.Marshal(before)
 	b, _ := json.Marshal(after)
 	if len(after) != 50 || string(a) != string(b) {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 // TestWritesDuringIndexing: writers upsert and delete while readers search
@@ -33,7 +33,7 @@ func TestWritesDuringIndexing(t *testing.T) {
 			for i := range perWriter {
 				id := uint64(w*perWriter + r.IntN(perWriter/2))
 				if i%7 == 3 {
-					if _, err := c.Update(ctx, &shard.Operation{Kind: shard.OpDelete, IDs: []point.ID{point.NumID(id)}}, true); err != nil {
+					if _, err := c.Update(ctx, &ops.Operation{Kind: ops.Delete, IDs: []point.ID{point.NumID(id)}}, true); err != nil {
 						t.Error(err)
 						return
 					}
@@ -44,7 +44,7 @@ func TestWritesDuringIndexing(t *testing.T) {
 				for j := range v {
 					v[j] = r.Float32()
 				}
-				op := &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(id), Vectors: point.Vectors{"": v}}}}
+				op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(id), Vectors: point.Vectors{"": v}}}}
 				if _, err := c.Update(ctx, op, true); err != nil {
 					t.Error(err)
 					return
@@ -68,7 +68,7 @@ func TestWritesDuringIndexing(t *testing.T) {
 				default:
 				}
 				q := []float32{r.Float32(), r.Float32(), r.Float32(), r.Float32(), r.Float32(), r.Float32(), r.Float32(), r.Float32()}
-				if _, err := c.Search(SearchRequest{Vector: q, Limit: 5, Params: SearchParams{HnswEf: 16}}); err != nil {
+				if _, err := c.Search(ops.SearchRequest{Vector: q, Limit: 5, Params: ops.SearchParams{HnswEf: 16}}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -85,7 +85,7 @@ func TestWritesDuringIndexing(t *testing.T) {
 			want[point.NumID(id)] = v
 		}
 	}
-	if n := c.Count(nil); n != len(want) {
+	if n := c.Count(ops.CountRequest{Exact: true}); n != len(want) {
 		t.Fatalf("count %d, want %d", n, len(want))
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -106,7 +106,7 @@ func TestWritesDuringIndexing(t *testing.T) {
 	// Every point is its own best match through the graph, and the stored
 	// vector is the last acknowledged one.
 	for id, v := range want {
-		hits, err := c.Search(SearchRequest{Vector: v, Limit: 1, Params: SearchParams{HnswEf: 64}, WithVector: VectorSelector{Enable: true}})
+		hits, err := c.Search(ops.SearchRequest{Vector: v, Limit: 1, Params: ops.SearchParams{HnswEf: 64}, WithVector: ops.VectorSelector{Enable: true}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestWritesDuringIndexing(t *testing.T) {
 		if _, ok := want[hits[0].ID]; !ok {
 			t.Fatalf("deleted point %s returned", hits[0].ID)
 		}
-		recs, err := c.Retrieve([]point.ID{id}, PayloadSelector{}, VectorSelector{Enable: true})
+		recs, err := c.Retrieve([]point.ID{id}, ops.PayloadSelector{}, ops.VectorSelector{Enable: true})
 		if err != nil || len(recs) != 1 {
 			t.Fatalf("point %s: %v %v", id, recs, err)
 		}

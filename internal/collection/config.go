@@ -11,6 +11,18 @@ import (
 	"github.com/shoaldb/shoal/internal/vector"
 )
 
+// Distance is a vector metric, re-exported so that callers configure
+// collections without importing the kernels.
+type Distance = vector.Distance
+
+// The distances.
+const (
+	Cosine    = vector.Cosine
+	Dot       = vector.Dot
+	Euclid    = vector.Euclid
+	Manhattan = vector.Manhattan
+)
+
 // VectorParams configures one dense vector. Fields this issue does not act
 // on are stored and echoed back.
 type VectorParams struct {

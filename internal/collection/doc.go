@@ -1,7 +1,14 @@
 // Package collection owns a collection: its configuration (in Qdrant's wire
 // shape, so that it is stored and echoed back as given), its local shards,
 // the validation of points against the vector configuration, and the read
-// paths (retrieve, scroll, count, exact search) merged over shards.
+// paths (retrieve, scroll, count, search, query, facet) merged over shards.
+//
+// It takes the engine's vocabulary (package ops): update operations and
+// read requests arrive as ops values, whichever API built them, and are
+// converted here and in the shard to the engine's own types (quantization
+// search params, payload index schemas). It re-exports what the APIs need
+// to answer without importing the shard (ErrClosed, OutOfDiskError,
+// Distance).
 //
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock; data consistency is the shard's business.

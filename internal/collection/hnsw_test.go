@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 // TestOptimizerBuildsHNSW: past indexing_threshold the background optimizer
@@ -19,13 +19,13 @@ func TestOptimizerBuildsHNSW(t *testing.T) {
 	// 1 KB of 8-d float32 vectors: indexing starts at 32 points.
 	c, dir := openCollection(t, `{"vectors":{"size":8,"distance":"Euclid"},"optimizers_config":{"indexing_threshold":1},"hnsw_config":{"m":8,"ef_construct":32}}`)
 	const n = 1500
-	pts := make([]shard.PointStruct, 0, 100)
+	pts := make([]ops.PointStruct, 0, 100)
 	for i := range n {
 		v := make([]float32, 8)
 		for j := range v {
 			v[j] = r.Float32()
 		}
-		pts = append(pts, shard.PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": v}, Payload: point.Payload{"even": i%2 == 0}})
+		pts = append(pts, ops.PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": v}, Payload: point.Payload{"even": i%2 == 0}})
 		if len(pts) == cap(pts) {
 			upsert(t, c, pts...)
 			pts = pts[:0]
@@ -51,7 +51,7 @@ func TestOptimizerBuildsHNSW(t *testing.T) {
 		for j := range q {
 			q[j] = r.Float32()
 		}
-		req := SearchRequest{Vector: q, Limit: 10, Params: SearchParams{HnswEf: 64}}
+		req := ops.SearchRequest{Vector: q, Limit: 10, Params: ops.SearchParams{HnswEf: 64}}
 		approx, err := c.Search(req)
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +76,7 @@ func TestOptimizerBuildsHNSW(t *testing.T) {
 		t.Fatalf("recall %.3f through the graph", recall)
 	}
 	c = reopenIndexed(t, c, dir, n)
-	if res, err := c.Search(SearchRequest{Vector: make([]float32, 8), Limit: 3}); err != nil || len(res) != 3 {
+	if res, err := c.Search(ops.SearchRequest{Vector: make([]float32, 8), Limit: 3}); err != nil || len(res) != 3 {
 		t.Fatalf("search after reopen: %v %v", res, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/vector/quant"
@@ -74,4 +75,13 @@ func preprocess(p VectorParams, v []float32) []float32 {
 		return append([]float32(nil), v...)
 	}
 	return p.Distance.Preprocess(v)
+}
+
+// quantParams converts the vocabulary's quantization search params to the
+// quantizer's.
+func quantParams(p *ops.QuantizationSearchParams) *quant.SearchParams {
+	if p == nil {
+		return nil
+	}
+	return &quant.SearchParams{Ignore: p.Ignore, Rescore: p.Rescore, Oversampling: p.Oversampling}
 }

@@ -1,69 +1,13 @@
 package collection
 
 import (
-	"encoding/json"
 	"math"
 
-	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/shard"
-	"github.com/shoaldb/shoal/internal/vector/quant"
 )
-
-// PayloadSelector chooses what payload a read returns: nothing, all, only
-// the Include paths, or all but the Exclude paths.
-type PayloadSelector struct {
-	Enable  bool
-	Include []point.Path
-	Exclude []point.Path
-}
-
-// VectorSelector chooses which vectors a read returns.
-type VectorSelector struct {
-	Enable bool
-	Names  []string // empty with Enable: all
-}
-
-// selection is called for each vector of each record read: a list of
-// names from a request (which may repeat one name many times) is reduced
-// to a set first.
-func (v VectorSelector) selection() segment.VectorSelection {
-	if !v.Enable {
-		return nil
-	}
-	if len(v.Names) == 0 {
-		return func(string) bool { return true }
-	}
-	names := make(map[string]struct{}, min(len(v.Names), 16))
-	for _, n := range v.Names {
-		names[n] = struct{}{}
-	}
-	return func(n string) bool {
-		_, ok := names[n]
-		return ok
-	}
-}
-
-// apply returns nil when no payload is wanted, else a non-nil payload.
-func (p PayloadSelector) apply(pl point.Payload) point.Payload {
-	switch {
-	case !p.Enable:
-		return nil
-	case len(p.Include) > 0:
-		pl = point.Select(pl, p.Include)
-	case len(p.Exclude) > 0:
-		pl = point.Exclude(pl, p.Exclude)
-	}
-	switch {
-	case pl == nil:
-		return point.Payload{}
-	default:
-		// Stored payloads are never mutated in place (updates replace
-		// them), so sharing is safe for read-only callers.
-		return pl
-	}
-}
 
 // Record is a point returned by retrieve and scroll.
 type Record struct {
@@ -74,34 +18,7 @@ type Record struct {
 	OrderValue any // int64 or float64 when scrolled with order_by
 }
 
-// OrderBy orders a scroll by a payload key with a range index.
-type OrderBy struct {
-	Key       string
-	Desc      bool
-	StartFrom json.RawMessage // number or datetime string; nil: from the start
-}
-
-// startFrom converts start_from to the index's number line (datetimes as
-// unix microseconds).
-func (o *OrderBy) startFrom() (*float64, error) {
-	if len(o.StartFrom) == 0 || string(o.StartFrom) == "null" {
-		return nil, nil
-	}
-	var n float64
-	if err := json.Unmarshal(o.StartFrom, &n); err == nil {
-		return &n, nil
-	}
-	var s string
-	if err := json.Unmarshal(o.StartFrom, &s); err == nil {
-		if t, err := filter.ParseDateTime(s); err == nil {
-			v := float64(t.UnixMicro())
-			return &v, nil
-		}
-	}
-	return nil, point.Errorf(point.KindBadInput, "order_by.start_from: expected a number or a datetime, got %s", o.StartFrom)
-}
-
-func (c *Collection) checkVectorNames(v VectorSelector) error {
+func (c *Collection) checkVectorNames(v ops.VectorSelector) error {
 	params := c.vectorParams()
 	for i, n := range v.Names {
 		if i > 0 && n == v.Names[i-1] {
@@ -117,11 +34,11 @@ func (c *Collection) checkVectorNames(v VectorSelector) error {
 // Retrieve returns the stored points among ids, in the order asked, each
 // once; missing ids are skipped. What it allocates is bounded by the points
 // found, not by the length of ids.
-func (c *Collection) Retrieve(ids []point.ID, wp PayloadSelector, wv VectorSelector) ([]Record, error) {
+func (c *Collection) Retrieve(ids []point.ID, wp ops.PayloadSelector, wv ops.VectorSelector) ([]Record, error) {
 	if err := c.checkVectorNames(wv); err != nil {
 		return nil, err
 	}
-	sel := wv.selection()
+	sel := wv.Selection()
 	var out []Record
 	c.shard.View(func(s *shard.Reader) {
 		n := min(len(ids), s.Len())
@@ -133,25 +50,15 @@ func (c *Collection) Retrieve(ids []point.ID, wp PayloadSelector, wv VectorSelec
 			}
 			if r, ok := s.Get(id, sel); ok {
 				seen[id] = struct{}{}
-				out = append(out, Record{ID: r.ID, Payload: wp.apply(r.Payload), Vectors: r.Vectors, Version: r.Version})
+				out = append(out, Record{ID: r.ID, Payload: wp.Apply(r.Payload), Vectors: r.Vectors, Version: r.Version})
 			}
 		}
 	})
 	return out, nil
 }
 
-// ScrollRequest pages through points in id order.
-type ScrollRequest struct {
-	Filter      *filter.Filter
-	Offset      *point.ID
-	OrderBy     *OrderBy
-	Limit       int
-	WithPayload PayloadSelector
-	WithVector  VectorSelector
-}
-
 // Scroll returns one page and the id where the next page starts.
-func (c *Collection) Scroll(req ScrollRequest) ([]Record, *point.ID, error) {
+func (c *Collection) Scroll(req ops.ScrollRequest) ([]Record, *point.ID, error) {
 	if err := c.checkVectorNames(req.WithVector); err != nil {
 		return nil, nil, err
 	}
@@ -162,10 +69,10 @@ func (c *Collection) Scroll(req ScrollRequest) ([]Record, *point.ID, error) {
 	var next *point.ID
 	var out []Record
 	c.shard.View(func(s *shard.Reader) {
-		recs, next = s.Scroll(req.Filter, req.Offset, req.Limit, req.WithVector.selection())
+		recs, next = s.Scroll(req.Filter, req.Offset, req.Limit, req.WithVector.Selection())
 		out = make([]Record, len(recs))
 		for i, r := range recs {
-			out[i] = Record{ID: r.ID, Payload: req.WithPayload.apply(r.Payload), Vectors: r.Vectors, Version: r.Version}
+			out[i] = Record{ID: r.ID, Payload: req.WithPayload.Apply(r.Payload), Vectors: r.Vectors, Version: r.Version}
 		}
 	})
 	return out, next, nil
@@ -178,34 +85,18 @@ func (c *Collection) Len() int {
 	return n
 }
 
-// Count returns the number of points matching f.
-func (c *Collection) Count(f *filter.Filter) int {
+// Count returns the number of points matching req.Filter (all without
+// one): exact, or the planner's estimate (Qdrant's exact=false).
+func (c *Collection) Count(req ops.CountRequest) int {
 	var n int
-	c.shard.View(func(s *shard.Reader) { n = s.Count(f) })
+	c.shard.View(func(s *shard.Reader) {
+		if req.Exact {
+			n = s.Count(req.Filter)
+		} else {
+			n = s.EstimateCount(req.Filter)
+		}
+	})
 	return n
-}
-
-// SearchRequest is a nearest-neighbour query on one vector.
-type SearchRequest struct {
-	Using          string
-	Vector         []float32 // nil when QueryID is set
-	QueryID        *point.ID // query by the stored vector of this point
-	Filter         *filter.Filter
-	Limit          int
-	Offset         int
-	ScoreThreshold *float32
-	WithPayload    PayloadSelector
-	WithVector     VectorSelector
-	Params         SearchParams
-}
-
-// SearchParams are Qdrant's search params.
-type SearchParams struct {
-	HnswEf      int
-	Exact       bool
-	IndexedOnly bool
-	// Quantization is QuantizationSearchParams; nil for Qdrant's defaults.
-	Quantization *quant.SearchParams
 }
 
 // ScoredPoint is one search hit.
@@ -219,7 +110,7 @@ type ScoredPoint struct {
 
 // Search runs an exact search. A query by point id excludes that point
 // from the results, as Qdrant does.
-func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
+func (c *Collection) Search(req ops.SearchRequest) ([]ScoredPoint, error) {
 	_, size, err := c.distance(req.Using)
 	if err != nil {
 		return nil, err
@@ -257,43 +148,36 @@ func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
 			Vector: req.Using, Query: q, Filter: req.Filter,
 			Limit: want, Threshold: req.ScoreThreshold, Exclude: exclude,
 			HnswEf: req.Params.HnswEf, Exact: req.Params.Exact, IndexedOnly: req.Params.IndexedOnly,
-			Quantization: req.Params.Quantization,
-		}, req.WithVector.selection())
+			Quantization: quantParams(req.Params.Quantization),
+		}, req.WithVector.Selection())
 		if req.Offset >= len(hits) {
 			return
 		}
 		hits = hits[req.Offset:]
 		out = make([]ScoredPoint, len(hits))
 		for i, h := range hits {
-			out[i] = ScoredPoint{ID: h.ID, Version: h.Version, Score: h.Score, Payload: req.WithPayload.apply(h.Payload), Vectors: h.Vectors}
+			out[i] = ScoredPoint{ID: h.ID, Version: h.Version, Score: h.Score, Payload: req.WithPayload.Apply(h.Payload), Vectors: h.Vectors}
 		}
 	})
 	return out, nil
 }
 
-// CountApprox is the planner's estimate of Count, Qdrant's exact=false.
-func (c *Collection) CountApprox(f *filter.Filter) int {
-	var n int
-	c.shard.View(func(s *shard.Reader) { n = s.EstimateCount(f) })
-	return n
-}
-
-func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, *point.ID, error) {
-	from, err := req.OrderBy.startFrom()
+func (c *Collection) scrollOrdered(req ops.ScrollRequest) ([]Record, *point.ID, error) {
+	from, err := startFrom(req.OrderBy)
 	if err != nil {
 		return nil, nil, err
 	}
 	var recs []segment.OrderedRecord
 	var out []Record
 	c.shard.View(func(s *shard.Reader) {
-		recs, err = s.ScrollOrdered(req.Filter, req.OrderBy.Key, req.OrderBy.Desc, from, req.Limit, req.WithVector.selection())
+		recs, err = s.ScrollOrdered(req.Filter, req.OrderBy.Key, req.OrderBy.Desc, from, req.Limit, req.WithVector.Selection())
 		out = make([]Record, len(recs))
 		for i, r := range recs {
 			var ov any = r.OrderValue
 			if r.Integer {
 				ov = int64(r.OrderValue)
 			}
-			out[i] = Record{ID: r.ID, Payload: req.WithPayload.apply(r.Payload), Vectors: r.Vectors, Version: r.Version, OrderValue: ov}
+			out[i] = Record{ID: r.ID, Payload: req.WithPayload.Apply(r.Payload), Vectors: r.Vectors, Version: r.Version, OrderValue: ov}
 		}
 	})
 	if err != nil {
@@ -302,18 +186,11 @@ func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, *point.ID, erro
 	return out, nil, nil // Qdrant pages order_by scrolls with start_from, not an offset
 }
 
-// FacetRequest counts the values of a payload key.
-type FacetRequest struct {
-	Key    string
-	Filter *filter.Filter
-	Limit  int
-}
-
 // FacetHit is one facet value and its count.
 type FacetHit = segment.FacetHit
 
 // Facet counts the values at a key over the points matching the filter.
-func (c *Collection) Facet(req FacetRequest) ([]FacetHit, error) {
+func (c *Collection) Facet(req ops.FacetRequest) ([]FacetHit, error) {
 	var hits []FacetHit
 	var err error
 	c.shard.View(func(s *shard.Reader) { hits, err = s.Facet(req.Key, req.Filter, req.Limit) })

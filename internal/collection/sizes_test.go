@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/shard"
 )
@@ -22,14 +23,14 @@ func TestHugeReadSizes(t *testing.T) {
 	all := []point.ID{point.NumID(9), point.NumID(8), point.NumID(7)} // nearest to (9, 0, 0) first
 	for _, tc := range []struct {
 		name string
-		req  SearchRequest
+		req  ops.SearchRequest
 		want int
 	}{
-		{"max limit", SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: math.MaxInt}, 10},
-		{"max limit and offset", SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: math.MaxInt, Offset: math.MaxInt}, 0},
-		{"2^62 twice", SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: 1 << 62, Offset: 1 << 62}, 0},
-		{"offset within", SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: math.MaxInt, Offset: 7}, 3},
-		{"max ef", SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: 3, Params: SearchParams{HnswEf: math.MaxInt}}, 3},
+		{"max limit", ops.SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: math.MaxInt}, 10},
+		{"max limit and offset", ops.SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: math.MaxInt, Offset: math.MaxInt}, 0},
+		{"2^62 twice", ops.SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: 1 << 62, Offset: 1 << 62}, 0},
+		{"offset within", ops.SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: math.MaxInt, Offset: 7}, 3},
+		{"max ef", ops.SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: 3, Params: ops.SearchParams{HnswEf: math.MaxInt}}, 3},
 	} {
 		hits, err := c.Search(tc.req)
 		if err != nil || len(hits) != tc.want {
@@ -39,7 +40,7 @@ func TestHugeReadSizes(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, hitIDs(hits))
 		}
 	}
-	recs, _, err := c.Scroll(ScrollRequest{Limit: math.MaxInt})
+	recs, _, err := c.Scroll(ops.ScrollRequest{Limit: math.MaxInt})
 	if err != nil || len(recs) != 10 {
 		t.Errorf("scroll of max limit: %d records, %v", len(recs), err)
 	}
@@ -51,7 +52,7 @@ func TestHugeReadSizes(t *testing.T) {
 	for i := range names {
 		names[i] = "text"
 	}
-	recs, err = c.Retrieve(ids, PayloadSelector{}, VectorSelector{Enable: true, Names: names})
+	recs, err = c.Retrieve(ids, ops.PayloadSelector{}, ops.VectorSelector{Enable: true, Names: names})
 	if err != nil || !slices.Equal(recIDs(recs), nums(1, 2, 3)) || recs[1].Vectors["text"] == nil || recs[1].Vectors["img"] != nil {
 		t.Errorf("retrieve of 100000 repeated ids: %v, %v", recs, err)
 	}
@@ -77,8 +78,8 @@ func TestConfigSizesSaturate(t *testing.T) {
 		// The shard opened. A write needs wal_capacity_mb free on the disk
 		// (Qdrant's check), so with these sizes it is refused as out of
 		// disk, cleanly.
-		_, err = c.Update(context.Background(), &shard.Operation{Kind: shard.OpUpsert,
-			Points: []shard.PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2, 3, 4}}}}}, true)
+		_, err = c.Update(context.Background(), &ops.Operation{Kind: ops.Upsert,
+			Points: []ops.PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2, 3, 4}}}}}, true)
 		if !errors.Is(err, shard.ErrOutOfDisk) {
 			t.Errorf("wal %s: upsert answered %v, want out of disk", wal, err)
 		}

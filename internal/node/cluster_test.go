@@ -11,8 +11,8 @@ import (
 
 	"github.com/shoaldb/shoal/internal/cluster/consensus"
 	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 // memNet connects in-process consensus drivers.
@@ -204,7 +204,7 @@ func TestClusterMetadata(t *testing.T) {
 		return cfg.Params.Vectors.Named[""].Size == 3
 	})
 	c2, _ := p2.node.Collection("docs")
-	op := &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 0, 0}}}}}
+	op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 0, 0}}}}}
 	if _, err := c2.Update(ctx, op, true); err != nil {
 		t.Fatal(err)
 	}
@@ -214,8 +214,8 @@ func TestClusterMetadata(t *testing.T) {
 	peers[2] = p2
 	eventually(t, "peer 2 caught up", func() bool { return p2.cons.Status().Applied >= p1.cons.Status().Commit })
 	c2, err := p2.node.Collection("docs")
-	if err != nil || c2.Count(nil) != 1 {
-		t.Fatalf("after restart peer 2 has docs=%v err=%v", c2 != nil && c2.Count(nil) == 1, err)
+	if err != nil || c2.Count(ops.CountRequest{Exact: true}) != 1 {
+		t.Fatalf("after restart peer 2 has docs=%v err=%v", c2 != nil && c2.Count(ops.CountRequest{Exact: true}) == 1, err)
 	}
 
 	// A fourth peer joins after compaction and starts from the snapshot.

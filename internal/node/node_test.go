@@ -15,8 +15,8 @@ import (
 
 	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 func testOptions(dir string) Options {
@@ -145,7 +145,7 @@ func TestCreateListDeleteReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := &shard.Operation{Kind: shard.OpUpsert, Points: []shard.PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2, 3, 4}}}}}
+	op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2, 3, 4}}}}}
 	if _, err := c.Update(context.Background(), op, true); err != nil {
 		t.Fatal(err)
 	}
@@ -185,12 +185,12 @@ func TestCreateListDeleteReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Count(nil) != 1 {
+	if c.Count(ops.CountRequest{Exact: true}) != 1 {
 		t.Fatalf("alpha lost its point")
 	}
 	z, _ := n2.Collection("zeta")
-	if z.Count(nil) != 0 || !z.MultiVector() {
-		t.Fatalf("recreated zeta: %d points, multi %v", z.Count(nil), z.MultiVector())
+	if z.Count(ops.CountRequest{Exact: true}) != 0 || !z.MultiVector() {
+		t.Fatalf("recreated zeta: %d points, multi %v", z.Count(ops.CountRequest{Exact: true}), z.MultiVector())
 	}
 }
 

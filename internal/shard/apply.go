@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 )
@@ -52,33 +53,34 @@ type target interface {
 // step of the shard: no I/O, no clock, the same result on every replay.
 // An operation it cannot perform changes nothing and fails with an error
 // matching ErrRefused; any other error is a bug or damage.
-func apply(store target, version uint64, op *Operation) error {
+func apply(store target, version uint64, op *ops.Operation) error {
 	if err := checkVectors(store, op); err != nil {
 		return err
 	}
 	switch op.Kind {
-	case OpUpsert:
+	case ops.Upsert:
 		for _, p := range op.Points {
 			store.Upsert(p.ID, version, p.Vectors, p.Payload.Clone())
 		}
 		return nil
-	case OpCreateIndex:
+	case ops.CreateIndex:
 		// Validated first, so that a failure of the index build itself is
 		// not mistaken for a refusal.
 		if _, err := point.ParsePath(op.Key); err != nil {
 			return refusef(point.KindBadInput, "%v", err)
 		}
-		if _, err := segment.ParseIndexSchema(op.Schema); err != nil {
+		raw, err := IndexSchema(op.Schema)
+		if err != nil {
 			return refusef(point.KindBadInput, "%v", err)
 		}
-		if err := store.CreateIndex(op.Key, op.Schema); err != nil {
+		if err := store.CreateIndex(op.Key, raw); err != nil {
 			return fmt.Errorf("create index %q: %w", op.Key, err)
 		}
 		return nil
-	case OpDeleteIndex:
+	case ops.DeleteIndex:
 		store.DeleteIndex(op.Key) // deleting a missing index is not an error, as in Qdrant
 		return nil
-	case OpUpdateVectors:
+	case ops.UpdateVectors:
 		for _, p := range op.Vectors {
 			if !store.Has(p.ID) {
 				return refuse(point.ErrPointNotFound(p.ID))
@@ -91,7 +93,7 @@ func apply(store target, version uint64, op *Operation) error {
 	}
 
 	switch op.Kind {
-	case OpDelete, OpClearPayload, OpOverwritePayload, OpSetPayload, OpDeletePayload, OpDeleteVectors:
+	case ops.Delete, ops.ClearPayload, ops.OverwritePayload, ops.SetPayload, ops.DeletePayload, ops.DeleteVectors:
 	default:
 		return fmt.Errorf("apply: unknown operation kind %q", op.Kind)
 	}
@@ -100,13 +102,13 @@ func apply(store target, version uint64, op *Operation) error {
 		return err
 	}
 	var path point.Path
-	if op.Kind == OpSetPayload && op.Key != "" {
+	if op.Kind == ops.SetPayload && op.Key != "" {
 		if path, err = point.ParsePath(op.Key); err != nil {
 			return refusef(point.KindBadInput, "%v", err)
 		}
 	}
 	var delPaths []point.Path
-	if op.Kind == OpDeletePayload {
+	if op.Kind == ops.DeletePayload {
 		for _, k := range op.Keys {
 			p, err := point.ParsePath(k)
 			if err != nil {
@@ -117,13 +119,13 @@ func apply(store target, version uint64, op *Operation) error {
 	}
 	for _, id := range ids {
 		switch op.Kind {
-		case OpDelete:
+		case ops.Delete:
 			store.Delete(id)
-		case OpClearPayload:
+		case ops.ClearPayload:
 			store.SetPayload(id, version, nil)
-		case OpOverwritePayload:
+		case ops.OverwritePayload:
 			store.SetPayload(id, version, op.Payload.Clone())
-		case OpSetPayload:
+		case ops.SetPayload:
 			old, _ := store.Payload(id)
 			var next point.Payload
 			if op.Key == "" {
@@ -132,14 +134,14 @@ func apply(store target, version uint64, op *Operation) error {
 				next = point.SetAt(old.Clone(), path, op.Payload.Clone())
 			}
 			store.SetPayload(id, version, next)
-		case OpDeletePayload:
+		case ops.DeletePayload:
 			old, _ := store.Payload(id)
 			next := old.Clone()
 			for _, p := range delPaths {
 				point.DeleteAt(next, p)
 			}
 			store.SetPayload(id, version, next)
-		case OpDeleteVectors:
+		case ops.DeleteVectors:
 			store.DeleteVectors(id, version, op.Keys)
 		}
 	}
@@ -149,7 +151,7 @@ func apply(store target, version uint64, op *Operation) error {
 // checkVectors refuses vectors that do not fit the store's columns, with
 // Qdrant's texts. The collection checks them before they reach the WAL; a
 // record that fails here on replay was written for other columns.
-func checkVectors(store target, op *Operation) error {
+func checkVectors(store target, op *ops.Operation) error {
 	check := func(vecs point.Vectors) error {
 		for name, v := range vecs {
 			dim, ok := store.VectorDim(name)
@@ -177,15 +179,11 @@ func checkVectors(store target, op *Operation) error {
 
 // targets resolves the points an operation addresses: its ids (all must
 // exist, except for deletes, which ignore missing ids) or its filter.
-func targets(store target, op *Operation) ([]point.ID, error) {
-	if len(op.Filter) > 0 && string(op.Filter) != "null" {
-		f, err := filter.Parse(op.Filter)
-		if err != nil {
-			return nil, refusef(point.KindBadInput, "%v", err)
-		}
-		return store.MatchingIDs(f), nil
+func targets(store target, op *ops.Operation) ([]point.ID, error) {
+	if op.Filter != nil {
+		return store.MatchingIDs(op.Filter), nil
 	}
-	if op.Kind == OpDelete {
+	if op.Kind == ops.Delete {
 		return op.IDs, nil
 	}
 	for _, id := range op.IDs {
@@ -194,4 +192,23 @@ func targets(store target, op *Operation) ([]point.ID, error) {
 		}
 	}
 	return op.IDs, nil
+}
+
+// IndexSchema converts the vocabulary's schema to the payload index's: its
+// JSON form, as segments take and persist it, checked by the index's own
+// parser (which knows the language names the vocabulary keeps as given).
+// The error is the index's: a *payload.SchemaError or
+// *payload.SchemaValidationError.
+func IndexSchema(s *ops.FieldSchema) (json.RawMessage, error) {
+	if s == nil {
+		return nil, fmt.Errorf("create_index without a schema")
+	}
+	raw, err := s.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := segment.ParseIndexSchema(raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
 }

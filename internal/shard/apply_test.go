@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/vector"
@@ -88,6 +89,15 @@ func applyBase(t testing.TB) *segment.Store {
 
 const redFilter = `{"must":[{"key":"color","match":{"value":"red"}}]}`
 
+func mustFilter(t testing.TB, js string) *filter.Filter {
+	t.Helper()
+	f, err := filter.Parse([]byte(js))
+	if err != nil {
+		t.Fatalf("filter %s: %v", js, err)
+	}
+	return f
+}
+
 func TestApply(t *testing.T) {
 	ua := mustUUID(t, uuidA)
 	ids := func(ns ...uint64) []point.ID {
@@ -99,14 +109,14 @@ func TestApply(t *testing.T) {
 	}
 	cases := []struct {
 		name     string
-		op       Operation
+		op       ops.Operation
 		wantKind *point.Kind // nil: success
 		// changes maps an id to its new dump line; "" means deleted.
 		changes map[string]string
 	}{
 		{
 			name: "upsert new and existing",
-			op: Operation{Kind: OpUpsert, Points: []PointStruct{
+			op: ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{
 				{ID: point.NumID(2), Vectors: point.Vectors{"img": {3, 3, 3}}, Payload: point.Payload{"k": "v"}},
 				{ID: point.NumID(9), Vectors: point.Vectors{"": {9, 9}}},
 			}},
@@ -117,102 +127,102 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:    "upsert nothing",
-			op:      Operation{Kind: OpUpsert},
+			op:      ops.Operation{Kind: ops.Upsert},
 			changes: nil,
 		},
 		{
 			name:    "delete ignores missing ids",
-			op:      Operation{Kind: OpDelete, IDs: append(ids(2, 77), ua)},
+			op:      ops.Operation{Kind: ops.Delete, IDs: append(ids(2, 77), ua)},
 			changes: map[string]string{"2": "", uuidA: ""},
 		},
 		{
 			name:    "delete by filter",
-			op:      Operation{Kind: OpDelete, Filter: json.RawMessage(redFilter), IDs: ids(2)},
+			op:      ops.Operation{Kind: ops.Delete, Filter: mustFilter(t, redFilter), IDs: ids(2)},
 			changes: map[string]string{"1": "", uuidA: ""},
 		},
 		{
 			name:    "delete by filter matching nothing",
-			op:      Operation{Kind: OpDelete, Filter: json.RawMessage(`{"must":[{"key":"color","match":{"value":"green"}}]}`)},
+			op:      ops.Operation{Kind: ops.Delete, Filter: mustFilter(t, `{"must":[{"key":"color","match":{"value":"green"}}]}`)},
 			changes: nil,
 		},
 		{
 			name:    "null filter falls back to ids",
-			op:      Operation{Kind: OpDelete, Filter: json.RawMessage(`null`), IDs: ids(3)},
+			op:      ops.Operation{Kind: ops.Delete, Filter: nil, IDs: ids(3)},
 			changes: map[string]string{"3": ""},
 		},
 		{
 			name:    "set_payload merges top-level keys",
-			op:      Operation{Kind: OpSetPayload, IDs: ids(1, 3), Payload: point.Payload{"n": json.Number("10"), "new": true}},
+			op:      ops.Operation{Kind: ops.SetPayload, IDs: ids(1, 3), Payload: point.Payload{"n": json.Number("10"), "new": true}},
 			changes: map[string]string{"1": `v7 {"color":"red","n":10,"nested":{"arr":[{"y":1},{"y":2}],"x":1},"new":true} map[:[1 0] img:[1 1 1]]`, "3": `v7 {"n":10,"new":true} map[img:[2 2 2]]`},
 		},
 		{
 			name:    "set_payload null value removes the key",
-			op:      Operation{Kind: OpSetPayload, IDs: ids(2), Payload: point.Payload{"color": nil}},
+			op:      ops.Operation{Kind: ops.SetPayload, IDs: ids(2), Payload: point.Payload{"color": nil}},
 			changes: map[string]string{"2": `v7 {"n":2} map[:[0 1]]`},
 		},
 		{
 			name:    "set_payload with a nested key",
-			op:      Operation{Kind: OpSetPayload, IDs: ids(1, 2), Key: "nested", Payload: point.Payload{"z": "zz"}},
+			op:      ops.Operation{Kind: ops.SetPayload, IDs: ids(1, 2), Key: "nested", Payload: point.Payload{"z": "zz"}},
 			changes: map[string]string{"1": `v7 {"color":"red","n":1,"nested":{"arr":[{"y":1},{"y":2}],"x":1,"z":"zz"}} map[:[1 0] img:[1 1 1]]`, "2": `v7 {"color":"blue","n":2,"nested":{"z":"zz"}} map[:[0 1]]`},
 		},
 		{
 			name:    "set_payload with a deep key into array elements",
-			op:      Operation{Kind: OpSetPayload, IDs: ids(1), Key: "nested.arr[].w", Payload: point.Payload{"q": json.Number("1.0")}},
+			op:      ops.Operation{Kind: ops.SetPayload, IDs: ids(1), Key: "nested.arr[].w", Payload: point.Payload{"q": json.Number("1.0")}},
 			changes: map[string]string{"1": `v7 {"color":"red","n":1,"nested":{"arr":[{"w":{"q":1.0},"y":1},{"w":{"q":1.0},"y":2}],"x":1}} map[:[1 0] img:[1 1 1]]`},
 		},
 		{
 			name:    "set_payload by filter",
-			op:      Operation{Kind: OpSetPayload, Filter: json.RawMessage(redFilter), Payload: point.Payload{"hit": true}},
+			op:      ops.Operation{Kind: ops.SetPayload, Filter: mustFilter(t, redFilter), Payload: point.Payload{"hit": true}},
 			changes: map[string]string{"1": `v7 {"color":"red","hit":true,"n":1,"nested":{"arr":[{"y":1},{"y":2}],"x":1}} map[:[1 0] img:[1 1 1]]`, uuidA: `v7 {"color":"red","hit":true} map[]`},
 		},
 		{
 			name:     "set_payload with a missing id changes nothing",
-			op:       Operation{Kind: OpSetPayload, IDs: ids(1, 77, 2), Payload: point.Payload{"x": true}},
+			op:       ops.Operation{Kind: ops.SetPayload, IDs: ids(1, 77, 2), Payload: point.Payload{"x": true}},
 			wantKind: ptr(point.KindNotFound),
 		},
 		{
 			name:     "set_payload with a bad key",
-			op:       Operation{Kind: OpSetPayload, IDs: ids(1), Key: "a..b", Payload: point.Payload{"x": true}},
+			op:       ops.Operation{Kind: ops.SetPayload, IDs: ids(1), Key: "a..b", Payload: point.Payload{"x": true}},
 			wantKind: ptr(point.KindBadInput),
 		},
 		{
 			name:    "overwrite_payload",
-			op:      Operation{Kind: OpOverwritePayload, IDs: ids(1, 3), Payload: point.Payload{"only": "this"}},
+			op:      ops.Operation{Kind: ops.OverwritePayload, IDs: ids(1, 3), Payload: point.Payload{"only": "this"}},
 			changes: map[string]string{"1": `v7 {"only":"this"} map[:[1 0] img:[1 1 1]]`, "3": `v7 {"only":"this"} map[img:[2 2 2]]`},
 		},
 		{
 			name:     "overwrite_payload with a missing id",
-			op:       Operation{Kind: OpOverwritePayload, IDs: append(ids(1), mustUUID(t, "00000000-0000-0000-0000-000000000001")), Payload: point.Payload{"a": "b"}},
+			op:       ops.Operation{Kind: ops.OverwritePayload, IDs: append(ids(1), mustUUID(t, "00000000-0000-0000-0000-000000000001")), Payload: point.Payload{"a": "b"}},
 			wantKind: ptr(point.KindNotFound),
 		},
 		{
 			name:    "delete_payload keys and nested paths",
-			op:      Operation{Kind: OpDeletePayload, IDs: ids(1, 2, 3), Keys: []string{"color", "nested.arr[].y", "absent"}},
+			op:      ops.Operation{Kind: ops.DeletePayload, IDs: ids(1, 2, 3), Keys: []string{"color", "nested.arr[].y", "absent"}},
 			changes: map[string]string{"1": `v7 {"n":1,"nested":{"arr":[{},{}],"x":1}} map[:[1 0] img:[1 1 1]]`, "2": `v7 {"n":2} map[:[0 1]]`, "3": `v7 null map[img:[2 2 2]]`},
 		},
 		{
 			name:     "delete_payload with a bad key",
-			op:       Operation{Kind: OpDeletePayload, IDs: ids(1), Keys: []string{"ok", "[0]"}},
+			op:       ops.Operation{Kind: ops.DeletePayload, IDs: ids(1), Keys: []string{"ok", "[0]"}},
 			wantKind: ptr(point.KindBadInput),
 		},
 		{
 			name:     "delete_payload with a missing id",
-			op:       Operation{Kind: OpDeletePayload, IDs: ids(77, 1), Keys: []string{"color"}},
+			op:       ops.Operation{Kind: ops.DeletePayload, IDs: ids(77, 1), Keys: []string{"color"}},
 			wantKind: ptr(point.KindNotFound),
 		},
 		{
 			name:    "clear_payload by filter",
-			op:      Operation{Kind: OpClearPayload, Filter: json.RawMessage(redFilter)},
+			op:      ops.Operation{Kind: ops.ClearPayload, Filter: mustFilter(t, redFilter)},
 			changes: map[string]string{"1": `v7 null map[:[1 0] img:[1 1 1]]`, uuidA: `v7 null map[]`},
 		},
 		{
 			name:     "clear_payload with a missing id",
-			op:       Operation{Kind: OpClearPayload, IDs: ids(1, 2, 3, 4)},
+			op:       ops.Operation{Kind: ops.ClearPayload, IDs: ids(1, 2, 3, 4)},
 			wantKind: ptr(point.KindNotFound),
 		},
 		{
 			name: "update_vectors keeps the others",
-			op: Operation{Kind: OpUpdateVectors, Vectors: []PointVectors{
+			op: ops.Operation{Kind: ops.UpdateVectors, Vectors: []ops.PointVectors{
 				{ID: point.NumID(1), Vectors: point.Vectors{"": {5, 5}}},
 				{ID: point.NumID(3), Vectors: point.Vectors{"": {6, 6}}},
 			}},
@@ -220,7 +230,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name: "update_vectors with a missing id changes nothing",
-			op: Operation{Kind: OpUpdateVectors, Vectors: []PointVectors{
+			op: ops.Operation{Kind: ops.UpdateVectors, Vectors: []ops.PointVectors{
 				{ID: point.NumID(1), Vectors: point.Vectors{"": {5, 5}}},
 				{ID: point.NumID(77), Vectors: point.Vectors{"": {6, 6}}},
 			}},
@@ -228,42 +238,32 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:    "delete_vectors",
-			op:      Operation{Kind: OpDeleteVectors, IDs: ids(1, 2), Keys: []string{"img"}},
+			op:      ops.Operation{Kind: ops.DeleteVectors, IDs: ids(1, 2), Keys: []string{"img"}},
 			changes: map[string]string{"1": `v7 {"color":"red","n":1,"nested":{"arr":[{"y":1},{"y":2}],"x":1}} map[:[1 0]]`, "2": `v7 {"color":"blue","n":2} map[:[0 1]]`},
 		},
 		{
 			name:    "delete_vectors by filter",
-			op:      Operation{Kind: OpDeleteVectors, Filter: json.RawMessage(redFilter), Keys: []string{"", "img"}},
+			op:      ops.Operation{Kind: ops.DeleteVectors, Filter: mustFilter(t, redFilter), Keys: []string{"", "img"}},
 			changes: map[string]string{"1": `v7 {"color":"red","n":1,"nested":{"arr":[{"y":1},{"y":2}],"x":1}} map[]`, uuidA: `v7 {"color":"red"} map[]`},
 		},
 		{
 			name:     "delete_vectors with a missing id",
-			op:       Operation{Kind: OpDeleteVectors, IDs: ids(1, 77), Keys: []string{"img"}},
+			op:       ops.Operation{Kind: ops.DeleteVectors, IDs: ids(1, 77), Keys: []string{"img"}},
 			wantKind: ptr(point.KindNotFound),
 		},
 		{
-			name:     "bad filter",
-			op:       Operation{Kind: OpClearPayload, Filter: json.RawMessage(`{"must":[{"nope":1}]}`)},
-			wantKind: ptr(point.KindBadInput),
-		},
-		{
-			name:     "filter that is not JSON",
-			op:       Operation{Kind: OpDelete, Filter: json.RawMessage(`{`)},
-			wantKind: ptr(point.KindBadInput),
-		},
-		{
 			name:     "unknown kind",
-			op:       Operation{Kind: "merge", IDs: ids(1)},
+			op:       ops.Operation{Kind: "merge", IDs: ids(1)},
 			wantKind: ptr(point.KindInternal),
 		},
 		{
 			name:     "unknown kind without ids",
-			op:       Operation{Kind: "merge"},
+			op:       ops.Operation{Kind: "merge"},
 			wantKind: ptr(point.KindInternal),
 		},
 		{
 			name: "upsert with a vector of the wrong size changes nothing",
-			op: Operation{Kind: OpUpsert, Points: []PointStruct{
+			op: ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{
 				{ID: point.NumID(9), Vectors: point.Vectors{"": {9, 9}}},
 				{ID: point.NumID(2), Vectors: point.Vectors{"img": {1, 2}}},
 			}},
@@ -271,22 +271,30 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:     "upsert with an unknown vector name",
-			op:       Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(9), Vectors: point.Vectors{"audio": {1}}}}},
+			op:       ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(9), Vectors: point.Vectors{"audio": {1}}}}},
 			wantKind: ptr(point.KindBadInput),
 		},
 		{
 			name:     "update_vectors with a vector of the wrong size",
-			op:       Operation{Kind: OpUpdateVectors, Vectors: []PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2, 3}}}}},
+			op:       ops.Operation{Kind: ops.UpdateVectors, Vectors: []ops.PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2, 3}}}}},
 			wantKind: ptr(point.KindBadInput),
 		},
 		{
 			name:     "create_index with a bad schema",
-			op:       Operation{Kind: OpCreateIndex, Key: "color", Schema: json.RawMessage(`"nope"`)},
+			op:       ops.Operation{Kind: ops.CreateIndex, Key: "color", Schema: &ops.FieldSchema{Type: "nope"}},
+			wantKind: ptr(point.KindBadInput),
+		},
+		{
+			// The vocabulary keeps language names as given; the index
+			// knows them.
+			name: "create_index with a stopword language the index does not know",
+			op: ops.Operation{Kind: ops.CreateIndex, Key: "color", Schema: &ops.FieldSchema{Type: ops.TextField, HasParams: true,
+				Stopwords: &ops.Stopwords{Language: "klingon"}}},
 			wantKind: ptr(point.KindBadInput),
 		},
 		{
 			name:     "create_index with a bad key",
-			op:       Operation{Kind: OpCreateIndex, Key: "a..b", Schema: json.RawMessage(`"keyword"`)},
+			op:       ops.Operation{Kind: ops.CreateIndex, Key: "a..b", Schema: &ops.FieldSchema{Type: ops.KeywordField}},
 			wantKind: ptr(point.KindBadInput),
 		},
 	}
@@ -338,7 +346,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestApplyMissingPointMessage(t *testing.T) {
 	s := applyBase(t)
-	err := apply(s, 2, &Operation{Kind: OpSetPayload, IDs: []point.ID{point.NumID(42)}, Payload: point.Payload{"a": "b"}})
+	err := apply(s, 2, &ops.Operation{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(42)}, Payload: point.Payload{"a": "b"}})
 	if got, want := point.DescriptionOf(err), "No point with id 42 found"; got != want {
 		t.Fatalf("error %q, want %q", got, want)
 	}
@@ -352,7 +360,7 @@ func TestApplyMissingPointMessage(t *testing.T) {
 // update never mutates a payload a reader may have been handed.
 func TestApplyDoesNotAlias(t *testing.T) {
 	s := applyBase(t)
-	op := &Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(5), Vectors: point.Vectors{"": {1, 2}}, Payload: pl(t, `{"a":{"b":1}}`)}}}
+	op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(5), Vectors: point.Vectors{"": {1, 2}}, Payload: pl(t, `{"a":{"b":1}}`)}}}
 	if err := apply(s, 2, op); err != nil {
 		t.Fatal(err)
 	}
@@ -365,10 +373,10 @@ func TestApplyDoesNotAlias(t *testing.T) {
 
 	held, _ := s.Payload(point.NumID(1))
 	heldJSON, _ := json.Marshal(held)
-	for _, op := range []*Operation{
-		{Kind: OpSetPayload, IDs: []point.ID{point.NumID(1)}, Payload: point.Payload{"color": "green"}},
-		{Kind: OpSetPayload, IDs: []point.ID{point.NumID(1)}, Key: "nested", Payload: point.Payload{"x": 2}},
-		{Kind: OpDeletePayload, IDs: []point.ID{point.NumID(1)}, Keys: []string{"nested.x", "n"}},
+	for _, op := range []*ops.Operation{
+		{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(1)}, Payload: point.Payload{"color": "green"}},
+		{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(1)}, Key: "nested", Payload: point.Payload{"x": 2}},
+		{Kind: ops.DeletePayload, IDs: []point.ID{point.NumID(1)}, Keys: []string{"nested.x", "n"}},
 	} {
 		if err := apply(s, 3, op); err != nil {
 			t.Fatal(err)
@@ -378,7 +386,7 @@ func TestApplyDoesNotAlias(t *testing.T) {
 		t.Fatalf("a payload handed out earlier changed from %s to %s", heldJSON, now)
 	}
 
-	setOp := &Operation{Kind: OpOverwritePayload, IDs: []point.ID{point.NumID(2)}, Payload: pl(t, `{"deep":{"k":1}}`)}
+	setOp := &ops.Operation{Kind: ops.OverwritePayload, IDs: []point.ID{point.NumID(2)}, Payload: pl(t, `{"deep":{"k":1}}`)}
 	if err := apply(s, 4, setOp); err != nil {
 		t.Fatal(err)
 	}

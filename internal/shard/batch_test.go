@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/wal"
 )
@@ -50,17 +51,17 @@ func TestUpdateBatchOneFsync(t *testing.T) {
 	}
 	sh.Start()
 	defer sh.Close()
-	ops := make([]*Operation, 1000)
-	for i := range ops {
-		ops[i] = upsertOp(uint64(i), float32(i), 1)
+	batch := make([]*ops.Operation, 1000)
+	for i := range batch {
+		batch[i] = upsertOp(uint64(i), float32(i), 1)
 	}
 	before := fsys.syncs.Load()
-	first, err := sh.UpdateBatch(context.Background(), ops, true)
+	first, err := sh.UpdateBatch(context.Background(), batch, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := fsys.syncs.Load() - before; n != 1 {
-		t.Fatalf("a batch of %d operations made %d WAL fsyncs, want 1", len(ops), n)
+		t.Fatalf("a batch of %d operations made %d WAL fsyncs, want 1", len(batch), n)
 	}
 	if first != 0 || sh.Applied() != 1000 || len(state(sh)) != 1000 {
 		t.Fatalf("first operation %d, %d applied, %d points", first, sh.Applied(), len(state(sh)))
@@ -77,13 +78,13 @@ func TestUpdateBatchOneFsync(t *testing.T) {
 // queues them one by one); and a restart, after a crash or a close,
 // rebuilds the same state from the WAL.
 func TestUpdateBatchSemantics(t *testing.T) {
-	batch := func() []*Operation {
-		return []*Operation{
+	batch := func() []*ops.Operation {
+		return []*ops.Operation{
 			upsertOp(1, 1, 1),
 			upsertOp(2, 2, 2),
 			setPayloadOp(3), // no point 3
 			upsertOp(4, 4, 4),
-			{Kind: OpDelete, IDs: []point.ID{point.NumID(1)}},
+			{Kind: ops.Delete, IDs: []point.ID{point.NumID(1)}},
 		}
 	}
 	cases := []struct {
@@ -157,10 +158,10 @@ func TestUpdateBatchRandomReplay(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "shard")
 	sh := startShard(t, dir, testOptions())
 	ctx := context.Background()
-	var ops uint64
+	var numbered uint64
 	for range 60 {
 		n := 1 + r.IntN(8)
-		batch := make([]*Operation, n)
+		batch := make([]*ops.Operation, n)
 		for i := range batch {
 			batch[i] = randomOp(t, r)
 		}
@@ -169,12 +170,12 @@ func TestUpdateBatchRandomReplay(t *testing.T) {
 		if err != nil && point.KindOf(err) != point.KindNotFound {
 			t.Fatalf("batch: %v", err)
 		}
-		if first != ops {
-			t.Fatalf("batch starts at %d, want %d", first, ops)
+		if first != numbered {
+			t.Fatalf("batch starts at %d, want %d", first, numbered)
 		}
-		ops += uint64(n)
+		numbered += uint64(n)
 	}
-	waitApplied(t, sh, ops)
+	waitApplied(t, sh, numbered)
 	want := state(sh)
 	crashed := filepath.Join(t.TempDir(), "crashed")
 	copyDir(t, dir, crashed)

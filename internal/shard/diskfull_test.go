@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/shoaldb/shoal/internal/fsutil"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/wal"
 )
@@ -86,7 +87,7 @@ func TestOutOfDiskRefusesUpdates(t *testing.T) {
 		if !errors.Is(err, ErrOutOfDisk) || err.Error() != text {
 			t.Fatalf("update on a full disk (wait %v): %v, want %q", wait, err, text)
 		}
-		_, err = sh.UpdateBatch(ctx, []*Operation{upsertOp(3, 3, 3), upsertOp(4, 4, 4)}, wait)
+		_, err = sh.UpdateBatch(ctx, []*ops.Operation{upsertOp(3, 3, 3), upsertOp(4, 4, 4)}, wait)
 		if !errors.Is(err, ErrOutOfDisk) || err.Error() != text {
 			t.Fatalf("batch on a full disk (wait %v): %v, want %q", wait, err, text)
 		}
@@ -147,7 +148,7 @@ func TestWALOutOfSpace(t *testing.T) {
 		t.Fatal(err)
 	}
 	fsys.full.Store(true)
-	_, err = sh.UpdateBatch(ctx, []*Operation{upsertOp(2, 2, 2), upsertOp(3, 3, 3)}, true)
+	_, err = sh.UpdateBatch(ctx, []*ops.Operation{upsertOp(2, 2, 2), upsertOp(3, 3, 3)}, true)
 	var od *OutOfDiskError
 	if !errors.As(err, &od) || !errors.Is(err, syscall.ENOSPC) || !strings.HasPrefix(err.Error(), "No space left on device: ") {
 		t.Fatalf("batch on a full disk: %v", err)
@@ -331,11 +332,11 @@ func TestOptimizerRetriesAfterFailure(t *testing.T) {
 	sh.Start()
 	defer sh.Close()
 	disk.full.Store(true)
-	ops := make([]*Operation, 80)
-	for i := range ops {
-		ops[i] = upsertOp(uint64(i), float32(i), 1)
+	batch := make([]*ops.Operation, 80)
+	for i := range batch {
+		batch[i] = upsertOp(uint64(i), float32(i), 1)
 	}
-	if _, err := sh.UpdateBatch(context.Background(), ops, true); err != nil {
+	if _, err := sh.UpdateBatch(context.Background(), batch, true); err != nil {
 		t.Fatal(err)
 	}
 
@@ -389,7 +390,7 @@ func TestOptimizerRetriesAfterFailure(t *testing.T) {
 	}
 	var indexed int
 	sh.View(func(rd *Reader) { indexed = rd.IndexedVectors() })
-	if indexed != len(ops) {
-		t.Fatalf("%d indexed vectors, want %d", indexed, len(ops))
+	if indexed != len(batch) {
+		t.Fatalf("%d indexed vectors, want %d", indexed, len(batch))
 	}
 }

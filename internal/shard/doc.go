@@ -9,9 +9,12 @@
 // segment. Reads (Reader) ask every segment and merge: search by score
 // then id, scroll by id, counts and facets by sum.
 //
-// Write path: Update assigns the next operation number, appends the encoded
-// operation to the WAL (a write to the OS) and queues it, all under one
-// mutex so that WAL order, queue order and operation numbers agree. The
+// Write path: Update takes an operation of the engine's vocabulary (package
+// ops), assigns the next operation number, appends its WAL record (the
+// operation's encoding behind a small header, record.go; logs of the
+// previous JSON format still replay) to the WAL (a write to the OS) and
+// queues it, all under one mutex so that WAL order, queue order and
+// operation numbers agree. The
 // update worker applies queued operations in that order under the write
 // lock. A caller that waits fsyncs the WAL (group commit) and waits until
 // its operation is applied. UpdateBatch does the same for the operations

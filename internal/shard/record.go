@@ -1,28 +1,30 @@
 package shard
 
 import (
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 
-	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/ops"
 )
 
-// WAL records. A lone operation is its Operation encoded as JSON (the
-// format of every record before batches existed; still written for
-// single updates). The operations of a points/batch request are written
-// together, one record each, in one append:
+// WAL records. A record holds one operation, encoded by package ops, after
+// a small header that places it in its batch:
 //
-//	{"k":"batch","v":1,"i":<position>,"n":<operations in the batch>,
-//	 "stop":<true when the batch stops at its first failure>,"op":<operation>}
+//	2:u8 n:uvarint [i:uvarint stop:u8, when n > 0] operation
 //
-// Each operation keeps its own operation number, as in Qdrant. The kind
-// "batch" is unknown to versions that predate it, so such a version refuses
-// the log instead of replaying a batch with other semantics; "v" versions
-// the kind itself, and a record of a later version is refused the same way.
+// The first byte is the record format. n is the number of operations of
+// the points/batch request the record belongs to (0 for a lone update), i
+// the record's position in it and stop 1 when the batch stops at its first
+// failure. The operations of a batch are written together, one record
+// each, in one append; each keeps its own operation number, as in Qdrant.
+//
+// Format 1, written before the operation vocabulary had an encoding of its
+// own, is JSON and starts with '{'; logs written in it still replay (see
+// record_legacy.go). A format this version does not know is refused, so an
+// older version never replays a log of a newer one with other semantics.
 const (
-	opBatch         OpKind = "batch"
-	batchRecordVer         = 1
-	maxBatchRecords        = 1 << 24 // bounds "n" read from disk
+	recordFormat    = 2
+	maxBatchRecords = 1 << 24 // bounds n read from disk
 )
 
 // batchPos places a record in its batch; the zero value is a lone
@@ -34,73 +36,64 @@ type batchPos struct {
 
 // record is a decoded WAL record.
 type record struct {
-	op  *Operation
+	op  *ops.Operation
 	pos batchPos
-}
-
-// wireRecord decodes either kind of record in one pass: the operation's
-// own fields, or the batch fields around a nested operation.
-type wireRecord struct {
-	Operation
-	V    int        `json:"v,omitempty"`
-	I    int        `json:"i,omitempty"`
-	N    int        `json:"n,omitempty"`
-	Stop bool       `json:"stop,omitempty"`
-	Op   *Operation `json:"op,omitempty"`
-}
-
-type batchWire struct {
-	Kind OpKind     `json:"k"`
-	V    int        `json:"v"`
-	I    int        `json:"i"`
-	N    int        `json:"n"`
-	Stop bool       `json:"stop,omitempty"`
-	Op   *Operation `json:"op"`
-}
-
-// encodeBatchRecord returns the record of operation i of a batch of n.
-func encodeBatchRecord(op *Operation, i, n int, stop bool) ([]byte, error) {
-	b, err := json.Marshal(batchWire{Kind: opBatch, V: batchRecordVer, I: i, N: n, Stop: stop, Op: op})
-	if err != nil {
-		return nil, fmt.Errorf("encode %s operation %d of a batch: %w", op.Kind, i, err)
-	}
-	return b, nil
 }
 
 // encode returns the WAL record of r.
 func (r record) encode() ([]byte, error) {
-	if r.pos.n == 0 {
-		return r.op.Encode()
+	b := make([]byte, 0, 16)
+	b = append(b, recordFormat)
+	b = binary.AppendUvarint(b, uint64(r.pos.n))
+	if r.pos.n > 0 {
+		b = binary.AppendUvarint(b, uint64(r.pos.i))
+		stop := byte(0)
+		if r.pos.stop {
+			stop = 1
+		}
+		b = append(b, stop)
 	}
-	return encodeBatchRecord(r.op, r.pos.i, r.pos.n, r.pos.stop)
+	return r.op.AppendEncoding(b)
 }
 
-// decodeRecord parses a WAL record of either kind; garbage gives an error,
-// never a panic.
+// decodeRecord parses a WAL record of any format this version reads;
+// garbage gives an error, never a panic.
 func decodeRecord(b []byte) (record, error) {
-	var w wireRecord
-	if err := point.DecodeJSON(b, &w); err != nil {
+	if len(b) == 0 {
+		return record{}, fmt.Errorf("decode operation: empty record")
+	}
+	switch b[0] {
+	case recordFormat:
+	case '{', ' ', '\t', '\r', '\n':
+		return decodeLegacyRecord(b)
+	default:
+		return record{}, fmt.Errorf("decode operation: record format %d (this version reads %d)", b[0], recordFormat)
+	}
+	rest := b[1:]
+	next := func() (int, bool) {
+		v, k := binary.Uvarint(rest)
+		if k <= 0 || (k > 1 && rest[k-1] == 0) || v > maxBatchRecords {
+			return 0, false
+		}
+		rest = rest[k:]
+		return int(v), true
+	}
+	var pos batchPos
+	n, ok := next()
+	if !ok {
+		return record{}, fmt.Errorf("decode operation: bad batch size")
+	}
+	if n > 0 {
+		i, ok := next()
+		if !ok || i >= n || len(rest) == 0 || rest[0] > 1 {
+			return record{}, fmt.Errorf("decode operation: bad position in a batch of %d", n)
+		}
+		pos = batchPos{i: i, n: n, stop: rest[0] == 1}
+		rest = rest[1:]
+	}
+	op, err := ops.DecodeOperation(rest)
+	if err != nil {
 		return record{}, fmt.Errorf("decode operation: %w", err)
 	}
-	if w.Kind != opBatch {
-		if w.V != 0 || w.I != 0 || w.N != 0 || w.Stop || w.Op != nil {
-			return record{}, fmt.Errorf("decode operation: %s record with batch fields", w.Kind)
-		}
-		if !knownKind(w.Kind) {
-			return record{}, fmt.Errorf("decode operation: unknown kind %q", w.Kind)
-		}
-		op := w.Operation
-		return record{op: &op}, nil
-	}
-	switch {
-	case w.V != batchRecordVer:
-		return record{}, fmt.Errorf("decode operation: batch record version %d (this version reads %d)", w.V, batchRecordVer)
-	case w.N < 1 || w.N > maxBatchRecords || w.I < 0 || w.I >= w.N:
-		return record{}, fmt.Errorf("decode operation: batch position %d of %d", w.I, w.N)
-	case w.Op == nil || !knownKind(w.Op.Kind):
-		return record{}, fmt.Errorf("decode operation: batch record without an operation")
-	case !w.Operation.empty():
-		return record{}, fmt.Errorf("decode operation: batch record with operation fields outside \"op\"")
-	}
-	return record{op: w.Op, pos: batchPos{i: w.I, n: w.N, stop: w.Stop}}, nil
+	return record{op: op, pos: pos}, nil
 }

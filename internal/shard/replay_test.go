@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/wal"
 )
@@ -30,20 +31,20 @@ func shardWithWAL(t *testing.T, recs ...[]byte) string {
 	return dir
 }
 
-func lone(t *testing.T, op *Operation) []byte {
+func lone(t *testing.T, op *ops.Operation) []byte {
 	t.Helper()
-	b, err := op.Encode()
+	b, err := record{op: op}.encode()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-func batchOf(t *testing.T, stop bool, ops ...*Operation) [][]byte {
+func batchOf(t *testing.T, stop bool, batch ...*ops.Operation) [][]byte {
 	t.Helper()
-	out := make([][]byte, len(ops))
-	for i, op := range ops {
-		b, err := encodeBatchRecord(op, i, len(ops), stop)
+	out := make([][]byte, len(batch))
+	for i, op := range batch {
+		b, err := record{op: op, pos: batchPos{i: i, n: len(batch), stop: stop}}.encode()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,12 +53,12 @@ func batchOf(t *testing.T, stop bool, ops ...*Operation) [][]byte {
 	return out
 }
 
-func upsertOp(id uint64, vec ...float32) *Operation {
-	return &Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(id), Vectors: point.Vectors{"": vec}}}}
+func upsertOp(id uint64, vec ...float32) *ops.Operation {
+	return &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(id), Vectors: point.Vectors{"": vec}}}}
 }
 
-func setPayloadOp(id uint64) *Operation {
-	return &Operation{Kind: OpSetPayload, IDs: []point.ID{point.NumID(id)}, Payload: point.Payload{"set": true}}
+func setPayloadOp(id uint64) *ops.Operation {
+	return &ops.Operation{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(id)}, Payload: point.Payload{"set": true}}
 }
 
 func ids(sh *Shard) []string {
@@ -130,7 +131,7 @@ func TestReplayRefusals(t *testing.T) {
 // files stay as they were.
 func TestReplayStopsOnOtherErrors(t *testing.T) {
 	injected := errors.New("injected: read vector file: input/output error")
-	failSecond := func(tg target, version uint64, op *Operation) error {
+	failSecond := func(tg target, version uint64, op *ops.Operation) error {
 		if version == 1 {
 			return injected
 		}
@@ -139,7 +140,7 @@ func TestReplayStopsOnOtherErrors(t *testing.T) {
 	cases := []struct {
 		name  string
 		recs  [][]byte
-		apply func(target, uint64, *Operation) error
+		apply func(target, uint64, *ops.Operation) error
 		msg   string
 		is    error
 	}{
@@ -166,6 +167,11 @@ func TestReplayStopsOnOtherErrors(t *testing.T) {
 			name: "a batch record of a later version",
 			recs: [][]byte{[]byte(`{"k":"batch","v":2,"i":0,"n":1,"op":{"k":"delete","ids":[1]}}`)},
 			msg:  "wal record 0: decode operation: batch record version 2",
+		},
+		{
+			name: "a record of a later format",
+			recs: [][]byte{lone(t, upsertOp(1, 1, 1)), {recordFormat + 1, 0, ops.EncodingVersion, 2, 0, 0}},
+			msg:  "wal record 1: decode operation: record format 3",
 		},
 	}
 	for _, c := range cases {

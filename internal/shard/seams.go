@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/shoaldb/shoal/internal/fsutil"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/wal"
 )
 
@@ -13,7 +14,7 @@ import (
 // free-space reading and the clock of the optimizer's retries. Open uses
 // the real ones; openWith takes others.
 type seams struct {
-	apply     func(t target, version uint64, op *Operation) error
+	apply     func(t target, version uint64, op *ops.Operation) error
 	walFS     wal.FS // nil: the operating system
 	writeFile func(path string, write func(io.Writer) error) error
 	freeSpace func(dir string) (bytes uint64, ok bool)

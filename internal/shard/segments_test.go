@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 )
@@ -53,7 +54,7 @@ func TestSegmentsMatchPlainStore(t *testing.T) {
 	model := segment.NewStore(testSpecs())
 	ctx := context.Background()
 
-	index := &Operation{Kind: OpCreateIndex, Key: "g", Schema: json.RawMessage(`"integer"`)}
+	index := &ops.Operation{Kind: ops.CreateIndex, Key: "g", Schema: &ops.FieldSchema{Type: ops.IntegerField}}
 	if _, err := sh.Update(ctx, index, true); err != nil {
 		t.Fatal(err)
 	}
@@ -169,12 +170,12 @@ func TestOptimizerLifecycle(t *testing.T) {
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(3, 4))
 	upsert := func(from, to int) {
-		var pts []PointStruct
+		var pts []ops.PointStruct
 		for i := from; i < to; i++ {
-			pts = append(pts, PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": {float32(r.NormFloat64()), float32(r.NormFloat64())}},
+			pts = append(pts, ops.PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": {float32(r.NormFloat64()), float32(r.NormFloat64())}},
 				Payload: point.Payload{"i": json.Number(fmt.Sprint(i))}})
 		}
-		if _, err := sh.Update(ctx, &Operation{Kind: OpUpsert, Points: pts}, true); err != nil {
+		if _, err := sh.Update(ctx, &ops.Operation{Kind: ops.Upsert, Points: pts}, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -203,7 +204,7 @@ func TestOptimizerLifecycle(t *testing.T) {
 	}
 
 	// An update of a sealed point moves it to an appendable segment.
-	op := &Operation{Kind: OpSetPayload, IDs: []point.ID{point.NumID(7)}, Payload: point.Payload{"moved": true}}
+	op := &ops.Operation{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(7)}, Payload: point.Payload{"moved": true}}
 	if _, err := sh.Update(ctx, op, true); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestOptimizerLifecycle(t *testing.T) {
 	for i := 0; i < 450; i += 3 {
 		del = append(del, point.NumID(uint64(i)))
 	}
-	if _, err := sh.Update(ctx, &Operation{Kind: OpDelete, IDs: del}, true); err != nil {
+	if _, err := sh.Update(ctx, &ops.Operation{Kind: ops.Delete, IDs: del}, true); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "vacuum", func() bool {
@@ -285,11 +286,11 @@ func TestIndexedOnlySkipsLargePlainSegments(t *testing.T) {
 	opts := testOptions()
 	opts.VectorIndex = map[string]segment.IndexParams{"": {M: 8, EfConstruct: 32, IndexingThreshold: 0, FullScanThreshold: 5}}
 	sh := startShard(t, filepath.Join(t.TempDir(), "shard"), opts)
-	var pts []PointStruct
+	var pts []ops.PointStruct
 	for i := range 10 {
-		pts = append(pts, PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": {1, float32(i)}}})
+		pts = append(pts, ops.PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": {1, float32(i)}}})
 	}
-	if _, err := sh.Update(context.Background(), &Operation{Kind: OpUpsert, Points: pts}, true); err != nil {
+	if _, err := sh.Update(context.Background(), &ops.Operation{Kind: ops.Upsert, Points: pts}, true); err != nil {
 		t.Fatal(err)
 	}
 	p := segment.SearchParams{Vector: "", Query: []float32{1, 0}, Limit: 3}
@@ -318,11 +319,11 @@ func TestOnDiskVectors(t *testing.T) {
 	sh := startShard(t, dir, opts)
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(8, 9))
-	var pts []PointStruct
+	var pts []ops.PointStruct
 	for i := range 300 {
-		pts = append(pts, PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": {float32(r.NormFloat64()), float32(r.NormFloat64())}}})
+		pts = append(pts, ops.PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": {float32(r.NormFloat64()), float32(r.NormFloat64())}}})
 	}
-	if _, err := sh.Update(ctx, &Operation{Kind: OpUpsert, Points: pts}, true); err != nil {
+	if _, err := sh.Update(ctx, &ops.Operation{Kind: ops.Upsert, Points: pts}, true); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "indexing", func() bool { return idle(sh) && sh.Optimizer().Completed > 0 })
@@ -356,7 +357,7 @@ func TestOnDiskVectors(t *testing.T) {
 	for i := 0; i < 300; i += 3 {
 		del = append(del, point.NumID(uint64(i)))
 	}
-	if _, err := sh.Update(ctx, &Operation{Kind: OpDelete, IDs: del}, true); err != nil {
+	if _, err := sh.Update(ctx, &ops.Operation{Kind: ops.Delete, IDs: del}, true); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "vacuum and flush", func() bool {

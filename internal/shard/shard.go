@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/wal"
 )
@@ -37,7 +38,7 @@ type Options struct {
 // so that no flush falls between them.
 type pending struct {
 	version uint64
-	ops     []*Operation
+	ops     []*ops.Operation
 	stop    bool // a batch sent with wait stops at its first failure
 	size    int
 	done    chan error // nil when nobody waits

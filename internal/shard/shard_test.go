@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/wal"
@@ -124,7 +126,7 @@ var workloadUUIDs = []string{
 
 // randomOp draws an operation over a small id space, so that operations
 // often address missing points and fail: replay must fail them the same way.
-func randomOp(t testing.TB, r *rand.Rand) *Operation {
+func randomOp(t testing.TB, r *rand.Rand) *ops.Operation {
 	id := func() point.ID {
 		if r.IntN(8) == 0 {
 			return mustUUID(t, workloadUUIDs[r.IntN(len(workloadUUIDs))])
@@ -156,46 +158,46 @@ func randomOp(t testing.TB, r *rand.Rand) *Operation {
 			"obj": map[string]any{"a": json.Number(fmt.Sprint(r.IntN(100))), "s": "x"},
 		}
 	}
-	filterG := func() json.RawMessage {
-		return json.RawMessage(fmt.Sprintf(`{"must":[{"key":"g","match":{"value":%d}}]}`, r.IntN(3)))
+	filterG := func() *filter.Filter {
+		return mustFilter(t, fmt.Sprintf(`{"must":[{"key":"g","match":{"value":%d}}]}`, r.IntN(3)))
 	}
 	switch r.IntN(12) {
 	case 0, 1, 2, 3:
-		pts := make([]PointStruct, 1+r.IntN(3))
+		pts := make([]ops.PointStruct, 1+r.IntN(3))
 		for i := range pts {
-			pts[i] = PointStruct{ID: id(), Vectors: vecs()}
+			pts[i] = ops.PointStruct{ID: id(), Vectors: vecs()}
 			if r.IntN(4) > 0 {
 				pts[i].Payload = payload()
 			}
 		}
-		return &Operation{Kind: OpUpsert, Points: pts}
+		return &ops.Operation{Kind: ops.Upsert, Points: pts}
 	case 4:
-		return &Operation{Kind: OpDelete, IDs: ids()}
+		return &ops.Operation{Kind: ops.Delete, IDs: ids()}
 	case 5:
 		if r.IntN(4) == 0 {
-			return &Operation{Kind: OpDelete, Filter: filterG()}
+			return &ops.Operation{Kind: ops.Delete, Filter: filterG()}
 		}
-		return &Operation{Kind: OpSetPayload, Filter: filterG(), Payload: point.Payload{"tag": json.Number(fmt.Sprint(r.IntN(5)))}}
+		return &ops.Operation{Kind: ops.SetPayload, Filter: filterG(), Payload: point.Payload{"tag": json.Number(fmt.Sprint(r.IntN(5)))}}
 	case 6:
-		op := &Operation{Kind: OpSetPayload, IDs: ids(), Payload: point.Payload{"k": json.Number("2.50"), "g": nil}}
+		op := &ops.Operation{Kind: ops.SetPayload, IDs: ids(), Payload: point.Payload{"k": json.Number("2.50"), "g": nil}}
 		if r.IntN(2) == 0 {
 			op.Key = "obj"
 		}
 		return op
 	case 7:
-		return &Operation{Kind: OpOverwritePayload, IDs: ids(), Payload: payload()}
+		return &ops.Operation{Kind: ops.OverwritePayload, IDs: ids(), Payload: payload()}
 	case 8:
-		return &Operation{Kind: OpDeletePayload, IDs: ids(), Keys: []string{"obj.a", "tag"}}
+		return &ops.Operation{Kind: ops.DeletePayload, IDs: ids(), Keys: []string{"obj.a", "tag"}}
 	case 9:
 		if r.IntN(2) == 0 {
-			return &Operation{Kind: OpClearPayload, Filter: filterG()}
+			return &ops.Operation{Kind: ops.ClearPayload, Filter: filterG()}
 		}
-		return &Operation{Kind: OpClearPayload, IDs: ids()}
+		return &ops.Operation{Kind: ops.ClearPayload, IDs: ids()}
 	case 10:
-		pv := []PointVectors{{ID: id(), Vectors: vecs()}}
-		return &Operation{Kind: OpUpdateVectors, Vectors: pv}
+		pv := []ops.PointVectors{{ID: id(), Vectors: vecs()}}
+		return &ops.Operation{Kind: ops.UpdateVectors, Vectors: pv}
 	default:
-		return &Operation{Kind: OpDeleteVectors, IDs: ids(), Keys: []string{"img"}}
+		return &ops.Operation{Kind: ops.DeleteVectors, IDs: ids(), Keys: []string{"img"}}
 	}
 }
 
@@ -259,18 +261,18 @@ func TestRecovery(t *testing.T) {
 			}
 			dir := filepath.Join(t.TempDir(), "shard")
 			sh := startShard(t, dir, opts)
-			var ops uint64
+			var numbered uint64
 			for i, how := range c.phases {
-				if got := sh.Applied(); got != ops {
-					t.Fatalf("phase %d: reopened shard applied %d operations, want %d", i, got, ops)
+				if got := sh.Applied(); got != numbered {
+					t.Fatalf("phase %d: reopened shard applied %d operations, want %d", i, got, numbered)
 				}
 				n := 150 + r.IntN(100)
 				last := runWorkload(t, sh, r, n, c.wait)
-				if want := ops + uint64(n) - 1; last != want {
+				if want := numbered + uint64(n) - 1; last != want {
 					t.Fatalf("phase %d: last operation id %d, want %d", i, last, want)
 				}
-				ops += uint64(n)
-				waitApplied(t, sh, ops)
+				numbered += uint64(n)
+				waitApplied(t, sh, numbered)
 				want := state(sh)
 
 				switch how {
@@ -314,9 +316,9 @@ func TestRecovery(t *testing.T) {
 				}
 			}
 			// Operation ids go on where they stopped.
-			id, err := sh.Update(context.Background(), &Operation{Kind: OpDelete, IDs: []point.ID{point.NumID(1000)}}, true)
-			if err != nil || id != ops {
-				t.Fatalf("next operation: id %d err %v, want id %d", id, err, ops)
+			id, err := sh.Update(context.Background(), &ops.Operation{Kind: ops.Delete, IDs: []point.ID{point.NumID(1000)}}, true)
+			if err != nil || id != numbered {
+				t.Fatalf("next operation: id %d err %v, want id %d", id, err, numbered)
 			}
 		})
 	}
@@ -417,7 +419,7 @@ func TestOpenRejectsDamage(t *testing.T) {
 func TestOpenRejectsUndecodableRecord(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "shard")
 	sh := startShard(t, dir, testOptions())
-	if _, err := sh.Update(context.Background(), &Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(1)}}}, true); err != nil {
+	if _, err := sh.Update(context.Background(), &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(1)}}}, true); err != nil {
 		t.Fatal(err)
 	}
 	if err := sh.Close(); err != nil {
@@ -451,11 +453,11 @@ func TestNoWaitAppliesInOrder(t *testing.T) {
 	for i := range n {
 		// Point i is created by operation 2i and marked by 2i+1, which
 		// fails unless 2i was applied before it.
-		op := &Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(uint64(i)), Payload: point.Payload{"i": json.Number(fmt.Sprint(i))}}}}
+		op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(uint64(i)), Payload: point.Payload{"i": json.Number(fmt.Sprint(i))}}}}
 		if _, err := sh.Update(context.Background(), op, false); err != nil {
 			t.Fatal(err)
 		}
-		mark := &Operation{Kind: OpSetPayload, IDs: []point.ID{point.NumID(uint64(i))}, Payload: point.Payload{"marked": true}}
+		mark := &ops.Operation{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(uint64(i))}, Payload: point.Payload{"marked": true}}
 		if _, err := sh.Update(context.Background(), mark, false); err != nil {
 			t.Fatal(err)
 		}
@@ -501,7 +503,7 @@ func TestConcurrentUpdatesAndReads(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, uint64(g)))
 			for i := range perWriter {
 				id := point.NumID(uint64(g*1000 + i))
-				op := &Operation{Kind: OpUpsert, Points: []PointStruct{{
+				op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{
 					ID:      id,
 					Vectors: point.Vectors{"": {float32(g), float32(i)}},
 					Payload: point.Payload{"g": json.Number(fmt.Sprint(g))},
@@ -579,12 +581,12 @@ func TestConcurrentUpdatesAndReads(t *testing.T) {
 func TestUpdateResults(t *testing.T) {
 	sh := startShard(t, filepath.Join(t.TempDir(), "shard"), testOptions())
 	ctx := context.Background()
-	up := &Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(1)}}}
+	up := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(1)}}}
 	if id, err := sh.Update(ctx, up, true); err != nil || id != 0 {
 		t.Fatalf("first update: id %d err %v", id, err)
 	}
 	// A failing operation reports its error with wait and still takes an id.
-	miss := &Operation{Kind: OpClearPayload, IDs: []point.ID{point.NumID(2)}}
+	miss := &ops.Operation{Kind: ops.ClearPayload, IDs: []point.ID{point.NumID(2)}}
 	id, err := sh.Update(ctx, miss, true)
 	if id != 1 || point.KindOf(err) != point.KindNotFound {
 		t.Fatalf("failing update: id %d err %v", id, err)
@@ -595,7 +597,7 @@ func TestUpdateResults(t *testing.T) {
 	// A cancelled context gives up waiting, not the operation.
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	id, err = sh.Update(cancelled, &Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(3)}}}, true)
+	id, err = sh.Update(cancelled, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(3)}}}, true)
 	if id != 3 || (err != nil && !errors.Is(err, context.Canceled)) {
 		t.Fatalf("cancelled update: id %d err %v", id, err)
 	}
@@ -622,7 +624,7 @@ func TestCloseWithoutStart(t *testing.T) {
 	}
 	// Without a worker the queue holds the operations; Close applies them.
 	for i := range 5 {
-		op := &Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(uint64(i))}}}
+		op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(uint64(i))}}}
 		if _, err := sh.Update(context.Background(), op, false); err != nil {
 			t.Fatal(err)
 		}
@@ -639,7 +641,7 @@ func TestCloseWithoutStart(t *testing.T) {
 func TestDrop(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "shard")
 	sh := startShard(t, dir, testOptions())
-	if _, err := sh.Update(context.Background(), &Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(1)}}}, true); err != nil {
+	if _, err := sh.Update(context.Background(), &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(1)}}}, true); err != nil {
 		t.Fatal(err)
 	}
 	if err := sh.Drop(); err != nil {
@@ -658,7 +660,7 @@ func TestDrop(t *testing.T) {
 func TestNewColumnOnReopen(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "shard")
 	sh := startShard(t, dir, testOptions())
-	op := &Operation{Kind: OpUpsert, Points: []PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2}}}}}
+	op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 2}}}}}
 	if _, err := sh.Update(context.Background(), op, true); err != nil {
 		t.Fatal(err)
 	}
@@ -668,7 +670,7 @@ func TestNewColumnOnReopen(t *testing.T) {
 	opts := testOptions()
 	opts.Vectors["extra"] = opts.Vectors["img"]
 	sh = startShard(t, dir, opts)
-	up := &Operation{Kind: OpUpdateVectors, Vectors: []PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"extra": {1, 2, 3}}}}}
+	up := &ops.Operation{Kind: ops.UpdateVectors, Vectors: []ops.PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"extra": {1, 2, 3}}}}}
 	if _, err := sh.Update(context.Background(), up, true); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/wal"
 )
 
@@ -36,8 +37,8 @@ func (e *OutOfDiskError) Unwrap() []error {
 
 // Update logs op and queues it for the worker. With wait it returns once op
 // is durable and applied, with the error of applying it.
-func (s *Shard) Update(ctx context.Context, op *Operation, wait bool) (uint64, error) {
-	return s.submit(ctx, []*Operation{op}, wait)
+func (s *Shard) Update(ctx context.Context, op *ops.Operation, wait bool) (uint64, error) {
+	return s.submit(ctx, []*ops.Operation{op}, wait)
 }
 
 // UpdateBatch logs ops, the operations of one points/batch request, with
@@ -51,24 +52,23 @@ func (s *Shard) Update(ctx context.Context, op *Operation, wait bool) (uint64, e
 // batch writes nothing. One difference with Qdrant, which sends the
 // operations of a batch one by one: the operations after a failure are in
 // the WAL (skipped, on replay too), so they use up their operation numbers.
-func (s *Shard) UpdateBatch(ctx context.Context, ops []*Operation, wait bool) (uint64, error) {
-	if len(ops) == 0 {
+func (s *Shard) UpdateBatch(ctx context.Context, batch []*ops.Operation, wait bool) (uint64, error) {
+	if len(batch) == 0 {
 		return 0, nil
 	}
-	return s.submit(ctx, ops, wait)
+	return s.submit(ctx, batch, wait)
 }
 
-func (s *Shard) submit(ctx context.Context, ops []*Operation, wait bool) (uint64, error) {
-	recs := make([][]byte, len(ops))
+func (s *Shard) submit(ctx context.Context, batch []*ops.Operation, wait bool) (uint64, error) {
+	recs := make([][]byte, len(batch))
 	size := 0
-	for i, op := range ops {
-		var err error
-		if len(ops) == 1 {
-			recs[i], err = op.Encode()
-		} else {
-			recs[i], err = encodeBatchRecord(op, i, len(ops), wait)
+	for i, op := range batch {
+		rec := record{op: op}
+		if len(batch) > 1 {
+			rec.pos = batchPos{i: i, n: len(batch), stop: wait}
 		}
-		if err != nil {
+		var err error
+		if recs[i], err = rec.encode(); err != nil {
 			return 0, err
 		}
 		size += len(recs[i])
@@ -96,7 +96,7 @@ func (s *Shard) submit(ctx context.Context, ops []*Operation, wait bool) (uint64
 	}
 	// The records are in the WAL and must be applied in order, so the
 	// send blocks (back-pressure) rather than giving up on ctx.
-	s.queue <- pending{version: version, ops: ops, stop: wait && len(ops) > 1, size: size, done: done}
+	s.queue <- pending{version: version, ops: batch, stop: wait && len(batch) > 1, size: size, done: done}
 	s.appendMu.Unlock()
 	if !wait {
 		return version, nil

@@ -1,6 +1,7 @@
 // Package rest serves Qdrant's REST API (Qdrant 1.19's openapi.json) over
-// net/http: it decodes and validates requests into the plain Go types of
-// node and collection, and writes Qdrant's envelopes:
+// net/http: it decodes and validates requests into the engine's vocabulary
+// (package ops: update operations, read requests, field schemas) and the
+// plain Go types of node and collection, and writes Qdrant's envelopes:
 // {"result", "status": "ok", "time"} on success and
 // {"status": {"error"}, "time"} on failure, with Qdrant's status codes and
 // error texts, mapped in one place (errors.go).

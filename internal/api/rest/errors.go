@@ -8,7 +8,6 @@ import (
 
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 // requestError is an error produced while decoding a request; it already
@@ -50,7 +49,7 @@ func statusOf(err error) (int, string) {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return http.StatusRequestTimeout, "Timeout: " + err.Error()
 	}
-	if errors.Is(err, shard.ErrClosed) {
+	if errors.Is(err, collection.ErrClosed) {
 		return http.StatusServiceUnavailable, "Service internal error: " + err.Error()
 	}
 	// A write refused for lack of disk space. Qdrant checks the free space
@@ -58,7 +57,7 @@ func statusOf(err error) (int, string) {
 	// No space left on device: WAL buffer size exceeds available disk
 	// space" (its low-disk tests look for 500 and "No space left on
 	// device"); the text is the refusal's own, whatever wraps it.
-	var od *shard.OutOfDiskError
+	var od *collection.OutOfDiskError
 	if errors.As(err, &od) {
 		return http.StatusInternalServerError, "Service internal error: " + od.Error()
 	}

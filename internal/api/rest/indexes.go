@@ -7,9 +7,8 @@ import (
 	"time"
 
 	"github.com/shoaldb/shoal/internal/collection"
-	"github.com/shoaldb/shoal/internal/index/payload"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 type createIndexIn struct {
@@ -18,7 +17,7 @@ type createIndexIn struct {
 	FieldType   json.RawMessage `json:"field_type"` // Qdrant's serde alias of field_schema
 }
 
-func (in *createIndexIn) operation() (*shard.Operation, error) {
+func (in *createIndexIn) operation() (*ops.Operation, error) {
 	if in.FieldName == nil {
 		return nil, formatError(errorString("missing field `field_name`"))
 	}
@@ -37,14 +36,15 @@ func (in *createIndexIn) operation() (*shard.Operation, error) {
 	}
 	// A schema that does not parse is a format error (400) as in Qdrant;
 	// one that parses but breaks a rule is a validation error (422).
-	if _, err := payload.ParseSchema(in.FieldSchema); err != nil {
-		var ve *payload.SchemaValidationError
-		if errors.As(err, &ve) {
-			return nil, validationError("field_schema." + ve.Error())
+	schema, err := ops.ParseFieldSchema(in.FieldSchema)
+	if err != nil {
+		var fe *ops.FieldError
+		if errors.As(err, &fe) {
+			return nil, validationError("field_schema." + fe.Error())
 		}
 		return nil, formatError(err)
 	}
-	return &shard.Operation{Kind: shard.OpCreateIndex, Key: *in.FieldName, Schema: in.FieldSchema}, nil
+	return &ops.Operation{Kind: ops.CreateIndex, Key: *in.FieldName, Schema: &schema}, nil
 }
 
 var createIndexBuilder = build[createIndexIn]()
@@ -55,15 +55,15 @@ func (s *Server) createIndex(w http.ResponseWriter, r *http.Request) {
 
 type deleteIndexIn struct{ field string }
 
-func (in *deleteIndexIn) operation() (*shard.Operation, error) {
-	return &shard.Operation{Kind: shard.OpDeleteIndex, Key: in.field}, nil
+func (in *deleteIndexIn) operation() (*ops.Operation, error) {
+	return &ops.Operation{Kind: ops.DeleteIndex, Key: in.field}, nil
 }
 
 // deleteIndex serves DELETE /collections/{name}/index/{field}: an update
 // without a body.
 func (s *Server) deleteIndex(w http.ResponseWriter, r *http.Request) {
 	field := r.PathValue("field")
-	s.writeOp(w, r, func(json.RawMessage) (*shard.Operation, error) {
+	s.writeOp(w, r, func(json.RawMessage) (*ops.Operation, error) {
 		return (&deleteIndexIn{field: field}).operation()
 	})
 }
@@ -92,7 +92,7 @@ func (s *Server) runFacet(c *collection.Collection, in *facetIn) (*facetOut, err
 	if err != nil {
 		return nil, err
 	}
-	hits, err := c.Facet(collection.FacetRequest{Key: *in.Key, Filter: f, Limit: limit})
+	hits, err := c.Facet(ops.FacetRequest{Key: *in.Key, Filter: f, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +102,9 @@ func (s *Server) runFacet(c *collection.Collection, in *facetIn) (*facetOut, err
 // orderByIn is Qdrant's OrderByInterface: a key, or {key, direction,
 // start_from}.
 type orderByIn struct {
-	set bool
-	by  collection.OrderBy
+	set       bool
+	by        ops.OrderBy
+	startFrom json.RawMessage
 }
 
 func (o *orderByIn) UnmarshalJSON(b []byte) error {
@@ -113,7 +114,7 @@ func (o *orderByIn) UnmarshalJSON(b []byte) error {
 	o.set = true
 	var key string
 	if err := json.Unmarshal(b, &key); err == nil {
-		o.by = collection.OrderBy{Key: key}
+		o.by = ops.OrderBy{Key: key}
 		return nil
 	}
 	var obj struct {
@@ -124,7 +125,7 @@ func (o *orderByIn) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &obj); err != nil || obj.Key == nil {
 		return errorString("order_by: data did not match any variant of untagged enum OrderByInterface")
 	}
-	o.by = collection.OrderBy{Key: *obj.Key}
+	o.by = ops.OrderBy{Key: *obj.Key}
 	if obj.Direction != nil {
 		switch *obj.Direction {
 		case "asc":
@@ -135,9 +136,28 @@ func (o *orderByIn) UnmarshalJSON(b []byte) error {
 		}
 	}
 	if isSet(obj.StartFrom) {
-		o.by.StartFrom = obj.StartFrom
+		o.startFrom = obj.StartFrom
 	}
 	return nil
+}
+
+// orderBy returns the order of a scroll, with start_from read as a number
+// or a datetime string.
+func (o *orderByIn) orderBy() (*ops.OrderBy, error) {
+	by := o.by
+	if raw := o.startFrom; raw != nil {
+		var n float64
+		var s string
+		switch {
+		case json.Unmarshal(raw, &n) == nil:
+			by.StartFrom = &ops.StartFrom{Number: &n}
+		case json.Unmarshal(raw, &s) == nil:
+			by.StartFrom = &ops.StartFrom{Datetime: &s}
+		default:
+			return nil, point.Errorf(point.KindBadInput, "order_by.start_from: expected a number or a datetime, got %s", raw)
+		}
+	}
+	return &by, nil
 }
 
 // writeOp is write for routes whose operation is not a JSON body alone.

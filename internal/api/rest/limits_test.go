@@ -51,21 +51,6 @@ func TestUsize(t *testing.T) {
 	}
 }
 
-func TestAddSizes(t *testing.T) {
-	for _, c := range []struct{ a, b, want int }{
-		{3, 4, 7},
-		{math.MaxInt, 0, math.MaxInt},
-		{math.MaxInt, 1, math.MaxInt},
-		{1 << 62, 1 << 62, math.MaxInt},
-		{math.MaxInt, math.MaxInt, math.MaxInt},
-		{0, math.MaxInt, math.MaxInt},
-	} {
-		if got := addSizes(c.a, c.b); got != c.want {
-			t.Errorf("addSizes(%d, %d) = %d, want %d", c.a, c.b, got, c.want)
-		}
-	}
-}
-
 // TestWriteJSONNotEncodable: a result encoding/json cannot write (a
 // non-finite float64) is answered 500 in Qdrant's envelope, with a body;
 // before, the 200 header went out first and the body stayed empty.

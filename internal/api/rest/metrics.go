@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/shoaldb/shoal/internal/node"
+	"github.com/shoaldb/shoal/internal/ops"
 )
 
 // metrics uses Qdrant's metric names where Qdrant has one.
@@ -35,7 +36,7 @@ func newMetrics(reg *prometheus.Registry, n *node.Node, version string) *metrics
 			total := 0
 			for _, name := range n.Collections() {
 				if c, err := n.Collection(name); err == nil {
-					total += c.Count(nil)
+					total += c.Count(ops.CountRequest{Exact: true})
 				}
 			}
 			return float64(total)

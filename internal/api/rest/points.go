@@ -9,8 +9,8 @@ import (
 
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 type pointStructIn struct {
@@ -33,16 +33,16 @@ type upsertIn struct {
 }
 
 // pointsOp converts an upsert body into an operation.
-func (in *upsertIn) operation() (*shard.Operation, error) {
+func (in *upsertIn) operation() (*ops.Operation, error) {
 	if isSet(in.UpdateFilter) {
 		return nil, badRequest("Bad request: update_filter is not supported by this version of Shoal")
 	}
-	op := &shard.Operation{Kind: shard.OpUpsert}
+	op := &ops.Operation{Kind: ops.Upsert}
 	switch {
 	case in.Points != nil && in.Batch != nil:
 		return nil, formatError(errorString("expected either `points` or `batch`, not both"))
 	case in.Points != nil:
-		op.Points = make([]shard.PointStruct, len(*in.Points))
+		op.Points = make([]ops.PointStruct, len(*in.Points))
 		for i, p := range *in.Points {
 			if p.ID == nil {
 				return nil, formatError(errorString("missing field `id`"))
@@ -50,7 +50,7 @@ func (in *upsertIn) operation() (*shard.Operation, error) {
 			if p.Vector == nil {
 				return nil, formatError(errorString("missing field `vector`"))
 			}
-			op.Points[i] = shard.PointStruct{ID: *p.ID, Vectors: p.Vector.vecs, Payload: p.Payload}
+			op.Points[i] = ops.PointStruct{ID: *p.ID, Vectors: p.Vector.vecs, Payload: p.Payload}
 		}
 	case in.Batch != nil:
 		b := in.Batch
@@ -61,9 +61,9 @@ func (in *upsertIn) operation() (*shard.Operation, error) {
 		if b.Payloads != nil && len(b.Payloads) != len(b.IDs) {
 			return nil, badRequest("Wrong input: number of payloads (%d) does not match number of ids (%d)", len(b.Payloads), len(b.IDs))
 		}
-		op.Points = make([]shard.PointStruct, len(b.IDs))
+		op.Points = make([]ops.PointStruct, len(b.IDs))
 		for i, id := range b.IDs {
-			op.Points[i] = shard.PointStruct{ID: id, Vectors: vecs[i]}
+			op.Points[i] = ops.PointStruct{ID: id, Vectors: vecs[i]}
 			if b.Payloads != nil {
 				op.Points[i].Payload = b.Payloads[i]
 			}
@@ -112,17 +112,6 @@ func (e errorString) Error() string { return string(e) }
 
 func isSet(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
 
-// checkFilter parses a filter to report errors before anything is logged.
-func checkFilter(raw json.RawMessage) error {
-	if !isSet(raw) {
-		return nil
-	}
-	if _, err := filter.Parse(raw); err != nil {
-		return filterError(err)
-	}
-	return nil
-}
-
 // filterError maps a filter that parsed but breaks a rule to 422, as
 // Qdrant does, and anything else to a format error.
 func filterError(err error) error {
@@ -166,7 +155,7 @@ func (s *Server) getPoint(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, start, err)
 		return
 	}
-	recs, err := c.Retrieve([]point.ID{id}, collection.PayloadSelector{Enable: true}, collection.VectorSelector{Enable: true})
+	recs, err := c.Retrieve([]point.ID{id}, ops.PayloadSelector{Enable: true}, ops.VectorSelector{Enable: true})
 	if err != nil {
 		s.fail(w, r, start, err)
 		return
@@ -192,7 +181,7 @@ func (s *Server) runRetrieve(c *collection.Collection, in *retrieveIn) ([]record
 	}
 	wp := in.WithPayload.sel
 	if !in.WithPayload.set {
-		wp = collection.PayloadSelector{Enable: true} // retrieve returns payload by default
+		wp = ops.PayloadSelector{Enable: true} // retrieve returns payload by default
 	}
 	recs, err := c.Retrieve(*in.IDs, wp, in.WithVector.or(in.WithVectors))
 	if err != nil {

@@ -3,15 +3,13 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/vector/quant"
 )
 
 type countIn struct {
@@ -25,10 +23,7 @@ func (s *Server) runCount(c *collection.Collection, in *countIn) (map[string]int
 	if err != nil {
 		return nil, err
 	}
-	if in.Exact != nil && !*in.Exact {
-		return map[string]int{"count": c.CountApprox(f)}, nil
-	}
-	return map[string]int{"count": c.Count(f)}, nil
+	return map[string]int{"count": c.Count(ops.CountRequest{Filter: f, Exact: in.Exact == nil || *in.Exact})}, nil
 }
 
 type scrollIn struct {
@@ -58,14 +53,16 @@ func (s *Server) runScroll(c *collection.Collection, in *scrollIn) (*scrollOut, 
 	}
 	wp := in.WithPayload.sel
 	if !in.WithPayload.set {
-		wp = collection.PayloadSelector{Enable: true} // scroll returns payload by default
+		wp = ops.PayloadSelector{Enable: true} // scroll returns payload by default
 	}
-	req := collection.ScrollRequest{Filter: f, Offset: in.Offset, Limit: limit, WithPayload: wp, WithVector: in.WithVector.or(in.WithVectors)}
+	req := ops.ScrollRequest{Filter: f, Offset: in.Offset, Limit: limit, WithPayload: wp, WithVector: in.WithVector.or(in.WithVectors)}
 	if in.OrderBy.set {
 		if in.Offset != nil {
 			return nil, badRequest("Wrong input: Cannot use an `offset` when using `order_by`. The alternative for paging is to use `order_by.start_from` and a filter to exclude the IDs that you've already seen for the `order_by.start_from` value")
 		}
-		req.OrderBy = &in.OrderBy.by
+		if req.OrderBy, err = in.OrderBy.orderBy(); err != nil {
+			return nil, err
+		}
 	}
 	recs, next, err := c.Scroll(req)
 	if err != nil {
@@ -93,14 +90,9 @@ type queryIn struct {
 	ShardKey       json.RawMessage `json:"shard_key"`
 }
 
-type queryTarget struct {
-	vector []float32
-	id     *point.ID
-}
-
 // parseQuery reads the supported forms of `query`: a dense vector, a point
 // id, or {"nearest": vector-or-id}.
-func parseQuery(raw json.RawMessage) (*queryTarget, error) {
+func parseQuery(raw json.RawMessage) (*ops.NearestQuery, error) {
 	raw = bytes.TrimSpace(raw)
 	if !isSet(raw) {
 		return nil, nil
@@ -126,13 +118,13 @@ func parseQuery(raw json.RawMessage) (*queryTarget, error) {
 		if err != nil {
 			return nil, formatError(err)
 		}
-		return &queryTarget{vector: vec}, nil
+		return &ops.NearestQuery{Vector: vec}, nil
 	}
 	var id point.ID
 	if err := json.Unmarshal(raw, &id); err != nil {
 		return nil, formatError(errorString("query: data did not match any variant of untagged enum QueryInterface"))
 	}
-	return &queryTarget{id: &id}, nil
+	return &ops.NearestQuery{ID: &id}, nil
 }
 
 type queryOut struct {
@@ -162,39 +154,19 @@ func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, err
 	if err != nil {
 		return nil, err
 	}
-	multi := multiVector(c)
-	if target == nil {
-		// No query: points in id order, each with score 0. The scroll
-		// collects at most the points that exist, whatever the sum.
-		recs, _, err := c.Scroll(collection.ScrollRequest{Filter: f, Limit: addSizes(limit, offset), WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors)})
-		if err != nil {
-			return nil, err
-		}
-		if offset >= len(recs) {
-			recs = nil
-		} else {
-			recs = recs[offset:]
-		}
-		out := &queryOut{Points: make([]scoredOut, len(recs))}
-		for i, r := range recs {
-			out.Points[i] = scoredOut{ID: r.ID, Version: r.Version, Score: &zeroScore, Payload: payloadOut(r.Payload), Vector: vectorOutput(r.Vectors, multi)}
-		}
-		return out, nil
-	}
 	using := point.DefaultVector
 	if in.Using != nil {
 		using = *in.Using
 	}
-	hits, err := c.Search(collection.SearchRequest{
-		Params: params,
-		Using:  using, Vector: target.vector, QueryID: target.id, Filter: f,
+	hits, err := c.Query(ops.QueryRequest{
+		Nearest: target, Using: using, Filter: f, Params: params,
 		Limit: limit, Offset: offset, ScoreThreshold: in.ScoreThreshold,
 		WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &queryOut{Points: scoredPointsOut(hits, multi)}, nil
+	return &queryOut{Points: scoredPointsOut(hits, multiVector(c))}, nil
 }
 
 // limitOffset reads limit (default 10, at least 1) and offset (default 0).
@@ -273,7 +245,7 @@ func (s *Server) runSearch(c *collection.Collection, in *searchIn) (scoredList, 
 	if err != nil {
 		return nil, err
 	}
-	hits, err := c.Search(collection.SearchRequest{
+	hits, err := c.Search(ops.SearchRequest{
 		Params: params,
 		Using:  using, Vector: vec, Filter: f, Limit: limit, Offset: offset,
 		ScoreThreshold: in.ScoreThreshold, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
@@ -347,8 +319,8 @@ func read[In, Out any](s *Server, run func(*collection.Collection, *In) (Out, er
 
 // parseSearchParams reads Qdrant's SearchParams: hnsw_ef, exact,
 // indexed_only and quantization (QuantizationSearchParams).
-func parseSearchParams(raw json.RawMessage) (collection.SearchParams, error) {
-	var out collection.SearchParams
+func parseSearchParams(raw json.RawMessage) (ops.SearchParams, error) {
+	var out ops.SearchParams
 	if !isSet(raw) {
 		return out, nil
 	}
@@ -368,15 +340,39 @@ func parseSearchParams(raw json.RawMessage) (collection.SearchParams, error) {
 	}
 	out.Exact = in.Exact != nil && *in.Exact
 	out.IndexedOnly = in.IndexedOnly != nil && *in.IndexedOnly
-	q, err := quant.ParseSearchParams(in.Quantization)
-	var ve *quant.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		return out, validationError("params.quantization." + ve.Field + ": " + ve.Message)
-	case err != nil:
-		msg := strings.TrimPrefix(err.Error(), quant.ErrInvalidConfig.Error()+": ")
-		return out, formatError(errors.New("params." + msg))
+	out.Quantization, err = parseQuantizationParams(in.Quantization)
+	return out, err
+}
+
+// parseQuantizationParams reads QuantizationSearchParams; null or absent
+// gives nil. A value of the wrong JSON type is a format error, an
+// oversampling below 1 a validation error.
+func parseQuantizationParams(raw json.RawMessage) (*ops.QuantizationSearchParams, error) {
+	raw = bytes.TrimSpace(raw)
+	if !isSet(raw) {
+		return nil, nil
 	}
-	out.Quantization = q
-	return out, nil
+	var f map[string]json.RawMessage
+	if raw[0] != '{' || json.Unmarshal(raw, &f) != nil {
+		return nil, formatError(errorString("params.quantization: expected an object"))
+	}
+	q := &ops.QuantizationSearchParams{}
+	var ignore *bool
+	for _, p := range []struct {
+		key string
+		dst any
+	}{{"ignore", &ignore}, {"rescore", &q.Rescore}, {"oversampling", &q.Oversampling}} {
+		v, ok := f[p.key]
+		if !ok || !isSet(bytes.TrimSpace(v)) {
+			continue
+		}
+		if err := json.Unmarshal(v, p.dst); err != nil {
+			return nil, formatError(fmt.Errorf("params.quantization.%s: invalid type: %v", p.key, err))
+		}
+	}
+	q.Ignore = ignore != nil && *ignore
+	if err := q.Validate(); err != nil {
+		return nil, validationError("params.quantization." + err.Error())
+	}
+	return q, nil
 }

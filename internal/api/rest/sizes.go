@@ -102,16 +102,6 @@ func rustFloat(f float64) string {
 	return s
 }
 
-// addSizes adds two sizes without overflow: limit+offset from a request
-// can pass math.MaxInt, and a wrapped sum would ask for a negative number
-// of results.
-func addSizes(a, b int) int {
-	if a > math.MaxInt-b {
-		return math.MaxInt
-	}
-	return a + b
-}
-
 // maxBatchResults bounds the results one batch request may produce in all,
 // beyond the points of the collection (which a single search may return).
 // Each search's results are bounded by what exists, but a 32 MB batch can

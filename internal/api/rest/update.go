@@ -8,23 +8,23 @@ import (
 	"time"
 
 	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 // opInput is a decoded update body that knows its operation.
 type opInput interface {
-	operation() (*shard.Operation, error)
+	operation() (*ops.Operation, error)
 }
 
 // builder decodes an update body of type T and builds its operation.
-type builder func(raw json.RawMessage) (*shard.Operation, error)
+type builder func(raw json.RawMessage) (*ops.Operation, error)
 
 func build[T any, PT interface {
 	*T
 	opInput
 }]() builder {
-	return func(raw json.RawMessage) (*shard.Operation, error) {
+	return func(raw json.RawMessage) (*ops.Operation, error) {
 		var in T
 		if len(raw) == 0 {
 			raw = json.RawMessage("{}")
@@ -136,7 +136,7 @@ func (s *Server) updateBatch(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		ops := make([]*shard.Operation, len(*in.Operations))
+		batch := make([]*ops.Operation, len(*in.Operations))
 		for i, obj := range *in.Operations {
 			if len(obj) != 1 {
 				return nil, formatError(fmt.Errorf("operations[%d]: expected an object with exactly one operation", i))
@@ -146,14 +146,14 @@ func (s *Server) updateBatch(w http.ResponseWriter, r *http.Request) {
 				if !ok {
 					return nil, formatError(fmt.Errorf("operations[%d]: unknown variant `%s`", i, name))
 				}
-				if ops[i], err = b(raw); err != nil {
+				if batch[i], err = b(raw); err != nil {
 					return nil, err
 				}
 			}
 		}
 		ctx, cancel := params.context(r.Context())
 		defer cancel()
-		return c.UpdateBatch(ctx, ops, params.wait)
+		return c.UpdateBatch(ctx, batch, params.wait)
 	}()
 	if err != nil {
 		s.fail(w, r, start, err)
@@ -169,17 +169,18 @@ type selectorIn struct {
 	ShardKey json.RawMessage `json:"shard_key"`
 }
 
-func (in *selectorIn) apply(op *shard.Operation) error {
+func (in *selectorIn) apply(op *ops.Operation) error {
 	switch {
 	case in.Points != nil && isSet(in.Filter):
 		return badRequest("Bad request: either list of point ids or filter must be provided, not both")
 	case in.Points != nil:
 		op.IDs = *in.Points
 	case isSet(in.Filter):
-		if err := checkFilter(in.Filter); err != nil {
+		f, err := parseFilter(in.Filter)
+		if err != nil {
 			return err
 		}
-		op.Filter = in.Filter
+		op.Filter = f
 	default:
 		return badRequest("Bad request: either list of point ids or filter must be provided")
 	}
@@ -188,15 +189,15 @@ func (in *selectorIn) apply(op *shard.Operation) error {
 
 type deleteIn struct{ selectorIn }
 
-func (in *deleteIn) operation() (*shard.Operation, error) {
-	op := &shard.Operation{Kind: shard.OpDelete}
+func (in *deleteIn) operation() (*ops.Operation, error) {
+	op := &ops.Operation{Kind: ops.Delete}
 	return op, in.apply(op)
 }
 
 type clearPayloadIn struct{ selectorIn }
 
-func (in *clearPayloadIn) operation() (*shard.Operation, error) {
-	op := &shard.Operation{Kind: shard.OpClearPayload}
+func (in *clearPayloadIn) operation() (*ops.Operation, error) {
+	op := &ops.Operation{Kind: ops.ClearPayload}
 	return op, in.apply(op)
 }
 
@@ -206,26 +207,29 @@ type setPayloadIn struct {
 	Key     *string        `json:"key"`
 }
 
-func (in *setPayloadIn) build(kind shard.OpKind) (*shard.Operation, error) {
+func (in *setPayloadIn) build(kind ops.Kind) (*ops.Operation, error) {
 	if in.Payload == nil {
 		return nil, formatError(errorString("missing field `payload`"))
 	}
-	op := &shard.Operation{Kind: kind, Payload: *in.Payload}
+	op := &ops.Operation{Kind: kind, Payload: *in.Payload}
 	if in.Key != nil {
 		if _, err := point.ParsePath(*in.Key); err != nil {
 			return nil, badRequest("Wrong input: invalid key %q: %v", *in.Key, err)
 		}
-		op.Key = *in.Key
+		// overwrite_payload takes the key of its body and ignores it.
+		if kind == ops.SetPayload {
+			op.Key = *in.Key
+		}
 	}
 	return op, in.apply(op)
 }
 
-func (in *setPayloadIn) operation() (*shard.Operation, error) { return in.build(shard.OpSetPayload) }
+func (in *setPayloadIn) operation() (*ops.Operation, error) { return in.build(ops.SetPayload) }
 
 type overwritePayloadIn struct{ setPayloadIn }
 
-func (in *overwritePayloadIn) operation() (*shard.Operation, error) {
-	return in.build(shard.OpOverwritePayload)
+func (in *overwritePayloadIn) operation() (*ops.Operation, error) {
+	return in.build(ops.OverwritePayload)
 }
 
 type deletePayloadIn struct {
@@ -233,7 +237,7 @@ type deletePayloadIn struct {
 	Keys *[]string `json:"keys"`
 }
 
-func (in *deletePayloadIn) operation() (*shard.Operation, error) {
+func (in *deletePayloadIn) operation() (*ops.Operation, error) {
 	if in.Keys == nil {
 		return nil, formatError(errorString("missing field `keys`"))
 	}
@@ -242,7 +246,7 @@ func (in *deletePayloadIn) operation() (*shard.Operation, error) {
 			return nil, badRequest("Wrong input: invalid key %q: %v", k, err)
 		}
 	}
-	op := &shard.Operation{Kind: shard.OpDeletePayload, Keys: *in.Keys}
+	op := &ops.Operation{Kind: ops.DeletePayload, Keys: *in.Keys}
 	return op, in.apply(op)
 }
 
@@ -257,19 +261,19 @@ type updateVectorsIn struct {
 	ShardKey     json.RawMessage  `json:"shard_key"`
 }
 
-func (in *updateVectorsIn) operation() (*shard.Operation, error) {
+func (in *updateVectorsIn) operation() (*ops.Operation, error) {
 	if len(in.Points) == 0 {
 		return nil, validationError("points: must not be empty")
 	}
 	if isSet(in.UpdateFilter) {
 		return nil, badRequest("Bad request: update_filter is not supported by this version of Shoal")
 	}
-	op := &shard.Operation{Kind: shard.OpUpdateVectors}
+	op := &ops.Operation{Kind: ops.UpdateVectors}
 	for _, p := range in.Points {
 		if p.ID == nil || p.Vector == nil {
 			return nil, formatError(errorString("missing field `id` or `vector`"))
 		}
-		op.Vectors = append(op.Vectors, shard.PointVectors{ID: *p.ID, Vectors: p.Vector.vecs})
+		op.Vectors = append(op.Vectors, ops.PointVectors{ID: *p.ID, Vectors: p.Vector.vecs})
 	}
 	return op, nil
 }
@@ -279,13 +283,13 @@ type deleteVectorsIn struct {
 	Vector *[]string `json:"vector"`
 }
 
-func (in *deleteVectorsIn) operation() (*shard.Operation, error) {
+func (in *deleteVectorsIn) operation() (*ops.Operation, error) {
 	if in.Vector == nil {
 		return nil, formatError(errorString("missing field `vector`"))
 	}
 	if len(*in.Vector) == 0 {
 		return nil, validationError("vector: must not be empty")
 	}
-	op := &shard.Operation{Kind: shard.OpDeleteVectors, Keys: *in.Vector}
+	op := &ops.Operation{Kind: ops.DeleteVectors, Keys: *in.Vector}
 	return op, in.apply(op)
 }

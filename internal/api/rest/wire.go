@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 )
 
@@ -66,7 +67,7 @@ func denseVector(b []byte) ([]float32, error) {
 // withPayload is Qdrant's WithPayloadInterface.
 type withPayload struct {
 	set bool
-	sel collection.PayloadSelector
+	sel ops.PayloadSelector
 }
 
 func (w *withPayload) UnmarshalJSON(b []byte) error {
@@ -77,13 +78,13 @@ func (w *withPayload) UnmarshalJSON(b []byte) error {
 	w.set = true
 	var flag bool
 	if err := json.Unmarshal(b, &flag); err == nil {
-		w.sel = collection.PayloadSelector{Enable: flag}
+		w.sel = ops.PayloadSelector{Enable: flag}
 		return nil
 	}
 	var include []string
 	if err := json.Unmarshal(b, &include); err == nil {
 		paths, err := parsePaths(include)
-		w.sel = collection.PayloadSelector{Enable: true, Include: paths}
+		w.sel = ops.PayloadSelector{Enable: true, Include: paths}
 		return err
 	}
 	var obj struct {
@@ -123,7 +124,7 @@ func parsePaths(keys []string) ([]point.Path, error) {
 
 // withVector is Qdrant's WithVector: a bool or a list of names.
 type withVector struct {
-	sel collection.VectorSelector
+	sel ops.VectorSelector
 }
 
 func (w *withVector) UnmarshalJSON(b []byte) error {
@@ -133,20 +134,20 @@ func (w *withVector) UnmarshalJSON(b []byte) error {
 	}
 	var flag bool
 	if err := json.Unmarshal(b, &flag); err == nil {
-		w.sel = collection.VectorSelector{Enable: flag}
+		w.sel = ops.VectorSelector{Enable: flag}
 		return nil
 	}
 	var names []string
 	if err := json.Unmarshal(b, &names); err != nil {
 		return fmt.Errorf("data did not match any variant of untagged enum WithVector")
 	}
-	w.sel = collection.VectorSelector{Enable: len(names) > 0, Names: names}
+	w.sel = ops.VectorSelector{Enable: len(names) > 0, Names: names}
 	return nil
 }
 
 // or returns the selection of w, or of its alias field when w was not set
 // (Qdrant accepts with_vectors for with_vector).
-func (w withVector) or(alias withVector) collection.VectorSelector {
+func (w withVector) or(alias withVector) ops.VectorSelector {
 	if w.sel.Enable {
 		return w.sel
 	}
@@ -203,9 +204,6 @@ func scoreOut(s *float32) *float32 {
 	}
 	return s
 }
-
-// zeroScore is the score of points listed without a query.
-var zeroScore float32
 
 func payloadOut(p point.Payload) any {
 	if p == nil {

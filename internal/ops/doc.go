@@ -1,0 +1,50 @@
+// Package ops is the engine's request vocabulary: the update operations
+// (Operation: upsert, delete, payload and vector updates, payload index
+// changes) and the read requests (SearchRequest, QueryRequest,
+// ScrollRequest, CountRequest, FacetRequest, the payload and vector
+// selectors) that every API builds and that collection executes. REST, the
+// gRPC API and P2P build the same values, so they mean the same thing
+// whichever way they arrive; no API needs the shard's, the segment's or
+// the index's types to say what it wants.
+//
+// Values are plain Go data: ids, vectors and payloads of package point,
+// filters of package filter, and types of their own where an engine package
+// has a richer one (FieldSchema for a payload index schema,
+// QuantizationSearchParams for quantized search); collection and shard
+// convert them to those below.
+//
+// Encoding (codec.go): an Operation has one binary encoding, the payload of
+// a shard's WAL record and of a forwarded update. It starts with its
+// version (EncodingVersion), is deterministic (one value, one byte string:
+// vector names sorted, JSON parts in their canonical form) and
+// DecodeOperation turns any input it does not accept into an error wrapping
+// ErrMalformed, never a panic, allocating no more than its input justifies:
+//
+//	operation = version:u8 kind:u8 fields
+//	fields (by kind; see Operation)
+//	  upsert             points
+//	  delete             selector
+//	  set_payload        selector payload key:string
+//	  overwrite_payload  selector payload
+//	  delete_payload     selector strings
+//	  clear_payload      selector
+//	  update_vectors     pointvectors
+//	  delete_vectors     selector strings
+//	  create_index       key:string schema:bytes (FieldSchema JSON)
+//	  delete_index       key:string
+//	selector     = 0:u8 ids | 1:u8 filter:bytes (canonical filter JSON)
+//	payload      = 0:u8 (null) | 1:u8 bytes (JSON object)
+//	points       = count (id vectors payload)*
+//	pointvectors = count (id vectors)*
+//	vectors      = count (name:string dim:uvarint dim*f32le)*, names ascending
+//	ids          = count id*
+//	id           = 0:u8 uvarint | 1:u8 16 bytes (UUID)
+//	strings      = count string*
+//	string/bytes = uvarint length, bytes
+//	count        = uvarint
+//
+// Operations are values: nothing here does I/O or starts goroutines, and a
+// value is safe for concurrent reads. The collection normalises the vectors
+// of an operation it is handed in place, so a caller does not reuse an
+// operation after passing it on.
+package ops

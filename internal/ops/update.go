@@ -1,0 +1,166 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/shoaldb/shoal/internal/filter"
+	"github.com/shoaldb/shoal/internal/point"
+)
+
+// Kind names an update operation, as Qdrant's points/batch names them.
+type Kind string
+
+// Update operation kinds.
+const (
+	Upsert           Kind = "upsert"
+	Delete           Kind = "delete"
+	SetPayload       Kind = "set_payload"
+	OverwritePayload Kind = "overwrite_payload"
+	DeletePayload    Kind = "delete_payload"
+	ClearPayload     Kind = "clear_payload"
+	UpdateVectors    Kind = "update_vectors"
+	DeleteVectors    Kind = "delete_vectors"
+	CreateIndex      Kind = "create_index"
+	DeleteIndex      Kind = "delete_index"
+)
+
+// kinds lists every kind; a kind's position + 1 is its byte in the
+// encoding, so the list is only ever appended to.
+var kinds = [...]Kind{Upsert, Delete, SetPayload, OverwritePayload, DeletePayload, ClearPayload, UpdateVectors, DeleteVectors, CreateIndex, DeleteIndex}
+
+// Known reports whether k is one of the update kinds.
+func (k Kind) Known() bool { return kindCode(k) != 0 }
+
+func kindCode(k Kind) byte {
+	for i, x := range kinds {
+		if x == k {
+			return byte(i + 1)
+		}
+	}
+	return 0
+}
+
+// PointStruct is a point to upsert. A nil Payload and an empty one stay
+// apart: the point is stored with no payload, or with {}.
+type PointStruct struct {
+	ID      point.ID
+	Vectors point.Vectors
+	Payload point.Payload
+}
+
+// PointVectors are vectors to set on an existing point.
+type PointVectors struct {
+	ID      point.ID
+	Vectors point.Vectors
+}
+
+// Operation is one update of a collection. The fields a kind uses:
+//
+//	upsert             Points
+//	delete             IDs or Filter
+//	set_payload        IDs or Filter, Payload, Key (a key path to set the payload at; "" for the top level)
+//	overwrite_payload  IDs or Filter, Payload
+//	delete_payload     IDs or Filter, Keys (key paths)
+//	clear_payload      IDs or Filter
+//	update_vectors     Vectors
+//	delete_vectors     IDs or Filter, Keys (vector names)
+//	create_index       Key (the field's key path), Schema
+//	delete_index       Key
+//
+// A filter is evaluated when the operation is applied, so that it selects
+// the same points on replay and on every replica; without a filter the
+// operation addresses IDs (which may be empty). Validate refuses a field
+// the kind does not use, so that nothing is lost in the encoding.
+type Operation struct {
+	Kind    Kind
+	Points  []PointStruct
+	Vectors []PointVectors
+	IDs     []point.ID
+	Filter  *filter.Filter
+	Payload point.Payload
+	Key     string
+	Keys    []string
+	Schema  *FieldSchema
+}
+
+// ErrInvalid marks an operation or request whose shape breaks the rules of
+// this package (a field its kind does not use, a schema that cannot be
+// valid); check it with errors.Is.
+var ErrInvalid = errors.New("invalid operation")
+
+// field bits, for the shapes of the kinds.
+const (
+	fPoints = 1 << iota
+	fVectors
+	fSelector // IDs or Filter
+	fPayload
+	fKey
+	fKeys
+	fSchema
+)
+
+func shape(k Kind) int {
+	switch k {
+	case Upsert:
+		return fPoints
+	case Delete, ClearPayload:
+		return fSelector
+	case SetPayload:
+		return fSelector | fPayload | fKey
+	case OverwritePayload:
+		return fSelector | fPayload
+	case DeletePayload, DeleteVectors:
+		return fSelector | fKeys
+	case UpdateVectors:
+		return fVectors
+	case CreateIndex:
+		return fKey | fSchema
+	case DeleteIndex:
+		return fKey
+	}
+	return 0
+}
+
+// Validate checks the shape of op: a known kind, only the fields the kind
+// uses, not both IDs and Filter, and for create_index a schema that passes
+// FieldSchema.Validate. Errors wrap ErrInvalid.
+func (op *Operation) Validate() error {
+	if !op.Kind.Known() {
+		return fmt.Errorf("%w: unknown kind %q", ErrInvalid, op.Kind)
+	}
+	uses := shape(op.Kind)
+	extra := func(set bool, bit int, name string) error {
+		if set && uses&bit == 0 {
+			return fmt.Errorf("%w: %s operation with %s", ErrInvalid, op.Kind, name)
+		}
+		return nil
+	}
+	if err := errors.Join(
+		extra(op.Points != nil, fPoints, "points"),
+		extra(op.Vectors != nil, fVectors, "vectors"),
+		extra(op.IDs != nil, fSelector, "ids"),
+		extra(op.Filter != nil, fSelector, "a filter"),
+		extra(op.Payload != nil, fPayload, "a payload"),
+		extra(op.Key != "", fKey, "a key"),
+		extra(op.Keys != nil, fKeys, "keys"),
+		extra(op.Schema != nil, fSchema, "a schema"),
+	); err != nil {
+		return err
+	}
+	if op.IDs != nil && op.Filter != nil {
+		return fmt.Errorf("%w: %s operation with both ids and a filter", ErrInvalid, op.Kind)
+	}
+	if op.Kind == CreateIndex {
+		if op.Key == "" {
+			return fmt.Errorf("%w: create_index without a key", ErrInvalid)
+		}
+		if op.Schema == nil {
+			return fmt.Errorf("%w: create_index without a schema", ErrInvalid)
+		}
+		if err := op.Schema.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+	}
+	return nil
+}
