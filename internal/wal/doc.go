@@ -49,7 +49,7 @@
 // segment is rewritten the same way. Anything else (damage in an older
 // segment, a gap or overlap between segments, a segment header that belongs
 // to another file or format) is not something a crash can produce, and Open
-// fails with an error matching errors.Is(err, ErrCorrupt) that names the file
+// fails with an error matching errors.Is(err, errkind.ErrCorrupt) that names the file
 // and offset. Lengths read from disk are bounded by MaxRecordSize and by the
 // file size before anything is allocated, so no input can make recovery
 // panic or allocate without bound. Read errors are reported as such and never

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 
-	"github.com/shoaldb/shoal/internal/fsutil"
+	"github.com/shoaldb/shoal/internal/errkind"
+	"github.com/shoaldb/shoal/internal/vfs"
 	"github.com/shoaldb/shoal/internal/wal"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -30,6 +31,7 @@ import (
 type Storage struct {
 	*raft.MemoryStorage
 	dir string
+	fs  vfs.FS
 	log *wal.Log
 }
 
@@ -40,16 +42,21 @@ const (
 	snapMagic    = "SHOALRS1"
 )
 
-// ErrCorrupt marks unreadable raft state.
-var ErrCorrupt = errors.New("corrupt raft state")
-
-// OpenStorage loads (or creates) the raft state under dir.
+// OpenStorage loads (or creates) the raft state under dir on the operating
+// system's file system.
 func OpenStorage(dir string, logger *slog.Logger) (*Storage, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	return OpenStorageFS(vfs.Default, dir, logger)
+}
+
+// OpenStorageFS loads (or creates) the raft state under dir on fsys (nil:
+// vfs.Default).
+func OpenStorageFS(fsys vfs.FS, dir string, logger *slog.Logger) (*Storage, error) {
+	fsys = vfs.OrDefault(fsys)
+	if err := vfs.EnsureDir(fsys, dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create raft dir: %w", err)
 	}
-	s := &Storage{MemoryStorage: raft.NewMemoryStorage(), dir: dir}
-	if data, err := os.ReadFile(filepath.Join(dir, snapshotFile)); err == nil {
+	s := &Storage{MemoryStorage: raft.NewMemoryStorage(), dir: dir, fs: fsys}
+	if data, err := vfs.ReadFile(fsys, filepath.Join(dir, snapshotFile)); err == nil {
 		snap, err := decodeSnapshot(data)
 		if err != nil {
 			return nil, err
@@ -57,10 +64,10 @@ func OpenStorage(dir string, logger *slog.Logger) (*Storage, error) {
 		if err := s.MemoryStorage.ApplySnapshot(snap); err != nil {
 			return nil, fmt.Errorf("load raft snapshot: %w", err)
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read raft snapshot: %w", err)
 	}
-	l, err := wal.Open(filepath.Join(dir, "raft-wal"), wal.Options{SegmentSize: 16 << 20, Logger: logger})
+	l, err := wal.Open(filepath.Join(dir, "raft-wal"), wal.Options{SegmentSize: 16 << 20, Logger: logger, FS: fsys})
 	if err != nil {
 		return nil, fmt.Errorf("open raft wal: %w", err)
 	}
@@ -75,13 +82,13 @@ func OpenStorage(dir string, logger *slog.Logger) (*Storage, error) {
 
 func (s *Storage) replay(data []byte) error {
 	if len(data) == 0 {
-		return fmt.Errorf("%w: empty record", ErrCorrupt)
+		return errkind.Corruptf("corrupt raft state: empty record")
 	}
 	switch data[0] {
 	case recHardState:
 		var hs raftpb.HardState
 		if err := hs.Unmarshal(data[1:]); err != nil {
-			return fmt.Errorf("%w: hard state: %v", ErrCorrupt, err)
+			return errkind.Corruptf("corrupt raft state: hard state: %v", err)
 		}
 		return s.MemoryStorage.SetHardState(hs)
 	case recEntries:
@@ -99,11 +106,11 @@ func (s *Storage) replay(data []byte) error {
 		}
 		last, _ := s.MemoryStorage.LastIndex()
 		if ents[0].Index > last+1 {
-			return fmt.Errorf("%w: entries from %d after a log ending at %d", ErrCorrupt, ents[0].Index, last)
+			return errkind.Corruptf("corrupt raft state: entries from %d after a log ending at %d", ents[0].Index, last)
 		}
 		return s.MemoryStorage.Append(ents)
 	}
-	return fmt.Errorf("%w: record kind %q", ErrCorrupt, data[0])
+	return errkind.Corruptf("corrupt raft state: record kind %q", data[0])
 }
 
 // Save makes a Ready's snapshot, entries and hard state durable, in that
@@ -206,7 +213,7 @@ func (s *Storage) writeSnapshot(snap raftpb.Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("encode raft snapshot: %w", err)
 	}
-	err = fsutil.WriteFileAtomic(filepath.Join(s.dir, snapshotFile), func(w io.Writer) error {
+	err = vfs.WriteFileAtomic(s.fs, filepath.Join(s.dir, snapshotFile), func(w io.Writer) error {
 		out := append([]byte(snapMagic), b...)
 		out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, castagnoli))
 		_, err := w.Write(out)
@@ -226,14 +233,14 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func decodeSnapshot(data []byte) (raftpb.Snapshot, error) {
 	var snap raftpb.Snapshot
 	if len(data) < len(snapMagic)+4 || string(data[:len(snapMagic)]) != snapMagic {
-		return snap, fmt.Errorf("%w: snapshot header", ErrCorrupt)
+		return snap, errkind.Corruptf("corrupt raft state: snapshot header")
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
 	if crc32.Checksum(body, castagnoli) != sum {
-		return snap, fmt.Errorf("%w: snapshot checksum", ErrCorrupt)
+		return snap, errkind.Corruptf("corrupt raft state: snapshot checksum")
 	}
 	if err := snap.Unmarshal(body[len(snapMagic):]); err != nil {
-		return snap, fmt.Errorf("%w: snapshot: %v", ErrCorrupt, err)
+		return snap, errkind.Corruptf("corrupt raft state: snapshot: %v", err)
 	}
 	return snap, nil
 }
@@ -254,20 +261,20 @@ func decodeEntries(b []byte) ([]raftpb.Entry, error) {
 	for len(b) > 0 {
 		n, k := binary.Uvarint(b)
 		if k <= 0 || n > uint64(len(b)-k) {
-			return nil, fmt.Errorf("%w: entry frame", ErrCorrupt)
+			return nil, errkind.Corruptf("corrupt raft state: entry frame")
 		}
 		var e raftpb.Entry
 		if err := e.Unmarshal(b[k : k+int(n)]); err != nil {
-			return nil, fmt.Errorf("%w: entry: %v", ErrCorrupt, err)
+			return nil, errkind.Corruptf("corrupt raft state: entry: %v", err)
 		}
 		if len(out) > 0 && e.Index != out[len(out)-1].Index+1 {
-			return nil, fmt.Errorf("%w: entries out of order", ErrCorrupt)
+			return nil, errkind.Corruptf("corrupt raft state: entries out of order")
 		}
 		out = append(out, e)
 		b = b[k+int(n):]
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: empty entries record", ErrCorrupt)
+		return nil, errkind.Corruptf("corrupt raft state: empty entries record")
 	}
 	return out, nil
 }

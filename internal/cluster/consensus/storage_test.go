@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"go.etcd.io/raft/v3/raftpb"
 )
 
@@ -153,8 +154,8 @@ func TestStorageRejectsDamage(t *testing.T) {
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenStorage(dir, quiet()); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("damaged snapshot: %v, want ErrCorrupt", err)
+	if _, err := OpenStorage(dir, quiet()); !errors.Is(err, errkind.ErrCorrupt) {
+		t.Fatalf("damaged snapshot: %v, want errkind.ErrCorrupt", err)
 	}
 }
 
