@@ -55,6 +55,14 @@
 // panic or allocate without bound. Read errors are reported as such and never
 // lead to truncation.
 //
+// # Files
+//
+// Every file operation goes through Options.FS (internal/vfs; vfs.Default,
+// the operating system, when nil), so tests run the log on vfstest's
+// in-memory FS, crash it at any fsync, and inject fsync errors, short
+// writes and a full disk. Open creates the directory with vfs.EnsureDir,
+// which fsyncs the parent of every directory it creates.
+//
 // # Failures
 //
 // A failed fsync leaves the state of the page cache unknown, so it poisons
