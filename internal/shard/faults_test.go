@@ -3,10 +3,13 @@ package shard
 import (
 	"context"
 	"errors"
+	"io"
 	"slices"
 	"syscall"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/errkind"
+	"github.com/shoaldb/shoal/internal/vfs"
 	"github.com/shoaldb/shoal/internal/vfs/vfstest"
 )
 
@@ -76,5 +79,47 @@ func TestShardFileFaults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDamagedShardFilesAreCorrupt: a manifest or deletes file that fails
+// its checks is reported with the one corruption marker.
+func TestDamagedShardFilesAreCorrupt(t *testing.T) {
+	good := encodeDeletes([]uint32{1, 5})
+	flipped := slices.Clone(good)
+	flipped[len(flipped)/2] ^= 1
+	cases := []struct {
+		name     string
+		manifest string // written as the manifest when set
+		deletes  []byte // decoded when manifest is empty
+	}{
+		{name: "manifest not JSON", manifest: "{segments"},
+		{name: "manifest names a path outside", manifest: `{"version":1,"segments":[{"id":1,"data":"../x"}]}`},
+		{name: "manifest names a bad vector file", manifest: `{"version":1,"segments":[{"id":1,"data":"1-1.seg","vectors":{"":"a/b"}}]}`},
+		{name: "deletes file flipped", deletes: flipped},
+		{name: "deletes file cut", deletes: good[:len(good)-3]},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var err error
+			if c.manifest != "" {
+				mem := vfstest.NewMem()
+				if err := vfs.WriteFileAtomic(mem, "/"+manifestFile, func(w io.Writer) error {
+					_, err := io.WriteString(w, c.manifest)
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				_, err = readManifest(mem, "/")
+			} else {
+				_, err = decodeDeletes(c.deletes)
+			}
+			if !errors.Is(err, errkind.ErrCorrupt) {
+				t.Fatalf("err = %v, want errkind.ErrCorrupt", err)
+			}
+		})
+	}
+	if offs, err := decodeDeletes(good); err != nil || !slices.Equal(offs, []uint32{1, 5}) {
+		t.Fatalf("intact deletes file: %v, %v", offs, err)
 	}
 }
