@@ -16,6 +16,7 @@ import (
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/shard"
 	"github.com/shoaldb/shoal/internal/vector"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // Collection is a named set of points with one configuration.
@@ -31,9 +32,10 @@ type Collection struct {
 	shard *shard.Shard // one local shard until the cluster issues add more
 }
 
-// Open opens (or creates) the collection's data under dir with cfg and
-// starts its shard's update worker. Close stops it.
-func Open(dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) {
+// Open opens (or creates) the collection's data under dir on fsys (nil:
+// vfs.Default) with cfg and starts its shard's update worker. Close stops
+// it.
+func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -56,6 +58,7 @@ func Open(dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) 
 		VectorIndex:    vindex,
 		IndexThreads:   indexThreads(cfg),
 		Optimizer:      optimizerParams(cfg),
+		FS:             fsys,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open collection %q: %w", name, err)

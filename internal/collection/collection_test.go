@@ -31,7 +31,7 @@ func openCollection(t testing.TB, body string) (*Collection, string) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "c")
-	c, err := Open(dir, "c", cfg, quietLogger())
+	c, err := Open(nil, dir, "c", cfg, quietLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +379,7 @@ func TestReopenKeepsPoints(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	c2, err := Open(dir, "c", cfg, quietLogger())
+	c2, err := Open(nil, dir, "c", cfg, quietLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

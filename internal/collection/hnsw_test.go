@@ -93,7 +93,7 @@ func reopenIndexed(t *testing.T, c *Collection, dir string, n int) *Collection {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	c2, err := Open(dir, "c", cfg, quietLogger())
+	c2, err := Open(nil, dir, "c", cfg, quietLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

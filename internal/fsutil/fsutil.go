@@ -1,53 +1,32 @@
-// Package fsutil holds the few file-system steps that durable state shares:
-// writing a file atomically (temp file, fsync, rename, fsync of the
-// directory), fsyncing a directory, and reading the free space of a file
-// system. Stateless; safe for concurrent use on distinct paths.
+// Package fsutil holds the durable-state steps bound to the operating
+// system, for the callers that have no vfs.FS of their own (the command's
+// identity file, the node's cluster effects): writing a file atomically,
+// fsyncing a directory, reading the free space. Each is the internal/vfs
+// recipe on vfs.Default; code that takes an FS calls vfs directly.
+// Stateless; safe for concurrent use on distinct paths.
 package fsutil
 
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // WriteFileAtomic replaces path with what write produces: readers see
 // either the old file or the complete new one, also after a crash.
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	err = write(f)
-	if err == nil {
-		if err = f.Sync(); err != nil {
-			err = fmt.Errorf("fsync %s: %w", tmp, err)
-		}
-	}
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close %s: %w", tmp, cerr)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	return SyncDir(filepath.Dir(path))
+	return vfs.WriteFileAtomic(vfs.Default, path, write)
 }
 
 // SyncDir fsyncs a directory, making renames and creations in it durable.
 func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := vfs.Default.SyncDir(dir); err != nil {
 		return fmt.Errorf("fsync dir %s: %w", dir, err)
 	}
 	return nil
 }
+
+// FreeSpace returns the bytes an unprivileged process may still write on
+// the file system holding path; false when it cannot be read.
+func FreeSpace(path string) (uint64, bool) { return vfs.Default.FreeSpace(path) }

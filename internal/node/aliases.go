@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"sync"
 
 	"github.com/shoaldb/shoal/internal/cluster"
-	"github.com/shoaldb/shoal/internal/fsutil"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // Aliases live in the metadata state (internal/cluster), which validates
@@ -26,16 +26,17 @@ type localMeta struct {
 	mu    sync.Mutex
 	state *cluster.State
 	path  string
+	fs    vfs.FS
 }
 
 func (n *Node) openLocalMeta() error {
-	m := &localMeta{path: filepath.Join(n.opts.StoragePath, "aliases.json")}
+	m := &localMeta{path: filepath.Join(n.opts.StoragePath, "aliases.json"), fs: n.fs}
 	st := cluster.New()
-	if b, err := os.ReadFile(m.path); err == nil {
+	if b, err := vfs.ReadFile(n.fs, m.path); err == nil {
 		if st, err = cluster.Restore(b); err != nil {
 			return fmt.Errorf("load %s: %w", m.path, err)
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", m.path, err)
 	}
 	if _, err := st.Apply(cluster.AddPeer{ID: localPeer, URI: "local"}); err != nil {
@@ -80,7 +81,7 @@ func (m *localMeta) save() error {
 	if err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(m.path, func(w io.Writer) error {
+	return vfs.WriteFileAtomic(m.fs, m.path, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})

@@ -12,6 +12,12 @@
 // it closes the collections. The local effects of committed metadata
 // operations run in log order and are retried until done (effects.go).
 //
+// Every file of the node (collection directories and configs, shards,
+// aliases.json) goes through Options.FS (internal/vfs; the operating system
+// when nil), so a test can run a whole node on vfstest's in-memory FS and
+// crash it (crash_test.go). The cluster files (peer.json, effects.json) go through it
+// too; consensus storage takes the same FS.
+//
 // Node is safe for concurrent use. Metadata operations are serialized by
 // one lock; data operations only take it shared to look up the collection.
 package node

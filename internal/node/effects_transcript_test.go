@@ -61,7 +61,7 @@ func (h *effectsHarness) open(t *testing.T) {
 	h.n = n
 }
 
-var tempName = regexp.MustCompile(`\.(creating|deleting)-[0-9]+`)
+var tempName = regexp.MustCompile(`\.(creating|deleting)-[0-9a-zA-Z]+`)
 
 // clean makes an error text the same on every run: no temporary paths.
 func (h *effectsHarness) clean(s string) string {

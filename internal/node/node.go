@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,8 +14,8 @@ import (
 
 	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/collection"
-	"github.com/shoaldb/shoal/internal/fsutil"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 const configFile = "config.json"
@@ -26,12 +25,16 @@ type Options struct {
 	StoragePath string
 	Defaults    collection.Defaults
 	Logger      *slog.Logger
+	// FS holds every file of the node (collection configs, shards, the
+	// local metadata); nil means vfs.Default.
+	FS vfs.FS
 }
 
 // Node holds this peer's collections.
 type Node struct {
 	opts Options
 	log  *slog.Logger
+	fs   vfs.FS
 	mu   struct {
 		sync.RWMutex
 		collections map[string]*collection.Collection
@@ -46,35 +49,37 @@ func Open(opts Options) (*Node, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	n := &Node{opts: opts, log: opts.Logger}
+	opts.FS = vfs.OrDefault(opts.FS)
+	n := &Node{opts: opts, log: opts.Logger, fs: opts.FS}
 	n.mu.collections = map[string]*collection.Collection{}
 	dir := n.collectionsDir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := vfs.EnsureDir(n.fs, dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create storage dir: %w", err)
 	}
-	entries, err := os.ReadDir(dir)
+	names, err := n.fs.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read storage dir: %w", err)
 	}
-	for _, e := range entries {
-		if !e.IsDir() {
+	for _, name := range names {
+		path := filepath.Join(dir, name)
+		if fi, err := n.fs.Stat(path); err != nil {
+			return nil, fmt.Errorf("read storage dir: %w", err)
+		} else if !fi.IsDir() {
 			continue
 		}
-		name := e.Name()
-		path := filepath.Join(dir, name)
 		if strings.HasPrefix(name, ".") { // an interrupted create or delete
 			n.log.Warn("removing leftover collection directory", "path", path)
-			if err := os.RemoveAll(path); err != nil {
+			if err := n.fs.RemoveAll(path); err != nil {
 				return nil, fmt.Errorf("remove leftover %s: %w", path, err)
 			}
 			continue
 		}
-		cfg, err := readConfig(filepath.Join(path, configFile))
+		cfg, err := readConfig(n.fs, filepath.Join(path, configFile))
 		if err != nil {
 			n.Close()
 			return nil, fmt.Errorf("load collection %q: %w", name, err)
 		}
-		c, err := collection.Open(path, name, cfg, n.log)
+		c, err := collection.Open(n.fs, path, name, cfg, n.log)
 		if err != nil {
 			n.Close()
 			return nil, err
@@ -91,8 +96,8 @@ func Open(opts Options) (*Node, error) {
 
 func (n *Node) collectionsDir() string { return filepath.Join(n.opts.StoragePath, "collections") }
 
-func readConfig(path string) (*collection.Config, error) {
-	b, err := os.ReadFile(path)
+func readConfig(fsys vfs.FS, path string) (*collection.Config, error) {
+	b, err := vfs.ReadFile(fsys, path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
@@ -103,12 +108,12 @@ func readConfig(path string) (*collection.Config, error) {
 	return &cfg, nil
 }
 
-func writeConfig(dir string, cfg *collection.Config) error {
+func writeConfig(fsys vfs.FS, dir string, cfg *collection.Config) error {
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode collection config: %w", err)
 	}
-	return fsutil.WriteFileAtomic(filepath.Join(dir, configFile), func(w io.Writer) error {
+	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, configFile), func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})
@@ -201,29 +206,26 @@ func (n *Node) createLocal(name string, cfg *collection.Config) error {
 	final := filepath.Join(n.collectionsDir(), name)
 	// The temporary name must not grow with the collection name: a
 	// 255-byte name plus a prefix would exceed the file system's limit.
-	tmp, err := os.MkdirTemp(n.collectionsDir(), ".creating-")
-	if err == nil {
-		err = os.Chmod(tmp, 0o755) // MkdirTemp makes it private
-	}
+	tmp, err := vfs.MkdirTemp(n.fs, n.collectionsDir(), ".creating-")
 	if err != nil {
 		return fmt.Errorf("create collection %q: %w", name, err)
 	}
-	if err := writeConfig(tmp, cfg); err != nil {
-		os.RemoveAll(tmp)
+	if err := writeConfig(n.fs, tmp, cfg); err != nil {
+		n.fs.RemoveAll(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		os.RemoveAll(tmp)
+	if err := n.fs.Rename(tmp, final); err != nil {
+		n.fs.RemoveAll(tmp)
 		return fmt.Errorf("create collection %q: %w", name, err)
 	}
-	if err := fsutil.SyncDir(n.collectionsDir()); err != nil {
-		return err
+	if err := n.fs.SyncDir(n.collectionsDir()); err != nil {
+		return fmt.Errorf("create collection %q: %w", name, err)
 	}
-	c, err := collection.Open(final, name, cfg, n.log)
+	c, err := collection.Open(n.fs, final, name, cfg, n.log)
 	if err != nil {
 		// A new, empty collection: leave nothing behind that would make
 		// every later create of the name fail.
-		if rerr := os.RemoveAll(final); rerr != nil {
+		if rerr := n.fs.RemoveAll(final); rerr != nil {
 			n.log.Error("removing a collection that failed to open", "collection", name, "err", rerr)
 		}
 		return fmt.Errorf("create collection %q: %w", name, err)
@@ -263,7 +265,7 @@ func (n *Node) updateLocal(name string, next *collection.Config) error {
 	if !ok {
 		return point.ErrCollectionNotFound(name)
 	}
-	if err := writeConfig(filepath.Join(n.collectionsDir(), name), next); err != nil {
+	if err := writeConfig(n.fs, filepath.Join(n.collectionsDir(), name), next); err != nil {
 		return err
 	}
 	c.SetConfig(next)
@@ -298,18 +300,18 @@ func (n *Node) deleteLocal(name string) (bool, error) {
 	dir := filepath.Join(n.collectionsDir(), name)
 	closeErr := c.Close()
 	// As in create, the temporary name does not embed the collection name.
-	trash, err := os.MkdirTemp(n.collectionsDir(), ".deleting-")
+	trash, err := vfs.MkdirTemp(n.fs, n.collectionsDir(), ".deleting-")
 	if err != nil {
 		return true, fmt.Errorf("delete collection %q: %w", name, err)
 	}
-	if err := os.Rename(dir, filepath.Join(trash, "c")); err != nil {
-		os.Remove(trash)
+	if err := n.fs.Rename(dir, filepath.Join(trash, "c")); err != nil {
+		n.fs.Remove(trash)
 		return true, fmt.Errorf("delete collection %q: %w", name, err)
 	}
-	if err := fsutil.SyncDir(n.collectionsDir()); err != nil {
-		return true, err
+	if err := n.fs.SyncDir(n.collectionsDir()); err != nil {
+		return true, fmt.Errorf("delete collection %q: %w", name, err)
 	}
-	if err := os.RemoveAll(trash); err != nil {
+	if err := n.fs.RemoveAll(trash); err != nil {
 		return true, fmt.Errorf("delete collection %q: %w", name, err)
 	}
 	if closeErr != nil {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -13,8 +12,10 @@ import (
 	"slices"
 
 	"github.com/google/uuid"
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/vector"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // Checkpoint file format (all integers little endian):
@@ -60,9 +61,6 @@ const (
 	idUUID = 1
 	idFree = 2
 )
-
-// ErrCorrupt marks a checkpoint that fails its checks.
-var ErrCorrupt = errors.New("corrupt checkpoint")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -209,21 +207,22 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 }
 
 // ReadCheckpoint decodes a checkpoint produced by WriteCheckpoint. It never
-// panics on garbage; any inconsistency yields an error matching ErrCorrupt.
+// panics on garbage; any inconsistency yields an error matching errkind.ErrCorrupt.
 // A checkpoint with on-disk columns needs ReadCheckpointWith.
 func ReadCheckpoint(data []byte) (*Store, uint64, error) {
-	return ReadCheckpointWith(data, nil)
+	return ReadCheckpointWith(data, nil, nil)
 }
 
 // ReadCheckpointWith is ReadCheckpoint for a segment with on-disk columns:
-// vectorFile names the file of each such column, which is then mapped.
-func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error)) (*Store, uint64, error) {
+// vectorFile names the file of each such column on fsys, which is then
+// mapped (MapColumn).
+func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (string, error)) (*Store, uint64, error) {
 	if len(data) < len(checkpointMagic)+4 {
-		return nil, 0, fmt.Errorf("%w: too short", ErrCorrupt)
+		return nil, 0, errkind.Corruptf("corrupt checkpoint: too short")
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
 	if crc32.Checksum(body, castagnoli) != sum {
-		return nil, 0, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+		return nil, 0, errkind.Corruptf("corrupt checkpoint: checksum mismatch")
 	}
 	r := &reader{b: body}
 	v4, v5 := false, false
@@ -234,12 +233,12 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 	case checkpointMagicV4:
 		v4 = true
 	default:
-		return nil, 0, fmt.Errorf("%w: bad magic", ErrCorrupt)
+		return nil, 0, errkind.Corruptf("corrupt checkpoint: bad magic")
 	}
 	applied := r.u64()
 	ncol := r.u32()
 	if r.err != nil || ncol > 1<<16 {
-		return nil, 0, fmt.Errorf("%w: bad column count", ErrCorrupt)
+		return nil, 0, errkind.Corruptf("corrupt checkpoint: bad column count")
 	}
 	specs := map[string]VectorSpec{}
 	external := map[string]bool{}
@@ -260,11 +259,11 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 			flags = r.byte()
 		}
 		if r.err != nil || derr != nil || dim == 0 || dim > 1<<16 || flags&^colOnDisk != 0 {
-			return nil, 0, fmt.Errorf("%w: bad column %q", ErrCorrupt, name)
+			return nil, 0, errkind.Corruptf("corrupt checkpoint: bad column %q", name)
 		}
 		if flags&colOnDisk != 0 {
 			if vectorFile == nil {
-				return nil, 0, fmt.Errorf("%w: column %q is on disk but no file was given", ErrCorrupt, name)
+				return nil, 0, errkind.Corruptf("corrupt checkpoint: column %q is on disk but no file was given", name)
 			}
 			external[name] = true
 		}
@@ -274,7 +273,7 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 	s := NewStore(specs)
 	n := r.u64()
 	if r.err != nil || n > uint64(len(body)) {
-		return nil, 0, fmt.Errorf("%w: bad point count", ErrCorrupt)
+		return nil, 0, errkind.Corruptf("corrupt checkpoint: bad point count")
 	}
 	for i := uint64(0); i < n; i++ {
 		var id point.ID
@@ -289,18 +288,18 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 			copy(u[:], r.bytes(16))
 			id = point.UUIDID(u)
 		default:
-			return nil, 0, fmt.Errorf("%w: bad id kind at point %d", ErrCorrupt, i)
+			return nil, 0, errkind.Corruptf("corrupt checkpoint: bad id kind at point %d", i)
 		}
 		version := r.u64()
 		pj := r.bytes(int(r.u32()))
 		if r.err != nil {
-			return nil, 0, fmt.Errorf("%w: point %d: %w", ErrCorrupt, i, r.err)
+			return nil, 0, errkind.Corruptf("corrupt checkpoint: point %d: %w", i, r.err)
 		}
 		var payload point.Payload
 		if len(pj) > 0 {
 			var err error
 			if payload, err = point.DecodePayload(pj); err != nil {
-				return nil, 0, fmt.Errorf("%w: payload of point %s: %w", ErrCorrupt, id, err)
+				return nil, 0, errkind.Corruptf("corrupt checkpoint: payload of point %s: %w", id, err)
 			}
 		}
 		vecs := point.Vectors{}
@@ -316,10 +315,10 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 			vecs[name] = r.vector(specs[name])
 		}
 		if r.err != nil {
-			return nil, 0, fmt.Errorf("%w: point %d: %w", ErrCorrupt, i, r.err)
+			return nil, 0, errkind.Corruptf("corrupt checkpoint: point %d: %w", i, r.err)
 		}
 		if s.Has(id) {
-			return nil, 0, fmt.Errorf("%w: duplicate point %s", ErrCorrupt, id)
+			return nil, 0, errkind.Corruptf("corrupt checkpoint: duplicate point %s", id)
 		}
 		off := s.appendSlot(id)
 		s.versions[off] = version
@@ -334,25 +333,25 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 		if err != nil {
 			return nil, 0, fmt.Errorf("vectors of %q: %w", name, err)
 		}
-		if err := s.MapColumn(name, path); err != nil {
+		if err := s.MapColumn(vfs.OrDefault(fsys), name, path); err != nil {
 			return nil, 0, err
 		}
 	}
 	nidx := r.u32()
 	if r.err != nil || uint64(nidx) > uint64(len(r.b)) {
-		return nil, 0, fmt.Errorf("%w: bad index count", ErrCorrupt)
+		return nil, 0, errkind.Corruptf("corrupt checkpoint: bad index count")
 	}
 	for range nidx {
 		key := string(r.bytes(int(r.u32())))
 		raw := append([]byte(nil), r.bytes(int(r.u32()))...)
 		n := r.u64()
 		if r.err != nil || n > uint64(len(r.b)) {
-			return nil, 0, fmt.Errorf("%w: index %q truncated", ErrCorrupt, key)
+			return nil, 0, errkind.Corruptf("corrupt checkpoint: index %q truncated", key)
 		}
 		data := r.bytes(int(n))
 		rebuilt, err := s.loadIndex(key, raw, data)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%w: %w", ErrCorrupt, err)
+			return nil, 0, errkind.Corruptf("corrupt checkpoint: %w", err)
 		}
 		if rebuilt {
 			s.rebuilt = append(s.rebuilt, key)
@@ -360,13 +359,13 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 	}
 	ngraph := r.u32()
 	if r.err != nil || uint64(ngraph) > uint64(len(r.b)) {
-		return nil, 0, fmt.Errorf("%w: bad graph count", ErrCorrupt)
+		return nil, 0, errkind.Corruptf("corrupt checkpoint: bad graph count")
 	}
 	for range ngraph {
 		name := string(r.bytes(int(r.u32())))
 		np := r.u32()
 		if r.err != nil || uint64(np)*4 > uint64(len(r.b)) {
-			return nil, 0, fmt.Errorf("%w: graph %q: bad pending count", ErrCorrupt, name)
+			return nil, 0, errkind.Corruptf("corrupt checkpoint: graph %q: bad pending count", name)
 		}
 		pend := make(map[uint32]struct{}, np)
 		for range np {
@@ -374,7 +373,7 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 		}
 		n := r.u64()
 		if r.err != nil || n > uint64(len(r.b)) {
-			return nil, 0, fmt.Errorf("%w: graph %q truncated", ErrCorrupt, name)
+			return nil, 0, errkind.Corruptf("corrupt checkpoint: graph %q truncated", name)
 		}
 		data := r.bytes(int(n))
 		s.loadGraph(name, pend, data)
@@ -385,7 +384,7 @@ func ReadCheckpointWith(data []byte, vectorFile func(name string) (string, error
 		}
 	}
 	if r.err != nil || len(r.b) != 0 {
-		return nil, 0, fmt.Errorf("%w: trailing bytes", ErrCorrupt)
+		return nil, 0, errkind.Corruptf("corrupt checkpoint: trailing bytes")
 	}
 	s.PrepareRead()
 	return s, applied, nil

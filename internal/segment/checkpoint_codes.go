@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/vector/quant"
 )
 
@@ -46,14 +47,14 @@ func (s *Store) writeCodes(bw *bufio.Writer, data *bytes.Buffer, u32 func(uint32
 func (s *Store) readCodes(r *reader) error {
 	n := r.u32()
 	if r.err != nil || uint64(n) > uint64(len(r.b)) {
-		return fmt.Errorf("%w: bad quantized count", ErrCorrupt)
+		return errkind.Corruptf("corrupt checkpoint: bad quantized count")
 	}
 	for range n {
 		name := string(r.bytes(int(r.u32())))
 		raw := r.bytes(int(r.u32()))
 		ns := r.u32()
 		if r.err != nil || uint64(ns)*4 > uint64(len(r.b)) {
-			return fmt.Errorf("%w: quantized %q: bad stale count", ErrCorrupt, name)
+			return errkind.Corruptf("corrupt checkpoint: quantized %q: bad stale count", name)
 		}
 		stale := make([]uint32, ns)
 		for i := range stale {
@@ -61,7 +62,7 @@ func (s *Store) readCodes(r *reader) error {
 		}
 		size := r.u64()
 		if r.err != nil || size > uint64(len(r.b)) {
-			return fmt.Errorf("%w: quantized %q truncated", ErrCorrupt, name)
+			return errkind.Corruptf("corrupt checkpoint: quantized %q truncated", name)
 		}
 		if err := s.loadCodes(name, raw, stale, r.bytes(int(size))); err != nil {
 			s.rebuilt = append(s.rebuilt, "quantization:"+name)

@@ -6,13 +6,14 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/vector"
 	"github.com/shoaldb/shoal/internal/vector/quant"
 )
 
 // FuzzReadCheckpoint checks that ReadCheckpoint never panics and fails only
-// with ErrCorrupt, on the input as given and on the input with its checksum
+// with errkind.ErrCorrupt, on the input as given and on the input with its checksum
 // fixed up (so that the decoder behind the checksum is explored too). When
 // the fixed-up input decodes, it must survive a write/read round trip, and
 // flipping any of its bytes must be caught.
@@ -25,8 +26,8 @@ func FuzzReadCheckpoint(f *testing.F) {
 	f.Add([]byte(checkpointMagic), uint32(0), byte(0))
 
 	f.Fuzz(func(t *testing.T, data []byte, pos uint32, mask byte) {
-		if _, _, err := ReadCheckpoint(data); err != nil && !errors.Is(err, ErrCorrupt) {
-			t.Fatalf("raw input: error %v does not match ErrCorrupt", err)
+		if _, _, err := ReadCheckpoint(data); err != nil && !errors.Is(err, errkind.ErrCorrupt) {
+			t.Fatalf("raw input: error %v does not match errkind.ErrCorrupt", err)
 		}
 		if len(data) < 4 {
 			return
@@ -41,8 +42,8 @@ func FuzzReadCheckpoint(f *testing.F) {
 		}
 		s, applied, err := ReadCheckpoint(fixed)
 		if err != nil {
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("fixed-up input: error %v does not match ErrCorrupt", err)
+			if !errors.Is(err, errkind.ErrCorrupt) {
+				t.Fatalf("fixed-up input: error %v does not match errkind.ErrCorrupt", err)
 			}
 			return
 		}
@@ -73,8 +74,8 @@ func FuzzReadCheckpoint(f *testing.F) {
 		}
 		bad := bytes.Clone(fixed)
 		bad[int(pos)%len(bad)] ^= mask
-		if _, _, err := ReadCheckpoint(bad); !errors.Is(err, ErrCorrupt) {
-			t.Fatalf("byte %d ^ %#x of a valid checkpoint: err = %v, want ErrCorrupt", int(pos)%len(bad), mask, err)
+		if _, _, err := ReadCheckpoint(bad); !errors.Is(err, errkind.ErrCorrupt) {
+			t.Fatalf("byte %d ^ %#x of a valid checkpoint: err = %v, want errkind.ErrCorrupt", int(pos)%len(bad), mask, err)
 		}
 	})
 }

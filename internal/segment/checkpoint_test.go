@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/index/payload"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/vector"
@@ -248,18 +249,18 @@ func TestReadCheckpointFlippedBytes(t *testing.T) {
 		for _, mask := range []byte{0x01, 0x80, 0xff} {
 			bad := bytes.Clone(data)
 			bad[pos] ^= mask
-			if _, _, err := ReadCheckpoint(bad); !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("byte %d ^ %#x: err = %v, want ErrCorrupt", pos, mask, err)
+			if _, _, err := ReadCheckpoint(bad); !errors.Is(err, errkind.ErrCorrupt) {
+				t.Fatalf("byte %d ^ %#x: err = %v, want errkind.ErrCorrupt", pos, mask, err)
 			}
 		}
 	}
 	for n := range len(data) {
-		if _, _, err := ReadCheckpoint(data[:n]); !errors.Is(err, ErrCorrupt) {
-			t.Fatalf("truncated to %d bytes: err = %v, want ErrCorrupt", n, err)
+		if _, _, err := ReadCheckpoint(data[:n]); !errors.Is(err, errkind.ErrCorrupt) {
+			t.Fatalf("truncated to %d bytes: err = %v, want errkind.ErrCorrupt", n, err)
 		}
 	}
-	if _, _, err := ReadCheckpoint(append(bytes.Clone(data), 0)); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("extra byte: err = %v, want ErrCorrupt", err)
+	if _, _, err := ReadCheckpoint(append(bytes.Clone(data), 0)); !errors.Is(err, errkind.ErrCorrupt) {
+		t.Fatalf("extra byte: err = %v, want errkind.ErrCorrupt", err)
 	}
 }
 
@@ -307,7 +308,7 @@ func TestReadCheckpointBadContent(t *testing.T) {
 		name  string
 		body  []byte
 		ok    bool
-		cause error // when set, the error wraps it as well as ErrCorrupt
+		cause error // when set, the error wraps it as well as errkind.ErrCorrupt
 	}{
 		{"valid", ok, true, nil},
 		{"version 4", v4, true, nil},
@@ -355,8 +356,8 @@ func TestReadCheckpointBadContent(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("err = %v, want ErrCorrupt", err)
+			if !errors.Is(err, errkind.ErrCorrupt) {
+				t.Fatalf("err = %v, want errkind.ErrCorrupt", err)
 			}
 			if c.cause != nil && !errors.Is(err, c.cause) {
 				t.Fatalf("err = %v does not wrap %v", err, c.cause)

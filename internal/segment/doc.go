@@ -5,6 +5,9 @@
 // a point lives in; lifecycle.go has what its optimizer needs (copying
 // live points, deletes since a mark, sizes).
 //
+// On-disk vector columns are opened through a vfs.FS (MapColumn): mapped
+// on the operating system's, read onto the heap on others.
+//
 // A Store is not safe for concurrent mutation: its owner (the shard) holds a
 // read/write lock around it. Read methods never retain or mutate the
 // caller's slices; returned payloads and vectors are copies.

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"unsafe"
+
+	"github.com/shoaldb/shoal/internal/errkind"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // On-disk vectors (Qdrant's `on_disk: true`): a sealed segment's column can
@@ -31,21 +34,22 @@ func (s *Store) WriteColumn(name string, w io.Writer) error {
 	return err
 }
 
-// MapColumn replaces the storage of column name by the file at path, as
-// written by WriteColumn for the same slots. The store must not be shared
-// yet (a segment being built or loaded).
-func (s *Store) MapColumn(name, path string) error {
+// MapColumn replaces the storage of column name by the file at path on
+// fsys, as written by WriteColumn for the same slots (vfs.Map: mapped on
+// the operating system's FS, read onto the heap on others). The store must
+// not be shared yet (a segment being built or loaded).
+func (s *Store) MapColumn(fsys vfs.FS, name, path string) error {
 	c, ok := s.columns[name]
 	if !ok {
 		return fmt.Errorf("no vector %q", name)
 	}
-	m, err := mapFile(path)
+	m, err := mapFile(fsys, path)
 	if err != nil {
 		return fmt.Errorf("map vectors of %q: %w", name, err)
 	}
 	want := c.slots() * c.spec.Dim * c.spec.Datatype.elemBytes()
 	if len(m.b) != want {
-		return fmt.Errorf("%w: vector file of %q holds %d bytes, want %d", ErrCorrupt, name, len(m.b), want)
+		return errkind.Corruptf("corrupt checkpoint: vector file of %q holds %d bytes, want %d", name, len(m.b), want)
 	}
 	c.attach(m)
 	return nil

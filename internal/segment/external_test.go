@@ -10,6 +10,7 @@ import (
 
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/vector"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // TestOnDiskColumns: columns moved to mapped files (every datatype) answer
@@ -79,7 +80,7 @@ func TestOnDiskColumns(t *testing.T) {
 		if err := os.WriteFile(files[name], buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.MapColumn(name, files[name]); err != nil {
+		if err := s.MapColumn(vfs.Default, name, files[name]); err != nil {
 			t.Fatal(err)
 		}
 		if !s.External(name) {
@@ -96,7 +97,7 @@ func TestOnDiskColumns(t *testing.T) {
 	if _, _, err := ReadCheckpoint(ckpt.Bytes()); err == nil {
 		t.Fatal("a checkpoint with on-disk columns read without their files")
 	}
-	re, applied, err := ReadCheckpointWith(ckpt.Bytes(), func(name string) (string, error) { return files[name], nil })
+	re, applied, err := ReadCheckpointWith(ckpt.Bytes(), vfs.Default, func(name string) (string, error) { return files[name], nil })
 	if err != nil || applied != 9 {
 		t.Fatalf("read back: %v (applied %d)", err, applied)
 	}
@@ -112,7 +113,7 @@ func TestOnDiskColumns(t *testing.T) {
 	if err := os.WriteFile(files["u8"], []byte{1, 2, 3}, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := ReadCheckpointWith(ckpt.Bytes(), func(name string) (string, error) { return files[name], nil }); err == nil {
+	if _, _, err := ReadCheckpointWith(ckpt.Bytes(), vfs.Default, func(name string) (string, error) { return files[name], nil }); err == nil {
 		t.Fatal("a vector file of the wrong size was accepted")
 	}
 }

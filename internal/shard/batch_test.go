@@ -5,32 +5,33 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/wal"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // syncCountFS is the operating system's file system, counting the fsyncs
 // of WAL files.
 type syncCountFS struct {
-	wal.OSFS
+	vfs.FS
 	syncs atomic.Int64
 }
 
-func (f *syncCountFS) OpenFile(name string, flag int, perm fs.FileMode) (wal.File, error) {
-	file, err := f.OSFS.OpenFile(name, flag, perm)
-	if err != nil {
-		return nil, err
+func (f *syncCountFS) OpenFile(name string, flag int, perm fs.FileMode) (vfs.File, error) {
+	file, err := f.FS.OpenFile(name, flag, perm)
+	if err != nil || !strings.Contains(filepath.ToSlash(name), "/wal/") {
+		return file, err
 	}
 	return &syncCountFile{File: file, fs: f}, nil
 }
 
 type syncCountFile struct {
-	wal.File
+	vfs.File
 	fs *syncCountFS
 }
 
@@ -42,10 +43,11 @@ func (f *syncCountFile) Sync() error {
 // TestUpdateBatchOneFsync: a batch of 1,000 operations sent with wait is
 // one WAL append and one fsync, and every operation keeps its own number.
 func TestUpdateBatchOneFsync(t *testing.T) {
-	fsys := &syncCountFS{}
+	fsys := &syncCountFS{FS: vfs.Default}
 	opts := testOptions()
 	opts.FlushInterval = time.Hour // no periodic fsync during the test
-	sh, err := openWith(filepath.Join(t.TempDir(), "shard"), opts, seams{walFS: fsys})
+	opts.FS = fsys
+	sh, err := openWith(filepath.Join(t.TempDir(), "shard"), opts, seams{})
 	if err != nil {
 		t.Fatal(err)
 	}

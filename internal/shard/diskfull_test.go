@@ -19,7 +19,7 @@ import (
 	"github.com/shoaldb/shoal/internal/fsutil"
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/segment"
-	"github.com/shoaldb/shoal/internal/wal"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // fullDisk stands in for a file system that runs out of space: while full,
@@ -107,12 +107,12 @@ func TestOutOfDiskRefusesUpdates(t *testing.T) {
 
 // enospcFS fails WAL writes with ENOSPC while full.
 type enospcFS struct {
-	wal.OSFS
+	vfs.FS
 	full atomic.Bool
 }
 
-func (f *enospcFS) OpenFile(name string, flag int, perm fs.FileMode) (wal.File, error) {
-	file, err := f.OSFS.OpenFile(name, flag, perm)
+func (f *enospcFS) OpenFile(name string, flag int, perm fs.FileMode) (vfs.File, error) {
+	file, err := f.FS.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (f *enospcFS) OpenFile(name string, flag int, perm fs.FileMode) (wal.File, 
 }
 
 type enospcFile struct {
-	wal.File
+	vfs.File
 	fs *enospcFS
 }
 
@@ -136,9 +136,11 @@ func (f *enospcFile) WriteAt(p []byte, off int64) (int, error) {
 // between the check and the write) is refused as out of disk, and leaves
 // nothing behind.
 func TestWALOutOfSpace(t *testing.T) {
-	fsys := &enospcFS{}
+	fsys := &enospcFS{FS: vfs.Default}
 	dir := filepath.Join(t.TempDir(), "shard")
-	sh, err := openWith(dir, testOptions(), seams{walFS: fsys})
+	opts := testOptions()
+	opts.FS = fsys
+	sh, err := openWith(dir, opts, seams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +214,10 @@ func TestCloseWithFullDisk(t *testing.T) {
 	}
 
 	// A WAL whose fsync fails is not durable: the close fails.
-	fsys := &syncFailFS{}
-	sh, err = openWith(dir, testOptions(), seams{walFS: fsys, writeFile: disk.writeFile})
+	opts = testOptions()
+	fsys := &syncFailFS{FS: vfs.Default}
+	opts.FS = fsys
+	sh, err = openWith(dir, opts, seams{writeFile: disk.writeFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,12 +233,12 @@ func TestCloseWithFullDisk(t *testing.T) {
 
 // syncFailFS fails WAL fsyncs while fail is set.
 type syncFailFS struct {
-	wal.OSFS
+	vfs.FS
 	fail atomic.Bool
 }
 
-func (f *syncFailFS) OpenFile(name string, flag int, perm fs.FileMode) (wal.File, error) {
-	file, err := f.OSFS.OpenFile(name, flag, perm)
+func (f *syncFailFS) OpenFile(name string, flag int, perm fs.FileMode) (vfs.File, error) {
+	file, err := f.FS.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +246,7 @@ func (f *syncFailFS) OpenFile(name string, flag int, perm fs.FileMode) (wal.File
 }
 
 type syncFailFile struct {
-	wal.File
+	vfs.File
 	fs *syncFailFS
 }
 

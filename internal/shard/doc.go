@@ -57,4 +57,11 @@
 // separate file, so their data files (graphs included) are written once.
 // Close succeeds when only its final flush fails but the WAL is durable:
 // the next Open replays what the flush would have held.
+//
+// Every file of a shard (WAL, manifest, segment, deletes and vector files)
+// goes through Options.FS (internal/vfs; the operating system when nil);
+// Open creates the shard's directories with vfs.EnsureDir, so that their
+// entries survive a power loss. crash_test.go crashes a workload at every
+// fsync on vfstest's MemFS and checks each reopened state. Damaged files
+// fail Open with an error matching errkind.ErrCorrupt.
 package shard

@@ -3,7 +3,7 @@ package shard
 import (
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"slices"
 )
@@ -72,7 +72,7 @@ func (s *Shard) checkpoint() error {
 	if err != nil {
 		// No manifest names them: give their space back now (a full
 		// disk is the likely cause) rather than at the next Open.
-		removeSegmentFiles(s.dir, fresh)
+		removeSegmentFiles(s.fs, s.dir, fresh)
 		return err
 	}
 
@@ -100,7 +100,7 @@ func (s *Shard) checkpoint() error {
 		if f == legacyFile {
 			p = filepath.Join(s.dir, f)
 		}
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := s.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove old segment file: %w", err))
 		}
 	}

@@ -330,13 +330,13 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 		return err
 	}
 	wf := writeFunc(s.seams.writeFile)
-	vecFiles, err := writeVectorFiles(wf, s.dir, j.newID, j.file, t, s.opts.Vectors)
+	vecFiles, err := writeVectorFiles(s.fs, wf, s.dir, j.newID, j.file, t, s.opts.Vectors)
 	if err != nil {
 		return err
 	}
 	file, err := writeSegmentFile(wf, s.dir, j.newID, j.file, t, applied)
 	if err != nil {
-		removeSegmentFiles(s.dir, slices.Collect(maps.Values(vecFiles)))
+		removeSegmentFiles(s.fs, s.dir, slices.Collect(maps.Values(vecFiles)))
 		return err
 	}
 

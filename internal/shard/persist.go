@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/segment"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // On disk a shard is its WAL, a directory of segment files and a manifest
@@ -52,25 +54,27 @@ type manifestSeg struct {
 	Vectors    map[string]string `json:"vectors,omitempty"` // on-disk columns: vector name -> file
 }
 
-func readManifest(dir string) (*manifest, error) {
-	data, err := os.ReadFile(filepath.Join(dir, manifestFile))
+// readManifest reads and checks the manifest. It is written atomically, so
+// anything unreadable in it is corruption, not a torn write.
+func readManifest(fsys vfs.FS, dir string) (*manifest, error) {
+	data, err := vfs.ReadFile(fsys, filepath.Join(dir, manifestFile))
 	if err != nil {
 		return nil, err
 	}
 	var m manifest
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", manifestFile, err)
+		return nil, errkind.Corruptf("corrupt shard manifest: decode %s: %w", manifestFile, err)
 	}
 	if m.Version != manifestVer {
 		return nil, fmt.Errorf("%s: unsupported version %d", manifestFile, m.Version)
 	}
 	for _, s := range m.Segments {
 		if !validFileName(s.Data) || (s.Deletes != "" && !validFileName(s.Deletes)) {
-			return nil, fmt.Errorf("%s: bad file name in segment %d", manifestFile, s.ID)
+			return nil, errkind.Corruptf("corrupt shard manifest: %s: bad file name in segment %d", manifestFile, s.ID)
 		}
 		for _, f := range s.Vectors {
 			if !validFileName(f) {
-				return nil, fmt.Errorf("%s: bad file name in segment %d", manifestFile, s.ID)
+				return nil, errkind.Corruptf("corrupt shard manifest: %s: bad file name in segment %d", manifestFile, s.ID)
 			}
 		}
 	}
@@ -85,25 +89,25 @@ func validFileName(n string) bool {
 // loadSegments opens the segments the manifest names (or the legacy
 // checkpoint, or nothing) and returns them with the operation number they
 // cover.
-func loadSegments(dir string, specs map[string]segment.VectorSpec) (*holder, uint64, error) {
+func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec) (*holder, uint64, error) {
 	h := &holder{specs: specs}
-	m, err := readManifest(dir)
+	m, err := readManifest(fsys, dir)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return loadLegacy(dir, h)
+	case errors.Is(err, fs.ErrNotExist):
+		return loadLegacy(fsys, dir, h)
 	case err != nil:
 		return nil, 0, err
 	}
 	h.nextID, h.nextFile = m.NextID, m.NextFile
 	for _, ms := range m.Segments {
-		data, err := os.ReadFile(filepath.Join(dir, segmentsDir, ms.Data))
+		data, err := vfs.ReadFile(fsys, filepath.Join(dir, segmentsDir, ms.Data))
 		if err != nil {
 			return nil, 0, fmt.Errorf("read segment %d: %w", ms.ID, err)
 		}
-		st, _, err := segment.ReadCheckpointWith(data, func(name string) (string, error) {
+		st, _, err := segment.ReadCheckpointWith(data, fsys, func(name string) (string, error) {
 			f, ok := ms.Vectors[name]
 			if !ok {
-				return "", fmt.Errorf("%w: the manifest names no file for on-disk vector %q", segment.ErrCorrupt, name)
+				return "", errkind.Corruptf("corrupt shard manifest: it names no file for on-disk vector %q", name)
 			}
 			return filepath.Join(dir, segmentsDir, f), nil
 		})
@@ -112,7 +116,7 @@ func loadSegments(dir string, specs map[string]segment.VectorSpec) (*holder, uin
 		}
 		g := &seg{id: ms.ID, store: st, appendable: ms.Appendable, dataFile: ms.Data, deletesFile: ms.Deletes, vectorFiles: ms.Vectors}
 		if ms.Deletes != "" {
-			raw, err := os.ReadFile(filepath.Join(dir, segmentsDir, ms.Deletes))
+			raw, err := vfs.ReadFile(fsys, filepath.Join(dir, segmentsDir, ms.Deletes))
 			if err != nil {
 				return nil, 0, fmt.Errorf("read deletes of segment %d: %w", ms.ID, err)
 			}
@@ -128,15 +132,15 @@ func loadSegments(dir string, specs map[string]segment.VectorSpec) (*holder, uin
 		h.segs = append(h.segs, g)
 		h.nextID = max(h.nextID, ms.ID)
 	}
-	if err := removeUnlisted(dir, m); err != nil {
+	if err := removeUnlisted(fsys, dir, m); err != nil {
 		return nil, 0, err
 	}
 	return h, m.Applied, nil
 }
 
-func loadLegacy(dir string, h *holder) (*holder, uint64, error) {
-	data, err := os.ReadFile(filepath.Join(dir, legacyFile))
-	if errors.Is(err, os.ErrNotExist) {
+func loadLegacy(fsys vfs.FS, dir string, h *holder) (*holder, uint64, error) {
+	data, err := vfs.ReadFile(fsys, filepath.Join(dir, legacyFile))
+	if errors.Is(err, fs.ErrNotExist) {
 		h.newSegment(true)
 		return h, 0, nil
 	}
@@ -158,7 +162,7 @@ func loadLegacy(dir string, h *holder) (*holder, uint64, error) {
 
 // removeUnlisted deletes segment files the manifest does not name: the
 // leftovers of a flush or an optimization cut short by a crash.
-func removeUnlisted(dir string, m *manifest) error {
+func removeUnlisted(fsys vfs.FS, dir string, m *manifest) error {
 	keep := map[string]bool{}
 	for _, s := range m.Segments {
 		keep[s.Data] = true
@@ -167,16 +171,16 @@ func removeUnlisted(dir string, m *manifest) error {
 			keep[f] = true
 		}
 	}
-	entries, err := os.ReadDir(filepath.Join(dir, segmentsDir))
-	if errors.Is(err, os.ErrNotExist) {
+	names, err := fsys.ReadDir(filepath.Join(dir, segmentsDir))
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("list segments: %w", err)
 	}
-	for _, e := range entries {
-		if !keep[e.Name()] {
-			if err := os.RemoveAll(filepath.Join(dir, segmentsDir, e.Name())); err != nil {
+	for _, name := range names {
+		if !keep[name] {
+			if err := fsys.RemoveAll(filepath.Join(dir, segmentsDir, name)); err != nil {
 				return fmt.Errorf("remove stale segment file: %w", err)
 			}
 		}
@@ -184,8 +188,8 @@ func removeUnlisted(dir string, m *manifest) error {
 	return nil
 }
 
-// writeFunc writes a file atomically (fsutil.WriteFileAtomic; tests
-// substitute one that fails as a full disk does).
+// writeFunc writes a file atomically (vfs.WriteFileAtomic on the shard's
+// FS; tests substitute one that fails as a full disk does).
 type writeFunc func(path string, write func(io.Writer) error) error
 
 // writeSegmentFile writes st as a new data file of segment id and returns
@@ -238,28 +242,26 @@ func encodeDeletes(offs []uint32) []byte {
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
-// errBadDeletes marks an unreadable deletes file.
-var errBadDeletes = errors.New("corrupt deletes file")
-
+// decodeDeletes decodes a deletes file; damage matches errkind.ErrCorrupt.
 func decodeDeletes(b []byte) ([]uint32, error) {
 	head := len(deletesMagic) + 4
 	if len(b) < head+4 || string(b[:len(deletesMagic)]) != deletesMagic {
-		return nil, fmt.Errorf("%w: bad header", errBadDeletes)
+		return nil, errkind.Corruptf("corrupt deletes file: bad header")
 	}
 	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
 	if crc32.Checksum(body, castagnoli) != sum {
-		return nil, fmt.Errorf("%w: checksum mismatch", errBadDeletes)
+		return nil, errkind.Corruptf("corrupt deletes file: checksum mismatch")
 	}
 	n := uint64(binary.LittleEndian.Uint32(b[len(deletesMagic):]))
 	if n >= maxDeletesLen || uint64(len(body)-head) != 4*n {
-		return nil, fmt.Errorf("%w: length %d does not match %d offsets", errBadDeletes, len(body)-head, n)
+		return nil, errkind.Corruptf("corrupt deletes file: length %d does not match %d offsets", len(body)-head, n)
 	}
 	offs := make([]uint32, n)
 	for i := range offs {
 		offs[i] = binary.LittleEndian.Uint32(body[head+4*i:])
 	}
 	if !slices.IsSorted(offs) {
-		return nil, fmt.Errorf("%w: offsets out of order", errBadDeletes)
+		return nil, errkind.Corruptf("corrupt deletes file: offsets out of order")
 	}
 	return offs, nil
 }
@@ -267,7 +269,7 @@ func decodeDeletes(b []byte) ([]uint32, error) {
 // writeVectorFiles moves the on-disk columns of a freshly built segment to
 // files of their own and maps them; it returns vector name -> file. On
 // error it removes the files it wrote.
-func writeVectorFiles(wf writeFunc, dir string, id, gen uint64, st *segment.Store, specs map[string]segment.VectorSpec) (_ map[string]string, err error) {
+func writeVectorFiles(fsys vfs.FS, wf writeFunc, dir string, id, gen uint64, st *segment.Store, specs map[string]segment.VectorSpec) (_ map[string]string, err error) {
 	out := map[string]string{}
 	names := make([]string, 0, len(specs))
 	for name, sp := range specs {
@@ -278,7 +280,7 @@ func writeVectorFiles(wf writeFunc, dir string, id, gen uint64, st *segment.Stor
 	slices.Sort(names)
 	defer func() {
 		if err != nil {
-			removeSegmentFiles(dir, slices.Collect(maps.Values(out)))
+			removeSegmentFiles(fsys, dir, slices.Collect(maps.Values(out)))
 		}
 	}()
 	for i, name := range names {
@@ -289,7 +291,7 @@ func writeVectorFiles(wf writeFunc, dir string, id, gen uint64, st *segment.Stor
 			return nil, fmt.Errorf("write vectors %q of segment %d: %w", name, id, err)
 		}
 		out[name] = f
-		if err := st.MapColumn(name, path); err != nil {
+		if err := st.MapColumn(fsys, name, path); err != nil {
 			return nil, err
 		}
 	}
@@ -299,10 +301,10 @@ func writeVectorFiles(wf writeFunc, dir string, id, gen uint64, st *segment.Stor
 // removeSegmentFiles removes files of the segments directory that no
 // manifest names (those of a failed flush or optimization), so that a full
 // disk gets its space back. A file that stays is removed by the next Open.
-func removeSegmentFiles(dir string, files []string) {
+func removeSegmentFiles(fsys vfs.FS, dir string, files []string) {
 	for _, f := range files {
 		if f != "" {
-			os.Remove(filepath.Join(dir, segmentsDir, f))
+			fsys.Remove(filepath.Join(dir, segmentsDir, f))
 		}
 	}
 }

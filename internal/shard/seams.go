@@ -4,41 +4,36 @@ import (
 	"io"
 	"time"
 
-	"github.com/shoaldb/shoal/internal/fsutil"
 	"github.com/shoaldb/shoal/internal/ops"
-	"github.com/shoaldb/shoal/internal/wal"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // seams are the parts of a shard that tests replace: the apply step, the
-// WAL's file system, the atomic writes of segment files and manifests, the
-// free-space reading and the clock of the optimizer's retries. Open uses
-// the real ones; openWith takes others.
+// atomic writes of segment files and manifests, the free-space reading and
+// the clock of the optimizer's retries. Open uses the real ones; openWith
+// takes others. The file system itself is Options.FS.
 type seams struct {
 	apply     func(t target, version uint64, op *ops.Operation) error
-	walFS     wal.FS // nil: the operating system
 	writeFile func(path string, write func(io.Writer) error) error
 	freeSpace func(dir string) (bytes uint64, ok bool)
 	now       func() time.Time
 }
 
-func defaultSeams() seams {
-	return seams{apply: apply, writeFile: fsutil.WriteFileAtomic, freeSpace: fsutil.FreeSpace, now: time.Now}
-}
-
-// withDefaults fills the seams a test left nil.
-func (sm seams) withDefaults() seams {
-	d := defaultSeams()
+// withDefaults fills the seams a test left nil; the file steps go to fsys.
+func (sm seams) withDefaults(fsys vfs.FS) seams {
 	if sm.apply == nil {
-		sm.apply = d.apply
+		sm.apply = apply
 	}
 	if sm.writeFile == nil {
-		sm.writeFile = d.writeFile
+		sm.writeFile = func(path string, write func(io.Writer) error) error {
+			return vfs.WriteFileAtomic(fsys, path, write)
+		}
 	}
 	if sm.freeSpace == nil {
-		sm.freeSpace = d.freeSpace
+		sm.freeSpace = fsys.FreeSpace
 	}
 	if sm.now == nil {
-		sm.now = d.now
+		sm.now = time.Now
 	}
 	return sm
 }

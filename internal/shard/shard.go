@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/segment"
+	"github.com/shoaldb/shoal/internal/vfs"
 	"github.com/shoaldb/shoal/internal/wal"
 )
 
@@ -31,6 +31,9 @@ type Options struct {
 	IndexThreads int
 	// Optimizer configures merging and vacuuming of segments.
 	Optimizer OptimizerParams
+	// FS holds every file of the shard (WAL, manifest, segment files);
+	// nil means vfs.Default.
+	FS vfs.FS
 }
 
 // pending is one queued update: the operations of one Update or
@@ -49,6 +52,7 @@ type pending struct {
 type Shard struct {
 	dir   string
 	opts  Options
+	fs    vfs.FS
 	log   *slog.Logger
 	wal   *wal.Log
 	seams seams
@@ -85,12 +89,13 @@ type Shard struct {
 // Open loads the segments and replays the WAL tail. It starts nothing:
 // the caller calls Start.
 func Open(dir string, opts Options) (*Shard, error) {
-	return openWith(dir, opts, defaultSeams())
+	return openWith(dir, opts, seams{})
 }
 
 // openWith is Open with seams of a test's choosing.
 func openWith(dir string, opts Options, sm seams) (*Shard, error) {
-	sm = sm.withDefaults()
+	opts.FS = vfs.OrDefault(opts.FS)
+	sm = sm.withDefaults(opts.FS)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -103,13 +108,13 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	if opts.CheckpointWAL <= 0 {
 		opts.CheckpointWAL = 32 << 20
 	}
-	if err := os.MkdirAll(filepath.Join(dir, segmentsDir), 0o755); err != nil {
+	if err := vfs.EnsureDir(opts.FS, filepath.Join(dir, segmentsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create shard dir: %w", err)
 	}
-	s := &Shard{dir: dir, opts: opts, log: opts.Logger, seams: sm, queue: make(chan pending, opts.QueueSize), stopped: make(chan struct{}),
+	s := &Shard{dir: dir, opts: opts, fs: opts.FS, log: opts.Logger, seams: sm, queue: make(chan pending, opts.QueueSize), stopped: make(chan struct{}),
 		flush: make(chan struct{}, 1), kick: make(chan struct{}, 1), stopOpt: make(chan struct{}), optStopped: make(chan struct{})}
 
-	h, applied, err := loadSegments(dir, opts.Vectors)
+	h, applied, err := loadSegments(opts.FS, dir, opts.Vectors)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +141,7 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	if graphs > 0 {
 		s.log.Info("HNSW graphs loaded", "dir", dir, "graphs", graphs, "indexed_vectors", indexedVectors(h))
 	}
-	log, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{SegmentSize: opts.WALSegmentSize, SegmentsAhead: opts.WALSegAhead, Logger: opts.Logger, FS: sm.walFS})
+	log, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{SegmentSize: opts.WALSegmentSize, SegmentsAhead: opts.WALSegAhead, Logger: opts.Logger, FS: opts.FS})
 	if err != nil {
 		return nil, fmt.Errorf("open shard wal: %w", err)
 	}
@@ -250,7 +255,7 @@ func (s *Shard) Applied() uint64 {
 // Drop closes the shard and deletes its files.
 func (s *Shard) Drop() error {
 	err := s.Close()
-	if rmErr := os.RemoveAll(s.dir); rmErr != nil {
+	if rmErr := s.fs.RemoveAll(s.dir); rmErr != nil {
 		return errors.Join(err, fmt.Errorf("remove shard dir: %w", rmErr))
 	}
 	return err

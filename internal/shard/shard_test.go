@@ -16,10 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
+	"github.com/shoaldb/shoal/internal/vfs"
 	"github.com/shoaldb/shoal/internal/wal"
 )
 
@@ -342,7 +344,7 @@ func TestOpenRejectsDamage(t *testing.T) {
 	cases := []struct {
 		name    string
 		damage  func(dir string) error
-		corrupt bool // the error must match segment.ErrCorrupt
+		corrupt bool // the error must match errkind.ErrCorrupt
 	}{
 		{
 			name: "flipped checkpoint byte",
@@ -389,7 +391,7 @@ func TestOpenRejectsDamage(t *testing.T) {
 				sh.Close()
 				t.Fatal("opened a damaged shard")
 			}
-			if c.corrupt != errors.Is(err, segment.ErrCorrupt) {
+			if c.corrupt != errors.Is(err, errkind.ErrCorrupt) {
 				t.Fatalf("err = %v; matches ErrCorrupt: %v, want %v", err, !c.corrupt, c.corrupt)
 			}
 		})
@@ -682,7 +684,7 @@ func TestNewColumnOnReopen(t *testing.T) {
 // largestSegmentFile returns the biggest data file the manifest names.
 func largestSegmentFile(t *testing.T, dir string) string {
 	t.Helper()
-	m, err := readManifest(dir)
+	m, err := readManifest(vfs.Default, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

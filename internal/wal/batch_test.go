@@ -20,7 +20,7 @@ func TestAppendBatch(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			fsys := &faultFS{}
+			fsys := newFaultFS()
 			l := mustOpen(t, dir, Options{SegmentSize: c.segSize, FS: fsys})
 			var want [][]byte
 			for _, k := range c.batches {
@@ -65,7 +65,7 @@ func TestAppendBatch(t *testing.T) {
 // record over the limit, leaves no record behind and uses no index.
 func TestAppendBatchAllOrNothing(t *testing.T) {
 	dir := t.TempDir()
-	fsys := &faultFS{}
+	fsys := newFaultFS()
 	l := mustOpen(t, dir, Options{FS: fsys})
 	appendAll(t, l, [][]byte{[]byte("a")})
 

@@ -39,7 +39,7 @@ func BenchmarkAppendSync(b *testing.B) {
 // BenchmarkAppendSyncParallel shows group commit: many writers that each
 // append and sync share fsyncs.
 func BenchmarkAppendSyncParallel(b *testing.B) {
-	fsys := &faultFS{}
+	fsys := newFaultFS()
 	l := mustOpen(b, b.TempDir(), Options{FS: fsys})
 	defer mustClose(b, l)
 	data := record(1, 50<<10)

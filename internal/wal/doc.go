@@ -49,11 +49,19 @@
 // segment is rewritten the same way. Anything else (damage in an older
 // segment, a gap or overlap between segments, a segment header that belongs
 // to another file or format) is not something a crash can produce, and Open
-// fails with an error matching errors.Is(err, ErrCorrupt) that names the file
+// fails with an error matching errors.Is(err, errkind.ErrCorrupt) that names the file
 // and offset. Lengths read from disk are bounded by MaxRecordSize and by the
 // file size before anything is allocated, so no input can make recovery
 // panic or allocate without bound. Read errors are reported as such and never
 // lead to truncation.
+//
+// # Files
+//
+// Every file operation goes through Options.FS (internal/vfs; vfs.Default,
+// the operating system, when nil), so tests run the log on vfstest's
+// in-memory FS, crash it at any fsync, and inject fsync errors, short
+// writes and a full disk. Open creates the directory with vfs.EnsureDir,
+// which fsyncs the parent of every directory it creates.
 //
 // # Failures
 //

@@ -35,7 +35,7 @@ func TestSyncFailureIsSticky(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			fsys := &faultFS{}
+			fsys := newFaultFS()
 			opts := Options{SegmentSize: 1 << 10, FS: fsys}
 			l := mustOpen(t, dir, opts)
 			appendAll(t, l, [][]byte{[]byte("a")})
@@ -69,7 +69,7 @@ func TestSyncFailureIsSticky(t *testing.T) {
 // index is not used up, and the log goes on.
 func TestWriteFailureIsUndone(t *testing.T) {
 	dir := t.TempDir()
-	fsys := &faultFS{}
+	fsys := newFaultFS()
 	l := mustOpen(t, dir, Options{FS: fsys})
 	appendAll(t, l, [][]byte{[]byte("a")})
 	fsys.set(func(f *faultFS) { f.writeErr = errInjected })
@@ -93,7 +93,7 @@ func TestWriteFailureIsUndone(t *testing.T) {
 // fails the Append without poisoning the log, and the next Append rolls.
 func TestCreateFailureIsRetried(t *testing.T) {
 	dir := t.TempDir()
-	fsys := &faultFS{}
+	fsys := newFaultFS()
 	opts := Options{SegmentSize: 1 << 10, FS: fsys}
 	l := mustOpen(t, dir, opts)
 	appendAll(t, l, [][]byte{record(0, 900)})
@@ -121,7 +121,7 @@ func TestCreateFailureIsRetried(t *testing.T) {
 // the segments removed so far gone, and a retry finishes the job.
 func TestTruncateFrontRemoveFailure(t *testing.T) {
 	dir := t.TempDir()
-	fsys := &faultFS{}
+	fsys := newFaultFS()
 	opts := Options{SegmentSize: 1 << 10, FS: fsys}
 	l := mustOpen(t, dir, opts)
 	recs := make([][]byte, 30)

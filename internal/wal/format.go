@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/shoaldb/shoal/internal/errkind"
 )
 
 const (
@@ -28,11 +30,6 @@ const (
 )
 
 var (
-	// ErrCorrupt marks damage that a crash cannot explain: a bad record in
-	// a segment other than the newest, a gap between segments, a foreign
-	// segment header. Check it with errors.Is.
-	ErrCorrupt = errors.New("wal: corrupt")
-
 	// ErrClosed is returned by operations on a closed log.
 	ErrClosed = errors.New("wal: closed")
 
@@ -47,7 +44,7 @@ var (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func corruptf(path string, off int64, format string, args ...any) error {
-	return fmt.Errorf("%w: %s at offset %d: %s", ErrCorrupt, path, off, fmt.Sprintf(format, args...))
+	return errkind.Corruptf("wal: corrupt: %s at offset %d: %s", path, off, fmt.Sprintf(format, args...))
 }
 
 func segmentName(first uint64) string {

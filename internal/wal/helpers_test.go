@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // quietLogger discards warnings; tests that check them use captureLogger.
@@ -127,7 +129,7 @@ func checkContents(tb testing.TB, l *Log, first uint64, want [][]byte) {
 // segmentFiles returns the paths of the segment files in dir, oldest first.
 func segmentFiles(tb testing.TB, dir string) []string {
 	tb.Helper()
-	names, err := OSFS{}.ReadDir(dir)
+	names, err := vfs.Default.ReadDir(dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -152,7 +154,7 @@ func fileLen(tb testing.TB, path string) int64 {
 
 // faultFS wraps the OS file system, counts fsyncs and injects failures.
 type faultFS struct {
-	OSFS
+	vfs.FS // the operating system's
 
 	mu        sync.Mutex
 	fileSyncs int
@@ -167,14 +169,16 @@ type faultFS struct {
 	removeErr func() error // consulted by Remove
 }
 
-func (f *faultFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
+func newFaultFS() *faultFS { return &faultFS{FS: vfs.Default} }
+
+func (f *faultFS) OpenFile(name string, flag int, perm fs.FileMode) (vfs.File, error) {
 	f.mu.Lock()
 	cerr := f.createErr
 	f.mu.Unlock()
 	if cerr != nil && flag&os.O_CREATE != 0 {
 		return nil, cerr
 	}
-	file, err := f.OSFS.OpenFile(name, flag, perm)
+	file, err := vfs.Default.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +193,7 @@ func (f *faultFS) SyncDir(dir string) error {
 	if err != nil || skip {
 		return err
 	}
-	return f.OSFS.SyncDir(dir)
+	return vfs.Default.SyncDir(dir)
 }
 
 func (f *faultFS) Remove(name string) error {
@@ -201,7 +205,7 @@ func (f *faultFS) Remove(name string) error {
 			return err
 		}
 	}
-	return f.OSFS.Remove(name)
+	return vfs.Default.Remove(name)
 }
 
 func (f *faultFS) set(fn func(f *faultFS)) {
@@ -217,7 +221,7 @@ func (f *faultFS) syncs() int {
 }
 
 type faultFile struct {
-	File
+	vfs.File
 	fs *faultFS
 }
 

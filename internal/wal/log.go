@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // Options configure a Log. The zero value is usable.
@@ -22,8 +24,8 @@ type Options struct {
 	// Nil means slog.Default().
 	Logger *slog.Logger
 
-	// FS is the file system; nil means OSFS.
-	FS FS
+	// FS is the file system; nil means vfs.Default.
+	FS vfs.FS
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -39,9 +41,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.FS == nil {
-		o.FS = OSFS{}
-	}
+	o.FS = vfs.OrDefault(o.FS)
 	return o, nil
 }
 
@@ -49,7 +49,7 @@ func (o Options) withDefaults() (Options, error) {
 // documentation for the format and the concurrency rules.
 type Log struct {
 	dir         string
-	fs          FS
+	fs          vfs.FS
 	logger      *slog.Logger
 	segmentSize int64
 

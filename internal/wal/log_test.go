@@ -238,7 +238,7 @@ func TestConcurrentAppendSync(t *testing.T) {
 // TestGroupCommit checks that concurrent Syncs over the same records share
 // one fsync.
 func TestGroupCommit(t *testing.T) {
-	fsys := &faultFS{}
+	fsys := newFaultFS()
 	l := mustOpen(t, t.TempDir(), Options{FS: fsys})
 	defer mustClose(t, l)
 	appendAll(t, l, [][]byte{[]byte("a"), []byte("b"), []byte("c")})
@@ -273,7 +273,7 @@ func TestGroupCommit(t *testing.T) {
 // TestAppendDuringSync checks that an fsync in progress does not hold up
 // appends, and that a later Sync covers what was appended meanwhile.
 func TestAppendDuringSync(t *testing.T) {
-	fsys := &faultFS{}
+	fsys := newFaultFS()
 	l := mustOpen(t, t.TempDir(), Options{FS: fsys})
 	defer mustClose(t, l)
 	appendAll(t, l, [][]byte{[]byte("a")})

@@ -9,11 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/shoaldb/shoal/internal/errkind"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // Open opens the log in dir, creating the directory and an empty log (whose
 // first index is 0) if needed. It verifies every segment, truncates a torn
-// tail of the newest one, and returns an error matching ErrCorrupt for
+// tail of the newest one, and returns an error matching errkind.ErrCorrupt for
 // damage a crash cannot explain.
 func Open(dir string, opts Options) (*Log, error) {
 	opts, err := opts.withDefaults()
@@ -21,7 +24,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{dir: dir, fs: opts.FS, logger: opts.Logger, segmentSize: opts.SegmentSize}
-	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
+	if err := vfs.EnsureDir(l.fs, dir, 0o755); err != nil {
 		return nil, fmt.Errorf("wal: create dir: %w", err)
 	}
 	names, err := l.fs.ReadDir(dir)
@@ -79,8 +82,8 @@ func (l *Log) recover(firsts []uint64) error {
 			if first < expect {
 				what = "overlap"
 			}
-			return fmt.Errorf("%w: %s: %s: segment starts at index %d, previous segment ends at %d",
-				ErrCorrupt, path, what, first, expect)
+			return errkind.Corruptf("wal: corrupt: %s: %s: segment starts at index %d, previous segment ends at %d",
+				path, what, first, expect)
 		}
 		last := i == len(firsts)-1
 		seg, f, err := l.recoverSegment(path, first, last)
@@ -112,7 +115,7 @@ func (l *Log) recover(firsts []uint64) error {
 // recoverSegment verifies one segment. A sealed segment must be intact; the
 // last one may end in a torn tail, which is cut off. The last segment is
 // returned open for writing; others are closed.
-func (l *Log) recoverSegment(path string, first uint64, last bool) (segment, File, error) {
+func (l *Log) recoverSegment(path string, first uint64, last bool) (segment, vfs.File, error) {
 	flag := os.O_RDONLY
 	if last {
 		flag = os.O_RDWR
@@ -135,7 +138,7 @@ func (l *Log) recoverSegment(path string, first uint64, last bool) (segment, Fil
 	return seg, f, nil
 }
 
-func (l *Log) verifySegment(f File, path string, first uint64, last bool) (segment, error) {
+func (l *Log) verifySegment(f vfs.File, path string, first uint64, last bool) (segment, error) {
 	seg := segment{path: path, first: first, end: first}
 	size, err := fileSize(f)
 	if err != nil {
@@ -205,7 +208,7 @@ func (l *Log) verifySegment(f File, path string, first uint64, last bool) (segme
 
 // validRecordAfter reports whether a record with a valid checksum and an
 // index at or after next starts anywhere in [from, size).
-func validRecordAfter(f File, from, size int64, next uint64) (int64, bool, error) {
+func validRecordAfter(f vfs.File, from, size int64, next uint64) (int64, bool, error) {
 	if size-from < recordHeaderSize {
 		return 0, false, nil
 	}

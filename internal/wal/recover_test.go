@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shoaldb/shoal/internal/errkind"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // buildLog writes count records of size bytes with small segments, closes
@@ -152,7 +155,7 @@ func TestTornSegmentHeader(t *testing.T) {
 }
 
 // TestCorruption damages what a crash cannot, and checks Open refuses with
-// ErrCorrupt naming the file.
+// errkind.ErrCorrupt naming the file.
 func TestCorruption(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -221,8 +224,8 @@ func TestCorruption(t *testing.T) {
 				l.Close()
 				t.Fatal("Open succeeded")
 			}
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("error %v does not match ErrCorrupt", err)
+			if !errors.Is(err, errkind.ErrCorrupt) {
+				t.Fatalf("error %v does not match errkind.ErrCorrupt", err)
 			}
 			if !strings.Contains(err.Error(), filepath.Base(culprit)) {
 				t.Fatalf("error %q does not name %s", err, filepath.Base(culprit))
@@ -241,7 +244,7 @@ func TestReplayDetectsCorruption(t *testing.T) {
 	files := segmentFiles(t, dir)
 	flipByte(t, files[1], segmentHeaderSize+recordHeaderSize+1)
 	err := l.Replay(0, func(uint64, []byte) error { return nil })
-	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), filepath.Base(files[1])) {
+	if !errors.Is(err, errkind.ErrCorrupt) || !strings.Contains(err.Error(), filepath.Base(files[1])) {
 		t.Fatalf("Replay over a damaged segment = %v", err)
 	}
 }
@@ -268,11 +271,11 @@ func FuzzRecover(f *testing.F) {
 		if err := os.WriteFile(segmentPath(dir, 0), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		opts := Options{SegmentSize: 256, Logger: quietLogger, FS: &faultFS{noSync: true}}
+		opts := Options{SegmentSize: 256, Logger: quietLogger, FS: &faultFS{FS: vfs.Default, noSync: true}}
 		l, err := Open(dir, opts)
 		if err != nil {
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("Open failed without ErrCorrupt: %v", err)
+			if !errors.Is(err, errkind.ErrCorrupt) {
+				t.Fatalf("Open failed without errkind.ErrCorrupt: %v", err)
 			}
 			return
 		}
@@ -323,8 +326,8 @@ func TestDamageInsideNewestSegment(t *testing.T) {
 			t.Fatalf("last segment holds fewer than %d records", back)
 		}
 		flipByte(t, last, end-back*rec+recordHeaderSize+5)
-		if _, err := Open(dir, Options{SegmentSize: 1 << 10}); !errors.Is(err, ErrCorrupt) {
-			t.Fatalf("damage %d records from the end: Open err = %v, want ErrCorrupt", back, err)
+		if _, err := Open(dir, Options{SegmentSize: 1 << 10}); !errors.Is(err, errkind.ErrCorrupt) {
+			t.Fatalf("damage %d records from the end: Open err = %v, want errkind.ErrCorrupt", back, err)
 		}
 		if got := fileLen(t, last); got != end {
 			t.Fatalf("the damaged segment was modified: %d bytes, was %d", got, end)

@@ -10,7 +10,7 @@ import (
 // is below it) up to the NextIndex at the time of the call, in order. The
 // data passed to fn is valid only until fn returns. Replay stops at the first
 // error from fn and returns it; damage found on the way returns an error
-// matching ErrCorrupt. fn may call Append and Sync, but not Replay,
+// matching errkind.ErrCorrupt. fn may call Append and Sync, but not Replay,
 // TruncateFront, TruncateBack or Close.
 func (l *Log) Replay(from uint64, fn func(index uint64, data []byte) error) error {
 	l.truncMu.RLock()

@@ -8,6 +8,9 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+
+	"github.com/shoaldb/shoal/internal/errkind"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // segment describes one segment file. Values are copied out of Log.mu for
@@ -23,7 +26,7 @@ type segment struct {
 // refs is guarded by Log.mu; the file is closed when it drops to zero, so a
 // roll never closes a file under an fsync in progress.
 type segFile struct {
-	f    File
+	f    vfs.File
 	refs int
 }
 
@@ -123,7 +126,7 @@ func noEOF(err error) error {
 }
 
 // fileSize returns the size of f.
-func fileSize(f File) (int64, error) {
+func fileSize(f vfs.File) (int64, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return 0, err
@@ -135,7 +138,7 @@ func fileSize(f File) (int64, error) {
 // fsyncs it; the caller fsyncs the directory. On failure the file is closed
 // and removed. syncFailed reports whether the failure came from fsync, which
 // leaves the device in doubt.
-func createSegment(fsys FS, path string, first uint64) (f File, syncFailed bool, err error) {
+func createSegment(fsys vfs.FS, path string, first uint64) (f vfs.File, syncFailed bool, err error) {
 	f, err = fsys.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, false, fmt.Errorf("wal: create segment: %w", err)
@@ -168,14 +171,14 @@ func findOffset(r io.ReaderAt, seg segment, target uint64) (int64, error) {
 }
 
 // scanErr maps a scanner error inside bytes that must be valid to an error
-// for the caller: damage becomes ErrCorrupt, a read error stays one.
+// for the caller: damage becomes errkind.ErrCorrupt, a read error stays one.
 func scanErr(path string, err error) error {
 	var re *recordError
 	if errors.As(err, &re) {
 		return corruptf(path, re.off, "%s", re.reason)
 	}
 	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: %s: unexpected end of segment", ErrCorrupt, path)
+		return errkind.Corruptf("wal: corrupt: %s: unexpected end of segment", path)
 	}
 	return fmt.Errorf("wal: %s: %w", path, err)
 }

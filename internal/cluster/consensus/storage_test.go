@@ -1,13 +1,18 @@
 package consensus
 
 import (
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/errkind"
+	"github.com/shoaldb/shoal/internal/wal"
 	"go.etcd.io/raft/v3/raftpb"
 )
 
@@ -104,6 +109,14 @@ func TestStorageSurvivesReopen(t *testing.T) {
 			return s.Save(raftpb.HardState{Term: 2, Vote: 3, Commit: 6}, ents(2, 7, 9), raftpb.Snapshot{})
 		},
 			func(st state) bool { return st.first == 5 && st.last == 9 && st.hs.Commit == 6 }},
+		{"snapshot from the leader inside the log, over entries of an older term", func() error {
+			snap := raftpb.Snapshot{Data: []byte("image@8"), Metadata: raftpb.SnapshotMetadata{Index: 8, Term: 3, ConfState: raftpb.ConfState{Voters: []uint64{1, 3}}}}
+			return s.Save(raftpb.HardState{Term: 3, Vote: 3, Commit: 8}, nil, snap)
+		}, func(st state) bool {
+			// Entry 9 (term 2) went with the snapshot; a reopen must not
+			// bring it back from the WAL.
+			return st.first == 9 && st.last == 8 && st.snapIndex == 8 && st.hs.Commit == 8
+		}},
 		{"snapshot from the leader", func() error {
 			snap := raftpb.Snapshot{Data: []byte("image@20"), Metadata: raftpb.SnapshotMetadata{Index: 20, Term: 3, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}}
 			return s.Save(raftpb.HardState{Term: 3, Vote: 2, Commit: 20}, nil, snap)
@@ -144,7 +157,7 @@ func TestStorageRejectsDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	p := filepath.Join(dir, snapshotFile)
+	p := filepath.Join(dir, snapshotName(2))
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -153,9 +166,73 @@ func TestStorageRejectsDamage(t *testing.T) {
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenStorage(dir, quiet()); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("damaged snapshot: %v, want ErrCorrupt", err)
+	if _, err := OpenStorage(dir, quiet()); !errors.Is(err, errkind.ErrCorrupt) {
+		t.Fatalf("damaged snapshot: %v, want errkind.ErrCorrupt", err)
 	}
+}
+
+// TestStorageOpensLegacyLayout: a directory written before checkpoint
+// records (one raft-snapshot.bin, a WAL of entries and hard states replayed
+// on top of it) opens to the same state, and the first compaction moves it
+// to the new layout.
+func TestStorageOpensLegacyLayout(t *testing.T) {
+	dir := t.TempDir()
+	snap := raftpb.Snapshot{Data: []byte("old"), Metadata: raftpb.SnapshotMetadata{Index: 3, Term: 1, ConfState: raftpb.ConfState{Voters: []uint64{1}}}}
+	b, err := snap.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append([]byte(snapMagic), b...)
+	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, castagnoli))
+	if err := os.WriteFile(filepath.Join(dir, legacySnapshotFile), out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := wal.Open(filepath.Join(dir, "raft-wal"), wal.Options{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, _ := (&raftpb.HardState{Term: 1, Vote: 1, Commit: 4}).Marshal()
+	for _, rec := range [][]byte{
+		append([]byte{recEntries}, encodeEntries(ents(1, 1, 5))...), // 1..3 are in the snapshot
+		append([]byte{recHardState}, hs...),
+	} {
+		if _, err := l.Append(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, dir)
+	got := read(t, s)
+	if got.first != 4 || got.last != 5 || got.snapIndex != 3 || got.snapData != "old" || got.hs.Commit != 4 {
+		t.Fatalf("legacy layout read as %+v", got)
+	}
+	if err := s.Compact(4, &raftpb.ConfState{Voters: []uint64{1}}, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	want := read(t, s)
+	s.Close()
+	if _, err := os.Stat(filepath.Join(dir, legacySnapshotFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the legacy snapshot file stays after a compaction: %v", err)
+	}
+	s = open(t, dir)
+	defer s.Close()
+	if got := read(t, s); !equal(got, want) {
+		t.Fatalf("after the compaction and a reopen: %+v, want %+v", got, want)
+	}
+}
+
+func FuzzDecodeCheckpoint(f *testing.F) {
+	rec, _ := encodeCheckpoint(4, 2, raftpb.HardState{Term: 2, Commit: 4}, ents(2, 5, 6))
+	f.Add(rec[1:])
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		index, _, _, es, err := decodeCheckpoint(b)
+		if err == nil && len(es) > 0 && es[0].Index != index+1 {
+			t.Fatalf("entries from %d after a snapshot at %d", es[0].Index, index)
+		}
+	})
 }
 
 func FuzzDecodeEntries(f *testing.F) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/vector"
 )
 
@@ -258,10 +259,10 @@ func TestDecodeRejectsBadPayloadLinks(t *testing.T) {
 	// The last link word points past every node.
 	bad := slices.Clone(b)
 	binary.LittleEndian.PutUint32(bad[len(bad)-8:], 1<<30)
-	if _, err := Decode(bytes.NewReader(resum(bad)), anyVectors{make([]float32, 8)}); !errors.Is(err, ErrCorrupt) {
+	if _, err := Decode(bytes.NewReader(resum(bad)), anyVectors{make([]float32, 8)}); !errors.Is(err, errkind.ErrCorrupt) {
 		t.Fatalf("link to an absent node: %v", err)
 	}
-	if _, err := Decode(bytes.NewReader(b[:len(b)-20]), anyVectors{make([]float32, 8)}); !errors.Is(err, ErrCorrupt) {
+	if _, err := Decode(bytes.NewReader(b[:len(b)-20]), anyVectors{make([]float32, 8)}); !errors.Is(err, errkind.ErrCorrupt) {
 		t.Fatalf("truncated payload links: %v", err)
 	}
 }

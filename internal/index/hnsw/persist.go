@@ -11,13 +11,9 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/vector"
 )
-
-// ErrCorrupt marks an encoding that cannot be a graph: bad magic or
-// version, a checksum mismatch, truncation, or links that break the
-// graph's invariants. Test with errors.Is.
-var ErrCorrupt = errors.New("hnsw: corrupt graph encoding")
 
 // The encoding, little endian, all of it covered by the CRC-32C trailer:
 //
@@ -163,7 +159,7 @@ func (e *encoder) short(s string) { e.u8(uint8(len(s))); e.bytes([]byte(s)) }
 // Decode reads a graph written by Encode, over the caller's vectors (which
 // must hold Dim floats for every offset the graph contains: Decode does not
 // read them). It reads exactly the encoding from r. Any damage is an error
-// wrapping ErrCorrupt (or the reader's error), never a panic.
+// wrapping errkind.ErrCorrupt (or the reader's error), never a panic.
 func Decode(r io.Reader, vecs Vectors) (*Graph, error) {
 	d := &decoder{r: r, crc: crc32.New(castagnoli)}
 	g, err := d.graph(vecs)
@@ -196,7 +192,7 @@ func (d *decoder) fail(err error) {
 		return
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = fmt.Errorf("%w: truncated: %w", ErrCorrupt, err)
+		err = errkind.Corruptf("hnsw: corrupt graph encoding: truncated: %w", err)
 	} else {
 		err = fmt.Errorf("hnsw: decode: %w", err)
 	}
@@ -262,8 +258,11 @@ func (d *decoder) u8s(n int) []uint8 {
 	return dst
 }
 
+// corrupt reports an encoding that cannot be a graph: bad magic or
+// version, a checksum mismatch, truncation, or links that break the
+// graph's invariants. It matches errkind.ErrCorrupt.
 func corrupt(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
+	return errkind.Corruptf("hnsw: corrupt graph encoding: "+format, args...)
 }
 
 func (d *decoder) graph(vecs Vectors) (*Graph, error) {

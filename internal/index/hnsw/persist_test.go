@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/vector"
 )
 
@@ -96,8 +97,8 @@ func TestDecodeRejectsDamage(t *testing.T) {
 		"crc":       flip(b, len(b)-1),
 	}
 	for name, in := range cases {
-		if _, err := Decode(bytes.NewReader(in), vecs); !errors.Is(err, ErrCorrupt) {
-			t.Errorf("%s: %v, want ErrCorrupt", name, err)
+		if _, err := Decode(bytes.NewReader(in), vecs); !errors.Is(err, errkind.ErrCorrupt) {
+			t.Errorf("%s: %v, want errkind.ErrCorrupt", name, err)
 		}
 	}
 	// Structural damage under a valid checksum is caught by validation.

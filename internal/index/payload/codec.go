@@ -2,10 +2,10 @@ package payload
 
 import (
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"hash/crc32"
 	"math"
+
+	"github.com/shoaldb/shoal/internal/errkind"
 )
 
 // The persisted form of an index:
@@ -23,9 +23,6 @@ const (
 	codecMagic   = "SHPI"
 	codecVersion = 1
 )
-
-// ErrCorrupt marks persisted index data that cannot be decoded.
-var ErrCorrupt = errors.New("payload index: corrupt data")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -85,20 +82,20 @@ type decoder struct {
 // at the body.
 func newDecoder(s Schema, data []byte) (*decoder, error) {
 	if len(data) < len(codecMagic)+2+4 {
-		return nil, fmt.Errorf("%w: too short", ErrCorrupt)
+		return nil, errkind.Corruptf("payload index: corrupt data: too short")
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
 	if crc32.Checksum(body, castagnoli) != sum {
-		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+		return nil, errkind.Corruptf("payload index: corrupt data: checksum mismatch")
 	}
 	if string(body[:4]) != codecMagic {
-		return nil, fmt.Errorf("%w: bad magic", ErrCorrupt)
+		return nil, errkind.Corruptf("payload index: corrupt data: bad magic")
 	}
 	if body[4] != codecVersion {
-		return nil, fmt.Errorf("%w: unknown version %d", ErrCorrupt, body[4])
+		return nil, errkind.Corruptf("payload index: corrupt data: unknown version %d", body[4])
 	}
 	if body[5] != typeCode(s.Type) || typeCode(s.Type) == 0 {
-		return nil, fmt.Errorf("%w: index type %d does not match schema %q", ErrCorrupt, body[5], s.Type)
+		return nil, errkind.Corruptf("payload index: corrupt data: index type %d does not match schema %q", body[5], s.Type)
 	}
 	d := &decoder{b: body[6:]}
 	js := d.bytes()
@@ -107,10 +104,10 @@ func newDecoder(s Schema, data []byte) (*decoder, error) {
 	}
 	stored, err := ParseSchema(js)
 	if err != nil {
-		return nil, fmt.Errorf("%w: stored schema: %v", ErrCorrupt, err)
+		return nil, errkind.Corruptf("payload index: corrupt data: stored schema: %v", err)
 	}
 	if !stored.Equal(s) {
-		return nil, fmt.Errorf("%w: stored schema %s does not match %s", ErrCorrupt, js, mustJSON(s))
+		return nil, errkind.Corruptf("payload index: corrupt data: stored schema %s does not match %s", js, mustJSON(s))
 	}
 	return d, nil
 }
@@ -122,7 +119,7 @@ func mustJSON(s Schema) string {
 
 func (d *decoder) fail(what string) {
 	if d.err == nil {
-		d.err = fmt.Errorf("%w: %s", ErrCorrupt, what)
+		d.err = errkind.Corruptf("payload index: corrupt data: %s", what)
 	}
 }
 

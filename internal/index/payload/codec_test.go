@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/shoaldb/shoal/internal/errkind"
 )
 
 func TestDecodeErrors(t *testing.T) {
@@ -36,11 +38,11 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := Decode(c.schema, bytes.NewReader(c.data))
-		if !errors.Is(err, ErrCorrupt) {
-			t.Errorf("%s: got %v, want ErrCorrupt", c.name, err)
+		if !errors.Is(err, errkind.ErrCorrupt) {
+			t.Errorf("%s: got %v, want errkind.ErrCorrupt", c.name, err)
 		}
 	}
-	if _, err := Decode(kw, iotestErr{}); err == nil || errors.Is(err, ErrCorrupt) {
+	if _, err := Decode(kw, iotestErr{}); err == nil || errors.Is(err, errkind.ErrCorrupt) {
 		t.Errorf("read error: %v", err)
 	}
 	y, err := Decode(kw, bytes.NewReader(good))

@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/shoaldb/shoal/internal/errkind"
 )
 
 // fuzzSchemas are the schemas each FuzzDecode target decodes with.
@@ -90,7 +92,7 @@ func fuzzDecode(f *testing.F, ty Type) {
 			for _, s := range schemas {
 				x, err := Decode(s, bytes.NewReader(in))
 				if err != nil {
-					if !errors.Is(err, ErrCorrupt) {
+					if !errors.Is(err, errkind.ErrCorrupt) {
 						t.Fatalf("error not marked corrupt: %v", err)
 					}
 					continue

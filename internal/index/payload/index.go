@@ -55,7 +55,7 @@ func New(s Schema) Index {
 
 // Decode reads an index persisted by Encode. The schema must equal the
 // one the index was encoded with. Damaged or foreign data gives an error
-// wrapping ErrCorrupt; Decode never panics on bad input.
+// wrapping errkind.ErrCorrupt; Decode never panics on bad input.
 func Decode(s Schema, r io.Reader) (Index, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {

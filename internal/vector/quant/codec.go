@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/vector"
 )
 
@@ -39,16 +40,14 @@ var distCodes = []vector.Distance{vector.Cosine, vector.Dot, vector.Euclid, vect
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// ErrCorrupt marks a stream Decode cannot trust: truncated, bad checksum,
-// unknown version or impossible fields.
-var ErrCorrupt = errors.New("quant: corrupt encoded vectors")
-
 // ErrConfigMismatch is a well-formed stream encoded for another config
 // (other kind, binary encoding or PQ compression): rebuild it.
 var ErrConfigMismatch = errors.New("quant: encoded vectors do not match the config")
 
+// corruptf reports a stream Decode cannot trust: truncated, bad checksum,
+// unknown version or impossible fields. It matches errkind.ErrCorrupt.
 func corruptf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
+	return errkind.Corruptf("quant: corrupt encoded vectors: "+format, args...)
 }
 
 type encoder struct {
@@ -236,7 +235,7 @@ func (d *decoder) end() error {
 // ErrConfigMismatch; the binary query encoding, a query-time setting, is
 // taken from cfg. Settings that only shape training (the scalar quantile)
 // are not recorded: a caller that changes them rebuilds. Damaged input
-// gives an error wrapping ErrCorrupt, never a panic.
+// gives an error wrapping errkind.ErrCorrupt, never a panic.
 func Decode(cfg *Config, r io.Reader) (Encoded, error) {
 	if cfg == nil {
 		return nil, errors.New("quant: decode: no quantization config")

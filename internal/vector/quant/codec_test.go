@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/vector"
 )
 
@@ -97,15 +98,15 @@ func TestDecodeErrors(t *testing.T) {
 		{"other kind", `{"binary":{}}`, scalar, ErrConfigMismatch},
 		{"other binary encoding", `{"binary":{}}`, binary2, ErrConfigMismatch},
 		{"other compression", `{"product":{"compression":"x4"}}`, pq, ErrConfigMismatch},
-		{"truncated", `{"scalar":{"type":"int8"}}`, scalar[:len(scalar)-9], ErrCorrupt},
-		{"bit flip", `{"scalar":{"type":"int8"}}`, flipped, ErrCorrupt},
-		{"empty", `{"scalar":{"type":"int8"}}`, nil, ErrCorrupt},
-		{"garbage", `{"product":{"compression":"x8"}}`, bytes.Repeat([]byte{0xAB}, 100), ErrCorrupt},
-		{"bad version", `{"scalar":{"type":"int8"}}`, resum(patch(scalar, 4, 9)), ErrCorrupt},
-		{"bad distance", `{"scalar":{"type":"int8"}}`, resum(patch(scalar, 7, 9)), ErrCorrupt},
-		{"more vectors than bytes", `{"scalar":{"type":"int8"}}`, resum(patch(scalar, 12, 0xff)), ErrCorrupt},
-		{"huge count", `{"scalar":{"type":"int8"}}`, resum(patch(scalar, 19, 0xff)), ErrCorrupt},
-		{"huge dimension", `{"scalar":{"type":"int8"}}`, resum(patch(scalar, 10, 0xff)), ErrCorrupt},
+		{"truncated", `{"scalar":{"type":"int8"}}`, scalar[:len(scalar)-9], errkind.ErrCorrupt},
+		{"bit flip", `{"scalar":{"type":"int8"}}`, flipped, errkind.ErrCorrupt},
+		{"empty", `{"scalar":{"type":"int8"}}`, nil, errkind.ErrCorrupt},
+		{"garbage", `{"product":{"compression":"x8"}}`, bytes.Repeat([]byte{0xAB}, 100), errkind.ErrCorrupt},
+		{"bad version", `{"scalar":{"type":"int8"}}`, resum(patch(scalar, 4, 9)), errkind.ErrCorrupt},
+		{"bad distance", `{"scalar":{"type":"int8"}}`, resum(patch(scalar, 7, 9)), errkind.ErrCorrupt},
+		{"more vectors than bytes", `{"scalar":{"type":"int8"}}`, resum(patch(scalar, 12, 0xff)), errkind.ErrCorrupt},
+		{"huge count", `{"scalar":{"type":"int8"}}`, resum(patch(scalar, 19, 0xff)), errkind.ErrCorrupt},
+		{"huge dimension", `{"scalar":{"type":"int8"}}`, resum(patch(scalar, 10, 0xff)), errkind.ErrCorrupt},
 	}
 	for _, tc := range cases {
 		_, err := Decode(mustConfig(t, tc.cfg), bytes.NewReader(tc.data))
@@ -158,7 +159,7 @@ func FuzzDecode(f *testing.F) {
 			for _, cfg := range cfgs {
 				e, err := Decode(cfg, bytes.NewReader(in))
 				if err != nil {
-					if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrConfigMismatch) {
+					if !errors.Is(err, errkind.ErrCorrupt) && !errors.Is(err, ErrConfigMismatch) {
 						t.Fatalf("unmarked error: %v", err)
 					}
 					continue

@@ -1,12 +1,12 @@
 //go:build linux || darwin || freebsd
 
-package fsutil
+package vfs
 
 import "syscall"
 
-// FreeSpace returns the bytes an unprivileged process may still write on
+// freeSpace returns the bytes an unprivileged process may still write on
 // the file system holding path; false when it cannot be read.
-func FreeSpace(path string) (uint64, bool) {
+func freeSpace(path string) (uint64, bool) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(path, &st); err != nil {
 		return 0, false

@@ -1,0 +1,215 @@
+package shard
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/ops"
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/segment"
+	"github.com/shoaldb/shoal/internal/vector"
+	"github.com/shoaldb/shoal/internal/vfs"
+	"github.com/shoaldb/shoal/internal/vfs/vfstest"
+)
+
+// crashOptions make a small workload touch every durable path of a shard:
+// WAL segments roll and are dropped after checkpoints, the worker flushes
+// every few operations, the optimizer indexes, merges and vacuums sealed
+// segments (with an on-disk vector in files of its own) and asks for
+// flushes, and no fsync happens on a timer.
+func crashOptions(fsys vfs.FS) Options {
+	return Options{
+		Vectors: map[string]segment.VectorSpec{
+			"":    {Dim: 2, Distance: vector.Dot},
+			"img": {Dim: 3, Distance: vector.Euclid, OnDisk: true},
+		},
+		Logger:         quietLogger(),
+		WALSegmentSize: 1 << 10,
+		CheckpointWAL:  2 << 10,
+		FlushInterval:  time.Hour,
+		VectorIndex: map[string]segment.IndexParams{
+			"":    {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1},
+			"img": {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1},
+		},
+		Optimizer:    OptimizerParams{DeletedThreshold: 0.1, VacuumMinVectorNumber: 1, DefaultSegmentNumber: 2},
+		IndexThreads: 1,
+		FS:           fsys,
+	}
+}
+
+type crashOp struct {
+	op   *ops.Operation
+	wait bool
+}
+
+// crashOps is a fixed mix of upserts, payload updates, deletes and a
+// payload index, every one of which applies (so that each answer is about
+// durability only); two out of three wait.
+func crashOps() []crashOp {
+	var script []crashOp
+	live := map[uint64]bool{}
+	for k := range 45 {
+		var op *ops.Operation
+		id := uint64(k*7) % 16
+		switch {
+		case k == 3:
+			op = &ops.Operation{Kind: ops.CreateIndex, Key: "k", Schema: &ops.FieldSchema{Type: ops.IntegerField}}
+		case k%9 == 5:
+			var del []point.ID
+			for d := range live {
+				if d%3 == uint64(k)%3 {
+					del = append(del, point.NumID(d))
+					delete(live, d)
+				}
+			}
+			op = &ops.Operation{Kind: ops.Delete, IDs: del}
+		case k%5 == 4 && live[id]:
+			op = &ops.Operation{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(id)}, Payload: point.Payload{"set": k}}
+		default:
+			f := float32(k)
+			op = &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(id),
+				Vectors: point.Vectors{"": {f, 1}, "img": {1, f, 2}}, Payload: point.Payload{"k": k}}}}
+			live[id] = true
+		}
+		script = append(script, crashOp{op: op, wait: k%3 != 2})
+	}
+	return script
+}
+
+// settle waits for the optimizer to have nothing left to do, so that its
+// work lands at the same place in every run; a crashed file system ends
+// its work too (a failed optimization is retried only a second later).
+func settle(t *testing.T, sh *Shard) {
+	waitFor(t, "the optimizer to settle", func() bool { return idle(sh) })
+}
+
+// TestShardCrashPoints runs a workload (writes, flushes, optimizations) on
+// an in-memory file system, crashes it at every fsync in turn (power loss:
+// what was not fsynced is gone, directory entries included), reopens the
+// shard on what survived and checks that it holds exactly the first m
+// operations for some m: every operation answered with wait=true is among
+// them, and none that was never sent. The reopened shard must take a new
+// write and keep it over a clean restart.
+func TestShardCrashPoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the workload once per fsync")
+	}
+	const dir = "/data/shard"
+	ctx := context.Background()
+	script := crashOps()
+
+	// want[m] is the state after the first m operations.
+	ref, err := Open(dir, crashOptions(vfstest.NewMem()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref.Start()
+	want := []map[string]string{state(ref)}
+	for k, o := range script {
+		if _, err := ref.Update(ctx, o.op, true); err != nil {
+			t.Fatalf("reference run, operation %d (%s): %v", k, o.op.Kind, err)
+		}
+		want = append(want, state(ref))
+	}
+	if err := ref.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// run sends the operations until one fails and returns how many it
+	// sent (the failed one included: it may have reached the WAL) and how
+	// many lead up to the last one acknowledged with wait.
+	run := func(fsys *vfstest.FaultFS) (sent, durable int) {
+		sh, err := Open(dir, crashOptions(fsys))
+		if err != nil {
+			return 0, 0
+		}
+		sh.Start()
+		defer sh.Close()
+		for k, o := range script {
+			if k == 15 || k == 30 {
+				settle(t, sh)
+			}
+			if _, err := sh.Update(ctx, o.op, o.wait); err != nil {
+				return k + 1, durable
+			}
+			if o.wait {
+				durable = k + 1
+			}
+		}
+		settle(t, sh)
+		if err := sh.Close(); err != nil {
+			return len(script), durable
+		}
+		return len(script), len(script) // a clean close makes everything durable
+	}
+
+	count := vfstest.Wrap(vfstest.NewMem())
+	if sent, durable := run(count); sent != len(script) || durable != len(script) {
+		t.Fatalf("the workload fails without faults: sent %d, durable %d", sent, durable)
+	}
+	points := count.Syncs()
+
+	tried, checked, violations, missed := 0, 0, 0, 0
+	for k := 0; k <= points; k++ {
+		tried++
+		mem := vfstest.NewMem()
+		fsys := vfstest.Wrap(mem)
+		var clone *vfstest.MemFS
+		at := "(after the workload)"
+		fsys.CrashAtSync(k, func(path string) { clone, at = mem.CrashClone(), path })
+		sent, durable := run(fsys)
+		if clone == nil {
+			// The optimizer runs beside the writes, so runs differ by a
+			// few fsyncs: go on until k passes every run's count.
+			if n := fsys.Syncs(); n > points {
+				points = n
+			} else if k < points {
+				missed++ // this run made fewer fsyncs than others
+			}
+			clone = mem.CrashClone()
+		}
+		fail := func(format string, args ...any) {
+			t.Helper()
+			violations++
+			t.Errorf("crash at fsync %d (%s; %d operations sent, %d durable): %s", k, at, sent, durable, fmt.Sprintf(format, args...))
+		}
+		sh, err := Open(dir, crashOptions(clone))
+		if err != nil {
+			fail("reopen: %v", err)
+			continue
+		}
+		sh.Start()
+		got := state(sh)
+		checked++
+		m := -1
+		for i := durable; i <= sent; i++ {
+			if diffStates(want[i], got) == "" {
+				m = i
+				break
+			}
+		}
+		if m < 0 {
+			fail("the state is not that after any of the first %d..%d operations; against %d:%s", durable, sent, durable, diffStates(want[durable], got))
+		}
+		extra := upsertOp(1000, 5, 5)
+		if _, err := sh.Update(ctx, extra, true); err != nil {
+			fail("write after reopen: %v", err)
+		}
+		if err := sh.Close(); err != nil {
+			fail("close after reopen: %v", err)
+		}
+		re, err := Open(dir, crashOptions(clone))
+		if err != nil {
+			fail("second reopen: %v", err)
+			continue
+		}
+		if _, ok := state(re)["1000"]; !ok {
+			fail("the write after reopen is gone")
+		}
+		re.Close()
+	}
+	t.Logf("shard: up to %d fsyncs a run, %d crash points tried (%d runs ended before their crash point), %d states checked, %d violations",
+		points, tried, missed, checked, violations)
+}
