@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,8 +16,8 @@ import (
 	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/cluster/consensus"
 	"github.com/shoaldb/shoal/internal/collection"
-	"github.com/shoaldb/shoal/internal/fsutil"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // Consensus is the raft driver as the node uses it.
@@ -66,14 +66,14 @@ func (n *Node) enableCluster(opts ClusterOptions) error {
 	}
 	cl := &clusterMode{n: n, opts: opts, state: cluster.New(), known: map[uint64]string{},
 		effectsF: filepath.Join(n.opts.StoragePath, "cluster", "effects.json"), eff: effectQueue{kick: make(chan struct{}, 1)}}
-	if err := os.MkdirAll(filepath.Dir(cl.effectsF), 0o755); err != nil {
+	if err := vfs.EnsureDir(n.fs, filepath.Dir(cl.effectsF), 0o755); err != nil {
 		return fmt.Errorf("create cluster dir: %w", err)
 	}
-	if b, err := os.ReadFile(cl.effectsF); err == nil {
+	if b, err := vfs.ReadFile(n.fs, cl.effectsF); err == nil {
 		if err := json.Unmarshal(b, &cl.effects); err != nil {
 			return fmt.Errorf("read %s: %w", cl.effectsF, err)
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", cl.effectsF, err)
 	}
 	n.cl = cl
@@ -207,7 +207,7 @@ func (cl *clusterMode) saveEffects(index uint64) error {
 		return nil
 	}
 	cl.effects = index
-	return fsutil.WriteFileAtomic(cl.effectsF, func(w io.Writer) error {
+	return vfs.WriteFileAtomic(cl.n.fs, cl.effectsF, func(w io.Writer) error {
 		_, err := io.WriteString(w, strconv.FormatUint(index, 10))
 		return err
 	})

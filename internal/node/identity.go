@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 
-	"github.com/shoaldb/shoal/internal/fsutil"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // identity is what a peer keeps about itself across restarts, as Qdrant
@@ -25,10 +25,10 @@ const maxPeerID = 1<<53 - 1 // Qdrant's range: 1..2^53-1
 func identityPath(storage string) string { return filepath.Join(storage, "cluster", "peer.json") }
 
 // loadIdentity reads the peer's identity; ok is false on a first start.
-func loadIdentity(storage string) (identity, bool, error) {
+func loadIdentity(fsys vfs.FS, storage string) (identity, bool, error) {
 	var id identity
-	b, err := os.ReadFile(identityPath(storage))
-	if errors.Is(err, os.ErrNotExist) {
+	b, err := vfs.ReadFile(fsys, identityPath(storage))
+	if errors.Is(err, fs.ErrNotExist) {
 		return id, false, nil
 	}
 	if err != nil {
@@ -40,11 +40,11 @@ func loadIdentity(storage string) (identity, bool, error) {
 	return id, true, nil
 }
 
-func saveIdentity(storage string, id identity) error {
-	if err := os.MkdirAll(filepath.Dir(identityPath(storage)), 0o755); err != nil {
+func saveIdentity(fsys vfs.FS, storage string, id identity) error {
+	if err := vfs.EnsureDir(fsys, filepath.Dir(identityPath(storage)), 0o755); err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(identityPath(storage), func(w io.Writer) error {
+	return vfs.WriteFileAtomic(fsys, identityPath(storage), func(w io.Writer) error {
 		return json.NewEncoder(w).Encode(id)
 	})
 }

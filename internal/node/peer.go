@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -107,7 +107,7 @@ func (n *Node) startPeer(pc PeerConfig) error {
 	log := n.log
 	storage := n.opts.StoragePath
 	raftDir := filepath.Join(storage, "cluster", "raft")
-	id, have, err := loadIdentity(storage)
+	id, have, err := loadIdentity(n.fs, storage)
 	if err != nil {
 		return err
 	}
@@ -116,15 +116,15 @@ func (n *Node) startPeer(pc PeerConfig) error {
 		// with Bootstrap the state comes back from that peer, without it
 		// this peer starts a new cluster alone.
 		log.Warn("--reinit: removing the consensus state", "dir", raftDir)
-		if err := os.RemoveAll(raftDir); err != nil {
+		if err := n.fs.RemoveAll(raftDir); err != nil {
 			return fmt.Errorf("reinit: %w", err)
 		}
-		if err := os.Remove(filepath.Join(storage, "cluster", "effects.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := n.fs.Remove(filepath.Join(storage, "cluster", "effects.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("reinit: %w", err)
 		}
 	} else if !have {
 		// Raft state without an identity is a join that never completed.
-		if err := os.RemoveAll(raftDir); err != nil {
+		if err := n.fs.RemoveAll(raftDir); err != nil {
 			return fmt.Errorf("clear unfinished join: %w", err)
 		}
 	}
@@ -160,7 +160,7 @@ func (n *Node) startPeer(pc PeerConfig) error {
 		Timeout: pc.GRPCTimeout, ConnectTimeout: pc.ConnectTimeout, QueueSize: pc.QueueSize, Logger: log})
 	first := fresh && pc.Bootstrap == ""
 	cons, err := consensus.Open(consensus.Config{
-		ID: id.PeerID, Dir: raftDir, QueueSize: pc.QueueSize, CompactEntries: pc.CompactEntries,
+		ID: id.PeerID, Dir: raftDir, FS: n.fs, QueueSize: pc.QueueSize, CompactEntries: pc.CompactEntries,
 		Bootstrap: first, BootstrapContext: []byte(uri), Logger: log,
 	}, cl, tr)
 	if err != nil {
@@ -229,7 +229,7 @@ func (n *Node) startPeer(pc PeerConfig) error {
 		log.Info("joined the cluster", "peer_id", id.PeerID, "bootstrap", pc.Bootstrap, "peers", len(joined.Peers))
 	}
 	id.URI = uri
-	if err := saveIdentity(storage, id); err != nil {
+	if err := saveIdentity(n.fs, storage, id); err != nil {
 		rt.stop()
 		return fmt.Errorf("save peer identity: %w", err)
 	}

@@ -14,6 +14,8 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // StateMachine is what committed operations are applied to, in log order,
@@ -71,6 +73,7 @@ type Membership struct {
 type Config struct {
 	ID             uint64
 	Dir            string
+	FS             vfs.FS // the raft state's file system; nil: the OS's
 	ElectionTicks  int    // ticks without a leader before an election (default 10)
 	QueueSize      int    // consensus.max_message_queue_size: pending proposals
 	CompactEntries uint64 // consensus.compact_wal_entries; 0 never compacts
@@ -163,7 +166,7 @@ func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 100
 	}
-	st, err := OpenStorage(cfg.Dir, cfg.Logger)
+	st, err := OpenStorageFS(cfg.FS, cfg.Dir, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
