@@ -5,6 +5,11 @@
 // a point lives in; lifecycle.go has what its optimizer needs (copying
 // live points, deletes since a mark, sizes).
 //
+// Reads that may visit many points (Search, Scroll, Count, Facet,
+// ScrollOrdered) take a context first and look at it every checkEvery
+// points (stop.go; the graph walks inside hnsw do the same per distance
+// evaluation): once it is done they stop and return its error.
+//
 // A Store is not safe for concurrent mutation: its owner (the shard) holds a
 // read/write lock around it. Read methods never retain or mutate the
 // caller's slices; returned payloads and vectors are copies.
