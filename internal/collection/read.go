@@ -1,7 +1,10 @@
 package collection
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 
 	"github.com/shoaldb/shoal/internal/filter"
@@ -25,9 +28,9 @@ type VectorSelector struct {
 	Names  []string // empty with Enable: all
 }
 
-// selection is called for each vector of each record read: a list of
-// names from a request (which may repeat one name many times) is reduced
-// to a set first.
+// selection is the VectorSelection of one read. The func it returns is
+// called for each vector of each record read, so a list of names from a
+// request (which may repeat one name many times) is reduced to a set first.
 func (v VectorSelector) selection() segment.VectorSelection {
 	if !v.Enable {
 		return nil
@@ -114,20 +117,38 @@ func (c *Collection) checkVectorNames(v VectorSelector) error {
 	return nil
 }
 
+// checkEvery is how many ids Retrieve looks up between two looks at its
+// context.
+const checkEvery = 1024
+
+// interrupted wraps the context error that stopped a read, naming the read.
+func interrupted(read string, err error) error {
+	return fmt.Errorf("%s interrupted: %w", read, err)
+}
+
 // Retrieve returns the stored points among ids, in the order asked, each
 // once; missing ids are skipped. What it allocates is bounded by the points
-// found, not by the length of ids.
-func (c *Collection) Retrieve(ids []point.ID, wp PayloadSelector, wv VectorSelector) ([]Record, error) {
+// stored, not by the length of ids.
+func (c *Collection) Retrieve(ctx context.Context, ids []point.ID, wp PayloadSelector, wv VectorSelector) ([]Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, interrupted("retrieve", err)
+	}
 	if err := c.checkVectorNames(wv); err != nil {
 		return nil, err
 	}
 	sel := wv.selection()
 	var out []Record
+	var err error
 	c.shard.View(func(s *shard.Reader) {
 		n := min(len(ids), s.Len())
 		out = make([]Record, 0, n)
 		seen := make(map[point.ID]struct{}, min(n, 1024)) // of the points found
-		for _, id := range ids {
+		for i, id := range ids {
+			if i%checkEvery == checkEvery-1 {
+				if err = ctx.Err(); err != nil {
+					return
+				}
+			}
 			if _, dup := seen[id]; dup {
 				continue
 			}
@@ -137,6 +158,9 @@ func (c *Collection) Retrieve(ids []point.ID, wp PayloadSelector, wv VectorSelec
 			}
 		}
 	})
+	if err != nil {
+		return nil, interrupted("retrieve", err)
+	}
 	return out, nil
 }
 
@@ -151,23 +175,32 @@ type ScrollRequest struct {
 }
 
 // Scroll returns one page and the id where the next page starts.
-func (c *Collection) Scroll(req ScrollRequest) ([]Record, *point.ID, error) {
+func (c *Collection) Scroll(ctx context.Context, req ScrollRequest) ([]Record, *point.ID, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, interrupted("scroll", err)
+	}
 	if err := c.checkVectorNames(req.WithVector); err != nil {
 		return nil, nil, err
 	}
 	if req.OrderBy != nil {
-		return c.scrollOrdered(req)
+		return c.scrollOrdered(ctx, req)
 	}
 	var recs []segment.Record
 	var next *point.ID
 	var out []Record
+	var err error
 	c.shard.View(func(s *shard.Reader) {
-		recs, next = s.Scroll(req.Filter, req.Offset, req.Limit, req.WithVector.selection())
+		if recs, next, err = s.Scroll(ctx, req.Filter, req.Offset, req.Limit, req.WithVector.selection()); err != nil {
+			return
+		}
 		out = make([]Record, len(recs))
 		for i, r := range recs {
 			out[i] = Record{ID: r.ID, Payload: req.WithPayload.apply(r.Payload), Vectors: r.Vectors, Version: r.Version}
 		}
 	})
+	if err != nil {
+		return nil, nil, interrupted("scroll", err)
+	}
 	return out, next, nil
 }
 
@@ -179,10 +212,17 @@ func (c *Collection) Len() int {
 }
 
 // Count returns the number of points matching f.
-func (c *Collection) Count(f *filter.Filter) int {
+func (c *Collection) Count(ctx context.Context, f *filter.Filter) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, interrupted("count", err)
+	}
 	var n int
-	c.shard.View(func(s *shard.Reader) { n = s.Count(f) })
-	return n
+	var err error
+	c.shard.View(func(s *shard.Reader) { n, err = s.Count(ctx, f) })
+	if err != nil {
+		return 0, interrupted("count", err)
+	}
+	return n, nil
 }
 
 // SearchRequest is a nearest-neighbour query on one vector.
@@ -217,9 +257,15 @@ type ScoredPoint struct {
 	Vectors point.Vectors
 }
 
-// Search runs an exact search. A query by point id excludes that point
-// from the results, as Qdrant does.
-func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
+// Search returns the nearest points to a vector, or to the stored vector of
+// a point (QueryID), best first: through each segment's HNSW graph unless
+// the request is exact or the segment is small or not indexed yet (see
+// segment.Store.Search). A query by point id excludes that point from the
+// results, as Qdrant does.
+func (c *Collection) Search(ctx context.Context, req SearchRequest) ([]ScoredPoint, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, interrupted("search", err)
+	}
 	_, size, err := c.distance(req.Using)
 	if err != nil {
 		return nil, err
@@ -253,13 +299,14 @@ func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
 	}
 	var out []ScoredPoint
 	c.shard.View(func(s *shard.Reader) {
-		hits := s.Search(segment.SearchParams{
+		var hits []shard.Hit
+		hits, err = s.Search(ctx, segment.SearchParams{
 			Vector: req.Using, Query: q, Filter: req.Filter,
 			Limit: want, Threshold: req.ScoreThreshold, Exclude: exclude,
 			HnswEf: req.Params.HnswEf, Exact: req.Params.Exact, IndexedOnly: req.Params.IndexedOnly,
 			Quantization: req.Params.Quantization,
 		}, req.WithVector.selection())
-		if req.Offset >= len(hits) {
+		if err != nil || req.Offset >= len(hits) {
 			return
 		}
 		hits = hits[req.Offset:]
@@ -268,6 +315,9 @@ func (c *Collection) Search(req SearchRequest) ([]ScoredPoint, error) {
 			out[i] = ScoredPoint{ID: h.ID, Version: h.Version, Score: h.Score, Payload: req.WithPayload.apply(h.Payload), Vectors: h.Vectors}
 		}
 	})
+	if err != nil {
+		return nil, interrupted("search", err)
+	}
 	return out, nil
 }
 
@@ -278,7 +328,7 @@ func (c *Collection) CountApprox(f *filter.Filter) int {
 	return n
 }
 
-func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, *point.ID, error) {
+func (c *Collection) scrollOrdered(ctx context.Context, req ScrollRequest) ([]Record, *point.ID, error) {
 	from, err := req.OrderBy.startFrom()
 	if err != nil {
 		return nil, nil, err
@@ -286,7 +336,7 @@ func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, *point.ID, erro
 	var recs []segment.OrderedRecord
 	var out []Record
 	c.shard.View(func(s *shard.Reader) {
-		recs, err = s.ScrollOrdered(req.Filter, req.OrderBy.Key, req.OrderBy.Desc, from, req.Limit, req.WithVector.selection())
+		recs, err = s.ScrollOrdered(ctx, req.Filter, req.OrderBy.Key, req.OrderBy.Desc, from, req.Limit, req.WithVector.selection())
 		out = make([]Record, len(recs))
 		for i, r := range recs {
 			var ov any = r.OrderValue
@@ -296,7 +346,10 @@ func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, *point.ID, erro
 			out[i] = Record{ID: r.ID, Payload: req.WithPayload.apply(r.Payload), Vectors: r.Vectors, Version: r.Version, OrderValue: ov}
 		}
 	})
-	if err != nil {
+	switch {
+	case isDone(err):
+		return nil, nil, interrupted("scroll", err)
+	case err != nil:
 		return nil, nil, point.Errorf(point.KindBadRequest, "%v", err)
 	}
 	return out, nil, nil // Qdrant pages order_by scrolls with start_from, not an offset
@@ -313,12 +366,24 @@ type FacetRequest struct {
 type FacetHit = segment.FacetHit
 
 // Facet counts the values at a key over the points matching the filter.
-func (c *Collection) Facet(req FacetRequest) ([]FacetHit, error) {
+func (c *Collection) Facet(ctx context.Context, req FacetRequest) ([]FacetHit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, interrupted("facet", err)
+	}
 	var hits []FacetHit
 	var err error
-	c.shard.View(func(s *shard.Reader) { hits, err = s.Facet(req.Key, req.Filter, req.Limit) })
-	if err != nil {
+	c.shard.View(func(s *shard.Reader) { hits, err = s.Facet(ctx, req.Key, req.Filter, req.Limit) })
+	switch {
+	case isDone(err):
+		return nil, interrupted("facet", err)
+	case err != nil:
 		return nil, point.Errorf(point.KindBadInput, "%v", err)
 	}
 	return hits, nil
+}
+
+// isDone reports whether err is a context's: the read stopped because its
+// context was done, not because of the request.
+func isDone(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

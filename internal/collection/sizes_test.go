@@ -31,7 +31,7 @@ func TestHugeReadSizes(t *testing.T) {
 		{"offset within", SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: math.MaxInt, Offset: 7}, 3},
 		{"max ef", SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: 3, Params: SearchParams{HnswEf: math.MaxInt}}, 3},
 	} {
-		hits, err := c.Search(tc.req)
+		hits, err := c.Search(bg, tc.req)
 		if err != nil || len(hits) != tc.want {
 			t.Errorf("%s: %d hits, %v; want %d", tc.name, len(hits), err, tc.want)
 		}
@@ -39,7 +39,7 @@ func TestHugeReadSizes(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, hitIDs(hits))
 		}
 	}
-	recs, _, err := c.Scroll(ScrollRequest{Limit: math.MaxInt})
+	recs, _, err := c.Scroll(bg, ScrollRequest{Limit: math.MaxInt})
 	if err != nil || len(recs) != 10 {
 		t.Errorf("scroll of max limit: %d records, %v", len(recs), err)
 	}
@@ -51,7 +51,7 @@ func TestHugeReadSizes(t *testing.T) {
 	for i := range names {
 		names[i] = "text"
 	}
-	recs, err = c.Retrieve(ids, PayloadSelector{}, VectorSelector{Enable: true, Names: names})
+	recs, err = c.Retrieve(bg, ids, PayloadSelector{}, VectorSelector{Enable: true, Names: names})
 	if err != nil || !slices.Equal(recIDs(recs), nums(1, 2, 3)) || recs[1].Vectors["text"] == nil || recs[1].Vectors["img"] != nil {
 		t.Errorf("retrieve of 100000 repeated ids: %v, %v", recs, err)
 	}
