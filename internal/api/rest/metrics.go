@@ -35,7 +35,7 @@ func newMetrics(reg *prometheus.Registry, n *node.Node, version string) *metrics
 			total := 0
 			for _, name := range n.Collections() {
 				if c, err := n.Collection(name); err == nil {
-					total += c.Count(nil)
+					total += c.Len()
 				}
 			}
 			return float64(total)
