@@ -162,9 +162,10 @@ type Record struct {
 	Vectors map[string][]float32 // the unnamed vector is under ""
 }
 
-// Get returns the stored points among ids with payload and vectors.
-func (c *Collection) Get(ids ...ID) ([]Record, error) {
-	recs, err := c.c.Retrieve(ids, ops.PayloadSelector{Enable: true}, ops.VectorSelector{Enable: true})
+// Get returns the stored points among ids with payload and vectors. It
+// stops, returning ctx's error, once ctx is done.
+func (c *Collection) Get(ctx context.Context, ids ...ID) ([]Record, error) {
+	recs, err := c.c.Retrieve(ctx, ids, ops.PayloadSelector{Enable: true}, ops.VectorSelector{Enable: true})
 	if err != nil {
 		return nil, err
 	}
@@ -175,10 +176,13 @@ func (c *Collection) Get(ids ...ID) ([]Record, error) {
 	return out, nil
 }
 
-// Count returns the number of points matching f (all when nil).
-func (c *Collection) Count(f *Filter) int { return c.c.Count(ops.CountRequest{Filter: f, Exact: true}) }
+// Count returns the number of points matching f (all when nil). It stops,
+// returning ctx's error, once ctx is done.
+func (c *Collection) Count(ctx context.Context, f *Filter) (int, error) {
+	return c.c.Count(ctx, ops.CountRequest{Filter: f, Exact: true})
+}
 
-// Query is an exact nearest-neighbour query.
+// Query is a nearest-neighbour query (through the HNSW graphs, or exact).
 type Query struct {
 	Vector         []float32
 	Using          string // vector name; "" for the unnamed vector
@@ -196,15 +200,15 @@ type ScoredPoint struct {
 	Payload Payload
 }
 
-// Query returns the nearest points, best first.
+// Query returns the nearest points, best first. Once ctx is done it stops
+// within a bounded amount of work (about a thousand points or distance
+// evaluations) and returns ctx's error, wrapped:
+// errors.Is(err, context.DeadlineExceeded) tells a timeout.
 func (c *Collection) Query(ctx context.Context, q Query) ([]ScoredPoint, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	if q.Limit == 0 {
 		q.Limit = 10
 	}
-	hits, err := c.c.Search(ops.SearchRequest{
+	hits, err := c.c.Search(ctx, ops.SearchRequest{
 		Using: q.Using, Vector: q.Vector, Filter: q.Filter, Limit: q.Limit, Offset: q.Offset,
 		ScoreThreshold: q.ScoreThreshold, WithPayload: ops.PayloadSelector{Enable: q.WithPayload},
 	})

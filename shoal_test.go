@@ -2,7 +2,9 @@ package shoal_test
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/shoaldb/shoal"
 )
@@ -60,10 +62,10 @@ func TestEmbeddedRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := c.Count(nil); n != 2 {
-		t.Fatalf("count after reopen %d, want 2", n)
+	if n, err := c.Count(ctx, nil); err != nil || n != 2 {
+		t.Fatalf("count after reopen %d, %v; want 2", n, err)
 	}
-	recs, err := c.Get(shoal.NumID(2), shoal.NumID(1))
+	recs, err := c.Get(ctx, shoal.NumID(2), shoal.NumID(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,5 +74,71 @@ func TestEmbeddedRoundTrip(t *testing.T) {
 	}
 	if _, err := db.Collection("nope"); err == nil {
 		t.Fatal("missing collection must be an error")
+	}
+}
+
+// countdownCtx reports itself cancelled from its doneAt-th Err call on, and
+// counts the calls: the engine looks at a read's context before any work
+// and then every thousand or so points, so the calls count the work.
+type countdownCtx struct {
+	context.Context // never done, but its Done channel is not nil
+	calls, doneAt   int
+}
+
+func (c *countdownCtx) Err() error {
+	c.calls++
+	if c.calls >= c.doneAt {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestEmbeddedQueryHonoursContext: Query under a context already done
+// returns its error without searching, and a context that ends mid-search
+// stops it at the next look (the third here; a full search of these points
+// looks nine times).
+func TestEmbeddedQueryHonoursContext(t *testing.T) {
+	db, err := shoal.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CreateCollection("docs", shoal.VectorParams{Size: 2, Distance: shoal.Euclid}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.Collection("docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts := make([]shoal.Point, 8000)
+	for i := range pts {
+		pts[i] = shoal.Point{ID: shoal.NumID(uint64(i)), Vector: []float32{float32(i % 97), float32(i % 89)}, Payload: shoal.Payload{"i": i}}
+	}
+	if err := c.Upsert(context.Background(), pts...); err != nil {
+		t.Fatal(err)
+	}
+	f, err := shoal.ParseFilter(`{"must_not":[{"key":"i","match":{"value":7}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := shoal.Query{Vector: []float32{1, 1}, Filter: f, Limit: 3}
+
+	expired, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel()
+	if hits, err := c.Query(expired, query); !errors.Is(err, context.DeadlineExceeded) || hits != nil {
+		t.Fatalf("expired context: %d hits, %v; want context.DeadlineExceeded", len(hits), err)
+	}
+	live, cancelLive := context.WithCancel(context.Background())
+	defer cancelLive()
+	for _, doneAt := range []int{int(^uint(0) >> 1), 3} {
+		ctx := &countdownCtx{Context: live, doneAt: doneAt}
+		hits, err := c.Query(ctx, query)
+		switch {
+		case doneAt == 3 && (!errors.Is(err, context.Canceled) || ctx.calls != 3):
+			t.Fatalf("cancelled at look 3: %v after %d looks; want context.Canceled at once", err, ctx.calls)
+		case doneAt != 3 && (err != nil || len(hits) != 3 || ctx.calls < 4):
+			t.Fatalf("live context: %d hits, %v, %d looks; want 3 hits and several looks", len(hits), err, ctx.calls)
+		}
+		t.Logf("done at look %d: %d looks", doneAt, ctx.calls)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -84,7 +85,7 @@ func runShoalQuantized(ds *dataset, truth []uint32, p runParams, g *hnsw.Graph, 
 	search := func(ef, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			q := ds.query(i)
-			r := g.SearchScorer(quantScorer{enc.Scorer(q), ds.distance}, cands, ef, nil)
+			r, _ := g.SearchScorer(context.Background(), quantScorer{enc.Scorer(q), ds.distance}, cands, ef, nil) // never done: no error
 			scratch = scratch[:0]
 			for _, h := range r {
 				scratch = append(scratch, hnsw.Result{Off: h.Off, Score: ds.distance.Score(q, vecs.Vector(h.Off))})

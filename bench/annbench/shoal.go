@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -130,7 +131,7 @@ func runShoal(ds *dataset, truth []uint32, p runParams, logf func(string, ...any
 	found := make([]uint32, nq*p.k)
 	search := func(ef, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			r := g.Search(ds.query(i), p.k, ef, nil)
+			r, _ := g.Search(context.Background(), ds.query(i), p.k, ef, nil) // never done: no error
 			row := found[i*p.k : (i+1)*p.k]
 			for j := range row {
 				if j < len(r) {

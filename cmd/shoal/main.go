@@ -132,6 +132,7 @@ func run(args []string) error {
 		Version:          version,
 		InstanceID:       instanceID(),
 		Logger:           log,
+		SearchTimeout:    cfg.Storage.Performance.SearchTimeout(),
 	})
 	addr := net.JoinHostPort(cfg.Service.Host, strconv.Itoa(cfg.Service.HTTPPort))
 	ln, err := net.Listen("tcp", addr)

@@ -72,12 +72,12 @@ func BenchmarkFilterSelectivity(b *testing.B) {
 		}
 		for _, sel := range sels {
 			f := mustFilter(b, `{"must":[{"key":"sel","match":{"value":"`+sel.value+`"}}]}`)
-			if got := c.Count(ops.CountRequest{Filter: f, Exact: true}); got != sel.want {
+			if got := must(c.Count(bg, ops.CountRequest{Filter: f, Exact: true})); got != sel.want {
 				b.Fatalf("%s %s: count %d, want %d", mode, sel.name, got, sel.want)
 			}
 			b.Run(fmt.Sprintf("%s/%s/count", mode, sel.name), func(b *testing.B) {
 				for b.Loop() {
-					if got := c.Count(ops.CountRequest{Filter: f, Exact: true}); got != sel.want {
+					if got := must(c.Count(bg, ops.CountRequest{Filter: f, Exact: true})); got != sel.want {
 						b.Fatalf("count %d, want %d", got, sel.want)
 					}
 				}
@@ -88,7 +88,7 @@ func BenchmarkFilterSelectivity(b *testing.B) {
 				for b.Loop() {
 					req.Vector = queries[i%len(queries)]
 					i++
-					hits, err := c.Search(req)
+					hits, err := c.Search(bg, req)
 					if err != nil || len(hits) != 10 {
 						b.Fatalf("search: %d hits, %v", len(hits), err)
 					}

@@ -77,7 +77,7 @@ func BenchmarkExactSearch100k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if got := c.Count(ops.CountRequest{Exact: true}); got != n {
+	if got := must(c.Count(bg, ops.CountRequest{Exact: true})); got != n {
 		b.Fatalf("loaded %d points, want %d", got, n)
 	}
 	queries := make([][]float32, 64)
@@ -103,7 +103,7 @@ func BenchmarkExactSearch100k(b *testing.B) {
 			for b.Loop() {
 				req.Vector = queries[i%len(queries)]
 				i++
-				hits, err := c.Search(req)
+				hits, err := c.Search(bg, req)
 				if err != nil || len(hits) != 10 {
 					b.Fatalf("search: %d hits, %v", len(hits), err)
 				}
@@ -148,7 +148,7 @@ func BenchmarkHNSWSearch100k(b *testing.B) {
 			truth := make([]map[point.ID]bool, len(queries))
 			for i := range queries {
 				queries[i] = benchVector(r, dim)
-				hits, err := c.Search(ops.SearchRequest{Vector: queries[i], Limit: 10, Params: ops.SearchParams{Exact: true}})
+				hits, err := c.Search(bg, ops.SearchRequest{Vector: queries[i], Limit: 10, Params: ops.SearchParams{Exact: true}})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -161,7 +161,7 @@ func BenchmarkHNSWSearch100k(b *testing.B) {
 			for b.Loop() {
 				q := i % len(queries)
 				i++
-				hits, err := c.Search(ops.SearchRequest{Vector: queries[q], Limit: 10, Params: ops.SearchParams{HnswEf: 64}})
+				hits, err := c.Search(bg, ops.SearchRequest{Vector: queries[q], Limit: 10, Params: ops.SearchParams{HnswEf: 64}})
 				if err != nil {
 					b.Fatal(err)
 				}

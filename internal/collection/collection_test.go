@@ -50,6 +50,17 @@ func upsert(t testing.TB, c *Collection, pts ...ops.PointStruct) {
 	}
 }
 
+// bg is the context of the reads that are never cancelled.
+var bg = context.Background()
+
+// must is the answer of a read under bg, which cannot fail.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func mustFilter(t testing.TB, js string) *filter.Filter {
 	t.Helper()
 	f, err := filter.Parse([]byte(js))
@@ -129,12 +140,12 @@ func TestUpdateValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := tc.c.Count(ops.CountRequest{Exact: true})
+			before := must(tc.c.Count(bg, ops.CountRequest{Exact: true}))
 			_, err := tc.c.Update(context.Background(), tc.op, true)
 			if point.KindOf(err) != point.KindBadInput || point.DescriptionOf(err) != tc.want {
 				t.Fatalf("err = %v (kind %v), want bad input %q", err, point.KindOf(err), tc.want)
 			}
-			if tc.c.Count(ops.CountRequest{Exact: true}) != before {
+			if must(tc.c.Count(bg, ops.CountRequest{Exact: true})) != before {
 				t.Fatal("a rejected update changed the collection")
 			}
 		})
@@ -160,7 +171,7 @@ func TestCosineNormalisedOnWrite(t *testing.T) {
 	}}, true); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := c.Retrieve(nums(1, 2), ops.PayloadSelector{}, ops.VectorSelector{Enable: true})
+	recs, err := c.Retrieve(bg, nums(1, 2), ops.PayloadSelector{}, ops.VectorSelector{Enable: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,14 +190,14 @@ func TestCosineNormalisedOnWrite(t *testing.T) {
 		}
 	}
 	// The query is normalised too, so cosine scores are in [-1, 1].
-	hits, err := c.Search(ops.SearchRequest{Using: "c", Vector: []float32{30, 40}, Limit: 2})
+	hits, err := c.Search(bg, ops.SearchRequest{Using: "c", Vector: []float32{30, 40}, Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(hits) != 2 || hits[0].ID != point.NumID(1) || math.Abs(float64(hits[0].Score-1)) > 1e-6 || math.Abs(float64(hits[1].Score+0.8)) > 1e-6 {
 		t.Fatalf("cosine hits = %+v", hits)
 	}
-	hits, err = c.Search(ops.SearchRequest{Using: "d", Vector: []float32{1, 1}, Limit: 1})
+	hits, err = c.Search(bg, ops.SearchRequest{Using: "d", Vector: []float32{1, 1}, Limit: 1})
 	if err != nil || hits[0].Score != 7 {
 		t.Fatalf("dot hits = %+v, %v", hits, err)
 	}
@@ -220,7 +231,7 @@ const fixtureUUID = "5c56c793-69f3-4fbf-87e6-c4bf54c28c26"
 func TestRetrieve(t *testing.T) {
 	c := readFixture(t)
 	u, _ := point.ParseUUID(fixtureUUID)
-	recs, err := c.Retrieve([]point.ID{point.NumID(5), u, point.NumID(42), point.NumID(2), point.NumID(5)},
+	recs, err := c.Retrieve(bg, []point.ID{point.NumID(5), u, point.NumID(42), point.NumID(2), point.NumID(5)},
 		ops.PayloadSelector{Enable: true, Include: []point.Path{point.MustParsePath("nested.a")}},
 		ops.VectorSelector{Enable: true, Names: []string{"text"}})
 	if err != nil {
@@ -238,15 +249,15 @@ func TestRetrieve(t *testing.T) {
 	if len(recs[0].Vectors) != 0 || !slices.Equal(recs[2].Vectors["text"], []float32{1 / float32(math.Sqrt(5)), 2 / float32(math.Sqrt(5))}) {
 		t.Fatalf("vectors = %v / %v", recs[0].Vectors, recs[2].Vectors)
 	}
-	recs, _ = c.Retrieve(nums(3), ops.PayloadSelector{Enable: true, Exclude: []point.Path{point.MustParsePath("nested")}}, ops.VectorSelector{})
+	recs, _ = c.Retrieve(bg, nums(3), ops.PayloadSelector{Enable: true, Exclude: []point.Path{point.MustParsePath("nested")}}, ops.VectorSelector{})
 	if got, _ := json.Marshal(recs[0].Payload); string(got) != `{"even":false,"n":3}` || recs[0].Vectors != nil {
 		t.Fatalf("exclude payload = %s, vectors %v", got, recs[0].Vectors)
 	}
-	recs, _ = c.Retrieve(nums(3), ops.PayloadSelector{}, ops.VectorSelector{})
+	recs, _ = c.Retrieve(bg, nums(3), ops.PayloadSelector{}, ops.VectorSelector{})
 	if recs[0].Payload != nil || recs[0].Vectors != nil || recs[0].Version != 0 {
 		t.Fatalf("nothing requested: %+v", recs[0])
 	}
-	if _, err := c.Retrieve(nums(3), ops.PayloadSelector{}, ops.VectorSelector{Enable: true, Names: []string{"nope"}}); point.DescriptionOf(err) != "Not existing vector name error: nope" {
+	if _, err := c.Retrieve(bg, nums(3), ops.PayloadSelector{}, ops.VectorSelector{Enable: true, Names: []string{"nope"}}); point.DescriptionOf(err) != "Not existing vector name error: nope" {
 		t.Fatalf("unknown vector name: %v", err)
 	}
 }
@@ -271,7 +282,7 @@ func TestScrollAndCount(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			recs, next, err := c.Scroll(tc.req)
+			recs, next, err := c.Scroll(bg, tc.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -283,13 +294,13 @@ func TestScrollAndCount(t *testing.T) {
 			}
 		})
 	}
-	if n := c.Count(ops.CountRequest{Exact: true}); n != 10 {
+	if n := must(c.Count(bg, ops.CountRequest{Exact: true})); n != 10 {
 		t.Fatalf("Count = %d", n)
 	}
-	if n := c.Count(ops.CountRequest{Filter: even, Exact: true}); n != 4 {
+	if n := must(c.Count(bg, ops.CountRequest{Filter: even, Exact: true})); n != 4 {
 		t.Fatalf("Count(even) = %d", n)
 	}
-	if n := c.Count(ops.CountRequest{Filter: mustFilter(t, `{"must":[{"key":"n","range":{"gte":3,"lt":7}}]}`), Exact: true}); n != 4 {
+	if n := must(c.Count(bg, ops.CountRequest{Filter: mustFilter(t, `{"must":[{"key":"n","range":{"gte":3,"lt":7}}]}`), Exact: true})); n != 4 {
 		t.Fatalf("Count(range) = %d", n)
 	}
 	info, err := c.Info()
@@ -319,7 +330,7 @@ func TestSearch(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			hits, err := c.Search(tc.req)
+			hits, err := c.Search(bg, tc.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -329,7 +340,7 @@ func TestSearch(t *testing.T) {
 		})
 	}
 
-	hits, err := c.Search(ops.SearchRequest{Using: "img", Vector: []float32{4, 0, 0}, Limit: 1,
+	hits, err := c.Search(bg, ops.SearchRequest{Using: "img", Vector: []float32{4, 0, 0}, Limit: 1,
 		WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -354,7 +365,7 @@ func TestSearch(t *testing.T) {
 	}
 	for _, tc := range errCases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := c.Search(tc.req)
+			_, err := c.Search(bg, tc.req)
 			if point.KindOf(err) != tc.kind || point.DescriptionOf(err) != tc.want {
 				t.Fatalf("err = %v (kind %v), want %q", err, point.KindOf(err), tc.want)
 			}
@@ -375,7 +386,7 @@ func TestReopenKeepsPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, _, _ := c.Scroll(ops.ScrollRequest{Limit: 100, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
+	before, _, _ := c.Scroll(bg, ops.ScrollRequest{Limit: 100, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +395,7 @@ func TestReopenKeepsPoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	after, _, _ := c2.Scroll(ops.ScrollRequest{Limit: 100, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
+	after, _, _ := c2.Scroll(bg, ops.ScrollRequest{Limit: 100, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
 	a, _ := json.Marshal(before)
 	b, _ := json.Marshal(after)
 	if len(after) != 50 || string(a) != string(b) {

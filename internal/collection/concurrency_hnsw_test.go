@@ -68,7 +68,7 @@ func TestWritesDuringIndexing(t *testing.T) {
 				default:
 				}
 				q := []float32{r.Float32(), r.Float32(), r.Float32(), r.Float32(), r.Float32(), r.Float32(), r.Float32(), r.Float32()}
-				if _, err := c.Search(ops.SearchRequest{Vector: q, Limit: 5, Params: ops.SearchParams{HnswEf: 16}}); err != nil {
+				if _, err := c.Search(bg, ops.SearchRequest{Vector: q, Limit: 5, Params: ops.SearchParams{HnswEf: 16}}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -85,7 +85,7 @@ func TestWritesDuringIndexing(t *testing.T) {
 			want[point.NumID(id)] = v
 		}
 	}
-	if n := c.Count(ops.CountRequest{Exact: true}); n != len(want) {
+	if n := must(c.Count(bg, ops.CountRequest{Exact: true})); n != len(want) {
 		t.Fatalf("count %d, want %d", n, len(want))
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -106,7 +106,7 @@ func TestWritesDuringIndexing(t *testing.T) {
 	// Every point is its own best match through the graph, and the stored
 	// vector is the last acknowledged one.
 	for id, v := range want {
-		hits, err := c.Search(ops.SearchRequest{Vector: v, Limit: 1, Params: ops.SearchParams{HnswEf: 64}, WithVector: ops.VectorSelector{Enable: true}})
+		hits, err := c.Search(bg, ops.SearchRequest{Vector: v, Limit: 1, Params: ops.SearchParams{HnswEf: 64}, WithVector: ops.VectorSelector{Enable: true}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestWritesDuringIndexing(t *testing.T) {
 		if _, ok := want[hits[0].ID]; !ok {
 			t.Fatalf("deleted point %s returned", hits[0].ID)
 		}
-		recs, err := c.Retrieve([]point.ID{id}, ops.PayloadSelector{}, ops.VectorSelector{Enable: true})
+		recs, err := c.Retrieve(bg, []point.ID{id}, ops.PayloadSelector{}, ops.VectorSelector{Enable: true})
 		if err != nil || len(recs) != 1 {
 			t.Fatalf("point %s: %v %v", id, recs, err)
 		}

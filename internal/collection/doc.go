@@ -1,7 +1,16 @@
 // Package collection owns a collection: its configuration (in Qdrant's wire
 // shape, so that it is stored and echoed back as given), its local shards,
 // the validation of points against the vector configuration, and the read
-// paths (retrieve, scroll, count, search, query, facet) merged over shards.
+// paths (retrieve, scroll, count, facet, search through the HNSW graphs or
+// exactly) merged over shards.
+//
+// Every read takes a context first. A read under way when its context is
+// done stops within a bounded amount of work (the segments and the graph
+// walks look at it every thousand or so points or distance evaluations,
+// Retrieve every checkEvery ids) and returns the context's error wrapped
+// with the read's name, so that errors.Is(err, context.DeadlineExceeded)
+// or context.Canceled tells the API layers why; a read whose context is
+// done before it starts returns at once.
 //
 // It takes the engine's vocabulary (package ops): update operations and
 // read requests arrive as ops values, whichever API built them, and are

@@ -52,12 +52,12 @@ func TestOptimizerBuildsHNSW(t *testing.T) {
 			q[j] = r.Float32()
 		}
 		req := ops.SearchRequest{Vector: q, Limit: 10, Params: ops.SearchParams{HnswEf: 64}}
-		approx, err := c.Search(req)
+		approx, err := c.Search(bg, req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Params.Exact = true
-		exact, err := c.Search(req)
+		exact, err := c.Search(bg, req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func TestOptimizerBuildsHNSW(t *testing.T) {
 		t.Fatalf("recall %.3f through the graph", recall)
 	}
 	c = reopenIndexed(t, c, dir, n)
-	if res, err := c.Search(ops.SearchRequest{Vector: make([]float32, 8), Limit: 3}); err != nil || len(res) != 3 {
+	if res, err := c.Search(bg, ops.SearchRequest{Vector: make([]float32, 8), Limit: 3}); err != nil || len(res) != 3 {
 		t.Fatalf("search after reopen: %v %v", res, err)
 	}
 }

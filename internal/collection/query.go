@@ -1,6 +1,7 @@
 package collection
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 
@@ -12,9 +13,9 @@ import (
 // Query runs Qdrant's universal query: a nearest-neighbour search when
 // req.Nearest is set, else the points in id order from req.Offset on, each
 // with score 0.
-func (c *Collection) Query(req ops.QueryRequest) ([]ScoredPoint, error) {
+func (c *Collection) Query(ctx context.Context, req ops.QueryRequest) ([]ScoredPoint, error) {
 	if q := req.Nearest; q != nil {
-		return c.Search(ops.SearchRequest{
+		return c.Search(ctx, ops.SearchRequest{
 			Using: req.Using, Vector: q.Vector, QueryID: q.ID, Filter: req.Filter,
 			Limit: req.Limit, Offset: req.Offset, ScoreThreshold: req.ScoreThreshold,
 			WithPayload: req.WithPayload, WithVector: req.WithVector, Params: req.Params,
@@ -26,7 +27,7 @@ func (c *Collection) Query(req ops.QueryRequest) ([]ScoredPoint, error) {
 	if req.Offset > 0 {
 		want = min(req.Limit, math.MaxInt-req.Offset) + req.Offset
 	}
-	recs, _, err := c.Scroll(ops.ScrollRequest{Filter: req.Filter, Limit: want, WithPayload: req.WithPayload, WithVector: req.WithVector})
+	recs, _, err := c.Scroll(ctx, ops.ScrollRequest{Filter: req.Filter, Limit: want, WithPayload: req.WithPayload, WithVector: req.WithVector})
 	if err != nil || req.Offset >= len(recs) {
 		return nil, err
 	}

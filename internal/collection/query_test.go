@@ -38,7 +38,7 @@ func TestQuery(t *testing.T) {
 	}
 	for _, c2 := range cases {
 		t.Run(c2.name, func(t *testing.T) {
-			hits, err := c.Query(c2.req)
+			hits, err := c.Query(bg, c2.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +54,7 @@ func TestQuery(t *testing.T) {
 			}
 		})
 	}
-	hits, err := c.Query(ops.QueryRequest{Limit: 1, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
+	hits, err := c.Query(bg, ops.QueryRequest{Limit: 1, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
 	if err != nil || len(hits) != 1 || hits[0].Payload["i"] == nil || len(hits[0].Vectors[""]) != 2 {
 		t.Fatalf("query with payload and vector: %+v, %v", hits, err)
 	}

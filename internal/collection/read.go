@@ -1,6 +1,9 @@
 package collection
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"math"
 
 	"github.com/shoaldb/shoal/internal/ops"
@@ -31,20 +34,38 @@ func (c *Collection) checkVectorNames(v ops.VectorSelector) error {
 	return nil
 }
 
+// checkEvery is how many ids Retrieve looks up between two looks at its
+// context.
+const checkEvery = 1024
+
+// interrupted wraps the context error that stopped a read, naming the read.
+func interrupted(read string, err error) error {
+	return fmt.Errorf("%s interrupted: %w", read, err)
+}
+
 // Retrieve returns the stored points among ids, in the order asked, each
 // once; missing ids are skipped. What it allocates is bounded by the points
-// found, not by the length of ids.
-func (c *Collection) Retrieve(ids []point.ID, wp ops.PayloadSelector, wv ops.VectorSelector) ([]Record, error) {
+// stored, not by the length of ids.
+func (c *Collection) Retrieve(ctx context.Context, ids []point.ID, wp ops.PayloadSelector, wv ops.VectorSelector) ([]Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, interrupted("retrieve", err)
+	}
 	if err := c.checkVectorNames(wv); err != nil {
 		return nil, err
 	}
 	sel := wv.Selection()
 	var out []Record
+	var err error
 	c.shard.View(func(s *shard.Reader) {
 		n := min(len(ids), s.Len())
 		out = make([]Record, 0, n)
 		seen := make(map[point.ID]struct{}, min(n, 1024)) // of the points found
-		for _, id := range ids {
+		for i, id := range ids {
+			if i%checkEvery == checkEvery-1 {
+				if err = ctx.Err(); err != nil {
+					return
+				}
+			}
 			if _, dup := seen[id]; dup {
 				continue
 			}
@@ -54,27 +75,39 @@ func (c *Collection) Retrieve(ids []point.ID, wp ops.PayloadSelector, wv ops.Vec
 			}
 		}
 	})
+	if err != nil {
+		return nil, interrupted("retrieve", err)
+	}
 	return out, nil
 }
 
 // Scroll returns one page and the id where the next page starts.
-func (c *Collection) Scroll(req ops.ScrollRequest) ([]Record, *point.ID, error) {
+func (c *Collection) Scroll(ctx context.Context, req ops.ScrollRequest) ([]Record, *point.ID, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, interrupted("scroll", err)
+	}
 	if err := c.checkVectorNames(req.WithVector); err != nil {
 		return nil, nil, err
 	}
 	if req.OrderBy != nil {
-		return c.scrollOrdered(req)
+		return c.scrollOrdered(ctx, req)
 	}
 	var recs []segment.Record
 	var next *point.ID
 	var out []Record
+	var err error
 	c.shard.View(func(s *shard.Reader) {
-		recs, next = s.Scroll(req.Filter, req.Offset, req.Limit, req.WithVector.Selection())
+		if recs, next, err = s.Scroll(ctx, req.Filter, req.Offset, req.Limit, req.WithVector.Selection()); err != nil {
+			return
+		}
 		out = make([]Record, len(recs))
 		for i, r := range recs {
 			out[i] = Record{ID: r.ID, Payload: req.WithPayload.Apply(r.Payload), Vectors: r.Vectors, Version: r.Version}
 		}
 	})
+	if err != nil {
+		return nil, nil, interrupted("scroll", err)
+	}
 	return out, next, nil
 }
 
@@ -86,17 +119,25 @@ func (c *Collection) Len() int {
 }
 
 // Count returns the number of points matching req.Filter (all without
-// one): exact, or the planner's estimate (Qdrant's exact=false).
-func (c *Collection) Count(req ops.CountRequest) int {
+// one): exact, or the planner's estimate (Qdrant's exact=false), which
+// does not scan and so takes no look at ctx after the first.
+func (c *Collection) Count(ctx context.Context, req ops.CountRequest) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, interrupted("count", err)
+	}
 	var n int
+	var err error
 	c.shard.View(func(s *shard.Reader) {
 		if req.Exact {
-			n = s.Count(req.Filter)
+			n, err = s.Count(ctx, req.Filter)
 		} else {
 			n = s.EstimateCount(req.Filter)
 		}
 	})
-	return n
+	if err != nil {
+		return 0, interrupted("count", err)
+	}
+	return n, nil
 }
 
 // ScoredPoint is one search hit.
@@ -108,9 +149,15 @@ type ScoredPoint struct {
 	Vectors point.Vectors
 }
 
-// Search runs an exact search. A query by point id excludes that point
-// from the results, as Qdrant does.
-func (c *Collection) Search(req ops.SearchRequest) ([]ScoredPoint, error) {
+// Search returns the nearest points to a vector, or to the stored vector of
+// a point (QueryID), best first: through each segment's HNSW graph unless
+// the request is exact or the segment is small or not indexed yet (see
+// segment.Store.Search). A query by point id excludes that point from the
+// results, as Qdrant does.
+func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]ScoredPoint, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, interrupted("search", err)
+	}
 	_, size, err := c.distance(req.Using)
 	if err != nil {
 		return nil, err
@@ -144,13 +191,14 @@ func (c *Collection) Search(req ops.SearchRequest) ([]ScoredPoint, error) {
 	}
 	var out []ScoredPoint
 	c.shard.View(func(s *shard.Reader) {
-		hits := s.Search(segment.SearchParams{
+		var hits []shard.Hit
+		hits, err = s.Search(ctx, segment.SearchParams{
 			Vector: req.Using, Query: q, Filter: req.Filter,
 			Limit: want, Threshold: req.ScoreThreshold, Exclude: exclude,
 			HnswEf: req.Params.HnswEf, Exact: req.Params.Exact, IndexedOnly: req.Params.IndexedOnly,
 			Quantization: quantParams(req.Params.Quantization),
 		}, req.WithVector.Selection())
-		if req.Offset >= len(hits) {
+		if err != nil || req.Offset >= len(hits) {
 			return
 		}
 		hits = hits[req.Offset:]
@@ -159,10 +207,13 @@ func (c *Collection) Search(req ops.SearchRequest) ([]ScoredPoint, error) {
 			out[i] = ScoredPoint{ID: h.ID, Version: h.Version, Score: h.Score, Payload: req.WithPayload.Apply(h.Payload), Vectors: h.Vectors}
 		}
 	})
+	if err != nil {
+		return nil, interrupted("search", err)
+	}
 	return out, nil
 }
 
-func (c *Collection) scrollOrdered(req ops.ScrollRequest) ([]Record, *point.ID, error) {
+func (c *Collection) scrollOrdered(ctx context.Context, req ops.ScrollRequest) ([]Record, *point.ID, error) {
 	from, err := startFrom(req.OrderBy)
 	if err != nil {
 		return nil, nil, err
@@ -170,7 +221,7 @@ func (c *Collection) scrollOrdered(req ops.ScrollRequest) ([]Record, *point.ID, 
 	var recs []segment.OrderedRecord
 	var out []Record
 	c.shard.View(func(s *shard.Reader) {
-		recs, err = s.ScrollOrdered(req.Filter, req.OrderBy.Key, req.OrderBy.Desc, from, req.Limit, req.WithVector.Selection())
+		recs, err = s.ScrollOrdered(ctx, req.Filter, req.OrderBy.Key, req.OrderBy.Desc, from, req.Limit, req.WithVector.Selection())
 		out = make([]Record, len(recs))
 		for i, r := range recs {
 			var ov any = r.OrderValue
@@ -180,7 +231,10 @@ func (c *Collection) scrollOrdered(req ops.ScrollRequest) ([]Record, *point.ID, 
 			out[i] = Record{ID: r.ID, Payload: req.WithPayload.Apply(r.Payload), Vectors: r.Vectors, Version: r.Version, OrderValue: ov}
 		}
 	})
-	if err != nil {
+	switch {
+	case isDone(err):
+		return nil, nil, interrupted("scroll", err)
+	case err != nil:
 		return nil, nil, point.Errorf(point.KindBadRequest, "%v", err)
 	}
 	return out, nil, nil // Qdrant pages order_by scrolls with start_from, not an offset
@@ -190,12 +244,24 @@ func (c *Collection) scrollOrdered(req ops.ScrollRequest) ([]Record, *point.ID, 
 type FacetHit = segment.FacetHit
 
 // Facet counts the values at a key over the points matching the filter.
-func (c *Collection) Facet(req ops.FacetRequest) ([]FacetHit, error) {
+func (c *Collection) Facet(ctx context.Context, req ops.FacetRequest) ([]FacetHit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, interrupted("facet", err)
+	}
 	var hits []FacetHit
 	var err error
-	c.shard.View(func(s *shard.Reader) { hits, err = s.Facet(req.Key, req.Filter, req.Limit) })
-	if err != nil {
+	c.shard.View(func(s *shard.Reader) { hits, err = s.Facet(ctx, req.Key, req.Filter, req.Limit) })
+	switch {
+	case isDone(err):
+		return nil, interrupted("facet", err)
+	case err != nil:
 		return nil, point.Errorf(point.KindBadInput, "%v", err)
 	}
 	return hits, nil
+}
+
+// isDone reports whether err is a context's: the read stopped because its
+// context was done, not because of the request.
+func isDone(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -32,7 +32,7 @@ func TestHugeReadSizes(t *testing.T) {
 		{"offset within", ops.SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: math.MaxInt, Offset: 7}, 3},
 		{"max ef", ops.SearchRequest{Using: "img", Vector: []float32{9, 0, 0}, Limit: 3, Params: ops.SearchParams{HnswEf: math.MaxInt}}, 3},
 	} {
-		hits, err := c.Search(tc.req)
+		hits, err := c.Search(bg, tc.req)
 		if err != nil || len(hits) != tc.want {
 			t.Errorf("%s: %d hits, %v; want %d", tc.name, len(hits), err, tc.want)
 		}
@@ -40,7 +40,7 @@ func TestHugeReadSizes(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, hitIDs(hits))
 		}
 	}
-	recs, _, err := c.Scroll(ops.ScrollRequest{Limit: math.MaxInt})
+	recs, _, err := c.Scroll(bg, ops.ScrollRequest{Limit: math.MaxInt})
 	if err != nil || len(recs) != 10 {
 		t.Errorf("scroll of max limit: %d records, %v", len(recs), err)
 	}
@@ -52,7 +52,7 @@ func TestHugeReadSizes(t *testing.T) {
 	for i := range names {
 		names[i] = "text"
 	}
-	recs, err = c.Retrieve(ids, ops.PayloadSelector{}, ops.VectorSelector{Enable: true, Names: names})
+	recs, err = c.Retrieve(bg, ids, ops.PayloadSelector{}, ops.VectorSelector{Enable: true, Names: names})
 	if err != nil || !slices.Equal(recIDs(recs), nums(1, 2, 3)) || recs[1].Vectors["text"] == nil || recs[1].Vectors["img"] != nil {
 		t.Errorf("retrieve of 100000 repeated ids: %v, %v", recs, err)
 	}

@@ -296,6 +296,15 @@ func (s ServiceConfig) ReadTimeout() time.Duration {
 	return time.Duration(s.HTTPReadTimeoutSec) * time.Second
 }
 
+// SearchTimeout is storage.performance.search_timeout_sec as a duration,
+// the bound of reads that give no ?timeout=; 0 when unset (no bound).
+func (p PerformanceConfig) SearchTimeout() time.Duration {
+	if p.SearchTimeoutSec == nil {
+		return 0
+	}
+	return time.Duration(*p.SearchTimeoutSec) * time.Second
+}
+
 // WriteTimeout is service.http_write_timeout_sec as a duration.
 func (s ServiceConfig) WriteTimeout() time.Duration {
 	return time.Duration(s.HTTPWriteTimeoutSec) * time.Second

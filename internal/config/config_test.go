@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // shippedConfig is the default config file of the repository.
@@ -102,6 +103,26 @@ func TestSchema(t *testing.T) {
 			if k != strings.ToLower(k) {
 				t.Errorf("key %s is not lower case", k)
 			}
+		}
+	}
+}
+
+// TestSearchTimeout: storage.performance.search_timeout_sec, the bound of
+// reads without ?timeout=, read from QDRANT__ env like every setting.
+func TestSearchTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		want time.Duration
+	}{
+		{nil, 0},
+		{[]string{"QDRANT__STORAGE__PERFORMANCE__SEARCH_TIMEOUT_SEC=7"}, 7 * time.Second},
+	} {
+		cfg, _, err := Load(Flags{}, tc.env, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Storage.Performance.SearchTimeout(); got != tc.want {
+			t.Errorf("env %q: SearchTimeout %v, want %v", tc.env, got, tc.want)
 		}
 	}
 }

@@ -185,12 +185,12 @@ func TestCreateListDeleteReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Count(ops.CountRequest{Exact: true}) != 1 {
+	if c.Len() != 1 {
 		t.Fatalf("alpha lost its point")
 	}
 	z, _ := n2.Collection("zeta")
-	if z.Count(ops.CountRequest{Exact: true}) != 0 || !z.MultiVector() {
-		t.Fatalf("recreated zeta: %d points, multi %v", z.Count(ops.CountRequest{Exact: true}), z.MultiVector())
+	if z.Len() != 0 || !z.MultiVector() {
+		t.Fatalf("recreated zeta: %d points, multi %v", z.Len(), z.MultiVector())
 	}
 }
 

@@ -113,8 +113,8 @@ func sameStore(t *testing.T, want, got *Store) {
 	if len(got.columns) != len(want.columns) {
 		t.Fatalf("%d columns, want %d", len(got.columns), len(want.columns))
 	}
-	wantRecs, _ := want.Scroll(nil, nil, want.Len()+1, all)
-	gotRecs, _ := got.Scroll(nil, nil, got.Len()+1, all)
+	wantRecs, _ := scroll(want, nil, nil, want.Len()+1, all)
+	gotRecs, _ := scroll(got, nil, nil, got.Len()+1, all)
 	if len(wantRecs) != len(gotRecs) {
 		t.Fatalf("scrolled %d records, want %d", len(gotRecs), len(wantRecs))
 	}

@@ -8,6 +8,11 @@
 // On-disk vector columns are opened through a vfs.FS (MapColumn): mapped
 // on the operating system's, read onto the heap on others.
 //
+// Reads that may visit many points (Search, Scroll, Count, Facet,
+// ScrollOrdered) take a context first and look at it every checkEvery
+// points (stop.go; the graph walks inside hnsw do the same per distance
+// evaluation): once it is done they stop and return its error.
+//
 // A Store is not safe for concurrent mutation: its owner (the shard) holds a
 // read/write lock around it. Read methods never retain or mutate the
 // caller's slices; returned payloads and vectors are copies.

@@ -59,7 +59,7 @@ func TestOnDiskColumns(t *testing.T) {
 			}
 			q = specs[name].Distance.Preprocess(q)
 			for _, exact := range []bool{true, false} {
-				for _, h := range st.Search(SearchParams{Vector: name, Query: q, Limit: 5, Exact: exact, HnswEf: 64}) {
+				for _, h := range must(st.Search(bg, SearchParams{Vector: name, Query: q, Limit: 5, Exact: exact, HnswEf: 64})) {
 					rec := st.RecordAt(h.Offset, func(string) bool { return true })
 					fmt.Fprintf(&out, "%s %v %.4f %v|", name, rec.ID, h.Score, rec.Vectors[name])
 				}

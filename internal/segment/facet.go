@@ -2,6 +2,7 @@ package segment
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strings"
 
@@ -27,8 +28,9 @@ func (e *ErrNoFacetIndex) Error() string {
 
 // Facet counts, over the points matching f, how many hold each value at
 // key, as the key's index sees values (keyword, integer, bool or uuid). The
-// most frequent come first, ties by value; at most limit hits.
-func (s *Store) Facet(key string, f *filter.Filter, limit int) ([]FacetHit, error) {
+// most frequent come first, ties by value; at most limit hits. Once ctx is
+// done it stops and returns ctx's error.
+func (s *Store) Facet(ctx context.Context, key string, f *filter.Filter, limit int) ([]FacetHit, error) {
 	fi, ok := s.index(key)
 	if !ok {
 		return nil, &ErrNoFacetIndex{Key: key}
@@ -42,7 +44,7 @@ func (s *Store) Facet(key string, f *filter.Filter, limit int) ([]FacetHit, erro
 	counts := map[any]int{}
 	seen := map[any]struct{}{}
 	m := s.newMatcher(f)
-	m.each(s, func(off uint32) {
+	err := m.each(ctx, s, func(off uint32) {
 		if !m.match(off) {
 			return
 		}
@@ -59,6 +61,9 @@ func (s *Store) Facet(key string, f *filter.Filter, limit int) ([]FacetHit, erro
 			return true
 		})
 	})
+	if err != nil {
+		return nil, err
+	}
 	hits := make([]FacetHit, 0, len(counts))
 	for v, n := range counts {
 		hits = append(hits, FacetHit{Value: v, Count: n})

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"context"
 	"slices"
 
 	"github.com/shoaldb/shoal/internal/filter"
@@ -51,22 +52,31 @@ func (m *matcher) selective(live int) bool {
 }
 
 // each calls fn for every live offset that may match: the candidates when
-// they are few, else every live point. fn still has to call match.
-func (m *matcher) each(s *Store, fn func(off uint32)) {
+// they are few, else every live point. fn still has to call match. Once ctx
+// is done it stops within checkEvery offsets and returns ctx's error.
+func (m *matcher) each(ctx context.Context, s *Store, fn func(off uint32)) error {
+	p := newPoll(ctx)
 	if m.selective(len(s.offsets)) {
 		m.cand.each(func(off uint32) bool {
+			if p.tick() {
+				return false
+			}
 			if int(off) < len(s.live) && s.live[off] {
 				fn(off)
 			}
 			return true
 		})
-		return
+		return p.err
 	}
 	for off, l := range s.live {
+		if off%checkEvery == 0 && p.look() { // the hottest loop: no counter
+			return p.err
+		}
 		if l {
 			fn(uint32(off))
 		}
 	}
+	return nil
 }
 
 // sortedCandidates returns the live candidates in id order.

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"cmp"
+	"context"
 	"slices"
 
 	"github.com/shoaldb/shoal/internal/filter"
@@ -27,8 +28,9 @@ type OrderedRecord struct {
 // ordered by their values at key (ascending, or descending with desc), ties
 // by id. As in Qdrant, a point appears once per value it holds (a point
 // with [7, 30] appears at 7 and at 30); points without a value are left
-// out. from, when set, skips values before it in the chosen direction.
-func (s *Store) ScrollOrdered(f *filter.Filter, key string, desc bool, from *float64, limit int, sel VectorSelection) ([]OrderedRecord, error) {
+// out. from, when set, skips values before it in the chosen direction. Once
+// ctx is done it stops and returns ctx's error.
+func (s *Store) ScrollOrdered(ctx context.Context, f *filter.Filter, key string, desc bool, from *float64, limit int, sel VectorSelection) ([]OrderedRecord, error) {
 	fi, ok := s.index(key)
 	if !ok {
 		return nil, &ErrNoRangeIndex{Key: key}
@@ -44,7 +46,7 @@ func (s *Store) ScrollOrdered(f *filter.Filter, key string, desc bool, from *flo
 	var items []item
 	var seen []float64
 	m := s.newMatcher(f)
-	m.each(s, func(off uint32) {
+	err := m.each(ctx, s, func(off uint32) {
 		if !m.match(off) {
 			return
 		}
@@ -61,6 +63,9 @@ func (s *Store) ScrollOrdered(f *filter.Filter, key string, desc bool, from *flo
 			return true
 		})
 	})
+	if err != nil {
+		return nil, err
+	}
 	slices.SortFunc(items, func(a, b item) int {
 		c := cmp.Compare(a.v, b.v)
 		if desc {

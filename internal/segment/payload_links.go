@@ -141,13 +141,13 @@ func (s *Store) inLinkedBlock(g *hnsw.Graph, f *filter.Filter, m *matcher) bool 
 
 // searchWalk is the graph half of searchGraph: the payload-block walk for
 // a filter inLinkedBlock accepts, else Search's.
-func (s *Store) searchWalk(g *hnsw.Graph, p SearchParams, m *matcher, ef int, allow func(uint32) bool) []hnsw.Result {
+func (s *Store) searchWalk(ctx context.Context, g *hnsw.Graph, p SearchParams, m *matcher, ef int, allow func(uint32) bool) ([]hnsw.Result, error) {
 	if allow != nil && s.inLinkedBlock(g, p.Filter, m) {
 		traceWalk("block")
-		return g.SearchPayloadBlock(p.Query, p.Limit, ef, allow)
+		return g.SearchPayloadBlock(ctx, p.Query, p.Limit, ef, allow)
 	}
 	traceWalk("graph")
-	return g.Search(p.Query, p.Limit, ef, allow)
+	return g.Search(ctx, p.Query, p.Limit, ef, allow)
 }
 
 // traceWalk, when set by a test, learns which walk each search took.

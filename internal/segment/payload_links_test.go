@@ -107,9 +107,9 @@ func filteredRecall(t *testing.T, s *Store, qs [][]float32, key, prefix string, 
 		if f != "" {
 			p.Filter = mustFilter(f)
 		}
-		approx := s.Search(p)
+		approx := must(s.Search(bg, p))
 		p.Exact = true
-		exact := s.Search(p)
+		exact := must(s.Search(bg, p))
 		want := map[uint32]bool{}
 		for _, h := range exact {
 			want[h.Offset] = true
@@ -206,7 +206,7 @@ func TestPayloadBlockChoice(t *testing.T) {
 	} {
 		var walk string
 		traceWalk = func(w string) { walk = w }
-		s.Search(SearchParams{Vector: "", Query: qs[0], Limit: 5, HnswEf: 32, Filter: mustFilter(c.filter)})
+		must(s.Search(bg, SearchParams{Vector: "", Query: qs[0], Limit: 5, HnswEf: 32, Filter: mustFilter(c.filter)}))
 		traceWalk = func(string) {}
 		if got := walk == "block"; got != c.block {
 			t.Errorf("%s: walk %q, want block=%v", c.filter, walk, c.block)

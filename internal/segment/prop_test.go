@@ -181,16 +181,16 @@ func TestIndexesDoNotChangeResults(t *testing.T) {
 		if !slices.Equal(want, got) {
 			t.Fatalf("filter %s:\nwithout indexes %v\nwith indexes    %v", js, want, got)
 		}
-		if n := indexed.Count(f); n != len(want) {
+		if n := must(indexed.Count(bg, f)); n != len(want) {
 			t.Fatalf("filter %s: count %d, scroll %d", js, n, len(want))
 		}
-		page, next := indexed.Scroll(f, nil, 5, nil)
+		page, next := scroll(indexed, f, nil, 5, nil)
 		if len(want) > 5 && (len(page) != 5 || next == nil || *next != want[5]) {
 			t.Fatalf("filter %s: first page %v next %v, want %v", js, page, next, want[:6])
 		}
 		q := []float32{r.Float32(), r.Float32(), r.Float32(), r.Float32()}
-		a := plain.Search(SearchParams{Vector: "", Query: q, Filter: f, Limit: 7})
-		b := indexed.Search(SearchParams{Vector: "", Query: q, Filter: f, Limit: 7})
+		a := must(plain.Search(bg, SearchParams{Vector: "", Query: q, Filter: f, Limit: 7}))
+		b := must(indexed.Search(bg, SearchParams{Vector: "", Query: q, Filter: f, Limit: 7}))
 		if !slices.EqualFunc(a, b, func(x, y Scored) bool { return plain.ids[x.Offset] == indexed.ids[y.Offset] && x.Score == y.Score }) {
 			t.Fatalf("filter %s: search differs", js)
 		}
@@ -260,7 +260,7 @@ func TestIndexPersistence(t *testing.T) {
 		t.Fatalf("rebuilt %v after a clean reload", got.RebuiltIndexes())
 	}
 	f, _ := filter.Parse([]byte(`{"must":[{"key":"kw","match":{"value":"alpha"}}]}`))
-	if a, b := s.Count(f), got.Count(f); a != b || a != 13 {
+	if a, b := must(s.Count(bg, f)), must(got.Count(bg, f)); a != b || a != 13 {
 		t.Fatalf("count before %d after %d, want 13", a, b)
 	}
 	if info := got.Indexes()["kw"]; info.Points != 49 {
@@ -272,7 +272,7 @@ func TestIndexPersistence(t *testing.T) {
 	if rebuilt, err := bad.loadIndex("kw", json.RawMessage(`"keyword"`), []byte("garbage")); err != nil || !rebuilt {
 		t.Fatalf("loadIndex on garbage: rebuilt %v err %v", rebuilt, err)
 	}
-	if bad.Count(f) != 1 {
+	if must(bad.Count(bg, f)) != 1 {
 		t.Fatal("rebuilt index does not answer")
 	}
 }

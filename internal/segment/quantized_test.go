@@ -107,9 +107,9 @@ func recallVsExact(s *Store, qs [][]float32, dist vector.Distance, dt Datatype, 
 			q = dist.Preprocess(q)
 		}
 		p := SearchParams{Vector: "v", Query: q, Limit: k, HnswEf: 128, Quantization: qp}
-		got := s.Search(p)
+		got := must(s.Search(bg, p))
 		p.Exact = true
-		want := s.Search(p)
+		want := must(s.Search(bg, p))
 		in := map[uint32]bool{}
 		for _, h := range want {
 			in[h.Offset] = true
@@ -186,7 +186,7 @@ func TestQuantizedSearchRecall(t *testing.T) {
 			if tc.dt != Uint8 {
 				q = tc.dist.Preprocess(q)
 			}
-			hits := s.Search(SearchParams{Vector: "v", Query: q, Limit: 5, HnswEf: 128, Quantization: rescore})
+			hits := must(s.Search(bg, SearchParams{Vector: "v", Query: q, Limit: 5, HnswEf: 128, Quantization: rescore}))
 			exact := s.columns["v"].scorer(q)
 			for _, h := range hits {
 				if e := exact.Score(h.Offset); e != h.Score {
@@ -205,14 +205,14 @@ func TestQuantizedSearchParams(t *testing.T) {
 	vecs := clusteredVecs(r, 600, 32, 0)
 	s := quantStore(t, vector.Euclid, Float32, mustQuant(t, `{"scalar":{"type":"int8"}}`), vecs[:500])
 	q := vecs[550]
-	plain := s.Search(SearchParams{Vector: "v", Query: q, Limit: 5, HnswEf: 64, Quantization: &quant.SearchParams{Ignore: true}})
+	plain := must(s.Search(bg, SearchParams{Vector: "v", Query: q, Limit: 5, HnswEf: 64, Quantization: &quant.SearchParams{Ignore: true}}))
 	exact := s.columns["v"].scorer(q)
 	for _, h := range plain {
 		if h.Score != exact.Score(h.Offset) {
 			t.Fatalf("ignore: score %v, exact %v", h.Score, exact.Score(h.Offset))
 		}
 	}
-	approx := s.Search(SearchParams{Vector: "v", Query: q, Limit: 5, HnswEf: 64, Quantization: &quant.SearchParams{Oversampling: f64p(4)}})
+	approx := must(s.Search(bg, SearchParams{Vector: "v", Query: q, Limit: 5, HnswEf: 64, Quantization: &quant.SearchParams{Oversampling: f64p(4)}}))
 	if len(approx) != 5 {
 		t.Fatalf("oversampled search returned %d hits, want 5", len(approx))
 	}
@@ -245,7 +245,7 @@ func TestQuantizedStaleVectors(t *testing.T) {
 	s.PrepareRead()
 	check := func(s *Store) {
 		t.Helper()
-		hits := s.Search(SearchParams{Vector: "v", Query: far, Limit: 1, Quantization: &quant.SearchParams{Rescore: boolp(false)}})
+		hits := must(s.Search(bg, SearchParams{Vector: "v", Query: far, Limit: 1, Quantization: &quant.SearchParams{Rescore: boolp(false)}}))
 		if len(hits) != 1 || s.ids[hits[0].Offset] != point.NumID(7) {
 			t.Fatalf("the rewritten point is not the top hit: %v", hits)
 		}
@@ -281,7 +281,7 @@ func TestQuantizedCheckpointNoRetrain(t *testing.T) {
 	}
 	qp := &quant.SearchParams{Rescore: boolp(false)}
 	q := vector.Cosine.Preprocess(vecs[470])
-	before := s.Search(SearchParams{Vector: "v", Query: q, Limit: 10, HnswEf: 64, Quantization: qp})
+	before := must(s.Search(bg, SearchParams{Vector: "v", Query: q, Limit: 10, HnswEf: 64, Quantization: qp}))
 
 	got, _, err := ReadCheckpoint(checkpointBytes(t, s, 1))
 	if err != nil {
@@ -297,7 +297,7 @@ func TestQuantizedCheckpointNoRetrain(t *testing.T) {
 	if m := got.VectorMemory()["v"]; m != mem {
 		t.Fatalf("memory after reload %+v, before %+v", m, mem)
 	}
-	after := got.Search(SearchParams{Vector: "v", Query: q, Limit: 10, HnswEf: 64, Quantization: qp})
+	after := must(got.Search(bg, SearchParams{Vector: "v", Query: q, Limit: 10, HnswEf: 64, Quantization: qp}))
 	if len(after) != len(before) {
 		t.Fatalf("%d hits after reload, %d before", len(after), len(before))
 	}
@@ -349,7 +349,7 @@ func TestDatatypes(t *testing.T) {
 		t.Fatalf("VectorMemory %+v", m)
 	}
 	// uint8 Cosine is computed on the unnormalised integers, query cast too.
-	hits := s.Search(SearchParams{Vector: "b", Query: []float32{1.5, 0, 0}, Limit: 1})
+	hits := must(s.Search(bg, SearchParams{Vector: "b", Query: []float32{1.5, 0, 0}, Limit: 1}))
 	want := float32(3.0 / math.Sqrt(9+255*255))
 	if len(hits) != 1 || math.Abs(float64(hits[0].Score-want)) > 1e-6 {
 		t.Fatalf("uint8 cosine score %v, want %v", hits, want)
@@ -388,7 +388,7 @@ func TestDatatypes(t *testing.T) {
 			if tc.dt != Uint8 {
 				q = tc.dist.Preprocess(q)
 			}
-			top := s.Search(SearchParams{Vector: "v", Query: q, Limit: 1, Exact: true})[0]
+			top := must(s.Search(bg, SearchParams{Vector: "v", Query: q, Limit: 1, Exact: true}))[0]
 			stored, _ := s.Vector(s.ids[top.Offset], "v")
 			ref := tc.dist.Score(q, stored)
 			if tc.dt == Uint8 && tc.dist == vector.Cosine {

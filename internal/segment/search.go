@@ -2,6 +2,7 @@ package segment
 
 import (
 	"container/heap"
+	"context"
 	"slices"
 
 	"github.com/shoaldb/shoal/internal/filter"
@@ -10,7 +11,9 @@ import (
 	"github.com/shoaldb/shoal/internal/vector/quant"
 )
 
-// SearchParams describes an exact nearest-neighbour search on one column.
+// SearchParams describes a nearest-neighbour search on one column: through
+// the column's HNSW graph when it has one, else (or when Exact) by scoring
+// every candidate.
 type SearchParams struct {
 	Vector    string    // column name
 	Query     []float32 // already preprocessed for the column's distance
@@ -41,18 +44,24 @@ type Scored struct {
 	Score  float32
 }
 
-// Search scans every live point with a vector in the column and returns the
-// best Limit hits, best first. It allocates only the result heap, which
-// holds at most the live points whatever Limit asks: Limit comes from a
-// request and may be anything up to math.MaxInt.
-func (s *Store) Search(p SearchParams) []Scored {
+// Search returns the best Limit hits among the live points with a vector
+// in the column that pass the filter, best first, ties by id. It walks the
+// column's graph (then scans the points not linked yet), unless the search
+// is Exact, the column has no graph, or the filter is expected to match
+// fewer than the full-scan threshold: those score every candidate. With
+// quantized codes the candidates are scored by the codes, and rescored
+// (see SearchParams.Quantization). The result heap holds at most the live
+// points whatever Limit asks: Limit comes from a request and may be
+// anything up to math.MaxInt. Once ctx is done the search stops within
+// checkEvery points (or graph evaluations) and returns ctx's error.
+func (s *Store) Search(ctx context.Context, p SearchParams) ([]Scored, error) {
 	c, ok := s.columns[p.Vector]
 	if !ok || p.Limit <= 0 {
-		return nil
+		return nil, nil
 	}
 	dist := c.spec.Distance
 	if p.Limit = min(p.Limit, s.Len()); p.Limit == 0 {
-		return nil
+		return nil, nil
 	}
 	want, threshold := p.Limit, p.Threshold
 	exact := c.scorer(p.Query)
@@ -120,10 +129,14 @@ func (s *Store) Search(p SearchParams) []Scored {
 		}
 		offer(off, score)
 	}
+	var err error
 	if g != nil && !p.Exact && !s.fewMatches(m, vi.params.FullScanThreshold) {
-		s.searchGraph(vi, g, p, qsc, m, excluded, offer, visit)
+		err = s.searchGraph(ctx, vi, g, p, qsc, m, excluded, offer, visit)
 	} else {
-		m.each(s, visit)
+		err = m.each(ctx, s, visit)
+	}
+	if err != nil {
+		return nil, err
 	}
 	out := h.items
 	if rescore {
@@ -145,7 +158,7 @@ func (s *Store) Search(p SearchParams) []Scored {
 		}
 		return 0
 	})
-	return out[:min(len(out), want)]
+	return out[:min(len(out), want)], nil
 }
 
 // codesFor returns the quantized codes a search uses: none for an exact
@@ -204,9 +217,9 @@ func (s *Store) graphFor(name string) (*vectorIndex, *hnsw.Graph) {
 }
 
 // searchGraph walks the graph over linked points that pass the filter, then
-// scans the points still pending exactly; a point linked while the search
-// runs may come from both, so hits are deduplicated.
-func (s *Store) searchGraph(vi *vectorIndex, g *hnsw.Graph, p SearchParams, qsc *quantScorer, m *matcher, excluded func(uint32) bool, offer func(uint32, float32), visit func(uint32)) {
+// scans the points still pending exactly (unless IndexedOnly); a point
+// linked while the search runs may come from both, so offer deduplicates.
+func (s *Store) searchGraph(ctx context.Context, vi *vectorIndex, g *hnsw.Graph, p SearchParams, qsc *quantScorer, m *matcher, excluded func(uint32) bool, offer func(uint32, float32), visit func(uint32)) error {
 	c := s.columns[p.Vector]
 	ef := p.HnswEf
 	if ef <= 0 {
@@ -225,19 +238,20 @@ func (s *Store) searchGraph(vi *vectorIndex, g *hnsw.Graph, p SearchParams, qsc 
 		}
 	}
 	var res []hnsw.Result
+	var err error
 	if qsc != nil {
-		res = g.SearchScorer(qsc, p.Limit, ef, allow) // (not the payload block walk yet)
+		res, err = g.SearchScorer(ctx, qsc, p.Limit, ef, allow) // (not the payload block walk yet)
 	} else {
-		res = s.searchWalk(g, p, m, ef, allow)
+		res, err = s.searchWalk(ctx, g, p, m, ef, allow)
+	}
+	if err != nil {
+		return err
 	}
 	for _, r := range res {
 		offer(r.Off, r.Score)
 	}
-	if p.IndexedOnly {
-		return
-	}
-	if npending == 0 {
-		return
+	if p.IndexedOnly || npending == 0 {
+		return nil
 	}
 	vi.mu.Lock()
 	pending := make([]uint32, 0, len(vi.pending))
@@ -245,11 +259,16 @@ func (s *Store) searchGraph(vi *vectorIndex, g *hnsw.Graph, p SearchParams, qsc 
 		pending = append(pending, off)
 	}
 	vi.mu.Unlock()
+	poll := newPoll(ctx)
 	for _, off := range pending {
+		if poll.tick() {
+			return poll.err
+		}
 		if int(off) < len(s.live) && s.live[off] {
 			visit(off)
 		}
 	}
+	return nil
 }
 
 // fewMatches reports whether a filter is expected to match fewer than

@@ -35,7 +35,7 @@ func TestSearchHugeLimits(t *testing.T) {
 	huge := []int{1 << 62, math.MaxInt, 1 << 31, 1 << 32, 1e12}
 	for name, s := range stores {
 		q := vector.Cosine.Preprocess(vecs[3])
-		want := s.Search(SearchParams{Vector: "v", Query: q, Limit: n, Exact: true})
+		want := must(s.Search(bg, SearchParams{Vector: "v", Query: q, Limit: n, Exact: true}))
 		if name != "empty" && len(want) != n {
 			t.Fatalf("%s: exact search of limit %d: %d hits", name, n, len(want))
 		}
@@ -48,7 +48,7 @@ func TestSearchHugeLimits(t *testing.T) {
 				{Vector: "v", Query: q, Limit: limit, Quantization: &quant.SearchParams{Oversampling: f64p(1e300), Rescore: boolp(true)}},
 				{Vector: "v", Query: q, Limit: 5, HnswEf: limit, Quantization: &quant.SearchParams{Oversampling: f64p(1e300)}},
 			} {
-				got := s.Search(p)
+				got := must(s.Search(bg, p))
 				wantN := min(p.Limit, len(want))
 				if len(got) != wantN {
 					t.Fatalf("%s: limit %d ef %d: %d hits, want %d", name, p.Limit, p.HnswEf, len(got), wantN)

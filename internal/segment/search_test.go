@@ -177,7 +177,7 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 							p.Filter = payloadEq("g", fmt.Sprint(g))
 						}
 						want := bruteForce(s, p)
-						got := s.Search(p)
+						got := must(s.Search(bg, p))
 						if len(got) != len(want) {
 							t.Fatalf("%d hits, want %d", len(got), len(want))
 						}
@@ -215,7 +215,7 @@ func TestSearchTiesByID(t *testing.T) {
 			q := d.Preprocess([]float32{1, 0})
 			all := []point.ID{num(1), num(5), num(10), num(20), num(30), num(40), num(50), uid(t, "00000000-0000-0000-0000-000000000009")}
 			for limit := 1; limit <= len(all)+1; limit++ {
-				hits := s.Search(SearchParams{Vector: "", Query: q, Limit: limit})
+				hits := must(s.Search(bg, SearchParams{Vector: "", Query: q, Limit: limit}))
 				var got []point.ID
 				for _, h := range hits {
 					got = append(got, s.ids[h.Offset])
@@ -250,7 +250,7 @@ func TestSearchEdgeCases(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var got []point.ID
-			for _, h := range s.Search(c.p) {
+			for _, h := range must(s.Search(bg, c.p)) {
 				got = append(got, s.RecordAt(h.Offset, nil).ID)
 			}
 			if !slices.Equal(got, c.want) {

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"context"
 	"slices"
 
 	"github.com/shoaldb/shoal/internal/filter"
@@ -266,7 +267,9 @@ func (s *Store) PrepareRead() { s.sortedOffsets() }
 
 // Scroll returns up to limit records with id >= from (all when from is nil)
 // in id order that match f, and the id of the next matching record if any.
-func (s *Store) Scroll(f *filter.Filter, from *point.ID, limit int, sel VectorSelection) ([]Record, *point.ID) {
+// Once ctx is done it stops within checkEvery points and returns ctx's
+// error.
+func (s *Store) Scroll(ctx context.Context, f *filter.Filter, from *point.ID, limit int, sel VectorSelection) ([]Record, *point.ID, error) {
 	m := s.newMatcher(f)
 	order := s.sorted
 	if m.selective(len(s.offsets)) {
@@ -277,17 +280,21 @@ func (s *Store) Scroll(f *filter.Filter, from *point.ID, limit int, sel VectorSe
 		start, _ = slices.BinarySearchFunc(order, *from, func(off uint32, id point.ID) int { return s.ids[off].Compare(id) })
 	}
 	var out []Record
+	p := newPoll(ctx)
 	for _, off := range order[start:] {
+		if p.tick() {
+			return nil, nil, p.err
+		}
 		if !m.match(off) {
 			continue
 		}
 		if len(out) == limit {
 			next := s.ids[off]
-			return out, &next
+			return out, &next, nil
 		}
 		out = append(out, s.record(off, sel))
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 // MatchingIDs returns the ids of all points matching f, in id order. It
@@ -295,8 +302,8 @@ func (s *Store) Scroll(f *filter.Filter, from *point.ID, limit int, sel VectorSe
 // the id order up to date first.
 func (s *Store) MatchingIDs(f *filter.Filter) []point.ID {
 	s.PrepareRead()
-	recs, _ := s.Scroll(f, nil, len(s.offsets)+1, nil)
-	if len(recs) == 0 {
+	recs, _, err := s.Scroll(context.Background(), f, nil, len(s.offsets)+1, nil)
+	if err != nil || len(recs) == 0 { // err is nil: Background is never done
 		return nil
 	}
 	out := make([]point.ID, len(recs))
@@ -306,24 +313,28 @@ func (s *Store) MatchingIDs(f *filter.Filter) []point.ID {
 	return out
 }
 
-// Count returns the number of points matching f.
-func (s *Store) Count(f *filter.Filter) int {
+// Count returns the number of points matching f. Once ctx is done it stops
+// within checkEvery points and returns ctx's error.
+func (s *Store) Count(ctx context.Context, f *filter.Filter) (int, error) {
 	m := s.newMatcher(f)
 	switch {
 	case m.p == nil:
-		return len(s.offsets)
+		return len(s.offsets), nil
 	case m.exact && m.cand == nil:
-		return len(s.offsets)
+		return len(s.offsets), nil
 	case m.exact:
-		return m.cand.count()
+		return m.cand.count(), nil
 	}
 	n := 0
-	m.each(s, func(off uint32) {
+	err := m.each(ctx, s, func(off uint32) {
 		if m.match(off) {
 			n++
 		}
 	})
-	return n
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // EstimateCount is the planner's cardinality estimate for f: Qdrant's

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -11,6 +12,26 @@ import (
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/vector"
 )
+
+// bg is the context of the reads that are never cancelled.
+var bg = context.Background()
+
+// must is the answer of a read under bg, which cannot fail.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// scroll is Scroll under bg.
+func scroll(s *Store, f *filter.Filter, from *point.ID, limit int, sel VectorSelection) ([]Record, *point.ID) {
+	recs, next, err := s.Scroll(bg, f, from, limit, sel)
+	if err != nil {
+		panic(err)
+	}
+	return recs, next
+}
 
 // mustFilter parses a filter in Qdrant's JSON form.
 func mustFilter(js string) *filter.Filter {
@@ -197,12 +218,12 @@ func TestDeleteAndSlotReuse(t *testing.T) {
 		t.Fatal("reused slot kept the deleted point's named vector")
 	}
 	s.PrepareRead()
-	got, _ := s.Scroll(nil, nil, 10, nil)
+	got, _ := scroll(s, nil, nil, 10, nil)
 	if want := []point.ID{num(0), num(2), num(3), num(10)}; !slices.Equal(ids(got), want) {
 		t.Fatalf("scroll after reuse = %v, want %v", ids(got), want)
 	}
 	// Deleted points are invisible to search.
-	hits := s.Search(SearchParams{Vector: "img", Query: []float32{1, 0, 0}, Limit: 10})
+	hits := must(s.Search(bg, SearchParams{Vector: "img", Query: []float32{1, 0, 0}, Limit: 10}))
 	for _, h := range hits {
 		if s.ids[h.Offset] == num(1) || s.ids[h.Offset] == num(10) {
 			t.Fatalf("search returned %v, which has no img vector", s.ids[h.Offset])
@@ -407,7 +428,7 @@ func TestScroll(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, next := s.Scroll(c.m, c.from, c.limit, nil)
+			got, next := scroll(s, c.m, c.from, c.limit, nil)
 			if !slices.Equal(ids(got), c.wantIDs) {
 				t.Errorf("ids = %v, want %v", ids(got), c.wantIDs)
 			}
@@ -429,7 +450,7 @@ func TestScroll(t *testing.T) {
 	var paged []point.ID
 	var from *point.ID
 	for range 20 {
-		page, next := s.Scroll(nil, from, 3, nil)
+		page, next := scroll(s, nil, from, 3, nil)
 		paged = append(paged, ids(page)...)
 		if next == nil {
 			break
@@ -449,12 +470,12 @@ func TestScroll(t *testing.T) {
 
 func TestScrollEmptyStore(t *testing.T) {
 	s := NewStore(nil)
-	if got, next := s.Scroll(nil, nil, 10, nil); len(got) != 0 || next != nil {
+	if got, next := scroll(s, nil, nil, 10, nil); len(got) != 0 || next != nil {
 		t.Fatalf("empty scroll = %v, %v", got, next)
 	}
 	s.PrepareRead()
 	from := num(3)
-	if got, next := s.Scroll(nil, &from, 10, nil); len(got) != 0 || next != nil {
+	if got, next := scroll(s, nil, &from, 10, nil); len(got) != 0 || next != nil {
 		t.Fatalf("empty scroll from = %v, %v", got, next)
 	}
 	if got := s.MatchingIDs(nil); got != nil {
@@ -483,7 +504,7 @@ func TestCount(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := s.Count(c.m); got != c.want {
+			if got := must(s.Count(bg, c.m)); got != c.want {
 				t.Fatalf("Count = %d, want %d", got, c.want)
 			}
 			s.PrepareRead()

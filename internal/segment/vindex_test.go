@@ -54,9 +54,9 @@ func recallAt(s *Store, q []float32, f string, k int) float64 {
 	if f != "" {
 		p.Filter = mustFilter(f)
 	}
-	approx := s.Search(p)
+	approx := must(s.Search(bg, p))
 	p.Exact = true
-	exact := s.Search(p)
+	exact := must(s.Search(bg, p))
 	want := map[uint32]bool{}
 	for _, h := range exact {
 		want[h.Offset] = true
@@ -104,18 +104,18 @@ func TestGraphSearch(t *testing.T) {
 	// A replaced vector is found at its new place.
 	s.Upsert(point.NumID(7), 2, point.Vectors{"": q}, nil)
 	s.PrepareRead()
-	hits := s.Search(SearchParams{Vector: "", Query: q, Limit: 2})
+	hits := must(s.Search(bg, SearchParams{Vector: "", Query: q, Limit: 2}))
 	if len(hits) != 2 || !gotIDs(s, hits, 7, 1_000_000) {
 		t.Fatalf("pending points not found: %v", hits)
 	}
-	if s.Search(SearchParams{Vector: "", Query: q, Limit: 2, IndexedOnly: true})[0].Offset == s.offsets[point.NumID(1_000_000)] {
+	if must(s.Search(bg, SearchParams{Vector: "", Query: q, Limit: 2, IndexedOnly: true}))[0].Offset == s.offsets[point.NumID(1_000_000)] {
 		t.Fatal("indexed_only returned a point that is not linked")
 	}
 	// Deleted points never come back, linked or not.
 	s.Delete(point.NumID(7))
 	s.Delete(point.NumID(1_000_000))
 	s.PrepareRead()
-	for _, h := range s.Search(SearchParams{Vector: "", Query: q, Limit: 20}) {
+	for _, h := range must(s.Search(bg, SearchParams{Vector: "", Query: q, Limit: 20})) {
 		if id := s.ids[h.Offset]; id == point.NumID(7) || id == point.NumID(1_000_000) {
 			t.Fatalf("deleted point %s returned", id)
 		}
@@ -154,7 +154,7 @@ func BenchmarkGraphSearch(b *testing.B) {
 	for _, ef := range []int{32, 128} {
 		b.Run(fmt.Sprintf("ef=%d", ef), func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
-				s.Search(SearchParams{Vector: "", Query: qs[i%len(qs)], Limit: 10, HnswEf: ef})
+				must(s.Search(bg, SearchParams{Vector: "", Query: qs[i%len(qs)], Limit: 10, HnswEf: ef}))
 			}
 		})
 	}
@@ -186,8 +186,8 @@ func TestGraphPersistence(t *testing.T) {
 	}
 	for range 20 {
 		q := randUnit(r, 16)
-		a := s.Search(SearchParams{Vector: "", Query: q, Limit: 10, HnswEf: 64})
-		b := got.Search(SearchParams{Vector: "", Query: q, Limit: 10, HnswEf: 64})
+		a := must(s.Search(bg, SearchParams{Vector: "", Query: q, Limit: 10, HnswEf: 64}))
+		b := must(got.Search(bg, SearchParams{Vector: "", Query: q, Limit: 10, HnswEf: 64}))
 		if !slices.EqualFunc(a, b, func(x, y Scored) bool { return s.ids[x.Offset] == got.ids[y.Offset] && x.Score == y.Score }) {
 			t.Fatalf("search differs after reload:\n%v\n%v", a, b)
 		}
@@ -220,12 +220,12 @@ func TestGraphBuildWhileWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.InstallGraph(b, g)
-	hits := s.Search(SearchParams{Vector: "", Query: moved, Limit: 1})
+	hits := must(s.Search(bg, SearchParams{Vector: "", Query: moved, Limit: 1}))
 	if len(hits) != 1 || s.ids[hits[0].Offset] != point.NumID(10) {
 		t.Fatalf("the point moved during the build is not found at its new place: %v", hits)
 	}
 	for range 20 {
-		for _, h := range s.Search(SearchParams{Vector: "", Query: randUnit(r, 16), Limit: 20}) {
+		for _, h := range must(s.Search(bg, SearchParams{Vector: "", Query: randUnit(r, 16), Limit: 20})) {
 			if id := s.ids[h.Offset]; id == point.NumID(11) || id == point.NumID(12) {
 				t.Fatalf("deleted point %s returned", id)
 			}

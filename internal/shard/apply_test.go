@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,17 @@ func pl(t testing.TB, js string) point.Payload {
 
 const uuidA = "5c56c793-69f3-4fbf-87e6-c4bf54c28c26"
 
+// bg is the context of the reads that are never cancelled.
+var bg = context.Background()
+
+// must is the answer of a read under bg, which cannot fail.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func mustUUID(t testing.TB, s string) point.ID {
 	t.Helper()
 	id, err := point.ParseUUID(s)
@@ -44,7 +56,7 @@ func mustUUID(t testing.TB, s string) point.ID {
 }
 
 type scroller interface {
-	Scroll(f *filter.Filter, from *point.ID, limit int, sel segment.VectorSelection) ([]segment.Record, *point.ID)
+	Scroll(ctx context.Context, f *filter.Filter, from *point.ID, limit int, sel segment.VectorSelection) ([]segment.Record, *point.ID, error)
 	Len() int
 }
 
@@ -52,7 +64,10 @@ type scroller interface {
 // by id, so that whole states compare with ==. The store's id order must be
 // current (PrepareRead), as it is inside Shard.View.
 func dump(s scroller) map[string]string {
-	recs, _ := s.Scroll(nil, nil, s.Len()+1, func(string) bool { return true })
+	recs, _, err := s.Scroll(bg, nil, nil, s.Len()+1, func(string) bool { return true })
+	if err != nil {
+		panic(err) // bg is never done
+	}
 	out := make(map[string]string, len(recs))
 	for _, r := range recs {
 		pj, _ := json.Marshal(r.Payload)

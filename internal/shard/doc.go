@@ -7,7 +7,9 @@
 // passes the indexing threshold, and only ever lose points. Updating a
 // point held by a sealed segment moves it (copy on write) to an appendable
 // segment. Reads (Reader) ask every segment and merge: search by score
-// then id, scroll by id, counts and facets by sum.
+// then id, scroll by id, counts and facets by sum. The reads that may visit
+// many points take a context and stop with its error once it is done (the
+// segments look at it every thousand or so points).
 //
 // Write path: Update takes an operation of the engine's vocabulary (package
 // ops), assigns the next operation number, appends its WAL record (the

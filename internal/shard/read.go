@@ -2,6 +2,7 @@ package shard
 
 import (
 	"cmp"
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,14 +48,20 @@ func (r *Reader) Vector(id point.ID, name string) ([]float32, bool) {
 
 // Scroll returns up to limit records with id >= from (all when from is nil)
 // in id order that match f, and the id of the next matching record if any.
-func (r *Reader) Scroll(f *filter.Filter, from *point.ID, limit int, sel segment.VectorSelection) ([]segment.Record, *point.ID) {
+// Like every read of a Reader that may visit many points, it stops once ctx
+// is done (the segments look at it every few thousand points) and returns
+// ctx's error.
+func (r *Reader) Scroll(ctx context.Context, f *filter.Filter, from *point.ID, limit int, sel segment.VectorSelection) ([]segment.Record, *point.ID, error) {
 	if len(r.h.segs) == 1 {
-		return r.h.segs[0].store.Scroll(f, from, limit, sel)
+		return r.h.segs[0].store.Scroll(ctx, f, from, limit, sel)
 	}
 	var all []segment.Record
 	var next *point.ID
 	for _, g := range r.h.segs {
-		recs, n := g.store.Scroll(f, from, limit, sel)
+		recs, n, err := g.store.Scroll(ctx, f, from, limit, sel)
+		if err != nil {
+			return nil, nil, err
+		}
 		all = append(all, recs...)
 		if n != nil && (next == nil || n.Less(*next)) {
 			next = n
@@ -71,16 +78,20 @@ func (r *Reader) Scroll(f *filter.Filter, from *point.ID, limit int, sel segment
 		}
 		all = all[:limit]
 	}
-	return all, next
+	return all, next, nil
 }
 
 // Count returns the number of points matching f.
-func (r *Reader) Count(f *filter.Filter) int {
+func (r *Reader) Count(ctx context.Context, f *filter.Filter) (int, error) {
 	n := 0
 	for _, g := range r.h.segs {
-		n += g.store.Count(f)
+		c, err := g.store.Count(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		n += c
 	}
-	return n
+	return n, nil
 }
 
 // EstimateCount sums the planner's estimates of the segments.
@@ -102,10 +113,10 @@ type Hit struct {
 // first, ties by id. With IndexedOnly, segments without a graph for the
 // vector are skipped unless they are small enough to scan (Qdrant's
 // indexed_only: "only indexed or small segments").
-func (r *Reader) Search(p segment.SearchParams, sel segment.VectorSelection) []Hit {
+func (r *Reader) Search(ctx context.Context, p segment.SearchParams, sel segment.VectorSelection) ([]Hit, error) {
 	spec, ok := r.h.specs[p.Vector]
 	if !ok || p.Limit <= 0 {
-		return nil
+		return nil, nil
 	}
 	type found struct {
 		g *seg
@@ -117,7 +128,11 @@ func (r *Reader) Search(p segment.SearchParams, sel segment.VectorSelection) []H
 		if p.IndexedOnly && !p.Exact && !g.indexed(p.Vector) && g.store.VectorCount(p.Vector) > r.h.vindex[p.Vector].FullScanThreshold {
 			continue
 		}
-		for _, sc := range g.store.Search(p) {
+		hits, err := g.store.Search(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, sc := range hits {
 			all = append(all, found{g: g, Scored: sc, id: g.store.RecordAt(sc.Offset, nil).ID})
 		}
 	}
@@ -139,17 +154,17 @@ func (r *Reader) Search(p segment.SearchParams, sel segment.VectorSelection) []H
 	for i, f := range all {
 		out[i] = Hit{Record: f.g.store.RecordAt(f.Offset, sel), Score: f.Score}
 	}
-	return out
+	return out, nil
 }
 
 func (g *seg) indexed(name string) bool { return g.store.HasGraph(name) }
 
 // ScrollOrdered merges the segments' ordered scrolls: by value in the
 // chosen direction, ties by id.
-func (r *Reader) ScrollOrdered(f *filter.Filter, key string, desc bool, from *float64, limit int, sel segment.VectorSelection) ([]segment.OrderedRecord, error) {
+func (r *Reader) ScrollOrdered(ctx context.Context, f *filter.Filter, key string, desc bool, from *float64, limit int, sel segment.VectorSelection) ([]segment.OrderedRecord, error) {
 	var all []segment.OrderedRecord
 	for _, g := range r.h.segs {
-		recs, err := g.store.ScrollOrdered(f, key, desc, from, limit, sel)
+		recs, err := g.store.ScrollOrdered(ctx, f, key, desc, from, limit, sel)
 		if err != nil {
 			return nil, err
 		}
@@ -172,10 +187,10 @@ func (r *Reader) ScrollOrdered(f *filter.Filter, key string, desc bool, from *fl
 }
 
 // Facet adds up the value counts of the segments.
-func (r *Reader) Facet(key string, f *filter.Filter, limit int) ([]segment.FacetHit, error) {
+func (r *Reader) Facet(ctx context.Context, key string, f *filter.Filter, limit int) ([]segment.FacetHit, error) {
 	parts := make([][]segment.FacetHit, 0, len(r.h.segs))
 	for _, g := range r.h.segs {
-		hits, err := g.store.Facet(key, f, int(^uint(0)>>1))
+		hits, err := g.store.Facet(ctx, key, f, int(^uint(0)>>1))
 		if err != nil {
 			return nil, err
 		}

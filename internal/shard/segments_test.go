@@ -135,18 +135,23 @@ func compareWithModel(t *testing.T, what string, sh *Shard, model *segment.Store
 		var n int
 		var page []segment.Record
 		sh.View(func(rd *Reader) {
-			n = rd.Count(f)
-			page, _ = rd.Scroll(f, nil, 1000, nil)
+			n, err = rd.Count(bg, f)
+			if err == nil {
+				page, _, err = rd.Scroll(bg, f, nil, 1000, nil)
+			}
 		})
-		if want := model.Count(f); n != want || len(page) != want {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := model.Count(bg, f); n != want || len(page) != want {
 			t.Fatalf("%s: count(g=%d) = %d, scroll %d, want %d", what, g, n, len(page), want)
 		}
 	}
 	q := []float32{float32(r.NormFloat64()), float32(r.NormFloat64())}
 	p := segment.SearchParams{Vector: "", Query: q, Limit: 7, Exact: true}
 	var hits []Hit
-	sh.View(func(rd *Reader) { hits = rd.Search(p, nil) })
-	want := model.Search(p)
+	sh.View(func(rd *Reader) { hits = must(rd.Search(bg, p, nil)) })
+	want := must(model.Search(bg, p))
 	if len(hits) != len(want) {
 		t.Fatalf("%s: search found %d, want %d", what, len(hits), len(want))
 	}
@@ -295,11 +300,11 @@ func TestIndexedOnlySkipsLargePlainSegments(t *testing.T) {
 	}
 	p := segment.SearchParams{Vector: "", Query: []float32{1, 0}, Limit: 3}
 	sh.View(func(rd *Reader) {
-		if n := len(rd.Search(p, nil)); n != 3 {
+		if n := len(must(rd.Search(bg, p, nil))); n != 3 {
 			t.Fatalf("plain search found %d", n)
 		}
 		p.IndexedOnly = true
-		if n := len(rd.Search(p, nil)); n != 0 {
+		if n := len(must(rd.Search(bg, p, nil))); n != 0 {
 			t.Fatalf("indexed_only search over a large plain segment found %d, want 0", n)
 		}
 	})
@@ -349,7 +354,7 @@ func TestOnDiskVectors(t *testing.T) {
 	}
 	q := segment.SearchParams{Vector: "", Query: []float32{1, 0.5}, Limit: 5, HnswEf: 32}
 	var want []Hit
-	sh.View(func(rd *Reader) { want = rd.Search(q, func(string) bool { return true }) })
+	sh.View(func(rd *Reader) { want = must(rd.Search(bg, q, func(string) bool { return true })) })
 	first := vecFiles()[0]
 
 	// Deleting a third vacuums: a new file replaces the old one.
@@ -364,7 +369,7 @@ func TestOnDiskVectors(t *testing.T) {
 		files := vecFiles()
 		return idle(sh) && len(files) == 1 && files[0] != first
 	})
-	sh.View(func(rd *Reader) { want = rd.Search(q, func(string) bool { return true }) })
+	sh.View(func(rd *Reader) { want = must(rd.Search(bg, q, func(string) bool { return true })) })
 	if err := sh.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +382,7 @@ func TestOnDiskVectors(t *testing.T) {
 		t.Fatal("reopened segment not mapped")
 	}
 	var got []Hit
-	re.View(func(rd *Reader) { got = rd.Search(q, func(string) bool { return true }) })
+	re.View(func(rd *Reader) { got = must(rd.Search(bg, q, func(string) bool { return true })) })
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("search after reopen\n%v\nwant\n%v", got, want)
 	}

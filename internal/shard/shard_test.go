@@ -466,7 +466,11 @@ func TestNoWaitAppliesInOrder(t *testing.T) {
 	}
 	check := func() (applied uint64) {
 		sh.View(func(s *Reader) {
-			recs, _ := s.Scroll(nil, nil, n+1, nil)
+			recs, _, err := s.Scroll(bg, nil, nil, n+1, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
 			for k, r := range recs {
 				if r.ID != point.NumID(uint64(k)) {
 					t.Fatalf("store holds %v at position %d: not a prefix", r.ID, k)
@@ -542,8 +546,13 @@ func TestConcurrentUpdatesAndReads(t *testing.T) {
 				default:
 				}
 				sh.View(func(s *Reader) {
-					recs, _ := s.Scroll(nil, nil, 1<<20, nil)
-					if len(recs) != s.Len() || s.Count(nil) != s.Len() {
+					recs, _, err := s.Scroll(bg, nil, nil, 1<<20, nil)
+					n, cerr := s.Count(bg, nil)
+					if err := errors.Join(err, cerr); err != nil {
+						errs <- err
+						return
+					}
+					if len(recs) != s.Len() || n != s.Len() {
 						errs <- fmt.Errorf("scroll saw %d points, Len %d", len(recs), s.Len())
 					}
 					for i := 1; i < len(recs); i++ {
@@ -552,7 +561,9 @@ func TestConcurrentUpdatesAndReads(t *testing.T) {
 							return
 						}
 					}
-					s.Search(segment.SearchParams{Vector: "", Query: []float32{1, 1}, Limit: 5}, nil)
+					if _, err := s.Search(bg, segment.SearchParams{Vector: "", Query: []float32{1, 1}, Limit: 5}, nil); err != nil {
+						errs <- err
+					}
 				})
 				sh.Applied()
 			}

@@ -12,6 +12,11 @@
 // before they are decoded, and an answer is encoded before its status line
 // is sent.
 //
+// Reads run under the request's context, so a client that leaves stops
+// its read, bounded by ?timeout= seconds or Options.SearchTimeout
+// (readtimeout.go); a read its deadline stops answers Qdrant's 408
+// "Timeout: Timeout error: Operation '...' timed out after ...".
+//
 // Access (open, read, write) is written beside each route in the route
 // table (server.go) and decided on the route a request matched (access.go),
 // never on the path's text.

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -80,7 +81,7 @@ type facetOut struct {
 	Hits []collection.FacetHit `json:"hits"`
 }
 
-func (s *Server) runFacet(c *collection.Collection, in *facetIn) (*facetOut, error) {
+func (s *Server) runFacet(ctx context.Context, c *collection.Collection, in *facetIn) (*facetOut, error) {
 	if in.Key == nil {
 		return nil, formatError(errorString("missing field `key`"))
 	}
@@ -92,9 +93,9 @@ func (s *Server) runFacet(c *collection.Collection, in *facetIn) (*facetOut, err
 	if err != nil {
 		return nil, err
 	}
-	hits, err := c.Facet(ops.FacetRequest{Key: *in.Key, Filter: f, Limit: limit})
+	hits, err := c.Facet(ctx, ops.FacetRequest{Key: *in.Key, Filter: f, Limit: limit})
 	if err != nil {
-		return nil, err
+		return nil, during("facet", err)
 	}
 	return &facetOut{Hits: hits}, nil
 }

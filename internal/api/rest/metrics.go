@@ -8,7 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/shoaldb/shoal/internal/node"
-	"github.com/shoaldb/shoal/internal/ops"
 )
 
 // metrics uses Qdrant's metric names where Qdrant has one.
@@ -36,7 +35,7 @@ func newMetrics(reg *prometheus.Registry, n *node.Node, version string) *metrics
 			total := 0
 			for _, name := range n.Collections() {
 				if c, err := n.Collection(name); err == nil {
-					total += c.Count(ops.CountRequest{Exact: true})
+					total += c.Len()
 				}
 			}
 			return float64(total)

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -155,9 +156,15 @@ func (s *Server) getPoint(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, start, err)
 		return
 	}
-	recs, err := c.Retrieve([]point.ID{id}, ops.PayloadSelector{Enable: true}, ops.VectorSelector{Enable: true})
+	ctx, cancel, timeout, err := s.readContext(r)
 	if err != nil {
 		s.fail(w, r, start, err)
+		return
+	}
+	defer cancel()
+	recs, err := c.Retrieve(ctx, []point.ID{id}, ops.PayloadSelector{Enable: true}, ops.VectorSelector{Enable: true})
+	if err != nil {
+		s.fail(w, r, start, readTimeout(during("retrieve", err), timeout))
 		return
 	}
 	if len(recs) == 0 {
@@ -175,7 +182,7 @@ type retrieveIn struct {
 	ShardKey    json.RawMessage `json:"shard_key"`
 }
 
-func (s *Server) runRetrieve(c *collection.Collection, in *retrieveIn) ([]recordOut, error) {
+func (s *Server) runRetrieve(ctx context.Context, c *collection.Collection, in *retrieveIn) ([]recordOut, error) {
 	if in.IDs == nil {
 		return nil, formatError(errorString("missing field `ids`"))
 	}
@@ -183,9 +190,9 @@ func (s *Server) runRetrieve(c *collection.Collection, in *retrieveIn) ([]record
 	if !in.WithPayload.set {
 		wp = ops.PayloadSelector{Enable: true} // retrieve returns payload by default
 	}
-	recs, err := c.Retrieve(*in.IDs, wp, in.WithVector.or(in.WithVectors))
+	recs, err := c.Retrieve(ctx, *in.IDs, wp, in.WithVector.or(in.WithVectors))
 	if err != nil {
-		return nil, err
+		return nil, during("retrieve", err)
 	}
 	return recordsOut(recs, multiVector(c)), nil
 }

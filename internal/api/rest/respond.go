@@ -76,7 +76,11 @@ func (s *Server) ok(w http.ResponseWriter, start time.Time, result any) {
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, start time.Time, err error) {
 	code, msg := statusOf(err)
-	if code >= 500 {
+	switch {
+	case code >= 500 && r.Context().Err() != nil:
+		// The client left (its read was cancelled): nobody reads this.
+		s.log.Debug("request abandoned by its client", "method", r.Method, "path", r.URL.Path, "err", err)
+	case code >= 500:
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if werr := writeJSON(w, code, errEnvelope{Status: errStatus{Error: msg}, Time: time.Since(start).Seconds()}); werr != nil {

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -18,12 +19,16 @@ type countIn struct {
 	ShardKey json.RawMessage `json:"shard_key"`
 }
 
-func (s *Server) runCount(c *collection.Collection, in *countIn) (map[string]int, error) {
+func (s *Server) runCount(ctx context.Context, c *collection.Collection, in *countIn) (map[string]int, error) {
 	f, err := parseFilter(in.Filter)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]int{"count": c.Count(ops.CountRequest{Filter: f, Exact: in.Exact == nil || *in.Exact})}, nil
+	n, err := c.Count(ctx, ops.CountRequest{Filter: f, Exact: in.Exact == nil || *in.Exact})
+	if err != nil {
+		return nil, during("count", err)
+	}
+	return map[string]int{"count": n}, nil
 }
 
 type scrollIn struct {
@@ -42,7 +47,7 @@ type scrollOut struct {
 	NextPageOffset *point.ID   `json:"next_page_offset"`
 }
 
-func (s *Server) runScroll(c *collection.Collection, in *scrollIn) (*scrollOut, error) {
+func (s *Server) runScroll(ctx context.Context, c *collection.Collection, in *scrollIn) (*scrollOut, error) {
 	limit, err := positive("limit", in.Limit, 10)
 	if err != nil {
 		return nil, err
@@ -64,9 +69,13 @@ func (s *Server) runScroll(c *collection.Collection, in *scrollIn) (*scrollOut, 
 			return nil, err
 		}
 	}
-	recs, next, err := c.Scroll(req)
+	recs, next, err := c.Scroll(ctx, req)
 	if err != nil {
-		return nil, err
+		op := "scroll_by_id"
+		if req.OrderBy != nil {
+			op = "scroll_by_field"
+		}
+		return nil, during(op, err)
 	}
 	return &scrollOut{Points: recordsOut(recs, multiVector(c)), NextPageOffset: next}, nil
 }
@@ -131,7 +140,7 @@ type queryOut struct {
 	Points []scoredOut `json:"points"`
 }
 
-func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, error) {
+func (s *Server) runQuery(ctx context.Context, c *collection.Collection, in *queryIn) (*queryOut, error) {
 	if isSet(in.Prefetch) && string(bytes.TrimSpace(in.Prefetch)) != "[]" {
 		return nil, badRequest("Bad request: prefetch is not supported by this version of Shoal")
 	}
@@ -158,13 +167,17 @@ func (s *Server) runQuery(c *collection.Collection, in *queryIn) (*queryOut, err
 	if in.Using != nil {
 		using = *in.Using
 	}
-	hits, err := c.Query(ops.QueryRequest{
+	op := "Search"
+	if target == nil {
+		op = "Query scroll"
+	}
+	hits, err := c.Query(ctx, ops.QueryRequest{
 		Nearest: target, Using: using, Filter: f, Params: params,
 		Limit: limit, Offset: offset, ScoreThreshold: in.ScoreThreshold,
 		WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
 	})
 	if err != nil {
-		return nil, err
+		return nil, during(op, err)
 	}
 	return &queryOut{Points: scoredPointsOut(hits, multiVector(c))}, nil
 }
@@ -204,7 +217,7 @@ type searchIn struct {
 	ShardKey       json.RawMessage `json:"shard_key"`
 }
 
-func (s *Server) runSearch(c *collection.Collection, in *searchIn) (scoredList, error) {
+func (s *Server) runSearch(ctx context.Context, c *collection.Collection, in *searchIn) (scoredList, error) {
 	raw := bytes.TrimSpace(in.Vector)
 	if !isSet(raw) {
 		return nil, formatError(errorString("missing field `vector`"))
@@ -245,13 +258,13 @@ func (s *Server) runSearch(c *collection.Collection, in *searchIn) (scoredList, 
 	if err != nil {
 		return nil, err
 	}
-	hits, err := c.Search(ops.SearchRequest{
+	hits, err := c.Search(ctx, ops.SearchRequest{
 		Params: params,
 		Using:  using, Vector: vec, Filter: f, Limit: limit, Offset: offset,
 		ScoreThreshold: in.ScoreThreshold, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
 	})
 	if err != nil {
-		return nil, err
+		return nil, during("Search", err)
 	}
 	return scoredList(scoredPointsOut(hits, multiVector(c))), nil
 }
@@ -263,9 +276,10 @@ type batchOf[In any] struct {
 
 // batch runs one request of a batch after the other; the first error fails
 // the batch, as in Qdrant. The batch also fails once the results of its
-// requests pass its budget (see maxBatchResults).
-func batch[In, Out any](run func(*collection.Collection, *In) (Out, error)) func(*collection.Collection, *batchOf[In]) ([]Out, error) {
-	return func(c *collection.Collection, in *batchOf[In]) ([]Out, error) {
+// requests pass its budget (see maxBatchResults). Its requests share the
+// batch's context, and so its ?timeout=.
+func batch[In, Out any](run func(context.Context, *collection.Collection, *In) (Out, error)) func(context.Context, *collection.Collection, *batchOf[In]) ([]Out, error) {
+	return func(ctx context.Context, c *collection.Collection, in *batchOf[In]) ([]Out, error) {
 		if in.Searches == nil {
 			return nil, formatError(errorString("missing field `searches`"))
 		}
@@ -273,7 +287,7 @@ func batch[In, Out any](run func(*collection.Collection, *In) (Out, error)) func
 		outs := make([]Out, len(*in.Searches))
 		for i := range *in.Searches {
 			var err error
-			if outs[i], err = run(c, &(*in.Searches)[i]); err != nil {
+			if outs[i], err = run(ctx, c, &(*in.Searches)[i]); err != nil {
 				return nil, err
 			}
 			if r, ok := any(outs[i]).(results); ok {
@@ -296,8 +310,10 @@ func (l scoredList) results() int { return len(l) }
 
 func (q *queryOut) results() int { return len(q.Points) }
 
-// read serves a read route: find the collection, decode the body, run.
-func read[In, Out any](s *Server, run func(*collection.Collection, *In) (Out, error)) func(http.ResponseWriter, *http.Request) {
+// read serves a read route: find the collection, decode the body, run
+// under the request's context bounded by ?timeout= (see readContext). A
+// read its deadline stopped answers Qdrant's 408 (readTimeout).
+func read[In, Out any](s *Server, run func(context.Context, *collection.Collection, *In) (Out, error)) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		c, err := s.node.Collection(r.PathValue("name"))
@@ -307,7 +323,12 @@ func read[In, Out any](s *Server, run func(*collection.Collection, *In) (Out, er
 		}
 		var out Out
 		if err == nil {
-			out, err = run(c, &in)
+			ctx, cancel, timeout, cerr := s.readContext(r)
+			if err = cerr; err == nil {
+				out, err = run(ctx, c, &in)
+				err = readTimeout(err, timeout)
+				cancel()
+			}
 		}
 		if err != nil {
 			s.fail(w, r, start, err)

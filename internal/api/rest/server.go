@@ -29,6 +29,9 @@ type Options struct {
 	Logger         *slog.Logger
 	Registry       *prometheus.Registry // metrics; a new one when nil
 	Ready          func() bool          // readiness; always ready when nil
+	// SearchTimeout bounds the reads that give no ?timeout=, as Qdrant's
+	// storage.performance.search_timeout_sec does; 0 leaves them unbounded.
+	SearchTimeout time.Duration
 }
 
 // Server serves the REST API for a node.

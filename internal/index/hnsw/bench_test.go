@@ -60,12 +60,12 @@ func BenchmarkSearch(b *testing.B) {
 				nq := f.qs.len()
 				sum := 0.0
 				for i := range nq {
-					sum += recallOf(f.g.Search(f.qs.Vector(uint32(i)), 10, ef, nil), f.gt[i])
+					sum += recallOf(must(f.g.Search(bg, f.qs.Vector(uint32(i)), 10, ef, nil)), f.gt[i])
 				}
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
-					f.g.Search(f.qs.Vector(uint32(i%nq)), 10, ef, nil)
+					must(f.g.Search(bg, f.qs.Vector(uint32(i%nq)), 10, ef, nil))
 					i++
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "qps")
@@ -83,7 +83,7 @@ func BenchmarkSearchFiltered(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		f.g.Search(f.qs.Vector(uint32(i%nq)), 10, 64, allow)
+		must(f.g.Search(bg, f.qs.Vector(uint32(i%nq)), 10, 64, allow))
 		i++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "qps")

@@ -67,7 +67,7 @@ func TestConcurrentSearchDuringInsert(t *testing.T) {
 		if !g.Contains(off) {
 			continue
 		}
-		got := g.Search(vecs.Vector(off), 1, 64, nil)
+		got := must(g.Search(bg, vecs.Vector(off), 1, 64, nil))
 		if len(got) == 0 {
 			t.Fatalf("nothing for point %d", off)
 		}

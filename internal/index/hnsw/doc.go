@@ -29,6 +29,16 @@
 // interface call per distance; Scorers implementing RowScorer have their
 // rows prefetched the same way.
 //
+// # Cancellation
+//
+// Every search entry point takes a context first. A search looks at it
+// before any work and then after every checkEvery distance evaluations of a
+// walk, or nodes of an exact scan (stop.go), and once it is done returns its
+// error and no results: a cancelled search stops within about a thousand
+// evaluations, a few microseconds at 128 dimensions. A context that can
+// never be done (context.Background) is not looked at; builds and links do
+// not look at any.
+//
 // # Concurrency contract
 //
 //   - Search, SearchExact, Len, MemoryBytes and Encode may be called from any

@@ -104,7 +104,7 @@ func TestSmallGraphScansExactly(t *testing.T) {
 	if _, p := g.search(g.prepare(q), 5, 16, nil, true); p != small {
 		t.Fatalf("path %d with FullScanThreshold, want small", p)
 	}
-	if got := g.SearchExact(q, 3, func(off uint32) bool { return off == 9 }); len(got) != 1 || got[0].Off != 9 {
+	if got := must(g.SearchExact(bg, q, 3, func(off uint32) bool { return off == 9 })); len(got) != 1 || got[0].Off != 9 {
 		t.Fatalf("SearchExact with one allowed point: %v", got)
 	}
 }
@@ -114,22 +114,22 @@ func TestSearchEdgeCases(t *testing.T) {
 	g := mustBuild(t, Config{Distance: vector.Dot, Dim: 4, Seed: 4}, vecs, seq(200), 1)
 	q := vecs.Vector(0)
 	for name, got := range map[string][]Result{
-		"k=0":          g.Search(q, 0, 10, nil),
-		"wrong dim":    g.Search(q[:3], 5, 10, nil),
-		"none allowed": g.Search(q, 5, 10, func(uint32) bool { return false }),
+		"k=0":          must(g.Search(bg, q, 0, 10, nil)),
+		"wrong dim":    must(g.Search(bg, q[:3], 5, 10, nil)),
+		"none allowed": must(g.Search(bg, q, 5, 10, func(uint32) bool { return false })),
 	} {
 		if len(got) != 0 {
 			t.Errorf("%s: %v", name, got)
 		}
 	}
-	if got := g.Search(q, 500, 10, nil); len(got) != 200 {
+	if got := must(g.Search(bg, q, 500, 10, nil)); len(got) != 200 {
 		t.Errorf("k over size: %d results", len(got))
 	}
 	empty, err := New(Config{Distance: vector.Dot, Dim: 4}, vecs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := empty.Search(q, 5, 10, nil); got != nil {
+	if got := must(empty.Search(bg, q, 5, 10, nil)); got != nil {
 		t.Errorf("empty graph: %v", got)
 	}
 }

@@ -44,8 +44,8 @@ func TestDeletedNeverReturned(t *testing.T) {
 	sum := 0.0
 	for i := range uint32(50) {
 		q := qs.Vector(i)
-		got := g.Search(q, 50, 64, nil)
-		for _, res := range [][]Result{got, g.SearchExact(q, 50, nil), g.Search(q, 5, 64, hashAllow(3))} {
+		got := must(g.Search(bg, q, 50, 64, nil))
+		for _, res := range [][]Result{got, must(g.SearchExact(bg, q, 50, nil)), must(g.Search(bg, q, 5, 64, hashAllow(3)))} {
 			for _, x := range res {
 				if dead[x.Off] {
 					t.Fatalf("deleted %d returned", x.Off)
@@ -94,7 +94,7 @@ func TestInsertIncremental(t *testing.T) {
 	if err := g.Insert(off); err != nil {
 		t.Fatal(err)
 	}
-	if got := g.Search(qs.Vector(7), 1, 64, nil); len(got) != 1 || got[0].Off != off {
+	if got := must(g.Search(bg, qs.Vector(7), 1, 64, nil)); len(got) != 1 || got[0].Off != off {
 		t.Fatalf("re-inserted point not found first: %v", got)
 	}
 	if g.Len() != n {

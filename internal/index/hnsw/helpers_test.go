@@ -1,6 +1,7 @@
 package hnsw
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -8,6 +9,17 @@ import (
 
 	"github.com/shoaldb/shoal/internal/vector"
 )
+
+// bg is the context of the searches that are never cancelled.
+var bg = context.Background()
+
+// must is the results of a search under bg, which cannot fail.
+func must(res []Result, err error) []Result {
+	if err != nil {
+		panic(err)
+	}
+	return res
+}
 
 // flat is test storage: dim floats per offset, like a segment's column.
 type flat struct {
@@ -116,7 +128,7 @@ func meanRecall(t testing.TB, g *Graph, vecs *flat, offs []uint32, qs *flat, k, 
 	sum := 0.0
 	for i := range qs.len() {
 		q := qs.Vector(uint32(i))
-		got := g.Search(q, k, ef, allow)
+		got := must(g.Search(bg, q, k, ef, allow))
 		want := bruteForce(d, vecs, offs, q, k, allow)
 		checkOrder(t, d, got)
 		sum += recallOf(got, want)

@@ -76,13 +76,15 @@ func BenchmarkPayloadFiltered(b *testing.B) {
 		name   string
 		search func(g *Graph, q []float32, allow func(uint32) bool) []Result
 	}{
-		{"payload_m=0", func(g *Graph, q []float32, a func(uint32) bool) []Result { return g.Search(q, 10, 64, a) }},
+		{"payload_m=0", func(g *Graph, q []float32, a func(uint32) bool) []Result { return must(g.Search(bg, q, 10, 64, a)) }},
 		{"walk", func(g *Graph, q []float32, a func(uint32) bool) []Result {
 			r, _ := g.search(g.prepare(q), 10, 64, a, false)
 			return r
 		}},
-		{"payload_m=16", func(g *Graph, q []float32, a func(uint32) bool) []Result { return g.SearchPayloadBlock(q, 10, 64, a) }},
-		{"exact", func(g *Graph, q []float32, a func(uint32) bool) []Result { return g.SearchExact(q, 10, a) }},
+		{"payload_m=16", func(g *Graph, q []float32, a func(uint32) bool) []Result {
+			return must(g.SearchPayloadBlock(bg, q, 10, 64, a))
+		}},
+		{"exact", func(g *Graph, q []float32, a func(uint32) bool) []Result { return must(g.SearchExact(bg, q, 10, a)) }},
 	}
 	for _, sel := range []string{"1%", "10%"} {
 		for _, m := range modes {

@@ -1,6 +1,7 @@
 package hnsw
 
 import (
+	"context"
 	"math"
 	"sync/atomic"
 )
@@ -27,13 +28,15 @@ const blockSeeds = 2
 // FullScanThreshold, the search scans exactly instead. Without payload
 // links, or once the graph has grown by more than 1/8 since they were built
 // (inserted nodes have none, and a walk on passing nodes may miss them), it
-// is Search. Same arguments and result as Search.
-func (g *Graph) SearchPayloadBlock(q []float32, k, ef int, allow func(off uint32) bool) []Result {
+// is Search. Same arguments and result as Search, ctx included.
+func (g *Graph) SearchPayloadBlock(ctx context.Context, q []float32, k, ef int, allow func(off uint32) bool) ([]Result, error) {
 	if len(q) != g.cfg.Dim {
-		return nil
+		return nil, nil
 	}
-	res, _ := g.searchBlock(g.prepare(q), k, ef, allow)
-	return res
+	qq := g.prepare(q)
+	qq.stop = newStopCheck(ctx)
+	res, _ := g.searchBlock(qq, k, ef, allow)
+	return qq.answer(res)
 }
 
 func (g *Graph) searchBlock(q *query, k, ef int, allow func(off uint32) bool) ([]Result, path) {
@@ -67,6 +70,9 @@ func (g *Graph) searchBlock(q *query, k, ef int, allow func(off uint32) bool) ([
 	}
 	s.next()
 	if !g.walkBlock(s, l, pl, q, cur, curD, ef, &f, nodes/4) {
+		if q.stop.err != nil {
+			return nil, stopped
+		}
 		return g.exact(l, q, k, allow), gaveUp
 	}
 	for s.top.len() > k {
@@ -76,7 +82,8 @@ func (g *Graph) searchBlock(q *query, k, ef int, allow func(off uint32) bool) ([
 }
 
 // walkBlock is the level-0 beam search of SearchPayloadBlock. It returns
-// false when the seeding phase has evaluated more than seedBudget nodes.
+// false when the seeding phase has evaluated more than seedBudget nodes, or
+// once the query's context is done (q.stop.err is then set).
 func (g *Graph) walkBlock(s *searcher, l *layout, pl *payloadLinks, q *query, ep uint32, epD float32, ef int, f *filter, seedBudget int) bool {
 	s.cand.reset()
 	s.top.reset()
@@ -126,8 +133,13 @@ func (g *Graph) walkBlock(s *searcher, l *layout, pl *payloadLinks, q *query, ep
 		for i := 1; i <= n; i++ {
 			visit(atomic.LoadUint32(&blk[i]))
 		}
-		for _, nb := range pl.of(c.id) {
+		links := pl.of(c.id)
+		for _, nb := range links {
 			visit(nb)
+		}
+		if q.stop.spend(n + len(links)) {
+			s.evals = evals
+			return false
 		}
 		if !strict {
 			if s.top.len() >= blockSeeds {

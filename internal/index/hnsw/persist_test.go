@@ -46,7 +46,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	for i := range uint32(50) {
 		q := qs.Vector(i)
 		for _, allow := range []func(uint32) bool{nil, func(off uint32) bool { return off%3 == 0 }} {
-			if a, b := g.Search(q, 10, 20, allow), h.Search(q, 10, 20, allow); !slices.Equal(a, b) {
+			if a, b := must(g.Search(bg, q, 10, 20, allow)), must(h.Search(bg, q, 10, 20, allow)); !slices.Equal(a, b) {
 				t.Fatalf("query %d: %v vs %v", i, a, b)
 			}
 		}
@@ -81,7 +81,7 @@ func TestEncodeEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Len() != 0 || h.Search([]float32{1, 2, 3}, 3, 10, nil) != nil {
+	if h.Len() != 0 || must(h.Search(bg, []float32{1, 2, 3}, 3, 10, nil)) != nil {
 		t.Fatal("empty graph not empty after decode")
 	}
 }
@@ -162,10 +162,10 @@ func FuzzDecode(f *testing.F) {
 			}
 			// A graph that decodes must be safe to search and re-encode.
 			q := make([]float32, g.Config().Dim)
-			g.Search(q, 5, 10, nil)
-			g.Search(q, 5, 10, func(off uint32) bool { return off%2 == 0 })
-			g.SearchExact(q, 5, nil)
-			g.SearchPayloadBlock(q, 5, 10, func(off uint32) bool { return off%3 == 0 })
+			must(g.Search(bg, q, 5, 10, nil))
+			must(g.Search(bg, q, 5, 10, func(off uint32) bool { return off%2 == 0 }))
+			must(g.SearchExact(bg, q, 5, nil))
+			must(g.SearchPayloadBlock(bg, q, 5, 10, func(off uint32) bool { return off%3 == 0 }))
 			var out bytes.Buffer
 			if err := g.Encode(&out); err != nil {
 				t.Fatal(err)

@@ -44,7 +44,7 @@ func TestScoresMatchDistance(t *testing.T) {
 		vecs := clustered(3, 500, 16, 5, d)
 		g := mustBuild(t, Config{Distance: d, Dim: 16, Seed: 3}, vecs, seq(500), 1)
 		q := clustered(4, 1, 16, 5, d).Vector(0)
-		for _, r := range g.Search(q, 10, 32, nil) {
+		for _, r := range must(g.Search(bg, q, 10, 32, nil)) {
 			if want := d.Score(q, vecs.Vector(r.Off)); abs32(r.Score-want) > 1e-5*max(1, abs32(want)) {
 				t.Fatalf("%s: score %v for %d, Distance.Score says %v", d, r.Score, r.Off, want)
 			}

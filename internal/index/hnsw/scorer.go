@@ -1,6 +1,7 @@
 package hnsw
 
 import (
+	"context"
 	"math"
 	"sync/atomic"
 	"unsafe"
@@ -59,8 +60,9 @@ type Space interface {
 // exact scans, linking) go through it; the level-0 walks test sc once per
 // neighbour and otherwise keep their inlined float32 code.
 type query struct {
-	v  []float32
-	sc Scorer
+	v    []float32
+	sc   Scorer
+	stop stopCheck // the search's context; the zero value for links
 }
 
 // dist is the internal distance of the stored vector at off to q.
@@ -83,20 +85,22 @@ func (g *Graph) pair(a, b uint32) float32 {
 // query: a prepared query over quantized codes (approximate scores) or
 // over the graph's own non-float32 storage. Results carry the score that
 // corresponds to sc's internal distance (see Scorer), best first.
-func (g *Graph) SearchScorer(sc Scorer, k, ef int, allow func(off uint32) bool) []Result {
+func (g *Graph) SearchScorer(ctx context.Context, sc Scorer, k, ef int, allow func(off uint32) bool) ([]Result, error) {
 	if sc == nil {
-		return nil
+		return nil, nil
 	}
-	res, _ := g.search(&query{sc: sc}, k, ef, allow, true)
-	return res
+	q := &query{sc: sc, stop: newStopCheck(ctx)}
+	res, _ := g.search(q, k, ef, allow, true)
+	return q.answer(res)
 }
 
 // SearchExactScorer is SearchExact with distances from sc.
-func (g *Graph) SearchExactScorer(sc Scorer, k int, allow func(off uint32) bool) []Result {
+func (g *Graph) SearchExactScorer(ctx context.Context, sc Scorer, k int, allow func(off uint32) bool) ([]Result, error) {
 	if k <= 0 || sc == nil {
-		return nil
+		return nil, nil
 	}
-	return g.exact(g.lay.Load(), &query{sc: sc}, k, allow)
+	q := &query{sc: sc, stop: newStopCheck(ctx)}
+	return q.answer(g.exact(g.lay.Load(), q, k, allow))
 }
 
 // inf is the distance of an absent vector.
@@ -105,7 +109,7 @@ var inf = float32(math.Inf(1))
 // searchPoolScorer is searchPool with distances from a Scorer. It is a
 // copy rather than a branch in searchPool so that the float32 walk keeps
 // its hand-inlined loop untouched.
-func (g *Graph) searchPoolScorer(s *searcher, l *layout, sc Scorer, ep uint32, epD float32, ef int) []item {
+func (g *Graph) searchPoolScorer(s *searcher, l *layout, sc Scorer, ep uint32, epD float32, ef int, stop *stopCheck) []item {
 	p := s.pool.reset(ef)
 	s.vis.add(ep)
 	p.insert(epD, ep)
@@ -132,6 +136,9 @@ func (g *Graph) searchPoolScorer(s *searcher, l *layout, sc Scorer, ep uint32, e
 				continue
 			}
 			p.insert(d, nb)
+		}
+		if stop.spend(len(ids)) {
+			break
 		}
 	}
 	s.ids = ids

@@ -65,15 +65,15 @@ func TestSpaceRecall(t *testing.T) {
 			for i := range qs.len() {
 				q := qs.Vector(uint32(i))
 				want := bruteForce(d, vecs, offs, q, 10, nil)
-				got := g.Search(q, 10, 64, nil)
+				got := must(g.Search(bg, q, 10, 64, nil))
 				checkOrder(t, d, got)
 				sum += recallOf(got, want)
 				// The scorer path of SearchScorer agrees with Search.
-				again := g.SearchScorer(sp.Query(q), 10, 64, nil)
+				again := must(g.SearchScorer(bg, sp.Query(q), 10, 64, nil))
 				if len(again) != len(got) || again[0] != got[0] {
 					t.Fatalf("SearchScorer differs from Search: %v vs %v", again, got)
 				}
-				ex := g.SearchExact(q, 1, nil)
+				ex := must(g.SearchExact(bg, q, 1, nil))
 				if math.Abs(float64(ex[0].Score-want[0].Score)) > 0.05*math.Max(1, math.Abs(float64(want[0].Score))) {
 					t.Fatalf("exact top score %v, float32 brute force %v", ex[0], want[0])
 				}
@@ -95,8 +95,8 @@ func TestSearchScorerDoesNotAllocatePerCandidate(t *testing.T) {
 	sp := newF16Space(vecs, vector.Euclid)
 	g := mustBuild(t, Config{Distance: vector.Euclid, Dim: 16, Seed: 3}, sp, seq(2000), 1)
 	sc := sp.Query(vecs.Vector(5))
-	g.SearchScorer(sc, 10, 64, nil)
-	allocs := testing.AllocsPerRun(20, func() { g.SearchScorer(sc, 10, 64, nil) })
+	must(g.SearchScorer(bg, sc, 10, 64, nil))
+	allocs := testing.AllocsPerRun(20, func() { must(g.SearchScorer(bg, sc, 10, 64, nil)) })
 	if allocs > 2 {
 		t.Fatalf("%v allocations per search, want at most 2 (the results)", allocs)
 	}

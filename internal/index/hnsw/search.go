@@ -1,27 +1,33 @@
 package hnsw
 
 import (
-	"github.com/shoaldb/shoal/internal/vector"
+	"context"
 	"math"
 	"math/bits"
 	"sync/atomic"
+
+	"github.com/shoaldb/shoal/internal/vector"
 )
 
 // Search returns up to k points nearest to q, best first. q must already be
 // preprocessed for the distance (normalised for Cosine) and have Dim floats;
-// otherwise Search returns nil. ef below k is raised to k. allow, if not nil,
-// restricts the results; it is called from the searching goroutine only.
-// See the package doc for when Search scans exactly instead of walking.
-func (g *Graph) Search(q []float32, k, ef int, allow func(off uint32) bool) []Result {
+// otherwise Search returns nothing. ef below k is raised to k. allow, if not
+// nil, restricts the results; it is called from the searching goroutine
+// only. See the package doc for when Search scans exactly instead of
+// walking. Once ctx is done the search stops within checkEvery distance
+// evaluations and returns ctx's error.
+func (g *Graph) Search(ctx context.Context, q []float32, k, ef int, allow func(off uint32) bool) ([]Result, error) {
 	if len(q) != g.cfg.Dim {
-		return nil
+		return nil, nil
 	}
-	res, _ := g.search(g.prepare(q), k, ef, allow, true)
-	return res
+	qq := g.prepare(q)
+	qq.stop = newStopCheck(ctx)
+	res, _ := g.search(qq, k, ef, allow, true)
+	return qq.answer(res)
 }
 
 // prepare wraps a float32 query: through the Space when the storage is
-// not float32.
+// not float32. Its stop check is the zero value: it never stops.
 func (g *Graph) prepare(q []float32) *query {
 	if g.sp != nil {
 		return &query{sc: g.sp.Query(q)}
@@ -30,12 +36,14 @@ func (g *Graph) prepare(q []float32) *query {
 }
 
 // SearchExact scores every allowed live point: the caller's choice when a
-// filter is known to be very selective.
-func (g *Graph) SearchExact(q []float32, k int, allow func(off uint32) bool) []Result {
+// filter is known to be very selective. ctx is honoured as by Search.
+func (g *Graph) SearchExact(ctx context.Context, q []float32, k int, allow func(off uint32) bool) ([]Result, error) {
 	if k <= 0 || len(q) != g.cfg.Dim {
-		return nil
+		return nil, nil
 	}
-	return g.exact(g.lay.Load(), g.prepare(q), k, allow)
+	qq := g.prepare(q)
+	qq.stop = newStopCheck(ctx)
+	return qq.answer(g.exact(g.lay.Load(), qq, k, allow))
 }
 
 // path tells tests how a search was answered.
@@ -46,6 +54,7 @@ const (
 	small        // exact: the graph is no larger than the beam or FullScanThreshold
 	gaveUp       // exact: the filtered walk was predicted to cost more
 	invalid      // nothing to search
+	stopped      // the query's context was done; the results are partial
 )
 
 // search answers Search; scan=false forces the walk (tests measure it).
@@ -85,13 +94,19 @@ func (g *Graph) search(q *query, k, ef int, allow func(off uint32) bool, scan bo
 	if f.all {
 		var found []item
 		if q.sc != nil {
-			found = g.searchPoolScorer(s, l, q.sc, cur, curD, ef)
+			found = g.searchPoolScorer(s, l, q.sc, cur, curD, ef, &q.stop)
 		} else {
-			found = g.searchPool(s, l, q.v, cur, curD, ef)
+			found = g.searchPool(s, l, q.v, cur, curD, ef, &q.stop)
+		}
+		if q.stop.err != nil {
+			return nil, stopped
 		}
 		return g.results(found[:min(k, len(found))]), walked
 	}
 	if !g.searchLevel(s, l, q, cur, curD, 0, ef, &f, budget) {
+		if q.stop.err != nil {
+			return nil, stopped
+		}
 		return g.exact(l, q, k, allow), gaveUp
 	}
 	for s.top.len() > k {
@@ -106,7 +121,7 @@ func (g *Graph) search(q *query, k, ef int, allow func(off uint32) bool, scan bo
 // so the pool's unexpanded entries are exactly the candidates that matter.
 // Inserting is a binary search and a short copy, cheaper than two sifts.
 // Returns the pool, closest first.
-func (g *Graph) searchPool(s *searcher, l *layout, q []float32, ep uint32, epD float32, ef int) []item {
+func (g *Graph) searchPool(s *searcher, l *layout, q []float32, ep uint32, epD float32, ef int, stop *stopCheck) []item {
 	p := s.pool.reset(ef)
 	s.vis.add(ep)
 	p.insert(epD, ep)
@@ -151,6 +166,9 @@ func (g *Graph) searchPool(s *searcher, l *layout, q []float32, ep uint32, epD f
 				continue
 			}
 			p.insert(d, nb)
+		}
+		if stop.spend(len(ids)) {
+			break
 		}
 	}
 	s.ids = ids
@@ -218,8 +236,9 @@ func (g *Graph) greedy(l *layout, q *query, cur uint32, curD float32, lev int) (
 // up to ef nodes that pass f. Nodes that fail f are still expanded, and the
 // walk goes on until ef passing nodes are held or the candidates run out
 // (hnswlib's rule for filters and deletions). With budget >= 0 (the graph's
-// size) it returns false as soon as giveUp says an exact scan is cheaper. The
-// caller starts a new visited set (s.next) first.
+// size) it returns false as soon as giveUp says an exact scan is cheaper; it
+// also returns false, with qq.stop.err set, once the query's context is done.
+// The caller starts a new visited set (s.next) first.
 func (g *Graph) searchLevel(s *searcher, l *layout, qq *query, ep uint32, epD float32, lev, ef int, f *filter, budget int) bool {
 	s.cand.reset()
 	s.top.reset()
@@ -291,7 +310,7 @@ func (g *Graph) searchLevel(s *searcher, l *layout, qq *query, ep uint32, epD fl
 				}
 			}
 		}
-		if budget >= 0 && giveUp(evals, checked, passed, ef, budget) {
+		if budget >= 0 && giveUp(evals, checked, passed, ef, budget) || qq.stop.spend(len(ids)) {
 			s.ids, s.evals = ids, evals
 			return false
 		}
@@ -300,13 +319,17 @@ func (g *Graph) searchLevel(s *searcher, l *layout, qq *query, ep uint32, epD fl
 	return true
 }
 
-// exact scans every live node that allow accepts.
+// exact scans every live node that allow accepts. It returns nil once the
+// query's context is done (q.stop.err says so).
 func (g *Graph) exact(l *layout, q *query, k int, allow func(off uint32) bool) []Result {
 	s := g.getSearcher(0)
 	defer g.putSearcher(s)
 	h := &s.top
 	h.reset()
 	for w := range l.present {
+		if q.stop.spend(32) { // the nodes of one word
+			return nil
+		}
 		word := atomic.LoadUint32(&l.present[w]) &^ atomic.LoadUint32(&l.deleted[w])
 		for word != 0 {
 			id := uint32(w<<5 | bits.TrailingZeros32(word))

@@ -227,8 +227,8 @@ func checkWalks(t testing.TB, c walkCase) walkStats {
 		for qi, q := range queries {
 			for _, fl := range c.filters {
 				// The exact scans of both kinds of query agree too.
-				ex := gf.SearchExact(q, 10, fl.allow)
-				if got := gf.SearchExactScorer(&f32Scorer{q: q, f: vecs, m: mt}, 10, fl.allow); !sameResults(got, ex) {
+				ex := must(gf.SearchExact(bg, q, 10, fl.allow))
+				if got := must(gf.SearchExactScorer(bg, &f32Scorer{q: q, f: vecs, m: mt}, 10, fl.allow)); !sameResults(got, ex) {
 					t.Fatalf("%v deleted=%v query %d filter %s: SearchExactScorer %v, SearchExact %v", c, round == 1, qi, fl.name, got, ex)
 				}
 				for _, b := range c.beams {
