@@ -47,7 +47,7 @@ func OpenPeer(dir string, p PeerOptions) (*DB, error) {
 		}
 		uri = "http://" + a.String()
 	}
-	n, err := node.OpenPeer(node.Options{StoragePath: dir, Defaults: collection.DefaultDefaults(), Logger: p.Logger},
+	n, err := node.OpenPeer(node.Options{StoragePath: dir, Defaults: collection.QdrantDefaults(), Logger: p.Logger},
 		node.PeerConfig{URI: uri, Bootstrap: p.Bootstrap, Listener: lis, TickPeriod: p.TickPeriod})
 	if err != nil {
 		return nil, err

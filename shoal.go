@@ -71,7 +71,7 @@ func Open(dir string, opts ...Options) (*DB, error) {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	n, err := node.Open(node.Options{StoragePath: dir, Defaults: collection.DefaultDefaults(), Logger: o.Logger})
+	n, err := node.Open(node.Options{StoragePath: dir, Defaults: collection.QdrantDefaults(), Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}

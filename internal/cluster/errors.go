@@ -27,5 +27,5 @@ func badInput(format string, args ...any) error {
 }
 
 func collectionNotFound(name string) error {
-	return point.ErrCollectionNotFound(name)
+	return point.CollectionNotFound(name)
 }

@@ -287,9 +287,10 @@ func setPtr[T any](dst **T, src *T) {
 	}
 }
 
-// DefaultDefaults are Qdrant's built-in defaults (config/config.yaml), for
-// callers without a configuration file such as the embedded API.
-func DefaultDefaults() Defaults {
+// QdrantDefaults are the collection defaults of Qdrant's built-in
+// configuration (config/config.yaml), for callers without a configuration
+// file such as the embedded API.
+func QdrantDefaults() Defaults {
 	indexing := uint64(10000)
 	return Defaults{
 		Hnsw:          HnswConfig{M: 16, EfConstruct: 100, FullScanThreshold: 10000},

@@ -171,7 +171,7 @@ func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]Score
 		var ok bool
 		c.shard.View(func(s *shard.Reader) { q, ok = s.Vector(*req.QueryID, req.Using) })
 		if !ok {
-			return nil, point.ErrPointNotFound(*req.QueryID)
+			return nil, point.PointNotFound(*req.QueryID)
 		}
 		exclude = map[point.ID]struct{}{*req.QueryID: {}}
 	} else {

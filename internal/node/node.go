@@ -152,7 +152,7 @@ func (n *Node) Collection(name string) (*collection.Collection, error) {
 			return c, nil
 		}
 	}
-	return nil, point.ErrCollectionNotFound(name)
+	return nil, point.CollectionNotFound(name)
 }
 
 // Collections lists collection names in sorted order.
@@ -263,7 +263,7 @@ func (n *Node) updateLocal(name string, next *collection.Config) error {
 	defer n.mu.Unlock()
 	c, ok := n.mu.collections[name]
 	if !ok {
-		return point.ErrCollectionNotFound(name)
+		return point.CollectionNotFound(name)
 	}
 	if err := writeConfig(n.fs, filepath.Join(n.collectionsDir(), name), next); err != nil {
 		return err

@@ -70,12 +70,14 @@ func DescriptionOf(err error) string {
 	return err.Error()
 }
 
-// ErrCollectionNotFound is Qdrant's text for a missing collection.
-func ErrCollectionNotFound(name string) error {
+// CollectionNotFound returns Qdrant's not-found error for a missing
+// collection (an error of KindNotFound, built per name: not a sentinel).
+func CollectionNotFound(name string) error {
 	return Errorf(KindNotFound, "Collection `%s` doesn't exist!", name)
 }
 
-// ErrPointNotFound is Qdrant's text for a missing point.
-func ErrPointNotFound(id ID) error {
+// PointNotFound returns Qdrant's not-found error for a missing point (of
+// KindNotFound, built per id).
+func PointNotFound(id ID) error {
 	return Errorf(KindNotFound, "No point with id %s found", id)
 }

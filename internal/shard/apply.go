@@ -83,7 +83,7 @@ func apply(store target, version uint64, op *ops.Operation) error {
 	case ops.UpdateVectors:
 		for _, p := range op.Vectors {
 			if !store.Has(p.ID) {
-				return refuse(point.ErrPointNotFound(p.ID))
+				return refuse(point.PointNotFound(p.ID))
 			}
 		}
 		for _, p := range op.Vectors {
@@ -188,7 +188,7 @@ func targets(store target, op *ops.Operation) ([]point.ID, error) {
 	}
 	for _, id := range op.IDs {
 		if !store.Has(id) {
-			return nil, refuse(point.ErrPointNotFound(id))
+			return nil, refuse(point.PointNotFound(id))
 		}
 	}
 	return op.IDs, nil

@@ -18,7 +18,7 @@ import (
 // benchServer serves a fresh node over loopback HTTP, as a client sees it.
 func benchServer(b *testing.B) (*httptest.Server, func(method, path string, body any) []byte) {
 	b.Helper()
-	n, err := node.Open(node.Options{StoragePath: b.TempDir(), Defaults: collection.DefaultDefaults()})
+	n, err := node.Open(node.Options{StoragePath: b.TempDir(), Defaults: collection.QdrantDefaults()})
 	if err != nil {
 		b.Fatal(err)
 	}

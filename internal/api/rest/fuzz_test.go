@@ -66,7 +66,7 @@ func FuzzRESTBodies(f *testing.F) {
 		f.Add(uint8(i), []byte(s))
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := node.Open(node.Options{StoragePath: f.TempDir(), Defaults: collection.DefaultDefaults(), Logger: quiet})
+	n, err := node.Open(node.Options{StoragePath: f.TempDir(), Defaults: collection.QdrantDefaults(), Logger: quiet})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -168,7 +168,7 @@ func (s *Server) getPoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(recs) == 0 {
-		s.fail(w, r, start, point.ErrPointNotFound(id))
+		s.fail(w, r, start, point.PointNotFound(id))
 		return
 	}
 	s.ok(w, start, recordsOut(recs, multiVector(c))[0])

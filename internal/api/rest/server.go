@@ -204,6 +204,6 @@ func (s *Server) dotCollection(w http.ResponseWriter, r *http.Request, name stri
 	case r.Method == http.MethodGet && p == "/collections/"+name+"/exists":
 		s.ok(w, start, map[string]bool{"exists": false})
 	default:
-		s.fail(w, r, start, point.ErrCollectionNotFound(name))
+		s.fail(w, r, start, point.CollectionNotFound(name))
 	}
 }

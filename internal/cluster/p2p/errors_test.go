@@ -23,7 +23,7 @@ func TestErrorMapping(t *testing.T) {
 	}{
 		{err: point.Errorf(point.KindBadInput, "bad"), code: codes.InvalidArgument, kind: point.KindBadInput, desc: "bad"},
 		{err: point.Errorf(point.KindBadRequest, "req"), code: codes.InvalidArgument, kind: point.KindBadRequest, desc: "req"},
-		{err: fmt.Errorf("wrapped: %w", point.ErrCollectionNotFound("c")), code: codes.NotFound, kind: point.KindNotFound, desc: "Collection `c` doesn't exist!"},
+		{err: fmt.Errorf("wrapped: %w", point.CollectionNotFound("c")), code: codes.NotFound, kind: point.KindNotFound, desc: "Collection `c` doesn't exist!"},
 		{err: point.Errorf(point.KindAlreadyExists, "dup"), code: codes.AlreadyExists, kind: point.KindAlreadyExists, desc: "dup"},
 		{err: point.Errorf(point.KindValidation, "val"), code: codes.InvalidArgument, kind: point.KindValidation, desc: "val"},
 		{err: point.Errorf(point.KindUnavailable, "busy"), code: codes.Unavailable, kind: point.KindUnavailable, desc: "busy", retrying: true},

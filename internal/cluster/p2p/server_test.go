@@ -145,7 +145,7 @@ func TestPropose(t *testing.T) {
 		wantKind point.Kind
 	}{
 		{name: "applied", p: fakeProposer{r: Proposed{Changed: true, Commit: 7, Term: 2}}},
-		{name: "refused", p: fakeProposer{r: Proposed{Refused: point.ErrCollectionNotFound("c")}}, wantKind: point.KindNotFound},
+		{name: "refused", p: fakeProposer{r: Proposed{Refused: point.CollectionNotFound("c")}}, wantKind: point.KindNotFound},
 		{name: "timeout", p: fakeProposer{err: consensus.ErrTimeout}, wantCode: codes.DeadlineExceeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
