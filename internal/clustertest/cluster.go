@@ -1,16 +1,15 @@
 package clustertest
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/shoaldb/shoal/internal/testkit"
 )
 
 // Options configure a Cluster.
@@ -31,65 +30,11 @@ type Cluster struct {
 	Peers  []*Peer
 }
 
-var build struct {
-	once sync.Once
-	dir  string
-	bin  string
-	out  []byte
-	err  error
-}
-
 // Binary builds ./cmd/shoal once per test process and returns its path.
-func Binary(t testing.TB, race bool) string {
-	t.Helper()
-	build.once.Do(func() {
-		root, err := repoRoot()
-		if err != nil {
-			build.err = err
-			return
-		}
-		build.dir, build.err = os.MkdirTemp("", "shoal-cluster-bin-")
-		if build.err != nil {
-			return
-		}
-		build.bin = filepath.Join(build.dir, "shoal")
-		args := []string{"build", "-o", build.bin}
-		if race {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, "./cmd/shoal")...)
-		cmd.Dir = root
-		build.out, build.err = cmd.CombinedOutput()
-	})
-	if build.err != nil {
-		t.Fatalf("go build ./cmd/shoal: %v\n%s", build.err, build.out)
-	}
-	return build.bin
-}
+func Binary(t testing.TB, race bool) string { return testkit.Binary(t, race) }
 
 // Cleanup removes the built binary; call it from TestMain.
-func Cleanup() {
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
+func Cleanup() { testkit.Cleanup() }
 
 // New prepares n peers (nothing runs yet). Peer i gets loopback address
 // 127.0.0.(i+2), free ports and its own directory; when the test fails,

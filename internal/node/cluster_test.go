@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/testkit"
+
 	"github.com/shoaldb/shoal/internal/cluster/consensus"
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/ops"
@@ -102,17 +104,6 @@ func (p *clusterPeer) stop(net *memNet) {
 	p.cancel = nil
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestClusterMetadata: collections created, updated and deleted through
 // any peer appear on every peer; metadata keys replicate; a restarted peer
 // keeps its collections and their points (entries it acted on before are
@@ -121,7 +112,7 @@ func TestClusterMetadata(t *testing.T) {
 	net := &memNet{nodes: map[uint64]*consensus.Node{}}
 	ctx := context.Background()
 	p1 := startPeer(t, net, 1, t.TempDir(), true)
-	eventually(t, "first peer leads", func() bool { return p1.cons.Status().Role == "Leader" })
+	testkit.WaitFor(t, "first peer leads", 20*time.Second, func() bool { return p1.cons.Status().Role == "Leader" })
 	peers := map[uint64]*clusterPeer{1: p1}
 	join := func(id uint64) *clusterPeer {
 		p := startPeer(t, net, id, t.TempDir(), false)
@@ -149,7 +140,7 @@ func TestClusterMetadata(t *testing.T) {
 
 	everywhere := func(what string, cond func(n *Node) bool) {
 		t.Helper()
-		eventually(t, what, func() bool {
+		testkit.WaitFor(t, what, 20*time.Second, func() bool {
 			for _, p := range peers {
 				if !cond(p.node) {
 					return false
@@ -212,7 +203,7 @@ func TestClusterMetadata(t *testing.T) {
 	p2.stop(net)
 	p2 = startPeer(t, net, 2, dir2, false)
 	peers[2] = p2
-	eventually(t, "peer 2 caught up", func() bool { return p2.cons.Status().Applied >= p1.cons.Status().Commit })
+	testkit.WaitFor(t, "peer 2 caught up", 20*time.Second, func() bool { return p2.cons.Status().Applied >= p1.cons.Status().Commit })
 	c2, err := p2.node.Collection("docs")
 	if err != nil || c2.Len() != 1 {
 		t.Fatalf("after restart peer 2 has docs=%v err=%v", c2 != nil && c2.Len() == 1, err)
@@ -234,7 +225,7 @@ func TestClusterMetadata(t *testing.T) {
 	if err := p1.node.RemovePeer(ctx, 4, false); err != nil {
 		t.Fatalf("remove peer 4: %v", err)
 	}
-	eventually(t, "peer 4 gone", func() bool { _, ok := p1.node.Peers()[4]; return !ok })
+	testkit.WaitFor(t, "peer 4 gone", 20*time.Second, func() bool { _, ok := p1.node.Peers()[4]; return !ok })
 	if err := p1.node.RemovePeer(ctx, 99, false); point.KindOf(err) != point.KindNotFound {
 		t.Fatalf("removing an unknown peer: %v", err)
 	}

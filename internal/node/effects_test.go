@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/testkit"
+
 	"github.com/shoaldb/shoal/internal/cluster/consensus"
 )
 
@@ -24,7 +26,7 @@ func TestEffectsRetriedInOrder(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	p1 := startPeer(t, net, 1, dir, true)
-	eventually(t, "first peer leads", func() bool { return p1.cons.Status().Role == "Leader" })
+	testkit.WaitFor(t, "first peer leads", 20*time.Second, func() bool { return p1.cons.Status().Role == "Leader" })
 
 	// A file where the collection's directory must go.
 	blocker := filepath.Join(dir, "collections", "first")
@@ -57,7 +59,7 @@ func TestEffectsRetriedInOrder(t *testing.T) {
 	// A restart replays both operations and fails the same way.
 	p1.stop(net)
 	p1 = startPeer(t, net, 1, dir, false)
-	eventually(t, "the restarted peer applied the log", func() bool {
+	testkit.WaitFor(t, "the restarted peer applied the log", 20*time.Second, func() bool {
 		st := p1.cons.Status()
 		return st.Leader != 0 && st.Applied >= st.Commit && st.Commit > 0
 	})
@@ -84,7 +86,7 @@ func TestEffectsRetriedInOrder(t *testing.T) {
 	if err := os.Remove(blocker); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "both collections created by the retrier", func() bool {
+	testkit.WaitFor(t, "both collections created by the retrier", 20*time.Second, func() bool {
 		return slices.Equal(p1.node.Collections(), []string{"first", "second"})
 	})
 	if n, perr := p1.node.PendingEffects(); n != 0 || perr != nil {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/testkit"
+
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
@@ -82,7 +84,7 @@ func crashOps() []crashOp {
 // work lands at the same place in every run; a crashed file system ends
 // its work too (a failed optimization is retried only a second later).
 func settle(t *testing.T, sh *Shard) {
-	waitFor(t, "the optimizer to settle", func() bool { return idle(sh) })
+	testkit.WaitFor(t, "the optimizer to settle", 20*time.Second, func() bool { return idle(sh) })
 }
 
 // TestShardCrashPoints runs a workload (writes, flushes, optimizations) on

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/testkit"
+
 	"github.com/shoaldb/shoal/internal/fsutil"
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/segment"
@@ -347,7 +349,7 @@ func TestOptimizerRetriesAfterFailure(t *testing.T) {
 	failed := func(n int) OptimizerStatus {
 		t.Helper()
 		var st OptimizerStatus
-		waitFor(t, "failed optimization", func() bool {
+		testkit.WaitFor(t, "failed optimization", 20*time.Second, func() bool {
 			st = sh.Optimizer()
 			return st.Retries == n && !st.Running
 		})
@@ -385,7 +387,7 @@ func TestOptimizerRetriesAfterFailure(t *testing.T) {
 	disk.full.Store(false)
 	clock.advance(2 * time.Second)
 	sh.wake()
-	waitFor(t, "optimization once space is back", func() bool {
+	testkit.WaitFor(t, "optimization once space is back", 20*time.Second, func() bool {
 		st = sh.Optimizer()
 		return st.Completed > 0 && !st.Running
 	})

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/testkit"
 
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/ops"
@@ -85,7 +88,7 @@ func TestSegmentsMatchPlainStore(t *testing.T) {
 		sawMany = sawMany || len(segmentInfo(sh)) > 1
 		compareWithModel(t, fmt.Sprintf("round %d", round), sh, model, r)
 		if round%4 == 3 {
-			waitFor(t, "optimizer idle", func() bool { return idle(sh) })
+			testkit.WaitFor(t, "optimizer idle", 20*time.Second, func() bool { return idle(sh) })
 		}
 	}
 	if !sawSealed || !sawMany {
@@ -100,7 +103,7 @@ func TestSegmentsMatchPlainStore(t *testing.T) {
 	// come back with the same points.
 	// The copy is taken while no file changes: with the optimizer idle
 	// and its last result flushed (the WAL tail is replayed).
-	waitFor(t, "optimizer idle and flushed", func() bool {
+	testkit.WaitFor(t, "optimizer idle and flushed", 20*time.Second, func() bool {
 		sh.mu.RLock()
 		defer sh.mu.RUnlock()
 		return sh.progress.Load() == nil && sh.mu.h.plan(sh.seams.now()) == nil && !sh.mu.h.changed && len(sh.mu.h.retired) == 0
@@ -198,7 +201,7 @@ func TestOptimizerLifecycle(t *testing.T) {
 	// and indexed; the merge optimizer keeps the count at two.
 	for round := range 3 {
 		upsert(round*150, (round+1)*150)
-		waitFor(t, "indexing", func() bool { return idle(sh) })
+		testkit.WaitFor(t, "indexing", 20*time.Second, func() bool { return idle(sh) })
 		n, indexed := sealed()
 		if indexed != (round+1)*150 {
 			t.Fatalf("round %d: %d indexed vectors in %d sealed segments, want %d; segments %+v", round, indexed, n, (round+1)*150, segmentInfo(sh))
@@ -231,7 +234,7 @@ func TestOptimizerLifecycle(t *testing.T) {
 	if _, err := sh.Update(ctx, &ops.Operation{Kind: ops.Delete, IDs: del}, true); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "vacuum", func() bool {
+	testkit.WaitFor(t, "vacuum", 20*time.Second, func() bool {
 		if !idle(sh) {
 			return false
 		}
@@ -249,7 +252,7 @@ func TestOptimizerLifecycle(t *testing.T) {
 	}
 	before := segmentInfo(sh)
 	_, indexed := sealed()
-	waitFor(t, "flush of the optimized segments", func() bool {
+	testkit.WaitFor(t, "flush of the optimized segments", 20*time.Second, func() bool {
 		sh.mu.RLock()
 		defer sh.mu.RUnlock()
 		return !sh.mu.h.changed
@@ -331,7 +334,7 @@ func TestOnDiskVectors(t *testing.T) {
 	if _, err := sh.Update(ctx, &ops.Operation{Kind: ops.Upsert, Points: pts}, true); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "indexing", func() bool { return idle(sh) && sh.Optimizer().Completed > 0 })
+	testkit.WaitFor(t, "indexing", 20*time.Second, func() bool { return idle(sh) && sh.Optimizer().Completed > 0 })
 	vecFiles := func() []string {
 		m, err := filepath.Glob(filepath.Join(dir, segmentsDir, "*.vec"))
 		if err != nil {
@@ -365,7 +368,7 @@ func TestOnDiskVectors(t *testing.T) {
 	if _, err := sh.Update(ctx, &ops.Operation{Kind: ops.Delete, IDs: del}, true); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "vacuum and flush", func() bool {
+	testkit.WaitFor(t, "vacuum and flush", 20*time.Second, func() bool {
 		files := vecFiles()
 		return idle(sh) && len(files) == 1 && files[0] != first
 	})

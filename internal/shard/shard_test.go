@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/testkit"
+
 	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/ops"
@@ -66,21 +68,9 @@ func state(sh *Shard) map[string]string {
 	return m
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func waitApplied(t *testing.T, sh *Shard, n uint64) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d applied operations", n), func() bool { return sh.Applied() >= n })
+	testkit.WaitFor(t, fmt.Sprintf("%d applied operations", n), 20*time.Second, func() bool { return sh.Applied() >= n })
 }
 
 // copyDir copies a shard directory as a crash would leave it: whatever the
@@ -483,7 +473,7 @@ func TestNoWaitAppliesInOrder(t *testing.T) {
 		})
 		return applied
 	}
-	waitFor(t, "all operations applied", func() bool { return check() == n && sh.Applied() == 2*n })
+	testkit.WaitFor(t, "all operations applied", 20*time.Second, func() bool { return check() == n && sh.Applied() == 2*n })
 	if got := state(sh)[fmt.Sprint(n-1)]; !strings.Contains(got, `"marked":true`) {
 		t.Fatalf("last point %s", got)
 	}

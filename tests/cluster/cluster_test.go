@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/testkit"
+
 	"github.com/shoaldb/shoal/internal/clustertest"
 )
 
@@ -41,26 +43,10 @@ func collections(t *testing.T, p *clustertest.Peer) []string {
 	return out
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func sameCollections(t *testing.T, peers []*clustertest.Peer, want ...string) {
 	t.Helper()
 	sort.Strings(want)
-	eventually(t, fmt.Sprintf("every peer lists %v", want), 20*time.Second, func() error {
+	testkit.Eventually(t, fmt.Sprintf("every peer lists %v", want), 20*time.Second, func() error {
 		for _, p := range peers {
 			if got := collections(t, p); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
 				return fmt.Errorf("peer %d lists %v", p.Index, got)
@@ -129,7 +115,7 @@ func TestThreePeers(t *testing.T) {
 	if err := f.Do(http.MethodPost, "/collections/aliases", alias, nil); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "alias everywhere", 10*time.Second, func() error {
+	testkit.Eventually(t, "alias everywhere", 10*time.Second, func() error {
 		for _, p := range c.Peers {
 			var info map[string]any
 			if err := p.Do(http.MethodGet, "/collections/latest", nil, &info); err != nil {
@@ -141,7 +127,7 @@ func TestThreePeers(t *testing.T) {
 	if err := leader.Do(http.MethodPut, "/cluster/metadata/keys/owner", map[string]any{"team": "search"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "metadata key everywhere", 10*time.Second, func() error {
+	testkit.Eventually(t, "metadata key everywhere", 10*time.Second, func() error {
 		for _, p := range c.Peers {
 			var v map[string]string
 			if err := p.Do(http.MethodGet, "/cluster/metadata/keys/owner", nil, &v); err != nil || v["team"] != "search" {
@@ -164,7 +150,7 @@ func TestThreePeers(t *testing.T) {
 	if err := leader.Do(http.MethodDelete, "/cluster/peer/"+strconv.FormatUint(st.PeerID, 10)+"?force=true", nil, nil); err != nil {
 		t.Fatalf("forced removal: %v", err)
 	}
-	eventually(t, "peer removed everywhere", 10*time.Second, func() error {
+	testkit.Eventually(t, "peer removed everywhere", 10*time.Second, func() error {
 		for _, p := range c.Peers {
 			if p == f {
 				continue
@@ -212,7 +198,7 @@ func leaderFailover(t *testing.T, tick int) {
 	newLeader := leaderPeer(t, c, rest)
 	elected := time.Since(killed)
 	var created time.Duration
-	eventually(t, "a metadata operation after failover", 20*time.Second, func() error {
+	testkit.Eventually(t, "a metadata operation after failover", 20*time.Second, func() error {
 		err := rest[0].Do(http.MethodPut, "/collections/after?timeout=2", vectors, nil)
 		created = time.Since(killed)
 		return err
@@ -260,7 +246,7 @@ func TestPartition(t *testing.T) {
 	if !errors.As(err, &apiErr) {
 		t.Fatalf("minority commit: %v, want an error answer", err)
 	}
-	eventually(t, "majority commits", 30*time.Second, func() error {
+	testkit.Eventually(t, "majority commits", 30*time.Second, func() error {
 		return majority[0].Do(http.MethodPut, "/collections/majority?timeout=2", vectors, nil)
 	})
 	c.Heal()
@@ -347,7 +333,7 @@ func TestPausedLeader(t *testing.T) {
 	paused := time.Now()
 	newLeader := leaderPeer(t, c, rest)
 	t.Logf("new leader after %v", time.Since(paused))
-	eventually(t, "commit while the old leader is frozen", 20*time.Second, func() error {
+	testkit.Eventually(t, "commit while the old leader is frozen", 20*time.Second, func() error {
 		return newLeader.Do(http.MethodPut, "/collections/while-paused?timeout=2", vectors, nil)
 	})
 	t.Logf("committed after %v", time.Since(paused))

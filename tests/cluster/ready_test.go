@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/testkit"
+
 	"github.com/shoaldb/shoal/internal/clustertest"
 )
 
@@ -49,7 +51,7 @@ func TestLaggingPeerNotReady(t *testing.T) {
 	if err := c.WaitReady(c.Peers[1], 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the lagging peer knows the leader and has been sent snapshots", 30*time.Second, func() error {
+	testkit.Eventually(t, "the lagging peer knows the leader and has been sent snapshots", 30*time.Second, func() error {
 		st, err := lagging.Cluster()
 		if err != nil {
 			return err

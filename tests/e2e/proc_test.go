@@ -19,72 +19,33 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/clustertest"
+	"github.com/shoaldb/shoal/internal/testkit"
 )
-
-var build struct {
-	once sync.Once
-	dir  string // temp dir of the binary, removed by TestMain
-	bin  string
-	err  error
-	out  []byte
-}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
+	testkit.Cleanup()
 	os.Exit(code)
 }
 
-// repoRoot walks up from the working directory to the directory of go.mod.
+// repoRoot is the module root, where go.mod is.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := testkit.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
-// shoalBinary builds ./cmd/shoal once per test process and returns its path.
-func shoalBinary(t testing.TB) string {
-	t.Helper()
-	root := repoRoot(t)
-	build.once.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "shoal-e2e-bin-")
-		if build.err != nil {
-			return
-		}
-		build.bin = filepath.Join(build.dir, "shoal")
-		args := []string{"build", "-o", build.bin}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, "./cmd/shoal")...)
-		cmd.Dir = root
-		build.out, build.err = cmd.CombinedOutput()
-	})
-	if build.err != nil {
-		t.Fatalf("go build ./cmd/shoal: %v\n%s", build.err, build.out)
-	}
-	return build.bin
-}
+// shoalBinary is ./cmd/shoal built once per test process, with -race when
+// the tests run with it.
+func shoalBinary(t testing.TB) string { return testkit.Binary(t, raceEnabled) }
 
 // freePort is a free loopback port never handed out before in this
 // process (clustertest.FreePort).

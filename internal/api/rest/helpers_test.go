@@ -401,21 +401,6 @@ func randVector(r *rand.Rand, dim int) []float32 {
 	return v
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
-		if cond() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true after 10s", what)
-		}
-		time.Sleep(wait)
-	}
-}
-
 // collPath joins a collection name with a suffix.
 func collPath(name, suffix string) string {
 	return fmt.Sprintf("/collections/%s%s", name, suffix)

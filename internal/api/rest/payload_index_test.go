@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/testkit"
 
 	"github.com/shoaldb/shoal/internal/api/rest"
 )
@@ -448,7 +451,7 @@ func TestPayloadIndexWaitFalse(t *testing.T) {
 		if res.OperationID == nil || (res.Status != "acknowledged" && res.Status != "completed") {
 			t.Errorf("PUT %s: %+v, want an acknowledged update with an operation_id", path, res)
 		}
-		eventually(t, "index k appears", func() bool {
+		testkit.WaitFor(t, "index k appears", 10*time.Second, func() bool {
 			ix, ok := s.payloadSchema(coll)["k"]
 			return ok && ix.Points != nil && *ix.Points == 1
 		})
@@ -456,7 +459,7 @@ func TestPayloadIndexWaitFalse(t *testing.T) {
 		if res.OperationID == nil {
 			t.Errorf("DELETE without wait: %+v, want an operation_id", res)
 		}
-		eventually(t, "index k disappears", func() bool {
+		testkit.WaitFor(t, "index k disappears", 10*time.Second, func() bool {
 			_, ok := s.payloadSchema(coll)["k"]
 			return !ok
 		})

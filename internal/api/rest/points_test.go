@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/testkit"
 
 	"github.com/shoaldb/shoal/internal/api/rest"
 )
@@ -286,7 +289,7 @@ func TestWaitAndOperationIDs(t *testing.T) {
 	if res.Status != "acknowledged" {
 		t.Errorf("default wait: status %q, want acknowledged", res.Status)
 	}
-	eventually(t, "unacknowledged writes become visible", func() bool {
+	testkit.WaitFor(t, "unacknowledged writes become visible", 10*time.Second, func() bool {
 		recs := s.retrieve("w", map[string]any{"ids": []int{100}})
 		return len(recs) == 1 && jsonEqual(t, recs[0].Payload, map[string]any{"k": "v"})
 	})

@@ -4,6 +4,9 @@ import (
 	"math"
 	"net/http"
 	"testing"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/testkit"
 
 	"github.com/shoaldb/shoal/internal/api/rest"
 )
@@ -148,7 +151,7 @@ func TestQuantizedCollectionSearch(t *testing.T) {
 		return s.query("sq", map[string]any{"query": q, "limit": 5, "params": map[string]any{"hnsw_ef": 64, "quantization": map[string]any{"rescore": false}}})
 	}
 	exact := s.query("sq", map[string]any{"query": q, "limit": 5, "params": map[string]any{"exact": true}})
-	eventually(t, "searches use the quantized codes", func() bool {
+	testkit.WaitFor(t, "searches use the quantized codes", 10*time.Second, func() bool {
 		info, _ := s.info("sq")
 		if info.IndexedVectorsCount == nil || *info.IndexedVectorsCount != n {
 			return false

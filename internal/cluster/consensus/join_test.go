@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/testkit"
+
 	"go.etcd.io/raft/v3/raftpb"
 )
 
@@ -20,7 +22,7 @@ import (
 func TestSnapshotOvertakenByCompaction(t *testing.T) {
 	c := newTestCluster(t)
 	p1 := c.start(1, true, "", 1) // compact after every entry
-	waitUntil(t, "first peer leads", func() bool { return p1.node.Status().Role == "Leader" })
+	testkit.WaitFor(t, "first peer leads", 20*time.Second, func() bool { return p1.node.Status().Role == "Leader" })
 	propose(t, p1.node, "before")
 
 	c.net.mu.Lock()
@@ -32,7 +34,7 @@ func TestSnapshotOvertakenByCompaction(t *testing.T) {
 	if err := p1.node.ChangeMembership(ctx, Membership{Kind: AddLearner, Peer: 2, Context: []byte("uri-2")}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "a snapshot for the learner is sent (and held)", func() bool {
+	testkit.WaitFor(t, "a snapshot for the learner is sent (and held)", 20*time.Second, func() bool {
 		c.net.mu.Lock()
 		defer c.net.mu.Unlock()
 		return len(c.net.held) > 0
@@ -42,7 +44,7 @@ func TestSnapshotOvertakenByCompaction(t *testing.T) {
 	}
 	c.net.release()
 	c.agree(6)
-	waitUntil(t, "the learner is promoted", func() bool { return p2.node.Status().IsVoter })
+	testkit.WaitFor(t, "the learner is promoted", 20*time.Second, func() bool { return p2.node.Status().IsVoter })
 }
 
 // TestConcurrentMembershipChanges: learners added at the same moment
@@ -52,7 +54,7 @@ func TestSnapshotOvertakenByCompaction(t *testing.T) {
 func TestConcurrentMembershipChanges(t *testing.T) {
 	c := newTestCluster(t)
 	p1 := c.start(1, true, "", 0)
-	waitUntil(t, "first peer leads", func() bool { return p1.node.Status().Role == "Leader" })
+	testkit.WaitFor(t, "first peer leads", 20*time.Second, func() bool { return p1.node.Status().Role == "Leader" })
 	c.join(2, 0)
 	c.join(3, 0)
 
@@ -85,7 +87,7 @@ func TestConcurrentMembershipChanges(t *testing.T) {
 	}
 	t.Logf("%d concurrent membership changes answered in %v", 2*len(joiners), time.Since(start))
 	for _, id := range joiners {
-		waitUntil(t, fmt.Sprintf("peer %d promoted", id), func() bool { return c.peers[id].node.Status().IsVoter })
+		testkit.WaitFor(t, fmt.Sprintf("peer %d promoted", id), 20*time.Second, func() bool { return c.peers[id].node.Status().IsVoter })
 	}
 	st := c.peers[1].node.Status()
 	if len(st.Voters) != 9 || len(st.Learners) != 0 {

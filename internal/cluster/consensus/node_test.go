@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go.etcd.io/raft/v3/raftpb"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/shoaldb/shoal/internal/testkit"
 )
 
 // listSM is a state machine that records what it applied.
@@ -214,17 +217,6 @@ func (c *testCluster) stop(id uint64) {
 	delete(c.peers, id)
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func (c *testCluster) leader() uint64 {
 	for id, p := range c.peers {
 		if p.node.Status().Role == "Leader" {
@@ -254,13 +246,13 @@ func (c *testCluster) join(id uint64, compact uint64) *peer {
 	if err := l.node.ChangeMembership(ctx, Membership{Kind: AddLearner, Peer: id, Context: []byte(fmt.Sprintf("uri-%d", id))}); err != nil {
 		c.t.Fatalf("add learner %d: %v", id, err)
 	}
-	waitUntil(c.t, fmt.Sprintf("peer %d promoted", id), func() bool { return p.node.Status().IsVoter })
+	testkit.WaitFor(c.t, fmt.Sprintf("peer %d promoted", id), 20*time.Second, func() bool { return p.node.Status().IsVoter })
 	return p
 }
 
 func (c *testCluster) agree(n int) {
 	c.t.Helper()
-	waitUntil(c.t, "every peer applied the same operations", func() bool {
+	testkit.WaitFor(c.t, "every peer applied the same operations", 20*time.Second, func() bool {
 		var first []string
 		for _, p := range c.peers {
 			l := p.sm.list()
@@ -279,7 +271,7 @@ func (c *testCluster) agree(n int) {
 func TestClusterFormsProposesAndFailsOver(t *testing.T) {
 	c := newTestCluster(t)
 	p1 := c.start(1, true, "", 0)
-	waitUntil(t, "first peer leads", func() bool { return p1.node.Status().Role == "Leader" })
+	testkit.WaitFor(t, "first peer leads", 20*time.Second, func() bool { return p1.node.Status().Role == "Leader" })
 	if v := propose(t, p1.node, "a"); v != 1 {
 		t.Fatalf("result %v", v)
 	}
@@ -308,7 +300,7 @@ func TestClusterFormsProposesAndFailsOver(t *testing.T) {
 
 	// The leader dies: another takes over and operations commit again.
 	c.stop(1)
-	waitUntil(t, "a new leader", func() bool { l := c.leader(); return l != 0 && l != 1 })
+	testkit.WaitFor(t, "a new leader", 20*time.Second, func() bool { l := c.leader(); return l != 0 && l != 1 })
 	propose(t, c.peers[c.leader()].node, "c")
 	c.agree(3)
 }
@@ -316,7 +308,7 @@ func TestClusterFormsProposesAndFailsOver(t *testing.T) {
 func TestMinorityCannotCommit(t *testing.T) {
 	c := newTestCluster(t)
 	p1 := c.start(1, true, "", 0)
-	waitUntil(t, "first peer leads", func() bool { return p1.node.Status().Role == "Leader" })
+	testkit.WaitFor(t, "first peer leads", 20*time.Second, func() bool { return p1.node.Status().Role == "Leader" })
 	c.join(2, 0)
 	c.join(3, 0)
 	propose(t, p1.node, "x")
@@ -326,7 +318,7 @@ func TestMinorityCannotCommit(t *testing.T) {
 	if _, err := p1.node.Propose(ctx, []byte("lost")); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("minority proposal: %v, want ErrTimeout", err)
 	}
-	waitUntil(t, "majority elects a leader", func() bool {
+	testkit.WaitFor(t, "majority elects a leader", 20*time.Second, func() bool {
 		l := c.leader()
 		return l == 2 || l == 3
 	})
@@ -342,7 +334,7 @@ func TestMinorityCannotCommit(t *testing.T) {
 func TestRestartAndSnapshotCatchUp(t *testing.T) {
 	c := newTestCluster(t)
 	p1 := c.start(1, true, "", 5)
-	waitUntil(t, "first peer leads", func() bool { return p1.node.Status().Role == "Leader" })
+	testkit.WaitFor(t, "first peer leads", 20*time.Second, func() bool { return p1.node.Status().Role == "Leader" })
 	p2 := c.join(2, 5)
 	c.join(3, 5)
 	for i := range 12 {
@@ -384,7 +376,7 @@ func TestRestartAndSnapshotCatchUp(t *testing.T) {
 		c.start(id, id == 1, d, 5)
 	}
 	c.agree(23)
-	waitUntil(t, "a leader after the full restart", func() bool { return c.leader() != 0 })
+	testkit.WaitFor(t, "a leader after the full restart", 20*time.Second, func() bool { return c.leader() != 0 })
 	propose(t, c.peers[c.leader()].node, "after")
 	c.agree(24)
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/testkit"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -26,14 +28,14 @@ func TestThreePeers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	p1 := startPeer(t, 1, "127.0.0.11", true)
-	waitFor(t, waitLong, "peer 1 to lead", func() bool { return p1.node.Status().Leader == 1 })
+	testkit.WaitFor(t, "peer 1 to lead", waitLong, func() bool { return p1.node.Status().Leader == 1 })
 	p2 := startPeer(t, 2, "127.0.0.12", false)
 	p2.join(ctx, p1)
-	waitFor(t, waitLong, "peer 2 to be a voter", func() bool { return slices.Contains(p1.node.Status().Voters, 2) })
+	testkit.WaitFor(t, "peer 2 to be a voter", waitLong, func() bool { return slices.Contains(p1.node.Status().Voters, 2) })
 	p3 := startPeer(t, 3, "127.0.0.13", false)
 	p3.join(ctx, p2) // through a follower
 	peers := []*testPeer{p1, p2, p3}
-	waitFor(t, waitLong, "three voters", func() bool {
+	testkit.WaitFor(t, "three voters", waitLong, func() bool {
 		for _, p := range peers {
 			if len(p.node.Status().Voters) != 3 {
 				return false
@@ -59,7 +61,7 @@ func TestThreePeers(t *testing.T) {
 	waitApplied(t, peers, "through a follower")
 
 	health1, health2 := p1.runHealth(t), p2.runHealth(t)
-	waitFor(t, waitLong, "healthy peers", func() bool {
+	testkit.WaitFor(t, "healthy peers", waitLong, func() bool {
 		return health1.Snapshot()[3].Healthy() && health2.Snapshot()[3].Healthy() && health2.Snapshot()[1].Healthy()
 	})
 
@@ -67,11 +69,11 @@ func TestThreePeers(t *testing.T) {
 	// it on every heartbeat, so its transport counts the failures.
 	p3.stopServer()
 	leader := leaderOf(t, p1, p2)
-	waitFor(t, waitLong, "send failures to peer 3", func() bool {
+	testkit.WaitFor(t, "send failures to peer 3", waitLong, func() bool {
 		f, ok := leader.tr.SendFailures()[p3.uri]
 		return ok && f.Count > 0 && f.LatestError != "" && !f.LatestAt.IsZero()
 	})
-	waitFor(t, waitLong, "health checkers to see peer 3 down", func() bool {
+	testkit.WaitFor(t, "health checkers to see peer 3 down", waitLong, func() bool {
 		a, b := health1.Snapshot()[3], health2.Snapshot()[3]
 		return a.ConsecutiveFailures > 0 && b.ConsecutiveFailures > 0 && a.LatestError != ""
 	})
@@ -81,12 +83,12 @@ func TestThreePeers(t *testing.T) {
 	waitApplied(t, []*testPeer{p1, p2}, "without peer 3")
 
 	p3.restartServer()
-	waitFor(t, waitLong, "send failures to clear", func() bool {
+	testkit.WaitFor(t, "send failures to clear", waitLong, func() bool {
 		_, failing := leaderOf(t, p1, p2).tr.SendFailures()[p3.uri]
 		return !failing
 	})
 	waitApplied(t, []*testPeer{p3}, "without peer 3")
-	waitFor(t, waitLong, "health checkers to see peer 3 up", func() bool {
+	testkit.WaitFor(t, "health checkers to see peer 3 up", waitLong, func() bool {
 		return health1.Snapshot()[3].Healthy() && health2.Snapshot()[3].Healthy()
 	})
 }
@@ -94,7 +96,7 @@ func TestThreePeers(t *testing.T) {
 func waitApplied(t *testing.T, peers []*testPeer, op string) {
 	t.Helper()
 	for _, p := range peers {
-		waitFor(t, waitLong, fmt.Sprintf("%q applied on peer %d", op, p.id), func() bool {
+		testkit.WaitFor(t, fmt.Sprintf("%q applied on peer %d", op, p.id), waitLong, func() bool {
 			return slices.Contains(p.sm.applied(), op)
 		})
 	}
@@ -103,7 +105,7 @@ func waitApplied(t *testing.T, peers []*testPeer, op string) {
 func leaderOf(t *testing.T, peers ...*testPeer) *testPeer {
 	t.Helper()
 	var leader *testPeer
-	waitFor(t, waitLong, "a leader among the running peers", func() bool {
+	testkit.WaitFor(t, "a leader among the running peers", waitLong, func() bool {
 		for _, p := range peers {
 			if p.node.Status().Role == "Leader" {
 				leader = p
@@ -143,7 +145,7 @@ func TestMalformedSend(t *testing.T) {
 	if _, err := stream.CloseAndRecv(); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("SendStream(garbage) = %v, want InvalidArgument", err)
 	}
-	waitFor(t, waitLong, "the node to lead", func() bool { return p.node.Status().Leader == 1 })
+	testkit.WaitFor(t, "the node to lead", waitLong, func() bool { return p.node.Status().Leader == 1 })
 	if _, err := p.node.Propose(ctx, []byte("still alive")); err != nil {
 		t.Fatalf("propose after garbage: %v", err)
 	}

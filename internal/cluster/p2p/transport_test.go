@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/testkit"
+
 	"github.com/shoaldb/shoal/internal/cluster/consensus"
 )
 
@@ -32,7 +34,7 @@ func TestTransportOrderAndSource(t *testing.T) {
 	for i := range n {
 		tr.Send([]consensus.Message{{To: 7, Data: fmt.Appendf(nil, "msg:%d", i)}, {To: 1, Data: []byte("to myself")}})
 	}
-	waitFor(t, waitLong, "every message", func() bool { s, _ := fc.stepped(); return len(s) == n })
+	testkit.WaitFor(t, "every message", waitLong, func() bool { s, _ := fc.stepped(); return len(s) == n })
 	steps, sources := fc.stepped()
 	for i, s := range steps {
 		if want := fmt.Sprintf("msg:%d", i); s != want {
@@ -56,10 +58,10 @@ func TestTransportURIChange(t *testing.T) {
 	cur.Store("http://" + addrA)
 	tr, _ := newTestTransport(t, "", func(uint64) (string, bool) { return cur.Load().(string), true }, 0)
 	tr.Send([]consensus.Message{{To: 2, Data: []byte("first")}})
-	waitFor(t, waitLong, "first message at A", func() bool { s, _ := a.stepped(); return len(s) == 1 })
+	testkit.WaitFor(t, "first message at A", waitLong, func() bool { s, _ := a.stepped(); return len(s) == 1 })
 	cur.Store("http://" + addrB)
 	tr.Send([]consensus.Message{{To: 2, Data: []byte("second")}})
-	waitFor(t, waitLong, "second message at B", func() bool { s, _ := b.stepped(); return len(s) == 1 })
+	testkit.WaitFor(t, "second message at B", waitLong, func() bool { s, _ := b.stepped(); return len(s) == 1 })
 	if s, _ := a.stepped(); len(s) != 1 {
 		t.Fatalf("A got %v", s)
 	}
@@ -74,7 +76,7 @@ func TestTransportFailures(t *testing.T) {
 	tr, rep := newTestTransport(t, "", func(id uint64) (string, bool) { u, ok := uris[id]; return u, ok }, 0)
 
 	tr.Send([]consensus.Message{{To: 3, Data: []byte("x")}, {To: 3, Data: []byte("y")}, {To: 4, Data: []byte("z")}, {To: 9, Data: []byte("w")}})
-	waitFor(t, waitLong, "failures to 3 and 4", func() bool {
+	testkit.WaitFor(t, "failures to 3 and 4", waitLong, func() bool {
 		f := tr.SendFailures()
 		return f[uris[3]].Count == 2 && f[uris[4]].Count == 1 && rep.count(9) == 1
 	})
@@ -90,9 +92,9 @@ func TestTransportFailures(t *testing.T) {
 	}
 
 	tr.Send([]consensus.Message{{To: 2, Data: []byte("bad")}})
-	waitFor(t, waitLong, "refused message counted", func() bool { return tr.SendFailures()[uris[2]].Count == 1 })
+	testkit.WaitFor(t, "refused message counted", waitLong, func() bool { return tr.SendFailures()[uris[2]].Count == 1 })
 	tr.Send([]consensus.Message{{To: 2, Data: []byte("good")}})
-	waitFor(t, waitLong, "success to clear the entry", func() bool { _, ok := tr.SendFailures()[uris[2]]; return !ok })
+	testkit.WaitFor(t, "success to clear the entry", waitLong, func() bool { _, ok := tr.SendFailures()[uris[2]]; return !ok })
 }
 
 // A full queue drops and reports; Close interrupts a call in flight and
@@ -136,7 +138,7 @@ func TestTransportForget(t *testing.T) {
 	uri := "http://127.0.0.38:1"
 	tr, _ := newTestTransport(t, "", func(uint64) (string, bool) { return uri, true }, 0)
 	tr.Send([]consensus.Message{{To: 5, Data: []byte("x")}})
-	waitFor(t, waitLong, "a failure", func() bool { return tr.SendFailures()[uri].Count == 1 })
+	testkit.WaitFor(t, "a failure", waitLong, func() bool { return tr.SendFailures()[uri].Count == 1 })
 	tr.Forget(5)
 	if len(tr.SendFailures()) != 0 {
 		t.Fatalf("failures after Forget: %v", tr.SendFailures())
