@@ -20,10 +20,12 @@ import (
 
 // Checkpoint file format (all integers little endian):
 //
-//	magic "SHOALCP6" | u64 applied version | u32 column count
+//	magic "SHOALCP7" | u64 applied version | u32 column count
 //	per column (sorted by name): u32 name len, name, u32 dim, u32 distance len, distance,
 //	                             u32 datatype len, datatype, u8 flags (1: on disk,
 //	                             the elements are in a file of their own)
+//	u32 sparse column count
+//	per sparse column (sorted by name): u32 name len, name
 //	u64 slot count
 //	per slot: u8 kind (0 num id, 1 uuid id, 2 free slot: nothing follows),
 //	          u64 or 16 bytes id, u64 version,
@@ -31,6 +33,8 @@ import (
 //	           per column: u8 has, then dim elements of its datatype when has
 //	           and the column is not on disk (float32 and float16 as their
 //	           bits, uint8 as bytes)
+//	           per sparse column: u8 has, then when has u32 n, n indices
+//	           (u32, strictly ascending), n values (f32 bits, finite)
 //	u32 index count
 //	per index: u32 key len, key, u32 schema len, schema JSON, u64 data len, data
 //	u32 graph count
@@ -42,12 +46,14 @@ import (
 //	           (quant.Encoded.Encode)
 //	u32 CRC32C of every byte before it
 //
-// Versions 5 (no column flags) and 4 (no datatype: float32, no quantized
-// section) are still read.
-const checkpointMagic = "SHOALCP6"
+// The inverted indexes of sparse columns are files of their own
+// (sparse_index.go). Versions 6 (no sparse columns), 5 (no column flags)
+// and 4 (no datatype: float32, no quantized section) are still read.
+const checkpointMagic = "SHOALCP7"
 
 // Previous formats, read for compatibility.
 const (
+	checkpointMagicV6 = "SHOALCP6"
 	checkpointMagicV5 = "SHOALCP5"
 	checkpointMagicV4 = "SHOALCP4"
 )
@@ -92,6 +98,11 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 			flags |= colOnDisk
 		}
 		bw.WriteByte(flags)
+	}
+	sparseNames := s.sparseNames()
+	u32(uint32(len(sparseNames)))
+	for _, n := range sparseNames {
+		str(n)
 	}
 	// Every slot is written, free ones as a marker, so offsets survive a
 	// reload and persisted payload indexes (keyed by offset) stay valid.
@@ -142,6 +153,22 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 				for _, x := range c.rowF32(uint32(off)) {
 					u32(math.Float32bits(x))
 				}
+			}
+		}
+		for _, n := range sparseNames {
+			c := s.sparse[n]
+			if !c.has[off] {
+				bw.WriteByte(0)
+				continue
+			}
+			bw.WriteByte(1)
+			v := c.vecs[off]
+			u32(uint32(len(v.Indices)))
+			for _, d := range v.Indices {
+				u32(d)
+			}
+			for _, x := range v.Values {
+				u32(math.Float32bits(x))
 			}
 		}
 	}
@@ -225,9 +252,11 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 		return nil, 0, errkind.Corruptf("corrupt checkpoint: checksum mismatch")
 	}
 	r := &reader{b: body}
-	v4, v5 := false, false
+	v4, v5, v6 := false, false, false
 	switch string(r.bytes(len(checkpointMagic))) {
 	case checkpointMagic:
+	case checkpointMagicV6:
+		v6 = true
 	case checkpointMagicV5:
 		v5 = true
 	case checkpointMagicV4:
@@ -270,7 +299,24 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 		specs[name] = VectorSpec{Dim: int(dim), Distance: dist, Datatype: dt}
 		names = append(names, name)
 	}
+	var sparseNames []string
+	if !v4 && !v5 && !v6 {
+		nsp := r.u32()
+		if r.err != nil || nsp > 1<<16 {
+			return nil, 0, errkind.Corruptf("corrupt checkpoint: bad sparse column count")
+		}
+		for range nsp {
+			name := string(r.bytes(int(r.u32())))
+			if r.err != nil || len(sparseNames) > 0 && name <= sparseNames[len(sparseNames)-1] {
+				return nil, 0, errkind.Corruptf("corrupt checkpoint: bad sparse column %q", name)
+			}
+			sparseNames = append(sparseNames, name)
+		}
+	}
 	s := NewStore(specs)
+	for _, name := range sparseNames {
+		s.AddSparseColumn(name, SparseSpec{})
+	}
 	n := r.u64()
 	if r.err != nil || n > uint64(len(body)) {
 		return nil, 0, errkind.Corruptf("corrupt checkpoint: bad point count")
@@ -314,6 +360,20 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 			}
 			vecs[name] = r.vector(specs[name])
 		}
+		var sparseVecs point.SparseVectors
+		for _, name := range sparseNames {
+			if r.byte() == 0 {
+				continue
+			}
+			v, err := r.sparseVector()
+			if err != nil {
+				return nil, 0, errkind.Corruptf("corrupt checkpoint: point %d: sparse vector %q: %w", i, name, err)
+			}
+			if sparseVecs == nil {
+				sparseVecs = point.SparseVectors{}
+			}
+			sparseVecs[name] = v
+		}
 		if r.err != nil {
 			return nil, 0, errkind.Corruptf("corrupt checkpoint: point %d: %w", i, r.err)
 		}
@@ -324,6 +384,7 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 		s.versions[off] = version
 		s.payloads[off] = payload
 		s.setVectors(off, vecs, true)
+		s.setSparse(off, sparseVecs, true)
 		for _, name := range onDisk {
 			s.columns[name].has[off] = true
 		}
@@ -454,6 +515,39 @@ func (r *reader) vector(sp VectorSpec) []float32 {
 		}
 	}
 	return v
+}
+
+// sparseVector reads one stored sparse vector: its indices must be strictly
+// ascending and its values finite, as the store keeps them.
+func (r *reader) sparseVector() (point.SparseVector, error) {
+	n := r.u32()
+	if r.err != nil || uint64(n)*8 > uint64(len(r.b)) {
+		return point.SparseVector{}, fmt.Errorf("bad length")
+	}
+	v := point.SparseVector{Indices: make([]uint32, n), Values: make([]float32, n)}
+	for j := range v.Indices {
+		v.Indices[j] = r.u32()
+	}
+	for j := range v.Values {
+		v.Values[j] = math.Float32frombits(r.u32())
+	}
+	if !v.IsSorted() {
+		return point.SparseVector{}, fmt.Errorf("indices out of order")
+	}
+	if err := v.CheckFinite(); err != nil {
+		return point.SparseVector{}, err
+	}
+	return v, nil
+}
+
+// sparseNames lists the sparse columns in order.
+func (s *Store) sparseNames() []string {
+	out := make([]string, 0, len(s.sparse))
+	for n := range s.sparse {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

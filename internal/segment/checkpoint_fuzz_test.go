@@ -22,6 +22,7 @@ func FuzzReadCheckpoint(f *testing.F) {
 	f.Add(checkpointBytes(f, NewStore(nil), 0), uint32(3), byte(0x80))
 	f.Add(checkpointBytes(f, randomStore(f, rand.New(rand.NewPCG(1, 2)), 5), 5), uint32(100), byte(0xff))
 	f.Add(typedCheckpoint(f), uint32(40), byte(0x10))
+	f.Add(sparseCheckpoint(f), uint32(60), byte(0x04))
 	f.Add([]byte{}, uint32(0), byte(0))
 	f.Add([]byte(checkpointMagic), uint32(0), byte(0))
 
@@ -85,7 +86,9 @@ func FuzzReadCheckpoint(f *testing.F) {
 // hold. It reads only the header and returns 0 when that is unreadable.
 func declaredFloats(data []byte) uint64 {
 	r := &reader{b: data}
-	v5 := string(r.bytes(len(checkpointMagic))) == checkpointMagic
+	magic := string(r.bytes(len(checkpointMagic)))
+	typed := magic == checkpointMagic || magic == checkpointMagicV6 || magic == checkpointMagicV5
+	flagged := magic == checkpointMagic || magic == checkpointMagicV6
 	r.u64()
 	ncol := r.u32()
 	if ncol > 1<<16 {
@@ -96,8 +99,11 @@ func declaredFloats(data []byte) uint64 {
 		r.bytes(int(r.u32()))
 		width += uint64(r.u32())
 		r.bytes(int(r.u32()))
-		if v5 {
+		if typed {
 			r.bytes(int(r.u32()))
+		}
+		if flagged {
+			r.byte()
 		}
 	}
 	if r.err != nil {
@@ -125,4 +131,20 @@ func typedCheckpoint(t testing.TB) []byte {
 	s.PrepareRead()
 	buildAll(t, s)
 	return checkpointBytes(t, s, 2)
+}
+
+// sparseCheckpoint is a small checkpoint with two sparse columns, an empty
+// sparse vector among them: a seed that reaches the version 7 sections.
+func sparseCheckpoint(t testing.TB) []byte {
+	s := NewStore(map[string]VectorSpec{"d": {Dim: 2, Distance: vector.Dot}})
+	s.AddSparseColumn("a", SparseSpec{})
+	s.AddSparseColumn("b", SparseSpec{})
+	for i := range 5 {
+		x := float32(i)
+		s.UpsertPoint(point.NumID(uint64(i)), 1, point.Vectors{"d": {x, 1}}, point.SparseVectors{
+			"a": {Indices: []uint32{uint32(i), 7}, Values: []float32{x, -1}},
+			"b": {Indices: []uint32{}, Values: []float32{}},
+		}, nil)
+	}
+	return checkpointBytes(t, s, 4)
 }

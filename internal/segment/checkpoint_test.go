@@ -270,8 +270,13 @@ func TestReadCheckpointBadContent(t *testing.T) {
 	le32 := func(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
 	le64 := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	// header is a version 7 header without sparse columns; sparseHeader
+	// one with the named sparse columns and one dense column.
 	header := func(ncol uint32, cols ...[]byte) []byte {
-		return cat(append([][]byte{[]byte(checkpointMagic), le64(5), le32(ncol)}, cols...)...)
+		return cat(append(append([][]byte{[]byte(checkpointMagic), le64(5), le32(ncol)}, cols...), le32(0))...)
+	}
+	v6header := func(ncol uint32, cols ...[]byte) []byte {
+		return cat(append([][]byte{[]byte(checkpointMagicV6), le64(5), le32(ncol)}, cols...)...)
 	}
 	col := func(name string, dim uint32, dist string) []byte {
 		return cat(le32(uint32(len(name))), []byte(name), le32(dim), le32(uint32(len(dist))), []byte(dist), le32(0), []byte{0})
@@ -303,6 +308,26 @@ func TestReadCheckpointBadContent(t *testing.T) {
 		return cat(le32(1), le32(uint32(len(key))), []byte(key), le32(uint32(len(schema))), []byte(schema), le64(0), le32(0), le32(0))
 	}
 	okPoints := cat(header(1, col("", 1, "Dot")), le64(1), numPoint(7, `{"a":1}`, oneVec))
+	sparseHeader := func(names ...string) []byte {
+		parts := [][]byte{[]byte(checkpointMagic), le64(5), le32(1), col("", 1, "Dot"), le32(uint32(len(names)))}
+		for _, n := range names {
+			parts = append(parts, le32(uint32(len(n))), []byte(n))
+		}
+		return cat(parts...)
+	}
+	sparseVec := func(idx []uint32, vals ...float32) []byte {
+		parts := [][]byte{{1}, le32(uint32(len(idx)))}
+		for _, d := range idx {
+			parts = append(parts, le32(d))
+		}
+		for _, x := range vals {
+			parts = append(parts, le32(math.Float32bits(x)))
+		}
+		return cat(parts...)
+	}
+	withSparse := func(v []byte) []byte {
+		return cat(sparseHeader("s"), le64(1), numPoint(7, ``, oneVec, v), noIndexes)
+	}
 
 	cases := []struct {
 		name  string
@@ -311,6 +336,16 @@ func TestReadCheckpointBadContent(t *testing.T) {
 		cause error // when set, the error wraps it as well as errkind.ErrCorrupt
 	}{
 		{"valid", ok, true, nil},
+		{"version 6", cat(v6header(1, col("", 1, "Dot")), le64(1), numPoint(7, `{"a":1}`, oneVec), noIndexes), true, nil},
+		{"sparse vector", withSparse(sparseVec([]uint32{1, 5}, 0.5, -2)), true, nil},
+		{"empty sparse vector", withSparse(sparseVec(nil)), true, nil},
+		{"no sparse vector", withSparse([]byte{0}), true, nil},
+		{"sparse indices out of order", withSparse(sparseVec([]uint32{5, 1}, 0.5, -2)), false, nil},
+		{"sparse index twice", withSparse(sparseVec([]uint32{5, 5}, 0.5, -2)), false, nil},
+		{"sparse value not finite", withSparse(sparseVec([]uint32{1}, float32(math.Inf(1)))), false, nil},
+		{"sparse length past the end", cat(sparseHeader("s"), le64(1), numPoint(7, ``, oneVec, []byte{1}, le32(1<<30))), false, nil},
+		{"sparse columns out of order", cat(sparseHeader("b", "a"), le64(0), noIndexes), false, nil},
+		{"too many sparse columns", cat([]byte(checkpointMagic), le64(5), le32(1), col("", 1, "Dot"), le32(1<<16+1), le64(0), noIndexes), false, nil},
 		{"version 4", v4, true, nil},
 		{"version 5", cat([]byte(checkpointMagicV5), le64(5), le32(1), v5col("", 1, "Dot"), le64(1), numPoint(7, `{"a":1}`, oneVec), noIndexes), true, nil},
 		{"on-disk column without its file", cat(header(1, flaggedCol("", 1, "Dot", colOnDisk)), le64(1), numPoint(7, ``, []byte{1}), noIndexes), false, nil},

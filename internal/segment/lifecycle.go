@@ -23,7 +23,7 @@ func (s *Store) CopyLive(dst *Store) {
 			continue
 		}
 		r := s.record(uint32(off), all)
-		dst.Upsert(r.ID, r.Version, r.Vectors, r.Payload)
+		dst.UpsertPoint(r.ID, r.Version, r.Vectors, r.Sparse, r.Payload)
 	}
 }
 
@@ -78,7 +78,8 @@ func (s *Store) VectorBytes() int64 {
 	for name, c := range s.columns {
 		n += int64(s.vectorCount(name)) * int64(c.spec.Dim) * 4
 	}
-	return n
+	// A sparse entry is an index and a value.
+	return n + 8*int64(s.SparseEntries())
 }
 
 // HasGraph reports whether column name has an HNSW graph.

@@ -25,7 +25,10 @@ func (s *Store) newMatcher(f *filter.Filter) *matcher {
 	m.p = s.compile(f)
 	m.cand, m.exact = m.p.candidates()
 	m.hv = func(name string) bool {
-		c, ok := s.columns[name]
+		if c, ok := s.columns[name]; ok {
+			return c.has[m.cur]
+		}
+		c, ok := s.sparse[name]
 		return ok && c.has[m.cur]
 	}
 	return m

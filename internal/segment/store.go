@@ -23,6 +23,7 @@ type VectorSpec struct {
 // Store holds points addressed by internal offsets.
 type Store struct {
 	columns  map[string]*column
+	sparse   map[string]*sparseColumn // sparse.go
 	ids      []point.ID
 	live     []bool
 	versions []uint64
@@ -61,9 +62,15 @@ func (s *Store) Len() int { return len(s.offsets) }
 // Has reports whether id is stored.
 func (s *Store) Has(id point.ID) bool { _, ok := s.offsets[id]; return ok }
 
-// Upsert stores the point, replacing any previous vectors and payload.
-// Vectors must already be validated and preprocessed.
+// Upsert stores the point with dense vectors only (UpsertPoint).
 func (s *Store) Upsert(id point.ID, version uint64, vecs point.Vectors, payload point.Payload) {
+	s.UpsertPoint(id, version, vecs, nil, payload)
+}
+
+// UpsertPoint stores the point, replacing any previous vectors and payload.
+// Vectors must already be validated and preprocessed (sparse ones valid and
+// finite; they are sorted here).
+func (s *Store) UpsertPoint(id point.ID, version uint64, vecs point.Vectors, sparse point.SparseVectors, payload point.Payload) {
 	off, ok := s.offsets[id]
 	if !ok {
 		off = s.alloc(id)
@@ -71,6 +78,7 @@ func (s *Store) Upsert(id point.ID, version uint64, vecs point.Vectors, payload 
 	s.versions[off] = version
 	s.payloads[off] = payload
 	s.setVectors(off, vecs, true)
+	s.setSparse(off, sparse, true)
 	s.reindex(off)
 }
 
@@ -106,6 +114,9 @@ func (s *Store) grow() uint32 {
 	s.versions = append(s.versions, 0)
 	s.payloads = append(s.payloads, nil)
 	for _, c := range s.columns {
+		c.grow()
+	}
+	for _, c := range s.sparse {
 		c.grow()
 	}
 	return off
@@ -146,6 +157,9 @@ func (s *Store) Delete(id point.ID) bool {
 			s.vectorRemoved(name, off)
 		}
 	}
+	for _, c := range s.sparse {
+		c.clear(off)
+	}
 	s.free = append(s.free, off)
 	s.sortedDirty = true
 	s.reindex(off)
@@ -173,18 +187,27 @@ func (s *Store) SetPayload(id point.ID, version uint64, p point.Payload) bool {
 	return true
 }
 
-// UpdateVectors sets the given vectors of an existing id, keeping others.
+// UpdateVectors sets the given dense vectors of an existing id, keeping
+// others (UpdatePointVectors).
 func (s *Store) UpdateVectors(id point.ID, version uint64, vecs point.Vectors) bool {
+	return s.UpdatePointVectors(id, version, vecs, nil)
+}
+
+// UpdatePointVectors sets the given dense and sparse vectors of an existing
+// id, keeping the others.
+func (s *Store) UpdatePointVectors(id point.ID, version uint64, vecs point.Vectors, sparse point.SparseVectors) bool {
 	off, ok := s.offsets[id]
 	if !ok {
 		return false
 	}
 	s.setVectors(off, vecs, false)
+	s.setSparse(off, sparse, false)
 	s.versions[off] = version
 	return true
 }
 
-// DeleteVectors removes the named vectors of an existing id.
+// DeleteVectors removes the named vectors (dense or sparse) of an existing
+// id.
 func (s *Store) DeleteVectors(id point.ID, version uint64, names []string) bool {
 	off, ok := s.offsets[id]
 	if !ok {
@@ -195,6 +218,9 @@ func (s *Store) DeleteVectors(id point.ID, version uint64, names []string) bool 
 			c.has[off] = false
 			s.vectorRemoved(n, off)
 		}
+		if c, ok := s.sparse[n]; ok {
+			c.clear(off)
+		}
 	}
 	s.versions[off] = version
 	return true
@@ -204,8 +230,9 @@ func (s *Store) DeleteVectors(id point.ID, version uint64, names []string) bool 
 type Record struct {
 	ID      point.ID
 	Version uint64
-	Payload point.Payload // shared with the store: callers must not mutate
-	Vectors point.Vectors // copies, only when requested
+	Payload point.Payload       // shared with the store: callers must not mutate
+	Vectors point.Vectors       // copies, only when requested
+	Sparse  point.SparseVectors // copies, only when requested and the point has some
 }
 
 // VectorSelection names the vectors a read should return; nil returns none.
@@ -240,6 +267,14 @@ func (s *Store) record(off uint32, sel VectorSelection) Record {
 		for name, c := range s.columns {
 			if c.has[off] && sel(name) {
 				r.Vectors[name] = c.get(off)
+			}
+		}
+		for name, c := range s.sparse {
+			if c.has[off] && sel(name) {
+				if r.Sparse == nil {
+					r.Sparse = point.SparseVectors{}
+				}
+				r.Sparse[name] = c.vecs[off].Clone()
 			}
 		}
 	}
