@@ -15,8 +15,12 @@ import (
 
 // EncodingVersion is the first byte of an encoded operation. A decoder
 // refuses a version it does not know, so a peer or a WAL written by a later
-// version is refused rather than misread.
-const EncodingVersion = 1
+// version is refused rather than misread. Version 2 added sparse vectors;
+// version 1 (the same without them) is still read.
+const EncodingVersion = 2
+
+// encodingV1 is the version before sparse vectors.
+const encodingV1 = 1
 
 // ErrMalformed marks input that DecodeOperation refuses; check it with
 // errors.Is.
@@ -40,6 +44,7 @@ func (op *Operation) AppendEncoding(dst []byte) ([]byte, error) {
 		for _, p := range op.Points {
 			e.id(p.ID)
 			e.vectors(p.Vectors)
+			e.sparse(p.Sparse)
 			e.payload(p.Payload)
 		}
 	}
@@ -48,6 +53,7 @@ func (op *Operation) AppendEncoding(dst []byte) ([]byte, error) {
 		for _, p := range op.Vectors {
 			e.id(p.ID)
 			e.vectors(p.Vectors)
+			e.sparse(p.Sparse)
 		}
 	}
 	if uses&fSelector != 0 {
@@ -87,18 +93,21 @@ func (op *Operation) AppendEncoding(dst []byte) ([]byte, error) {
 // encoding a large upsert allocates once.
 func (op *Operation) sizeHint() int {
 	n := 16 + 20*len(op.IDs)
-	add := func(v point.Vectors) {
+	add := func(v point.Vectors, sp point.SparseVectors) {
 		for name, x := range v {
 			n += len(name) + 8 + 4*len(x)
+		}
+		for name, x := range sp {
+			n += len(name) + 8 + 8*len(x.Indices)
 		}
 	}
 	for _, p := range op.Points {
 		n += 24 + 32*len(p.Payload)
-		add(p.Vectors)
+		add(p.Vectors, p.Sparse)
 	}
 	for _, p := range op.Vectors {
 		n += 24
-		add(p.Vectors)
+		add(p.Vectors, p.Sparse)
 	}
 	return n
 }
@@ -143,6 +152,28 @@ func (e *encoder) vectors(v point.Vectors) {
 	}
 }
 
+// sparse writes the sparse vectors by name in ascending order: each its
+// entry count, the indices as varints, then the values.
+func (e *encoder) sparse(v point.SparseVectors) {
+	e.count(len(v))
+	names := make([]string, 0, len(v))
+	for n := range v {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		e.str(n)
+		x := v[n]
+		e.count(len(x.Indices))
+		for _, d := range x.Indices {
+			e.b = binary.AppendUvarint(e.b, uint64(d))
+		}
+		for _, f := range x.Values {
+			e.b = binary.LittleEndian.AppendUint32(e.b, math.Float32bits(f))
+		}
+	}
+}
+
 func (e *encoder) payload(p point.Payload) {
 	if p == nil {
 		e.b = append(e.b, 0)
@@ -173,8 +204,16 @@ func (e *encoder) json(v any) {
 // wrapping ErrMalformed, never a panic.
 func DecodeOperation(b []byte) (*Operation, error) {
 	d := decoder{b: b}
-	if v := d.u8(); d.err == nil && v != EncodingVersion {
-		return nil, fmt.Errorf("%w: encoding version %d (this version reads %d)", ErrMalformed, v, EncodingVersion)
+	version := d.u8()
+	if d.err == nil && version != EncodingVersion && version != encodingV1 {
+		return nil, fmt.Errorf("%w: encoding version %d (this version reads %d and %d)", ErrMalformed, version, encodingV1, EncodingVersion)
+	}
+	withSparse := version >= 2
+	sparse := func() point.SparseVectors {
+		if !withSparse {
+			return nil
+		}
+		return d.sparse()
 	}
 	code := d.u8()
 	if d.err != nil {
@@ -186,12 +225,12 @@ func DecodeOperation(b []byte) (*Operation, error) {
 	op := &Operation{Kind: kinds[code-1]}
 	uses := shape(op.Kind)
 	if uses&fPoints != 0 {
-		n := d.count(4) // id, vectors and payload tag: 4 bytes at least
+		n := d.count(4) // id, vectors and payload tag: 4 bytes at least (5 with sparse)
 		if n > 0 {
 			op.Points = make([]PointStruct, n)
 		}
 		for i := 0; i < n && d.err == nil; i++ {
-			op.Points[i] = PointStruct{ID: d.id(), Vectors: d.vectors(), Payload: d.payload()}
+			op.Points[i] = PointStruct{ID: d.id(), Vectors: d.vectors(), Sparse: sparse(), Payload: d.payload()}
 		}
 	}
 	if uses&fVectors != 0 {
@@ -200,7 +239,7 @@ func DecodeOperation(b []byte) (*Operation, error) {
 			op.Vectors = make([]PointVectors, n)
 		}
 		for i := 0; i < n && d.err == nil; i++ {
-			op.Vectors[i] = PointVectors{ID: d.id(), Vectors: d.vectors()}
+			op.Vectors[i] = PointVectors{ID: d.id(), Vectors: d.vectors(), Sparse: sparse()}
 		}
 	}
 	if uses&fSelector != 0 {
@@ -347,6 +386,44 @@ func (d *decoder) vectors() point.Vectors {
 			x[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
 		}
 		out[name] = x
+	}
+	return out
+}
+
+// sparse reads sparse vectors: names ascending, indices that fit a u32.
+// Duplicate indices are left to Validate.
+func (d *decoder) sparse() point.SparseVectors {
+	n := d.count(2) // a name and an entry count: 2 bytes at least
+	if n == 0 {
+		return nil
+	}
+	out := make(point.SparseVectors, n)
+	prev := ""
+	for i := 0; i < n && d.err == nil; i++ {
+		name := d.str()
+		if i > 0 && name <= prev {
+			d.fail("sparse vector names out of order")
+			return nil
+		}
+		prev = name
+		k := d.count(5) // a varint index and a 4-byte value: 5 bytes at least
+		v := point.SparseVector{Indices: make([]uint32, k), Values: make([]float32, k)}
+		for j := range v.Indices {
+			x := d.uvarint()
+			if x > math.MaxUint32 {
+				d.fail("sparse index %d out of range", x)
+				return nil
+			}
+			v.Indices[j] = uint32(x)
+		}
+		raw := d.take(4 * k)
+		if d.err != nil {
+			return nil
+		}
+		for j := range v.Values {
+			v.Values[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+		}
+		out[name] = v
 	}
 	return out
 }

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,7 +21,7 @@ import (
 	"github.com/shoaldb/shoal/internal/point"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/encoding.golden")
+var update = flag.Bool("update", false, "rewrite testdata/encoding.golden (the current version's bytes)")
 
 const uuidA = "5c56c793-69f3-4fbf-87e6-c4bf54c28c26"
 
@@ -77,8 +79,21 @@ func sampleOps(t testing.TB) []*Operation {
 			Stopwords: &Stopwords{Languages: []string{"english"}, Custom: []string{}}, Stemmer: &Stemmer{Type: "snowball", Language: "english"}}},
 		{Kind: CreateIndex, Key: "n", Schema: &FieldSchema{Type: IntegerField}},
 		{Kind: DeleteIndex, Key: "color"},
+		// Version 2: sparse vectors, sorted or not, empty, beside dense ones.
+		{Kind: Upsert, Points: []PointStruct{
+			{ID: point.NumID(5), Vectors: point.Vectors{"d": {1}}, Sparse: point.SparseVectors{
+				"b": {Indices: []uint32{math.MaxUint32, 0, 300}, Values: []float32{-0.5, float32(math.Copysign(0, -1)), 1e-45}},
+				"a": {Indices: []uint32{}, Values: []float32{}},
+			}, Payload: point.Payload{}},
+			{ID: ua, Sparse: point.SparseVectors{"": {Indices: []uint32{7}, Values: []float32{math.MaxFloat32}}}},
+		}},
+		{Kind: UpdateVectors, Vectors: []PointVectors{{ID: point.NumID(3), Sparse: point.SparseVectors{"s": {Indices: []uint32{1, 2}, Values: []float32{3, 4}}}}}},
 	}
 }
+
+// v1Samples is how many of sampleOps encoding version 1 could hold (the
+// ones before the sparse vectors); testdata/encoding_v1.golden has them.
+const v1Samples = 17
 
 // TestEncodingRoundTrip: every sample decodes back to an equal operation
 // (NaN bits included) whose encoding is the same bytes.
@@ -113,9 +128,17 @@ func sameVectorBits(a, b *Operation) bool {
 	bits := func(op *Operation) string {
 		var s strings.Builder
 		for _, p := range op.Points {
-			for n, v := range p.Vectors {
+			for _, n := range slices.Sorted(maps.Keys(p.Vectors)) {
+				v := p.Vectors[n]
 				s.WriteString(n)
 				for _, f := range v {
+					fmt.Fprintf(&s, " %08x", math.Float32bits(f))
+				}
+			}
+			for _, n := range slices.Sorted(maps.Keys(p.Sparse)) {
+				v := p.Sparse[n]
+				fmt.Fprintf(&s, "%s %v", n, v.Indices)
+				for _, f := range v.Values {
 					fmt.Fprintf(&s, " %08x", math.Float32bits(f))
 				}
 			}
@@ -125,9 +148,10 @@ func sameVectorBits(a, b *Operation) bool {
 	return len(a.Points) == len(b.Points) && bits(a) == bits(b)
 }
 
-// TestEncodingGolden holds the bytes of encoding version 1: a change to
-// them is a new version (and a decoder for the old one), not an edit.
-// Regenerate with -update only when EncodingVersion changes.
+// TestEncodingGolden holds the bytes of the current encoding version: a
+// change to them is a new version (and a decoder for the old one), not an
+// edit. Regenerate with -update only when EncodingVersion changes (and keep
+// the previous file, as encoding_v1.golden is kept).
 func TestEncodingGolden(t *testing.T) {
 	var out strings.Builder
 	for _, op := range sampleOps(t) {
@@ -150,7 +174,6 @@ func TestEncodingGolden(t *testing.T) {
 	if out.String() != string(want) {
 		t.Fatalf("encoding changed:\n got %s\nwant %s", out.String(), want)
 	}
-	// And the golden bytes decode: a later version reads version 1.
 	for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
 		kind, hx, _ := strings.Cut(line, " ")
 		b, err := hex.DecodeString(hx)
@@ -160,6 +183,46 @@ func TestEncodingGolden(t *testing.T) {
 		op, err := DecodeOperation(b)
 		if err != nil || string(op.Kind) != kind {
 			t.Fatalf("golden %s: %v", kind, err)
+		}
+	}
+}
+
+// TestDecodesVersion1: the records of version 1 (testdata/encoding_v1.golden,
+// the bytes version 1 wrote) still decode, each to the operation it held,
+// which encodes in the current version as that operation does.
+func TestDecodesVersion1(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("testdata", "encoding_v1.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := sampleOps(t)
+	lines := strings.Split(strings.TrimSpace(string(want)), "\n")
+	if len(lines) != v1Samples {
+		t.Fatalf("%d version 1 records, want %d", len(lines), v1Samples)
+	}
+	for i, line := range lines {
+		kind, hx, _ := strings.Cut(line, " ")
+		b, err := hex.DecodeString(hx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b[0] != 1 {
+			t.Fatalf("record %d is of version %d", i, b[0])
+		}
+		op, err := DecodeOperation(b)
+		if err != nil || string(op.Kind) != kind {
+			t.Fatalf("version 1 %s: %v", kind, err)
+		}
+		got, err := op.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantNow, err := samples[i].Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, wantNow) {
+			t.Fatalf("version 1 %s decodes to another operation:\n%x\n%x", kind, got, wantNow)
 		}
 	}
 }
@@ -185,6 +248,8 @@ func TestEncodeRefusesInvalid(t *testing.T) {
 		{"create_index without a key", Operation{Kind: CreateIndex, Schema: &FieldSchema{Type: KeywordField}}, "without a key"},
 		{"create_index with a bad schema", Operation{Kind: CreateIndex, Key: "a", Schema: &FieldSchema{Type: "nope"}}, "PayloadFieldSchema"},
 		{"a payload JSON cannot hold", Operation{Kind: Upsert, Points: []PointStruct{{Payload: point.Payload{"x": math.NaN()}}}}, "unsupported value"},
+		{"sparse indices twice", Operation{Kind: Upsert, Points: []PointStruct{{Sparse: point.SparseVectors{"s": {Indices: []uint32{1, 1}, Values: []float32{1, 2}}}}}}, "indices: must be unique"},
+		{"sparse lengths", Operation{Kind: UpdateVectors, Vectors: []PointVectors{{Sparse: point.SparseVectors{"s": {Indices: []uint32{1}, Values: []float32{1, 2}}}}}}, "values: must be the same length as indices"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -220,6 +285,7 @@ func TestDecodeErrors(t *testing.T) {
 	str := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	upsert := func(body ...byte) []byte { return append([]byte{EncodingVersion, 1, 1, 0, 1}, body...) } // one point, id 1
+	v1upsert := func(body ...byte) []byte { return append([]byte{1, 1, 1, 0, 1}, body...) }
 	cases := []struct {
 		name string
 		in   []byte
@@ -227,7 +293,7 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{"empty", nil, "truncated"},
 		{"version 0", []byte{0, 2, 0, 0}, "encoding version 0"},
-		{"a later version", []byte{2, 2, 0, 0}, "encoding version 2"},
+		{"a later version", []byte{3, 2, 0, 0}, "encoding version 3"},
 		{"kind 0", []byte{1, 0}, "unknown kind 0"},
 		{"kind past the list", []byte{1, 11}, "unknown kind 11"},
 		{"selector tag", del(2), "selector tag"},
@@ -239,10 +305,16 @@ func TestDecodeErrors(t *testing.T) {
 		{"vector names out of order", upsert(2, 1, 'b', 0, 1, 'a', 0, 0), "out of order"},
 		{"vector name twice", upsert(2, 1, 'a', 0, 1, 'a', 0, 0), "out of order"},
 		{"dimension past the input", upsert(1, 0, 0xff, 0x01, 0), "count"},
-		{"payload tag", upsert(0, 2), "payload tag"},
-		{"payload null", upsert(cat([]byte{0, 1}, str("null"))...), "payload"},
-		{"payload an array", upsert(cat([]byte{0, 1}, str("[1]"))...), "payload"},
-		{"payload not JSON", upsert(cat([]byte{0, 1}, str("{"))...), "payload"},
+		{"payload tag", upsert(0, 0, 2), "payload tag"},
+		{"payload tag in version 1", v1upsert(0, 2), "payload tag"},
+		{"payload null", upsert(cat([]byte{0, 0, 1}, str("null"))...), "payload"},
+		{"payload an array", upsert(cat([]byte{0, 0, 1}, str("[1]"))...), "payload"},
+		{"payload not JSON", upsert(cat([]byte{0, 0, 1}, str("{"))...), "payload"},
+		{"sparse names out of order", upsert(0, 2, 1, 'b', 0, 1, 'a', 0, 0), "sparse vector names out of order"},
+		{"sparse name twice", upsert(0, 2, 1, 'a', 0, 1, 'a', 0, 0), "sparse vector names out of order"},
+		{"sparse entries past the input", upsert(0, 1, 1, 'a', 0x7f, 0), "count"},
+		{"sparse index past u32", upsert(cat([]byte{0, 1, 1, 'a', 1}, []byte{0x80, 0x80, 0x80, 0x80, 0x10}, []byte{0, 0, 0, 0, 0})...), "out of range"},
+		{"sparse index twice", upsert(0, 1, 1, 'a', 2, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0), "must be unique"},
 		{"filter not JSON", del(cat([]byte{1}, str("{"))...), "filter"},
 		{"filter null", del(cat([]byte{1}, str("null"))...), "filter: null"},
 		{"filter that breaks a rule", del(cat([]byte{1}, str(`{"must":[{"nope":1}]}`))...), "filter"},
@@ -298,7 +370,8 @@ func FuzzDecodeOperation(f *testing.F) {
 		if err != nil || !bytes.Equal(b1, b2) {
 			t.Fatalf("encoding not stable (%v):\n%x\n%x", err, b1, b2)
 		}
-		if !hasJSON(op) && !bytes.Equal(data, b1) {
+		// Version 1 input encodes in the current version.
+		if !hasJSON(op) && data[0] == EncodingVersion && !bytes.Equal(data, b1) {
 			t.Fatalf("%x encodes back as %x", data, b1)
 		}
 	})
@@ -324,6 +397,7 @@ func TestDecodeAllocation(t *testing.T) {
 		{EncodingVersion, 2, 0, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 1},             // 2^28 ids
 		{EncodingVersion, 1, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 1},                // 2^28 points
 		{EncodingVersion, 1, 1, 0, 1, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 0}, // a 2^28-d vector
+		{EncodingVersion, 1, 1, 0, 1, 0, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x01, 0}, // a 2^28-entry sparse vector
 	} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

@@ -15,7 +15,8 @@
 //
 // Encoding (codec.go): an Operation has one binary encoding, the payload of
 // a shard's WAL record and of a forwarded update. It starts with its
-// version (EncodingVersion), is deterministic (one value, one byte string:
+// version (EncodingVersion: 2; version 1, without the sparse parts, is still
+// decoded), is deterministic (one value, one byte string:
 // vector names sorted, JSON parts in their canonical form) and
 // DecodeOperation turns any input it does not accept into an error wrapping
 // ErrMalformed, never a panic, allocating no more than its input justifies:
@@ -34,9 +35,10 @@
 //	  delete_index       key:string
 //	selector     = 0:u8 ids | 1:u8 filter:bytes (canonical filter JSON)
 //	payload      = 0:u8 (null) | 1:u8 bytes (JSON object)
-//	points       = count (id vectors payload)*
-//	pointvectors = count (id vectors)*
+//	points       = count (id vectors sparse payload)*
+//	pointvectors = count (id vectors sparse)*
 //	vectors      = count (name:string dim:uvarint dim*f32le)*, names ascending
+//	sparse       = count (name:string n:uvarint n*index:uvarint n*f32le)*, names ascending
 //	ids          = count id*
 //	id           = 0:u8 uvarint | 1:u8 16 bytes (UUID)
 //	strings      = count string*

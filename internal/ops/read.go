@@ -91,9 +91,10 @@ func (q *QuantizationSearchParams) Validate() error {
 
 // SearchRequest is a nearest-neighbour search on one vector.
 type SearchRequest struct {
-	Using          string    // the vector name; "" for the unnamed vector
-	Vector         []float32 // nil when QueryID is set
-	QueryID        *point.ID // search by the stored vector of this point
+	Using          string              // the vector name; "" for the unnamed vector
+	Vector         []float32           // a dense query; nil when Sparse or QueryID is set
+	Sparse         *point.SparseVector // a sparse query (Using names a sparse vector)
+	QueryID        *point.ID           // search by the stored vector of this point
 	Filter         *filter.Filter
 	Limit          int
 	Offset         int
@@ -103,10 +104,11 @@ type SearchRequest struct {
 	Params         SearchParams
 }
 
-// NearestQuery is the query of a QueryRequest: a vector, or the id of a
-// point whose stored vector to search by.
+// NearestQuery is the query of a QueryRequest: a dense or a sparse vector,
+// or the id of a point whose stored vector to search by. One is set.
 type NearestQuery struct {
 	Vector []float32
+	Sparse *point.SparseVector
 	ID     *point.ID
 }
 

@@ -42,10 +42,12 @@ func kindCode(k Kind) byte {
 }
 
 // PointStruct is a point to upsert. A nil Payload and an empty one stay
-// apart: the point is stored with no payload, or with {}.
+// apart: the point is stored with no payload, or with {}. Dense and sparse
+// vectors are under different names.
 type PointStruct struct {
 	ID      point.ID
 	Vectors point.Vectors
+	Sparse  point.SparseVectors
 	Payload point.Payload
 }
 
@@ -53,6 +55,7 @@ type PointStruct struct {
 type PointVectors struct {
 	ID      point.ID
 	Vectors point.Vectors
+	Sparse  point.SparseVectors
 }
 
 // Operation is one update of a collection. The fields a kind uses:
@@ -151,6 +154,16 @@ func (op *Operation) Validate() error {
 	if op.IDs != nil && op.Filter != nil {
 		return fmt.Errorf("%w: %s operation with both ids and a filter", ErrInvalid, op.Kind)
 	}
+	for _, p := range op.Points {
+		if err := checkSparse(p.Sparse); err != nil {
+			return err
+		}
+	}
+	for _, p := range op.Vectors {
+		if err := checkSparse(p.Sparse); err != nil {
+			return err
+		}
+	}
 	if op.Kind == CreateIndex {
 		if op.Key == "" {
 			return fmt.Errorf("%w: create_index without a key", ErrInvalid)
@@ -160,6 +173,17 @@ func (op *Operation) Validate() error {
 		}
 		if err := op.Schema.Validate(); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+	}
+	return nil
+}
+
+// checkSparse refuses sparse vectors that break Qdrant's rules (indices
+// unique, as many values as indices): the apply step could not store them.
+func checkSparse(vecs point.SparseVectors) error {
+	for name, v := range vecs {
+		if errs := v.Validate(); len(errs) > 0 {
+			return fmt.Errorf("%w: sparse vector %q: %v", ErrInvalid, name, errs[0])
 		}
 	}
 	return nil

@@ -110,6 +110,16 @@ func (s *Store) OpenSparseIndex(fsys vfs.FS, name, path string) error {
 	return nil
 }
 
+// MapSparseIndex serves the index of column name from its file at path
+// when the column's spec keeps it on disk (OpenSparseIndex); otherwise the
+// index built in memory stays.
+func (s *Store) MapSparseIndex(fsys vfs.FS, name, path string) error {
+	if c, ok := s.sparse[name]; !ok || !c.spec.OnDisk {
+		return nil
+	}
+	return s.OpenSparseIndex(fsys, name, path)
+}
+
 // SparseIndexBytes is the size of the sparse indexes, and of those mapped
 // from their files.
 func (s *Store) SparseIndexBytes() (heap, mapped int64) {

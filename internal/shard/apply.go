@@ -37,16 +37,17 @@ func refusef(k point.Kind, format string, args ...any) error {
 // segments, which routes each point to the segment holding it.
 type target interface {
 	Has(id point.ID) bool
-	Upsert(id point.ID, version uint64, vecs point.Vectors, payload point.Payload)
+	UpsertPoint(id point.ID, version uint64, vecs point.Vectors, sparse point.SparseVectors, payload point.Payload)
 	Delete(id point.ID) bool
 	Payload(id point.ID) (point.Payload, bool)
 	SetPayload(id point.ID, version uint64, p point.Payload) bool
-	UpdateVectors(id point.ID, version uint64, vecs point.Vectors) bool
+	UpdatePointVectors(id point.ID, version uint64, vecs point.Vectors, sparse point.SparseVectors) bool
 	DeleteVectors(id point.ID, version uint64, names []string) bool
 	CreateIndex(key string, raw json.RawMessage) error
 	DeleteIndex(key string) bool
 	MatchingIDs(f *filter.Filter) []point.ID
 	VectorDim(name string) (int, bool)
+	HasSparse(name string) bool
 }
 
 // apply performs op on store as operation number version. It is the pure
@@ -60,7 +61,7 @@ func apply(store target, version uint64, op *ops.Operation) error {
 	switch op.Kind {
 	case ops.Upsert:
 		for _, p := range op.Points {
-			store.Upsert(p.ID, version, p.Vectors, p.Payload.Clone())
+			store.UpsertPoint(p.ID, version, p.Vectors, p.Sparse, p.Payload.Clone())
 		}
 		return nil
 	case ops.CreateIndex:
@@ -87,7 +88,7 @@ func apply(store target, version uint64, op *ops.Operation) error {
 			}
 		}
 		for _, p := range op.Vectors {
-			store.UpdateVectors(p.ID, version, p.Vectors)
+			store.UpdatePointVectors(p.ID, version, p.Vectors, p.Sparse)
 		}
 		return nil
 	}
@@ -152,25 +153,39 @@ func apply(store target, version uint64, op *ops.Operation) error {
 // Qdrant's texts. The collection checks them before they reach the WAL; a
 // record that fails here on replay was written for other columns.
 func checkVectors(store target, op *ops.Operation) error {
-	check := func(vecs point.Vectors) error {
+	check := func(vecs point.Vectors, sparse point.SparseVectors) error {
 		for name, v := range vecs {
 			dim, ok := store.VectorDim(name)
 			if !ok {
+				if store.HasSparse(name) {
+					return refusef(point.KindBadInput, "Conversion between sparse and regular vectors failed")
+				}
 				return refusef(point.KindBadInput, "Not existing vector name error: %s", name)
 			}
 			if len(v) != dim {
 				return refusef(point.KindBadInput, "Vector dimension error: expected dim: %d, got %d", dim, len(v))
 			}
 		}
+		for name, v := range sparse {
+			if !store.HasSparse(name) {
+				if _, dense := store.VectorDim(name); dense {
+					return refusef(point.KindBadInput, "Conversion between sparse and regular vectors failed")
+				}
+				return refusef(point.KindBadInput, "Not existing vector name error: %s", name)
+			}
+			if err := v.CheckFinite(); err != nil {
+				return refusef(point.KindBadInput, "%v", err)
+			}
+		}
 		return nil
 	}
 	for _, p := range op.Points {
-		if err := check(p.Vectors); err != nil {
+		if err := check(p.Vectors, p.Sparse); err != nil {
 			return err
 		}
 	}
 	for _, p := range op.Vectors {
-		if err := check(p.Vectors); err != nil {
+		if err := check(p.Vectors, p.Sparse); err != nil {
 			return err
 		}
 	}

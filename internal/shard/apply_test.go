@@ -72,6 +72,9 @@ func dump(s scroller) map[string]string {
 	for _, r := range recs {
 		pj, _ := json.Marshal(r.Payload)
 		out[r.ID.String()] = fmt.Sprintf("v%d %s %v", r.Version, pj, map[string][]float32(r.Vectors))
+		if r.Sparse != nil {
+			out[r.ID.String()] += fmt.Sprintf(" sparse %v", map[string]point.SparseVector(r.Sparse))
+		}
 	}
 	return out
 }

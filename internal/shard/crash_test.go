@@ -3,6 +3,9 @@ package shard
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,14 +22,16 @@ import (
 // crashOptions make a small workload touch every durable path of a shard:
 // WAL segments roll and are dropped after checkpoints, the worker flushes
 // every few operations, the optimizer indexes, merges and vacuums sealed
-// segments (with an on-disk vector in files of its own) and asks for
-// flushes, and no fsync happens on a timer.
+// segments (with an on-disk vector in files of its own, and the inverted
+// indexes of two sparse vectors, one of them mapped from its file) and
+// asks for flushes, and no fsync happens on a timer.
 func crashOptions(fsys vfs.FS) Options {
 	return Options{
 		Vectors: map[string]segment.VectorSpec{
 			"":    {Dim: 2, Distance: vector.Dot},
 			"img": {Dim: 3, Distance: vector.Euclid, OnDisk: true},
 		},
+		Sparse: map[string]segment.SparseSpec{"sp": {}, "sd": {OnDisk: true}},
 		Logger:         quietLogger(),
 		WALSegmentSize: 1 << 10,
 		CheckpointWAL:  2 << 10,
@@ -35,7 +40,7 @@ func crashOptions(fsys vfs.FS) Options {
 			"":    {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1},
 			"img": {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1},
 		},
-		Optimizer:    OptimizerParams{DeletedThreshold: 0.1, VacuumMinVectorNumber: 1, DefaultSegmentNumber: 2},
+		Optimizer:    OptimizerParams{DeletedThreshold: 0.1, VacuumMinVectorNumber: 1, DefaultSegmentNumber: 2, SparseIndexingBytes: 48},
 		IndexThreads: 1,
 		FS:           fsys,
 	}
@@ -71,8 +76,12 @@ func crashOps() []crashOp {
 			op = &ops.Operation{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(id)}, Payload: point.Payload{"set": k}}
 		default:
 			f := float32(k)
+			sp := point.SparseVectors{"sp": {Indices: []uint32{uint32(k % 5), 9}, Values: []float32{f, 1}}}
+			if k%2 == 0 {
+				sp["sd"] = point.SparseVector{Indices: []uint32{uint32(k % 3)}, Values: []float32{-f}}
+			}
 			op = &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(id),
-				Vectors: point.Vectors{"": {f, 1}, "img": {1, f, 2}}, Payload: point.Payload{"k": k}}}}
+				Vectors: point.Vectors{"": {f, 1}, "img": {1, f, 2}}, Sparse: sp, Payload: point.Payload{"k": k}}}}
 			live[id] = true
 		}
 		script = append(script, crashOp{op: op, wait: k%3 != 2})
@@ -103,7 +112,8 @@ func TestShardCrashPoints(t *testing.T) {
 	script := crashOps()
 
 	// want[m] is the state after the first m operations.
-	ref, err := Open(dir, crashOptions(vfstest.NewMem()))
+	refFS := vfstest.NewMem()
+	ref, err := Open(dir, crashOptions(refFS))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +125,19 @@ func TestShardCrashPoints(t *testing.T) {
 		}
 		want = append(want, state(ref))
 	}
+	settle(t, ref)
 	if err := ref.Close(); err != nil {
 		t.Fatal(err)
+	}
+	// The workload writes every kind of segment file, sparse indexes too.
+	names, err := refFS.ReadDir(filepath.Join(dir, segmentsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{".seg", ".vec", ".spx"} {
+		if !slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, ext) }) {
+			t.Fatalf("the workload leaves no %s file: %v", ext, names)
+		}
 	}
 
 	// run sends the operations until one fails and returns how many it
@@ -194,6 +215,9 @@ func TestShardCrashPoints(t *testing.T) {
 		}
 		if m < 0 {
 			fail("the state is not that after any of the first %d..%d operations; against %d:%s", durable, sent, durable, diffStates(want[durable], got))
+		}
+		if msg := sparseIndexesAgree(sh); msg != "" {
+			fail("%s", msg)
 		}
 		extra := upsertOp(1000, 5, 5)
 		if _, err := sh.Update(ctx, extra, true); err != nil {

@@ -60,7 +60,7 @@ func (s *Shard) checkpoint() error {
 			break
 		}
 		out = append(out, w)
-		m.Segments = append(m.Segments, manifestSeg{ID: g.id, Appendable: g.appendable, Data: w.data, Deletes: w.del, Vectors: g.vectorFiles})
+		m.Segments = append(m.Segments, manifestSeg{ID: g.id, Appendable: g.appendable, Data: w.data, Deletes: w.del, Vectors: g.vectorFiles, Sparse: g.sparseFiles})
 	}
 	m.NextID, m.NextFile = h.nextID, h.nextFile
 	retired := len(h.retired)

@@ -29,6 +29,7 @@ type seg struct {
 	dataFile    string
 	deletesFile string
 	vectorFiles map[string]string // on-disk columns: vector name -> file (written once)
+	sparseFiles map[string]string // sealed: sparse vector name -> inverted index file (written once)
 	dirty       bool              // the data file is stale (appendable writes, index changes)
 	delDirty    bool              // deletes since the last deletes file
 }
@@ -40,6 +41,7 @@ func (g *seg) mutable() bool { return g.appendable && !g.frozen }
 // the shard's lock: shared for reads, exclusive for mutation.
 type holder struct {
 	specs    map[string]segment.VectorSpec
+	sparse   map[string]segment.SparseSpec
 	segs     []*seg
 	nextID   uint64
 	nextFile uint64   // numbers the files a flush or an optimization writes
@@ -83,7 +85,7 @@ func (h *holder) setIndexParams(params map[string]segment.IndexParams) {
 
 func (h *holder) newSegment(appendable bool) *seg {
 	h.nextID++
-	g := &seg{id: h.nextID, store: segment.NewStore(h.specs), appendable: appendable, dirty: true}
+	g := &seg{id: h.nextID, store: h.emptyStore(), appendable: appendable, dirty: true}
 	// An empty segment has the same payload indexes as the others.
 	if len(h.segs) > 0 {
 		for k, raw := range h.segs[0].store.IndexSchemas() {
@@ -93,6 +95,15 @@ func (h *holder) newSegment(appendable bool) *seg {
 	h.segs = append(h.segs, g)
 	h.changed = true
 	return g
+}
+
+// emptyStore is a store with the shard's dense and sparse columns.
+func (h *holder) emptyStore() *segment.Store {
+	st := segment.NewStore(h.specs)
+	for name, sp := range h.sparse {
+		st.AddSparseColumn(name, sp)
+	}
+	return st
 }
 
 // owner returns the segment holding id.
@@ -147,9 +158,12 @@ func (h *holder) modify(id point.ID, version uint64, inPlace func(*segment.Store
 	if r.Vectors == nil {
 		r.Vectors = point.Vectors{}
 	}
+	if r.Sparse == nil {
+		r.Sparse = point.SparseVectors{}
+	}
 	change(&r)
 	a := h.appendTarget()
-	a.store.Upsert(id, version, r.Vectors, r.Payload)
+	a.store.UpsertPoint(id, version, r.Vectors, r.Sparse, r.Payload)
 	a.dirty = true
 	return true
 }
@@ -157,9 +171,9 @@ func (h *holder) modify(id point.ID, version uint64, inPlace func(*segment.Store
 // Has reports whether some segment holds id.
 func (h *holder) Has(id point.ID) bool { return h.owner(id) != nil }
 
-// Upsert writes the point in place when its segment is appendable, else
-// deletes it where it is and writes it to an appendable segment.
-func (h *holder) Upsert(id point.ID, version uint64, vecs point.Vectors, payload point.Payload) {
+// UpsertPoint writes the point in place when its segment is appendable,
+// else deletes it where it is and writes it to an appendable segment.
+func (h *holder) UpsertPoint(id point.ID, version uint64, vecs point.Vectors, sparse point.SparseVectors, payload point.Payload) {
 	g := h.owner(id)
 	if g != nil && !g.mutable() {
 		g.store.Delete(id)
@@ -169,7 +183,7 @@ func (h *holder) Upsert(id point.ID, version uint64, vecs point.Vectors, payload
 	if g == nil {
 		g = h.appendTarget()
 	}
-	g.store.Upsert(id, version, vecs, payload)
+	g.store.UpsertPoint(id, version, vecs, sparse, payload)
 	g.dirty = true
 }
 
@@ -199,13 +213,17 @@ func (h *holder) SetPayload(id point.ID, version uint64, p point.Payload) bool {
 		func(r *segment.Record) { r.Payload = p })
 }
 
-// UpdateVectors sets some vectors of id, moving it out of a sealed segment.
-func (h *holder) UpdateVectors(id point.ID, version uint64, vecs point.Vectors) bool {
+// UpdatePointVectors sets some vectors of id, moving it out of a sealed
+// segment.
+func (h *holder) UpdatePointVectors(id point.ID, version uint64, vecs point.Vectors, sparse point.SparseVectors) bool {
 	return h.modify(id, version,
-		func(st *segment.Store) bool { return st.UpdateVectors(id, version, vecs) },
+		func(st *segment.Store) bool { return st.UpdatePointVectors(id, version, vecs, sparse) },
 		func(r *segment.Record) {
 			for n, v := range vecs {
 				r.Vectors[n] = v
+			}
+			for n, v := range sparse {
+				r.Sparse[n] = v
 			}
 		})
 }
@@ -218,6 +236,7 @@ func (h *holder) DeleteVectors(id point.ID, version uint64, names []string) bool
 		func(r *segment.Record) {
 			for _, n := range names {
 				delete(r.Vectors, n)
+				delete(r.Sparse, n)
 			}
 		})
 }
@@ -266,6 +285,29 @@ func (h *holder) prepareRead() {
 func (h *holder) VectorDim(name string) (int, bool) {
 	sp, ok := h.specs[name]
 	return sp.Dim, ok
+}
+
+// HasSparse reports whether a sparse vector is configured under name.
+func (h *holder) HasSparse(name string) bool {
+	_, ok := h.sparse[name]
+	return ok
+}
+
+// setSparse records the sparse vectors' settings and hands them to every
+// segment: indexes built otherwise stay until the optimizer rebuilds
+// their segment (config mismatch).
+func (h *holder) setSparse(specs map[string]segment.SparseSpec) {
+	h.clearFailure()
+	for name, sp := range specs {
+		if _, ok := h.sparse[name]; ok {
+			h.sparse[name] = sp
+		}
+	}
+	for _, g := range h.segs {
+		for name, sp := range h.sparse {
+			g.store.SetSparseSpec(name, sp)
+		}
+	}
 }
 
 // Len is the number of points.

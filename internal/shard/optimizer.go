@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shoaldb/shoal/internal/segment"
 )
 
 // OptimizerParams are the collection's optimizers_config as the shard
@@ -29,6 +28,10 @@ type OptimizerParams struct {
 	MaxSegmentBytes      int64
 	// Disabled stops all optimizations (max_optimization_threads: 0).
 	Disabled bool
+	// SparseIndexingBytes: an appendable segment whose sparse vectors
+	// take this many bytes (8 per entry: an index and a value) is sealed
+	// with inverted indexes (Qdrant's indexing_threshold_kb); 0 never.
+	SparseIndexingBytes int64
 }
 
 func (p OptimizerParams) target() int {
@@ -98,6 +101,9 @@ func (h *holder) due() *job {
 		if g.frozen {
 			continue
 		}
+		if j := h.sparseJob(g); j != nil {
+			return j
+		}
 		for name, ip := range h.vindex {
 			if ip.IndexingThreshold <= 0 || g.store.Len() < ip.IndexingThreshold {
 				continue
@@ -136,6 +142,29 @@ func (h *holder) due() *job {
 		return nil
 	}
 	return &job{kind: jobMerge, segs: picked}
+}
+
+// sparseJob is the optimization g's sparse vectors call for: indexing an
+// appendable segment past the sparse threshold, or a sealed one without an
+// index (written before it had sparse vectors); rebuilding indexes built
+// with other settings.
+func (h *holder) sparseJob(g *seg) *job {
+	if g.appendable {
+		if t := h.opt.SparseIndexingBytes; t > 0 && int64(g.store.SparseEntries())*8 >= t {
+			return &job{kind: jobIndexing, segs: []*seg{g}}
+		}
+		return nil
+	}
+	for name := range h.sparse {
+		built, matches := g.store.SparseIndexMatches(name)
+		switch {
+		case built && !matches:
+			return &job{kind: jobConfig, segs: []*seg{g}}
+		case !built && g.store.SparseCount(name) > 0:
+			return &job{kind: jobIndexing, segs: []*seg{g}}
+		}
+	}
+	return nil
 }
 
 // progress is what the optimizer is doing, for logs, info and telemetry.
@@ -285,7 +314,7 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 	s.mu.RLock()
 	applied := s.mu.applied
 	marks := make([]int, len(j.segs))
-	t := segment.NewStore(s.opts.Vectors)
+	t := s.mu.h.emptyStore()
 	ids := make([]uint64, len(j.segs))
 	for i, g := range j.segs {
 		marks[i] = g.store.DeleteMark()
@@ -325,6 +354,7 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 		}
 		pr.done.Store(int64(b.Work()))
 	}
+	t.BuildSparseIndexes()
 	t.PrepareRead()
 	if err := ctx.Err(); err != nil {
 		return err
@@ -334,15 +364,21 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 	if err != nil {
 		return err
 	}
+	sparseFiles, err := writeSparseFiles(s.fs, wf, s.dir, j.newID, j.file, t)
+	if err != nil {
+		removeSegmentFiles(s.fs, s.dir, slices.Collect(maps.Values(vecFiles)))
+		return err
+	}
 	file, err := writeSegmentFile(wf, s.dir, j.newID, j.file, t, applied)
 	if err != nil {
 		removeSegmentFiles(s.fs, s.dir, slices.Collect(maps.Values(vecFiles)))
+		removeSegmentFiles(s.fs, s.dir, slices.Collect(maps.Values(sparseFiles)))
 		return err
 	}
 
 	s.mu.Lock()
 	h := s.mu.h
-	ns := &seg{id: j.newID, store: t, dataFile: file, vectorFiles: vecFiles}
+	ns := &seg{id: j.newID, store: t, dataFile: file, vectorFiles: vecFiles, sparseFiles: sparseFiles}
 	for i, g := range j.segs {
 		for _, id := range g.store.DeletedSince(marks[i]) {
 			if t.Delete(id) {
@@ -378,6 +414,9 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 		}
 		h.retired = append(h.retired, g.dataFile, g.deletesFile)
 		for _, f := range g.vectorFiles {
+			h.retired = append(h.retired, f)
+		}
+		for _, f := range g.sparseFiles {
 			h.retired = append(h.retired, f)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -52,6 +53,7 @@ type manifestSeg struct {
 	Data       string            `json:"data"`
 	Deletes    string            `json:"deletes,omitempty"`
 	Vectors    map[string]string `json:"vectors,omitempty"` // on-disk columns: vector name -> file
+	Sparse     map[string]string `json:"sparse,omitempty"`  // sealed: sparse vector name -> inverted index file
 }
 
 // readManifest reads and checks the manifest. It is written atomically, so
@@ -77,6 +79,11 @@ func readManifest(fsys vfs.FS, dir string) (*manifest, error) {
 				return nil, errkind.Corruptf("corrupt shard manifest: %s: bad file name in segment %d", manifestFile, s.ID)
 			}
 		}
+		for _, f := range s.Sparse {
+			if !validFileName(f) {
+				return nil, errkind.Corruptf("corrupt shard manifest: %s: bad file name in segment %d", manifestFile, s.ID)
+			}
+		}
 	}
 	return &m, nil
 }
@@ -89,8 +96,11 @@ func validFileName(n string) bool {
 // loadSegments opens the segments the manifest names (or the legacy
 // checkpoint, or nothing) and returns them with the operation number they
 // cover.
-func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec) (*holder, uint64, error) {
-	h := &holder{specs: specs}
+func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec, sparse map[string]segment.SparseSpec, log *slog.Logger) (*holder, uint64, error) {
+	h := &holder{specs: specs, sparse: maps.Clone(sparse)}
+	if h.sparse == nil {
+		h.sparse = map[string]segment.SparseSpec{}
+	}
 	m, err := readManifest(fsys, dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -114,7 +124,14 @@ func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec) 
 		if err != nil {
 			return nil, 0, fmt.Errorf("load segment %d (%s): %w", ms.ID, ms.Data, err)
 		}
-		g := &seg{id: ms.ID, store: st, appendable: ms.Appendable, dataFile: ms.Data, deletesFile: ms.Deletes, vectorFiles: ms.Vectors}
+		g := &seg{id: ms.ID, store: st, appendable: ms.Appendable, dataFile: ms.Data, deletesFile: ms.Deletes, vectorFiles: ms.Vectors, sparseFiles: ms.Sparse}
+		for name, sp := range h.sparse {
+			st.AddSparseColumn(name, sp)
+			st.SetSparseSpec(name, sp)
+		}
+		if err := openSparseIndexes(fsys, dir, g, log); err != nil {
+			return nil, 0, fmt.Errorf("load segment %d (%s): %w", ms.ID, ms.Data, err)
+		}
 		if ms.Deletes != "" {
 			raw, err := vfs.ReadFile(fsys, filepath.Join(dir, segmentsDir, ms.Deletes))
 			if err != nil {
@@ -154,6 +171,9 @@ func loadLegacy(fsys vfs.FS, dir string, h *holder) (*holder, uint64, error) {
 	for name, sp := range h.specs {
 		st.AddColumn(name, sp)
 	}
+	for name, sp := range h.sparse {
+		st.AddSparseColumn(name, sp)
+	}
 	h.nextID = 1
 	h.segs = []*seg{{id: 1, store: st, appendable: true, dirty: true}}
 	h.changed = true
@@ -168,6 +188,9 @@ func removeUnlisted(fsys vfs.FS, dir string, m *manifest) error {
 		keep[s.Data] = true
 		keep[s.Deletes] = true
 		for _, f := range s.Vectors {
+			keep[f] = true
+		}
+		for _, f := range s.Sparse {
 			keep[f] = true
 		}
 	}
@@ -307,4 +330,55 @@ func removeSegmentFiles(fsys vfs.FS, dir string, files []string) {
 			fsys.Remove(filepath.Join(dir, segmentsDir, f))
 		}
 	}
+}
+
+// openSparseIndexes opens the inverted index files of a sealed segment.
+// A file that fails its checks is not lost data (the vectors are in the
+// segment): the index is rebuilt in memory, with a warning, and the next
+// optimization of the segment writes a sound file. A file the manifest
+// names but that cannot be read fails the open, as a vector file does.
+func openSparseIndexes(fsys vfs.FS, dir string, g *seg, log *slog.Logger) error {
+	for _, name := range slices.Sorted(maps.Keys(g.sparseFiles)) {
+		if !g.store.HasSparse(name) {
+			continue // a sparse vector the collection no longer has
+		}
+		err := g.store.OpenSparseIndex(fsys, name, filepath.Join(dir, segmentsDir, g.sparseFiles[name]))
+		switch {
+		case errors.Is(err, errkind.ErrCorrupt):
+			log.Warn("sparse index unreadable, rebuilt from the vectors", "dir", dir, "segment", g.id, "vector", name, "err", err)
+			g.store.BuildSparseIndex(name)
+		case err != nil:
+			return err
+		}
+	}
+	return nil
+}
+
+// writeSparseFiles writes the inverted indexes of a freshly built sealed
+// segment to files of their own and, for those kept on disk, serves them
+// from the files mapped; it returns sparse vector name -> file. On error
+// it removes the files it wrote.
+func writeSparseFiles(fsys vfs.FS, wf writeFunc, dir string, id, gen uint64, st *segment.Store) (_ map[string]string, err error) {
+	out := map[string]string{}
+	defer func() {
+		if err != nil {
+			removeSegmentFiles(fsys, dir, slices.Collect(maps.Values(out)))
+		}
+	}()
+	for i, name := range st.SparseIndexed() {
+		f := fmt.Sprintf("%d-%d.%d.spx", id, gen, i)
+		path := filepath.Join(dir, segmentsDir, f)
+		err := wf(path, func(w io.Writer) error { return st.WriteSparseIndex(name, w) })
+		if err != nil {
+			return nil, fmt.Errorf("write sparse index %q of segment %d: %w", name, id, err)
+		}
+		out[name] = f
+		if err := st.MapSparseIndex(fsys, name, path); err != nil {
+			return nil, err
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
 }

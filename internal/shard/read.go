@@ -270,3 +270,63 @@ func (r *Reader) SegmentDetails(dir string) []SegmentDetail {
 	}
 	return out
 }
+
+// SparseVector returns a copy of the named sparse vector of id.
+func (r *Reader) SparseVector(id point.ID, name string) (point.SparseVector, bool) {
+	if g := r.h.owner(id); g != nil {
+		return g.store.SparseVector(id, name)
+	}
+	return point.SparseVector{}, false
+}
+
+// SparseStats returns the number of points with a vector in sparse vector
+// name and, for each of dims, how many of those vectors have it: the
+// statistics of Qdrant's idf modifier, over every segment.
+func (r *Reader) SparseStats(name string, dims []uint32) (int, []int) {
+	df := make([]int, len(dims))
+	n := 0
+	for _, g := range r.h.segs {
+		n += g.store.SparseStats(name, dims, df)
+	}
+	return n, df
+}
+
+// SearchSparse searches every segment by sparse vector and merges the best
+// p.Limit hits, best first, ties by id.
+func (r *Reader) SearchSparse(ctx context.Context, p segment.SparseSearchParams, sel segment.VectorSelection) ([]Hit, error) {
+	if !r.h.HasSparse(p.Vector) || p.Limit <= 0 {
+		return nil, nil
+	}
+	type found struct {
+		g *seg
+		segment.Scored
+		id point.ID
+	}
+	var all []found
+	for _, g := range r.h.segs {
+		hits, err := g.store.SearchSparse(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, sc := range hits {
+			all = append(all, found{g: g, Scored: sc, id: g.store.RecordAt(sc.Offset, nil).ID})
+		}
+	}
+	slices.SortFunc(all, func(a, b found) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return a.id.Compare(b.id)
+	})
+	if len(all) > p.Limit {
+		all = all[:p.Limit]
+	}
+	out := make([]Hit, len(all))
+	for i, f := range all {
+		out[i] = Hit{Record: f.g.store.RecordAt(f.Offset, sel), Score: f.Score}
+	}
+	return out, nil
+}

@@ -24,7 +24,7 @@ func BenchmarkRecord(b *testing.B) {
 		}
 		p := point.Payload{"i": json.Number(fmt.Sprint(i)), "tag": "t" + fmt.Sprint(i%7)}
 		op.Points[i] = ops.PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": v}, Payload: p}
-		legacy.Points[i] = legacyPointStruct(op.Points[i])
+		legacy.Points[i] = legacyPointStruct{ID: op.Points[i].ID, Vectors: op.Points[i].Vectors, Payload: op.Points[i].Payload}
 	}
 	v1, err := json.Marshal(&legacy)
 	if err != nil {

@@ -112,13 +112,13 @@ func (l *legacyOperation) convert() (*ops.Operation, error) {
 	if l.Points != nil {
 		op.Points = make([]ops.PointStruct, len(l.Points))
 		for i, p := range l.Points {
-			op.Points[i] = ops.PointStruct(p)
+			op.Points[i] = ops.PointStruct{ID: p.ID, Vectors: p.Vectors, Payload: p.Payload}
 		}
 	}
 	if l.Vectors != nil {
 		op.Vectors = make([]ops.PointVectors, len(l.Vectors))
 		for i, p := range l.Vectors {
-			op.Vectors[i] = ops.PointVectors(p)
+			op.Vectors[i] = ops.PointVectors{ID: p.ID, Vectors: p.Vectors}
 		}
 	}
 	if len(l.Filter) > 0 && string(l.Filter) != "null" {

@@ -19,6 +19,9 @@ import (
 // Options configure a shard.
 type Options struct {
 	Vectors        map[string]segment.VectorSpec
+	// Sparse are the sparse vectors and how a sealed segment keeps their
+	// inverted indexes.
+	Sparse         map[string]segment.SparseSpec
 	WALSegmentSize int64         // wal_capacity_mb in bytes
 	WALSegAhead    int           // wal_segments_ahead
 	CheckpointWAL  int64         // checkpoint once this many WAL bytes were written since the last one
@@ -114,7 +117,7 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	s := &Shard{dir: dir, opts: opts, fs: opts.FS, log: opts.Logger, seams: sm, queue: make(chan pending, opts.QueueSize), stopped: make(chan struct{}),
 		flush: make(chan struct{}, 1), kick: make(chan struct{}, 1), stopOpt: make(chan struct{}), optStopped: make(chan struct{})}
 
-	h, applied, err := loadSegments(opts.FS, dir, opts.Vectors)
+	h, applied, err := loadSegments(opts.FS, dir, opts.Vectors, opts.Sparse, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +184,16 @@ func (s *Shard) Start() {
 func (s *Shard) SetVectorIndex(params map[string]segment.IndexParams) {
 	s.mu.Lock()
 	s.mu.h.setIndexParams(params)
+	s.mu.Unlock()
+	s.wake()
+}
+
+// SetSparse applies new settings of the sparse vectors' indexes (a
+// collection update); the optimizer rebuilds segments whose indexes were
+// built otherwise.
+func (s *Shard) SetSparse(specs map[string]segment.SparseSpec) {
+	s.mu.Lock()
+	s.mu.h.setSparse(specs)
 	s.mu.Unlock()
 	s.wake()
 }
