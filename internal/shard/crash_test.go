@@ -31,7 +31,7 @@ func crashOptions(fsys vfs.FS) Options {
 			"":    {Dim: 2, Distance: vector.Dot},
 			"img": {Dim: 3, Distance: vector.Euclid, OnDisk: true},
 		},
-		Sparse: map[string]segment.SparseSpec{"sp": {}, "sd": {OnDisk: true}},
+		Sparse:         map[string]segment.SparseSpec{"sp": {}, "sd": {OnDisk: true}},
 		Logger:         quietLogger(),
 		WALSegmentSize: 1 << 10,
 		CheckpointWAL:  2 << 10,

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
-
 )
 
 // OptimizerParams are the collection's optimizers_config as the shard

@@ -18,7 +18,7 @@ import (
 
 // Options configure a shard.
 type Options struct {
-	Vectors        map[string]segment.VectorSpec
+	Vectors map[string]segment.VectorSpec
 	// Sparse are the sparse vectors and how a sealed segment keeps their
 	// inverted indexes.
 	Sparse         map[string]segment.SparseSpec
