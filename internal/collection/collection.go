@@ -50,6 +50,7 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger) (*Collec
 	}
 	sh, err := shard.Open(filepath.Join(dir, "shards", "0"), shard.Options{
 		Vectors:        specs,
+		Sparse:         sparseSpecs(cfg),
 		WALSegmentSize: satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
 		WALSegAhead:    satInt(cfg.WalConfig.WalSegmentsAhead),
 		CheckpointWAL:  satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
@@ -110,6 +111,11 @@ func optimizerParams(cfg *Config) shard.OptimizerParams {
 	if o.MaxSegmentSize != nil {
 		p.MaxSegmentBytes = satMul(*o.MaxSegmentSize, 1024)
 	}
+	kb := uint64(10000) // Qdrant's default indexing_threshold_kb
+	if t := o.IndexingThreshold; t != nil {
+		kb = *t
+	}
+	p.SparseIndexingBytes = satMul(kb, 1024)
 	return p
 }
 
@@ -144,6 +150,7 @@ func (c *Collection) SetConfig(cfg *Config) {
 		vindex[n] = indexParams(cfg, p)
 	}
 	c.shard.SetVectorIndex(vindex)
+	c.shard.SetSparse(sparseSpecs(cfg))
 	c.shard.SetOptimizer(optimizerParams(cfg))
 }
 
@@ -159,6 +166,12 @@ func (c *Collection) vectorParams() map[string]VectorParams {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.mu.cfg.Params.Vectors.Named
+}
+
+func (c *Collection) sparseVectorParams() map[string]SparseVectorParams {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.mu.cfg.Params.SparseVectors
 }
 
 // Close stops the shard worker and checkpoints.
@@ -236,11 +249,15 @@ func (c *Collection) prepare(op *ops.Operation) error {
 		return validationErr(err)
 	}
 	params := c.vectorParams()
+	sparseParams := c.sparseVectorParams()
 	check := func(vecs point.Vectors) (point.Vectors, error) {
 		out := make(point.Vectors, len(vecs))
 		for name, v := range vecs {
 			p, ok := params[name]
 			if !ok {
+				if _, sparse := sparseParams[name]; sparse {
+					return nil, errWrongSparse()
+				}
 				return nil, errVectorName(name)
 			}
 			if uint64(len(v)) != p.Size {
@@ -253,14 +270,39 @@ func (c *Collection) prepare(op *ops.Operation) error {
 		}
 		return out, nil
 	}
+	checkSparse := func(vecs point.SparseVectors) (point.SparseVectors, error) {
+		if vecs == nil {
+			return nil, nil
+		}
+		out := make(point.SparseVectors, len(vecs))
+		for name, v := range vecs {
+			if _, ok := sparseParams[name]; !ok {
+				if _, dense := params[name]; dense {
+					return nil, errWrongSparse()
+				}
+				return nil, errVectorName(name)
+			}
+			var err error
+			if out[name], err = checkSparseVector(name, v); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
 	var err error
 	for i := range op.Points {
 		if op.Points[i].Vectors, err = check(op.Points[i].Vectors); err != nil {
 			return err
 		}
+		if op.Points[i].Sparse, err = checkSparse(op.Points[i].Sparse); err != nil {
+			return err
+		}
 	}
 	for i := range op.Vectors {
 		if op.Vectors[i].Vectors, err = check(op.Vectors[i].Vectors); err != nil {
+			return err
+		}
+		if op.Vectors[i].Sparse, err = checkSparse(op.Vectors[i].Sparse); err != nil {
 			return err
 		}
 	}
@@ -272,7 +314,9 @@ func (c *Collection) prepare(op *ops.Operation) error {
 	if op.Kind == ops.DeleteVectors {
 		for _, n := range op.Keys {
 			if _, ok := params[n]; !ok {
-				return errVectorName(n)
+				if _, ok := sparseParams[n]; !ok {
+					return errVectorName(n)
+				}
 			}
 		}
 	}

@@ -230,14 +230,16 @@ func (c WalConfig) Apply(d *WalConfigDiff) WalConfig {
 
 // Params are the collection parameters.
 type Params struct {
-	Vectors                VectorsConfig   `json:"vectors"`
-	ShardNumber            uint32          `json:"shard_number"`
-	ShardingMethod         *string         `json:"sharding_method,omitempty"`
-	ReplicationFactor      uint32          `json:"replication_factor"`
-	WriteConsistencyFactor uint32          `json:"write_consistency_factor"`
-	ReadFanOutFactor       *uint32         `json:"read_fan_out_factor,omitempty"`
-	OnDiskPayload          bool            `json:"on_disk_payload"`
-	SparseVectors          json.RawMessage `json:"sparse_vectors,omitempty"`
+	Vectors                VectorsConfig `json:"vectors"`
+	ShardNumber            uint32        `json:"shard_number"`
+	ShardingMethod         *string       `json:"sharding_method,omitempty"`
+	ReplicationFactor      uint32        `json:"replication_factor"`
+	WriteConsistencyFactor uint32        `json:"write_consistency_factor"`
+	ReadFanOutFactor       *uint32       `json:"read_fan_out_factor,omitempty"`
+	OnDiskPayload          bool          `json:"on_disk_payload"`
+	// SparseVectors are the sparse vectors by name (sparse.go); left out
+	// when there are none, as Qdrant does.
+	SparseVectors map[string]SparseVectorParams `json:"sparse_vectors,omitempty"`
 }
 
 // Config is a collection's whole configuration, shaped as Qdrant's

@@ -243,7 +243,10 @@ func TestBuildValidation(t *testing.T) {
 
 func TestBuildBadInput(t *testing.T) {
 	cases := []struct{ name, body, want string }{
-		{"sparse vectors", `{"sparse_vectors":{"s":{}}}`, "sparse vectors are not supported by this version of Shoal"},
+		{"a dense and a sparse vector of one name", `{"vectors":{"s":{"size":2,"distance":"Dot"}},"sparse_vectors":{"s":{}}}`,
+			"Dense and sparse vector names must be unique - duplicate found with 's'"},
+		{"the unnamed vector and a sparse one without a name", `{"vectors":{"size":2,"distance":"Dot"},"sparse_vectors":{"":{}}}`,
+			"Sparse vector name cannot be empty"},
 		{"multivector", `{"vectors":{"size":2,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}`,
 			"multivectors (multivector_config) are not supported by this version of Shoal"},
 		{"named multivector", `{"vectors":{"a":{"size":2,"distance":"Dot"},"b":{"size":2,"distance":"Dot","multivector_config":{}}}}`,
@@ -423,7 +426,7 @@ func TestUpdateRequestApplyErrors(t *testing.T) {
 		wantBad    string   // else a bad input error
 	}{
 		{name: "unknown vector", body: `{"vectors":{"x":{"on_disk":true}}}`, wantBad: "Not existing vector name error: x"},
-		{name: "sparse", body: `{"sparse_vectors":{"s":{}}}`, wantBad: "sparse vectors are not supported by this version of Shoal"},
+		{name: "unknown sparse vector", body: `{"sparse_vectors":{"s":{}}}`, wantBad: "Not existing vector name error: s"},
 		{name: "bad threads", body: `{"optimizers_config":{"max_optimization_threads":true}}`, wantBad: `optimizers_config.max_optimization_threads: expected a number or "auto"`},
 		{name: "replication 0", body: `{"params":{"replication_factor":0,"write_consistency_factor":0}}`,
 			wantFields: []string{"params.replication_factor: value 0 invalid, must be 1 or larger", "params.write_consistency_factor: value 0 invalid, must be 1 or larger"}},

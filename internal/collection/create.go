@@ -3,6 +3,8 @@ package collection
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/shoaldb/shoal/internal/point"
@@ -10,31 +12,31 @@ import (
 
 // CreateRequest is the body of PUT /collections/{name}.
 type CreateRequest struct {
-	Vectors                *VectorsConfig        `json:"vectors"`
-	ShardNumber            *uint32               `json:"shard_number"`
-	ShardingMethod         *string               `json:"sharding_method"`
-	ReplicationFactor      *uint32               `json:"replication_factor"`
-	WriteConsistencyFactor *uint32               `json:"write_consistency_factor"`
-	OnDiskPayload          *bool                 `json:"on_disk_payload"`
-	HnswConfig             *HnswConfigDiff       `json:"hnsw_config"`
-	WalConfig              *WalConfigDiff        `json:"wal_config"`
-	OptimizersConfig       *OptimizersConfigDiff `json:"optimizers_config"`
-	QuantizationConfig     json.RawMessage       `json:"quantization_config"`
-	SparseVectors          json.RawMessage       `json:"sparse_vectors"`
-	StrictModeConfig       json.RawMessage       `json:"strict_mode_config"`
-	Metadata               point.Payload         `json:"metadata"`
+	Vectors                *VectorsConfig                `json:"vectors"`
+	ShardNumber            *uint32                       `json:"shard_number"`
+	ShardingMethod         *string                       `json:"sharding_method"`
+	ReplicationFactor      *uint32                       `json:"replication_factor"`
+	WriteConsistencyFactor *uint32                       `json:"write_consistency_factor"`
+	OnDiskPayload          *bool                         `json:"on_disk_payload"`
+	HnswConfig             *HnswConfigDiff               `json:"hnsw_config"`
+	WalConfig              *WalConfigDiff                `json:"wal_config"`
+	OptimizersConfig       *OptimizersConfigDiff         `json:"optimizers_config"`
+	QuantizationConfig     json.RawMessage               `json:"quantization_config"`
+	SparseVectors          map[string]SparseVectorParams `json:"sparse_vectors"`
+	StrictModeConfig       json.RawMessage               `json:"strict_mode_config"`
+	Metadata               point.Payload                 `json:"metadata"`
 }
 
 // UpdateRequest is the body of PATCH /collections/{name}.
 type UpdateRequest struct {
-	Vectors            map[string]VectorParamsDiff `json:"vectors"`
-	OptimizersConfig   *OptimizersConfigDiff       `json:"optimizers_config"`
-	Params             *ParamsDiff                 `json:"params"`
-	HnswConfig         *HnswConfigDiff             `json:"hnsw_config"`
-	QuantizationConfig json.RawMessage             `json:"quantization_config"`
-	SparseVectors      json.RawMessage             `json:"sparse_vectors"`
-	StrictModeConfig   json.RawMessage             `json:"strict_mode_config"`
-	Metadata           point.Payload               `json:"metadata"`
+	Vectors            map[string]VectorParamsDiff   `json:"vectors"`
+	OptimizersConfig   *OptimizersConfigDiff         `json:"optimizers_config"`
+	Params             *ParamsDiff                   `json:"params"`
+	HnswConfig         *HnswConfigDiff               `json:"hnsw_config"`
+	QuantizationConfig json.RawMessage               `json:"quantization_config"`
+	SparseVectors      map[string]SparseVectorParams `json:"sparse_vectors"`
+	StrictModeConfig   json.RawMessage               `json:"strict_mode_config"`
+	Metadata           point.Payload                 `json:"metadata"`
 }
 
 // VectorParamsDiff updates one vector's storage parameters.
@@ -157,8 +159,8 @@ func (r *CreateRequest) Build(d Defaults) (*Config, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	if isSet(r.SparseVectors) {
-		return nil, point.Errorf(point.KindBadInput, "sparse vectors are not supported by this version of Shoal")
+	if err := checkSparseNames(r.Vectors, r.SparseVectors); err != nil {
+		return nil, err
 	}
 	if r.Vectors != nil {
 		for _, name := range r.Vectors.Names() {
@@ -182,6 +184,9 @@ func (r *CreateRequest) Build(d Defaults) (*Config, error) {
 		HnswConfig: d.Hnsw.Apply(r.HnswConfig),
 		WalConfig:  d.Wal.Apply(r.WalConfig),
 		Metadata:   r.Metadata,
+	}
+	if len(r.SparseVectors) > 0 {
+		cfg.Params.SparseVectors = r.SparseVectors
 	}
 	if r.Vectors != nil {
 		cfg.Params.Vectors = *r.Vectors
@@ -257,12 +262,28 @@ func (r *UpdateRequest) Apply(cfg *Config) (*Config, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	if isSet(r.SparseVectors) {
-		return nil, point.Errorf(point.KindBadInput, "sparse vectors are not supported by this version of Shoal")
-	}
 	out, err := cfg.Clone()
 	if err != nil {
 		return nil, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.SparseVectors)) {
+		d := r.SparseVectors[name]
+		p, ok := out.Params.SparseVectors[name]
+		if !ok {
+			return nil, errVectorName(name)
+		}
+		// Qdrant's update_sparse_vectors_from_other: a modifier replaces
+		// the one set, index fields update those of the index.
+		if d.Modifier != nil {
+			p.Modifier = d.Modifier
+		}
+		if d.Index != nil {
+			if p.Index == nil {
+				p.Index = &SparseIndexParams{}
+			}
+			p.Index.update(d.Index)
+		}
+		out.Params.SparseVectors[name] = p
 	}
 	for name, d := range r.Vectors {
 		p, ok := out.Params.Vectors.Named[name]

@@ -16,7 +16,7 @@ import (
 func (c *Collection) Query(ctx context.Context, req ops.QueryRequest) ([]ScoredPoint, error) {
 	if q := req.Nearest; q != nil {
 		return c.Search(ctx, ops.SearchRequest{
-			Using: req.Using, Vector: q.Vector, QueryID: q.ID, Filter: req.Filter,
+			Using: req.Using, Vector: q.Vector, Sparse: q.Sparse, QueryID: q.ID, Filter: req.Filter,
 			Limit: req.Limit, Offset: req.Offset, ScoreThreshold: req.ScoreThreshold,
 			WithPayload: req.WithPayload, WithVector: req.WithVector, Params: req.Params,
 		})
@@ -34,7 +34,7 @@ func (c *Collection) Query(ctx context.Context, req ops.QueryRequest) ([]ScoredP
 	recs = recs[req.Offset:]
 	out := make([]ScoredPoint, len(recs))
 	for i, r := range recs {
-		out[i] = ScoredPoint{ID: r.ID, Version: r.Version, Payload: r.Payload, Vectors: r.Vectors}
+		out[i] = ScoredPoint{ID: r.ID, Version: r.Version, Payload: r.Payload, Vectors: r.Vectors, Sparse: r.Sparse}
 	}
 	return out, nil
 }

@@ -15,20 +15,23 @@ import (
 // Record is a point returned by retrieve and scroll.
 type Record struct {
 	ID         point.ID
-	Payload    point.Payload // nil when not requested
-	Vectors    point.Vectors // nil when not requested
+	Payload    point.Payload       // nil when not requested
+	Vectors    point.Vectors       // nil when not requested
+	Sparse     point.SparseVectors // nil when not requested or none
 	Version    uint64
 	OrderValue any // int64 or float64 when scrolled with order_by
 }
 
 func (c *Collection) checkVectorNames(v ops.VectorSelector) error {
-	params := c.vectorParams()
+	params, sparse := c.vectorParams(), c.sparseVectorParams()
 	for i, n := range v.Names {
 		if i > 0 && n == v.Names[i-1] {
 			continue // a long list of one name costs no map lookups
 		}
 		if _, ok := params[n]; !ok {
-			return errVectorName(n)
+			if _, ok := sparse[n]; !ok {
+				return errVectorName(n)
+			}
 		}
 	}
 	return nil
@@ -71,7 +74,7 @@ func (c *Collection) Retrieve(ctx context.Context, ids []point.ID, wp ops.Payloa
 			}
 			if r, ok := s.Get(id, sel); ok {
 				seen[id] = struct{}{}
-				out = append(out, Record{ID: r.ID, Payload: wp.Apply(r.Payload), Vectors: r.Vectors, Version: r.Version})
+				out = append(out, Record{ID: r.ID, Payload: wp.Apply(r.Payload), Vectors: r.Vectors, Sparse: r.Sparse, Version: r.Version})
 			}
 		}
 	})
@@ -102,7 +105,7 @@ func (c *Collection) Scroll(ctx context.Context, req ops.ScrollRequest) ([]Recor
 		}
 		out = make([]Record, len(recs))
 		for i, r := range recs {
-			out[i] = Record{ID: r.ID, Payload: req.WithPayload.Apply(r.Payload), Vectors: r.Vectors, Version: r.Version}
+			out[i] = Record{ID: r.ID, Payload: req.WithPayload.Apply(r.Payload), Vectors: r.Vectors, Sparse: r.Sparse, Version: r.Version}
 		}
 	})
 	if err != nil {
@@ -147,6 +150,7 @@ type ScoredPoint struct {
 	Score   float32
 	Payload point.Payload
 	Vectors point.Vectors
+	Sparse  point.SparseVectors
 }
 
 // Search returns the nearest points to a vector, or to the stored vector of
@@ -157,6 +161,14 @@ type ScoredPoint struct {
 func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]ScoredPoint, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, interrupted("search", err)
+	}
+	if sp, ok := c.sparseParams(req.Using); ok {
+		return c.searchSparse(ctx, req, sp)
+	}
+	if req.Sparse != nil {
+		if _, ok := c.vectorParams()[req.Using]; ok {
+			return nil, errWrongSparse()
+		}
 	}
 	_, size, err := c.distance(req.Using)
 	if err != nil {
@@ -204,7 +216,7 @@ func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]Score
 		hits = hits[req.Offset:]
 		out = make([]ScoredPoint, len(hits))
 		for i, h := range hits {
-			out[i] = ScoredPoint{ID: h.ID, Version: h.Version, Score: h.Score, Payload: req.WithPayload.Apply(h.Payload), Vectors: h.Vectors}
+			out[i] = ScoredPoint{ID: h.ID, Version: h.Version, Score: h.Score, Payload: req.WithPayload.Apply(h.Payload), Vectors: h.Vectors, Sparse: h.Sparse}
 		}
 	})
 	if err != nil {
@@ -228,7 +240,7 @@ func (c *Collection) scrollOrdered(ctx context.Context, req ops.ScrollRequest) (
 			if r.Integer {
 				ov = int64(r.OrderValue)
 			}
-			out[i] = Record{ID: r.ID, Payload: req.WithPayload.Apply(r.Payload), Vectors: r.Vectors, Version: r.Version, OrderValue: ov}
+			out[i] = Record{ID: r.ID, Payload: req.WithPayload.Apply(r.Payload), Vectors: r.Vectors, Sparse: r.Sparse, Version: r.Version, OrderValue: ov}
 		}
 	})
 	switch {
