@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -51,11 +54,14 @@ func (in *upsertIn) operation() (*ops.Operation, error) {
 			if p.Vector == nil {
 				return nil, formatError(errorString("missing field `vector`"))
 			}
-			op.Points[i] = ops.PointStruct{ID: *p.ID, Vectors: p.Vector.vecs, Payload: p.Payload}
+			if err := checkSparse(fmt.Sprintf("points[%d].vector.?", i), p.Vector.sparse); err != nil {
+				return nil, err
+			}
+			op.Points[i] = ops.PointStruct{ID: *p.ID, Vectors: p.Vector.vecs, Sparse: p.Vector.sparse, Payload: p.Payload}
 		}
 	case in.Batch != nil:
 		b := in.Batch
-		vecs, err := batchVectors(b.Vectors, len(b.IDs))
+		vecs, sparse, err := batchVectors(b.Vectors, len(b.IDs))
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +70,7 @@ func (in *upsertIn) operation() (*ops.Operation, error) {
 		}
 		op.Points = make([]ops.PointStruct, len(b.IDs))
 		for i, id := range b.IDs {
-			op.Points[i] = ops.PointStruct{ID: id, Vectors: vecs[i]}
+			op.Points[i] = ops.PointStruct{ID: id, Vectors: vecs[i], Sparse: sparse[i]}
 			if b.Payloads != nil {
 				op.Points[i].Payload = b.Payloads[i]
 			}
@@ -76,35 +82,53 @@ func (in *upsertIn) operation() (*ops.Operation, error) {
 }
 
 // batchVectors decodes BatchVectorStruct: a list of dense vectors, or an
-// object of such lists by vector name.
-func batchVectors(raw json.RawMessage, n int) ([]point.Vectors, error) {
+// object of lists by vector name whose items are dense lists or sparse
+// objects. It returns each point's dense and sparse vectors (nil when it
+// has none).
+func batchVectors(raw json.RawMessage, n int) ([]point.Vectors, []point.SparseVectors, error) {
 	out := make([]point.Vectors, n)
 	for i := range out {
 		out[i] = point.Vectors{}
 	}
+	sparse := make([]point.SparseVectors, n)
 	var list [][]float32
 	if err := json.Unmarshal(raw, &list); err == nil {
 		if len(list) != n {
-			return nil, badRequest("Wrong input: number of vectors (%d) does not match number of ids (%d)", len(list), n)
+			return nil, nil, badRequest("Wrong input: number of vectors (%d) does not match number of ids (%d)", len(list), n)
 		}
 		for i, v := range list {
 			out[i][point.DefaultVector] = v
 		}
-		return out, nil
+		return out, sparse, nil
 	}
-	var named map[string][][]float32
+	var named map[string][]json.RawMessage
 	if err := json.Unmarshal(raw, &named); err != nil {
-		return nil, formatError(errorString("batch.vectors: expected a list of vectors or an object of named vector lists"))
+		return nil, nil, formatError(errorString("batch.vectors: expected a list of vectors or an object of named vector lists"))
 	}
-	for name, list := range named {
+	for _, name := range slices.Sorted(maps.Keys(named)) {
+		list := named[name]
 		if len(list) != n {
-			return nil, badRequest("Wrong input: number of vectors for %q (%d) does not match number of ids (%d)", name, len(list), n)
+			return nil, nil, badRequest("Wrong input: number of vectors for %q (%d) does not match number of ids (%d)", name, len(list), n)
 		}
-		for i, v := range list {
-			out[i][name] = v
+		for i, item := range list {
+			v, sp, err := vectorValue(item)
+			if err != nil {
+				return nil, nil, formatError(fmt.Errorf("batch.vectors.%s[%d]: %w", name, i, err))
+			}
+			if sp == nil {
+				out[i][name] = v
+				continue
+			}
+			if err := checkSparse(fmt.Sprintf("batch.vectors.?[%d]", i), point.SparseVectors{name: *sp}); err != nil {
+				return nil, nil, err
+			}
+			if sparse[i] == nil {
+				sparse[i] = point.SparseVectors{}
+			}
+			sparse[i][name] = *sp
 		}
 	}
-	return out, nil
+	return out, sparse, nil
 }
 
 type errorString string

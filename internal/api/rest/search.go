@@ -99,9 +99,10 @@ type queryIn struct {
 	ShardKey       json.RawMessage `json:"shard_key"`
 }
 
-// parseQuery reads the supported forms of `query`: a dense vector, a point
-// id, or {"nearest": vector-or-id}.
-func parseQuery(raw json.RawMessage) (*ops.NearestQuery, error) {
+// parseQuery reads the supported forms of `query`: a dense vector, a
+// sparse vector ({"indices", "values"}), a point id, or {"nearest": one of
+// those}. A sparse vector is validated with Qdrant's texts at path.
+func parseQuery(raw json.RawMessage, path string) (*ops.NearestQuery, error) {
 	raw = bytes.TrimSpace(raw)
 	if !isSet(raw) {
 		return nil, nil
@@ -115,7 +116,17 @@ func parseQuery(raw json.RawMessage) (*ops.NearestQuery, error) {
 			if _, hasMMR := obj["mmr"]; hasMMR {
 				return nil, badRequest("Bad request: mmr is not supported by this version of Shoal")
 			}
-			return parseQuery(nearest)
+			return parseQuery(nearest, path+".nearest")
+		}
+		if isSparseObject(raw) {
+			v, err := sparseVector(raw)
+			if err != nil {
+				return nil, formatError(fmt.Errorf("query: %w", err))
+			}
+			if err := checkOneSparse(path, &v); err != nil {
+				return nil, err
+			}
+			return &ops.NearestQuery{Sparse: &v}, nil
 		}
 		for k := range obj {
 			return nil, badRequest("Bad request: query type `%s` is not supported by this version of Shoal", k)
@@ -147,7 +158,7 @@ func (s *Server) runQuery(ctx context.Context, c *collection.Collection, in *que
 	if isSet(in.LookupFrom) {
 		return nil, badRequest("Bad request: lookup_from is not supported by this version of Shoal")
 	}
-	target, err := parseQuery(in.Query)
+	target, err := parseQuery(in.Query, "internal.query")
 	if err != nil {
 		return nil, err
 	}
@@ -224,6 +235,7 @@ func (s *Server) runSearch(ctx context.Context, c *collection.Collection, in *se
 	}
 	using := point.DefaultVector
 	var vec []float32
+	var sparse *point.SparseVector
 	var err error
 	if raw[0] == '{' {
 		var named struct {
@@ -236,8 +248,12 @@ func (s *Server) runSearch(ctx context.Context, c *collection.Collection, in *se
 		using = named.Name
 		raw = named.Vector
 	}
-	if vec, err = denseVector(raw); err != nil {
+	// NamedSparseVector: {"name", "vector": {"indices", "values"}}.
+	if vec, sparse, err = vectorValue(raw); err != nil {
 		return nil, formatError(err)
+	}
+	if err := checkOneSparse("vector.vector", sparse); err != nil {
+		return nil, err
 	}
 	l := in.Limit
 	if !l.set {
@@ -260,7 +276,7 @@ func (s *Server) runSearch(ctx context.Context, c *collection.Collection, in *se
 	}
 	hits, err := c.Search(ctx, ops.SearchRequest{
 		Params: params,
-		Using:  using, Vector: vec, Filter: f, Limit: limit, Offset: offset,
+		Using:  using, Vector: vec, Sparse: sparse, Filter: f, Limit: limit, Offset: offset,
 		ScoreThreshold: in.ScoreThreshold, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
 	})
 	if err != nil {

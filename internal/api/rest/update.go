@@ -269,11 +269,14 @@ func (in *updateVectorsIn) operation() (*ops.Operation, error) {
 		return nil, badRequest("Bad request: update_filter is not supported by this version of Shoal")
 	}
 	op := &ops.Operation{Kind: ops.UpdateVectors}
-	for _, p := range in.Points {
+	for i, p := range in.Points {
 		if p.ID == nil || p.Vector == nil {
 			return nil, formatError(errorString("missing field `id` or `vector`"))
 		}
-		op.Vectors = append(op.Vectors, ops.PointVectors{ID: *p.ID, Vectors: p.Vector.vecs})
+		if err := checkSparse(fmt.Sprintf("points[%d].vector.?", i), p.Vector.sparse); err != nil {
+			return nil, err
+		}
+		op.Vectors = append(op.Vectors, ops.PointVectors{ID: *p.ID, Vectors: p.Vector.vecs, Sparse: p.Vector.sparse})
 	}
 	return op, nil
 }

@@ -12,10 +12,12 @@ import (
 )
 
 // vectorStruct is Qdrant's VectorStruct: a dense list (the unnamed vector)
-// or an object of named dense vectors.
+// or an object of named vectors, each a dense list or a sparse object.
+// Sparse vectors are checked by the operation, which knows their path.
 type vectorStruct struct {
-	set  bool
-	vecs point.Vectors
+	set    bool
+	vecs   point.Vectors
+	sparse point.SparseVectors
 }
 
 func (v *vectorStruct) UnmarshalJSON(b []byte) error {
@@ -38,9 +40,16 @@ func (v *vectorStruct) UnmarshalJSON(b []byte) error {
 		}
 		v.vecs = make(point.Vectors, len(m))
 		for name, raw := range m {
-			vec, err := denseVector(raw)
+			vec, sp, err := vectorValue(raw)
 			if err != nil {
 				return fmt.Errorf("vector %q: %w", name, err)
+			}
+			if sp != nil {
+				if v.sparse == nil {
+					v.sparse = point.SparseVectors{}
+				}
+				v.sparse[name] = *sp
+				continue
 			}
 			v.vecs[name] = vec
 		}
@@ -55,7 +64,7 @@ func denseVector(b []byte) ([]float32, error) {
 		return nil, fmt.Errorf("multivectors are not supported by this version of Shoal")
 	}
 	if len(b) > 0 && b[0] == '{' {
-		return nil, fmt.Errorf("sparse vectors and inference objects are not supported by this version of Shoal")
+		return nil, fmt.Errorf("expected a list of numbers, not an object")
 	}
 	var vec []float32
 	if err := json.Unmarshal(b, &vec); err != nil {
@@ -215,7 +224,7 @@ func payloadOut(p point.Payload) any {
 func recordsOut(recs []collection.Record, multi bool) []recordOut {
 	out := make([]recordOut, len(recs))
 	for i, r := range recs {
-		out[i] = recordOut{ID: r.ID, Payload: payloadOut(r.Payload), Vector: vectorOutput(r.Vectors, multi), OrderValue: r.OrderValue}
+		out[i] = recordOut{ID: r.ID, Payload: payloadOut(r.Payload), Vector: vectorsOutput(r.Vectors, r.Sparse, multi), OrderValue: r.OrderValue}
 	}
 	return out
 }
@@ -224,7 +233,7 @@ func scoredPointsOut(hits []collection.ScoredPoint, multi bool) []scoredOut {
 	out := make([]scoredOut, len(hits))
 	for i := range hits {
 		h := &hits[i]
-		out[i] = scoredOut{ID: h.ID, Version: h.Version, Score: scoreOut(&h.Score), Payload: payloadOut(h.Payload), Vector: vectorOutput(h.Vectors, multi)}
+		out[i] = scoredOut{ID: h.ID, Version: h.Version, Score: scoreOut(&h.Score), Payload: payloadOut(h.Payload), Vector: vectorsOutput(h.Vectors, h.Sparse, multi)}
 	}
 	return out
 }
