@@ -144,6 +144,9 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	if graphs > 0 {
 		s.log.Info("HNSW graphs loaded", "dir", dir, "graphs", graphs, "indexed_vectors", indexedVectors(h))
 	}
+	if n := sparseIndexes(h); n > 0 {
+		s.log.Info("sparse indexes loaded", "dir", dir, "indexes", n)
+	}
 	log, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{SegmentSize: opts.WALSegmentSize, SegmentsAhead: opts.WALSegAhead, Logger: opts.Logger, FS: opts.FS})
 	if err != nil {
 		return nil, fmt.Errorf("open shard wal: %w", err)
@@ -278,6 +281,14 @@ func indexedVectors(h *holder) int {
 	n := 0
 	for _, g := range h.segs {
 		n += g.store.IndexedVectors()
+	}
+	return n
+}
+
+func sparseIndexes(h *holder) int {
+	n := 0
+	for _, g := range h.segs {
+		n += len(g.store.SparseIndexed())
 	}
 	return n
 }
