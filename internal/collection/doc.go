@@ -2,7 +2,8 @@
 // shape, so that it is stored and echoed back as given), its local shards,
 // the validation of points against the vector configuration, and the read
 // paths (retrieve, scroll, count, facet, search through the HNSW graphs or
-// exactly) merged over shards.
+// exactly, search by sparse vector with Qdrant's idf modifier: sparse.go)
+// merged over shards.
 //
 // Every read takes a context first. A read under way when its context is
 // done stops within a bounded amount of work (the segments and the graph

@@ -1,7 +1,9 @@
 // Package segment owns one segment of a shard (Store): ids, versions, dense
-// vectors per name in flat columns, payloads, payload indexes and HNSW
-// graphs, with exact or graph search, filtered iteration in id order, and a
-// checksummed file format (checkpoint.go). The shard decides which segment
+// vectors per name in flat columns, sparse vectors per name (sparse.go)
+// with, in sealed segments, an inverted index each (package index/sparse,
+// in a file of its own: sparse_index.go), payloads, payload indexes and
+// HNSW graphs, with exact, graph or posting-list search, filtered
+// iteration in id order, and a checksummed file format (checkpoint.go). The shard decides which segment
 // a point lives in; lifecycle.go has what its optimizer needs (copying
 // live points, deletes since a mark, sizes).
 //

@@ -60,8 +60,18 @@
 // Close succeeds when only its final flush fails but the WAL is durable:
 // the next Open replays what the flush would have held.
 //
-// Every file of a shard (WAL, manifest, segment, deletes and vector files)
-// goes through Options.FS (internal/vfs; the operating system when nil);
+// Sparse vectors (Options.Sparse) are stored in the segments' data files;
+// a sealed segment also has an inverted index per sparse vector, written
+// once by the optimizer to a file of its own (named in the manifest like
+// on-disk vector files) and, when the vector's index is kept on disk,
+// served from that file mapped. An index file that fails its checks is
+// rebuilt from the vectors on open, with a warning. The optimizer seals an
+// appendable segment whose sparse entries pass SparseIndexingBytes, indexes
+// a sealed one without an index, and rebuilds one whose indexes were built
+// with other settings (datatype, on disk).
+//
+// Every file of a shard (WAL, manifest, segment, deletes, vector and
+// sparse index files) goes through Options.FS (internal/vfs; the operating system when nil);
 // Open creates the shard's directories with vfs.EnsureDir, so that their
 // entries survive a power loss. crash_test.go crashes a workload at every
 // fsync on vfstest's MemFS and checks each reopened state. Damaged files
