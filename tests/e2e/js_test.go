@@ -14,7 +14,8 @@ import (
 	"time"
 )
 
-// TestJSClient runs js/compat.test.mjs, which drives the server with Qdrant's
+// TestJSClient runs js/compat.test.mjs and js/sparse.test.mjs (a hybrid
+// dense and sparse collection), which drive the server with Qdrant's
 // official JS REST client (pinned in js/package-lock.json), on the Node.js
 // pinned in js/toolchain (the client needs Node >= 22; the toolchain's
 // packages hold the official node binary for linux x64 and arm64 and come
@@ -30,14 +31,14 @@ func TestJSClient(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "compat.test.mjs")
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "compat.test.mjs", "sparse.test.mjs")
 	cmd.Dir = jsDir
 	cmd.Env = append(os.Environ(), "PATH="+withPath(filepath.Dir(node)), "QDRANT_URL="+s.baseURL(), "NO_COLOR=1", "FORCE_COLOR=0")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s --test compat.test.mjs: %v\n%s", node, err, out)
+		t.Fatalf("%s --test compat.test.mjs sparse.test.mjs: %v\n%s", node, err, out)
 	}
-	t.Logf("%s --test compat.test.mjs:\n%s", node, out)
+	t.Logf("%s --test compat.test.mjs sparse.test.mjs:\n%s", node, out)
 }
 
 // installJS makes sure js/toolchain and js hold their node_modules and
