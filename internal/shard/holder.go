@@ -295,16 +295,19 @@ func (h *holder) HasSparse(name string) bool {
 
 // setSparse records the sparse vectors' settings and hands them to every
 // segment: indexes built otherwise stay until the optimizer rebuilds
-// their segment (config mismatch).
+// their segment (config mismatch). A sparse vector not seen before is
+// added to every segment, with no vector in it.
 func (h *holder) setSparse(specs map[string]segment.SparseSpec) {
 	h.clearFailure()
+	if h.sparse == nil {
+		h.sparse = map[string]segment.SparseSpec{}
+	}
 	for name, sp := range specs {
-		if _, ok := h.sparse[name]; ok {
-			h.sparse[name] = sp
-		}
+		h.sparse[name] = sp
 	}
 	for _, g := range h.segs {
 		for name, sp := range h.sparse {
+			g.store.AddSparseColumn(name, sp)
 			g.store.SetSparseSpec(name, sp)
 		}
 	}

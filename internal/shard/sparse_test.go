@@ -162,3 +162,43 @@ func randomSparse(r *rand.Rand, dims, nnz int) point.SparseVector {
 	}
 	return v
 }
+
+// TestShardSparseSettingsChange: new index settings (datatype, on disk)
+// make the optimizer rebuild the sealed segment's indexes with them; a
+// sparse vector added by the settings is there for new points.
+func TestShardSparseSettingsChange(t *testing.T) {
+	r := newRand(t, testSeed(t))
+	dir := filepath.Join(t.TempDir(), "shard")
+	sh := startShard(t, dir, sparseOptions())
+	op := &ops.Operation{Kind: ops.Upsert}
+	for i := range 300 {
+		op.Points = append(op.Points, ops.PointStruct{ID: point.NumID(uint64(i)), Sparse: point.SparseVectors{
+			"s": randomSparse(r, 12, 1+r.IntN(5)), "m": randomSparse(r, 12, 1+r.IntN(5))}})
+	}
+	if _, err := sh.Update(context.Background(), op, true); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitFor(t, "sealed with indexes", 20*time.Second, func() bool {
+		return idle(sh) && strings.Contains(sparseIndexed(sh), "[m s] files 2 mapped true")
+	})
+	datatypes := func() string {
+		out := ""
+		sh.View(func(rd *Reader) {
+			for _, g := range rd.h.segs {
+				if !g.appendable {
+					built, match := g.store.SparseIndexMatches("s")
+					out += fmt.Sprintf("[s built %v matches %v]", built, match)
+				}
+			}
+		})
+		return out
+	}
+	sh.SetSparse(map[string]segment.SparseSpec{"s": {Datatype: 2, OnDisk: true}, "m": {}, "new": {}})
+	testkit.WaitFor(t, "the indexes rebuilt with the new settings", 20*time.Second, func() bool {
+		return idle(sh) && datatypes() == "[s built true matches true]" && strings.Contains(sparseIndexed(sh), "[m new s]")
+	})
+	if _, err := sh.Update(context.Background(), &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(1000),
+		Sparse: point.SparseVectors{"new": {Indices: []uint32{1}, Values: []float32{1}}}}}}, true); err != nil {
+		t.Fatalf("a point with the added sparse vector: %v", err)
+	}
+}
