@@ -115,7 +115,11 @@ func vectorsOutput(v point.Vectors, sp point.SparseVectors, multi bool) any {
 		out[name] = x
 	}
 	for name, x := range sp {
-		out[name] = sparseOut{Indices: x.Indices, Values: x.Values}
+		o := sparseOut{Indices: x.Indices, Values: x.Values}
+		if o.Indices == nil || o.Values == nil { // an empty vector is [] and [], never null
+			o = sparseOut{Indices: []uint32{}, Values: []float32{}}
+		}
+		out[name] = o
 	}
 	return out
 }
