@@ -2,7 +2,6 @@ package segment
 
 import (
 	"encoding/json"
-	"math"
 	"strconv"
 
 	"github.com/shoaldb/shoal/internal/point"
@@ -49,11 +48,6 @@ func jsonSize(v any) int64 {
 		return int64(len(t)) + 2
 	case json.Number:
 		return int64(len(t))
-	case float64:
-		if math.IsInf(t, 0) || math.IsNaN(t) {
-			return 4
-		}
-		return int64(len(strconv.FormatFloat(t, 'g', -1, 64)))
 	case int64:
 		return int64(len(strconv.FormatInt(t, 10)))
 	case []any:
@@ -71,7 +65,7 @@ func jsonSize(v any) int64 {
 		}
 		return n
 	}
-	b, err := json.Marshal(v) // other numbers, in payloads built by hand
+	b, err := json.Marshal(v) // other numbers (payloads decode them as json.Number)
 	if err != nil {
 		return 0
 	}

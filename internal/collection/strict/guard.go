@@ -71,7 +71,8 @@ func NewGuard(now func() time.Time, memory MemoryFunc) *Guard {
 
 // Configure sets the strict_mode_config in force. A new configuration
 // (any change) starts new rate limit buckets, full, as Qdrant's
-// on_strict_mode_config_update does; the same one keeps them. A config
+// on_strict_mode_config_update does, and has the next size check read the
+// sizes afresh; the same one keeps both. A config
 // that does not parse turns strict mode off and is returned as an error for
 // the caller to report.
 func (g *Guard) Configure(raw json.RawMessage) error {
@@ -90,6 +91,7 @@ func (g *Guard) Configure(raw json.RawMessage) error {
 	}
 	g.mu.cfg, g.mu.raw = cfg, canon
 	g.mu.read, g.mu.write = nil, nil
+	g.mu.sizeChecks = 0 // a size limit just set reads the sizes at once
 	if cfg.On() {
 		now := g.now()
 		if cfg.ReadRateLimit != nil {
