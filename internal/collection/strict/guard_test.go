@@ -187,3 +187,44 @@ func TestProcFields(t *testing.T) {
 		t.Fatalf("this process uses %d%% of its memory", p)
 	}
 }
+
+// sizedFacts is a collection whose sizes the test sets.
+type sizedFacts struct {
+	facts
+	vectors, payloads uint64
+	reads             int
+}
+
+func (f *sizedFacts) VectorBytes() uint64  { f.reads++; return f.vectors }
+func (f *sizedFacts) PayloadBytes() uint64 { f.reads++; return f.payloads }
+
+// TestSizeCache: the vector and payload bytes cost a pass over the points,
+// so, as in Qdrant, one reading serves 32 checks; a new configuration reads
+// them again at once.
+func TestSizeCache(t *testing.T) {
+	f := &sizedFacts{payloads: 50}
+	g := configured(t, NewGuard(nil, nil), `{"enabled":true,"max_collection_payload_size_bytes":100}`)
+	write := func() error { return g.Update(context.Background(), f, []*ops.Operation{upsertOf(1)}) }
+	if err := write(); err != nil {
+		t.Fatal(err)
+	}
+	f.payloads = 150
+	for i := 1; i < sizeRefresh; i++ {
+		if err := write(); err != nil {
+			t.Fatalf("check %d, before the next reading: %v", i, err)
+		}
+	}
+	err := write()
+	if kind := point.KindOf(err); kind != point.KindBadRequest || err.Error() != "Max payload storage size limit of 0.00009536743MB reached!" {
+		t.Fatalf("check %d: %v", sizeRefresh, err)
+	}
+	if f.reads != 2 {
+		t.Fatalf("%d readings of the sizes in %d checks, want 2 (payloads only)", f.reads, sizeRefresh+1)
+	}
+	f.payloads = 50
+	configured(t, g, `{"enabled":true,"max_collection_payload_size_bytes":100,"max_collection_vector_size_bytes":10}`)
+	f.vectors = 10
+	if err := write(); err == nil || !contains(err.Error(), "Max vector storage size limit of 0.000009536743MB reached!") {
+		t.Fatalf("after a new configuration: %v", err)
+	}
+}
