@@ -271,3 +271,16 @@ func TestStrictModeRateLimits(t *testing.T) {
 		expect(retrieve("1,2,3,4"), 200, "", "")
 	}
 }
+
+// TestStrictModeFilteredWriteCost is Qdrant's
+// test_strict_mode_write_rate_limiting_filtered_update_op: a filtered
+// update costs the points its filter is expected to select (half of the
+// collection for an unindexed key), an index creation one.
+func TestStrictModeFilteredWriteCost(t *testing.T) {
+	s, _ := strictServer(t)
+	s.patchStrict(`{"enabled":true,"write_rate_limit":7}`)
+	s.ok(http.MethodPut, "/collections/c/index", `{"field_name":"city","field_schema":"keyword"}`, nil)
+	s.ok(http.MethodPut, "/collections/c/points/payload", `{"payload":{"City":"Not Berlin"},"filter":{"must":[{"key":"City","match":{"value":"Berlin"}}]}}`, nil)
+	s.fail(http.MethodPut, "/collections/c/points/payload", `{"payload":{"City":"Not London"},"filter":{"must":[{"key":"City","match":{"value":"London"}}]}}`,
+		http.StatusTooManyRequests, "Rate limiting exceeded: Write rate limit exceeded: Operation requires 5 tokens but only 1.0 were available. Retry after 35s")
+}
