@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/collection/strict"
 	"github.com/shoaldb/shoal/internal/index/payload"
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
@@ -30,14 +31,19 @@ type Collection struct {
 		cfg *Config
 	}
 	shard *shard.Shard // one local shard until the cluster issues add more
+	guard *strict.Guard
 }
 
 // Open opens (or creates) the collection's data under dir on fsys (nil:
 // vfs.Default) with cfg and starts its shard's update worker. Close stops
 // it.
-func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger) (*Collection, error) {
+func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...Option) (*Collection, error) {
 	if log == nil {
 		log = slog.Default()
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	specs := map[string]segment.VectorSpec{}
 	for n, p := range cfg.Params.Vectors.Named {
@@ -65,8 +71,9 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger) (*Collec
 		return nil, fmt.Errorf("open collection %q: %w", name, err)
 	}
 	sh.Start()
-	c := &Collection{name: name, dir: dir, log: log, shard: sh}
+	c := &Collection{name: name, dir: dir, log: log, shard: sh, guard: strict.NewGuard(o.now, o.memory)}
 	c.mu.cfg = cfg
+	c.configureStrict(cfg)
 	return c, nil
 }
 
@@ -152,6 +159,7 @@ func (c *Collection) SetConfig(cfg *Config) {
 	c.shard.SetVectorIndex(vindex)
 	c.shard.SetSparse(sparseSpecs(cfg))
 	c.shard.SetOptimizer(optimizerParams(cfg))
+	c.configureStrict(cfg)
 }
 
 // MultiVector reports whether vectors are configured by name (and so are
@@ -201,6 +209,9 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 	if err := c.prepare(op); err != nil {
 		return UpdateResult{}, err
 	}
+	if err := c.guard.Update(ctx, c.facts(), []*ops.Operation{op}); err != nil {
+		return UpdateResult{}, err
+	}
 	id, err := c.shard.Update(ctx, op, wait)
 	if err != nil {
 		return UpdateResult{}, err
@@ -223,6 +234,9 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 		if err := c.prepare(op); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.guard.Update(ctx, c.facts(), batch); err != nil {
+		return nil, err
 	}
 	out := make([]UpdateResult, len(batch))
 	if len(batch) == 0 {

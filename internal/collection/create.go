@@ -2,11 +2,13 @@ package collection
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
+	"github.com/shoaldb/shoal/internal/collection/strict"
 	"github.com/shoaldb/shoal/internal/point"
 )
 
@@ -67,6 +69,17 @@ func (v *validation) max(field string, got, max uint64) {
 	if got > max {
 		*v = append(*v, fmt.Sprintf("%s: value %d invalid, must be %d or smaller", field, got, max))
 	}
+}
+
+// strict adds the validation errors of a strict_mode_config to v and
+// returns any other error (a value of the wrong type) as the collection's.
+func (v *validation) strict(err error) error {
+	var ve *strict.ValidationError
+	if errors.As(err, &ve) {
+		*v = append(*v, ve.Fields...)
+		return nil
+	}
+	return strictError(err)
 }
 
 func (v validation) err() error {
@@ -156,6 +169,10 @@ func (r *CreateRequest) Build(d Defaults) (*Config, error) {
 	if err := r.checkQuantization(&v); err != nil {
 		return nil, err
 	}
+	strictCfg, err := strict.Normalize(r.StrictModeConfig)
+	if err := v.strict(err); err != nil {
+		return nil, err
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -195,16 +212,13 @@ func (r *CreateRequest) Build(d Defaults) (*Config, error) {
 	set(&cfg.Params.ReplicationFactor, r.ReplicationFactor)
 	set(&cfg.Params.WriteConsistencyFactor, r.WriteConsistencyFactor)
 	set(&cfg.Params.OnDiskPayload, r.OnDiskPayload)
-	var err error
 	if cfg.OptimizerConfig, err = d.Optimizers.Apply(r.OptimizersConfig); err != nil {
 		return nil, point.Errorf(point.KindBadInput, "%v", err)
 	}
 	if isSet(r.QuantizationConfig) {
 		cfg.QuantizationConfig = r.QuantizationConfig
 	}
-	if isSet(r.StrictModeConfig) {
-		cfg.StrictModeConfig = r.StrictModeConfig
-	}
+	cfg.StrictModeConfig = strictCfg
 	return cfg, nil
 }
 
@@ -256,6 +270,11 @@ func (r *UpdateRequest) Apply(cfg *Config) (*Config, error) {
 	}
 	if isSet(r.QuantizationConfig) && !isDisabled(r.QuantizationConfig) {
 		if err := checkQuantization(&v, "quantization_config", r.QuantizationConfig); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := strict.Parse(r.StrictModeConfig); err != nil {
+		if err := v.strict(err); err != nil {
 			return nil, err
 		}
 	}
@@ -328,8 +347,8 @@ func (r *UpdateRequest) Apply(cfg *Config) (*Config, error) {
 			out.QuantizationConfig = r.QuantizationConfig
 		}
 	}
-	if isSet(r.StrictModeConfig) {
-		out.StrictModeConfig = r.StrictModeConfig
+	if out.StrictModeConfig, err = strict.Merge(out.StrictModeConfig, r.StrictModeConfig); err != nil {
+		return nil, strictError(err)
 	}
 	if r.Metadata != nil {
 		out.Metadata = out.Metadata.Merge(r.Metadata)

@@ -20,6 +20,15 @@
 // to answer without importing the shard (ErrClosed, OutOfDiskError,
 // Distance).
 //
+// Strict mode (package strict) is enforced here, below every API: each
+// read and write method starts with its Guard's check on the ops request
+// (strict_mode_config's limits, then the read or write rate limit), and the
+// configuration takes effect on Open and on every SetConfig. A read that is
+// part of a larger request already checked (a query served by a search,
+// the searches of SearchBatch and QueryBatch) carries a context mark and is
+// neither checked nor charged again. The client's own timeout reaches the
+// check through ops.WithTimeout.
+//
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock; data consistency is the shard's business.
 package collection

@@ -14,6 +14,10 @@ import (
 // req.Nearest is set, else the points in id order from req.Offset on, each
 // with score 0.
 func (c *Collection) Query(ctx context.Context, req ops.QueryRequest) ([]ScoredPoint, error) {
+	ctx, err := c.guard.Query(ctx, c.facts(), req)
+	if err != nil {
+		return nil, err
+	}
 	if q := req.Nearest; q != nil {
 		return c.Search(ctx, ops.SearchRequest{
 			Using: req.Using, Vector: q.Vector, Sparse: q.Sparse, QueryID: q.ID, Filter: req.Filter,

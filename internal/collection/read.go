@@ -53,12 +53,15 @@ func (c *Collection) Retrieve(ctx context.Context, ids []point.ID, wp ops.Payloa
 	if err := ctx.Err(); err != nil {
 		return nil, interrupted("retrieve", err)
 	}
+	ctx, err := c.guard.Retrieve(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkVectorNames(wv); err != nil {
 		return nil, err
 	}
 	sel := wv.Selection()
 	var out []Record
-	var err error
 	c.shard.View(func(s *shard.Reader) {
 		n := min(len(ids), s.Len())
 		out = make([]Record, 0, n)
@@ -89,6 +92,10 @@ func (c *Collection) Scroll(ctx context.Context, req ops.ScrollRequest) ([]Recor
 	if err := ctx.Err(); err != nil {
 		return nil, nil, interrupted("scroll", err)
 	}
+	ctx, err := c.guard.Scroll(ctx, c.facts(), req)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := c.checkVectorNames(req.WithVector); err != nil {
 		return nil, nil, err
 	}
@@ -98,7 +105,6 @@ func (c *Collection) Scroll(ctx context.Context, req ops.ScrollRequest) ([]Recor
 	var recs []segment.Record
 	var next *point.ID
 	var out []Record
-	var err error
 	c.shard.View(func(s *shard.Reader) {
 		if recs, next, err = s.Scroll(ctx, req.Filter, req.Offset, req.Limit, req.WithVector.Selection()); err != nil {
 			return
@@ -128,8 +134,11 @@ func (c *Collection) Count(ctx context.Context, req ops.CountRequest) (int, erro
 	if err := ctx.Err(); err != nil {
 		return 0, interrupted("count", err)
 	}
+	ctx, err := c.guard.Count(ctx, c.facts(), req)
+	if err != nil {
+		return 0, err
+	}
 	var n int
-	var err error
 	c.shard.View(func(s *shard.Reader) {
 		if req.Exact {
 			n, err = s.Count(ctx, req.Filter)
@@ -161,6 +170,10 @@ type ScoredPoint struct {
 func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]ScoredPoint, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, interrupted("search", err)
+	}
+	ctx, err := c.guard.Search(ctx, c.facts(), req)
+	if err != nil {
+		return nil, err
 	}
 	if sp, ok := c.sparseParams(req.Using); ok {
 		return c.searchSparse(ctx, req, sp)
@@ -260,8 +273,11 @@ func (c *Collection) Facet(ctx context.Context, req ops.FacetRequest) ([]FacetHi
 	if err := ctx.Err(); err != nil {
 		return nil, interrupted("facet", err)
 	}
+	ctx, err := c.guard.Facet(ctx, c.facts(), req)
+	if err != nil {
+		return nil, err
+	}
 	var hits []FacetHit
-	var err error
 	c.shard.View(func(s *shard.Reader) { hits, err = s.Facet(ctx, req.Key, req.Filter, req.Limit) })
 	switch {
 	case isDone(err):

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/collection"
@@ -28,6 +29,9 @@ type Options struct {
 	// FS holds every file of the node (collection configs, shards, the
 	// local metadata); nil means vfs.Default.
 	FS vfs.FS
+	// Clock is the time of the collections' strict mode rate limits; nil
+	// means time.Now. Tests set it to move time instead of waiting.
+	Clock func() time.Time
 }
 
 // Node holds this peer's collections.
@@ -79,7 +83,7 @@ func Open(opts Options) (*Node, error) {
 			n.Close()
 			return nil, fmt.Errorf("load collection %q: %w", name, err)
 		}
-		c, err := collection.Open(n.fs, path, name, cfg, n.log)
+		c, err := collection.Open(n.fs, path, name, cfg, n.log, collection.WithClock(n.opts.Clock))
 		if err != nil {
 			n.Close()
 			return nil, err
@@ -221,7 +225,7 @@ func (n *Node) createLocal(name string, cfg *collection.Config) error {
 	if err := n.fs.SyncDir(n.collectionsDir()); err != nil {
 		return fmt.Errorf("create collection %q: %w", name, err)
 	}
-	c, err := collection.Open(n.fs, final, name, cfg, n.log)
+	c, err := collection.Open(n.fs, final, name, cfg, n.log, collection.WithClock(n.opts.Clock))
 	if err != nil {
 		// A new, empty collection: leave nothing behind that would make
 		// every later create of the name fail.

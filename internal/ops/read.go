@@ -165,4 +165,7 @@ type FacetRequest struct {
 	Key    string
 	Filter *filter.Filter
 	Limit  int
+	// Exact asks for exact counts (Qdrant's `exact`); the counts are exact
+	// either way here, but strict mode's search_allow_exact refuses it.
+	Exact bool
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/point"
@@ -29,6 +30,16 @@ func badRequest(format string, args ...any) error {
 
 func validationError(fields ...string) error {
 	return &collection.ValidationError{Fields: fields}
+}
+
+// retryAfter is the Retry-After header of an error, in seconds, when it
+// has one: a rate limit's refusal that can pass later.
+func retryAfter(err error) (string, bool) {
+	var rl *collection.RateLimitError
+	if !errors.As(err, &rl) || rl.RetryAfterSeconds() == 0 {
+		return "", false
+	}
+	return strconv.FormatInt(rl.RetryAfterSeconds(), 10), true
 }
 
 // statusOf maps an error to Qdrant's status code and message. It is the
@@ -60,6 +71,17 @@ func statusOf(err error) (int, string) {
 	var od *collection.OutOfDiskError
 	if errors.As(err, &od) {
 		return http.StatusInternalServerError, "Service internal error: " + od.Error()
+	}
+	// Strict mode: a forbidden request is Qdrant's StorageError::Forbidden,
+	// a rate limit's refusal its RateLimitExceeded (with Retry-After, see
+	// retryAfter).
+	var sm *collection.StrictModeError
+	if errors.As(err, &sm) {
+		return http.StatusForbidden, "Forbidden: " + sm.Description
+	}
+	var rl *collection.RateLimitError
+	if errors.As(err, &rl) {
+		return http.StatusTooManyRequests, "Rate limiting exceeded: " + rl.Description
 	}
 	desc := point.DescriptionOf(err)
 	switch point.KindOf(err) {

@@ -93,7 +93,7 @@ func (s *Server) runFacet(ctx context.Context, c *collection.Collection, in *fac
 	if err != nil {
 		return nil, err
 	}
-	hits, err := c.Facet(ctx, ops.FacetRequest{Key: *in.Key, Filter: f, Limit: limit})
+	hits, err := c.Facet(ctx, ops.FacetRequest{Key: *in.Key, Filter: f, Limit: limit, Exact: in.Exact != nil && *in.Exact})
 	if err != nil {
 		return nil, during("facet", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 )
 
@@ -19,14 +20,17 @@ func (s *Server) readContext(r *http.Request) (context.Context, context.CancelFu
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	// The engine holds the client's own timeout against strict mode's
+	// max_timeout; the server's default bound is not the client's.
+	parent := ops.WithTimeout(r.Context(), d)
 	if d == 0 {
 		d = s.opts.SearchTimeout
 	}
 	if d <= 0 {
-		ctx, cancel := context.WithCancel(r.Context())
+		ctx, cancel := context.WithCancel(parent)
 		return ctx, cancel, 0, nil
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), d)
+	ctx, cancel := context.WithTimeout(parent, d)
 	return ctx, cancel, d, nil
 }
 

@@ -76,6 +76,9 @@ func (s *Server) ok(w http.ResponseWriter, start time.Time, result any) {
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, start time.Time, err error) {
 	code, msg := statusOf(err)
+	if secs, ok := retryAfter(err); ok {
+		w.Header().Set("Retry-After", secs)
+	}
 	switch {
 	case code >= 500 && r.Context().Err() != nil:
 		// The client left (its read was cancelled): nobody reads this.

@@ -152,45 +152,58 @@ type queryOut struct {
 }
 
 func (s *Server) runQuery(ctx context.Context, c *collection.Collection, in *queryIn) (*queryOut, error) {
+	req, err := in.request()
+	if err != nil {
+		return nil, err
+	}
+	hits, err := c.Query(ctx, req)
+	if err != nil {
+		return nil, during(queryOp(req), err)
+	}
+	return &queryOut{Points: scoredPointsOut(hits, multiVector(c))}, nil
+}
+
+// queryOp is the name of a query in Qdrant's timeout message.
+func queryOp(req ops.QueryRequest) string {
+	if req.Nearest == nil {
+		return "Query scroll"
+	}
+	return "Search"
+}
+
+// request reads a query body into the vocabulary.
+func (in *queryIn) request() (ops.QueryRequest, error) {
 	if isSet(in.Prefetch) && string(bytes.TrimSpace(in.Prefetch)) != "[]" {
-		return nil, badRequest("Bad request: prefetch is not supported by this version of Shoal")
+		return ops.QueryRequest{}, badRequest("Bad request: prefetch is not supported by this version of Shoal")
 	}
 	if isSet(in.LookupFrom) {
-		return nil, badRequest("Bad request: lookup_from is not supported by this version of Shoal")
+		return ops.QueryRequest{}, badRequest("Bad request: lookup_from is not supported by this version of Shoal")
 	}
 	target, err := parseQuery(in.Query, "internal.query")
 	if err != nil {
-		return nil, err
+		return ops.QueryRequest{}, err
 	}
 	limit, offset, err := limitOffset(in.Limit, in.Offset)
 	if err != nil {
-		return nil, err
+		return ops.QueryRequest{}, err
 	}
 	f, err := parseFilter(in.Filter)
 	if err != nil {
-		return nil, err
+		return ops.QueryRequest{}, err
 	}
 	params, err := parseSearchParams(in.Params)
 	if err != nil {
-		return nil, err
+		return ops.QueryRequest{}, err
 	}
 	using := point.DefaultVector
 	if in.Using != nil {
 		using = *in.Using
 	}
-	op := "Search"
-	if target == nil {
-		op = "Query scroll"
-	}
-	hits, err := c.Query(ctx, ops.QueryRequest{
+	return ops.QueryRequest{
 		Nearest: target, Using: using, Filter: f, Params: params,
 		Limit: limit, Offset: offset, ScoreThreshold: in.ScoreThreshold,
 		WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
-	})
-	if err != nil {
-		return nil, during(op, err)
-	}
-	return &queryOut{Points: scoredPointsOut(hits, multiVector(c))}, nil
+	}, nil
 }
 
 // limitOffset reads limit (default 10, at least 1) and offset (default 0).
@@ -229,9 +242,22 @@ type searchIn struct {
 }
 
 func (s *Server) runSearch(ctx context.Context, c *collection.Collection, in *searchIn) (scoredList, error) {
+	req, err := in.request()
+	if err != nil {
+		return nil, err
+	}
+	hits, err := c.Search(ctx, req)
+	if err != nil {
+		return nil, during("Search", err)
+	}
+	return scoredList(scoredPointsOut(hits, multiVector(c))), nil
+}
+
+// request reads a legacy search body into the vocabulary.
+func (in *searchIn) request() (ops.SearchRequest, error) {
 	raw := bytes.TrimSpace(in.Vector)
 	if !isSet(raw) {
-		return nil, formatError(errorString("missing field `vector`"))
+		return ops.SearchRequest{}, formatError(errorString("missing field `vector`"))
 	}
 	using := point.DefaultVector
 	var vec []float32
@@ -243,46 +269,42 @@ func (s *Server) runSearch(ctx context.Context, c *collection.Collection, in *se
 			Vector json.RawMessage `json:"vector"`
 		}
 		if err := json.Unmarshal(raw, &named); err != nil || named.Vector == nil {
-			return nil, formatError(errorString("vector: data did not match any variant of untagged enum NamedVectorStruct"))
+			return ops.SearchRequest{}, formatError(errorString("vector: data did not match any variant of untagged enum NamedVectorStruct"))
 		}
 		using = named.Name
 		raw = named.Vector
 	}
 	// NamedSparseVector: {"name", "vector": {"indices", "values"}}.
 	if vec, sparse, err = vectorValue(raw); err != nil {
-		return nil, formatError(err)
+		return ops.SearchRequest{}, formatError(err)
 	}
 	if err := checkOneSparse("vector.vector", sparse); err != nil {
-		return nil, err
+		return ops.SearchRequest{}, err
 	}
 	l := in.Limit
 	if !l.set {
 		l = in.Top
 	}
 	if !l.set {
-		return nil, formatError(errorString("missing field `limit`"))
+		return ops.SearchRequest{}, formatError(errorString("missing field `limit`"))
 	}
 	limit, offset, err := limitOffset(l, in.Offset)
 	if err != nil {
-		return nil, err
+		return ops.SearchRequest{}, err
 	}
 	f, err := parseFilter(in.Filter)
 	if err != nil {
-		return nil, err
+		return ops.SearchRequest{}, err
 	}
 	params, err := parseSearchParams(in.Params)
 	if err != nil {
-		return nil, err
+		return ops.SearchRequest{}, err
 	}
-	hits, err := c.Search(ctx, ops.SearchRequest{
+	return ops.SearchRequest{
 		Params: params,
 		Using:  using, Vector: vec, Sparse: sparse, Filter: f, Limit: limit, Offset: offset,
 		ScoreThreshold: in.ScoreThreshold, WithPayload: in.WithPayload.sel, WithVector: in.WithVector.or(in.WithVectors),
-	})
-	if err != nil {
-		return nil, during("Search", err)
-	}
-	return scoredList(scoredPointsOut(hits, multiVector(c))), nil
+	}, nil
 }
 
 // batchOf is the body of the batch routes.
@@ -290,41 +312,74 @@ type batchOf[In any] struct {
 	Searches *[]In `json:"searches"`
 }
 
-// batch runs one request of a batch after the other; the first error fails
-// the batch, as in Qdrant. The batch also fails once the results of its
-// requests pass its budget (see maxBatchResults). Its requests share the
-// batch's context, and so its ?timeout=.
-func batch[In, Out any](run func(context.Context, *collection.Collection, *In) (Out, error)) func(context.Context, *collection.Collection, *batchOf[In]) ([]Out, error) {
-	return func(ctx context.Context, c *collection.Collection, in *batchOf[In]) ([]Out, error) {
-		if in.Searches == nil {
-			return nil, formatError(errorString("missing field `searches`"))
-		}
-		budget := newBatchBudget(c.Len())
-		outs := make([]Out, len(*in.Searches))
-		for i := range *in.Searches {
-			var err error
-			if outs[i], err = run(ctx, c, &(*in.Searches)[i]); err != nil {
-				return nil, err
-			}
-			if r, ok := any(outs[i]).(results); ok {
-				if err := budget.spend(r.results()); err != nil {
-					return nil, err
-				}
-			}
-		}
-		return outs, nil
+// The batch routes read every request of the batch first (a malformed one
+// fails the batch before anything runs), then hand them to the collection
+// as one request: strict mode checks the batch as a whole and charges its
+// read cost at once, as Qdrant's batch routes do. The requests run in
+// order and the first error fails the batch, as in Qdrant; the batch also
+// fails once the results of its requests pass its budget (see
+// maxBatchResults). Its requests share the batch's context, and so its
+// ?timeout=.
+
+// readBatch reads the requests of a batch body.
+func readBatch[In any, R any](in *batchOf[In], read func(*In) (R, error)) ([]R, error) {
+	if in.Searches == nil {
+		return nil, formatError(errorString("missing field `searches`"))
 	}
+	reqs := make([]R, len(*in.Searches))
+	for i := range *in.Searches {
+		var err error
+		if reqs[i], err = read(&(*in.Searches)[i]); err != nil {
+			return nil, err
+		}
+	}
+	return reqs, nil
 }
 
-// results is an answer that counts its points, for the batch budget.
-type results interface{ results() int }
+func (s *Server) runSearchBatch(ctx context.Context, c *collection.Collection, in *batchOf[searchIn]) ([]scoredList, error) {
+	reqs, err := readBatch(in, (*searchIn).request)
+	if err != nil {
+		return nil, err
+	}
+	budget := newBatchBudget(c.Len())
+	mv := multiVector(c)
+	outs := make([]scoredList, len(reqs))
+	err = c.SearchBatch(ctx, reqs, func(i int, hits []collection.ScoredPoint) error {
+		outs[i] = scoredPointsOut(hits, mv)
+		return budget.spend(len(outs[i]))
+	})
+	if err != nil {
+		return nil, during("Search", err)
+	}
+	return outs, nil
+}
+
+func (s *Server) runQueryBatch(ctx context.Context, c *collection.Collection, in *batchOf[queryIn]) ([]*queryOut, error) {
+	reqs, err := readBatch(in, (*queryIn).request)
+	if err != nil {
+		return nil, err
+	}
+	budget := newBatchBudget(c.Len())
+	mv := multiVector(c)
+	outs := make([]*queryOut, len(reqs))
+	failed := 0 // the query under way when the batch failed
+	err = c.QueryBatch(ctx, reqs, func(i int, hits []collection.ScoredPoint) error {
+		failed = i + 1
+		outs[i] = &queryOut{Points: scoredPointsOut(hits, mv)}
+		return budget.spend(len(outs[i].Points))
+	})
+	if err != nil {
+		op := "Search"
+		if failed < len(reqs) {
+			op = queryOp(reqs[failed])
+		}
+		return nil, during(op, err)
+	}
+	return outs, nil
+}
 
 // scoredList is the answer of a legacy search.
 type scoredList []scoredOut
-
-func (l scoredList) results() int { return len(l) }
-
-func (q *queryOut) results() int { return len(q.Points) }
 
 // read serves a read route: find the collection, decode the body, run
 // under the request's context bounded by ?timeout= (see readContext). A

@@ -127,9 +127,9 @@ func (s *Server) routeTable() []route {
 		{"POST /collections/{name}/points/count", accessRead, read(s, s.runCount)},
 		{"POST /collections/{name}/points/scroll", accessRead, read(s, s.runScroll)},
 		{"POST /collections/{name}/points/query", accessRead, read(s, s.runQuery)},
-		{"POST /collections/{name}/points/query/batch", accessRead, read(s, batch(s.runQuery))},
+		{"POST /collections/{name}/points/query/batch", accessRead, read(s, s.runQueryBatch)},
 		{"POST /collections/{name}/points/search", accessRead, read(s, s.runSearch)},
-		{"POST /collections/{name}/points/search/batch", accessRead, read(s, batch(s.runSearch))},
+		{"POST /collections/{name}/points/search/batch", accessRead, read(s, s.runSearchBatch)},
 	}
 }
 

@@ -70,7 +70,7 @@ func parseWriteParams(r *http.Request) (writeParams, error) {
 
 func (p writeParams) context(ctx context.Context) (context.Context, context.CancelFunc) {
 	if p.timeout > 0 {
-		return context.WithTimeout(ctx, p.timeout)
+		return context.WithTimeout(ops.WithTimeout(ctx, p.timeout), p.timeout)
 	}
 	return ctx, func() {}
 }
