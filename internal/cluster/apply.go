@@ -320,6 +320,12 @@ func (s *State) setMetadataKey(op SetMetadataKey) (bool, error) {
 	}
 	v := compactJSON(op.Value)
 	old, ok := s.metadata[op.Key]
+	if string(v) == "null" {
+		// Qdrant stores no null: setting one deletes the key, and a key
+		// that is not there reads as null.
+		delete(s.metadata, op.Key)
+		return ok, nil
+	}
 	s.metadata[op.Key] = v
 	return !ok || !bytes.Equal(old, v), nil
 }

@@ -140,7 +140,8 @@ type AbortTransfer struct {
 	Key        TransferKey `json:"transfer"`
 }
 
-// SetMetadataKey sets a cluster metadata key to a JSON value.
+// SetMetadataKey sets a cluster metadata key to a JSON value; null deletes
+// the key, as in Qdrant.
 type SetMetadataKey struct {
 	Key   string          `json:"key"`
 	Value json.RawMessage `json:"value"`

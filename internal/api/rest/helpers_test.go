@@ -82,6 +82,16 @@ func (s *server) on(t *testing.T) *server {
 	return c
 }
 
+// unchecked returns a view of s whose client does not check responses
+// against the spec: for routes Qdrant serves that its document does not
+// list (cluster metadata keys), and for requests that no route serves.
+func (s *server) unchecked() *server {
+	c := *s
+	c.closed = true
+	c.client = &http.Client{Timeout: 30 * time.Second}
+	return &c
+}
+
 // stop closes the HTTP server and then the node; it is idempotent.
 func (s *server) stop() {
 	if s.closed {

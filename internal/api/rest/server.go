@@ -156,7 +156,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.dotCollection(w, r, name)
 		return
 	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.metrics.instrument(unknownRoute, http.HandlerFunc(s.noRoute)).ServeHTTP(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// unknownRoute is the route name under which requests that match no route
+// are counted, as Qdrant's telemetry counts them ("GET unknown").
+const unknownRoute = "unknown"
+
+// noRoute answers a request that matches no route, or a known path with a
+// method it does not serve. Qdrant (actix-web, whose routes are guarded by
+// method) answers both with 404 and an empty body; Shoal keeps the status
+// and writes its usual error envelope, which every client reads, instead of
+// net/http's plain-text 404 or 405.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	s.fail(w, r, start, &requestError{http.StatusNotFound, "Not found: no route for " + r.Method + " " + r.URL.EscapedPath()})
 }
 
 // accessOf is the access of the route that will serve r. A request that
