@@ -130,6 +130,7 @@ func run(args []string) error {
 		AltAPIKey:        cfg.Service.AltAPIKey,
 		ReadOnlyAPIKey:   cfg.Service.ReadOnlyAPIKey,
 		Version:          version,
+		Commit:           buildCommit(),
 		InstanceID:       instanceID(),
 		Logger:           log,
 		SearchTimeout:    cfg.Storage.Performance.SearchTimeout(),

@@ -25,6 +25,9 @@ type Options struct {
 	AltAPIKey      string
 	ReadOnlyAPIKey string
 	Version        string // Shoal's own version
+	// Commit is the git commit Shoal was built from, reported by GET /;
+	// "" or "unknown" reports null.
+	Commit string
 	InstanceID     string // telemetry id
 	Logger         *slog.Logger
 	Registry       *prometheus.Registry // metrics; a new one when nil

@@ -1,6 +1,7 @@
 package rest_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -28,6 +29,27 @@ func TestRootVersion(t *testing.T) {
 	}
 	if info.Title == "" {
 		t.Error("title is empty")
+	}
+}
+
+// TestRootCommit: GET / reports the commit Shoal was built from, and null
+// when the build does not know it (tests run with -buildvcs=false).
+func TestRootCommit(t *testing.T) {
+	for _, tc := range []struct {
+		commit string
+		want   string
+	}{
+		{"4f2c9a1", `"4f2c9a1"`},
+		{"", "null"},
+		{"unknown", "null"},
+	} {
+		s := newServer(t, rest.Options{Commit: tc.commit})
+		r := s.do(http.MethodGet, "/", nil)
+		var info map[string]json.RawMessage
+		decode(t, r.body, &info)
+		if got, ok := info["commit"]; !ok || string(got) != tc.want {
+			t.Errorf("commit %q: GET / has commit %s (present %v), want %s", tc.commit, got, ok, tc.want)
+		}
 	}
 }
 

@@ -19,11 +19,15 @@ type versionInfo struct {
 // root answers GET / with the Qdrant API version we match, and our own
 // version in a separate field.
 func (s *Server) root(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, versionInfo{
+	info := versionInfo{
 		Title:        "shoal - vector search engine (Qdrant API compatible)",
 		Version:      APIVersion,
 		ShoalVersion: s.opts.Version,
-	})
+	}
+	if c := s.opts.Commit; c != "" && c != "unknown" {
+		info.Commit = c
+	}
+	writeJSON(w, http.StatusOK, info)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
