@@ -27,11 +27,11 @@ type Options struct {
 	Version        string // Shoal's own version
 	// Commit is the git commit Shoal was built from, reported by GET /;
 	// "" or "unknown" reports null.
-	Commit string
-	InstanceID     string // telemetry id
-	Logger         *slog.Logger
-	Registry       *prometheus.Registry // metrics; a new one when nil
-	Ready          func() bool          // readiness; always ready when nil
+	Commit     string
+	InstanceID string // telemetry id
+	Logger     *slog.Logger
+	Registry   *prometheus.Registry // metrics; a new one when nil
+	Ready      func() bool          // readiness; always ready when nil
 	// SearchTimeout bounds the reads that give no ?timeout=, as Qdrant's
 	// storage.performance.search_timeout_sec does; 0 leaves them unbounded.
 	SearchTimeout time.Duration
