@@ -203,6 +203,7 @@ var filterCases = []filterCase{
 	{"datetime fraction", allOf(fieldCond("ts", "range", rng("gte", "2024-02-01T00:00:00.4Z"))), []int{5}},
 	{"datetime fraction exclusive", allOf(fieldCond("ts", "range", rng("gt", "2024-02-01T00:00:00.5Z"))), nil},
 	{"datetime offset without colon", allOf(fieldCond("ts", "range", rng("gte", "2024-01-01T05:30:00+0530", "lte", "2024-01-01T00:00:00+0000"))), []int{1, 2}},
+	{"datetime bounds without seconds", allOf(fieldCond("ts", "range", rng("gte", "2024-01-01T00:00", "lte", "2024-01-01t00:00"))), []int{1, 2}},
 	{"datetime plus fourteen", allOf(fieldCond("ts", "range", rng("gte", "2023-12-31T10:00:00Z", "lte", "2023-12-31T10:00:00Z"))), []int{9}},
 	// geo
 	{"geo radius small", allOf(fieldCond("loc", "geo_radius", map[string]any{"center": geoPt(13.405, 52.52), "radius": 10000})), []int{1}},
@@ -649,6 +650,7 @@ func TestDatetimeFormatsWithAndWithoutIndex(t *testing.T) {
 		"2024-01-05T10:00:00-03",
 		"2024-01-05 10:00:00 +01:00",
 		"2024-01-05 10:00",
+		"2024-01-05T10:00",
 		"2024-01-05",
 		"2024-01-05T10:00:60Z",
 		"2024-02-29T00:00:00Z",
