@@ -42,6 +42,7 @@ var qdrantAccess = map[string]access{
 	"PATCH /collections/{name}":                accessWrite,
 	"DELETE /collections/{name}":               accessWrite,
 	"GET /collections/{name}/exists":           accessRead,
+	"GET /collections/{name}/optimizations":    accessRead,
 	"PUT /collections/{name}/index":            accessWrite,
 	"DELETE /collections/{name}/index/{field}": accessWrite,
 	"POST /collections/{name}/facet":           accessRead,

@@ -112,6 +112,7 @@ func (s *Server) routeTable() []route {
 		{"PATCH /collections/{name}", accessWrite, s.updateCollection},
 		{"DELETE /collections/{name}", accessWrite, s.deleteCollection},
 		{"GET /collections/{name}/exists", accessRead, s.collectionExists},
+		{"GET /collections/{name}/optimizations", accessRead, s.getOptimizations},
 		{"PUT /collections/{name}/index", accessWrite, s.createIndex},
 		{"DELETE /collections/{name}/index/{field}", accessWrite, s.deleteIndex},
 		{"POST /collections/{name}/facet", accessRead, read(s, s.runFacet)},
