@@ -30,6 +30,7 @@ type Collection struct {
 		cfg *Config
 	}
 	shard *shard.Shard // one local shard until the cluster issues add more
+	obs   observer     // see Observe
 }
 
 // Open opens (or creates) the collection's data under dir on fsys (nil:
@@ -192,6 +193,7 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 	if err != nil {
 		return UpdateResult{}, err
 	}
+	c.observeUpdate(op)
 	st := Acknowledged
 	if wait {
 		st = Completed
@@ -219,6 +221,7 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 	if err != nil {
 		return nil, err
 	}
+	c.observeUpdate(batch...)
 	st := Acknowledged
 	if wait {
 		st = Completed

@@ -11,9 +11,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/issues"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/vfs"
 )
@@ -28,6 +30,10 @@ type Options struct {
 	// FS holds every file of the node (collection configs, shards, the
 	// local metadata); nil means vfs.Default.
 	FS vfs.FS
+	// SlowQuery is how long a read must take for its filters to be
+	// checked for unindexed fields (Qdrant's service.slow_query_secs);
+	// 0 means DefaultSlowQuery.
+	SlowQuery time.Duration
 }
 
 // Node holds this peer's collections.
@@ -40,8 +46,9 @@ type Node struct {
 		collections map[string]*collection.Collection
 		closed      bool
 	}
-	cl    *clusterMode // nil when standalone
-	local *localMeta   // aliases when standalone
+	cl     *clusterMode // nil when standalone
+	local  *localMeta   // aliases when standalone
+	issues *issues.Dashboard
 }
 
 // Open loads every collection found under the storage path.
@@ -50,7 +57,7 @@ func Open(opts Options) (*Node, error) {
 		opts.Logger = slog.Default()
 	}
 	opts.FS = vfs.OrDefault(opts.FS)
-	n := &Node{opts: opts, log: opts.Logger, fs: opts.FS}
+	n := &Node{opts: opts, log: opts.Logger, fs: opts.FS, issues: issues.NewDashboard()}
 	n.mu.collections = map[string]*collection.Collection{}
 	dir := n.collectionsDir()
 	if err := vfs.EnsureDir(n.fs, dir, 0o755); err != nil {
@@ -84,6 +91,7 @@ func Open(opts Options) (*Node, error) {
 			n.Close()
 			return nil, err
 		}
+		n.observe(c)
 		n.mu.collections[name] = c
 		n.log.Info("loaded collection", "collection", name)
 	}
@@ -91,6 +99,7 @@ func Open(opts Options) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
+	n.checkCollections()
 	return n, nil
 }
 
@@ -230,8 +239,10 @@ func (n *Node) createLocal(name string, cfg *collection.Config) error {
 		}
 		return fmt.Errorf("create collection %q: %w", name, err)
 	}
+	n.observe(c)
 	n.mu.collections[name] = c
 	n.log.Info("created collection", "collection", name)
+	n.issues.CheckCollections(n.sizesLocked())
 	return nil
 }
 
@@ -318,6 +329,8 @@ func (n *Node) deleteLocal(name string) (bool, error) {
 		n.log.Warn("closing deleted collection", "collection", name, "err", closeErr)
 	}
 	n.log.Info("deleted collection", "collection", name)
+	n.issues.SolveCollection(name)
+	n.issues.CheckCollections(n.sizesLocked())
 	return true, nil
 }
 

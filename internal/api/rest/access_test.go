@@ -26,6 +26,8 @@ var qdrantAccess = map[string]access{
 
 	"GET /telemetry":                           accessRead,
 	"GET /metrics":                             accessRead,
+	"GET /issues":                              accessRead,
+	"DELETE /issues":                           accessWrite,
 	"GET /cluster":                             accessRead,
 	"DELETE /cluster/peer/{peer_id}":           accessWrite,
 	"POST /cluster/recover":                    accessWrite,

@@ -57,8 +57,24 @@ func newServer(t *testing.T, opts rest.Options) *server {
 // already did with stop.
 func openServer(t *testing.T, dir string, opts rest.Options) *server {
 	t.Helper()
+	return openServerNode(t, dir, nil, opts)
+}
+
+// newServerNode starts a server on a fresh directory whose node options
+// tune changes first.
+func newServerNode(t *testing.T, tune func(*node.Options), opts rest.Options) *server {
+	t.Helper()
+	return openServerNode(t, t.TempDir(), tune, opts)
+}
+
+func openServerNode(t *testing.T, dir string, tune func(*node.Options), opts rest.Options) *server {
+	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := node.Open(node.Options{StoragePath: dir, Defaults: testDefaults(), Logger: quiet})
+	nopts := node.Options{StoragePath: dir, Defaults: testDefaults(), Logger: quiet}
+	if tune != nil {
+		tune(&nopts)
+	}
+	n, err := node.Open(nopts)
 	if err != nil {
 		t.Fatalf("open node: %v", err)
 	}

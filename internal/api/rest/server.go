@@ -95,6 +95,8 @@ func (s *Server) routeTable() []route {
 		{"GET /readyz", accessOpen, s.readyz},
 		{"GET /telemetry", accessRead, s.telemetry},
 		{"GET /metrics", accessRead, s.metricsHandler},
+		{"GET /issues", accessRead, s.getIssues},
+		{"DELETE /issues", accessWrite, s.clearIssues},
 		{"GET /cluster", accessRead, s.clusterStatus},
 		{"DELETE /cluster/peer/{peer_id}", accessWrite, s.removePeer},
 		{"POST /cluster/recover", accessWrite, s.recoverCluster},
