@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/shoaldb/shoal/internal/api/rest"
 	"github.com/shoaldb/shoal/internal/config"
 	"github.com/shoaldb/shoal/internal/node"
 )
@@ -32,6 +33,7 @@ func peerConfig(cfg *config.Config, flags config.Flags) (node.PeerConfig, error)
 		QueueSize:        c.Consensus.MaxMessageQueueSize,
 		GRPCTimeout:      c.GRPCTimeout(),
 		ConnectTimeout:   c.ConnectionTimeout(),
+		Version:          rest.APIVersion,
 	}
 	if c.PeerID != nil {
 		pc.PeerID = *c.PeerID

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/index/payload"
@@ -31,6 +32,7 @@ type Collection struct {
 	}
 	shard *shard.Shard // one local shard until the cluster issues add more
 	obs   observer     // see Observe
+	guard atomic.Pointer[UpdateGuard]
 }
 
 // Open opens (or creates) the collection's data under dir on fsys (nil:
@@ -189,6 +191,9 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 	if err := c.prepare(op); err != nil {
 		return UpdateResult{}, err
 	}
+	if err := c.checkGuard(op); err != nil {
+		return UpdateResult{}, err
+	}
 	id, err := c.shard.Update(ctx, op, wait)
 	if err != nil {
 		return UpdateResult{}, err
@@ -212,6 +217,9 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 		if err := c.prepare(op); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.checkGuard(batch...); err != nil {
+		return nil, err
 	}
 	out := make([]UpdateResult, len(batch))
 	if len(batch) == 0 {

@@ -72,3 +72,24 @@ func (c *Collection) observeUpdate(batch ...*ops.Operation) {
 		}
 	}
 }
+
+// UpdateGuard may refuse an operation before it is written (the node's
+// resource quota); its error is the answer.
+type UpdateGuard func(op *ops.Operation) error
+
+// GuardUpdates sets the guard every update passes first.
+func (c *Collection) GuardUpdates(g UpdateGuard) { c.guard.Store(&g) }
+
+// checkGuard asks the guard about every operation of a batch.
+func (c *Collection) checkGuard(batch ...*ops.Operation) error {
+	g := c.guard.Load()
+	if g == nil {
+		return nil
+	}
+	for _, op := range batch {
+		if err := (*g)(op); err != nil {
+			return err
+		}
+	}
+	return nil
+}

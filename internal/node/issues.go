@@ -25,6 +25,7 @@ func (n *Node) observe(c *collection.Collection) {
 		slow = DefaultSlowQuery
 	}
 	c.Observe(issueObserver{n.issues}, slow)
+	c.GuardUpdates(n.guardUpdate)
 }
 
 // checkCollections looks for too many collections, as Qdrant does when one

@@ -17,6 +17,7 @@ import (
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/issues"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/quota"
 	"github.com/shoaldb/shoal/internal/vfs"
 )
 
@@ -49,6 +50,7 @@ type Node struct {
 	cl     *clusterMode // nil when standalone
 	local  *localMeta   // aliases when standalone
 	issues *issues.Dashboard
+	quota  *quota.Guard
 }
 
 // Open loads every collection found under the storage path.
@@ -57,7 +59,7 @@ func Open(opts Options) (*Node, error) {
 		opts.Logger = slog.Default()
 	}
 	opts.FS = vfs.OrDefault(opts.FS)
-	n := &Node{opts: opts, log: opts.Logger, fs: opts.FS, issues: issues.NewDashboard()}
+	n := &Node{opts: opts, log: opts.Logger, fs: opts.FS, issues: issues.NewDashboard(), quota: newQuotaGuard(opts.StoragePath)}
 	n.mu.collections = map[string]*collection.Collection{}
 	dir := n.collectionsDir()
 	if err := vfs.EnsureDir(n.fs, dir, 0o755); err != nil {

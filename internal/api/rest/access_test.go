@@ -28,6 +28,8 @@ var qdrantAccess = map[string]access{
 	"GET /metrics":                             accessRead,
 	"GET /issues":                              accessRead,
 	"DELETE /issues":                           accessWrite,
+	"GET /quotas":                              accessRead,
+	"PUT /quotas":                              accessWrite,
 	"GET /cluster":                             accessRead,
 	"DELETE /cluster/peer/{peer_id}":           accessWrite,
 	"POST /cluster/recover":                    accessWrite,

@@ -97,6 +97,8 @@ func (s *Server) routeTable() []route {
 		{"GET /metrics", accessRead, s.metricsHandler},
 		{"GET /issues", accessRead, s.getIssues},
 		{"DELETE /issues", accessWrite, s.clearIssues},
+		{"GET /quotas", accessRead, s.getQuotas},
+		{"PUT /quotas", accessWrite, s.putQuotas},
 		{"GET /cluster", accessRead, s.clusterStatus},
 		{"DELETE /cluster/peer/{peer_id}", accessWrite, s.removePeer},
 		{"POST /cluster/recover", accessWrite, s.recoverCluster},
