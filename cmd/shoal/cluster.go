@@ -40,3 +40,14 @@ func peerConfig(cfg *config.Config, flags config.Flags) (node.PeerConfig, error)
 	}
 	return pc, nil
 }
+
+// clusterTelemetry is the cluster.* configuration /telemetry reports.
+func clusterTelemetry(c config.ClusterConfig) *rest.ClusterConfig {
+	var t rest.ClusterConfig
+	t.GRPCTimeoutMS = uint64(max(c.GRPCTimeoutMS, 0))
+	t.P2P.ConnectionPoolSize = c.P2P.ConnectionPoolSize
+	t.Consensus.MaxMessageQueueSize = c.Consensus.MaxMessageQueueSize
+	t.Consensus.TickPeriodMS = uint64(max(c.Consensus.TickPeriodMS, 0))
+	t.Consensus.BootstrapTimeoutSec = uint64(max(c.Consensus.BootstrapTimeoutSec, 0))
+	return &t
+}

@@ -123,7 +123,12 @@ func run(args []string) error {
 		}
 		return fmt.Errorf("open storage %s: %w", cfg.Storage.StoragePath, err)
 	}
+	var clusterCfg *rest.ClusterConfig
+	if clustered {
+		clusterCfg = clusterTelemetry(cfg.Cluster)
+	}
 	srv := rest.New(n, rest.Options{
+		Cluster:          clusterCfg,
 		MaxRequestSizeMB: cfg.Service.MaxRequestSizeMB,
 		EnableCORS:       cfg.Service.EnableCORS,
 		APIKey:           cfg.Service.APIKey,

@@ -352,3 +352,6 @@ func (n *Node) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// StoragePath is the directory the node keeps its data in.
+func (n *Node) StoragePath() string { return n.opts.StoragePath }

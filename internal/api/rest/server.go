@@ -35,6 +35,9 @@ type Options struct {
 	// SearchTimeout bounds the reads that give no ?timeout=, as Qdrant's
 	// storage.performance.search_timeout_sec does; 0 leaves them unbounded.
 	SearchTimeout time.Duration
+	// Cluster is the cluster.* configuration a peer runs with, reported
+	// by /telemetry at details_level 2; nil standalone.
+	Cluster *ClusterConfig
 }
 
 // Server serves the REST API for a node.
@@ -62,7 +65,7 @@ func New(n *node.Node, opts Options) *Server {
 		opts.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{node: n, opts: opts, log: opts.Logger, maxBody: int64(opts.MaxRequestSizeMB) << 20, started: time.Now()}
-	s.metrics = newMetrics(opts.Registry, n, opts.Version)
+	s.metrics = newMetrics(opts.Registry, opts.Version, opts.Commit)
 	s.keys = newKeys(opts.APIKey, opts.AltAPIKey, opts.ReadOnlyAPIKey)
 	s.mux = http.NewServeMux()
 	s.access = map[string]access{}
