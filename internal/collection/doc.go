@@ -19,6 +19,10 @@
 // to answer without importing the shard (ErrClosed, OutOfDiskError,
 // Distance).
 //
+// The node observes a collection (observe.go): reads slower than its
+// threshold report their filters, accepted index creations their field,
+// and an UpdateGuard may refuse an update before it is written.
+//
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock; data consistency is the shard's business.
 package collection
