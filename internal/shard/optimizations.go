@@ -38,29 +38,7 @@ type Optimizations struct {
 func (s *Shard) Optimizations() Optimizations {
 	var out Optimizations
 	s.mu.RLock()
-	h := s.mu.h
-	taken := map[*seg]bool{}
-	count := len(h.segs)
-	for range len(h.segs) + 1 {
-		j := h.dueAmong(func(g *seg) bool { return g.frozen || taken[g] }, count)
-		if j == nil {
-			break
-		}
-		p := PendingOptimization{Kind: j.kind}
-		for _, g := range j.segs {
-			taken[g] = true
-			p.Segments = append(p.Segments, SegmentRef{ID: g.id, Points: g.store.Len()})
-		}
-		if j.kind == jobMerge {
-			count -= len(j.segs) - 1
-		}
-		out.Queued = append(out.Queued, p)
-	}
-	for _, g := range h.segs {
-		if !g.frozen && !taken[g] {
-			out.Idle = append(out.Idle, SegmentRef{ID: g.id, Points: g.store.Len()})
-		}
-	}
+	out.Queued, out.Idle = s.mu.h.queue()
 	s.mu.RUnlock()
 
 	s.track.Lock()
@@ -82,4 +60,33 @@ func (s *Shard) Optimizations() Optimizations {
 		}
 	}
 	return out
+}
+
+// queue estimates the optimizations due, one after the other, each over
+// segments the earlier ones leave (merges planned as if done), and the
+// segments none of them takes. The caller holds the shard's lock.
+func (h *holder) queue() (queued []PendingOptimization, idle []SegmentRef) {
+	taken := map[*seg]bool{}
+	count := len(h.segs)
+	for range len(h.segs) + 1 {
+		j := h.dueAmong(func(g *seg) bool { return g.frozen || taken[g] }, count)
+		if j == nil {
+			break
+		}
+		p := PendingOptimization{Kind: j.kind}
+		for _, g := range j.segs {
+			taken[g] = true
+			p.Segments = append(p.Segments, SegmentRef{ID: g.id, Points: g.store.Len()})
+		}
+		if j.kind == jobMerge {
+			count -= len(j.segs) - 1
+		}
+		queued = append(queued, p)
+	}
+	for _, g := range h.segs {
+		if !g.frozen && !taken[g] {
+			idle = append(idle, SegmentRef{ID: g.id, Points: g.store.Len()})
+		}
+	}
+	return queued, idle
 }
