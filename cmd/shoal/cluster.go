@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/shoaldb/shoal/internal/api/rest"
 	"github.com/shoaldb/shoal/internal/config"
 	"github.com/shoaldb/shoal/internal/node"
 )
@@ -32,9 +33,21 @@ func peerConfig(cfg *config.Config, flags config.Flags) (node.PeerConfig, error)
 		QueueSize:        c.Consensus.MaxMessageQueueSize,
 		GRPCTimeout:      c.GRPCTimeout(),
 		ConnectTimeout:   c.ConnectionTimeout(),
+		Version:          rest.APIVersion,
 	}
 	if c.PeerID != nil {
 		pc.PeerID = *c.PeerID
 	}
 	return pc, nil
+}
+
+// clusterTelemetry is the cluster.* configuration /telemetry reports.
+func clusterTelemetry(c config.ClusterConfig) *rest.ClusterConfig {
+	var t rest.ClusterConfig
+	t.GRPCTimeoutMS = uint64(max(c.GRPCTimeoutMS, 0))
+	t.P2P.ConnectionPoolSize = c.P2P.ConnectionPoolSize
+	t.Consensus.MaxMessageQueueSize = c.Consensus.MaxMessageQueueSize
+	t.Consensus.TickPeriodMS = uint64(max(c.Consensus.TickPeriodMS, 0))
+	t.Consensus.BootstrapTimeoutSec = uint64(max(c.Consensus.BootstrapTimeoutSec, 0))
+	return &t
 }

@@ -106,7 +106,7 @@ func run(args []string) error {
 		log.Info("--reinit has no effect without cluster mode")
 	}
 
-	opts := node.Options{StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log}
+	opts := node.Options{StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log, SlowQuery: cfg.Service.SlowQuery()}
 	var n *node.Node
 	if clustered {
 		pc, perr := peerConfig(cfg, flags)
@@ -123,13 +123,19 @@ func run(args []string) error {
 		}
 		return fmt.Errorf("open storage %s: %w", cfg.Storage.StoragePath, err)
 	}
+	var clusterCfg *rest.ClusterConfig
+	if clustered {
+		clusterCfg = clusterTelemetry(cfg.Cluster)
+	}
 	srv := rest.New(n, rest.Options{
+		Cluster:          clusterCfg,
 		MaxRequestSizeMB: cfg.Service.MaxRequestSizeMB,
 		EnableCORS:       cfg.Service.EnableCORS,
 		APIKey:           cfg.Service.APIKey,
 		AltAPIKey:        cfg.Service.AltAPIKey,
 		ReadOnlyAPIKey:   cfg.Service.ReadOnlyAPIKey,
 		Version:          version,
+		Commit:           buildCommit(),
 		InstanceID:       instanceID(),
 		Logger:           log,
 		SearchTimeout:    cfg.Storage.Performance.SearchTimeout(),

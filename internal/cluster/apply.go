@@ -48,6 +48,10 @@ func (s *State) Apply(op Op) (Result, error) {
 	case DeleteMetadataKey:
 		_, changed = s.metadata[o.Key]
 		delete(s.metadata, o.Key)
+	case SetPeerMetadata:
+		changed, err = s.setPeerMetadata(o)
+	case SetQuota:
+		changed, err = s.setQuota(o)
 	default:
 		return Result{}, badRequest("unknown cluster operation %T", op)
 	}
@@ -113,6 +117,7 @@ func (s *State) removePeer(op RemovePeer) (bool, error) {
 		}
 	}
 	delete(s.peers, op.ID)
+	delete(s.peerMeta, op.ID)
 	return true, nil
 }
 
@@ -320,6 +325,37 @@ func (s *State) setMetadataKey(op SetMetadataKey) (bool, error) {
 	}
 	v := compactJSON(op.Value)
 	old, ok := s.metadata[op.Key]
+	if string(v) == "null" {
+		// Qdrant stores no null: setting one deletes the key, and a key
+		// that is not there reads as null.
+		delete(s.metadata, op.Key)
+		return ok, nil
+	}
 	s.metadata[op.Key] = v
 	return !ok || !bytes.Equal(old, v), nil
+}
+
+func (s *State) setPeerMetadata(op SetPeerMetadata) (bool, error) {
+	if _, ok := s.peers[op.ID]; !ok {
+		return false, notFound("Peer %d does not exist", op.ID)
+	}
+	if op.Version == "" {
+		return false, badInput("Peer %d metadata has no version", op.ID)
+	}
+	m := PeerMetadata{Version: op.Version}
+	old, ok := s.peerMeta[op.ID]
+	s.peerMeta[op.ID] = m
+	return !ok || old != m, nil
+}
+
+func (s *State) setQuota(op SetQuota) (bool, error) {
+	if err := op.Config.Validate(); err != nil {
+		return false, badInput("%v", err)
+	}
+	if s.quota != nil && s.quota.Equal(op.Config) {
+		return false, nil
+	}
+	c := cloneQuota(op.Config)
+	s.quota = &c
+	return true, nil
 }

@@ -6,13 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/shoaldb/shoal/internal/quota"
 )
 
 // Op is one metadata operation, a member of a closed tagged union: AddPeer,
 // RemovePeer, UpdatePeerURI, CreateCollection, UpdateCollection,
 // DeleteCollection, ChangeAliases, SetReplicaState, RemoveReplica,
-// StartTransfer, FinishTransfer, AbortTransfer, SetMetadataKey and
-// DeleteMetadataKey. Ops are passed by value.
+// StartTransfer, FinishTransfer, AbortTransfer, SetMetadataKey,
+// DeleteMetadataKey, SetPeerMetadata and SetQuota. Ops are passed by value.
 type Op interface {
 	// opName is the op's tag in the encoding.
 	opName() string
@@ -140,7 +142,8 @@ type AbortTransfer struct {
 	Key        TransferKey `json:"transfer"`
 }
 
-// SetMetadataKey sets a cluster metadata key to a JSON value.
+// SetMetadataKey sets a cluster metadata key to a JSON value; null deletes
+// the key, as in Qdrant.
 type SetMetadataKey struct {
 	Key   string          `json:"key"`
 	Value json.RawMessage `json:"value"`
@@ -150,6 +153,20 @@ type SetMetadataKey struct {
 // nothing.
 type DeleteMetadataKey struct {
 	Key string `json:"key"`
+}
+
+// SetPeerMetadata records what a peer says about itself (Qdrant's
+// UpdatePeerMetadata): the Qdrant version it speaks, shown as
+// peer_metadata in telemetry. Only a known peer has metadata.
+type SetPeerMetadata struct {
+	ID      PeerID `json:"peer_id"`
+	Version string `json:"version"`
+}
+
+// SetQuota replaces the cluster-wide resource quota (Qdrant's
+// UpdateQuotaConfig, PUT /quotas).
+type SetQuota struct {
+	Config quota.Config `json:"config"`
 }
 
 func (AddPeer) opName() string           { return "add_peer" }
@@ -166,6 +183,8 @@ func (FinishTransfer) opName() string    { return "finish_transfer" }
 func (AbortTransfer) opName() string     { return "abort_transfer" }
 func (SetMetadataKey) opName() string    { return "set_metadata_key" }
 func (DeleteMetadataKey) opName() string { return "delete_metadata_key" }
+func (SetPeerMetadata) opName() string   { return "set_peer_metadata" }
+func (SetQuota) opName() string          { return "set_quota" }
 
 // OpName returns the op's tag, e.g. "create_collection", for logs and
 // metrics.
@@ -193,6 +212,8 @@ type envelope struct {
 	AbortTransfer     *AbortTransfer     `json:"abort_transfer,omitempty"`
 	SetMetadataKey    *SetMetadataKey    `json:"set_metadata_key,omitempty"`
 	DeleteMetadataKey *DeleteMetadataKey `json:"delete_metadata_key,omitempty"`
+	SetPeerMetadata   *SetPeerMetadata   `json:"set_peer_metadata,omitempty"`
+	SetQuota          *SetQuota          `json:"set_quota,omitempty"`
 }
 
 // Encode returns the deterministic wire form of op: the same op always
@@ -228,6 +249,10 @@ func Encode(op Op) ([]byte, error) {
 		env.SetMetadataKey = &o
 	case DeleteMetadataKey:
 		env.DeleteMetadataKey = &o
+	case SetPeerMetadata:
+		env.SetPeerMetadata = &o
+	case SetQuota:
+		env.SetQuota = &o
 	default:
 		return nil, fmt.Errorf("encode op %T: not a cluster op", op)
 	}
@@ -269,6 +294,8 @@ func Decode(data []byte) (Op, error) {
 	add(env.AbortTransfer != nil, func() Op { return *env.AbortTransfer })
 	add(env.SetMetadataKey != nil, func() Op { return *env.SetMetadataKey })
 	add(env.DeleteMetadataKey != nil, func() Op { return *env.DeleteMetadataKey })
+	add(env.SetPeerMetadata != nil, func() Op { return *env.SetPeerMetadata })
+	add(env.SetQuota != nil, func() Op { return *env.SetQuota })
 	if len(ops) != 1 {
 		return nil, fmt.Errorf("decode op: %d ops in one envelope, want 1: %w", len(ops), ErrMalformed)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/shoaldb/shoal/internal/quota"
 )
 
 // snapshotV1 is the wire form of a State. encoding/json writes map keys
@@ -15,17 +17,23 @@ type snapshotV1 struct {
 	Collections map[string]*Collection     `json:"collections"`
 	Aliases     map[string]string          `json:"aliases"`
 	Metadata    map[string]json.RawMessage `json:"metadata"`
+	// Added without a version bump: absent in older snapshots, which
+	// restore as before.
+	PeerMetadata map[PeerID]PeerMetadata `json:"peer_metadata,omitempty"`
+	Quota        *quota.Config           `json:"quota,omitempty"`
 }
 
 // Snapshot returns the whole state as deterministic bytes, for raft
 // snapshots: equal states give equal bytes.
 func (s *State) Snapshot() ([]byte, error) {
 	b, err := json.Marshal(snapshotV1{
-		V:           encodingVersion,
-		Peers:       s.peers,
-		Collections: s.collections,
-		Aliases:     s.aliases,
-		Metadata:    s.metadata,
+		V:            encodingVersion,
+		Peers:        s.peers,
+		Collections:  s.collections,
+		Aliases:      s.aliases,
+		Metadata:     s.metadata,
+		PeerMetadata: s.peerMeta,
+		Quota:        s.quota,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("snapshot cluster state: %w", err)
@@ -55,6 +63,10 @@ func Restore(data []byte) (*State, error) {
 	for k, v := range snap.Metadata {
 		s.metadata[k] = compactJSON(v)
 	}
+	if snap.PeerMetadata != nil {
+		s.peerMeta = snap.PeerMetadata
+	}
+	s.quota = snap.Quota
 	for name, c := range snap.Collections {
 		if c == nil {
 			return nil, fmt.Errorf("restore cluster state: collection %q is null: %w", name, ErrMalformed)
@@ -90,6 +102,16 @@ func (s *State) Check() error {
 	for k, v := range s.metadata {
 		if k == "" || !json.Valid(v) {
 			return fmt.Errorf("metadata key %q with invalid value", k)
+		}
+	}
+	for p, m := range s.peerMeta {
+		if _, ok := s.peers[p]; !ok || m.Version == "" {
+			return fmt.Errorf("metadata of unknown peer %d, or without a version", p)
+		}
+	}
+	if s.quota != nil {
+		if err := s.quota.Validate(); err != nil {
+			return fmt.Errorf("quota: %w", err)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.collections)) {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+
+	"github.com/shoaldb/shoal/internal/quota"
 )
 
 // State is the cluster metadata every peer agrees on. The zero value is not
@@ -13,6 +15,13 @@ type State struct {
 	collections map[string]*Collection
 	aliases     map[string]string // alias -> collection
 	metadata    map[string]json.RawMessage
+	peerMeta    map[PeerID]PeerMetadata
+	quota       *quota.Config // nil: never set
+}
+
+// PeerMetadata is Qdrant's PeerMetadata: what a peer says about itself.
+type PeerMetadata struct {
+	Version string `json:"version"`
 }
 
 // Result tells what an applied op did.
@@ -30,6 +39,7 @@ func New() *State {
 		collections: map[string]*Collection{},
 		aliases:     map[string]string{},
 		metadata:    map[string]json.RawMessage{},
+		peerMeta:    map[PeerID]PeerMetadata{},
 	}
 }
 
@@ -40,6 +50,11 @@ func (s *State) Clone() *State {
 		collections: make(map[string]*Collection, len(s.collections)),
 		aliases:     maps.Clone(s.aliases),
 		metadata:    make(map[string]json.RawMessage, len(s.metadata)),
+		peerMeta:    maps.Clone(s.peerMeta),
+	}
+	if s.quota != nil {
+		q := cloneQuota(*s.quota)
+		out.quota = &q
 	}
 	for n, c := range s.collections {
 		out.collections[n] = c.clone()
@@ -48,6 +63,31 @@ func (s *State) Clone() *State {
 		out.metadata[k] = slices.Clone(v)
 	}
 	return out
+}
+
+// PeerMetadata returns what each peer said about itself.
+func (s *State) PeerMetadata() map[PeerID]PeerMetadata { return maps.Clone(s.peerMeta) }
+
+// Quota returns the cluster-wide quota, false when it was never set.
+func (s *State) Quota() (quota.Config, bool) {
+	if s.quota == nil {
+		return quota.Config{}, false
+	}
+	return cloneQuota(*s.quota), true
+}
+
+func cloneQuota(c quota.Config) quota.Config {
+	cp := func(p *uint8) *uint8 {
+		if p == nil {
+			return nil
+		}
+		v := *p
+		return &v
+	}
+	c.MaxResidentMemoryPercent = cp(c.MaxResidentMemoryPercent)
+	c.MaxDiskUsagePercent = cp(c.MaxDiskUsagePercent)
+	c.ReleaseMarginPercent = cp(c.ReleaseMarginPercent)
+	return c
 }
 
 // Peers returns the known peers and their URIs.

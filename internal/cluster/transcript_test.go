@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -148,6 +149,13 @@ func dumpState(s *State) []string {
 	}
 	for _, k := range s.MetadataKeys() {
 		out = append(out, fmt.Sprintf("meta %s = %s", k, s.metadata[k]))
+	}
+	for _, p := range slices.Sorted(maps.Keys(s.peerMeta)) {
+		out = append(out, fmt.Sprintf("peer_metadata %d version=%s", p, s.peerMeta[p].Version))
+	}
+	if q, ok := s.Quota(); ok {
+		b, _ := json.Marshal(q)
+		out = append(out, "quota "+string(b))
 	}
 	if len(out) == 0 {
 		out = append(out, "(empty)")

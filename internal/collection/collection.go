@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/collection/strict"
@@ -32,6 +33,8 @@ type Collection struct {
 	}
 	shard *shard.Shard // one local shard until the cluster issues add more
 	guard *strict.Guard
+	obs   observer                    // see Observe
+	quota atomic.Pointer[UpdateGuard] // see GuardUpdates
 }
 
 // Open opens (or creates) the collection's data under dir on fsys (nil:
@@ -209,6 +212,10 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 	if err := c.prepare(op); err != nil {
 		return UpdateResult{}, err
 	}
+	// The quota refuses before strict mode charges the write rate limit.
+	if err := c.checkGuard(op); err != nil {
+		return UpdateResult{}, err
+	}
 	if err := c.guard.Update(ctx, c.facts(), []*ops.Operation{op}); err != nil {
 		return UpdateResult{}, err
 	}
@@ -216,6 +223,7 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 	if err != nil {
 		return UpdateResult{}, err
 	}
+	c.observeUpdate(op)
 	st := Acknowledged
 	if wait {
 		st = Completed
@@ -235,6 +243,9 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 			return nil, err
 		}
 	}
+	if err := c.checkGuard(batch...); err != nil {
+		return nil, err
+	}
 	if err := c.guard.Update(ctx, c.facts(), batch); err != nil {
 		return nil, err
 	}
@@ -246,6 +257,7 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 	if err != nil {
 		return nil, err
 	}
+	c.observeUpdate(batch...)
 	st := Acknowledged
 	if wait {
 		st = Completed

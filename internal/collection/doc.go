@@ -29,6 +29,10 @@
 // neither checked nor charged again. The client's own timeout reaches the
 // check through ops.WithTimeout.
 //
+// The node observes a collection (observe.go): reads slower than its
+// threshold report their filters, accepted index creations their field,
+// and an UpdateGuard may refuse an update before it is written.
+//
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock; data consistency is the shard's business.
 package collection

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/ops"
@@ -25,6 +26,7 @@ func (c *Collection) Query(ctx context.Context, req ops.QueryRequest) ([]ScoredP
 			WithPayload: req.WithPayload, WithVector: req.WithVector, Params: req.Params,
 		})
 	}
+	defer c.observeRead(time.Now(), req.Filter)
 	// The scroll collects at most the points that exist, whatever the
 	// (saturated) sum of limit and offset.
 	want := req.Limit

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
@@ -131,6 +132,7 @@ func (c *Collection) Len() int {
 // one): exact, or the planner's estimate (Qdrant's exact=false), which
 // does not scan and so takes no look at ctx after the first.
 func (c *Collection) Count(ctx context.Context, req ops.CountRequest) (int, error) {
+	defer c.observeRead(time.Now(), req.Filter)
 	if err := ctx.Err(); err != nil {
 		return 0, interrupted("count", err)
 	}
@@ -168,6 +170,7 @@ type ScoredPoint struct {
 // segment.Store.Search). A query by point id excludes that point from the
 // results, as Qdrant does.
 func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]ScoredPoint, error) {
+	defer c.observeRead(time.Now(), req.Filter)
 	if err := ctx.Err(); err != nil {
 		return nil, interrupted("search", err)
 	}

@@ -200,14 +200,9 @@ func (c *Collection) Telemetry() Telemetry {
 	}
 	st.Optimizations = OptimizerTelemetry{Status: status, Optimizations: OperationStats{Count: opt.Completed, FailCount: opt.Failed}, Log: []TrackerTelemetry{}}
 	for _, t := range opt.Log {
-		tt := TrackerTelemetry{Name: t.Kind, UUID: segmentUUID(dir, t.NewSegment), SegmentIDs: t.Segments, Status: t.Status, StartAt: t.Start.UTC().Format(time.RFC3339Nano)}
+		tt := TrackerTelemetry{Name: t.Kind, UUID: segmentUUID(dir, t.NewSegment), SegmentIDs: t.Segments, Status: trackerStatus(t), StartAt: t.Start.UTC().Format(time.RFC3339Nano)}
 		for _, id := range t.Segments {
 			tt.SegmentUUIDs = append(tt.SegmentUUIDs, segmentUUID(dir, id))
-		}
-		if t.Status == "error" {
-			tt.Status = map[string]string{"error": t.Error}
-		} else if t.Status == "cancelled" {
-			tt.Status = map[string]string{"cancelled": "shard closing"}
 		}
 		if !t.End.IsZero() {
 			e := t.End.UTC().Format(time.RFC3339Nano)

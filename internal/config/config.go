@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Config is the whole configuration of one shoal process. Field tags are
 // Qdrant's key names. A pointer field is nullable: nil means "not set", and
@@ -130,6 +133,9 @@ type ServiceConfig struct {
 	HardwareReporting bool `koanf:"hardware_reporting"`
 	// MetricsPort nil means /metrics is served on the REST port only.
 	MetricsPort *int `koanf:"metrics_port"`
+	// SlowQuerySecs is how long a query must take to be checked for
+	// filters on unindexed fields (GET /issues); nil means Qdrant's 1.2.
+	SlowQuerySecs *float64 `koanf:"slow_query_secs"`
 
 	// Timeouts of the REST server, Shoal's own keys (Qdrant has none).
 	// HTTPHeaderTimeoutSec bounds the time a client takes to send the
@@ -313,6 +319,14 @@ func (s ServiceConfig) WriteTimeout() time.Duration {
 // IdleTimeout is service.http_idle_timeout_sec as a duration.
 func (s ServiceConfig) IdleTimeout() time.Duration {
 	return time.Duration(s.HTTPIdleTimeoutSec) * time.Second
+}
+
+// SlowQuery is service.slow_query_secs as a duration, 0 when unset.
+func (s ServiceConfig) SlowQuery() time.Duration {
+	if s.SlowQuerySecs == nil || *s.SlowQuerySecs <= 0 || math.IsNaN(*s.SlowQuerySecs) {
+		return 0
+	}
+	return time.Duration(min(*s.SlowQuerySecs, 1e9) * float64(time.Second))
 }
 
 // MaxRequestSizeBytes is service.max_request_size_mb in bytes.

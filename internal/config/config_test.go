@@ -126,3 +126,29 @@ func TestSearchTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowQuery: service.slow_query_secs reaches Qdrant's key and env
+// name, and 0 (unset, or nonsense) leaves the node's default.
+func TestSlowQuery(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want time.Duration
+	}{
+		{"", 0},
+		{"0.001", time.Millisecond},
+		{"2.5", 2500 * time.Millisecond},
+		{"-1", 0},
+	} {
+		env := []string{}
+		if tc.env != "" {
+			env = append(env, "QDRANT__SERVICE__SLOW_QUERY_SECS="+tc.env)
+		}
+		cfg, unknown, err := Load(Flags{}, env, t.TempDir())
+		if err != nil || len(unknown) > 0 {
+			t.Fatalf("%q: %v %v", tc.env, err, unknown)
+		}
+		if got := cfg.Service.SlowQuery(); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.env, got, tc.want)
+		}
+	}
+}

@@ -66,8 +66,14 @@ var errDateTime = errors.New("not in a supported date/time format, please use RF
 //	2023-02-08T10:49:00+01          offset hours only
 //	2023-02-08 10:49:00 +01:00      spaces before the offset
 //	2023-02-08T10:49:00             no offset: UTC
-//	2023-02-08 10:49                minutes only (space separator only): UTC
+//	2023-02-08T10:49                minutes only, no offset: UTC
+//	2023-02-08 10:49                (also with "t")
 //	2023-02-08                      date only: midnight UTC
+//
+// Qdrant documents "2023-02-08T10:49" (without timezone and seconds) among
+// its datetime forms (payload.md, "Datetime"), and its parser tries
+// "%Y-%m-%d %H:%M" after the forms with seconds; Shoal takes the minutes-only
+// form with any of the date-time separators, as the documentation promises.
 //
 // Like chrono's numeric fields, month, day, hour, minute and second take
 // one or two digits and the year one to four. Years outside 0000-9999
@@ -110,10 +116,7 @@ func parseDateTime(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	if p.done() {
-		// "%Y-%m-%d %H:%M" is the only form without seconds.
-		if sep != ' ' {
-			return time.Time{}, false
-		}
+		// Without seconds there is no offset: UTC.
 		return time.Date(year, time.Month(month), day, hour, minute, 0, 0, time.UTC), true
 	}
 	if !p.byte(':') {

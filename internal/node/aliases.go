@@ -60,6 +60,7 @@ func (n *Node) openLocalMeta() error {
 	}
 	m.state = st
 	n.local = m
+	n.applyQuota(st)
 	return m.save()
 }
 

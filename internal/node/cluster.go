@@ -147,6 +147,9 @@ func (cl *clusterMode) Apply(index uint64, data []byte) (any, error) {
 		coll, _ = cl.state.Collection(c.Name)
 	}
 	fresh := index > cl.effects
+	if _, ok := op.(cluster.SetQuota); ok && err == nil {
+		cl.n.applyQuota(cl.state)
+	}
 	cl.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -251,6 +254,7 @@ func (cl *clusterMode) Restore(index uint64, data []byte) error {
 	cl.mu.Lock()
 	cl.state = st
 	fresh := index > cl.effects
+	cl.n.applyQuota(st)
 	cl.mu.Unlock()
 	if !fresh {
 		return nil

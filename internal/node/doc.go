@@ -18,6 +18,12 @@
 // crash it (crash_test.go). The cluster files (peer.json, effects.json) go through it
 // too; consensus storage takes the same FS.
 //
+// The node also keeps the issues dashboard (GET /issues; its collections
+// report slow reads and index creations to it through the Observer they
+// are given, issues.go) and enforces the cluster-wide resource quota,
+// stored in the metadata state like the aliases (quota.go): every
+// collection's updates that need room pass its guard first.
+//
 // Node is safe for concurrent use. Metadata operations are serialized by
 // one lock; data operations only take it shared to look up the collection.
 package node

@@ -15,7 +15,9 @@ import (
 
 	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/issues"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/quota"
 	"github.com/shoaldb/shoal/internal/vfs"
 )
 
@@ -32,6 +34,10 @@ type Options struct {
 	// Clock is the time of the collections' strict mode rate limits; nil
 	// means time.Now. Tests set it to move time instead of waiting.
 	Clock func() time.Time
+	// SlowQuery is how long a read must take for its filters to be
+	// checked for unindexed fields (Qdrant's service.slow_query_secs);
+	// 0 means DefaultSlowQuery.
+	SlowQuery time.Duration
 }
 
 // Node holds this peer's collections.
@@ -44,8 +50,10 @@ type Node struct {
 		collections map[string]*collection.Collection
 		closed      bool
 	}
-	cl    *clusterMode // nil when standalone
-	local *localMeta   // aliases when standalone
+	cl     *clusterMode // nil when standalone
+	local  *localMeta   // aliases when standalone
+	issues *issues.Dashboard
+	quota  *quota.Guard
 }
 
 // Open loads every collection found under the storage path.
@@ -54,7 +62,7 @@ func Open(opts Options) (*Node, error) {
 		opts.Logger = slog.Default()
 	}
 	opts.FS = vfs.OrDefault(opts.FS)
-	n := &Node{opts: opts, log: opts.Logger, fs: opts.FS}
+	n := &Node{opts: opts, log: opts.Logger, fs: opts.FS, issues: issues.NewDashboard(), quota: newQuotaGuard(opts.StoragePath)}
 	n.mu.collections = map[string]*collection.Collection{}
 	dir := n.collectionsDir()
 	if err := vfs.EnsureDir(n.fs, dir, 0o755); err != nil {
@@ -88,6 +96,7 @@ func Open(opts Options) (*Node, error) {
 			n.Close()
 			return nil, err
 		}
+		n.observe(c)
 		n.mu.collections[name] = c
 		n.log.Info("loaded collection", "collection", name)
 	}
@@ -95,6 +104,7 @@ func Open(opts Options) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
+	n.checkCollections()
 	return n, nil
 }
 
@@ -234,8 +244,10 @@ func (n *Node) createLocal(name string, cfg *collection.Config) error {
 		}
 		return fmt.Errorf("create collection %q: %w", name, err)
 	}
+	n.observe(c)
 	n.mu.collections[name] = c
 	n.log.Info("created collection", "collection", name)
+	n.issues.CheckCollections(n.sizesLocked())
 	return nil
 }
 
@@ -322,6 +334,8 @@ func (n *Node) deleteLocal(name string) (bool, error) {
 		n.log.Warn("closing deleted collection", "collection", name, "err", closeErr)
 	}
 	n.log.Info("deleted collection", "collection", name)
+	n.issues.SolveCollection(name)
+	n.issues.CheckCollections(n.sizesLocked())
 	return true, nil
 }
 
@@ -341,3 +355,6 @@ func (n *Node) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// StoragePath is the directory the node keeps its data in.
+func (n *Node) StoragePath() string { return n.opts.StoragePath }

@@ -50,6 +50,10 @@ type PeerConfig struct {
 	Timeout time.Duration
 	// HealthInterval is how often peers are pinged (default 1 s).
 	HealthInterval time.Duration
+	// Version is the Qdrant version this peer speaks, which it records in
+	// the cluster state as its metadata (Qdrant's PeerMetadata); empty
+	// records none.
+	Version string
 }
 
 func (pc *PeerConfig) defaults() {
@@ -235,6 +239,9 @@ func (n *Node) startPeer(pc PeerConfig) error {
 	}
 	if announce {
 		rt.goDo(func() { n.announceURI(ctx, id.PeerID, uri, 10*pc.TickPeriod) })
+	}
+	if pc.Version != "" {
+		rt.goDo(func() { n.announceMetadata(ctx, id.PeerID, pc.Version, 10*pc.TickPeriod) })
 	}
 	rt.goDo(func() { hc.Run(ctx) })
 	log.Info("cluster mode", "peer_id", id.PeerID, "uri", uri, "p2p", lis.Addr().String(), "first_peer", first)

@@ -372,11 +372,8 @@ func (s *Store) Count(ctx context.Context, f *filter.Filter) (int, error) {
 	return n, nil
 }
 
-// EstimateCount is the planner's cardinality estimate for f: Qdrant's
-// approximate count.
+// EstimateCount is Qdrant's approximate count of the points matching f:
+// the expected cardinality of EstimateCardinality.
 func (s *Store) EstimateCount(f *filter.Filter) int {
-	if f == nil {
-		return len(s.offsets)
-	}
-	return s.compile(f).estimate()
+	return s.EstimateCardinality(f).Exp
 }

@@ -86,9 +86,16 @@ func (h *holder) plan(now time.Time) *job {
 // due is the optimization the segments call for, whether or not the
 // optimizer may run.
 func (h *holder) due() *job {
+	return h.dueAmong(func(g *seg) bool { return g.frozen }, len(h.segs))
+}
+
+// dueAmong is due over the segments skip leaves, for a shard of count
+// segments (the queue estimate plans merges as if the planned ones were
+// done).
+func (h *holder) dueAmong(skip func(*seg) bool, count int) *job {
 	p := h.opt
 	for _, g := range h.segs {
-		if g.frozen || g.appendable {
+		if skip(g) || g.appendable {
 			continue
 		}
 		del := g.store.Deleted()
@@ -97,7 +104,7 @@ func (h *holder) due() *job {
 		}
 	}
 	for _, g := range h.segs {
-		if g.frozen {
+		if skip(g) {
 			continue
 		}
 		if j := h.sparseJob(g); j != nil {
@@ -116,17 +123,17 @@ func (h *holder) due() *job {
 			}
 		}
 	}
-	if len(h.segs) <= p.target() {
+	if count <= p.target() {
 		return nil
 	}
 	var cands []*seg
 	for _, g := range h.segs {
-		if !g.frozen && !g.appendable {
+		if !skip(g) && !g.appendable {
 			cands = append(cands, g)
 		}
 	}
 	slices.SortFunc(cands, func(a, b *seg) int { return a.store.Len() - b.store.Len() })
-	want := len(h.segs) - p.target() + 1
+	want := count - p.target() + 1
 	var picked []*seg
 	var size int64
 	for _, g := range cands {
@@ -440,6 +447,7 @@ type Tracker struct {
 	Kind       string
 	NewSegment uint64
 	Segments   []uint64
+	Points     []int  // live points of each of Segments when it started
 	Status     string // optimizing, done, cancelled or error
 	Error      string
 	Start, End time.Time
@@ -449,9 +457,12 @@ const trackedJobs = 16
 
 func (s *Shard) trackStart(j *job) {
 	t := Tracker{Kind: j.kind, NewSegment: j.newID, Status: "optimizing", Start: time.Now()}
+	s.mu.RLock()
 	for _, g := range j.segs {
 		t.Segments = append(t.Segments, g.id)
+		t.Points = append(t.Points, g.store.Len())
 	}
+	s.mu.RUnlock()
 	s.track.Lock()
 	defer s.track.Unlock()
 	if len(s.track.log) == trackedJobs {

@@ -94,7 +94,8 @@ func (r *Reader) Count(ctx context.Context, f *filter.Filter) (int, error) {
 	return n, nil
 }
 
-// EstimateCount sums the planner's estimates of the segments.
+// EstimateCount sums the segments' expected cardinalities of f, as Qdrant
+// sums the estimates of a shard's segments for count with exact=false.
 func (r *Reader) EstimateCount(f *filter.Filter) int {
 	n := 0
 	for _, g := range r.h.segs {

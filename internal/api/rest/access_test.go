@@ -26,6 +26,10 @@ var qdrantAccess = map[string]access{
 
 	"GET /telemetry":                           accessRead,
 	"GET /metrics":                             accessRead,
+	"GET /issues":                              accessRead,
+	"DELETE /issues":                           accessWrite,
+	"GET /quotas":                              accessRead,
+	"PUT /quotas":                              accessWrite,
 	"GET /cluster":                             accessRead,
 	"DELETE /cluster/peer/{peer_id}":           accessWrite,
 	"POST /cluster/recover":                    accessWrite,
@@ -42,6 +46,7 @@ var qdrantAccess = map[string]access{
 	"PATCH /collections/{name}":                accessWrite,
 	"DELETE /collections/{name}":               accessWrite,
 	"GET /collections/{name}/exists":           accessRead,
+	"GET /collections/{name}/optimizations":    accessRead,
 	"PUT /collections/{name}/index":            accessWrite,
 	"DELETE /collections/{name}/index/{field}": accessWrite,
 	"POST /collections/{name}/facet":           accessRead,

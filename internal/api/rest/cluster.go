@@ -55,11 +55,18 @@ func (s *Server) clusterStatus(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// msgStandalone is Qdrant's answer to a cluster operation on a node that
+// runs without cluster mode, with status 405 Method Not Allowed (Qdrant
+// answers 405 since its issue 9421: the operation does not apply in this
+// mode, nothing failed). GET /cluster answers {"status": "disabled"}
+// instead.
+const msgStandalone = "Qdrant is running in standalone mode"
+
 func (s *Server) requireCluster(w http.ResponseWriter, r *http.Request, start time.Time) bool {
 	if s.node.Clustered() {
 		return true
 	}
-	s.fail(w, r, start, point.Errorf(point.KindBadRequest, "Distributed mode disabled"))
+	s.fail(w, r, start, &requestError{http.StatusMethodNotAllowed, msgStandalone})
 	return false
 }
 
@@ -122,10 +129,11 @@ func (s *Server) getMetadataKey(w http.ResponseWriter, r *http.Request) {
 	if !s.requireCluster(w, r, start) {
 		return
 	}
+	// A key that was never set, or was deleted, reads as null, as in
+	// Qdrant (which keeps no null values: deleting sets null).
 	v, ok := s.node.MetadataKey(r.PathValue("key"))
 	if !ok {
-		s.fail(w, r, start, point.Errorf(point.KindNotFound, "Cluster metadata key %s not found", r.PathValue("key")))
-		return
+		v = json.RawMessage("null")
 	}
 	s.ok(w, start, json.RawMessage(v))
 }

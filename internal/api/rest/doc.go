@@ -19,7 +19,14 @@
 //
 // Access (open, read, write) is written beside each route in the route
 // table (server.go) and decided on the route a request matched (access.go),
-// never on the path's text.
+// never on the path's text. A request no route serves (or a known path
+// with another method) answers 404 in the error envelope.
+//
+// Every response is counted per route (Qdrant's name for it, "GET
+// /collections/{name}") and status with Qdrant's duration statistics
+// (requests.go); /telemetry (telemetry.go, by details_level, anonymize.go)
+// and Qdrant's families of /metrics (metrics.go) are computed from them and
+// from the node at each call, next to Shoal's own Prometheus registry.
 //
 // Handlers hold no state beyond the Server's dependencies and are safe for
 // concurrent use.

@@ -57,8 +57,24 @@ func newServer(t *testing.T, opts rest.Options) *server {
 // already did with stop.
 func openServer(t *testing.T, dir string, opts rest.Options) *server {
 	t.Helper()
+	return openServerNode(t, dir, nil, opts)
+}
+
+// newServerNode starts a server on a fresh directory whose node options
+// tune changes first.
+func newServerNode(t *testing.T, tune func(*node.Options), opts rest.Options) *server {
+	t.Helper()
+	return openServerNode(t, t.TempDir(), tune, opts)
+}
+
+func openServerNode(t *testing.T, dir string, tune func(*node.Options), opts rest.Options) *server {
+	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := node.Open(node.Options{StoragePath: dir, Defaults: testDefaults(), Logger: quiet})
+	nopts := node.Options{StoragePath: dir, Defaults: testDefaults(), Logger: quiet}
+	if tune != nil {
+		tune(&nopts)
+	}
+	n, err := node.Open(nopts)
 	if err != nil {
 		t.Fatalf("open node: %v", err)
 	}
@@ -80,6 +96,16 @@ func (s *server) on(t *testing.T) *server {
 	c := &server{t: t, dir: s.dir, base: s.base, node: s.node, http: s.http, closed: true}
 	c.client = openapitest.Load(t).Client(t, &http.Client{Timeout: 30 * time.Second})
 	return c
+}
+
+// unchecked returns a view of s whose client does not check responses
+// against the spec: for routes Qdrant serves that its document does not
+// list (cluster metadata keys), and for requests that no route serves.
+func (s *server) unchecked() *server {
+	c := *s
+	c.closed = true
+	c.client = &http.Client{Timeout: 30 * time.Second}
+	return &c
 }
 
 // stop closes the HTTP server and then the node; it is idempotent.

@@ -25,13 +25,19 @@ type Options struct {
 	AltAPIKey      string
 	ReadOnlyAPIKey string
 	Version        string // Shoal's own version
-	InstanceID     string // telemetry id
-	Logger         *slog.Logger
-	Registry       *prometheus.Registry // metrics; a new one when nil
-	Ready          func() bool          // readiness; always ready when nil
+	// Commit is the git commit Shoal was built from, reported by GET /;
+	// "" or "unknown" reports null.
+	Commit     string
+	InstanceID string // telemetry id
+	Logger     *slog.Logger
+	Registry   *prometheus.Registry // metrics; a new one when nil
+	Ready      func() bool          // readiness; always ready when nil
 	// SearchTimeout bounds the reads that give no ?timeout=, as Qdrant's
 	// storage.performance.search_timeout_sec does; 0 leaves them unbounded.
 	SearchTimeout time.Duration
+	// Cluster is the cluster.* configuration a peer runs with, reported
+	// by /telemetry at details_level 2; nil standalone.
+	Cluster *ClusterConfig
 }
 
 // Server serves the REST API for a node.
@@ -59,7 +65,7 @@ func New(n *node.Node, opts Options) *Server {
 		opts.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{node: n, opts: opts, log: opts.Logger, maxBody: int64(opts.MaxRequestSizeMB) << 20, started: time.Now()}
-	s.metrics = newMetrics(opts.Registry, n, opts.Version)
+	s.metrics = newMetrics(opts.Registry, opts.Version, opts.Commit)
 	s.keys = newKeys(opts.APIKey, opts.AltAPIKey, opts.ReadOnlyAPIKey)
 	s.mux = http.NewServeMux()
 	s.access = map[string]access{}
@@ -92,6 +98,10 @@ func (s *Server) routeTable() []route {
 		{"GET /readyz", accessOpen, s.readyz},
 		{"GET /telemetry", accessRead, s.telemetry},
 		{"GET /metrics", accessRead, s.metricsHandler},
+		{"GET /issues", accessRead, s.getIssues},
+		{"DELETE /issues", accessWrite, s.clearIssues},
+		{"GET /quotas", accessRead, s.getQuotas},
+		{"PUT /quotas", accessWrite, s.putQuotas},
 		{"GET /cluster", accessRead, s.clusterStatus},
 		{"DELETE /cluster/peer/{peer_id}", accessWrite, s.removePeer},
 		{"POST /cluster/recover", accessWrite, s.recoverCluster},
@@ -109,6 +119,7 @@ func (s *Server) routeTable() []route {
 		{"PATCH /collections/{name}", accessWrite, s.updateCollection},
 		{"DELETE /collections/{name}", accessWrite, s.deleteCollection},
 		{"GET /collections/{name}/exists", accessRead, s.collectionExists},
+		{"GET /collections/{name}/optimizations", accessRead, s.getOptimizations},
 		{"PUT /collections/{name}/index", accessWrite, s.createIndex},
 		{"DELETE /collections/{name}/index/{field}", accessWrite, s.deleteIndex},
 		{"POST /collections/{name}/facet", accessRead, read(s, s.runFacet)},
@@ -156,7 +167,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.dotCollection(w, r, name)
 		return
 	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.metrics.instrument(unknownRoute, http.HandlerFunc(s.noRoute)).ServeHTTP(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// unknownRoute is the route name under which requests that match no route
+// are counted, as Qdrant's telemetry counts them ("GET unknown").
+const unknownRoute = "unknown"
+
+// noRoute answers a request that matches no route, or a known path with a
+// method it does not serve. Qdrant (actix-web, whose routes are guarded by
+// method) answers both with 404 and an empty body; Shoal keeps the status
+// and writes its usual error envelope, which every client reads, instead of
+// net/http's plain-text 404 or 405.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	s.fail(w, r, start, &requestError{http.StatusNotFound, "Not found: no route for " + r.Method + " " + r.URL.EscapedPath()})
 }
 
 // accessOf is the access of the route that will serve r. A request that

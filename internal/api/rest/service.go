@@ -1,12 +1,7 @@
 package rest
 
 import (
-	"github.com/shoaldb/shoal/internal/collection"
 	"net/http"
-	"runtime"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 type versionInfo struct {
@@ -19,11 +14,15 @@ type versionInfo struct {
 // root answers GET / with the Qdrant API version we match, and our own
 // version in a separate field.
 func (s *Server) root(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, versionInfo{
+	info := versionInfo{
 		Title:        "shoal - vector search engine (Qdrant API compatible)",
 		Version:      APIVersion,
 		ShoalVersion: s.opts.Version,
-	})
+	}
+	if c := s.opts.Commit; c != "" && c != "unknown" {
+		info.Commit = c
+	}
+	writeJSON(w, http.StatusOK, info)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -39,41 +38,4 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write([]byte("all shards are ready"))
-}
-
-func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
-	promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
-}
-
-// telemetry answers Qdrant's TelemetryData: app build info and, per
-// collection, its shard's segments and optimizer.
-func (s *Server) telemetry(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	names := s.node.Collections()
-	cols := make([]collection.Telemetry, 0, len(names))
-	for _, n := range names {
-		c, err := s.node.Collection(n)
-		if err != nil {
-			continue // deleted meanwhile
-		}
-		cols = append(cols, c.Telemetry())
-	}
-	s.ok(w, start, map[string]any{
-		"id": s.opts.InstanceID,
-		"app": map[string]any{
-			"name":    "shoal",
-			"version": APIVersion,
-			"startup": s.started.UTC().Format(time.RFC3339Nano),
-			"system": map[string]any{
-				"distribution": runtime.GOOS,
-				"is_docker":    false,
-				"cores":        runtime.NumCPU(),
-				"cpu_flags":    "",
-			},
-		},
-		"collections": map[string]any{
-			"number_of_collections": len(names),
-			"collections":           cols,
-		},
-	})
 }

@@ -66,7 +66,7 @@ func TestTelemetrySegments(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		s.ok(http.MethodGet, "/telemetry", nil, &tel)
+		s.ok(http.MethodGet, "/telemetry?details_level=4", nil, &tel)
 		local := tel.Collections.Collections[0].Shards[0].Local
 		indexed := 0
 		for _, sg := range local.Segments {
@@ -143,7 +143,7 @@ func TestTelemetryOnDisk(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		s.ok(http.MethodGet, "/telemetry", nil, &tel)
+		s.ok(http.MethodGet, "/telemetry?details_level=4", nil, &tel)
 		segs := tel.Collections.Collections[0].Shards[0].Local.Segments
 		found := false
 		for _, sg := range segs {
