@@ -273,6 +273,24 @@ func (h *holder) MatchingIDs(f *filter.Filter) []point.ID {
 	return out
 }
 
+// Matching returns those of ids that exist and match f, each decided on
+// the segment holding it (one compiled filter per segment).
+func (h *holder) Matching(f *filter.Filter, ids []point.ID) []point.ID {
+	bySeg := map[*seg][]point.ID{}
+	for _, id := range ids {
+		if g := h.owner(id); g != nil {
+			bySeg[g] = append(bySeg[g], id)
+		}
+	}
+	var out []point.ID
+	for _, g := range h.segs {
+		if list := bySeg[g]; len(list) > 0 {
+			out = append(out, g.store.Matching(f, list)...)
+		}
+	}
+	return out
+}
+
 // prepareRead brings every segment's lazily built order up to date (under
 // the write lock, after a batch of mutations).
 func (h *holder) prepareRead() {
