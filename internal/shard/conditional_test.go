@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-		"path/filepath"
+	"path/filepath"
 	"strconv"
 	"testing"
 

@@ -77,7 +77,7 @@ func crashOps(t testing.TB) []crashOp {
 			// record, and replay decides as the first apply did.
 			op = &ops.Operation{Kind: ops.Upsert, UpdateMode: ops.ModeUpdateOnly,
 				UpdateFilter: mustFilter(t, fmt.Sprintf(`{"must":[{"key":"k","range":{"lt":%d}}]}`, k-10)),
-				Points: []ops.PointStruct{{ID: point.NumID(id), Vectors: point.Vectors{"": {-1, 1}, "img": {1, 1, 1}}, Payload: point.Payload{"k": k, "cond": true}}}}
+				Points:       []ops.PointStruct{{ID: point.NumID(id), Vectors: point.Vectors{"": {-1, 1}, "img": {1, 1, 1}}, Payload: point.Payload{"k": k, "cond": true}}}}
 		case k%5 == 4 && live[id]:
 			op = &ops.Operation{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(id)}, Payload: point.Payload{"set": k}}
 		default:
