@@ -31,5 +31,7 @@ func (s *Store) Matching(f *filter.Filter, ids []point.ID) []point.ID {
 // newWriteMatcher is a matcher for the write path: it sees every live
 // point, deferred ones included.
 func (s *Store) newWriteMatcher(f *filter.Filter) *matcher {
-	return s.newMatcher(f)
+	m := s.newMatcher(f)
+	m.deferFrom = 0
+	return m
 }
