@@ -79,7 +79,7 @@ type Shard struct {
 	kick            chan struct{} // wakes the optimizer after updates
 	stopOpt         chan struct{} // closed by Close to stop the optimizer
 	optStopped      chan struct{}
-	progress        atomic.Pointer[progress] // the running optimization
+	progress        atomic.Pointer[progress]      // the running optimization
 	optimized       atomic.Pointer[chan struct{}] // closed and replaced after each optimization (deferred.go)
 	queued          atomic.Int64                  // operations queued and not yet applied
 	completed       atomic.Int64
