@@ -195,6 +195,7 @@ func collectionDefaults(cfg *config.Config) collection.Defaults {
 			DefaultSegmentNumber: uint64(o.DefaultSegmentNumber), FlushIntervalSec: uint64(o.FlushIntervalSec),
 			MaxSegmentSize: u64p(o.MaxSegmentSizeKB), MemmapThreshold: u64p(o.MemmapThresholdKB),
 			IndexingThreshold: u64p(o.IndexingThresholdKB), MaxOptimizationThreads: u64p(o.MaxOptimizationThreads),
+			PreventUnoptimized: o.PreventUnoptimized,
 		},
 		Wal: collection.WalConfig{
 			WalCapacityMB: uint64(cfg.Storage.WAL.WALCapacityMB), WalSegmentsAhead: uint64(cfg.Storage.WAL.WALSegmentsAhead),

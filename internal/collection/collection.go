@@ -126,6 +126,7 @@ func optimizerParams(cfg *Config) shard.OptimizerParams {
 		kb = *t
 	}
 	p.SparseIndexingBytes = satMul(kb, 1024)
+	p.DeferFrom = deferFrom(cfg)
 	return p
 }
 
@@ -198,7 +199,23 @@ type UpdateStatus string
 const (
 	Acknowledged UpdateStatus = "acknowledged"
 	Completed    UpdateStatus = "completed"
+	// WaitTimeout: applied, but the wait for the points it deferred
+	// (prevent_unoptimized) ended with the request's timeout.
+	WaitTimeout UpdateStatus = "wait_timeout"
 )
+
+// waitStatus is the status of an update sent with wait that the shard
+// applied: completed, or wait_timeout when it was still waiting for
+// deferred points.
+func waitStatus(wait bool, err error) (UpdateStatus, error) {
+	switch {
+	case !wait:
+		return Acknowledged, err
+	case errors.Is(err, shard.ErrDeferredTimeout):
+		return WaitTimeout, nil
+	}
+	return Completed, err
+}
 
 // UpdateResult answers an update.
 type UpdateResult struct {
@@ -220,14 +237,11 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 		return UpdateResult{}, err
 	}
 	id, err := c.shard.Update(ctx, op, wait)
+	st, err := waitStatus(wait, err)
 	if err != nil {
 		return UpdateResult{}, err
 	}
 	c.observeUpdate(op)
-	st := Acknowledged
-	if wait {
-		st = Completed
-	}
 	return UpdateResult{OperationID: id, Status: st}, nil
 }
 
@@ -254,14 +268,11 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 		return out, nil
 	}
 	first, err := c.shard.UpdateBatch(ctx, batch, wait)
+	st, err := waitStatus(wait, err)
 	if err != nil {
 		return nil, err
 	}
 	c.observeUpdate(batch...)
-	st := Acknowledged
-	if wait {
-		st = Completed
-	}
 	for i := range out {
 		out[i] = UpdateResult{OperationID: first + uint64(i), Status: st}
 	}
@@ -398,13 +409,15 @@ func (c *Collection) distance(name string) (vector.Distance, uint64, error) {
 
 // Info is Qdrant's CollectionInfo.
 type Info struct {
-	Status              string         `json:"status"`
-	OptimizerStatus     any            `json:"optimizer_status"` // "ok" or {"error": text}
-	IndexedVectorsCount uint64         `json:"indexed_vectors_count"`
-	PointsCount         uint64         `json:"points_count"`
-	SegmentsCount       uint64         `json:"segments_count"`
-	Config              *Config        `json:"config"`
-	PayloadSchema       map[string]any `json:"payload_schema"`
+	Status              string           `json:"status"`
+	OptimizerStatus     any              `json:"optimizer_status"` // "ok" or {"error": text}
+	Warnings            []Warning        `json:"warnings,omitempty"`
+	IndexedVectorsCount uint64           `json:"indexed_vectors_count"`
+	PointsCount         uint64           `json:"points_count"` // the points reads see (deferred ones are not)
+	SegmentsCount       uint64           `json:"segments_count"`
+	Config              *Config          `json:"config"`
+	PayloadSchema       map[string]any   `json:"payload_schema"`
+	UpdateQueue         *UpdateQueueInfo `json:"update_queue,omitempty"`
 }
 
 // Info reports status and counts.
@@ -440,13 +453,20 @@ func (c *Collection) Info() (*Info, error) {
 	if opt.Error != "" {
 		optStatus = map[string]string{"error": opt.Error}
 	}
+	queue := &UpdateQueueInfo{Length: uint64(c.shard.QueueLength())}
+	if p := cfg.OptimizerConfig.PreventUnoptimized; p != nil && *p {
+		d := uint64(c.shard.DeferredPoints())
+		queue.DeferredPoints = &d
+	}
 	return &Info{
 		Status:              status,
 		OptimizerStatus:     optStatus,
+		Warnings:            cfg.Warnings(),
 		IndexedVectorsCount: uint64(indexed),
 		PointsCount:         uint64(n),
 		SegmentsCount:       uint64(segments),
 		Config:              cfg,
 		PayloadSchema:       schema,
+		UpdateQueue:         queue,
 	}, nil
 }

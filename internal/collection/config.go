@@ -35,6 +35,28 @@ type VectorParams struct {
 	MultivectorConfig  json.RawMessage `json:"multivector_config,omitempty"`
 }
 
+// UnmarshalJSON reads VectorParams with Qdrant's alias quantization for
+// quantization_config (both at once are a duplicate field, as in serde).
+func (p *VectorParams) UnmarshalJSON(b []byte) error {
+	type plain VectorParams
+	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
+		return err
+	}
+	var alias struct {
+		Quantization json.RawMessage `json:"quantization"`
+	}
+	if err := json.Unmarshal(b, &alias); err != nil {
+		return err
+	}
+	if len(alias.Quantization) > 0 {
+		if len(p.QuantizationConfig) > 0 {
+			return fmt.Errorf("duplicate field `quantization_config`")
+		}
+		p.QuantizationConfig = alias.Quantization
+	}
+	return nil
+}
+
 // VectorsConfig is either one unnamed vector or a map of named vectors.
 type VectorsConfig struct {
 	Named map[string]VectorParams // the unnamed vector is under point.DefaultVector
@@ -118,6 +140,10 @@ type HnswConfig struct {
 	MaxIndexingThreads uint64  `json:"max_indexing_threads"`
 	OnDisk             *bool   `json:"on_disk,omitempty"`
 	PayloadM           *uint64 `json:"payload_m,omitempty"`
+	// InlineStorage is stored and echoed; Shoal's graphs do not inline
+	// vectors, and Qdrant ignores it (with a warning, warnings.go) without
+	// quantization or with multivectors.
+	InlineStorage *bool `json:"inline_storage,omitempty"`
 }
 
 // HnswConfigDiff overrides some HNSW fields.
@@ -128,6 +154,7 @@ type HnswConfigDiff struct {
 	MaxIndexingThreads *uint64 `json:"max_indexing_threads,omitempty"`
 	OnDisk             *bool   `json:"on_disk,omitempty"`
 	PayloadM           *uint64 `json:"payload_m,omitempty"`
+	InlineStorage      *bool   `json:"inline_storage,omitempty"`
 }
 
 // Apply returns c with d's fields set.
@@ -145,6 +172,9 @@ func (c HnswConfig) Apply(d *HnswConfigDiff) HnswConfig {
 	if d.PayloadM != nil {
 		c.PayloadM = d.PayloadM
 	}
+	if d.InlineStorage != nil {
+		c.InlineStorage = d.InlineStorage
+	}
 	return c
 }
 
@@ -158,6 +188,10 @@ type OptimizersConfig struct {
 	IndexingThreshold      *uint64 `json:"indexing_threshold"`
 	FlushIntervalSec       uint64  `json:"flush_interval_sec"`
 	MaxOptimizationThreads *uint64 `json:"max_optimization_threads"`
+	// PreventUnoptimized (Qdrant's prevent_unoptimized): points written
+	// past the indexing threshold of an appendable segment are deferred,
+	// hidden from reads until their segment is optimized (deferred.go).
+	PreventUnoptimized *bool `json:"prevent_unoptimized"`
 }
 
 // OptimizersConfigDiff overrides some optimizer fields.
@@ -170,6 +204,7 @@ type OptimizersConfigDiff struct {
 	IndexingThreshold      *uint64         `json:"indexing_threshold,omitempty"`
 	FlushIntervalSec       *uint64         `json:"flush_interval_sec,omitempty"`
 	MaxOptimizationThreads json.RawMessage `json:"max_optimization_threads,omitempty"` // number or "auto"
+	PreventUnoptimized     *bool           `json:"prevent_unoptimized,omitempty"`
 }
 
 // Apply returns c with d's fields set.
@@ -186,6 +221,7 @@ func (c OptimizersConfig) Apply(d *OptimizersConfigDiff) (OptimizersConfig, erro
 	setPtr(&c.MemmapThreshold, d.MemmapThreshold)
 	setPtr(&c.IndexingThreshold, d.IndexingThreshold)
 	set(&c.FlushIntervalSec, d.FlushIntervalSec)
+	setPtr(&c.PreventUnoptimized, d.PreventUnoptimized)
 	if len(d.MaxOptimizationThreads) > 0 {
 		var n uint64
 		var s string

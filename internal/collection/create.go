@@ -27,6 +27,7 @@ type CreateRequest struct {
 	SparseVectors          map[string]SparseVectorParams `json:"sparse_vectors"`
 	StrictModeConfig       json.RawMessage               `json:"strict_mode_config"`
 	Metadata               point.Payload                 `json:"metadata"`
+	aliases
 }
 
 // UpdateRequest is the body of PATCH /collections/{name}.
@@ -39,12 +40,49 @@ type UpdateRequest struct {
 	SparseVectors      map[string]SparseVectorParams `json:"sparse_vectors"`
 	StrictModeConfig   json.RawMessage               `json:"strict_mode_config"`
 	Metadata           point.Payload                 `json:"metadata"`
+	aliases
 }
 
-// VectorParamsDiff updates one vector's storage parameters.
+// aliases are the other names Qdrant's CreateCollection and
+// UpdateCollection accept for two keys (serde aliases): optimizer_config
+// for optimizers_config and quantization for quantization_config. Build
+// and Apply fold them into the keys; a body with both names of one key is
+// refused, as serde refuses a duplicate field.
+type aliases struct {
+	OptimizerConfig json.RawMessage `json:"optimizer_config"`
+	Quantization    json.RawMessage `json:"quantization"`
+}
+
+// resolve folds the aliases into the fields they name.
+func (a *aliases) resolve(optimizers **OptimizersConfigDiff, quantization *json.RawMessage) error {
+	if len(a.OptimizerConfig) > 0 {
+		if *optimizers != nil {
+			return &FormatError{Msg: "duplicate field `optimizers_config`"}
+		}
+		if isSet(a.OptimizerConfig) {
+			var d OptimizersConfigDiff
+			if err := point.DecodeJSON(a.OptimizerConfig, &d); err != nil {
+				return &FormatError{Msg: "optimizer_config: " + err.Error()}
+			}
+			*optimizers = &d
+		}
+	}
+	if len(a.Quantization) > 0 {
+		if len(*quantization) > 0 {
+			return &FormatError{Msg: "duplicate field `quantization_config`"}
+		}
+		*quantization = a.Quantization
+	}
+	*a = aliases{}
+	return nil
+}
+
+// VectorParamsDiff updates one vector's storage parameters; quantization
+// is Qdrant's alias of quantization_config.
 type VectorParamsDiff struct {
 	HnswConfig         *HnswConfigDiff `json:"hnsw_config"`
 	QuantizationConfig json.RawMessage `json:"quantization_config"`
+	Quantization       json.RawMessage `json:"quantization"`
 	OnDisk             *bool           `json:"on_disk"`
 }
 
@@ -156,6 +194,9 @@ func nonZero32(v *validation, field string, p *uint32) {
 // Build validates the request and returns the collection configuration,
 // filling unset fields from the node defaults as Qdrant does.
 func (r *CreateRequest) Build(d Defaults) (*Config, error) {
+	if err := r.aliases.resolve(&r.OptimizersConfig, &r.QuantizationConfig); err != nil {
+		return nil, err
+	}
 	var v validation
 	v.vectors(r.Vectors)
 	nonZero32(&v, "shard_number", r.ShardNumber)
@@ -253,6 +294,18 @@ func isSet(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "nu
 
 // Apply validates an update and applies it to a copy of cfg.
 func (r *UpdateRequest) Apply(cfg *Config) (*Config, error) {
+	if err := r.aliases.resolve(&r.OptimizersConfig, &r.QuantizationConfig); err != nil {
+		return nil, err
+	}
+	for name, d := range r.Vectors {
+		if len(d.Quantization) > 0 {
+			if len(d.QuantizationConfig) > 0 {
+				return nil, &FormatError{Msg: "vectors." + name + ": duplicate field `quantization_config`"}
+			}
+			d.QuantizationConfig, d.Quantization = d.Quantization, nil
+			r.Vectors[name] = d
+		}
+	}
 	var v validation
 	v.hnswDiff("hnsw_config.", r.HnswConfig)
 	v.optimizersDiff(r.OptimizersConfig)
@@ -363,4 +416,5 @@ func mergeHnswDiff(dst, src *HnswConfigDiff) {
 	setPtr(&dst.MaxIndexingThreads, src.MaxIndexingThreads)
 	setPtr(&dst.OnDisk, src.OnDisk)
 	setPtr(&dst.PayloadM, src.PayloadM)
+	setPtr(&dst.InlineStorage, src.InlineStorage)
 }

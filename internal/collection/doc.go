@@ -33,6 +33,18 @@
 // threshold report their filters, accepted index creations their field,
 // and an UpdateGuard may refuse an update before it is written.
 //
+// Writes: an upsert may carry Qdrant's update_mode and update_filter, a
+// vector update its update_filter; they travel in the operation (and its
+// WAL record) and the shard decides them when it applies it, so that a
+// replay decides the same. With optimizers_config.prevent_unoptimized the
+// shard defers the points written past the indexing threshold of an
+// appendable segment (deferred.go computes how many it shows, as Qdrant's
+// get_deferred_point_id); an update sent with wait answers once they are
+// visible, or wait_timeout when its context ends first. Collection info
+// reports them in update_queue.deferred_points and the settings that have
+// no effect in warnings (warnings.go). Create and update requests accept
+// Qdrant's aliases quantization and optimizer_config.
+//
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock; data consistency is the shard's business.
 package collection

@@ -79,6 +79,9 @@ type OptimizersConfig struct {
 	FlushIntervalSec    int  `koanf:"flush_interval_sec"`
 	// MaxOptimizationThreads nil means no limit; 0 disables optimizations.
 	MaxOptimizationThreads *int `koanf:"max_optimization_threads"`
+	// PreventUnoptimized (nil: off) defers points written past the
+	// indexing threshold of an appendable segment until it is optimized.
+	PreventUnoptimized *bool `koanf:"prevent_unoptimized"`
 }
 
 // HNSWConfig is `storage.hnsw_index`: the default HNSW parameters of new

@@ -215,6 +215,14 @@ storage:
 			},
 		},
 		{
+			name:  "prevent_unoptimized from a file and from the environment",
+			files: map[string]string{"config/config.yaml": "storage: {optimizers: {prevent_unoptimized: false}}"},
+			env:   map[string]string{"QDRANT__STORAGE__OPTIMIZERS__PREVENT_UNOPTIMIZED": "true"},
+			want: func(c *Config) {
+				c.Storage.Optimizers.PreventUnoptimized = ptr(true)
+			},
+		},
+		{
 			name:  "quoted numbers and integer api keys are converted",
 			files: map[string]string{"config/config.yaml": "service: {http_port: \"7010\", api_key: 12345}"},
 			want:  func(c *Config) { c.Service.HTTPPort = 7010; c.Service.APIKey = "12345" },

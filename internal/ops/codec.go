@@ -15,12 +15,16 @@ import (
 
 // EncodingVersion is the first byte of an encoded operation. A decoder
 // refuses a version it does not know, so a peer or a WAL written by a later
-// version is refused rather than misread. Version 2 added sparse vectors;
-// version 1 (the same without them) is still read.
-const EncodingVersion = 2
+// version is refused rather than misread. Version 2 added sparse vectors,
+// version 3 the update mode and update filter of upserts and vector
+// updates; versions 1 and 2 (the same without them) are still read.
+const EncodingVersion = 3
 
-// encodingV1 is the version before sparse vectors.
-const encodingV1 = 1
+// Earlier versions, still decoded.
+const (
+	encodingV1 = 1 // before sparse vectors
+	encodingV2 = 2 // before update modes and update filters
+)
 
 // ErrMalformed marks input that DecodeOperation refuses; check it with
 // errors.Is.
@@ -82,6 +86,18 @@ func (op *Operation) AppendEncoding(dst []byte) ([]byte, error) {
 	}
 	if uses&fSchema != 0 {
 		e.json(op.Schema)
+	}
+	if uses&fMode != 0 {
+		code, _ := modeCode(op.UpdateMode) // Validate checked it
+		e.b = append(e.b, code)
+	}
+	if uses&fCondition != 0 {
+		if op.UpdateFilter == nil {
+			e.b = append(e.b, 0)
+		} else {
+			e.b = append(e.b, 1)
+			e.json(op.UpdateFilter)
+		}
 	}
 	if e.err != nil {
 		return dst, fmt.Errorf("encode %s operation: %w", op.Kind, e.err)
@@ -205,10 +221,11 @@ func (e *encoder) json(v any) {
 func DecodeOperation(b []byte) (*Operation, error) {
 	d := decoder{b: b}
 	version := d.u8()
-	if d.err == nil && version != EncodingVersion && version != encodingV1 {
-		return nil, fmt.Errorf("%w: encoding version %d (this version reads %d and %d)", ErrMalformed, version, encodingV1, EncodingVersion)
+	if d.err == nil && (version < encodingV1 || version > EncodingVersion) {
+		return nil, fmt.Errorf("%w: encoding version %d (this version reads %d to %d)", ErrMalformed, version, encodingV1, EncodingVersion)
 	}
-	withSparse := version >= 2
+	withSparse := version >= encodingV2
+	withConditions := version >= 3
 	sparse := func() point.SparseVectors {
 		if !withSparse {
 			return nil
@@ -275,6 +292,24 @@ func DecodeOperation(b []byte) (*Operation, error) {
 	}
 	if uses&fSchema != 0 {
 		op.Schema = d.schema()
+	}
+	if withConditions && uses&fMode != 0 {
+		code := d.u8()
+		if d.err == nil && int(code) >= len(modes) {
+			d.fail("unknown update mode %d", code)
+		}
+		if code > 0 && d.err == nil {
+			op.UpdateMode = modes[code]
+		}
+	}
+	if withConditions && uses&fCondition != 0 {
+		switch d.u8() {
+		case 0:
+		case 1:
+			op.UpdateFilter = d.filter()
+		default:
+			d.fail("update filter tag")
+		}
 	}
 	if d.err == nil && len(d.b) > 0 {
 		d.fail("%d bytes after the operation", len(d.b))

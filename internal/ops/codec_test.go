@@ -88,12 +88,24 @@ func sampleOps(t testing.TB) []*Operation {
 			{ID: ua, Sparse: point.SparseVectors{"": {Indices: []uint32{7}, Values: []float32{math.MaxFloat32}}}},
 		}},
 		{Kind: UpdateVectors, Vectors: []PointVectors{{ID: point.NumID(3), Sparse: point.SparseVectors{"s": {Indices: []uint32{1, 2}, Values: []float32{3, 4}}}}}},
+		// Version 3: update modes and update filters.
+		{Kind: Upsert, UpdateMode: ModeInsertOnly, Points: []PointStruct{{ID: point.NumID(8), Vectors: point.Vectors{"": {1, 2}}}}},
+		{Kind: Upsert, UpdateMode: ModeUpdateOnly, UpdateFilter: mustFilter(t, `{"must":[{"key":"version","range":{"lt":4}}]}`),
+			Points: []PointStruct{{ID: ua, Payload: point.Payload{"version": json.Number("4")}}}},
+		{Kind: Upsert, UpdateFilter: mustFilter(t, `{"must_not":[{"has_id":[1]}]}`), Points: []PointStruct{{ID: point.NumID(1)}}},
+		{Kind: UpdateVectors, UpdateFilter: mustFilter(t, `{"should":[{"key":"a","match":{"value":"b"}}]}`),
+			Vectors: []PointVectors{{ID: point.NumID(6), Vectors: point.Vectors{"": {2.5}}}}},
 	}
 }
 
 // v1Samples is how many of sampleOps encoding version 1 could hold (the
 // ones before the sparse vectors); testdata/encoding_v1.golden has them.
-const v1Samples = 17
+// v2Samples are those of version 2 (before update modes and filters), in
+// testdata/encoding_v2.golden.
+const (
+	v1Samples = 17
+	v2Samples = 19
+)
 
 // TestEncodingRoundTrip: every sample decodes back to an equal operation
 // (NaN bits included) whose encoding is the same bytes.
@@ -117,6 +129,9 @@ func TestEncodingRoundTrip(t *testing.T) {
 		// NaN != NaN: compare the vectors by their bits, the rest deeply.
 		if !sameVectorBits(op, got) {
 			t.Fatalf("%d: vectors of %s changed bits", i, op.Kind)
+		}
+		if got.UpdateMode != op.UpdateMode || !reflect.DeepEqual(got.UpdateFilter, op.UpdateFilter) {
+			t.Fatalf("%d: condition of %s changed: %q %v, want %q %v", i, op.Kind, got.UpdateMode, got.UpdateFilter, op.UpdateMode, op.UpdateFilter)
 		}
 		if op.Kind != Upsert && !reflect.DeepEqual(got, op) {
 			t.Fatalf("%d: round trip of %s:\n got %#v\nwant %#v", i, op.Kind, got, op)
@@ -187,43 +202,55 @@ func TestEncodingGolden(t *testing.T) {
 	}
 }
 
-// TestDecodesVersion1: the records of version 1 (testdata/encoding_v1.golden,
-// the bytes version 1 wrote) still decode, each to the operation it held,
-// which encodes in the current version as that operation does.
-func TestDecodesVersion1(t *testing.T) {
-	want, err := os.ReadFile(filepath.Join("testdata", "encoding_v1.golden"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	samples := sampleOps(t)
-	lines := strings.Split(strings.TrimSpace(string(want)), "\n")
-	if len(lines) != v1Samples {
-		t.Fatalf("%d version 1 records, want %d", len(lines), v1Samples)
-	}
-	for i, line := range lines {
-		kind, hx, _ := strings.Cut(line, " ")
-		b, err := hex.DecodeString(hx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b[0] != 1 {
-			t.Fatalf("record %d is of version %d", i, b[0])
-		}
-		op, err := DecodeOperation(b)
-		if err != nil || string(op.Kind) != kind {
-			t.Fatalf("version 1 %s: %v", kind, err)
-		}
-		got, err := op.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantNow, err := samples[i].Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, wantNow) {
-			t.Fatalf("version 1 %s decodes to another operation:\n%x\n%x", kind, got, wantNow)
-		}
+// TestDecodesOldVersions: the records of versions 1 and 2
+// (testdata/encoding_v1.golden and encoding_v2.golden, the bytes those
+// versions wrote) still decode, each to the operation it held, which
+// encodes in the current version as that operation does.
+func TestDecodesOldVersions(t *testing.T) {
+	for _, c := range []struct {
+		version byte
+		file    string
+		samples int
+	}{{1, "encoding_v1.golden", v1Samples}, {2, "encoding_v2.golden", v2Samples}} {
+		t.Run(c.file, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("testdata", c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			samples := sampleOps(t)
+			lines := strings.Split(strings.TrimSpace(string(want)), "\n")
+			if len(lines) != c.samples {
+				t.Fatalf("%d version %d records, want %d", len(lines), c.version, c.samples)
+			}
+			for i, line := range lines {
+				kind, hx, _ := strings.Cut(line, " ")
+				b, err := hex.DecodeString(hx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if b[0] != c.version {
+					t.Fatalf("record %d is of version %d", i, b[0])
+				}
+				op, err := DecodeOperation(b)
+				if err != nil || string(op.Kind) != kind {
+					t.Fatalf("version %d %s: %v", c.version, kind, err)
+				}
+				if op.UpdateMode != "" || op.UpdateFilter != nil {
+					t.Fatalf("version %d %s decoded with a condition", c.version, kind)
+				}
+				got, err := op.Encode()
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantNow, err := samples[i].Encode()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, wantNow) {
+					t.Fatalf("version %d %s decodes to another operation:\n%x\n%x", c.version, kind, got, wantNow)
+				}
+			}
+		})
 	}
 }
 
@@ -250,6 +277,10 @@ func TestEncodeRefusesInvalid(t *testing.T) {
 		{"a payload JSON cannot hold", Operation{Kind: Upsert, Points: []PointStruct{{Payload: point.Payload{"x": math.NaN()}}}}, "unsupported value"},
 		{"sparse indices twice", Operation{Kind: Upsert, Points: []PointStruct{{Sparse: point.SparseVectors{"s": {Indices: []uint32{1, 1}, Values: []float32{1, 2}}}}}}, "indices: must be unique"},
 		{"sparse lengths", Operation{Kind: UpdateVectors, Vectors: []PointVectors{{Sparse: point.SparseVectors{"s": {Indices: []uint32{1}, Values: []float32{1, 2}}}}}}, "values: must be the same length as indices"},
+		{"update mode on update_vectors", Operation{Kind: UpdateVectors, UpdateMode: ModeInsertOnly}, "update_vectors operation with an update mode"},
+		{"update filter on a delete", Operation{Kind: Delete, UpdateFilter: f}, "delete operation with an update filter"},
+		{"update filter on set_payload", Operation{Kind: SetPayload, UpdateFilter: f}, "set_payload operation with an update filter"},
+		{"unknown update mode", Operation{Kind: Upsert, UpdateMode: "replace"}, `unknown update mode "replace"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -293,7 +324,7 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{"empty", nil, "truncated"},
 		{"version 0", []byte{0, 2, 0, 0}, "encoding version 0"},
-		{"a later version", []byte{3, 2, 0, 0}, "encoding version 3"},
+		{"a later version", []byte{4, 2, 0, 0}, "encoding version 4"},
 		{"kind 0", []byte{1, 0}, "unknown kind 0"},
 		{"kind past the list", []byte{1, 11}, "unknown kind 11"},
 		{"selector tag", del(2), "selector tag"},
@@ -314,7 +345,13 @@ func TestDecodeErrors(t *testing.T) {
 		{"sparse name twice", upsert(0, 2, 1, 'a', 0, 1, 'a', 0, 0), "sparse vector names out of order"},
 		{"sparse entries past the input", upsert(0, 1, 1, 'a', 0x7f, 0), "count"},
 		{"sparse index past u32", upsert(cat([]byte{0, 1, 1, 'a', 1}, []byte{0x80, 0x80, 0x80, 0x80, 0x10}, []byte{0, 0, 0, 0, 0})...), "out of range"},
-		{"sparse index twice", upsert(0, 1, 1, 'a', 2, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0), "must be unique"},
+		{"sparse index twice", upsert(0, 1, 1, 'a', 2, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), "must be unique"},
+		{"update mode past the list", upsert(0, 0, 0, 3, 0), "unknown update mode 3"},
+		{"update filter tag", upsert(0, 0, 0, 0, 2), "update filter tag"},
+		{"update filter not JSON", upsert(cat([]byte{0, 0, 0, 0, 1}, str("{"))...), "filter"},
+		{"update filter null", upsert(cat([]byte{0, 0, 0, 0, 1}, str("null"))...), "filter: null"},
+		{"update filter on update_vectors", cat([]byte{EncodingVersion, 7, 0, 1}, str(`{"must":[{"nope":1}]}`)), "filter"},
+		{"version 2 upsert with a mode byte", []byte{2, 1, 0, 0}, "1 bytes after the operation"},
 		{"filter not JSON", del(cat([]byte{1}, str("{"))...), "filter"},
 		{"filter null", del(cat([]byte{1}, str("null"))...), "filter: null"},
 		{"filter that breaks a rule", del(cat([]byte{1}, str(`{"must":[{"nope":1}]}`))...), "filter"},

@@ -15,25 +15,28 @@
 //
 // Encoding (codec.go): an Operation has one binary encoding, the payload of
 // a shard's WAL record and of a forwarded update. It starts with its
-// version (EncodingVersion: 2; version 1, without the sparse parts, is still
-// decoded), is deterministic (one value, one byte string:
+// version (EncodingVersion: 3; version 1, without the sparse parts, and
+// version 2, without the update mode and condition, are still decoded;
+// testdata holds the bytes each version wrote), is deterministic (one value, one byte string:
 // vector names sorted, JSON parts in their canonical form) and
 // DecodeOperation turns any input it does not accept into an error wrapping
 // ErrMalformed, never a panic, allocating no more than its input justifies:
 //
 //	operation = version:u8 kind:u8 fields
 //	fields (by kind; see Operation)
-//	  upsert             points
+//	  upsert             points mode condition
 //	  delete             selector
 //	  set_payload        selector payload key:string
 //	  overwrite_payload  selector payload
 //	  delete_payload     selector strings
 //	  clear_payload      selector
-//	  update_vectors     pointvectors
+//	  update_vectors     pointvectors condition
 //	  delete_vectors     selector strings
 //	  create_index       key:string schema:bytes (FieldSchema JSON)
 //	  delete_index       key:string
 //	selector     = 0:u8 ids | 1:u8 filter:bytes (canonical filter JSON)
+//	mode         = u8: 0 upsert, 1 insert_only, 2 update_only (version 3)
+//	condition    = 0:u8 | 1:u8 filter:bytes, the update filter (version 3)
 //	payload      = 0:u8 (null) | 1:u8 bytes (JSON object)
 //	points       = count (id vectors sparse payload)*
 //	pointvectors = count (id vectors sparse)*

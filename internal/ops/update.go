@@ -51,6 +51,39 @@ type PointStruct struct {
 	Payload point.Payload
 }
 
+// UpdateMode is Qdrant's update_mode of an upsert: which of the points it
+// names it writes. The zero value is ModeUpsert.
+type UpdateMode string
+
+// Update modes.
+const (
+	// ModeUpsert inserts new points and updates existing ones (those
+	// matching UpdateFilter, when there is one).
+	ModeUpsert UpdateMode = "upsert"
+	// ModeInsertOnly inserts new points and leaves every existing one as
+	// it is, whatever UpdateFilter says.
+	ModeInsertOnly UpdateMode = "insert_only"
+	// ModeUpdateOnly updates existing points (those matching UpdateFilter,
+	// when there is one) and inserts none.
+	ModeUpdateOnly UpdateMode = "update_only"
+)
+
+// modes lists the modes; a mode's position is its byte in the encoding
+// (ModeUpsert, the zero value, is 0), so the list is only appended to.
+var modes = [...]UpdateMode{ModeUpsert, ModeInsertOnly, ModeUpdateOnly}
+
+func modeCode(m UpdateMode) (byte, bool) {
+	if m == "" {
+		return 0, true
+	}
+	for i, x := range modes {
+		if x == m {
+			return byte(i), true
+		}
+	}
+	return 0, false
+}
+
 // PointVectors are vectors to set on an existing point.
 type PointVectors struct {
 	ID      point.ID
@@ -60,13 +93,13 @@ type PointVectors struct {
 
 // Operation is one update of a collection. The fields a kind uses:
 //
-//	upsert             Points
+//	upsert             Points, UpdateMode, UpdateFilter
 //	delete             IDs or Filter
 //	set_payload        IDs or Filter, Payload, Key (a key path to set the payload at; "" for the top level)
 //	overwrite_payload  IDs or Filter, Payload
 //	delete_payload     IDs or Filter, Keys (key paths)
 //	clear_payload      IDs or Filter
-//	update_vectors     Vectors
+//	update_vectors     Vectors, UpdateFilter
 //	delete_vectors     IDs or Filter, Keys (vector names)
 //	create_index       Key (the field's key path), Schema
 //	delete_index       Key
@@ -75,16 +108,34 @@ type PointVectors struct {
 // the same points on replay and on every replica; without a filter the
 // operation addresses IDs (which may be empty). Validate refuses a field
 // the kind does not use, so that nothing is lost in the encoding.
+//
+// UpdateMode and UpdateFilter make an upsert or update_vectors conditional,
+// as Qdrant's update_mode and update_filter do. They are decided when the
+// operation is applied, against the points as they are then, for all the
+// points of the operation at once: an existing point (one stored before
+// the operation) that does not match UpdateFilter is left as it is, a new
+// point is inserted whatever the filter says; ModeInsertOnly leaves every
+// existing point as it is, ModeUpdateOnly inserts no new point.
 type Operation struct {
-	Kind    Kind
-	Points  []PointStruct
-	Vectors []PointVectors
-	IDs     []point.ID
-	Filter  *filter.Filter
-	Payload point.Payload
-	Key     string
-	Keys    []string
-	Schema  *FieldSchema
+	Kind         Kind
+	Points       []PointStruct
+	Vectors      []PointVectors
+	IDs          []point.ID
+	Filter       *filter.Filter
+	Payload      point.Payload
+	Key          string
+	Keys         []string
+	Schema       *FieldSchema
+	UpdateMode   UpdateMode
+	UpdateFilter *filter.Filter
+}
+
+// Mode is the operation's update mode, ModeUpsert when unset.
+func (op *Operation) Mode() UpdateMode {
+	if op.UpdateMode == "" {
+		return ModeUpsert
+	}
+	return op.UpdateMode
 }
 
 // ErrInvalid marks an operation or request whose shape breaks the rules of
@@ -101,12 +152,14 @@ const (
 	fKey
 	fKeys
 	fSchema
+	fMode      // UpdateMode
+	fCondition // UpdateFilter
 )
 
 func shape(k Kind) int {
 	switch k {
 	case Upsert:
-		return fPoints
+		return fPoints | fMode | fCondition
 	case Delete, ClearPayload:
 		return fSelector
 	case SetPayload:
@@ -116,7 +169,7 @@ func shape(k Kind) int {
 	case DeletePayload, DeleteVectors:
 		return fSelector | fKeys
 	case UpdateVectors:
-		return fVectors
+		return fVectors | fCondition
 	case CreateIndex:
 		return fKey | fSchema
 	case DeleteIndex:
@@ -148,8 +201,13 @@ func (op *Operation) Validate() error {
 		extra(op.Key != "", fKey, "a key"),
 		extra(op.Keys != nil, fKeys, "keys"),
 		extra(op.Schema != nil, fSchema, "a schema"),
+		extra(op.UpdateMode != "", fMode, "an update mode"),
+		extra(op.UpdateFilter != nil, fCondition, "an update filter"),
 	); err != nil {
 		return err
+	}
+	if _, ok := modeCode(op.UpdateMode); !ok {
+		return fmt.Errorf("%w: unknown update mode %q", ErrInvalid, op.UpdateMode)
 	}
 	if op.IDs != nil && op.Filter != nil {
 		return fmt.Errorf("%w: %s operation with both ids and a filter", ErrInvalid, op.Kind)

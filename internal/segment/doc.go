@@ -15,6 +15,12 @@
 // points (stop.go; the graph walks inside hnsw do the same per distance
 // evaluation): once it is done they stop and return its error.
 //
+// Deferred points (deferred.go, Qdrant's prevent_unoptimized): with
+// SetDeferFrom(n) every read passes over the points at offsets n and
+// later (they all decide through the matcher), while the write paths
+// (Matching, MatchingAll, Has, Get) see them; new points then take fresh
+// offsets, so the same points stay deferred across a checkpoint.
+//
 // A Store is not safe for concurrent mutation: its owner (the shard) holds a
 // read/write lock around it. Read methods never retain or mutate the
 // caller's slices; returned payloads and vectors are copies.

@@ -10,15 +10,18 @@ import (
 // matcher is a filter compiled against the store for one read. It is not
 // safe for concurrent use; each read makes its own.
 type matcher struct {
-	p     *plan // nil: no filter
-	cand  bitset
-	exact bool
-	cur   uint32
-	hv    func(name string) bool // has_vector for the point at cur
+	// deferFrom, when not 0, refuses the offsets from it on: the deferred
+	// points that reads do not see (a write matcher sees them).
+	deferFrom uint32
+	p         *plan // nil: no filter
+	cand      bitset
+	exact     bool
+	cur       uint32
+	hv        func(name string) bool // has_vector for the point at cur
 }
 
 func (s *Store) newMatcher(f *filter.Filter) *matcher {
-	m := &matcher{}
+	m := &matcher{deferFrom: s.deferFrom}
 	if f == nil {
 		return m
 	}
@@ -36,6 +39,9 @@ func (s *Store) newMatcher(f *filter.Filter) *matcher {
 
 // match decides one live point.
 func (m *matcher) match(off uint32) bool {
+	if m.deferFrom != 0 && off >= m.deferFrom {
+		return false
+	}
 	if m.p == nil {
 		return true
 	}

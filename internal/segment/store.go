@@ -34,6 +34,10 @@ type Store struct {
 	sorted      []uint32 // live offsets in id order; rebuilt lazily
 	sortedDirty bool
 
+	// deferFrom, when not 0, hides from reads the points at offsets from
+	// it on (Qdrant's deferred points, deferred.go).
+	deferFrom uint32
+
 	indexes map[string]*fieldIndex  // payload indexes by key text
 	vindex  map[string]*vectorIndex // HNSW graphs by vector name
 	rebuilt []string                // indexes rebuilt while loading a checkpoint
@@ -84,7 +88,7 @@ func (s *Store) UpsertPoint(id point.ID, version uint64, vecs point.Vectors, spa
 
 func (s *Store) alloc(id point.ID) uint32 {
 	var off uint32
-	if n := len(s.free); n > 0 {
+	if n := len(s.free); n > 0 && s.deferFrom == 0 {
 		off = s.free[n-1]
 		s.free = s.free[:n-1]
 		s.ids[off] = id
@@ -353,6 +357,8 @@ func (s *Store) MatchingIDs(f *filter.Filter) []point.ID {
 func (s *Store) Count(ctx context.Context, f *filter.Filter) (int, error) {
 	m := s.newMatcher(f)
 	switch {
+	case m.deferFrom != 0 && s.DeferredCount() > 0:
+		// Deferred points are not counted: decide each point.
 	case m.p == nil:
 		return len(s.offsets), nil
 	case m.exact && m.cand == nil:

@@ -46,6 +46,9 @@ type target interface {
 	CreateIndex(key string, raw json.RawMessage) error
 	DeleteIndex(key string) bool
 	MatchingIDs(f *filter.Filter) []point.ID
+	// Matching returns those of ids that exist and match f (all that
+	// exist when f is nil).
+	Matching(f *filter.Filter, ids []point.ID) []point.ID
 	VectorDim(name string) (int, bool)
 	HasSparse(name string) bool
 }
@@ -60,7 +63,11 @@ func apply(store target, version uint64, op *ops.Operation) error {
 	}
 	switch op.Kind {
 	case ops.Upsert:
+		skip := upsertSkips(store, op)
 		for _, p := range op.Points {
+			if skip[p.ID] {
+				continue
+			}
 			store.UpsertPoint(p.ID, version, p.Vectors, p.Sparse, p.Payload.Clone())
 		}
 		return nil
@@ -82,13 +89,21 @@ func apply(store target, version uint64, op *ops.Operation) error {
 		store.DeleteIndex(op.Key) // deleting a missing index is not an error, as in Qdrant
 		return nil
 	case ops.UpdateVectors:
+		ids := make([]point.ID, 0, len(op.Vectors))
 		for _, p := range op.Vectors {
 			if !store.Has(p.ID) {
 				return refuse(point.PointNotFound(p.ID))
 			}
+			ids = append(ids, p.ID)
+		}
+		var skip map[point.ID]bool
+		if op.UpdateFilter != nil {
+			skip = unmatched(store, op.UpdateFilter, ids)
 		}
 		for _, p := range op.Vectors {
-			store.UpdatePointVectors(p.ID, version, p.Vectors, p.Sparse)
+			if !skip[p.ID] {
+				store.UpdatePointVectors(p.ID, version, p.Vectors, p.Sparse)
+			}
 		}
 		return nil
 	}
@@ -147,6 +162,63 @@ func apply(store target, version uint64, op *ops.Operation) error {
 		}
 	}
 	return nil
+}
+
+// upsertSkips returns the points of a conditional upsert that it leaves as
+// they are (Qdrant's conditional_upsert), decided for all its points
+// against the state before any of them is written, so that a point named
+// twice is written (or not) as a whole and replay decides the same:
+//
+//	upsert       existing points that do not match the update filter
+//	insert_only  every existing point, whatever the filter
+//	update_only  new points, and existing ones that do not match the filter
+func upsertSkips(store target, op *ops.Operation) map[point.ID]bool {
+	mode := op.Mode()
+	if mode == ops.ModeUpsert && op.UpdateFilter == nil {
+		return nil
+	}
+	var existing []point.ID
+	seen := make(map[point.ID]bool, len(op.Points))
+	for _, p := range op.Points {
+		if !seen[p.ID] && store.Has(p.ID) {
+			existing = append(existing, p.ID)
+		}
+		seen[p.ID] = true
+	}
+	skip := map[point.ID]bool{}
+	switch mode {
+	case ops.ModeInsertOnly:
+		for _, id := range existing {
+			skip[id] = true
+		}
+	case ops.ModeUpdateOnly:
+		for id := range seen {
+			skip[id] = true
+		}
+		for _, id := range existing {
+			skip[id] = false
+		}
+		fallthrough
+	default:
+		if op.UpdateFilter != nil {
+			for id := range unmatched(store, op.UpdateFilter, existing) {
+				skip[id] = true
+			}
+		}
+	}
+	return skip
+}
+
+// unmatched returns those of the existing ids that do not match f.
+func unmatched(store target, f *filter.Filter, existing []point.ID) map[point.ID]bool {
+	out := make(map[point.ID]bool, len(existing))
+	for _, id := range existing {
+		out[id] = true
+	}
+	for _, id := range store.Matching(f, existing) {
+		delete(out, id)
+	}
+	return out
 }
 
 // checkVectors refuses vectors that do not fit the store's columns, with

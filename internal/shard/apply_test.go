@@ -144,6 +144,88 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
+			name: "upsert with an update filter: new points go in, existing ones only when they match",
+			op: ops.Operation{Kind: ops.Upsert, UpdateFilter: mustFilter(t, redFilter), Points: []ops.PointStruct{
+				{ID: point.NumID(1), Vectors: point.Vectors{"": {5, 5}}, Payload: point.Payload{"k": "one"}},
+				{ID: point.NumID(2), Vectors: point.Vectors{"": {6, 6}}, Payload: point.Payload{"k": "two"}},
+				{ID: point.NumID(9), Vectors: point.Vectors{"": {9, 9}}},
+			}},
+			changes: map[string]string{
+				"1": `v7 {"k":"one"} map[:[5 5]]`,
+				"9": `v7 null map[:[9 9]]`,
+			},
+		},
+		{
+			name: "insert_only leaves every existing point, whatever the filter",
+			op: ops.Operation{Kind: ops.Upsert, UpdateMode: ops.ModeInsertOnly, UpdateFilter: mustFilter(t, redFilter), Points: []ops.PointStruct{
+				{ID: point.NumID(1), Payload: point.Payload{"k": "one"}},
+				{ID: point.NumID(2), Payload: point.Payload{"k": "two"}},
+				{ID: point.NumID(9), Payload: point.Payload{"k": "nine"}},
+			}},
+			changes: map[string]string{"9": `v7 {"k":"nine"} map[]`},
+		},
+		{
+			name: "update_only inserts nothing",
+			op: ops.Operation{Kind: ops.Upsert, UpdateMode: ops.ModeUpdateOnly, Points: []ops.PointStruct{
+				{ID: point.NumID(2), Payload: point.Payload{"k": "two"}},
+				{ID: point.NumID(9), Payload: point.Payload{"k": "nine"}},
+			}},
+			changes: map[string]string{"2": `v7 {"k":"two"} map[]`},
+		},
+		{
+			name: "update_only with a filter updates existing matching points only",
+			op: ops.Operation{Kind: ops.Upsert, UpdateMode: ops.ModeUpdateOnly, UpdateFilter: mustFilter(t, redFilter), Points: []ops.PointStruct{
+				{ID: ua, Payload: point.Payload{"k": "a"}},
+				{ID: point.NumID(2), Payload: point.Payload{"k": "two"}},
+				{ID: point.NumID(9), Payload: point.Payload{"k": "nine"}},
+			}},
+			changes: map[string]string{uuidA: `v7 {"k":"a"} map[]`},
+		},
+		{
+			name: "upsert mode set explicitly is a plain upsert",
+			op: ops.Operation{Kind: ops.Upsert, UpdateMode: ops.ModeUpsert, Points: []ops.PointStruct{
+				{ID: point.NumID(2), Payload: point.Payload{"k": "two"}},
+			}},
+			changes: map[string]string{"2": `v7 {"k":"two"} map[]`},
+		},
+		{
+			// Decided on the state before the operation: the first copy
+			// of 9 does not make the second one an update, and the first
+			// write of 2 (red) does not make the second one match.
+			name: "a point named twice is decided once, before either write",
+			op: ops.Operation{Kind: ops.Upsert, UpdateMode: ops.ModeInsertOnly, Points: []ops.PointStruct{
+				{ID: point.NumID(9), Payload: point.Payload{"k": "first"}},
+				{ID: point.NumID(9), Payload: point.Payload{"k": "second"}},
+			}},
+			changes: map[string]string{"9": `v7 {"k":"second"} map[]`},
+		},
+		{
+			name: "a point named twice under a filter it stops (or starts) matching",
+			op: ops.Operation{Kind: ops.Upsert, UpdateFilter: mustFilter(t, redFilter), Points: []ops.PointStruct{
+				{ID: point.NumID(1), Payload: point.Payload{"color": "blue"}},
+				{ID: point.NumID(2), Payload: point.Payload{"color": "red"}},
+				{ID: point.NumID(1), Payload: point.Payload{"color": "green"}},
+				{ID: point.NumID(2), Payload: point.Payload{"color": "red", "second": true}},
+			}},
+			changes: map[string]string{"1": `v7 {"color":"green"} map[]`},
+		},
+		{
+			name: "update_vectors with an update filter",
+			op: ops.Operation{Kind: ops.UpdateVectors, UpdateFilter: mustFilter(t, redFilter), Vectors: []ops.PointVectors{
+				{ID: point.NumID(1), Vectors: point.Vectors{"": {7, 7}}},
+				{ID: point.NumID(2), Vectors: point.Vectors{"": {8, 8}}},
+			}},
+			changes: map[string]string{"1": `v7 {"color":"red","n":1,"nested":{"arr":[{"y":1},{"y":2}],"x":1}} map[:[7 7] img:[1 1 1]]`},
+		},
+		{
+			name: "update_vectors with an update filter refuses a missing point",
+			op: ops.Operation{Kind: ops.UpdateVectors, UpdateFilter: mustFilter(t, redFilter), Vectors: []ops.PointVectors{
+				{ID: point.NumID(1), Vectors: point.Vectors{"": {7, 7}}},
+				{ID: point.NumID(77), Vectors: point.Vectors{"": {8, 8}}},
+			}},
+			wantKind: ptr(point.KindNotFound),
+		},
+		{
 			name:    "upsert nothing",
 			op:      ops.Operation{Kind: ops.Upsert},
 			changes: nil,

@@ -51,10 +51,10 @@ type crashOp struct {
 	wait bool
 }
 
-// crashOps is a fixed mix of upserts, payload updates, deletes and a
-// payload index, every one of which applies (so that each answer is about
+// crashOps is a fixed mix of upserts (some conditional), payload updates,
+// deletes and a payload index, every one of which applies (so that each answer is about
 // durability only); two out of three wait.
-func crashOps() []crashOp {
+func crashOps(t testing.TB) []crashOp {
 	var script []crashOp
 	live := map[uint64]bool{}
 	for k := range 45 {
@@ -72,6 +72,12 @@ func crashOps() []crashOp {
 				}
 			}
 			op = &ops.Operation{Kind: ops.Delete, IDs: del}
+		case k%7 == 6:
+			// A conditional upsert: the update filter and mode are in the
+			// record, and replay decides as the first apply did.
+			op = &ops.Operation{Kind: ops.Upsert, UpdateMode: ops.ModeUpdateOnly,
+				UpdateFilter: mustFilter(t, fmt.Sprintf(`{"must":[{"key":"k","range":{"lt":%d}}]}`, k-10)),
+				Points:       []ops.PointStruct{{ID: point.NumID(id), Vectors: point.Vectors{"": {-1, 1}, "img": {1, 1, 1}}, Payload: point.Payload{"k": k, "cond": true}}}}
 		case k%5 == 4 && live[id]:
 			op = &ops.Operation{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(id)}, Payload: point.Payload{"set": k}}
 		default:
@@ -109,7 +115,7 @@ func TestShardCrashPoints(t *testing.T) {
 	}
 	const dir = "/data/shard"
 	ctx := context.Background()
-	script := crashOps()
+	script := crashOps(t)
 
 	// want[m] is the state after the first m operations.
 	refFS := vfstest.NewMem()

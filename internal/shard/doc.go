@@ -29,7 +29,10 @@
 // full disk refuses writes whole instead of failing them half way.
 //
 // Apply and replay (apply.go, replay.go): apply is pure; what it cannot do
-// it refuses (ErrRefused) without changing anything. Replay after a
+// it refuses (ErrRefused) without changing anything. A conditional upsert
+// (update_mode, update_filter) or filtered vector update chooses the points
+// it leaves alone against the state it meets, for all its points before
+// writing any, so that replay chooses the same. Replay after a
 // restart refuses the same operations (and stops the same batches) and
 // goes on; any other failure stops Open with the number of the record.
 //
@@ -69,6 +72,14 @@
 // appendable segment whose sparse entries pass SparseIndexingBytes, indexes
 // a sealed one without an index, and rebuilds one whose indexes were built
 // with other settings (datatype, on disk).
+//
+// Deferred points (deferred.go; Options.Optimizer.DeferFrom, Qdrant's
+// prevent_unoptimized): an appendable segment shows reads its first
+// DeferFrom points and passes the later ones by until the optimizer seals
+// it. A point moved out of a sealed segment into a deferred offset keeps
+// its old copy visible (its shadow) meanwhile, so reads show every point
+// once; writes always address its newest copy. An update sent with wait
+// returns once nothing is deferred (or with ErrDeferredTimeout).
 //
 // Every file of a shard (WAL, manifest, segment, deletes, vector and
 // sparse index files) goes through Options.FS (internal/vfs; the operating system when nil);

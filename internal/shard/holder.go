@@ -50,6 +50,10 @@ type holder struct {
 
 	vindex map[string]segment.IndexParams // HNSW settings per vector
 	opt    OptimizerParams
+	// shadows are the older, visible copies of points whose newest copy
+	// is deferred (deferred.go): point -> the segment holding the copy
+	// reads show until the newest one is optimized.
+	shadows map[point.ID]*seg
 	// After a failed optimization: why, how many failed in a row, and
 	// when the optimizer may try again. Cleared by a success or by new
 	// settings.
@@ -86,6 +90,9 @@ func (h *holder) setIndexParams(params map[string]segment.IndexParams) {
 func (h *holder) newSegment(appendable bool) *seg {
 	h.nextID++
 	g := &seg{id: h.nextID, store: h.emptyStore(), appendable: appendable, dirty: true}
+	if appendable {
+		g.store.SetDeferFrom(h.opt.DeferFrom)
+	}
 	// An empty segment has the same payload indexes as the others.
 	if len(h.segs) > 0 {
 		for k, raw := range h.segs[0].store.IndexSchemas() {
@@ -106,10 +113,12 @@ func (h *holder) emptyStore() *segment.Store {
 	return st
 }
 
-// owner returns the segment holding id.
+// owner returns the segment holding the newest copy of id: the one every
+// write addresses (a shadow, deferred.go, is an older copy reads show).
 func (h *holder) owner(id point.ID) *seg {
+	shadow := h.shadows[id]
 	for _, g := range h.segs {
-		if g.store.Has(id) {
+		if g != shadow && g.store.Has(id) {
 			return g
 		}
 	}
@@ -140,9 +149,10 @@ func (g *seg) deleted() {
 }
 
 // modify changes point id in place when its segment is appendable (inPlace),
-// else moves it (copy on write): the full record leaves its sealed segment,
-// change edits it, and it is written to an appendable segment. It reports
-// whether the point exists.
+// else moves it (copy on write): change edits a copy of the full record,
+// which is written to an appendable segment, and the copy it came from
+// leaves its sealed segment (unless the new copy is deferred: settle). It
+// reports whether the point exists.
 func (h *holder) modify(id point.ID, version uint64, inPlace func(*segment.Store) bool, change func(*segment.Record)) bool {
 	g := h.owner(id)
 	switch {
@@ -153,8 +163,6 @@ func (h *holder) modify(id point.ID, version uint64, inPlace func(*segment.Store
 		return inPlace(g.store)
 	}
 	r, _ := g.store.Get(id, func(string) bool { return true })
-	g.store.Delete(id)
-	g.deleted()
 	if r.Vectors == nil {
 		r.Vectors = point.Vectors{}
 	}
@@ -165,6 +173,7 @@ func (h *holder) modify(id point.ID, version uint64, inPlace func(*segment.Store
 	a := h.appendTarget()
 	a.store.UpsertPoint(id, version, r.Vectors, r.Sparse, r.Payload)
 	a.dirty = true
+	h.settle(id)
 	return true
 }
 
@@ -172,30 +181,31 @@ func (h *holder) modify(id point.ID, version uint64, inPlace func(*segment.Store
 func (h *holder) Has(id point.ID) bool { return h.owner(id) != nil }
 
 // UpsertPoint writes the point in place when its segment is appendable,
-// else deletes it where it is and writes it to an appendable segment.
+// else writes it to an appendable segment and removes it where it was
+// (copy on write: settle).
 func (h *holder) UpsertPoint(id point.ID, version uint64, vecs point.Vectors, sparse point.SparseVectors, payload point.Payload) {
 	g := h.owner(id)
-	if g != nil && !g.mutable() {
-		g.store.Delete(id)
-		g.deleted()
-		g = nil
-	}
-	if g == nil {
+	moved := g != nil && !g.mutable()
+	if g == nil || moved {
 		g = h.appendTarget()
 	}
 	g.store.UpsertPoint(id, version, vecs, sparse, payload)
 	g.dirty = true
+	if moved {
+		h.settle(id)
+	}
 }
 
-// Delete removes id from its segment.
+// Delete removes every copy of id.
 func (h *holder) Delete(id point.ID) bool {
-	g := h.owner(id)
-	if g == nil {
-		return false
+	found := h.owner(id) != nil
+	for _, g := range h.segs {
+		if g.store.Delete(id) {
+			g.deleted()
+		}
 	}
-	g.store.Delete(id)
-	g.deleted()
-	return true
+	delete(h.shadows, id)
+	return found
 }
 
 // Payload returns the payload of id.
@@ -263,13 +273,37 @@ func (h *holder) DeleteIndex(key string) bool {
 	return found
 }
 
-// MatchingIDs returns the ids of every point matching f, in id order.
+// MatchingIDs returns the ids of every point matching f, in id order: the
+// points a filtered update addresses, decided on each point's newest copy
+// (deferred or not; a shadow is not asked).
 func (h *holder) MatchingIDs(f *filter.Filter) []point.ID {
 	var out []point.ID
 	for _, g := range h.segs {
-		out = append(out, g.store.MatchingIDs(f)...)
+		for _, id := range g.store.MatchingAll(f) {
+			if h.shadows[id] != g {
+				out = append(out, id)
+			}
+		}
 	}
 	slices.SortFunc(out, point.ID.Compare)
+	return out
+}
+
+// Matching returns those of ids that exist and match f, each decided on
+// the segment holding it (one compiled filter per segment).
+func (h *holder) Matching(f *filter.Filter, ids []point.ID) []point.ID {
+	bySeg := map[*seg][]point.ID{}
+	for _, id := range ids {
+		if g := h.owner(id); g != nil {
+			bySeg[g] = append(bySeg[g], id)
+		}
+	}
+	var out []point.ID
+	for _, g := range h.segs {
+		if list := bySeg[g]; len(list) > 0 {
+			out = append(out, g.store.Matching(f, list)...)
+		}
+	}
 	return out
 }
 
@@ -313,11 +347,11 @@ func (h *holder) setSparse(specs map[string]segment.SparseSpec) {
 	}
 }
 
-// Len is the number of points.
+// Len is the number of points (a point with a shadow counts once).
 func (h *holder) Len() int {
 	n := 0
 	for _, g := range h.segs {
 		n += g.store.Len()
 	}
-	return n
+	return n - len(h.shadows)
 }

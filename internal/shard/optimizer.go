@@ -31,6 +31,12 @@ type OptimizerParams struct {
 	// take this many bytes (8 per entry: an index and a value) is sealed
 	// with inverted indexes (Qdrant's indexing_threshold_kb); 0 never.
 	SparseIndexingBytes int64
+	// DeferFrom (Qdrant's prevent_unoptimized): appendable segments made
+	// or loaded while it is set defer their points past the first
+	// DeferFrom (deferred.go), the indexing optimizer seals any segment
+	// holding deferred points, and an update sent with wait returns once
+	// none is left. 0: off.
+	DeferFrom int
 }
 
 func (p OptimizerParams) target() int {
@@ -106,6 +112,12 @@ func (h *holder) dueAmong(skip func(*seg) bool, count int) *job {
 	for _, g := range h.segs {
 		if skip(g) {
 			continue
+		}
+		if g.appendable && g.store.DeferredCount() > 0 {
+			// Only an optimization shows deferred points, however few
+			// vectors the segment has left (Qdrant makes an HNSW segment
+			// of it).
+			return &job{kind: jobIndexing, segs: []*seg{g}}
 		}
 		if j := h.sparseJob(g); j != nil {
 			return j
@@ -428,9 +440,19 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 	}
 	h.segs = segs
 	h.changed = true
+	// Shadows held by the rebuilt segments are in the new one; points
+	// that were deferred in them are visible now, and their shadows go.
+	for id, g := range h.shadows {
+		if slices.Contains(j.segs, g) {
+			h.shadows[id] = ns
+		}
+	}
+	h.settleAll(false)
+	h.prepareRead()
 
 	points, indexed := t.Len(), t.IndexedVectors()
 	s.mu.Unlock()
+	s.optimizationDone()
 	s.completed.Add(1)
 	s.optimizedPoints.Add(int64(points))
 	select {

@@ -24,15 +24,24 @@ func (s *Shard) View(fn func(*Reader)) {
 	fn(&Reader{h: s.mu.h})
 }
 
-// Len is the number of points.
-func (r *Reader) Len() int { return r.h.Len() }
+// Reads show each point once, as its newest copy unless that one is
+// deferred (deferred.go), and deferred points not at all.
 
-// Has reports whether id is stored.
-func (r *Reader) Has(id point.ID) bool { return r.h.owner(id) != nil }
+// Len is the number of points reads see.
+func (r *Reader) Len() int {
+	n := 0
+	for _, g := range r.h.segs {
+		n += g.store.VisibleLen()
+	}
+	return n
+}
+
+// Has reports whether id is stored and visible.
+func (r *Reader) Has(id point.ID) bool { return r.h.visible(id) != nil }
 
 // Get returns the record of id.
 func (r *Reader) Get(id point.ID, sel segment.VectorSelection) (segment.Record, bool) {
-	if g := r.h.owner(id); g != nil {
+	if g := r.h.visible(id); g != nil {
 		return g.store.Get(id, sel)
 	}
 	return segment.Record{}, false
@@ -40,7 +49,7 @@ func (r *Reader) Get(id point.ID, sel segment.VectorSelection) (segment.Record, 
 
 // Vector returns a copy of the named vector of id.
 func (r *Reader) Vector(id point.ID, name string) ([]float32, bool) {
-	if g := r.h.owner(id); g != nil {
+	if g := r.h.visible(id); g != nil {
 		return g.store.Vector(id, name)
 	}
 	return nil, false
@@ -274,7 +283,7 @@ func (r *Reader) SegmentDetails(dir string) []SegmentDetail {
 
 // SparseVector returns a copy of the named sparse vector of id.
 func (r *Reader) SparseVector(id point.ID, name string) (point.SparseVector, bool) {
-	if g := r.h.owner(id); g != nil {
+	if g := r.h.visible(id); g != nil {
 		return g.store.SparseVector(id, name)
 	}
 	return point.SparseVector{}, false

@@ -79,7 +79,9 @@ type Shard struct {
 	kick            chan struct{} // wakes the optimizer after updates
 	stopOpt         chan struct{} // closed by Close to stop the optimizer
 	optStopped      chan struct{}
-	progress        atomic.Pointer[progress] // the running optimization
+	progress        atomic.Pointer[progress]      // the running optimization
+	optimized       atomic.Pointer[chan struct{}] // closed and replaced after each optimization (deferred.go)
+	queued          atomic.Int64                  // operations queued and not yet applied
 	completed       atomic.Int64
 	failed          atomic.Int64
 	optimizedPoints atomic.Int64
@@ -116,6 +118,8 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	}
 	s := &Shard{dir: dir, opts: opts, fs: opts.FS, log: opts.Logger, seams: sm, queue: make(chan pending, opts.QueueSize), stopped: make(chan struct{}),
 		flush: make(chan struct{}, 1), kick: make(chan struct{}, 1), stopOpt: make(chan struct{}), optStopped: make(chan struct{})}
+	first := make(chan struct{})
+	s.optimized.Store(&first)
 
 	h, applied, err := loadSegments(opts.FS, dir, opts.Vectors, opts.Sparse, opts.Logger)
 	if err != nil {
@@ -123,6 +127,11 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	}
 	h.opt = opts.Optimizer
 	h.setIndexParams(opts.VectorIndex)
+	for _, g := range h.segs {
+		if g.appendable {
+			g.store.SetDeferFrom(h.opt.DeferFrom)
+		}
+	}
 	payloadIndexes, rebuilt, graphs := map[string]bool{}, 0, 0
 	for _, g := range h.segs {
 		for _, key := range g.store.RebuiltIndexes() {
@@ -157,6 +166,9 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 		log.Close()
 		return nil, fmt.Errorf("shard %s: segments cover operations below %d but the WAL starts at %d", dir, applied, log.FirstIndex())
 	}
+	// Copies a previous run left (deferred.go) before the replay, which
+	// addresses each point's newest copy.
+	h.settleAll(true)
 	applied, stats, err := s.replay(h, applied)
 	if err != nil {
 		log.Close()

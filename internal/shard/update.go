@@ -96,6 +96,7 @@ func (s *Shard) submit(ctx context.Context, batch []*ops.Operation, wait bool) (
 	}
 	// The records are in the WAL and must be applied in order, so the
 	// send blocks (back-pressure) rather than giving up on ctx.
+	s.queued.Add(int64(len(batch)))
 	s.queue <- pending{version: version, ops: batch, stop: wait && len(batch) > 1, size: size, done: done}
 	s.appendMu.Unlock()
 	if !wait {
@@ -108,7 +109,12 @@ func (s *Shard) submit(ctx context.Context, batch []*ops.Operation, wait bool) (
 	}
 	select {
 	case err := <-done:
-		return version, err
+		if err != nil {
+			return version, err
+		}
+		// Qdrant answers an update sent with wait once the points it
+		// deferred are visible.
+		return version, s.waitDeferred(ctx)
 	case <-ctx.Done():
 		return version, ctx.Err()
 	}
@@ -186,6 +192,7 @@ func (s *Shard) applyPending(p pending) {
 	s.mu.h.prepareRead()
 	s.mu.applied = p.version + uint64(len(p.ops))
 	s.mu.Unlock()
+	s.queued.Add(-int64(len(p.ops)))
 	s.wake()
 	if p.done != nil {
 		p.done <- first

@@ -33,15 +33,20 @@ type upsertIn struct {
 	Points       *[]pointStructIn `json:"points"`
 	Batch        *batchIn         `json:"batch"`
 	UpdateFilter json.RawMessage  `json:"update_filter"`
+	UpdateMode   *string          `json:"update_mode"`
 	ShardKey     json.RawMessage  `json:"shard_key"`
 }
 
 // pointsOp converts an upsert body into an operation.
 func (in *upsertIn) operation() (*ops.Operation, error) {
-	if isSet(in.UpdateFilter) {
-		return nil, badRequest("Bad request: update_filter is not supported by this version of Shoal")
-	}
 	op := &ops.Operation{Kind: ops.Upsert}
+	var err error
+	if op.UpdateFilter, err = parseUpdateFilter(in.UpdateFilter); err != nil {
+		return nil, err
+	}
+	if op.UpdateMode, err = parseUpdateMode(in.UpdateMode); err != nil {
+		return nil, err
+	}
 	switch {
 	case in.Points != nil && in.Batch != nil:
 		return nil, formatError(errorString("expected either `points` or `batch`, not both"))
@@ -155,6 +160,37 @@ func parseFilter(raw json.RawMessage) (*filter.Filter, error) {
 		return nil, filterError(err)
 	}
 	return f, nil
+}
+
+// parseUpdateFilter parses the update_filter of an upsert or a vector
+// update (null or absent: none).
+func parseUpdateFilter(raw json.RawMessage) (*filter.Filter, error) {
+	if !isSet(raw) {
+		return nil, nil
+	}
+	f, err := filter.Parse(raw)
+	if err != nil {
+		if errors.Is(err, filter.ErrValidation) {
+			return nil, validationError("update_filter." + err.Error())
+		}
+		return nil, formatError(fmt.Errorf("update_filter: %w", err))
+	}
+	return f, nil
+}
+
+// parseUpdateMode parses Qdrant's UpdateMode (null or absent: upsert, the
+// zero value of the vocabulary).
+func parseUpdateMode(s *string) (ops.UpdateMode, error) {
+	if s == nil {
+		return "", nil
+	}
+	switch m := ops.UpdateMode(*s); m {
+	case ops.ModeUpsert:
+		return "", nil
+	case ops.ModeInsertOnly, ops.ModeUpdateOnly:
+		return m, nil
+	}
+	return "", formatError(fmt.Errorf("update_mode: unknown variant `%s`, expected one of `upsert`, `insert_only`, `update_only`", *s))
 }
 
 func parsePathID(s string) (point.ID, error) {

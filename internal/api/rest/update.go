@@ -265,10 +265,11 @@ func (in *updateVectorsIn) operation() (*ops.Operation, error) {
 	if len(in.Points) == 0 {
 		return nil, validationError("points: must not be empty")
 	}
-	if isSet(in.UpdateFilter) {
-		return nil, badRequest("Bad request: update_filter is not supported by this version of Shoal")
+	f, err := parseUpdateFilter(in.UpdateFilter)
+	if err != nil {
+		return nil, err
 	}
-	op := &ops.Operation{Kind: ops.UpdateVectors}
+	op := &ops.Operation{Kind: ops.UpdateVectors, UpdateFilter: f}
 	for i, p := range in.Points {
 		if p.ID == nil || p.Vector == nil {
 			return nil, formatError(errorString("missing field `id` or `vector`"))
