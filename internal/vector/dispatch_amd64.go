@@ -67,6 +67,12 @@ func dotU8VNNI(a, b []uint8) uint32
 //go:noescape
 func encodeF16AVX2(dst []uint16, src []float32)
 
+//go:noescape
+func dotLUT4AVX2(q []float32, codes []byte, lut *[16]float32) float32
+
+//go:noescape
+func dotLUT4AVX512(q []float32, codes []byte, lut *[16]float32) float32
+
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 
 // avx2Kernels needs AVX2, FMA and F16C: Haswell, Zen and later.
@@ -82,6 +88,7 @@ var avx2Kernels = kernelSet{
 	l2U8:      l2U8AVX2,
 	l1U8:      l1U8AVX2,
 	encodeF16: encodeF16SIMD,
+	dotLUT4:   dotLUT4AVX2,
 }
 
 // avx512Kernels needs AVX512F, BW and VL on top of avx2Kernels' needs:
@@ -100,6 +107,7 @@ var avx512Kernels = kernelSet{
 	l2U8:      l2U8AVX512,
 	l1U8:      l1U8AVX512,
 	encodeF16: encodeF16SIMD,
+	dotLUT4:   dotLUT4AVX512,
 }
 
 // avx512VNNIKernels adds AVX512_VNNI (Ice Lake, Zen 4) for the uint8 dot

@@ -24,6 +24,14 @@
 // error against a float64 reference); uint8 results and float16 encodings
 // are identical across tiers.
 //
+// TurboQuant (turbo.go, rotation.go) is the turbo4 storage datatype's
+// codec and the building blocks of turbo quantization: the fixed rotation,
+// the Lloyd-Max codebooks, and DotLUT4 (lut4.go), which scores a float32
+// query against 4-bit codes through a 16-entry table (AVX2: VPERMPS over
+// two halves of the table; AVX-512: one 16-float register). Rotation and
+// Turbo4 are immutable and safe for concurrent use; a T4Query serves one
+// goroutine at a time.
+//
 // Files: kernels.go dispatches, generic.go holds the portable kernels,
 // float16.go the conversions, dispatch_amd64.go and *_amd64.s the
 // assembly (Plan 9 syntax, ABI0, NOSPLIT leaf functions).

@@ -11,6 +11,8 @@ type kernelSet struct {
 	// The uint8 kernels see at most u8Block elements per call.
 	dotU8, l2U8, l1U8 func(a, b []uint8) uint32
 	encodeF16         func(dst []uint16, src []float32)
+	// dotLUT4 sees a query of a multiple of 32 floats (lut4.go).
+	dotLUT4 func(q []float32, codes []byte, lut *[16]float32) float32
 }
 
 var genericKernels = kernelSet{
@@ -25,6 +27,7 @@ var genericKernels = kernelSet{
 	l2U8:      l2U8Generic,
 	l1U8:      l1U8Generic,
 	encodeF16: encodeF16Generic,
+	dotLUT4:   dotLUT4Generic,
 }
 
 // impl is the package's one piece of start-up state; init in the

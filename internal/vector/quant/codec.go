@@ -34,6 +34,7 @@ const (
 	kindScalar  = 1
 	kindBinary  = 2
 	kindProduct = 3
+	kindTurbo   = 4
 )
 
 var distCodes = []vector.Distance{vector.Cosine, vector.Dot, vector.Euclid, vector.Manhattan}
@@ -41,7 +42,7 @@ var distCodes = []vector.Distance{vector.Cosine, vector.Dot, vector.Euclid, vect
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrConfigMismatch is a well-formed stream encoded for another config
-// (other kind, binary encoding or PQ compression): rebuild it.
+// (other kind, binary encoding, PQ compression or turbo bits): rebuild it.
 var ErrConfigMismatch = errors.New("quant: encoded vectors do not match the config")
 
 // corruptf reports a stream Decode cannot trust: truncated, bad checksum,
@@ -270,8 +271,8 @@ func Decode(cfg *Config, r io.Reader) (Encoded, error) {
 	}
 	d.dim, d.n = int(dim), int(n)
 
-	want := map[Kind]uint8{Scalar: kindScalar, Binary: kindBinary, Product: kindProduct}[cfg.Kind]
-	if d.kind < kindScalar || d.kind > kindProduct {
+	want := map[Kind]uint8{Scalar: kindScalar, Binary: kindBinary, Product: kindProduct, Turbo: kindTurbo}[cfg.Kind]
+	if d.kind < kindScalar || d.kind > kindTurbo {
 		return nil, corruptf("unknown kind %d", d.kind)
 	}
 	if d.kind != want {
@@ -282,6 +283,8 @@ func Decode(cfg *Config, r io.Reader) (Encoded, error) {
 		return decodeScalar(d)
 	case kindBinary:
 		return decodeBinary(d, cfg)
+	case kindTurbo:
+		return decodeTurbo(d, cfg)
 	default:
 		return decodePQ(d, cfg)
 	}

@@ -86,6 +86,10 @@ func TestDecodeErrors(t *testing.T) {
 	scalar := build(`{"scalar":{"type":"int8"}}`)
 	binary2 := build(`{"binary":{"encoding":"two_bits"}}`)
 	pq := build(`{"product":{"compression":"x8"}}`)
+	turbo2 := build(`{"turbo":{"bits":"bits2"}}`)
+	// The turbo section starts after the header: bits, rotated dimension,
+	// then the shift array (u64 count, floats) and the scale array.
+	turboScale := headerLen + 1 + 4 + 8 + 4*16 + 8
 
 	flipped := bytes.Clone(scalar)
 	flipped[len(flipped)/2] ^= 0x10
@@ -98,6 +102,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"other kind", `{"binary":{}}`, scalar, ErrConfigMismatch},
 		{"other binary encoding", `{"binary":{}}`, binary2, ErrConfigMismatch},
 		{"other compression", `{"product":{"compression":"x4"}}`, pq, ErrConfigMismatch},
+		{"other turbo bits", `{"turbo":{}}`, turbo2, ErrConfigMismatch},
+		{"unknown turbo bits", `{"turbo":{"bits":"bits2"}}`, resum(patch(turbo2, headerLen, 3)), errkind.ErrCorrupt},
+		{"wrong rotated dimension", `{"turbo":{"bits":"bits2"}}`, resum(patch(turbo2, headerLen+1, 17)), errkind.ErrCorrupt},
+		{"turbo scale NaN", `{"turbo":{"bits":"bits2"}}`, resum(patch(patch(turbo2, turboScale+2, 0xc0), turboScale+3, 0x7f)), errkind.ErrCorrupt},
+		{"turbo scale zero", `{"turbo":{"bits":"bits2"}}`, resum(patch(patch(patch(patch(turbo2, turboScale, 0), turboScale+1, 0), turboScale+2, 0), turboScale+3, 0)), errkind.ErrCorrupt},
+		{"turbo truncated", `{"turbo":{"bits":"bits2"}}`, resum(bytes.Clone(turbo2[:len(turbo2)-40])), errkind.ErrCorrupt},
 		{"truncated", `{"scalar":{"type":"int8"}}`, scalar[:len(scalar)-9], errkind.ErrCorrupt},
 		{"bit flip", `{"scalar":{"type":"int8"}}`, flipped, errkind.ErrCorrupt},
 		{"empty", `{"scalar":{"type":"int8"}}`, nil, errkind.ErrCorrupt},
@@ -180,6 +190,8 @@ func exercise(t *testing.T, e Encoded) {
 		dim = x.dim
 	case *pqEncoded:
 		dim = x.dim
+	case *turboEncoded:
+		dim = x.p.dim
 	default:
 		t.Fatalf("unknown Encoded %T", e)
 	}

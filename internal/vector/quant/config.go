@@ -16,7 +16,7 @@ const (
 	Scalar  Kind = "scalar"
 	Product Kind = "product"
 	Binary  Kind = "binary"
-	// Turbo parses (the contract lists it) but Build and Train refuse it.
+	// Turbo is TurboQuant (turbo.go).
 	Turbo Kind = "turbo"
 )
 
@@ -66,7 +66,7 @@ type Config struct {
 	Encoding      *BinaryEncoding
 	QueryEncoding *QueryEncoding
 
-	// Turbo: bits1, bits1_5, bits2 or bits4; kept for the round trip only.
+	// Turbo: bits1, bits1_5, bits2 or bits4; nil means bits4.
 	TurboBits *string
 }
 
@@ -293,8 +293,11 @@ func (c *Config) chunkDims() int {
 
 // DefaultRescore reports whether a search rescores with the original
 // vectors when QuantizationSearchParams.rescore is unset: Qdrant does so
-// for binary quantization only.
-func (c *Config) DefaultRescore() bool { return c != nil && c.Kind == Binary }
+// for binary quantization and for turbo below 4 bits
+// (tq_bits_default_rescoring).
+func (c *Config) DefaultRescore() bool {
+	return c != nil && (c.Kind == Binary || c.Kind == Turbo && c.turboBitsOf() != 4)
+}
 
 // SearchParams is a parsed QuantizationSearchParams.
 type SearchParams struct {

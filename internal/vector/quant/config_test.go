@@ -148,4 +148,14 @@ func TestSearchParams(t *testing.T) {
 	if none.DefaultRescore() {
 		t.Error("no quantization rescores")
 	}
+	// Turbo rescores by default below 4 bits (Qdrant's
+	// tq_bits_default_rescoring).
+	for cfg, want := range map[string]bool{
+		`{"turbo":{}}`: false, `{"turbo":{"bits":"bits4"}}`: false, `{"turbo":{"bits":"bits2"}}`: true,
+		`{"turbo":{"bits":"bits1_5"}}`: true, `{"turbo":{"bits":"bits1"}}`: true,
+	} {
+		if got := mustConfig(t, cfg).DefaultRescore(); got != want {
+			t.Errorf("%s: DefaultRescore %v, want %v", cfg, got, want)
+		}
+	}
 }

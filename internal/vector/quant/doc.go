@@ -1,5 +1,5 @@
 // Package quant owns vector quantization as Qdrant does it: the parsed
-// QuantizationConfig (scalar int8, product, binary) and QuantizationSearch
+// QuantizationConfig (scalar int8, product, binary, turbo) and QuantizationSearch
 // Params, training on a sample, encoding a segment's vectors, approximate
 // scoring of a query against the codes, and the codes' on-disk format.
 //
@@ -18,9 +18,10 @@
 // construction; a Scorer does not change after Encoded.Scorer returns, so
 // all of them may be shared between goroutines. Build and Encode call the
 // caller's vec function from the calling goroutine only, and spread the
-// PQ work over GOMAXPROCS goroutines that end before they return.
+// PQ and turbo work over GOMAXPROCS goroutines that end before they return.
 //
 // Files: config.go parses the wire configs, quant.go holds the API and
-// sampling, scalar.go, binary.go and product.go (with kmeans.go) the three
-// methods, codec.go the stream format shared by Encode and Decode.
+// sampling, scalar.go, binary.go, product.go (with kmeans.go) and turbo.go
+// the four methods, codec.go the stream format shared by Encode and Decode
+// (turbo_codec.go its turbo part).
 package quant

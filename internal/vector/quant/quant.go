@@ -42,7 +42,8 @@ type Rows interface {
 	Rows() (codes []byte, rowBytes int)
 }
 
-// ErrUnsupported is a config this package parses but cannot build (turbo).
+// ErrUnsupported is a config this package parses but cannot build (none
+// today: every kind of QuantizationConfig builds).
 var ErrUnsupported = errors.New("quantization method not supported")
 
 // sampleSize bounds the vectors Build draws for training: quantile bounds,
@@ -63,12 +64,14 @@ type Quantizer struct {
 	scalar *scalarParams
 	binary *binaryParams
 	pq     *pqParams
+	turbo  *turboParams
 }
 
 // Train learns the parameters of cfg from sample, a set of vectors as
 // stored (Preprocess'd), each of length dim, that it may copy but does not
 // keep. It reads every vector sample yields; the scalar quantile looks at
-// the first 5000 and PQ's k-means at the first 20000. seed makes the PQ
+// the first 5000, PQ's k-means at the first 20000 and turbo's shift and
+// scale at the first 10000. seed makes the PQ
 // codebooks reproducible. An empty sample is
 // allowed: the parameters are then neutral (scalar maps [0,0], PQ has zero
 // codebooks).
@@ -95,7 +98,7 @@ func Train(cfg *Config, dist vector.Distance, dim int, sample iter.Seq[[]float32
 	case Product:
 		q.pq, err = trainPQ(cfg, dim, sample, seed)
 	case Turbo:
-		return nil, fmt.Errorf("quant: turbo quantization: %w", ErrUnsupported)
+		q.turbo, err = trainTurbo(cfg, dim, sample)
 	default:
 		return nil, fmt.Errorf("quant: unknown kind %q", cfg.Kind)
 	}
@@ -120,6 +123,8 @@ func (q *Quantizer) Encode(n int, vec func(off uint32) []float32) (Encoded, erro
 		return q.binary.encode(q.dist, q.dim, n, vec)
 	case q.pq != nil:
 		return q.pq.encode(q.dist, q.dim, n, vec)
+	case q.turbo != nil:
+		return q.turbo.encode(q.dist, n, vec)
 	}
 	return nil, errors.New("quant: untrained quantizer")
 }
