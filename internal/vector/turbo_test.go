@@ -429,4 +429,3 @@ func BenchmarkTurbo4(b *testing.B) {
 		})
 	}
 }
-
