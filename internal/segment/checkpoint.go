@@ -32,7 +32,8 @@ import (
 //	           u32 payload JSON len, payload JSON,
 //	           per column: u8 has, then dim elements of its datatype when has
 //	           and the column is not on disk (float32 and float16 as their
-//	           bits, uint8 as bytes)
+//	           bits, uint8 as bytes; turbo4 as its row: codes and the two
+//	           float32s of vector.Turbo4)
 //	           per sparse column: u8 has, then when has u32 n, n indices
 //	           (u32, strictly ascending), n values (f32 bits, finite)
 //	u32 index count
@@ -142,6 +143,8 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 				continue // the elements are in the column's file
 			}
 			switch c.spec.Datatype {
+			case Turbo4:
+				bw.Write(c.rowTQ(uint32(off)))
 			case Float16:
 				for _, h := range c.rowF16(uint32(off)) {
 					binary.LittleEndian.PutUint16(b8[:2], h)
@@ -349,13 +352,21 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 			}
 		}
 		vecs := point.Vectors{}
-		var onDisk []string // columns with a vector kept in their file
+		var onDisk []string       // columns with a vector kept in their file
+		var rows map[string][]byte // turbo4 rows, kept as they are
 		for _, name := range names {
 			if r.byte() == 0 {
 				continue
 			}
 			if external[name] {
 				onDisk = append(onDisk, name)
+				continue
+			}
+			if specs[name].Datatype == Turbo4 {
+				if rows == nil {
+					rows = map[string][]byte{}
+				}
+				rows[name] = r.bytes(s.columns[name].rowBytes())
 				continue
 			}
 			vecs[name] = r.vector(specs[name])
@@ -387,6 +398,11 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 		s.setSparse(off, sparseVecs, true)
 		for _, name := range onDisk {
 			s.columns[name].has[off] = true
+		}
+		for name, row := range rows {
+			if err := s.setRow(name, off, row); err != nil {
+				return nil, 0, err
+			}
 		}
 	}
 	for name := range external {

@@ -112,12 +112,14 @@ func declaredFloats(data []byte) uint64 {
 	return width * uint64(len(data)/21+1)
 }
 
-// typedCheckpoint is a small checkpoint with float16 and uint8 columns, a
-// graph and quantized codes: a seed that reaches the version 5 sections.
+// typedCheckpoint is a small checkpoint with float16, uint8 and turbo4
+// columns, a graph and quantized codes: a seed that reaches the version 5
+// sections.
 func typedCheckpoint(t testing.TB) []byte {
 	s := NewStore(map[string]VectorSpec{
 		"h": {Dim: 4, Distance: vector.Cosine, Datatype: Float16},
 		"b": {Dim: 3, Distance: vector.Euclid, Datatype: Uint8},
+		"t": {Dim: 5, Distance: vector.Dot, Datatype: Turbo4},
 	})
 	cfg, err := quant.ParseConfig([]byte(`{"scalar":{"type":"int8"}}`))
 	if err != nil {
@@ -126,7 +128,7 @@ func typedCheckpoint(t testing.TB) []byte {
 	s.SetIndexParams("b", IndexParams{M: 4, EfConstruct: 8, IndexingThreshold: 2, Seed: 1, Quantization: cfg})
 	for i := range 6 {
 		x := float32(i)
-		s.Upsert(point.NumID(uint64(i)), 1, point.Vectors{"h": vector.Cosine.Preprocess([]float32{1, x, 0, 2}), "b": {x, 2 * x, 200}}, nil)
+		s.Upsert(point.NumID(uint64(i)), 1, point.Vectors{"h": vector.Cosine.Preprocess([]float32{1, x, 0, 2}), "b": {x, 2 * x, 200}, "t": {x, -1, 2, 0, x * x}}, nil)
 	}
 	s.PrepareRead()
 	buildAll(t, s)

@@ -11,7 +11,9 @@ import (
 
 // Datatype is the element type a vector column stores, Qdrant's
 // VectorParams.datatype. Vectors come in and go out as float32 whatever
-// the datatype; float16 halves the column and uint8 quarters it.
+// the datatype; float16 halves the column and uint8 quarters it; turbo4
+// keeps 4-bit TurboQuant codes and 8 bytes per vector (turbo4.go), and
+// reads give back the decoded approximation.
 type Datatype string
 
 // The storage datatypes. The zero value means Float32.
@@ -19,6 +21,7 @@ const (
 	Float32 Datatype = "float32"
 	Float16 Datatype = "float16"
 	Uint8   Datatype = "uint8"
+	Turbo4  Datatype = "turbo4"
 )
 
 // ParseDatatype validates a wire name; "" is Float32.
@@ -26,10 +29,10 @@ func ParseDatatype(s string) (Datatype, error) {
 	switch d := Datatype(s); d {
 	case "", Float32:
 		return Float32, nil
-	case Float16, Uint8:
+	case Float16, Uint8, Turbo4:
 		return d, nil
 	}
-	return "", fmt.Errorf("unknown variant `%s`, expected one of `float32`, `uint8`, `float16`", s)
+	return "", fmt.Errorf("unknown variant `%s`, expected one of `float32`, `uint8`, `float16`, `turbo4`", s)
 }
 
 // orDefault maps the zero value to Float32.
@@ -52,12 +55,15 @@ func (d Datatype) elemBytes() int {
 }
 
 // column is one named vector's storage: dim elements per offset in the
-// slice of its datatype (only one of data, f16, u8 is used).
+// slice of its datatype (only one of data, f16, u8 is used), or for
+// turbo4 one row of codes per offset in tq.
 type column struct {
 	spec VectorSpec
 	data []float32
 	f16  []uint16 // IEEE binary16 bits
 	u8   []uint8
+	tq   []byte         // turbo4 rows (turbo4.go)
+	t4   *vector.Turbo4 // turbo4: the codec
 	has  []bool
 	ext  *mapping // the file the elements live in, when on disk (read-only)
 }
@@ -71,6 +77,9 @@ func newColumn(spec VectorSpec, slots int) *column {
 		c.f16 = make([]uint16, n)
 	case Uint8:
 		c.u8 = make([]uint8, n)
+	case Turbo4:
+		c.t4 = vector.NewTurbo4(spec.Dim, spec.Distance)
+		c.tq = make([]byte, slots*c.t4.RowBytes())
 	default:
 		c.data = make([]float32, n)
 	}
@@ -85,6 +94,8 @@ func (c *column) grow() {
 		c.f16 = append(c.f16, make([]uint16, d)...)
 	case Uint8:
 		c.u8 = append(c.u8, make([]uint8, d)...)
+	case Turbo4:
+		c.tq = append(c.tq, make([]byte, c.t4.RowBytes())...)
 	default:
 		c.data = append(c.data, make([]float32, d)...)
 	}
@@ -105,6 +116,8 @@ func (c *column) set(off uint32, v []float32) {
 		vector.EncodeF16To(c.f16[i:i+d], v[:d])
 	case Uint8:
 		toU8(c.u8[i:i+d], v[:d])
+	case Turbo4:
+		c.t4.Encode(c.rowTQ(off), v)
 	default:
 		copy(c.data[i:i+d], v[:d])
 	}
@@ -142,6 +155,8 @@ func (c *column) appendTo(dst []float32, off uint32) []float32 {
 		for _, b := range c.u8[i : i+d] {
 			dst = append(dst, float32(b))
 		}
+	case Turbo4:
+		dst = c.t4.Decode(dst, c.rowTQ(off))
 	default:
 		dst = append(dst, c.data[i:i+d]...)
 	}
@@ -155,13 +170,15 @@ func (c *column) clone() *column {
 		data: append([]float32(nil), c.data...),
 		f16:  append([]uint16(nil), c.f16...),
 		u8:   append([]uint8(nil), c.u8...),
+		tq:   append([]byte(nil), c.tq...),
+		t4:   c.t4,
 		has:  append([]bool(nil), c.has...),
 	}
 }
 
 // bytes is the memory of the stored elements.
 func (c *column) bytes() int64 {
-	return int64(4*len(c.data) + 2*len(c.f16) + len(c.u8))
+	return int64(4*len(c.data) + 2*len(c.f16) + len(c.u8) + len(c.tq))
 }
 
 // colScorer scores stored vectors against one query exactly, in the
@@ -174,7 +191,8 @@ type colScorer struct {
 	q     []float32
 	qh    []uint16
 	qb    []uint8
-	qnorm float64 // uint8 Cosine: the query's squared norm
+	qnorm float64         // uint8 Cosine: the query's squared norm
+	t4q   *vector.T4Query // turbo4: the rotated query
 }
 
 // scorer prepares q, preprocessed as the column's vectors are.
@@ -187,6 +205,8 @@ func (c *column) scorer(q []float32) *colScorer {
 		s.qb = make([]uint8, len(q))
 		toU8(s.qb, q)
 		s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+	case Turbo4:
+		s.t4q = c.t4.Query(q)
 	}
 	return s
 }
@@ -203,6 +223,8 @@ func (c *column) storedScorer(off uint32) colScorer {
 	case Uint8:
 		s.qb = c.u8[i : i+d]
 		s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+	case Turbo4:
+		s.t4q = c.t4.StoredQuery(c.rowTQ(off))
 	default:
 		s.q = c.data[i : i+d]
 	}
@@ -214,6 +236,8 @@ func (c *column) storedScorer(off uint32) colScorer {
 func (s *colScorer) Score(off uint32) float32 {
 	d := s.dist
 	switch {
+	case s.t4q != nil:
+		return s.t4q.Score(s.c.rowTQ(off))
 	case s.qh != nil:
 		v := s.c.rowF16(off)
 		switch d {
@@ -246,6 +270,8 @@ func (s *colScorer) Score(off uint32) float32 {
 func (s *colScorer) Rows() ([]byte, int) {
 	c, d := s.c, s.c.spec.Dim
 	switch {
+	case s.t4q != nil:
+		return c.tq, c.t4.RowBytes()
 	case s.qh != nil:
 		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(c.f16))), 2*len(c.f16)), 2 * d
 	case s.qb != nil:
@@ -259,6 +285,9 @@ func (s *colScorer) Rows() ([]byte, int) {
 func (s *colScorer) Dist(off uint32) float32 {
 	if int(off) >= s.c.slots() {
 		return float32(math.Inf(1))
+	}
+	if s.t4q != nil {
+		return s.t4q.Dist(s.c.rowTQ(off))
 	}
 	switch s.dist {
 	case vector.Euclid:
@@ -291,7 +320,7 @@ func (c *column) rowU8(off uint32) []uint8 {
 }
 
 // vectorsOf serves a column to a graph: float32 rows directly, other
-// datatypes through hnsw.Space.
+// datatypes (turbo4 included) through hnsw.Space.
 func vectorsOf(c *column) hnsw.Vectors {
 	if c.spec.Datatype == Float32 {
 		return columnVectors{c}
@@ -339,6 +368,12 @@ func (v columnSpace) Stored(off uint32) hnsw.Scorer {
 }
 
 func (v columnSpace) Pair(a, b uint32) float32 {
+	if c := v.c; c.t4 != nil {
+		if int(a) >= c.slots() || int(b) >= c.slots() {
+			return float32(math.Inf(1))
+		}
+		return c.t4.Pair(c.rowTQ(a), c.rowTQ(b))
+	}
 	s := v.c.storedScorer(a)
 	return s.Dist(b)
 }

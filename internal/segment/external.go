@@ -47,7 +47,7 @@ func (s *Store) MapColumn(fsys vfs.FS, name, path string) error {
 	if err != nil {
 		return fmt.Errorf("map vectors of %q: %w", name, err)
 	}
-	want := c.slots() * c.spec.Dim * c.spec.Datatype.elemBytes()
+	want := c.slots() * c.rowBytes()
 	if len(m.b) != want {
 		return errkind.Corruptf("corrupt checkpoint: vector file of %q holds %d bytes, want %d", name, len(m.b), want)
 	}
@@ -64,6 +64,8 @@ func (c *column) raw() []byte {
 		return unsafe.Slice((*byte)(unsafe.Pointer(&c.f16[0])), 2*len(c.f16))
 	case len(c.u8) > 0:
 		return c.u8
+	case len(c.tq) > 0:
+		return c.tq
 	}
 	return nil
 }
@@ -74,12 +76,14 @@ func (c *column) raw() []byte {
 func (c *column) attach(m *mapping) {
 	c.ext = m
 	n := c.slots() * c.spec.Dim
-	c.data, c.f16, c.u8 = nil, nil, nil
+	c.data, c.f16, c.u8, c.tq = nil, nil, nil, nil
 	if n == 0 {
 		return
 	}
 	p := unsafe.Pointer(&m.b[0])
 	switch c.spec.Datatype.orDefault() {
+	case Turbo4:
+		c.tq = m.b[: c.slots()*c.rowBytes() : c.slots()*c.rowBytes()]
 	case Float16:
 		c.f16 = unsafe.Slice((*uint16)(p), n)
 	case Uint8:

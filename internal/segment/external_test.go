@@ -21,6 +21,7 @@ func TestOnDiskColumns(t *testing.T) {
 		"f32": {Dim: 8, Distance: vector.Cosine},
 		"f16": {Dim: 8, Distance: vector.Euclid, Datatype: Float16},
 		"u8":  {Dim: 8, Distance: vector.Dot, Datatype: Uint8},
+		"t4":  {Dim: 8, Distance: vector.Cosine, Datatype: Turbo4},
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	s := NewStore(specs)
@@ -52,7 +53,7 @@ func TestOnDiskColumns(t *testing.T) {
 	s.PrepareRead()
 	query := func(st *Store) string {
 		var out bytes.Buffer
-		for _, name := range []string{"f32", "f16", "u8"} {
+		for _, name := range []string{"f32", "f16", "u8", "t4"} {
 			q := make([]float32, 8)
 			for j := range q {
 				q[j] = float32(j%3) + 1

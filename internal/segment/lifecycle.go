@@ -15,15 +15,20 @@ import (
 // immutable data, and the sizes its optimizer plans with.
 
 // CopyLive upserts every live point of s into dst, with its version,
-// payload and vectors (dst keeps its own copies).
+// payload and vectors (dst keeps its own copies). Turbo4 rows are copied
+// as they are, not decoded and quantized again (turbo4.go).
 func (s *Store) CopyLive(dst *Store) {
-	all := func(string) bool { return true }
+	turbo := s.turboNames()
+	sel := func(name string) bool { return !turbo[name] }
 	for off, l := range s.live {
 		if !l {
 			continue
 		}
-		r := s.record(uint32(off), all)
+		r := s.record(uint32(off), sel)
 		dst.UpsertPoint(r.ID, r.Version, r.Vectors, r.Sparse, r.Payload)
+		if turbo != nil {
+			s.copyRows(dst, uint32(off), r.ID, turbo)
+		}
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 func (s *Store) StoredVectorBytes() int64 {
 	var n int64
 	for name, c := range s.columns {
-		n += int64(s.vectorCount(name)) * int64(c.spec.Dim) * int64(c.spec.Datatype.elemBytes())
+		n += int64(s.vectorCount(name)) * int64(c.rowBytes())
 	}
 	return n
 }
