@@ -352,7 +352,7 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 			}
 		}
 		vecs := point.Vectors{}
-		var onDisk []string       // columns with a vector kept in their file
+		var onDisk []string        // columns with a vector kept in their file
 		var rows map[string][]byte // turbo4 rows, kept as they are
 		for _, name := range names {
 			if r.byte() == 0 {
