@@ -208,7 +208,7 @@ func TestBuildValidation(t *testing.T) {
 		{"missing size", `{"vectors":{"distance":"Dot"}}`,
 			[]string{"vectors.size: value 0 invalid, must be 1 or larger"}},
 		{"bad datatype", `{"vectors":{"size":4,"distance":"Dot","datatype":"float64"}}`,
-			[]string{"vectors.datatype: unknown variant `float64`, expected one of `float32`, `uint8`, `float16`"}},
+			[]string{"vectors.datatype: unknown variant `float64`, expected one of `float32`, `uint8`, `float16`, `turbo4`"}},
 		{"vector hnsw", `{"vectors":{"v":{"size":4,"distance":"Dot","hnsw_config":{"ef_construct":3,"full_scan_threshold":9}}}}`,
 			[]string{"vectors.v.hnsw_config.ef_construct: value 3 invalid, must be 4 or larger", "vectors.v.hnsw_config.full_scan_threshold: value 9 invalid, must be 10 or larger"}},
 		{"shard, replication, write consistency 0", `{"shard_number":0,"replication_factor":0,"write_consistency_factor":0}`,

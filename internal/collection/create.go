@@ -10,6 +10,7 @@ import (
 
 	"github.com/shoaldb/shoal/internal/collection/strict"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/segment"
 )
 
 // CreateRequest is the body of PUT /collections/{name}.
@@ -176,10 +177,8 @@ func (v *validation) vectors(vc *VectorsConfig) {
 		}
 		v.hnswDiff(prefix+"hnsw_config.", p.HnswConfig)
 		if p.Datatype != nil {
-			switch *p.Datatype {
-			case "float32", "float16", "uint8":
-			default:
-				*v = append(*v, fmt.Sprintf("%sdatatype: unknown variant `%s`, expected one of `float32`, `uint8`, `float16`", prefix, *p.Datatype))
+			if _, err := segment.ParseDatatype(*p.Datatype); err != nil || *p.Datatype == "" {
+				*v = append(*v, fmt.Sprintf("%sdatatype: unknown variant `%s`, expected one of `float32`, `uint8`, `float16`, `turbo4`", prefix, *p.Datatype))
 			}
 		}
 	}

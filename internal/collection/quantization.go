@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/shoaldb/shoal/internal/ops"
-	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/vector/quant"
 )
@@ -19,10 +18,9 @@ func (e *FormatError) Error() string { return e.Msg }
 
 // checkQuantization validates a quantization_config at field: a config
 // that does not parse is a FormatError with serde's untagged-enum text, a
-// quantile out of range a validation message in v, and turbo quantization
-// (parsed, not built) bad input.
+// quantile out of range a validation message in v.
 func checkQuantization(v *validation, field string, raw json.RawMessage) error {
-	cfg, err := quant.ParseConfig(raw)
+	_, err := quant.ParseConfig(raw)
 	var ve *quant.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -30,8 +28,6 @@ func checkQuantization(v *validation, field string, raw json.RawMessage) error {
 		return nil
 	case err != nil:
 		return &FormatError{Msg: field + ": " + err.Error()}
-	case cfg != nil && cfg.Kind == quant.Turbo:
-		return point.Errorf(point.KindBadInput, "turbo quantization is not supported by this version of Shoal")
 	}
 	return nil
 }
@@ -49,7 +45,7 @@ func quantizationOf(cfg *Config, p VectorParams) *quant.Config {
 		raw = p.QuantizationConfig
 	}
 	q, err := quant.ParseConfig(raw)
-	if err != nil || q == nil || q.Kind == quant.Turbo {
+	if err != nil {
 		return nil
 	}
 	return q

@@ -67,7 +67,7 @@ func TestVectorDatatypes(t *testing.T) {
 	}
 
 	s.fail(http.MethodPut, "/collections/bad", map[string]any{"vectors": map[string]any{"size": 3, "distance": "Dot", "datatype": "float64"}},
-		http.StatusUnprocessableEntity, "Validation error in JSON body: [vectors.datatype: unknown variant `float64`, expected one of `float32`, `uint8`, `float16`]")
+		http.StatusUnprocessableEntity, "Validation error in JSON body: [vectors.datatype: unknown variant `float64`, expected one of `float32`, `uint8`, `float16`, `turbo4`]")
 }
 
 // TestQuantizationConfigValidation: quantization_config at collection and
@@ -82,8 +82,8 @@ func TestQuantizationConfigValidation(t *testing.T) {
 		http.StatusUnprocessableEntity, "Validation error in JSON body: [quantization_config.scalar.quantile: value 1.5 invalid, must be 1.0 or smaller]")
 	s.fail(http.MethodPut, "/collections/q", map[string]any{"vectors": map[string]any{"a": map[string]any{"size": 4, "distance": "Dot", "quantization_config": map[string]any{"product": map[string]any{}}}}},
 		http.StatusBadRequest, "Format error in JSON body: vectors.a.quantization_config: data did not match any variant of untagged enum QuantizationConfig")
-	s.fail(http.MethodPut, "/collections/q", map[string]any{"vectors": vec, "quantization_config": map[string]any{"turbo": map[string]any{}}},
-		http.StatusBadRequest, "Wrong input: turbo quantization is not supported by this version of Shoal")
+	s.fail(http.MethodPut, "/collections/q", map[string]any{"vectors": vec, "quantization_config": map[string]any{"turbo": map[string]any{"bits": "bits3"}}},
+		http.StatusBadRequest, "Format error in JSON body: quantization_config: data did not match any variant of untagged enum QuantizationConfig")
 
 	s.createCollection("q", map[string]any{
 		"vectors":             map[string]any{"a": vec, "b": map[string]any{"size": 4, "distance": "Dot", "quantization_config": map[string]any{"binary": map[string]any{}}}},
