@@ -3,6 +3,7 @@ package segment
 import (
 	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/vector"
 )
 
 // Turbo4 columns (Qdrant's `datatype: turbo4`) keep each vector as its
@@ -28,6 +29,22 @@ func (c *column) rowBytes() int {
 		return c.t4.RowBytes()
 	}
 	return c.spec.Dim * c.spec.Datatype.elemBytes()
+}
+
+// sizeBytes is one vector's size as Qdrant counts vectors_size_bytes
+// (strict mode's max_collection_vector_size_bytes): dim elements of the
+// datatype; for turbo4 Qdrant's quantized size, 4 bits a dimension padded
+// to a byte plus its float32 scale, and the length too for Euclid (Shoal's
+// rows pad the codes to 32 dimensions and always keep both floats).
+func (c *column) sizeBytes() int {
+	if c.t4 == nil {
+		return c.rowBytes()
+	}
+	n := (c.spec.Dim+1)/2 + 4
+	if c.spec.Distance == vector.Euclid {
+		n += 4
+	}
+	return n
 }
 
 // setRow stores a turbo4 row read back (a checkpoint) at off, after

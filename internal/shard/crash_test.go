@@ -15,6 +15,7 @@ import (
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/vector"
+	"github.com/shoaldb/shoal/internal/vector/quant"
 	"github.com/shoaldb/shoal/internal/vfs"
 	"github.com/shoaldb/shoal/internal/vfs/vfstest"
 )
@@ -22,7 +23,8 @@ import (
 // crashOptions make a small workload touch every durable path of a shard:
 // WAL segments roll and are dropped after checkpoints, the worker flushes
 // every few operations, the optimizer indexes, merges and vacuums sealed
-// segments (with an on-disk vector in files of its own, and the inverted
+// segments (with an on-disk vector in files of its own, a turbo4 vector in
+// a file of its own too, turbo quantization codes, and the inverted
 // indexes of two sparse vectors, one of them mapped from its file) and
 // asks for flushes, and no fsync happens on a timer.
 func crashOptions(fsys vfs.FS) Options {
@@ -30,6 +32,7 @@ func crashOptions(fsys vfs.FS) Options {
 		Vectors: map[string]segment.VectorSpec{
 			"":    {Dim: 2, Distance: vector.Dot},
 			"img": {Dim: 3, Distance: vector.Euclid, OnDisk: true},
+			"tq":  {Dim: 5, Distance: vector.Cosine, Datatype: segment.Turbo4, OnDisk: true},
 		},
 		Sparse:         map[string]segment.SparseSpec{"sp": {}, "sd": {OnDisk: true}},
 		Logger:         quietLogger(),
@@ -38,7 +41,8 @@ func crashOptions(fsys vfs.FS) Options {
 		FlushInterval:  time.Hour,
 		VectorIndex: map[string]segment.IndexParams{
 			"":    {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1},
-			"img": {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1},
+			"img": {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1, Quantization: mustQuantConfig(`{"turbo":{"bits":"bits2"}}`)},
+			"tq":  {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1},
 		},
 		Optimizer:    OptimizerParams{DeletedThreshold: 0.1, VacuumMinVectorNumber: 1, DefaultSegmentNumber: 2, SparseIndexingBytes: 48},
 		IndexThreads: 1,
@@ -86,8 +90,12 @@ func crashOps(t testing.TB) []crashOp {
 			if k%2 == 0 {
 				sp["sd"] = point.SparseVector{Indices: []uint32{uint32(k % 3)}, Values: []float32{-f}}
 			}
+			vecs := point.Vectors{"": {f, 1}, "img": {1, f, 2}}
+			if k%4 != 1 {
+				vecs["tq"] = vector.Cosine.Preprocess([]float32{f, 1, -2, f / 3, 0.5})
+			}
 			op = &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(id),
-				Vectors: point.Vectors{"": {f, 1}, "img": {1, f, 2}}, Sparse: sp, Payload: point.Payload{"k": k}}}}
+				Vectors: vecs, Sparse: sp, Payload: point.Payload{"k": k}}}}
 			live[id] = true
 		}
 		script = append(script, crashOp{op: op, wait: k%3 != 2})
@@ -135,12 +143,13 @@ func TestShardCrashPoints(t *testing.T) {
 	if err := ref.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// The workload writes every kind of segment file, sparse indexes too.
+	// The workload writes every kind of segment file, sparse indexes and
+	// the turbo4 column's file (the second on-disk vector: .1.vec) too.
 	names, err := refFS.ReadDir(filepath.Join(dir, segmentsDir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ext := range []string{".seg", ".vec", ".spx"} {
+	for _, ext := range []string{".seg", ".vec", ".spx", ".1.vec"} {
 		if !slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, ext) }) {
 			t.Fatalf("the workload leaves no %s file: %v", ext, names)
 		}
@@ -244,4 +253,13 @@ func TestShardCrashPoints(t *testing.T) {
 	}
 	t.Logf("shard: up to %d fsyncs a run, %d crash points tried (%d runs ended before their crash point), %d states checked, %d violations",
 		points, tried, missed, checked, violations)
+}
+
+// mustQuantConfig parses a quantization config of the test's own.
+func mustQuantConfig(js string) *quant.Config {
+	cfg, err := quant.ParseConfig([]byte(js))
+	if err != nil || cfg == nil {
+		panic(fmt.Sprintf("quantization config %s: %v", js, err))
+	}
+	return cfg
 }

@@ -114,22 +114,42 @@ func (r *Rotation) Inverse(x, tmp []float64) {
 func (r *Rotation) wht(x []float64) {
 	off := 0
 	for bi, size := range r.blocks {
-		b := x[off : off+size]
-		for h := 1; h < size; h *= 2 {
-			for i := 0; i < size; i += 2 * h {
-				lo, hi := b[i:i+h], b[i+h:i+2*h]
-				for j := range lo {
-					a, c := lo[j], hi[j]
-					lo[j], hi[j] = a+c, a-c
-				}
-			}
-		}
-		if size > 1 {
-			n := r.norms[bi]
-			for j := range b {
-				b[j] *= n
-			}
-		}
+		whtBlock(x[off:off+size], r.norms[bi])
 		off += size
+	}
+}
+
+// whtBlock transforms one power-of-two block in place and scales it by
+// norm: the first two butterfly passes fused (radix 4), then one pass per
+// doubling, with the bounds the compiler can see.
+func whtBlock(b []float64, norm float64) {
+	n := len(b)
+	switch n {
+	case 1:
+		return
+	case 2:
+		a, c := b[0], b[1]
+		b[0], b[1] = (a+c)*norm, (a-c)*norm
+		return
+	}
+	for i := 0; i+4 <= n; i += 4 {
+		q := b[i : i+4 : i+4]
+		s0, d0 := q[0]+q[1], q[0]-q[1]
+		s1, d1 := q[2]+q[3], q[2]-q[3]
+		q[0], q[1], q[2], q[3] = s0+s1, d0+d1, s0-s1, d0-d1
+	}
+	for h := 4; h < n; h *= 2 {
+		for i := 0; i < n; i += 2 * h {
+			lo := b[i : i+h : i+h]
+			hi := b[i+h : i+2*h : i+2*h]
+			hi = hi[:len(lo)]
+			for j := range lo {
+				a, c := lo[j], hi[j]
+				lo[j], hi[j] = a+c, a-c
+			}
+		}
+	}
+	for j := range b {
+		b[j] *= norm
 	}
 }

@@ -429,3 +429,18 @@ func BenchmarkTurbo4(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkRotation(b *testing.B) {
+	for _, dim := range []int{128, 768, 1536} {
+		r := RotationFor(dim)
+		x, tmp := make([]float64, dim), make([]float64, dim)
+		for i := range x {
+			x[i] = float64(i%7) - 3
+		}
+		b.Run(strconv.Itoa(dim), func(b *testing.B) {
+			for b.Loop() {
+				r.Apply(x, tmp)
+			}
+		})
+	}
+}
