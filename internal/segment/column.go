@@ -347,7 +347,7 @@ func (v columnVectors) Flat() []float32 {
 	return nil
 }
 
-// columnSpace serves a float16 or uint8 column: the graph reads Vector
+// columnSpace serves a float16, uint8 or turbo4 column: the graph reads Vector
 // only for its length, so it gets a shared scratch of Dim floats.
 type columnSpace struct {
 	c     *column

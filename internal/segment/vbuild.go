@@ -36,7 +36,7 @@ func (s *switchVectors) Flat() []float32 {
 	return nil
 }
 
-// switchSpace is switchVectors for a float16 or uint8 column.
+// switchSpace is switchVectors for a float16, uint8 or turbo4 column.
 type switchSpace struct{ switchVectors }
 
 func (s *switchSpace) space() hnsw.Space { return s.cur.Load().v.(hnsw.Space) }

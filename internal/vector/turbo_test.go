@@ -444,3 +444,24 @@ func BenchmarkRotation(b *testing.B) {
 		})
 	}
 }
+
+// TestTurbo4ScoringDoesNotAllocate: a graph scores through T4Query.Dist
+// and Turbo4.Pair on every step (package hnsw's Scorer contract).
+func TestTurbo4ScoringDoesNotAllocate(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 1))
+	for _, dist := range []Distance{Cosine, Dot, Euclid, Manhattan} {
+		tq := NewTurbo4(100, dist)
+		a, b := encode4(tq, randVec(r, 100)), encode4(tq, randVec(r, 100))
+		q := tq.Query(randVec(r, 100))
+		var s float32
+		if n := testing.AllocsPerRun(100, func() { s += q.Dist(a) + q.Score(b) }); n != 0 {
+			t.Errorf("%s: T4Query allocates %v times a call", dist, n)
+		}
+		if dist != Manhattan { // Manhattan decodes through a sync.Pool
+			if n := testing.AllocsPerRun(100, func() { s += tq.Pair(a, b) }); n != 0 {
+				t.Errorf("%s: Pair allocates %v times a call", dist, n)
+			}
+		}
+		_ = s
+	}
+}

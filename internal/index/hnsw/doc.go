@@ -67,7 +67,7 @@
 //
 // # Other storage and quantized codes
 //
-// Vectors that implement Space (float16 or uint8 columns) are built and
+// Vectors that implement Space (float16, uint8 or turbo4 columns) are built and
 // searched through it: a per-query Scorer gives each candidate's internal
 // distance without allocating, and Pair compares two stored vectors while
 // linking. SearchScorer and SearchExactScorer walk the same graph with a

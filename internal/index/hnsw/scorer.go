@@ -8,7 +8,7 @@ import (
 )
 
 // Scorer is one query prepared against stored vectors that are not read
-// as float32 slices: float16 or uint8 columns, or quantized codes. Dist
+// as float32 slices: float16, uint8 or turbo4 columns, or quantized codes. Dist
 // returns the graph's internal distance of the stored vector at off, lower
 // is better: the negated similarity for Cosine and Dot, the squared
 // distance for Euclid, the distance for Manhattan (see the package doc).
@@ -40,7 +40,7 @@ func scorerPrefetch(sc Scorer) rowPrefetch {
 }
 
 // Space is optionally implemented by Vectors whose storage is not float32
-// (float16 or uint8 columns). The graph then computes every distance
+// (float16, uint8 or turbo4 columns). The graph then computes every distance
 // through it, building and searching, and calls Vector only to learn
 // whether an offset has a vector (its length); Vector may return any
 // slice of Dim elements for a present offset, e.g. a shared scratch.
