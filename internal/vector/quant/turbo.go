@@ -298,12 +298,14 @@ type turboScorer struct {
 	corr float64   // −Σ q·shift
 	qn2  float64   // ‖q‖²
 	orig []float32 // Manhattan: the query as given
+	// Manhattan: decoding scratch, one per concurrent Score at most,
+	// allocated when first needed and then reused (a channel, not a
+	// sync.Pool, which may drop what it holds).
+	scratch chan *turboScratch
 	// Bit planes: q' ≈ lo + delta·u, u of 8 bits in planes[b] (words each).
 	lo, delta, sum float64
 	planes         []uint64
 }
-
-var turboScratchPool sync.Pool
 
 func (e *turboEncoded) Scorer(query []float32) Scorer {
 	mustQuery(query, e.p.dim)
@@ -321,6 +323,7 @@ func (e *turboEncoded) Scorer(query []float32) Scorer {
 	}
 	if e.dist == vector.Manhattan {
 		s.orig = slices.Clone(query)
+		s.scratch = make(chan *turboScratch, runtime.GOMAXPROCS(0))
 	}
 	if p.bits == 4 {
 		s.q = make([]float32, 2*e.rowBytes)
@@ -392,12 +395,18 @@ func (s *turboScorer) raw(off uint32) float64 {
 func (s *turboScorer) Score(off uint32) float32 {
 	e := s.e
 	if e.dist == vector.Manhattan {
-		sc, _ := turboScratchPool.Get().(*turboScratch)
-		if sc == nil || len(sc.x) != e.p.pd {
+		var sc *turboScratch
+		select {
+		case sc = <-s.scratch:
+		default:
 			sc = newTurboScratch(e.p.pd)
 		}
-		defer turboScratchPool.Put(sc)
-		return vector.L1(s.orig, e.decode(off, sc))
+		d := vector.L1(s.orig, e.decode(off, sc))
+		select {
+		case s.scratch <- sc:
+		default:
+		}
+		return d
 	}
 	dot := float64(e.s[off]) * s.raw(off)
 	if e.dist == vector.Euclid {
