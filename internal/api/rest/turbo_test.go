@@ -305,3 +305,39 @@ func TestTurboQuantizedSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestTurbo4RebuildKeepsVectors is Qdrant's test_turbo4_optimizer_rebuild_
+// preserves_vectors: the optimizer's rebuild of a segment (here turned on
+// by a PATCH of the indexing threshold) moves turbo4 vectors as their
+// codes, so they read back bit for bit, and the indexed segment still
+// finds a point by its original vector.
+func TestTurbo4RebuildKeepsVectors(t *testing.T) {
+	s := newServer(t, rest.Options{})
+	s.createCollection("rb", map[string]any{"vectors": map[string]any{"size": turboDim, "distance": "Dot", "datatype": "turbo4"}})
+	r := rand.New(rand.NewPCG(61, 1))
+	var pts []pointIn
+	orig := map[int][]float32{}
+	for id := 1; id <= 100; id++ {
+		orig[id] = uniform(r, turboDim)
+		pts = append(pts, pointIn{ID: id, Vector: orig[id]})
+	}
+	s.upsert("rb", pts...)
+	before := map[int][]float32{}
+	for id := range orig {
+		before[id] = vectorOf(t, s.get("rb", id))
+	}
+	var ok bool
+	s.ok(http.MethodPatch, "/collections/rb", map[string]any{"optimizers_config": map[string]any{"indexing_threshold": 1, "default_segment_number": 1}}, &ok)
+	testkit.WaitFor(t, "the segment to be rebuilt with an index", 20*time.Second, func() bool {
+		info, _ := s.info("rb")
+		return info.IndexedVectorsCount != nil && *info.IndexedVectorsCount == 100
+	})
+	for id, v := range before {
+		if got := vectorOf(t, s.get("rb", id)); !slices.Equal(got, v) {
+			t.Fatalf("point %d changed by the rebuild", id)
+		}
+	}
+	if hits := s.query("rb", map[string]any{"query": orig[42], "limit": 1}); len(hits) != 1 || string(hits[0].ID) != "42" {
+		t.Fatalf("search by point 42's vector: %+v", hits)
+	}
+}
