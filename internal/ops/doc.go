@@ -1,6 +1,6 @@
 // Package ops is the engine's request vocabulary: the update operations
 // (Operation: upsert, delete, payload and vector updates, payload index
-// changes) and the read requests (SearchRequest, QueryRequest,
+// changes, named vectors added to or dropped from a shard) and the read requests (SearchRequest, QueryRequest,
 // ScrollRequest, CountRequest, FacetRequest, the payload and vector
 // selectors) that every API builds and that collection executes. REST, the
 // gRPC API and P2P build the same values, so they mean the same thing
@@ -16,7 +16,8 @@
 // Encoding (codec.go): an Operation has one binary encoding, the payload of
 // a shard's WAL record and of a forwarded update. It starts with its
 // version (EncodingVersion: 2; version 1, without the sparse parts, is still
-// decoded), is deterministic (one value, one byte string:
+// decoded; create_vector_name and delete_vector_name were added to version
+// 2 as new kinds, leaving the bytes of every other kind as they were), is deterministic (one value, one byte string:
 // vector names sorted, JSON parts in their canonical form) and
 // DecodeOperation turns any input it does not accept into an error wrapping
 // ErrMalformed, never a panic, allocating no more than its input justifies:
@@ -33,6 +34,8 @@
 //	  delete_vectors     selector strings
 //	  create_index       key:string schema:bytes (FieldSchema JSON)
 //	  delete_index       key:string
+//	  create_vector_name key:string config:bytes (VectorNameConfig JSON)
+//	  delete_vector_name key:string
 //	selector     = 0:u8 ids | 1:u8 filter:bytes (canonical filter JSON)
 //	payload      = 0:u8 (null) | 1:u8 bytes (JSON object)
 //	points       = count (id vectors sparse payload)*
