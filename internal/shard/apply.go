@@ -47,7 +47,7 @@ type target interface {
 	DeleteIndex(key string) bool
 	MatchingIDs(f *filter.Filter) []point.ID
 	VectorDim(name string) (int, bool)
-	HasSparse(name string) bool
+	schemaTarget
 }
 
 // apply performs op on store as operation number version. It is the pure
@@ -81,6 +81,8 @@ func apply(store target, version uint64, op *ops.Operation) error {
 	case ops.DeleteIndex:
 		store.DeleteIndex(op.Key) // deleting a missing index is not an error, as in Qdrant
 		return nil
+	case ops.CreateVectorName, ops.DeleteVectorName:
+		return applyVectorName(store, op)
 	case ops.UpdateVectors:
 		for _, p := range op.Vectors {
 			if !store.Has(p.ID) {

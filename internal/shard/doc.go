@@ -70,6 +70,18 @@
 // a sealed one without an index, and rebuilds one whose indexes were built
 // with other settings (datatype, on disk).
 //
+// Named vectors (schema.go) are added and dropped by the operations
+// create_vector_name and delete_vector_name, logged and applied in order
+// like any other, so that a replay meets each operation with the vectors
+// it met. A reopened shard has its segments' vectors (they persist their
+// columns), then what the WAL replays; Options.Vectors and Options.Sparse
+// give a new shard its vectors, and the storage settings of the ones a
+// reopened shard has. A dropped vector leaves every segment at once: data
+// files are written again without it at the next flush, its own files are
+// removed once a manifest no longer names them, and an optimization that
+// copied its segments before the change is dropped at its swap and planned
+// again.
+//
 // Every file of a shard (WAL, manifest, segment, deletes, vector and
 // sparse index files) goes through Options.FS (internal/vfs; the operating system when nil);
 // Open creates the shard's directories with vfs.EnsureDir, so that their

@@ -47,6 +47,10 @@ func (p OptimizerParams) maxBytes() int64 {
 	return int64(max(runtime.GOMAXPROCS(0), 1)) * 256_000 * 1024
 }
 
+// errSchemaChanged ends an optimization whose segments gained or lost a
+// vector while it built the new one; it is not a failure.
+var errSchemaChanged = errors.New("the vectors changed during the optimization")
+
 // Job kinds, as Qdrant names its optimizers.
 const (
 	jobIndexing = "indexing"
@@ -284,7 +288,7 @@ func (s *Shard) optimize() {
 			s.progress.Store(nil)
 			s.trackEnd(err)
 			if err != nil {
-				failed := !errors.Is(err, context.Canceled)
+				failed := !errors.Is(err, context.Canceled) && !errors.Is(err, errSchemaChanged)
 				s.mu.Lock()
 				for _, g := range j.segs {
 					g.frozen = false
@@ -305,6 +309,10 @@ func (s *Shard) optimize() {
 				if failed {
 					s.log.Error("optimization failed; retrying later",
 						"dir", s.dir, "optimizer", j.kind, "err", err, "attempt", attempt, "retry_in", wait)
+				}
+				if errors.Is(err, errSchemaChanged) {
+					s.log.Info("optimization dropped: the vectors changed meanwhile", "dir", s.dir, "optimizer", j.kind)
+					s.wake()
 				}
 				break
 			}
@@ -329,6 +337,8 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 	}
 	schemas := j.segs[0].store.IndexSchemas()
 	vindex := maps.Clone(s.mu.h.vindex)
+	specs := maps.Clone(s.mu.h.specs)
+	epoch := s.mu.h.schemaEpoch
 	s.mu.RUnlock()
 
 	pr := s.progress.Load()
@@ -366,7 +376,7 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 		return err
 	}
 	wf := writeFunc(s.seams.writeFile)
-	vecFiles, err := writeVectorFiles(s.fs, wf, s.dir, j.newID, j.file, t, s.opts.Vectors)
+	vecFiles, err := writeVectorFiles(s.fs, wf, s.dir, j.newID, j.file, t, specs)
 	if err != nil {
 		return err
 	}
@@ -384,6 +394,15 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 
 	s.mu.Lock()
 	h := s.mu.h
+	if h.schemaEpoch != epoch {
+		// A vector was added or dropped since the copy: the new segment
+		// has the old vectors. It is dropped, and the optimizer plans
+		// again with the new ones.
+		s.mu.Unlock()
+		removeSegmentFiles(s.fs, s.dir, append(slices.Collect(maps.Values(vecFiles)), file))
+		removeSegmentFiles(s.fs, s.dir, slices.Collect(maps.Values(sparseFiles)))
+		return errSchemaChanged
+	}
 	ns := &seg{id: j.newID, store: t, dataFile: file, vectorFiles: vecFiles, sparseFiles: sparseFiles}
 	for i, g := range j.segs {
 		for _, id := range g.store.DeletedSince(marks[i]) {
@@ -479,7 +498,7 @@ func (s *Shard) trackEnd(err error) {
 	switch {
 	case err == nil:
 		t.Status = "done"
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.Is(err, errSchemaChanged):
 		t.Status = "cancelled"
 	default:
 		t.Status, t.Error = "error", err.Error()
