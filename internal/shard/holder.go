@@ -49,6 +49,9 @@ type holder struct {
 	changed  bool     // the segment list changed since the last manifest
 	// schemaEpoch counts the changes of the vectors (schema.go).
 	schemaEpoch uint64
+	// fresh: a new shard, with no files yet (Open writes its first
+	// manifest before it takes an operation).
+	fresh bool
 
 	vindex map[string]segment.IndexParams // HNSW settings per vector
 	opt    OptimizerParams

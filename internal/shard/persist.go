@@ -161,6 +161,7 @@ func loadLegacy(fsys vfs.FS, dir string, h *holder) (*holder, uint64, error) {
 	data, err := vfs.ReadFile(fsys, filepath.Join(dir, legacyFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		h.newSegment(true)
+		h.fresh = true
 		return h, 0, nil
 	}
 	if err != nil {

@@ -168,6 +168,16 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	h.prepareRead()
 	s.mu.h = h
 	s.mu.applied = applied
+	if h.fresh {
+		// A new shard's vectors are its options'; its first manifest
+		// records them before any operation is logged, so that the WAL
+		// never replays against vectors added or dropped after it
+		// began (schema.go).
+		if err := s.checkpoint(); err != nil {
+			log.Close()
+			return nil, fmt.Errorf("write the first manifest of a new shard: %w", err)
+		}
+	}
 	s.log.Info("shard loaded", "dir", dir, "points", h.Len(), "segments", len(h.segs),
 		"replayed_operations", stats.applied+stats.refused+stats.skipped, "refused_operations", stats.refused, "skipped_operations", stats.skipped)
 	return s, nil

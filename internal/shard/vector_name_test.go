@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -294,5 +295,38 @@ func TestOptimizationDuringVectorChange(t *testing.T) {
 	}
 	if !slices.ContainsFunc(st.Log, func(tr Tracker) bool { return tr.Status == "cancelled" }) {
 		t.Fatalf("no optimization was dropped: %+v", st.Log)
+	}
+}
+
+// TestNewShardRecordsItsVectors: a new shard writes its first manifest
+// when it opens, so that a WAL that changed its vectors replays against
+// the vectors it began with, not against those of the options it is
+// reopened with (the collection's configuration after the changes).
+func TestNewShardRecordsItsVectors(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shard")
+	sh := startShard(t, dir, testOptions())
+	if _, err := os.Stat(filepath.Join(dir, manifestFile)); err != nil {
+		t.Fatalf("no manifest for a new shard: %v", err)
+	}
+	ctx := context.Background()
+	for _, op := range []*ops.Operation{
+		{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"img": {1, 2, 3}}}}},
+		dropVector("img"), createSparse("img"),
+		{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(2), Sparse: point.SparseVectors{"img": {Indices: []uint32{4}, Values: []float32{1}}}}}},
+	} {
+		if _, err := sh.Update(ctx, op, true); err != nil {
+			t.Fatalf("%s: %v", op.Kind, err)
+		}
+	}
+	want := crashState(sh)
+	img := filepath.Join(t.TempDir(), "crash")
+	copyDir(t, dir, img)
+	// Reopened with the options the collection would now give.
+	o := testOptions()
+	delete(o.Vectors, "img")
+	o.Sparse = map[string]segment.SparseSpec{"img": {}}
+	re := startShard(t, img, o)
+	if d := diffStates(want, crashState(re)); d != "" {
+		t.Fatalf("replayed:%s", d)
 	}
 }
