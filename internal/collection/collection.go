@@ -170,6 +170,11 @@ func (c *Collection) SetConfig(cfg *Config) error {
 		vindex[n] = indexParams(cfg, p)
 	}
 	c.shard.SetVectorIndex(vindex)
+	onDisk := map[string]bool{}
+	for n, p := range cfg.Params.Vectors.Named {
+		onDisk[n] = vectorOnDisk(p)
+	}
+	c.shard.SetVectorStorage(onDisk)
 	c.shard.SetSparse(sparseSpecs(cfg))
 	c.shard.SetOptimizer(optimizerParams(cfg))
 	c.configureStrict(cfg)

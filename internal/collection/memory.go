@@ -9,7 +9,9 @@ import "fmt"
 //
 //   - vectors (VectorParams.memory): cold keeps a sealed segment's vectors
 //     in a mapped file (as on_disk: true), cached on the heap; pinned is
-//     refused, as in Qdrant. It overrides on_disk when both are set.
+//     refused, as in Qdrant. It overrides on_disk when both are set, and
+//     a change of either makes the optimizer rebuild the sealed segments
+//     that keep the vector otherwise (appendable segments are on the heap).
 //   - sparse indexes: cold and cached map the index file, pinned keeps it
 //     on the heap (sparse.go).
 //   - HNSW graphs, quantized vectors, the payload storage and payload

@@ -294,3 +294,56 @@ func TestVectorMemoryPlacement(t *testing.T) {
 		t.Fatalf("on disk: %v, want cold only", got)
 	}
 }
+
+// TestVectorMemoryChange: a new placement of a dense vector (PATCH
+// memory, or on_disk) makes the optimizer rebuild sealed segments that
+// keep it otherwise: cold maps it from a file, cached brings it back to
+// the heap; searches answer alike throughout.
+func TestVectorMemoryChange(t *testing.T) {
+	c, _ := openCollection(t, `{"vectors":{"v":{"size":4,"distance":"Dot"}},"optimizers_config":{"indexing_threshold":1,"default_segment_number":1}}`)
+	var pts []ops.PointStruct
+	for i := range 200 {
+		f := float32(i)
+		pts = append(pts, ops.PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"v": {f, 1, 2, 3}}})
+	}
+	upsert(t, c, pts...)
+	// sealed reports the placement of v in the sealed segments ("" while
+	// the optimizer has work, or there is none).
+	sealed := func() string {
+		if c.shard.Optimizing() {
+			return ""
+		}
+		out := ""
+		for _, seg := range c.Telemetry().Shards[0].Local.Segments {
+			if !seg.Info.IsAppendable {
+				out += fmt.Sprintf("[%v]", seg.Info.Memory["v"].OnDisk)
+			}
+		}
+		return out
+	}
+	testkit.WaitFor(t, "a sealed segment on the heap", 30*time.Second, func() bool { return sealed() == "[false]" })
+	q := ops.SearchRequest{Using: "v", Vector: []float32{1, 0, 0, 0}, Limit: 5}
+	before := fmt.Sprint(must(c.Search(bg, q)))
+	for _, c2 := range []struct{ patch, want string }{
+		{`{"vectors":{"v":{"memory":"cold"}}}`, "[true]"},
+		{`{"vectors":{"v":{"memory":"cached","on_disk":true}}}`, "[false]"},
+		{`{"vectors":{"v":{"memory":"cold","on_disk":false}}}`, "[true]"},
+	} {
+		var req UpdateRequest
+		if err := point.DecodeJSON([]byte(c2.patch), &req); err != nil {
+			t.Fatal(err)
+		}
+		cur, _ := c.Config()
+		next, err := req.Apply(cur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SetConfig(next); err != nil {
+			t.Fatal(err)
+		}
+		testkit.WaitFor(t, c2.patch, 30*time.Second, func() bool { return sealed() == c2.want })
+		if got := fmt.Sprint(must(c.Search(bg, q))); got != before {
+			t.Fatalf("after %s: %s, want %s", c2.patch, got, before)
+		}
+	}
+}

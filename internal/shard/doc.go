@@ -41,7 +41,8 @@
 // Optimizer (optimizer.go): one goroutine runs one optimization at a time:
 // vacuum (a sealed segment past deleted_threshold), indexing (a segment
 // past indexing_threshold without a graph), config mismatch (graphs built
-// with other HNSW settings), merge (more segments than
+// with other HNSW settings, vectors kept on the heap or in a mapped file
+// otherwise than SetVectorStorage asks), merge (more segments than
 // default_segment_number, smallest first, up to max_segment_size). It
 // freezes the source segments under the write lock, copies them under the
 // shared lock, builds the new segment holding no lock, writes its file,

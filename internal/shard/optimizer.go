@@ -114,6 +114,9 @@ func (h *holder) dueAmong(skip func(*seg) bool, count int) *job {
 		if j := h.sparseJob(g); j != nil {
 			return j
 		}
+		if !g.appendable && h.placementMismatch(g) {
+			return &job{kind: jobConfig, segs: []*seg{g}}
+		}
 		for name, ip := range h.vindex {
 			if ip.IndexingThreshold <= 0 || g.store.Len() < ip.IndexingThreshold {
 				continue
@@ -152,6 +155,18 @@ func (h *holder) dueAmong(skip func(*seg) bool, count int) *job {
 		return nil
 	}
 	return &job{kind: jobMerge, segs: picked}
+}
+
+// placementMismatch reports whether a sealed segment keeps a dense vector
+// on the heap that the settings place in a mapped file, or the other way
+// round (on_disk or memory changed).
+func (h *holder) placementMismatch(g *seg) bool {
+	for name, sp := range h.specs {
+		if g.store.External(name) != sp.OnDisk {
+			return true
+		}
+	}
+	return false
 }
 
 // sparseJob is the optimization g's sparse vectors call for: indexing an

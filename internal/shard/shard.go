@@ -211,6 +211,24 @@ func (s *Shard) SetSparse(specs map[string]segment.SparseSpec) {
 	s.wake()
 }
 
+// SetVectorStorage sets, per dense vector, whether sealed segments keep it
+// in a mapped file (a collection update of on_disk or memory); the
+// optimizer rebuilds the sealed segments that keep it otherwise. Names the
+// shard does not have are ignored.
+func (s *Shard) SetVectorStorage(onDisk map[string]bool) {
+	s.mu.Lock()
+	h := s.mu.h
+	for name, od := range onDisk {
+		if sp, ok := h.specs[name]; ok && sp.OnDisk != od {
+			sp.OnDisk = od
+			h.specs[name] = sp
+			h.clearFailure()
+		}
+	}
+	s.mu.Unlock()
+	s.wake()
+}
+
 // SetOptimizer applies new optimizer settings (a collection update).
 func (s *Shard) SetOptimizer(p OptimizerParams) {
 	s.mu.Lock()
