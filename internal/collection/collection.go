@@ -50,7 +50,7 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 	}
 	specs := map[string]segment.VectorSpec{}
 	for n, p := range cfg.Params.Vectors.Named {
-		specs[n] = segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance, Datatype: datatypeOf(p), OnDisk: p.OnDisk != nil && *p.OnDisk}
+		specs[n] = segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance, Datatype: datatypeOf(p), OnDisk: vectorOnDisk(p)}
 	}
 	flush := time.Duration(satMul(cfg.OptimizerConfig.FlushIntervalSec, int64(time.Second)))
 	vindex := map[string]segment.IndexParams{}
@@ -77,6 +77,12 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 	c := &Collection{name: name, dir: dir, log: log, shard: sh, guard: strict.NewGuard(o.now, o.memory)}
 	c.mu.cfg = cfg
 	c.configureStrict(cfg)
+	// A configuration saved before a crash cut its vectors' change short
+	// (vectors.go): the shard catches up before anything else reaches it.
+	if err := c.syncVectors(context.Background(), cfg); err != nil {
+		sh.Close()
+		return nil, fmt.Errorf("open collection %q: bring its vectors in line with its configuration: %w", name, err)
+	}
 	return c, nil
 }
 
@@ -151,19 +157,29 @@ func (c *Collection) Config() (*Config, error) {
 }
 
 // SetConfig replaces the configuration after an update (the caller has
-// persisted it).
-func (c *Collection) SetConfig(cfg *Config) {
+// persisted it). Vectors the configuration gained or lost are added to or
+// dropped from the shard through its WAL (vectors.go); an error there
+// leaves the shard behind the configuration until a later SetConfig or
+// Open catches it up, and is returned.
+func (c *Collection) SetConfig(cfg *Config) error {
 	c.mu.Lock()
 	c.mu.cfg = cfg
 	c.mu.Unlock()
+	syncErr := c.syncVectors(context.Background(), cfg)
 	vindex := map[string]segment.IndexParams{}
 	for n, p := range cfg.Params.Vectors.Named {
 		vindex[n] = indexParams(cfg, p)
 	}
 	c.shard.SetVectorIndex(vindex)
+	onDisk := map[string]bool{}
+	for n, p := range cfg.Params.Vectors.Named {
+		onDisk[n] = vectorOnDisk(p)
+	}
+	c.shard.SetVectorStorage(onDisk)
 	c.shard.SetSparse(sparseSpecs(cfg))
 	c.shard.SetOptimizer(optimizerParams(cfg))
 	c.configureStrict(cfg)
+	return syncErr
 }
 
 // MultiVector reports whether vectors are configured by name (and so are

@@ -31,6 +31,7 @@ type VectorParams struct {
 	HnswConfig         *HnswConfigDiff `json:"hnsw_config,omitempty"`
 	QuantizationConfig json.RawMessage `json:"quantization_config,omitempty"`
 	OnDisk             *bool           `json:"on_disk,omitempty"`
+	Memory             *Memory         `json:"memory,omitempty"`
 	Datatype           *string         `json:"datatype,omitempty"`
 	MultivectorConfig  json.RawMessage `json:"multivector_config,omitempty"`
 }
@@ -139,6 +140,7 @@ type HnswConfig struct {
 	FullScanThreshold  uint64  `json:"full_scan_threshold"`
 	MaxIndexingThreads uint64  `json:"max_indexing_threads"`
 	OnDisk             *bool   `json:"on_disk,omitempty"`
+	Memory             *Memory `json:"memory,omitempty"`
 	PayloadM           *uint64 `json:"payload_m,omitempty"`
 	// InlineStorage is stored and echoed; Shoal's graphs do not inline
 	// vectors, and Qdrant ignores it (with a warning, warnings.go) without
@@ -153,6 +155,7 @@ type HnswConfigDiff struct {
 	FullScanThreshold  *uint64 `json:"full_scan_threshold,omitempty"`
 	MaxIndexingThreads *uint64 `json:"max_indexing_threads,omitempty"`
 	OnDisk             *bool   `json:"on_disk,omitempty"`
+	Memory             *Memory `json:"memory,omitempty"`
 	PayloadM           *uint64 `json:"payload_m,omitempty"`
 	InlineStorage      *bool   `json:"inline_storage,omitempty"`
 }
@@ -168,6 +171,9 @@ func (c HnswConfig) Apply(d *HnswConfigDiff) HnswConfig {
 	set(&c.MaxIndexingThreads, d.MaxIndexingThreads)
 	if d.OnDisk != nil {
 		c.OnDisk = d.OnDisk
+	}
+	if d.Memory != nil {
+		c.Memory = d.Memory
 	}
 	if d.PayloadM != nil {
 		c.PayloadM = d.PayloadM
@@ -273,6 +279,9 @@ type Params struct {
 	WriteConsistencyFactor uint32        `json:"write_consistency_factor"`
 	ReadFanOutFactor       *uint32       `json:"read_fan_out_factor,omitempty"`
 	OnDiskPayload          bool          `json:"on_disk_payload"`
+	// Payload is the payload storage's placement, left out when unset
+	// (memory.go).
+	Payload *PayloadStorageParams `json:"payload,omitempty"`
 	// SparseVectors are the sparse vectors by name (sparse.go); left out
 	// when there are none, as Qdrant does.
 	SparseVectors map[string]SparseVectorParams `json:"sparse_vectors,omitempty"`

@@ -45,6 +45,16 @@
 // no effect in warnings (warnings.go). Create and update requests accept
 // Qdrant's aliases quantization and optimizer_config.
 //
+// Named vectors (vectors.go): a collection gains or loses a dense or
+// sparse vector by a new configuration (WithVector, WithoutVector: Qdrant's
+// rules and texts), which its caller saves; SetConfig, and Open after a
+// crash, then bring the shard's vectors in line with it through
+// create_vector_name and delete_vector_name operations in the shard's WAL.
+// Points may lack any vector (optional vectors): reads leave it out and
+// searches on it skip them. Memory placements (memory.go) are validated,
+// kept and echoed as Qdrant 1.19 does; a dense vector's cold places a
+// sealed segment's vectors in a mapped file.
+//
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock; data consistency is the shard's business.
 package collection

@@ -7,6 +7,9 @@
 // a point lives in; lifecycle.go has what its optimizer needs (copying
 // live points, deletes since a mark, sizes).
 //
+// A store gains an empty vector with AddColumn or AddSparseColumn and
+// loses one, with its graph, codes and index, with DropVector (schema.go).
+//
 // On-disk vector columns are opened through a vfs.FS (MapColumn): mapped
 // on the operating system's, read onto the heap on others.
 //

@@ -50,7 +50,7 @@ type target interface {
 	// exist when f is nil).
 	Matching(f *filter.Filter, ids []point.ID) []point.ID
 	VectorDim(name string) (int, bool)
-	HasSparse(name string) bool
+	schemaTarget
 }
 
 // apply performs op on store as operation number version. It is the pure
@@ -88,6 +88,8 @@ func apply(store target, version uint64, op *ops.Operation) error {
 	case ops.DeleteIndex:
 		store.DeleteIndex(op.Key) // deleting a missing index is not an error, as in Qdrant
 		return nil
+	case ops.CreateVectorName, ops.DeleteVectorName:
+		return applyVectorName(store, op)
 	case ops.UpdateVectors:
 		ids := make([]point.ID, 0, len(op.Vectors))
 		for _, p := range op.Vectors {

@@ -3,6 +3,7 @@ package shard
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -52,17 +53,34 @@ type crashOp struct {
 }
 
 // crashOps is a fixed mix of upserts (some conditional), payload updates,
-// deletes and a payload index, every one of which applies (so that each answer is about
-// durability only); two out of three wait.
+// deletes, a payload index and named vectors added and dropped (a dense
+// one added, dropped and added again in another space; a sparse one
+// dropped and added again, so that a replay that met the upserts before
+// the drop with the vector added again would bring their values back),
+// every one of which applies (so that each answer is about durability
+// only); two out of three wait.
 func crashOps(t testing.TB) []crashOp {
 	var script []crashOp
 	live := map[uint64]bool{}
+	dense := func(name string, size uint64, dist string) *ops.Operation {
+		return &ops.Operation{Kind: ops.CreateVectorName, Key: name, VectorConfig: &ops.VectorNameConfig{Dense: &ops.DenseVectorConfig{Size: size, Distance: dist}}}
+	}
 	for k := range 45 {
 		var op *ops.Operation
 		id := uint64(k*7) % 16
 		switch {
 		case k == 3:
 			op = &ops.Operation{Kind: ops.CreateIndex, Key: "k", Schema: &ops.FieldSchema{Type: ops.IntegerField}}
+		case k == 12:
+			op = dense("t", 2, "Cosine")
+		case k == 20:
+			op = &ops.Operation{Kind: ops.DeleteVectorName, Key: "sd"}
+		case k == 24:
+			op = &ops.Operation{Kind: ops.CreateVectorName, Key: "sd", VectorConfig: &ops.VectorNameConfig{Sparse: &ops.SparseVectorConfig{}}}
+		case k == 29:
+			op = &ops.Operation{Kind: ops.DeleteVectorName, Key: "t"}
+		case k == 36:
+			op = dense("t", 3, "Dot")
 		case k%9 == 5:
 			var del []point.ID
 			for d := range live {
@@ -83,17 +101,40 @@ func crashOps(t testing.TB) []crashOp {
 		default:
 			f := float32(k)
 			sp := point.SparseVectors{"sp": {Indices: []uint32{uint32(k % 5), 9}, Values: []float32{f, 1}}}
-			if k%2 == 0 {
+			if k%2 == 0 && (k < 20 || k > 24) {
 				sp["sd"] = point.SparseVector{Indices: []uint32{uint32(k % 3)}, Values: []float32{-f}}
 			}
+			vecs := point.Vectors{"": {f, 1}, "img": {1, f, 2}}
+			switch {
+			case k > 12 && k < 29:
+				vecs["t"] = []float32{f, 2}
+			case k > 36:
+				vecs["t"] = []float32{1, 2, f}
+			}
 			op = &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(id),
-				Vectors: point.Vectors{"": {f, 1}, "img": {1, f, 2}}, Sparse: sp, Payload: point.Payload{"k": k}}}}
+				Vectors: vecs, Sparse: sp, Payload: point.Payload{"k": k}}}}
 			live[id] = true
 		}
 		script = append(script, crashOp{op: op, wait: k%3 != 2})
 	}
 	return script
 }
+
+// crashState is the shard's points and its vectors (schemaKey).
+func crashState(sh *Shard) map[string]string {
+	m := state(sh)
+	dense, sparse := sh.VectorSchema()
+	var b strings.Builder
+	for _, n := range slices.Sorted(maps.Keys(dense)) {
+		fmt.Fprintf(&b, "%q:%d/%s ", n, dense[n].Dim, dense[n].Distance)
+	}
+	fmt.Fprintf(&b, "sparse %v", slices.Sorted(maps.Keys(sparse)))
+	m[schemaKey] = b.String()
+	return m
+}
+
+// schemaKey holds the vectors in a crashState (no point id looks so).
+const schemaKey = "~vectors"
 
 // settle waits for the optimizer to have nothing left to do, so that its
 // work lands at the same place in every run; a crashed file system ends
@@ -124,12 +165,12 @@ func TestShardCrashPoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref.Start()
-	want := []map[string]string{state(ref)}
+	want := []map[string]string{crashState(ref)}
 	for k, o := range script {
 		if _, err := ref.Update(ctx, o.op, true); err != nil {
 			t.Fatalf("reference run, operation %d (%s): %v", k, o.op.Kind, err)
 		}
-		want = append(want, state(ref))
+		want = append(want, crashState(ref))
 	}
 	settle(t, ref)
 	if err := ref.Close(); err != nil {
@@ -157,7 +198,7 @@ func TestShardCrashPoints(t *testing.T) {
 		sh.Start()
 		defer sh.Close()
 		for k, o := range script {
-			if k == 15 || k == 30 {
+			if k == 15 || k == 21 || k == 30 {
 				settle(t, sh)
 			}
 			if _, err := sh.Update(ctx, o.op, o.wait); err != nil {
@@ -210,7 +251,7 @@ func TestShardCrashPoints(t *testing.T) {
 			continue
 		}
 		sh.Start()
-		got := state(sh)
+		got := crashState(sh)
 		checked++
 		m := -1
 		for i := durable; i <= sent; i++ {

@@ -28,6 +28,10 @@
 // and Qdrant's families of /metrics (metrics.go) are computed from them and
 // from the node at each call, next to Shoal's own Prometheus registry.
 //
+// PUT and DELETE /collections/{name}/vectors/{vector} (vectors.go) change
+// a collection's configuration, through consensus in a cluster, and answer
+// Qdrant's UpdateResult without an operation number.
+//
 // Handlers hold no state beyond the Server's dependencies and are safe for
 // concurrent use.
 package rest

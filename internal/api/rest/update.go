@@ -270,14 +270,23 @@ func (in *updateVectorsIn) operation() (*ops.Operation, error) {
 		return nil, err
 	}
 	op := &ops.Operation{Kind: ops.UpdateVectors, UpdateFilter: f}
+	var empty []string
 	for i, p := range in.Points {
 		if p.ID == nil || p.Vector == nil {
 			return nil, formatError(errorString("missing field `id` or `vector`"))
+		}
+		if len(p.Vector.vecs)+len(p.Vector.sparse) == 0 {
+			// Qdrant's PointVectors validation: {} names no vector.
+			empty = append(empty, fmt.Sprintf("points[%d].vector: must specify vectors to update for point", i))
+			continue
 		}
 		if err := checkSparse(fmt.Sprintf("points[%d].vector.?", i), p.Vector.sparse); err != nil {
 			return nil, err
 		}
 		op.Vectors = append(op.Vectors, ops.PointVectors{ID: *p.ID, Vectors: p.Vector.vecs, Sparse: p.Vector.sparse})
+	}
+	if len(empty) > 0 {
+		return nil, validationError(empty...)
 	}
 	return op, nil
 }
