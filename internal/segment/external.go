@@ -17,6 +17,10 @@ import (
 // only which slots have a vector. Sealed segments never write vectors (an
 // update moves the point to an appendable segment), so the map is never
 // written to.
+//
+// A multivector column's file holds the sub-vectors of its points packed in
+// offset order (no room left unused); the checkpoint keeps each point's
+// number of sub-vectors, from which MapColumn places the rows again.
 
 // External reports whether column name is served from a mapped file.
 func (s *Store) External(name string) bool {
@@ -30,8 +34,27 @@ func (s *Store) WriteColumn(name string, w io.Writer) error {
 	if !ok {
 		return fmt.Errorf("no vector %q", name)
 	}
+	if c.rows != nil {
+		return c.writePacked(w)
+	}
 	_, err := w.Write(c.raw())
 	return err
+}
+
+// writePacked writes the rows of a multivector column's offsets with a
+// vector one after the other, in offset order.
+func (c *column) writePacked(w io.Writer) error {
+	raw, eb := c.raw(), c.spec.Datatype.elemBytes()
+	for off, h := range c.has {
+		if !h {
+			continue
+		}
+		i, n := c.span(uint32(off))
+		if _, err := w.Write(raw[i*eb : (i+n)*eb]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // MapColumn replaces the storage of column name by the file at path on
@@ -47,11 +70,19 @@ func (s *Store) MapColumn(fsys vfs.FS, name, path string) error {
 	if err != nil {
 		return fmt.Errorf("map vectors of %q: %w", name, err)
 	}
-	want := c.slots() * c.spec.Dim * c.spec.Datatype.elemBytes()
+	elems := c.slots() * c.spec.Dim
+	if c.rows != nil {
+		// The rows as the file holds them: packed, in offset order.
+		elems = c.subVectors(c.has) * c.spec.Dim
+	}
+	want := elems * c.spec.Datatype.elemBytes()
 	if len(m.b) != want {
 		return errkind.Corruptf("corrupt checkpoint: vector file of %q holds %d bytes, want %d", name, len(m.b), want)
 	}
-	c.attach(m)
+	if c.rows != nil {
+		c.rows.pack(c.has)
+	}
+	c.attach(m, elems)
 	return nil
 }
 
@@ -68,12 +99,11 @@ func (c *column) raw() []byte {
 	return nil
 }
 
-// attach serves the column's elements from a mapping. Element types are
+// attach serves the column's n elements from a mapping. Element types are
 // little-endian in the file and in memory (every platform Go targets for
 // this engine is little endian).
-func (c *column) attach(m *mapping) {
+func (c *column) attach(m *mapping, n int) {
 	c.ext = m
-	n := c.slots() * c.spec.Dim
 	c.data, c.f16, c.u8 = nil, nil, nil
 	if n == 0 {
 		return
