@@ -47,6 +47,7 @@ type target interface {
 	DeleteIndex(key string) bool
 	MatchingIDs(f *filter.Filter) []point.ID
 	VectorDim(name string) (int, bool)
+	IsMulti(name string) bool
 	HasSparse(name string) bool
 }
 
@@ -162,7 +163,9 @@ func checkVectors(store target, op *ops.Operation) error {
 				}
 				return refusef(point.KindBadInput, "Not existing vector name error: %s", name)
 			}
-			if len(v) != dim {
+			// A multivector is its sub-vectors flattened: any positive
+			// multiple of the dimension.
+			if !segment.FitsColumn(len(v), dim, store.IsMulti(name)) {
 				return refusef(point.KindBadInput, "Vector dimension error: expected dim: %d, got %d", dim, len(v))
 			}
 		}
