@@ -109,7 +109,7 @@ func crashOps() []crashOp {
 			}
 			op = &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(id),
 				Vectors: point.Vectors{"": {f, 1}, "img": {1, f, 2}, "mv": crashMulti(1+k%3, 2, f), "mvd": crashMulti(1+k%2, 3, f)},
-				Sparse: sp, Payload: point.Payload{"k": k}}}}
+				Sparse:  sp, Payload: point.Payload{"k": k}}}}
 			live[id] = true
 		}
 		script = append(script, crashOp{op: op, wait: k%3 != 2})
