@@ -392,7 +392,6 @@ func (c *Collection) preprocess(name string, v []float32) []float32 {
 	return preprocess(c.vectorParams()[name], v)
 }
 
-
 // Info is Qdrant's CollectionInfo.
 type Info struct {
 	Status              string         `json:"status"`

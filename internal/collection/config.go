@@ -26,12 +26,12 @@ const (
 // VectorParams configures one dense vector. Fields this issue does not act
 // on are stored and echoed back.
 type VectorParams struct {
-	Size               uint64          `json:"size"`
-	Distance           vector.Distance `json:"distance"`
-	HnswConfig         *HnswConfigDiff `json:"hnsw_config,omitempty"`
-	QuantizationConfig json.RawMessage `json:"quantization_config,omitempty"`
-	OnDisk             *bool           `json:"on_disk,omitempty"`
-	Datatype           *string         `json:"datatype,omitempty"`
+	Size               uint64             `json:"size"`
+	Distance           vector.Distance    `json:"distance"`
+	HnswConfig         *HnswConfigDiff    `json:"hnsw_config,omitempty"`
+	QuantizationConfig json.RawMessage    `json:"quantization_config,omitempty"`
+	OnDisk             *bool              `json:"on_disk,omitempty"`
+	Datatype           *string            `json:"datatype,omitempty"`
 	MultivectorConfig  *MultivectorConfig `json:"multivector_config,omitempty"`
 }
 
