@@ -26,13 +26,13 @@ const (
 // VectorParams configures one dense vector. Fields this issue does not act
 // on are stored and echoed back.
 type VectorParams struct {
-	Size               uint64             `json:"size"`
-	Distance           vector.Distance    `json:"distance"`
-	HnswConfig         *HnswConfigDiff    `json:"hnsw_config,omitempty"`
-	QuantizationConfig json.RawMessage    `json:"quantization_config,omitempty"`
-	OnDisk             *bool              `json:"on_disk,omitempty"`
-	Datatype           *string            `json:"datatype,omitempty"`
-	MultivectorConfig  *MultivectorConfig `json:"multivector_config,omitempty"`
+	Size               uint64          `json:"size"`
+	Distance           vector.Distance `json:"distance"`
+	HnswConfig         *HnswConfigDiff `json:"hnsw_config,omitempty"`
+	QuantizationConfig json.RawMessage `json:"quantization_config,omitempty"`
+	OnDisk             *bool           `json:"on_disk,omitempty"`
+	Datatype           *string         `json:"datatype,omitempty"`
+	MultivectorConfig  *MultiVecConfig `json:"multivector_config,omitempty"`
 }
 
 // IsMulti reports whether the vector holds multivectors (it has a
@@ -41,10 +41,10 @@ type VectorParams struct {
 // (point.Vectors) everywhere below the APIs.
 func (p VectorParams) IsMulti() bool { return p.MultivectorConfig != nil }
 
-// MultivectorConfig is Qdrant's MultiVectorConfig: how the sub-vectors of
+// MultiVecConfig is Qdrant's MultiVectorConfig: how the sub-vectors of
 // two multivectors are compared. max_sim, the one comparator, is the sum
 // over the query's sub-vectors of their best similarity among the point's.
-type MultivectorConfig struct {
+type MultiVecConfig struct {
 	Comparator string `json:"comparator"`
 }
 
@@ -53,7 +53,7 @@ const MaxSim = "max_sim"
 
 // UnmarshalJSON accepts Qdrant's MultiVectorConfig: an object whose
 // comparator is "max_sim" (other fields are ignored, as serde does).
-func (m *MultivectorConfig) UnmarshalJSON(b []byte) error {
+func (m *MultiVecConfig) UnmarshalJSON(b []byte) error {
 	var in struct {
 		Comparator *string `json:"comparator"`
 	}
@@ -66,7 +66,7 @@ func (m *MultivectorConfig) UnmarshalJSON(b []byte) error {
 	case *in.Comparator != MaxSim:
 		return fmt.Errorf("multivector_config.comparator: unknown variant `%s`, expected `%s`", *in.Comparator, MaxSim)
 	}
-	*m = MultivectorConfig{Comparator: MaxSim}
+	*m = MultiVecConfig{Comparator: MaxSim}
 	return nil
 }
 
