@@ -157,16 +157,38 @@ func (s *colScorer) multiDist(off uint32) float32 {
 				}
 			}
 		default:
-			qs := s.q[q : q+d]
-			for j := e; j < e+n; j += d {
-				if x := pairF32(s.dist, qs, c.data[j:j+d]); x < best {
-					best = x
-				}
-			}
+			best = bestF32(s.dist, s.q[q:q+d], c.data[e:e+n], d)
 		}
 		sum += best
 	}
 	return sum
+}
+
+// bestF32 is the least internal distance of q to the sub-vectors of rows
+// (dim floats each), the loop of a max_sim distance: one kernel, chosen
+// once, per sub-vector.
+func bestF32(dist vector.Distance, q, rows []float32, dim int) float32 {
+	switch dist {
+	case vector.Euclid, vector.Manhattan:
+		kernel := vector.SquaredL2
+		if dist == vector.Manhattan {
+			kernel = vector.L1
+		}
+		best := float32(math.Inf(1))
+		for j := 0; j+dim <= len(rows); j += dim {
+			if x := kernel(q, rows[j:j+dim:j+dim]); x < best {
+				best = x
+			}
+		}
+		return best
+	}
+	best := float32(math.Inf(-1))
+	for j := 0; j+dim <= len(rows); j += dim {
+		if x := vector.DotProduct(q, rows[j:j+dim:j+dim]); x > best {
+			best = x
+		}
+	}
+	return -best
 }
 
 // multiScore converts a summed internal distance to the user-facing score.
@@ -180,18 +202,8 @@ func multiScore(dist vector.Distance, sum float32) float32 {
 	return -sum
 }
 
-// pairF32, pairF16 and pairU8 are the internal distance of two sub-vectors
-// (lower is better).
-func pairF32(dist vector.Distance, a, b []float32) float32 {
-	switch dist {
-	case vector.Euclid:
-		return vector.SquaredL2(a, b)
-	case vector.Manhattan:
-		return vector.L1(a, b)
-	}
-	return -vector.DotProduct(a, b)
-}
-
+// pairF16 and pairU8 are the internal distance of two sub-vectors (lower
+// is better).
 func pairF16(dist vector.Distance, a, b []uint16) float32 {
 	switch dist {
 	case vector.Euclid:
