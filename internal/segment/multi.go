@@ -104,23 +104,6 @@ func (c *column) subVectors(live []bool) int {
 	return n
 }
 
-// pack places the rows of the offsets with a vector one after the
-// other in offset order (how WriteColumn writes them and MapColumn reads
-// them back) and returns the total of sub-vectors.
-func (r *multiRows) pack(has []bool) int {
-	n := 0
-	for off := range r.start {
-		if !has[off] {
-			r.start[off], r.count[off], r.room[off] = 0, 0, 0
-			continue
-		}
-		r.start[off], r.room[off] = n, r.count[off]
-		n += int(r.count[off])
-	}
-	r.used = n
-	return n
-}
-
 // multiDist is the graph's internal distance of the stored multivector at
 // off to the query multivector: the sum over the query's sub-vectors of
 // their least internal distance to a stored sub-vector (-dot for Cosine

@@ -291,7 +291,10 @@ func TestMultiCheckpointRoundTrip(t *testing.T) {
 			r := rand.New(rand.NewPCG(3, 4))
 			s, specs := multiStore(t, r, 300, q)
 			// A rewrite leaves unused room behind; the files are packed.
-			s.Upsert(point.NumID(5), 2, point.Vectors{"f32": preprocessMulti(vector.Cosine, randMulti(r, Float32, 7, 8), 8)}, nil)
+			// (An update, not an upsert: removing vectors leaves deleted
+			// graph nodes, whose vectors a reload does not keep, and the
+			// walks around them may differ.)
+			s.UpdateVectors(point.NumID(5), 2, point.Vectors{"f32": preprocessMulti(vector.Cosine, randMulti(r, Float32, 7, 8), 8)})
 			s.PrepareRead()
 			want := multiAnswers(t, s, specs)
 			data := checkpointBytes(t, s, 9)
@@ -324,6 +327,12 @@ func TestMultiCheckpointRoundTrip(t *testing.T) {
 			if a := multiAnswers(t, s, specs); a != want {
 				t.Fatalf("answers with mapped columns:\n%s\nwant\n%s", a, want)
 			}
+			// A sealed segment's data file may be written again after
+			// deletes its vector files, written once, do not know of.
+			s.Delete(point.NumID(3))
+			s.Delete(point.NumID(4))
+			s.PrepareRead()
+			want = multiAnswers(t, s, specs)
 			got, _, err = ReadCheckpointWith(checkpointBytes(t, s, 9), vfs.Default, func(name string) (string, error) { return filepath.Join(dir, name), nil })
 			if err != nil {
 				t.Fatal(err)
