@@ -113,11 +113,12 @@ func (c *column) attachMulti(name string, m *mapping) error {
 		if c.has[off] && (k == 0 || c.rows.count[off] != 0 && c.rows.count[off] != k) {
 			return errkind.Corruptf("corrupt checkpoint: vector file of %q gives slot %d %d sub-vectors, the checkpoint %d", name, off, k, c.rows.count[off])
 		}
-		if uint64(k) > uint64(len(m.b)) {
-			return errkind.Corruptf("corrupt checkpoint: vector file of %q: slot %d has %d sub-vectors", name, off, k)
-		}
 		counts[off] = k
-		total += int(k)
+		// Every sub-vector takes a byte at least: a total past the
+		// file's size is garbage (and could overflow below).
+		if total += int(k); total > len(m.b) {
+			return errkind.Corruptf("corrupt checkpoint: vector file of %q counts more sub-vectors than it holds", name)
+		}
 	}
 	elems := total * c.spec.Dim
 	if want := head + elems*c.spec.Datatype.elemBytes(); len(m.b) != want {
