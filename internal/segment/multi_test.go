@@ -2,6 +2,8 @@ package segment
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,6 +12,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/errkind"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/vector"
 	"github.com/shoaldb/shoal/internal/vector/quant"
@@ -341,12 +344,32 @@ func TestMultiCheckpointRoundTrip(t *testing.T) {
 			if a := multiAnswers(t, got, specs); a != want {
 				t.Fatalf("answers after reload on disk:\n%s\nwant\n%s", a, want)
 			}
-			// A file of the wrong size is refused.
-			if err := os.WriteFile(filepath.Join(dir, "short"), make([]byte, 12), 0o644); err != nil {
+			// Files that do not fit the slots are refused: too short,
+			// counts past the file's end, a count that is not the
+			// checkpoint's, a slot with a vector and no sub-vectors.
+			var good bytes.Buffer
+			if err := got.WriteColumn("f32", &good); err != nil {
 				t.Fatal(err)
 			}
-			if err := got.MapColumn(vfs.Default, "f32", filepath.Join(dir, "short")); err == nil {
-				t.Fatal("a short vector file was mapped")
+			slot1 := func(k uint32) []byte {
+				b := bytes.Clone(good.Bytes())
+				binary.LittleEndian.PutUint32(b[4:], k)
+				return b
+			}
+			for name, data := range map[string][]byte{
+				"short":      make([]byte, 12),
+				"huge count": slot1(1 << 31),
+				"other size": slot1(got.columns["f32"].rows.count[1] + 1),
+				"no count":   slot1(0),
+				"cut":        good.Bytes()[:good.Len()-4],
+			} {
+				path := filepath.Join(dir, "bad")
+				if err := os.WriteFile(path, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := got.MapColumn(vfs.Default, "f32", path); !errors.Is(err, errkind.ErrCorrupt) {
+					t.Fatalf("%s: MapColumn = %v, want corrupt", name, err)
+				}
 			}
 		})
 	}
