@@ -17,7 +17,6 @@ import (
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/shard"
-	"github.com/shoaldb/shoal/internal/vector"
 	"github.com/shoaldb/shoal/internal/vfs"
 )
 
@@ -50,7 +49,7 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 	}
 	specs := map[string]segment.VectorSpec{}
 	for n, p := range cfg.Params.Vectors.Named {
-		specs[n] = segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance, Datatype: datatypeOf(p), OnDisk: vectorOnDisk(p)}
+		specs[n] = vectorSpec(p)
 	}
 	flush := time.Duration(satMul(cfg.OptimizerConfig.FlushIntervalSec, int64(time.Second)))
 	vindex := map[string]segment.IndexParams{}
@@ -84,6 +83,13 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 		return nil, fmt.Errorf("open collection %q: bring its vectors in line with its configuration: %w", name, err)
 	}
 	return c, nil
+}
+
+// vectorSpec is how segments store one dense vector (a multivector when
+// it has a multivector_config; PATCH cannot change that, as Qdrant's
+// VectorParamsDiff has no multivector_config).
+func vectorSpec(p VectorParams) segment.VectorSpec {
+	return segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance, Datatype: datatypeOf(p), OnDisk: vectorOnDisk(p), Multi: p.IsMulti()}
 }
 
 // indexParams derives the HNSW settings of one vector: the collection's
@@ -313,8 +319,8 @@ func (c *Collection) prepare(op *ops.Operation) error {
 				}
 				return nil, errVectorName(name)
 			}
-			if uint64(len(v)) != p.Size {
-				return nil, errDim(p.Size, len(v))
+			if err := checkDim(p, v); err != nil {
+				return nil, err
 			}
 			if err := point.CheckFinite(v); err != nil {
 				return nil, point.Errorf(point.KindBadInput, "%v", err)
@@ -409,18 +415,20 @@ func errDim(want uint64, got int) error {
 	return point.Errorf(point.KindBadInput, "Vector dimension error: expected dim: %d, got %d", want, got)
 }
 
+// checkDim checks a vector's length: Size, or for a multivector its
+// sub-vectors flattened, a positive multiple of Size. (The REST API checks
+// each sub-vector of a nested multivector before flattening it, with
+// Qdrant's texts.)
+func checkDim(p VectorParams, v []float32) error {
+	if segment.FitsColumn(len(v), int(p.Size), p.IsMulti()) {
+		return nil
+	}
+	return errDim(p.Size, len(v))
+}
+
 // preprocess returns a query vector as the named column compares it.
 func (c *Collection) preprocess(name string, v []float32) []float32 {
 	return preprocess(c.vectorParams()[name], v)
-}
-
-// Distance returns the distance of a vector name.
-func (c *Collection) distance(name string) (vector.Distance, uint64, error) {
-	p, ok := c.vectorParams()[name]
-	if !ok {
-		return "", 0, errVectorName(name)
-	}
-	return p.Distance, p.Size, nil
 }
 
 // Info is Qdrant's CollectionInfo.

@@ -33,7 +33,42 @@ type VectorParams struct {
 	OnDisk             *bool           `json:"on_disk,omitempty"`
 	Memory             *Memory         `json:"memory,omitempty"`
 	Datatype           *string         `json:"datatype,omitempty"`
-	MultivectorConfig  json.RawMessage `json:"multivector_config,omitempty"`
+	MultivectorConfig  *MultiVecConfig `json:"multivector_config,omitempty"`
+}
+
+// IsMulti reports whether the vector holds multivectors (it has a
+// multivector_config): points give it any positive number of sub-vectors
+// of Size each, compared by max_sim, and carry them flattened
+// (point.Vectors) everywhere below the APIs.
+func (p VectorParams) IsMulti() bool { return p.MultivectorConfig != nil }
+
+// MultiVecConfig is Qdrant's MultiVectorConfig: how the sub-vectors of
+// two multivectors are compared. max_sim, the one comparator, is the sum
+// over the query's sub-vectors of their best similarity among the point's.
+type MultiVecConfig struct {
+	Comparator string `json:"comparator"`
+}
+
+// MaxSim is the one MultiVectorComparator.
+const MaxSim = "max_sim"
+
+// UnmarshalJSON accepts Qdrant's MultiVectorConfig: an object whose
+// comparator is "max_sim" (other fields are ignored, as serde does).
+func (m *MultiVecConfig) UnmarshalJSON(b []byte) error {
+	var in struct {
+		Comparator *string `json:"comparator"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return fmt.Errorf("multivector_config: expected an object with a comparator: %w", err)
+	}
+	switch {
+	case in.Comparator == nil:
+		return fmt.Errorf("multivector_config: missing field `comparator`")
+	case *in.Comparator != MaxSim:
+		return fmt.Errorf("multivector_config.comparator: unknown variant `%s`, expected `%s`", *in.Comparator, MaxSim)
+	}
+	*m = MultiVecConfig{Comparator: MaxSim}
+	return nil
 }
 
 // UnmarshalJSON reads VectorParams with Qdrant's alias quantization for

@@ -227,16 +227,6 @@ func (r *CreateRequest) Build(d Defaults) (*Config, error) {
 	if err := checkSparseNames(r.Vectors, r.SparseVectors); err != nil {
 		return nil, err
 	}
-	if r.Vectors != nil {
-		for _, name := range r.Vectors.Names() {
-			// Refused here rather than created and then refusing every
-			// upsert. PATCH cannot set it: Qdrant's VectorParamsDiff has
-			// no multivector_config.
-			if isSet(r.Vectors.Named[name].MultivectorConfig) {
-				return nil, point.Errorf(point.KindBadInput, "multivectors (multivector_config) are not supported by this version of Shoal")
-			}
-		}
-	}
 	cfg := &Config{
 		Params: Params{
 			Vectors:                VectorsConfig{Named: map[string]VectorParams{}, Multi: true},

@@ -5,6 +5,13 @@
 // exactly, search by sparse vector with Qdrant's idf modifier: sparse.go)
 // merged over shards.
 //
+// Multivectors (a dense vector with multivector_config, multi.go) travel
+// flattened below the APIs: a point's vector is any positive multiple of
+// the vector's size, each sub-vector normalised on its own for Cosine, and
+// searches score max_sim. An API that reads nested lists flattens them and
+// asks CheckVectorShape first (the flat form forgets the nesting); it
+// nests what it returns by Multivectors.
+//
 // Every read takes a context first. A read under way when its context is
 // done stops within a bounded amount of work (the segments and the graph
 // walks look at it every thousand or so points or distance evaluations,

@@ -101,7 +101,10 @@ func (c *VectorNameConfig) validate() error {
 func (d *DenseVectorConfig) params() VectorParams {
 	p := VectorParams{Size: d.Size, Distance: d.Distance, Datatype: d.Datatype}
 	if isSet(d.MultivectorConfig) {
-		p.MultivectorConfig = d.MultivectorConfig
+		var m MultiVecConfig
+		if json.Unmarshal(d.MultivectorConfig, &m) == nil { // validate checked it
+			p.MultivectorConfig = &m
+		}
 	}
 	return p
 }
@@ -127,7 +130,10 @@ func (cfg *Config) WithVector(name string, vc *VectorNameConfig) (_ *Config, cha
 		return nil, false, err
 	}
 	if vc.Dense != nil && isSet(vc.Dense.MultivectorConfig) {
-		return nil, false, point.Errorf(point.KindBadInput, "multivectors (multivector_config) are not supported by this version of Shoal")
+		var m MultiVecConfig
+		if err := json.Unmarshal(vc.Dense.MultivectorConfig, &m); err != nil {
+			return nil, false, point.Errorf(point.KindBadInput, "dense.multivector_config: %v", err)
+		}
 	}
 	if vc.Dense != nil && vc.Dense.Datatype != nil && *vc.Dense.Datatype == "turbo4" {
 		return nil, false, point.Errorf(point.KindBadInput, "the turbo4 datatype is not supported by this version of Shoal")
@@ -197,7 +203,7 @@ func (cfg *Config) WithoutVector(name string) (_ *Config, changed bool, err erro
 // as given; the settings that may change later are not compared.
 func sameDense(have, want VectorParams) bool {
 	return have.Size == want.Size && have.Distance == want.Distance &&
-		bytes.Equal(compactJSON(have.MultivectorConfig), compactJSON(want.MultivectorConfig)) &&
+		have.IsMulti() == want.IsMulti() &&
 		equalPtr(have.Datatype, want.Datatype)
 }
 
@@ -272,8 +278,8 @@ func vectorOps(cfg *Config, dense map[string]segment.VectorSpec, sparse map[stri
 // denseOp is the shard's view of a dense vector's space.
 func denseOp(p VectorParams) *ops.DenseVectorConfig {
 	d := &ops.DenseVectorConfig{Size: p.Size, Distance: string(p.Distance), Datatype: string(datatypeOf(p))}
-	if isSet(p.MultivectorConfig) {
-		d.Multivector = "max_sim"
+	if p.IsMulti() {
+		d.Multivector = MaxSim
 	}
 	return d
 }
@@ -281,7 +287,7 @@ func denseOp(p VectorParams) *ops.DenseVectorConfig {
 // spaceMatches reports whether the shard stores a vector as p defines it.
 func spaceMatches(p VectorParams, sp segment.VectorSpec) bool {
 	want, err := shard.DenseSpec(denseOp(p))
-	return err == nil && want.Dim == sp.Dim && want.Distance == sp.Distance && want.Datatype == datatypeOrFloat32(sp.Datatype)
+	return err == nil && want.Dim == sp.Dim && want.Distance == sp.Distance && want.Datatype == datatypeOrFloat32(sp.Datatype) && want.Multi == sp.Multi
 }
 
 func datatypeOrFloat32(d segment.Datatype) segment.Datatype {

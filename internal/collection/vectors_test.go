@@ -65,8 +65,9 @@ func TestWithVector(t *testing.T) {
 		{"size 0", base, "b", `{"dense":{"size":0,"distance":"Dot"}}`, false, "dense.size: value 0 invalid, must be 1 or larger", "", ""},
 		{"size 65537", base, "b", `{"dense":{"size":65537,"distance":"Dot"}}`, false, "dense.size: value 65537 invalid, must be 65536 or smaller", "", ""},
 		{"turbo4", base, "b", `{"dense":{"size":4,"distance":"Dot","datatype":"turbo4"}}`, false, "the turbo4 datatype is not supported by this version of Shoal", "", ""},
-		{"multivector", base, "b", `{"dense":{"size":4,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}`, false,
-			"multivectors (multivector_config) are not supported by this version of Shoal", "", ""},
+		{"multivector", base, "b", `{"dense":{"size":4,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}`, true, "",
+			`{"a":{"size":4,"distance":"Cosine","on_disk":true},"b":{"size":4,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}`, `{"s":{"modifier":"idf"}}`},
+		{"multivector of another comparator", base, "b", `{"dense":{"size":4,"distance":"Dot","multivector_config":{"comparator":"min_sim"}}}`, false, "multivector_config", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -52,19 +52,27 @@ func (d Datatype) elemBytes() int {
 }
 
 // column is one named vector's storage: dim elements per offset in the
-// slice of its datatype (only one of data, f16, u8 is used).
+// slice of its datatype (only one of data, f16, u8 is used). A multivector
+// column (spec.Multi) holds a variable number of dim-element sub-vectors
+// per offset instead, placed by rows (multi.go); a row is then all of an
+// offset's sub-vectors, one after the other.
 type column struct {
 	spec VectorSpec
 	data []float32
 	f16  []uint16 // IEEE binary16 bits
 	u8   []uint8
 	has  []bool
-	ext  *mapping // the file the elements live in, when on disk (read-only)
+	ext  *mapping   // the file the elements live in, when on disk (read-only)
+	rows *multiRows // multivector columns only: where each offset's sub-vectors lie
 }
 
 func newColumn(spec VectorSpec, slots int) *column {
 	spec.Datatype = spec.Datatype.orDefault()
 	c := &column{spec: spec, has: make([]bool, slots)}
+	if spec.Multi {
+		c.rows = newMultiRows(slots)
+		return c
+	}
 	n := slots * spec.Dim
 	switch spec.Datatype {
 	case Float16:
@@ -79,6 +87,11 @@ func newColumn(spec VectorSpec, slots int) *column {
 
 // grow appends one empty slot.
 func (c *column) grow() {
+	c.has = append(c.has, false)
+	if c.rows != nil {
+		c.rows.grow() // a multivector takes room when it is set
+		return
+	}
 	d := c.spec.Dim
 	switch c.spec.Datatype {
 	case Float16:
@@ -88,7 +101,6 @@ func (c *column) grow() {
 	default:
 		c.data = append(c.data, make([]float32, d)...)
 	}
-	c.has = append(c.has, false)
 }
 
 // slots is the number of offsets the column has room for.
@@ -97,9 +109,15 @@ func (c *column) slots() int { return len(c.has) }
 // set stores v (already validated and preprocessed) at off, converted to
 // the column's datatype: float16 rounds to nearest even; uint8 truncates
 // toward zero and saturates at 0 and 255, as Rust's `as u8` does in Qdrant.
+// For a multivector column v is its sub-vectors flattened (a positive
+// multiple of dim floats).
 func (c *column) set(off uint32, v []float32) {
 	d := c.spec.Dim
 	i := int(off) * d
+	if c.rows != nil {
+		d = len(v) / c.spec.Dim * c.spec.Dim
+		i = c.place(off, len(v)/c.spec.Dim) * c.spec.Dim
+	}
 	switch c.spec.Datatype {
 	case Float16:
 		vector.EncodeF16To(c.f16[i:i+d], v[:d])
@@ -124,15 +142,31 @@ func toU8(dst []uint8, src []float32) {
 	}
 }
 
-// get returns a float32 copy of the vector at off.
+// get returns a float32 copy of the vector at off (a multivector
+// flattened).
 func (c *column) get(off uint32) []float32 {
-	return c.appendTo(make([]float32, 0, c.spec.Dim), off)
+	i, n := c.span(off)
+	return c.appendElems(make([]float32, 0, n), i, n)
 }
 
 // appendTo appends the vector at off as float32 to dst.
 func (c *column) appendTo(dst []float32, off uint32) []float32 {
+	i, n := c.span(off)
+	return c.appendElems(dst, i, n)
+}
+
+// span is where the row of off lies: its first element and its number of
+// elements (dim, or dim per sub-vector of a multivector).
+func (c *column) span(off uint32) (int, int) {
 	d := c.spec.Dim
-	i := int(off) * d
+	if c.rows != nil {
+		return c.rows.start[off] * d, int(c.rows.count[off]) * d
+	}
+	return int(off) * d, d
+}
+
+// appendElems appends elements [i, i+d) as float32 to dst.
+func (c *column) appendElems(dst []float32, i, d int) []float32 {
 	switch c.spec.Datatype {
 	case Float16:
 		for _, h := range c.f16[i : i+d] {
@@ -156,6 +190,7 @@ func (c *column) clone() *column {
 		f16:  append([]uint16(nil), c.f16...),
 		u8:   append([]uint8(nil), c.u8...),
 		has:  append([]bool(nil), c.has...),
+		rows: c.rows.clone(),
 	}
 }
 
@@ -168,6 +203,9 @@ func (c *column) bytes() int64 {
 // column's datatype: the query is converted once (to float16, or to uint8
 // like the stored vectors), then each candidate costs one kernel call
 // (two for uint8 Cosine, which Qdrant computes unnormalised).
+//
+// For a multivector column the query is a multivector too (nq sub-vectors
+// flattened) and every score is max_sim (multi.go).
 type colScorer struct {
 	c     *column
 	dist  vector.Distance
@@ -175,18 +213,24 @@ type colScorer struct {
 	qh    []uint16
 	qb    []uint8
 	qnorm float64 // uint8 Cosine: the query's squared norm
+	nq    int     // multivector columns: the query's sub-vectors (0 otherwise)
 }
 
 // scorer prepares q, preprocessed as the column's vectors are.
 func (c *column) scorer(q []float32) *colScorer {
 	s := &colScorer{c: c, dist: c.spec.Distance, q: q}
+	if c.rows != nil {
+		s.nq = len(q) / c.spec.Dim
+	}
 	switch c.spec.Datatype {
 	case Float16:
 		s.qh = vector.EncodeF16(q)
 	case Uint8:
 		s.qb = make([]uint8, len(q))
 		toU8(s.qb, q)
-		s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+		if s.nq == 0 {
+			s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+		}
 	}
 	return s
 }
@@ -194,15 +238,19 @@ func (c *column) scorer(q []float32) *colScorer {
 // storedScorer prepares the stored vector at off as a query (linking). It
 // returns a value so that Pair does not allocate.
 func (c *column) storedScorer(off uint32) colScorer {
-	d := c.spec.Dim
-	i := int(off) * d
+	i, d := c.span(off)
 	s := colScorer{c: c, dist: c.spec.Distance}
+	if c.rows != nil {
+		s.nq = d / c.spec.Dim
+	}
 	switch c.spec.Datatype {
 	case Float16:
 		s.qh = c.f16[i : i+d]
 	case Uint8:
 		s.qb = c.u8[i : i+d]
-		s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+		if s.nq == 0 {
+			s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+		}
 	default:
 		s.q = c.data[i : i+d]
 	}
@@ -212,6 +260,9 @@ func (c *column) storedScorer(off uint32) colScorer {
 // Score is the user-facing score (vector.Distance.Score's convention) of
 // the stored vector at off, which must be in range.
 func (s *colScorer) Score(off uint32) float32 {
+	if s.c.rows != nil {
+		return multiScore(s.dist, s.multiDist(off))
+	}
 	d := s.dist
 	switch {
 	case s.qh != nil:
@@ -242,10 +293,13 @@ func (s *colScorer) Score(off uint32) float32 {
 	return d.Score(s.q, s.c.rowF32(off))
 }
 
-// Rows hands the graph the column's rows to prefetch (hnsw.RowScorer).
+// Rows hands the graph the column's rows to prefetch (hnsw.RowScorer);
+// none for a multivector column, whose rows are not of one size.
 func (s *colScorer) Rows() ([]byte, int) {
 	c, d := s.c, s.c.spec.Dim
 	switch {
+	case c.rows != nil:
+		return nil, 0
 	case s.qh != nil:
 		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(c.f16))), 2*len(c.f16)), 2 * d
 	case s.qb != nil:
@@ -259,6 +313,9 @@ func (s *colScorer) Rows() ([]byte, int) {
 func (s *colScorer) Dist(off uint32) float32 {
 	if int(off) >= s.c.slots() {
 		return float32(math.Inf(1))
+	}
+	if s.c.rows != nil {
+		return s.multiDist(off)
 	}
 	switch s.dist {
 	case vector.Euclid:
@@ -275,25 +332,28 @@ func (s *colScorer) Dist(off uint32) float32 {
 	return -s.Score(off)
 }
 
+// rowF32, rowF16 and rowU8 are the stored elements of off: dim of them,
+// or every sub-vector of a multivector.
 func (c *column) rowF32(off uint32) []float32 {
-	d := c.spec.Dim
-	return c.data[int(off)*d : int(off+1)*d]
+	i, n := c.span(off)
+	return c.data[i : i+n]
 }
 
 func (c *column) rowF16(off uint32) []uint16 {
-	d := c.spec.Dim
-	return c.f16[int(off)*d : int(off+1)*d]
+	i, n := c.span(off)
+	return c.f16[i : i+n]
 }
 
 func (c *column) rowU8(off uint32) []uint8 {
-	d := c.spec.Dim
-	return c.u8[int(off)*d : int(off+1)*d]
+	i, n := c.span(off)
+	return c.u8[i : i+n]
 }
 
 // vectorsOf serves a column to a graph: float32 rows directly, other
-// datatypes through hnsw.Space.
+// datatypes and multivectors (whose distance is max_sim) through
+// hnsw.Space.
 func vectorsOf(c *column) hnsw.Vectors {
-	if c.spec.Datatype == Float32 {
+	if c.spec.Datatype == Float32 && c.rows == nil {
 		return columnVectors{c}
 	}
 	return columnSpace{c: c, probe: make([]float32, c.spec.Dim)}

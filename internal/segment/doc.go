@@ -1,5 +1,7 @@
 // Package segment owns one segment of a shard (Store): ids, versions, dense
-// vectors per name in flat columns, sparse vectors per name (sparse.go)
+// vectors per name in flat columns (multivectors in variable-length rows
+// of sub-vectors, scored by max_sim, their graphs and codes included:
+// multi.go), sparse vectors per name (sparse.go)
 // with, in sealed segments, an inverted index each (package index/sparse,
 // in a file of its own: sparse_index.go), payloads, payload indexes and
 // HNSW graphs, with exact, graph or posting-list search, filtered

@@ -51,6 +51,7 @@ type target interface {
 	Matching(f *filter.Filter, ids []point.ID) []point.ID
 	VectorDim(name string) (int, bool)
 	schemaTarget
+	IsMulti(name string) bool
 }
 
 // apply performs op on store as operation number version. It is the pure
@@ -236,7 +237,9 @@ func checkVectors(store target, op *ops.Operation) error {
 				}
 				return refusef(point.KindBadInput, "Not existing vector name error: %s", name)
 			}
-			if len(v) != dim {
+			// A multivector is its sub-vectors flattened: any positive
+			// multiple of the dimension.
+			if !segment.FitsColumn(len(v), dim, store.IsMulti(name)) {
 				return refusef(point.KindBadInput, "Vector dimension error: expected dim: %d, got %d", dim, len(v))
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/vector"
+	"github.com/shoaldb/shoal/internal/vector/quant"
 	"github.com/shoaldb/shoal/internal/vfs"
 	"github.com/shoaldb/shoal/internal/vfs/vfstest"
 )
@@ -25,12 +26,15 @@ import (
 // every few operations, the optimizer indexes, merges and vacuums sealed
 // segments (with an on-disk vector in files of its own, and the inverted
 // indexes of two sparse vectors, one of them mapped from its file) and
-// asks for flushes, and no fsync happens on a timer.
+// asks for flushes, and no fsync happens on a timer. Two multivectors, one
+// quantized, the other uint8 on disk, have graphs of their own.
 func crashOptions(fsys vfs.FS) Options {
 	return Options{
 		Vectors: map[string]segment.VectorSpec{
 			"":    {Dim: 2, Distance: vector.Dot},
 			"img": {Dim: 3, Distance: vector.Euclid, OnDisk: true},
+			"mv":  {Dim: 2, Distance: vector.Dot, Multi: true},
+			"mvd": {Dim: 3, Distance: vector.Euclid, Datatype: segment.Uint8, OnDisk: true, Multi: true},
 		},
 		Sparse:         map[string]segment.SparseSpec{"sp": {}, "sd": {OnDisk: true}},
 		Logger:         quietLogger(),
@@ -40,11 +44,30 @@ func crashOptions(fsys vfs.FS) Options {
 		VectorIndex: map[string]segment.IndexParams{
 			"":    {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1},
 			"img": {M: 4, EfConstruct: 16, IndexingThreshold: 6, Seed: 1},
+			"mv":  {M: 4, EfConstruct: 16, IndexingThreshold: 10, Seed: 1, Quantization: crashQuant},
+			"mvd": {M: 4, EfConstruct: 16, IndexingThreshold: 10, Seed: 1},
 		},
 		Optimizer:    OptimizerParams{DeletedThreshold: 0.1, VacuumMinVectorNumber: 1, DefaultSegmentNumber: 2, SparseIndexingBytes: 48},
 		IndexThreads: 1,
 		FS:           fsys,
 	}
+}
+
+var crashQuant = func() *quant.Config {
+	cfg, err := quant.ParseConfig([]byte(`{"scalar":{"type":"int8"}}`))
+	if err != nil {
+		panic(err)
+	}
+	return cfg
+}()
+
+// crashMulti is a multivector of k sub-vectors of dim elements.
+func crashMulti(k, dim int, f float32) []float32 {
+	v := make([]float32, 0, k*dim)
+	for i := range k * dim {
+		v = append(v, f+float32(i%dim)+float32(i/dim))
+	}
+	return v
 }
 
 type crashOp struct {
@@ -95,16 +118,21 @@ func crashOps(t testing.TB) []crashOp {
 			// record, and replay decides as the first apply did.
 			op = &ops.Operation{Kind: ops.Upsert, UpdateMode: ops.ModeUpdateOnly,
 				UpdateFilter: mustFilter(t, fmt.Sprintf(`{"must":[{"key":"k","range":{"lt":%d}}]}`, k-10)),
-				Points:       []ops.PointStruct{{ID: point.NumID(id), Vectors: point.Vectors{"": {-1, 1}, "img": {1, 1, 1}}, Payload: point.Payload{"k": k, "cond": true}}}}
+				Points: []ops.PointStruct{{ID: point.NumID(id), Vectors: point.Vectors{"": {-1, 1}, "img": {1, 1, 1},
+					"mv": crashMulti(2, 2, -1), "mvd": crashMulti(1, 3, -1)}, Payload: point.Payload{"k": k, "cond": true}}}}
 		case k%5 == 4 && live[id]:
 			op = &ops.Operation{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(id)}, Payload: point.Payload{"set": k}}
+		case k%11 == 7 && live[id]:
+			// A larger multivector than the point had: it takes new room.
+			op = &ops.Operation{Kind: ops.UpdateVectors, Vectors: []ops.PointVectors{{ID: point.NumID(id),
+				Vectors: point.Vectors{"mv": crashMulti(5, 2, float32(k))}}}}
 		default:
 			f := float32(k)
 			sp := point.SparseVectors{"sp": {Indices: []uint32{uint32(k % 5), 9}, Values: []float32{f, 1}}}
 			if k%2 == 0 && (k < 20 || k > 24) {
 				sp["sd"] = point.SparseVector{Indices: []uint32{uint32(k % 3)}, Values: []float32{-f}}
 			}
-			vecs := point.Vectors{"": {f, 1}, "img": {1, f, 2}}
+			vecs := point.Vectors{"": {f, 1}, "img": {1, f, 2}, "mv": crashMulti(1+k%3, 2, f), "mvd": crashMulti(1+k%2, 3, f)}
 			switch {
 			case k > 12 && k < 29:
 				vecs["t"] = []float32{f, 2}
@@ -186,6 +214,22 @@ func TestShardCrashPoints(t *testing.T) {
 			t.Fatalf("the workload leaves no %s file: %v", ext, names)
 		}
 	}
+	// And multivector graphs, with codes for one of them.
+	ref, err = Open(dir, crashOptions(refFS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref.View(func(r *Reader) {
+		for _, g := range r.h.segs {
+			if g.store.HasGraph("mv") && g.store.HasGraph("mvd") && g.store.VectorMemory()["mv"].Quantization != "" {
+				return
+			}
+		}
+		t.Error("the workload builds no segment with both multivector graphs and codes")
+	})
+	if err := ref.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	// run sends the operations until one fails and returns how many it
 	// sent (the failed one included: it may have reached the WAL) and how
@@ -266,6 +310,9 @@ func TestShardCrashPoints(t *testing.T) {
 		if msg := sparseIndexesAgree(sh); msg != "" {
 			fail("%s", msg)
 		}
+		if msg := multiGraphsAgree(sh); msg != "" {
+			fail("%s", msg)
+		}
 		extra := upsertOp(1000, 5, 5)
 		if _, err := sh.Update(ctx, extra, true); err != nil {
 			fail("write after reopen: %v", err)
@@ -285,4 +332,32 @@ func TestShardCrashPoints(t *testing.T) {
 	}
 	t.Logf("shard: up to %d fsyncs a run, %d crash points tried (%d runs ended before their crash point), %d states checked, %d violations",
 		points, tried, missed, checked, violations)
+}
+
+// multiGraphsAgree checks that every segment's multivector graph and codes
+// (rescored over every point) answer as the exact search does.
+func multiGraphsAgree(sh *Shard) string {
+	var msg string
+	rescore, over := true, 1000.0
+	sh.View(func(r *Reader) {
+		for _, name := range []string{"mv", "mvd"} {
+			dim := r.h.specs[name].Dim
+			for _, q := range [][]float32{crashMulti(1, dim, 3), crashMulti(3, dim, 10)} {
+				p := segment.SearchParams{Vector: name, Query: q, Limit: 1000, HnswEf: 1000,
+					Quantization: &quant.SearchParams{Rescore: &rescore, Oversampling: &over}}
+				graph, err1 := r.Search(context.Background(), p, nil)
+				p.Exact = true
+				exact, err2 := r.Search(context.Background(), p, nil)
+				if err1 != nil || err2 != nil {
+					msg = fmt.Sprintf("multivector search: %v %v", err1, err2)
+					return
+				}
+				if a, b := hitList(graph), hitList(exact); a != b {
+					msg = fmt.Sprintf("multivector %q %v: the graphs answer %s, the vectors %s", name, q, a, b)
+					return
+				}
+			}
+		}
+	})
+	return msg
 }

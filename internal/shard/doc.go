@@ -94,6 +94,12 @@
 // copied its segments before the change is dropped at its swap and planned
 // again.
 //
+// Multivectors (Options.Vectors with Multi) are dense columns whose points
+// hold any positive number of sub-vectors, flattened in operations and
+// stored in variable-length rows (package segment); apply refuses a vector
+// that is not a multiple of the dimension, and their sub-vectors count
+// towards the indexing threshold, as Qdrant's threshold counts bytes.
+//
 // Every file of a shard (WAL, manifest, segment, deletes, vector and
 // sparse index files) goes through Options.FS (internal/vfs; the operating system when nil);
 // Open creates the shard's directories with vfs.EnsureDir, so that their

@@ -326,6 +326,10 @@ func (h *holder) VectorDim(name string) (int, bool) {
 	return sp.Dim, ok
 }
 
+// IsMulti reports whether the vector configured under name is a
+// multivector.
+func (h *holder) IsMulti(name string) bool { return h.specs[name].Multi }
+
 // HasSparse reports whether a sparse vector is configured under name.
 func (h *holder) HasSparse(name string) bool {
 	_, ok := h.sparse[name]

@@ -130,14 +130,16 @@ func (h *holder) dueAmong(skip func(*seg) bool, count int) *job {
 			return &job{kind: jobConfig, segs: []*seg{g}}
 		}
 		for name, ip := range h.vindex {
-			if ip.IndexingThreshold <= 0 || g.store.Len() < ip.IndexingThreshold {
+			// A multivector counts its sub-vectors towards the
+			// threshold, so its segment may hold fewer points.
+			if ip.IndexingThreshold <= 0 || !h.specs[name].Multi && g.store.Len() < ip.IndexingThreshold {
 				continue
 			}
 			built, matches := g.store.GraphMatches(name, ip)
 			switch {
 			case built && !matches:
 				return &job{kind: jobConfig, segs: []*seg{g}}
-			case !built && g.store.VectorCount(name) >= ip.IndexingThreshold:
+			case !built && g.store.IndexUnits(name) >= ip.IndexingThreshold:
 				return &job{kind: jobIndexing, segs: []*seg{g}}
 			}
 		}

@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 
@@ -43,7 +44,7 @@ func sameSpace(a, b segment.VectorSpec) bool {
 		}
 		return d
 	}
-	return a.Dim == b.Dim && a.Distance == b.Distance && norm(a.Datatype) == norm(b.Datatype)
+	return a.Dim == b.Dim && a.Distance == b.Distance && norm(a.Datatype) == norm(b.Datatype) && a.Multi == b.Multi
 }
 
 // DenseSpec is the segment spec of a create_vector_name's dense config
@@ -57,7 +58,12 @@ func DenseSpec(c *ops.DenseVectorConfig) (segment.VectorSpec, error) {
 	if err != nil {
 		return segment.VectorSpec{}, err
 	}
-	return segment.VectorSpec{Dim: int(c.Size), Distance: dist, Datatype: dt}, nil
+	switch c.Multivector {
+	case "", "max_sim":
+	default:
+		return segment.VectorSpec{}, fmt.Errorf("unknown multivector comparator %q", c.Multivector)
+	}
+	return segment.VectorSpec{Dim: int(c.Size), Distance: dist, Datatype: dt, Multi: c.Multivector != ""}, nil
 }
 
 // schemaTarget is what the named vector operations change.
@@ -94,9 +100,6 @@ func applyVectorName(store schemaTarget, op *ops.Operation) error {
 			store.AddSparseColumn(name, segment.SparseSpec{Datatype: dt})
 		}
 		return nil
-	}
-	if cfg.Dense.Multivector != "" {
-		return refusef(point.KindBadInput, "multivectors (multivector_config) are not supported by this version of Shoal")
 	}
 	spec, err := DenseSpec(cfg.Dense)
 	if err != nil {

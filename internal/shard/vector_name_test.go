@@ -36,7 +36,7 @@ func dropVector(name string) *ops.Operation {
 
 // TestApplyVectorName: what create_vector_name and delete_vector_name do
 // to a store, and what they refuse (changing nothing): a name of the
-// other kind, the same name in another space, a multivector.
+// other kind, the same name in another space.
 func TestApplyVectorName(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -54,7 +54,7 @@ func TestApplyVectorName(t *testing.T) {
 		{"sparse again", createSparse("s"), "", `"":2 img:3`, true},
 		{"new sparse", createSparse("t"), "", `"":2 img:3`, true},
 		{"multivector", &ops.Operation{Kind: ops.CreateVectorName, Key: "mv", VectorConfig: &ops.VectorNameConfig{Dense: &ops.DenseVectorConfig{Size: 2, Distance: "Dot", Multivector: "max_sim"}}},
-			"multivectors (multivector_config) are not supported by this version of Shoal", `"":2 img:3`, true},
+			"", `"":2 img:3 mv:2`, true},
 		{"drop dense", dropVector("img"), "", `"":2`, true},
 		{"drop sparse", dropVector("s"), "", `"":2 img:3`, false},
 		{"drop missing", dropVector("nope"), "", `"":2 img:3`, true},

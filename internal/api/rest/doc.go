@@ -12,6 +12,11 @@
 // before they are decoded, and an answer is encoded before its status line
 // is sent.
 //
+// Multivectors ([[...], ...]) are flattened on the way in, after Qdrant's
+// validation of the nested lists, and every dense vector is held to the
+// collection's shapes before the operation or query goes on; they are
+// nested again on the way out (multi.go).
+//
 // Reads run under the request's context, so a client that leaves stops
 // its read, bounded by ?timeout= seconds or Options.SearchTimeout
 // (readtimeout.go); a read its deadline stops answers Qdrant's 408

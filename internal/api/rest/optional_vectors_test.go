@@ -10,7 +10,7 @@ import (
 // multivecSetup is Qdrant's multivec_collection_setup (distance Dot): two
 // dense and two sparse named vectors, points 1-6 with the dense ones, 7-8
 // with the sparse ones only.
-func multivecSetup(s *server, name string) {
+func optionalSetup(s *server, name string) {
 	s.t.Helper()
 	s.createCollection(name, map[string]any{
 		"vectors": map[string]any{
@@ -54,7 +54,7 @@ func names(t *testing.T, r record) []string {
 // for an update naming no vector and for an unknown vector name.
 func TestOptionalVectors(t *testing.T) {
 	s := newServer(t, rest.Options{})
-	multivecSetup(s, "o")
+	optionalSetup(s, "o")
 	path := func(p string) string { return collPath("o", p) }
 
 	// delete_vectors, then a search on the other vector returns the

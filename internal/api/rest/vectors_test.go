@@ -181,8 +181,6 @@ func TestNamedVectorErrors(t *testing.T) {
 		{"dense over sparse", "PUT", path("s"), dense(4, "Dot"), 400, "Wrong input: Vector `s` already exists as a sparse vector"},
 		{"sparse over dense", "PUT", path("a"), `{"sparse":{}}`, 400, "Wrong input: Vector `a` already exists as a dense vector"},
 		{"sparse of another modifier", "PUT", path("s"), `{"sparse":{}}`, 400, "Wrong input: Sparse vector `s` already exists with a different configuration"},
-		{"multivector", "PUT", path("m"), `{"dense":{"size":4,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}`, 400,
-			"Wrong input: multivectors (multivector_config) are not supported by this version of Shoal"},
 		{"missing collection", "PUT", collPath("nope", "/vectors/z"), dense(4, "Dot"), 404, "Not found: Collection `nope` doesn't exist!"},
 		{"missing collection, delete", "DELETE", collPath("nope", "/vectors/z"), nil, 404, "Not found: Collection `nope` doesn't exist!"},
 		{"bad vector name", "PUT", path("a*b"), dense(4, "Dot"), 422, `Validation error in path parameters: [vector_name: vector name cannot contain "*" char]`},
