@@ -86,11 +86,24 @@ func (db *DB) Close() error { return db.node.Close() }
 type VectorParams struct {
 	Size     uint64
 	Distance Distance
+	// Multivector makes the vector hold multivectors compared by max_sim
+	// (Qdrant's multivector_config): a point's vector, and a query, is
+	// then any positive number of sub-vectors of Size floats, flattened
+	// (one after the other), and reads return them so.
+	Multivector bool
+}
+
+func (v VectorParams) params() collection.VectorParams {
+	p := collection.VectorParams{Size: v.Size, Distance: v.Distance}
+	if v.Multivector {
+		p.MultivectorConfig = &collection.MultiVecConfig{Comparator: collection.MaxSim}
+	}
+	return p
 }
 
 // CreateCollection creates a collection with one unnamed vector.
 func (db *DB) CreateCollection(name string, v VectorParams) error {
-	vc := collection.VectorsConfig{Named: map[string]collection.VectorParams{point.DefaultVector: {Size: v.Size, Distance: v.Distance}}}
+	vc := collection.VectorsConfig{Named: map[string]collection.VectorParams{point.DefaultVector: v.params()}}
 	return db.node.CreateCollection(context.Background(), name, &collection.CreateRequest{Vectors: &vc})
 }
 
@@ -98,7 +111,7 @@ func (db *DB) CreateCollection(name string, v VectorParams) error {
 func (db *DB) CreateNamedCollection(name string, vectors map[string]VectorParams) error {
 	vc := collection.VectorsConfig{Named: map[string]collection.VectorParams{}, Multi: true}
 	for n, v := range vectors {
-		vc.Named[n] = collection.VectorParams{Size: v.Size, Distance: v.Distance}
+		vc.Named[n] = v.params()
 	}
 	return db.node.CreateCollection(context.Background(), name, &collection.CreateRequest{Vectors: &vc})
 }

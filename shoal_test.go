@@ -142,3 +142,56 @@ func TestEmbeddedQueryHonoursContext(t *testing.T) {
 		t.Logf("done at look %d: %d looks", doneAt, ctx.calls)
 	}
 }
+
+// TestEmbeddedMultivector: a multivector collection takes flattened
+// multivectors of any number of sub-vectors and scores by max_sim, also
+// after a restart.
+func TestEmbeddedMultivector(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := shoal.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateCollection("colbert", shoal.VectorParams{Size: 2, Distance: shoal.Dot, Multivector: true}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.Collection("colbert")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Upsert(ctx,
+		shoal.Point{ID: shoal.NumID(1), Vector: []float32{1, 0, 0, 1, 2, 2}}, // three sub-vectors
+		shoal.Point{ID: shoal.NumID(2), Vector: []float32{3, 0}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upsert(ctx, shoal.Point{ID: shoal.NumID(3), Vector: []float32{1, 2, 3}}); err == nil {
+		t.Fatal("a vector of 1.5 sub-vectors was taken")
+	}
+	check := func(c *shoal.Collection) {
+		t.Helper()
+		// [1,0] and [0,1]: point 1 scores max(1,0,2)+max(0,1,2) = 4, point 2 3+0.
+		hits, err := c.Query(ctx, shoal.Query{Vector: []float32{1, 0, 0, 1}, Limit: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != 2 || hits[0].ID != shoal.NumID(1) || hits[0].Score != 4 || hits[1].Score != 3 {
+			t.Fatalf("hits %+v", hits)
+		}
+	}
+	check(c)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = shoal.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if c, err = db.Collection("colbert"); err != nil {
+		t.Fatal(err)
+	}
+	check(c)
+}

@@ -17,7 +17,6 @@ import (
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/shard"
-	"github.com/shoaldb/shoal/internal/vector"
 	"github.com/shoaldb/shoal/internal/vfs"
 )
 
@@ -50,7 +49,7 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 	}
 	specs := map[string]segment.VectorSpec{}
 	for n, p := range cfg.Params.Vectors.Named {
-		specs[n] = segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance, Datatype: datatypeOf(p), OnDisk: p.OnDisk != nil && *p.OnDisk}
+		specs[n] = vectorSpec(p)
 	}
 	flush := time.Duration(satMul(cfg.OptimizerConfig.FlushIntervalSec, int64(time.Second)))
 	vindex := map[string]segment.IndexParams{}
@@ -77,7 +76,20 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 	c := &Collection{name: name, dir: dir, log: log, shard: sh, guard: strict.NewGuard(o.now, o.memory)}
 	c.mu.cfg = cfg
 	c.configureStrict(cfg)
+	// A configuration saved before a crash cut its vectors' change short
+	// (vectors.go): the shard catches up before anything else reaches it.
+	if err := c.syncVectors(context.Background(), cfg); err != nil {
+		sh.Close()
+		return nil, fmt.Errorf("open collection %q: bring its vectors in line with its configuration: %w", name, err)
+	}
 	return c, nil
+}
+
+// vectorSpec is how segments store one dense vector (a multivector when
+// it has a multivector_config; PATCH cannot change that, as Qdrant's
+// VectorParamsDiff has no multivector_config).
+func vectorSpec(p VectorParams) segment.VectorSpec {
+	return segment.VectorSpec{Dim: int(p.Size), Distance: p.Distance, Datatype: datatypeOf(p), OnDisk: vectorOnDisk(p), Multi: p.IsMulti()}
 }
 
 // indexParams derives the HNSW settings of one vector: the collection's
@@ -151,19 +163,29 @@ func (c *Collection) Config() (*Config, error) {
 }
 
 // SetConfig replaces the configuration after an update (the caller has
-// persisted it).
-func (c *Collection) SetConfig(cfg *Config) {
+// persisted it). Vectors the configuration gained or lost are added to or
+// dropped from the shard through its WAL (vectors.go); an error there
+// leaves the shard behind the configuration until a later SetConfig or
+// Open catches it up, and is returned.
+func (c *Collection) SetConfig(cfg *Config) error {
 	c.mu.Lock()
 	c.mu.cfg = cfg
 	c.mu.Unlock()
+	syncErr := c.syncVectors(context.Background(), cfg)
 	vindex := map[string]segment.IndexParams{}
 	for n, p := range cfg.Params.Vectors.Named {
 		vindex[n] = indexParams(cfg, p)
 	}
 	c.shard.SetVectorIndex(vindex)
+	onDisk := map[string]bool{}
+	for n, p := range cfg.Params.Vectors.Named {
+		onDisk[n] = vectorOnDisk(p)
+	}
+	c.shard.SetVectorStorage(onDisk)
 	c.shard.SetSparse(sparseSpecs(cfg))
 	c.shard.SetOptimizer(optimizerParams(cfg))
 	c.configureStrict(cfg)
+	return syncErr
 }
 
 // MultiVector reports whether vectors are configured by name (and so are
@@ -297,8 +319,8 @@ func (c *Collection) prepare(op *ops.Operation) error {
 				}
 				return nil, errVectorName(name)
 			}
-			if uint64(len(v)) != p.Size {
-				return nil, errDim(p.Size, len(v))
+			if err := checkDim(p, v); err != nil {
+				return nil, err
 			}
 			if err := point.CheckFinite(v); err != nil {
 				return nil, point.Errorf(point.KindBadInput, "%v", err)
@@ -393,18 +415,20 @@ func errDim(want uint64, got int) error {
 	return point.Errorf(point.KindBadInput, "Vector dimension error: expected dim: %d, got %d", want, got)
 }
 
+// checkDim checks a vector's length: Size, or for a multivector its
+// sub-vectors flattened, a positive multiple of Size. (The REST API checks
+// each sub-vector of a nested multivector before flattening it, with
+// Qdrant's texts.)
+func checkDim(p VectorParams, v []float32) error {
+	if segment.FitsColumn(len(v), int(p.Size), p.IsMulti()) {
+		return nil
+	}
+	return errDim(p.Size, len(v))
+}
+
 // preprocess returns a query vector as the named column compares it.
 func (c *Collection) preprocess(name string, v []float32) []float32 {
 	return preprocess(c.vectorParams()[name], v)
-}
-
-// Distance returns the distance of a vector name.
-func (c *Collection) distance(name string) (vector.Distance, uint64, error) {
-	p, ok := c.vectorParams()[name]
-	if !ok {
-		return "", 0, errVectorName(name)
-	}
-	return p.Distance, p.Size, nil
 }
 
 // Info is Qdrant's CollectionInfo.

@@ -31,8 +31,44 @@ type VectorParams struct {
 	HnswConfig         *HnswConfigDiff `json:"hnsw_config,omitempty"`
 	QuantizationConfig json.RawMessage `json:"quantization_config,omitempty"`
 	OnDisk             *bool           `json:"on_disk,omitempty"`
+	Memory             *Memory         `json:"memory,omitempty"`
 	Datatype           *string         `json:"datatype,omitempty"`
-	MultivectorConfig  json.RawMessage `json:"multivector_config,omitempty"`
+	MultivectorConfig  *MultiVecConfig `json:"multivector_config,omitempty"`
+}
+
+// IsMulti reports whether the vector holds multivectors (it has a
+// multivector_config): points give it any positive number of sub-vectors
+// of Size each, compared by max_sim, and carry them flattened
+// (point.Vectors) everywhere below the APIs.
+func (p VectorParams) IsMulti() bool { return p.MultivectorConfig != nil }
+
+// MultiVecConfig is Qdrant's MultiVectorConfig: how the sub-vectors of
+// two multivectors are compared. max_sim, the one comparator, is the sum
+// over the query's sub-vectors of their best similarity among the point's.
+type MultiVecConfig struct {
+	Comparator string `json:"comparator"`
+}
+
+// MaxSim is the one MultiVectorComparator.
+const MaxSim = "max_sim"
+
+// UnmarshalJSON accepts Qdrant's MultiVectorConfig: an object whose
+// comparator is "max_sim" (other fields are ignored, as serde does).
+func (m *MultiVecConfig) UnmarshalJSON(b []byte) error {
+	var in struct {
+		Comparator *string `json:"comparator"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return fmt.Errorf("multivector_config: expected an object with a comparator: %w", err)
+	}
+	switch {
+	case in.Comparator == nil:
+		return fmt.Errorf("multivector_config: missing field `comparator`")
+	case *in.Comparator != MaxSim:
+		return fmt.Errorf("multivector_config.comparator: unknown variant `%s`, expected `%s`", *in.Comparator, MaxSim)
+	}
+	*m = MultiVecConfig{Comparator: MaxSim}
+	return nil
 }
 
 // UnmarshalJSON reads VectorParams with Qdrant's alias quantization for
@@ -139,6 +175,7 @@ type HnswConfig struct {
 	FullScanThreshold  uint64  `json:"full_scan_threshold"`
 	MaxIndexingThreads uint64  `json:"max_indexing_threads"`
 	OnDisk             *bool   `json:"on_disk,omitempty"`
+	Memory             *Memory `json:"memory,omitempty"`
 	PayloadM           *uint64 `json:"payload_m,omitempty"`
 	// InlineStorage is stored and echoed; Shoal's graphs do not inline
 	// vectors, and Qdrant ignores it (with a warning, warnings.go) without
@@ -153,6 +190,7 @@ type HnswConfigDiff struct {
 	FullScanThreshold  *uint64 `json:"full_scan_threshold,omitempty"`
 	MaxIndexingThreads *uint64 `json:"max_indexing_threads,omitempty"`
 	OnDisk             *bool   `json:"on_disk,omitempty"`
+	Memory             *Memory `json:"memory,omitempty"`
 	PayloadM           *uint64 `json:"payload_m,omitempty"`
 	InlineStorage      *bool   `json:"inline_storage,omitempty"`
 }
@@ -168,6 +206,9 @@ func (c HnswConfig) Apply(d *HnswConfigDiff) HnswConfig {
 	set(&c.MaxIndexingThreads, d.MaxIndexingThreads)
 	if d.OnDisk != nil {
 		c.OnDisk = d.OnDisk
+	}
+	if d.Memory != nil {
+		c.Memory = d.Memory
 	}
 	if d.PayloadM != nil {
 		c.PayloadM = d.PayloadM
@@ -273,6 +314,9 @@ type Params struct {
 	WriteConsistencyFactor uint32        `json:"write_consistency_factor"`
 	ReadFanOutFactor       *uint32       `json:"read_fan_out_factor,omitempty"`
 	OnDiskPayload          bool          `json:"on_disk_payload"`
+	// Payload is the payload storage's placement, left out when unset
+	// (memory.go).
+	Payload *PayloadStorageParams `json:"payload,omitempty"`
 	// SparseVectors are the sparse vectors by name (sparse.go); left out
 	// when there are none, as Qdrant does.
 	SparseVectors map[string]SparseVectorParams `json:"sparse_vectors,omitempty"`

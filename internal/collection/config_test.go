@@ -247,10 +247,6 @@ func TestBuildBadInput(t *testing.T) {
 			"Dense and sparse vector names must be unique - duplicate found with 's'"},
 		{"the unnamed vector and a sparse one without a name", `{"vectors":{"size":2,"distance":"Dot"},"sparse_vectors":{"":{}}}`,
 			"Sparse vector name cannot be empty"},
-		{"multivector", `{"vectors":{"size":2,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}`,
-			"multivectors (multivector_config) are not supported by this version of Shoal"},
-		{"named multivector", `{"vectors":{"a":{"size":2,"distance":"Dot"},"b":{"size":2,"distance":"Dot","multivector_config":{}}}}`,
-			"multivectors (multivector_config) are not supported by this version of Shoal"},
 		{"max_optimization_threads", `{"optimizers_config":{"max_optimization_threads":"all"}}`, `optimizers_config.max_optimization_threads: expected a number or "auto"`},
 	}
 	for _, c := range cases {
@@ -270,6 +266,10 @@ func TestCreateRequestDecodeErrors(t *testing.T) {
 		{"vectors an array", `{"vectors":[4]}`, "vectors: expected an object"},
 		{"size negative", `{"vectors":{"size":-1,"distance":"Dot"}}`, "vectors:"},
 		{"named params not an object", `{"vectors":{"v":4}}`, "vectors.v:"},
+		{"multivector without a comparator", `{"vectors":{"a":{"size":2,"distance":"Dot","multivector_config":{}}}}`, "missing field `comparator`"},
+		{"multivector of an unknown comparator", `{"vectors":{"size":2,"distance":"Dot","multivector_config":{"comparator":"min_sim"}}}`,
+			"unknown variant `min_sim`, expected `max_sim`"},
+		{"multivector config not an object", `{"vectors":{"size":2,"distance":"Dot","multivector_config":"max_sim"}}`, "multivector_config"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -473,5 +473,38 @@ func TestConfigCloneIsDeep(t *testing.T) {
 	*clone.OptimizerConfig.IndexingThreshold = 1
 	if after := jsonOf(t, cfg); after != before {
 		t.Fatalf("mutating a clone changed the original:\n%s\n%s", before, after)
+	}
+}
+
+// TestMultivectorConfigEcho: a multivector_config is kept on the vector
+// (unnamed or named, any datatype) and written back as Qdrant writes it;
+// vectors without one have none.
+func TestMultivectorConfigEcho(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{`{"vectors":{"size":2,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}`,
+			`{"size":2,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}`},
+		{`{"vectors":{"a":{"size":2,"distance":"Cosine","datatype":"uint8","multivector_config":{"comparator":"max_sim"}},"b":{"size":3,"distance":"Dot"}}}`,
+			`{"a":{"size":2,"distance":"Cosine","datatype":"uint8","multivector_config":{"comparator":"max_sim"}},"b":{"size":3,"distance":"Dot"}}`},
+	} {
+		cfg, err := build(t, c.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := json.Marshal(cfg.Params.Vectors)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != c.want {
+			t.Errorf("vectors of %s:\n got %s\nwant %s", c.body, got, c.want)
+		}
+		clone, err := cfg.Clone()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, p := range clone.Params.Vectors.Named {
+			if p.IsMulti() != (name != "b") {
+				t.Errorf("%s: vector %q IsMulti = %v after a round trip", c.body, name, p.IsMulti())
+			}
+		}
 	}
 }

@@ -21,6 +21,7 @@ type CreateRequest struct {
 	ReplicationFactor      *uint32                       `json:"replication_factor"`
 	WriteConsistencyFactor *uint32                       `json:"write_consistency_factor"`
 	OnDiskPayload          *bool                         `json:"on_disk_payload"`
+	Payload                *PayloadStorageParams         `json:"payload"`
 	HnswConfig             *HnswConfigDiff               `json:"hnsw_config"`
 	WalConfig              *WalConfigDiff                `json:"wal_config"`
 	OptimizersConfig       *OptimizersConfigDiff         `json:"optimizers_config"`
@@ -85,14 +86,16 @@ type VectorParamsDiff struct {
 	QuantizationConfig json.RawMessage `json:"quantization_config"`
 	Quantization       json.RawMessage `json:"quantization"`
 	OnDisk             *bool           `json:"on_disk"`
+	Memory             *Memory         `json:"memory"`
 }
 
 // ParamsDiff updates collection parameters.
 type ParamsDiff struct {
-	ReplicationFactor      *uint32 `json:"replication_factor"`
-	WriteConsistencyFactor *uint32 `json:"write_consistency_factor"`
-	ReadFanOutFactor       *uint32 `json:"read_fan_out_factor"`
-	OnDiskPayload          *bool   `json:"on_disk_payload"`
+	ReplicationFactor      *uint32               `json:"replication_factor"`
+	WriteConsistencyFactor *uint32               `json:"write_consistency_factor"`
+	ReadFanOutFactor       *uint32               `json:"read_fan_out_factor"`
+	OnDiskPayload          *bool                 `json:"on_disk_payload"`
+	Payload                *PayloadStorageParams `json:"payload"`
 }
 
 // validation collects field errors in Qdrant's "field: message" style.
@@ -175,6 +178,7 @@ func (v *validation) vectors(vc *VectorsConfig) {
 		if p.Distance == "" {
 			*v = append(*v, prefix+"distance: missing field `distance`")
 		}
+		v.notPinned(prefix+"memory", p.Memory, msgPinnedDense)
 		v.hnswDiff(prefix+"hnsw_config.", p.HnswConfig)
 		if p.Datatype != nil {
 			if _, err := segment.ParseDatatype(*p.Datatype); err != nil || *p.Datatype == "" {
@@ -206,6 +210,9 @@ func (r *CreateRequest) Build(d Defaults) (*Config, error) {
 	if r.WalConfig != nil && r.WalConfig.WalCapacityMB != nil {
 		v.min("wal_config.wal_capacity_mb", *r.WalConfig.WalCapacityMB, 1)
 	}
+	if r.Payload != nil {
+		v.notPinned("payload.memory", r.Payload.Memory, msgPinnedPayload)
+	}
 	if err := r.checkQuantization(&v); err != nil {
 		return nil, err
 	}
@@ -219,16 +226,6 @@ func (r *CreateRequest) Build(d Defaults) (*Config, error) {
 	if err := checkSparseNames(r.Vectors, r.SparseVectors); err != nil {
 		return nil, err
 	}
-	if r.Vectors != nil {
-		for _, name := range r.Vectors.Names() {
-			// Refused here rather than created and then refusing every
-			// upsert. PATCH cannot set it: Qdrant's VectorParamsDiff has
-			// no multivector_config.
-			if isSet(r.Vectors.Named[name].MultivectorConfig) {
-				return nil, point.Errorf(point.KindBadInput, "multivectors (multivector_config) are not supported by this version of Shoal")
-			}
-		}
-	}
 	cfg := &Config{
 		Params: Params{
 			Vectors:                VectorsConfig{Named: map[string]VectorParams{}, Multi: true},
@@ -237,6 +234,7 @@ func (r *CreateRequest) Build(d Defaults) (*Config, error) {
 			WriteConsistencyFactor: 1,
 			OnDiskPayload:          d.OnDiskPayload,
 			ShardingMethod:         r.ShardingMethod,
+			Payload:                r.Payload,
 		},
 		HnswConfig: d.Hnsw.Apply(r.HnswConfig),
 		WalConfig:  d.Wal.Apply(r.WalConfig),
@@ -311,8 +309,13 @@ func (r *UpdateRequest) Apply(cfg *Config) (*Config, error) {
 	if r.Params != nil {
 		nonZero32(&v, "params.replication_factor", r.Params.ReplicationFactor)
 		nonZero32(&v, "params.write_consistency_factor", r.Params.WriteConsistencyFactor)
+		if r.Params.Payload != nil {
+			v.notPinned("params.payload.memory", r.Params.Payload.Memory, msgPinnedPayload)
+		}
 	}
-	for name, d := range r.Vectors {
+	for _, name := range slices.Sorted(maps.Keys(r.Vectors)) {
+		d := r.Vectors[name]
+		v.notPinned("vectors."+name+".memory", d.Memory, msgPinnedDense)
 		v.hnswDiff("vectors."+name+".hnsw_config.", d.HnswConfig)
 		if isSet(d.QuantizationConfig) && !isDisabled(d.QuantizationConfig) {
 			if err := checkQuantization(&v, "vectors."+name+".quantization_config", d.QuantizationConfig); err != nil {
@@ -378,12 +381,22 @@ func (r *UpdateRequest) Apply(cfg *Config) (*Config, error) {
 		if d.OnDisk != nil {
 			p.OnDisk = d.OnDisk
 		}
+		if d.Memory != nil {
+			p.Memory = d.Memory
+		}
 		out.Params.Vectors.Named[name] = p
 	}
 	if r.Params != nil {
 		set(&out.Params.ReplicationFactor, r.Params.ReplicationFactor)
 		set(&out.Params.WriteConsistencyFactor, r.Params.WriteConsistencyFactor)
 		set(&out.Params.OnDiskPayload, r.Params.OnDiskPayload)
+		if pl := r.Params.Payload; pl != nil {
+			// Qdrant's PayloadStorageParams::update: the fields set win.
+			if out.Params.Payload == nil {
+				out.Params.Payload = &PayloadStorageParams{}
+			}
+			setPtr(&out.Params.Payload.Memory, pl.Memory)
+		}
 		if r.Params.ReadFanOutFactor != nil {
 			out.Params.ReadFanOutFactor = r.Params.ReadFanOutFactor
 		}
@@ -414,6 +427,7 @@ func mergeHnswDiff(dst, src *HnswConfigDiff) {
 	setPtr(&dst.FullScanThreshold, src.FullScanThreshold)
 	setPtr(&dst.MaxIndexingThreads, src.MaxIndexingThreads)
 	setPtr(&dst.OnDisk, src.OnDisk)
+	setPtr(&dst.Memory, src.Memory)
 	setPtr(&dst.PayloadM, src.PayloadM)
 	setPtr(&dst.InlineStorage, src.InlineStorage)
 }

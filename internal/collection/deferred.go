@@ -45,7 +45,7 @@ func deferFrom(cfg *Config) int {
 			}
 		}
 		bytes := elem * max(p.Size, 1)
-		if isSet(p.MultivectorConfig) {
+		if p.IsMulti() {
 			bytes *= 16
 		}
 		n := threshold / bytes

@@ -5,6 +5,13 @@
 // exactly, search by sparse vector with Qdrant's idf modifier: sparse.go)
 // merged over shards.
 //
+// Multivectors (a dense vector with multivector_config, multi.go) travel
+// flattened below the APIs: a point's vector is any positive multiple of
+// the vector's size, each sub-vector normalised on its own for Cosine, and
+// searches score max_sim. An API that reads nested lists flattens them and
+// asks CheckVectorShape first (the flat form forgets the nesting); it
+// nests what it returns by Multivectors.
+//
 // Every read takes a context first. A read under way when its context is
 // done stops within a bounded amount of work (the segments and the graph
 // walks look at it every thousand or so points or distance evaluations,
@@ -44,6 +51,16 @@
 // reports them in update_queue.deferred_points and the settings that have
 // no effect in warnings (warnings.go). Create and update requests accept
 // Qdrant's aliases quantization and optimizer_config.
+//
+// Named vectors (vectors.go): a collection gains or loses a dense or
+// sparse vector by a new configuration (WithVector, WithoutVector: Qdrant's
+// rules and texts), which its caller saves; SetConfig, and Open after a
+// crash, then bring the shard's vectors in line with it through
+// create_vector_name and delete_vector_name operations in the shard's WAL.
+// Points may lack any vector (optional vectors): reads leave it out and
+// searches on it skip them. Memory placements (memory.go) are validated,
+// kept and echoed as Qdrant 1.19 does; a dense vector's cold places a
+// sealed segment's vectors in a mapped file.
 //
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock; data consistency is the shard's business.

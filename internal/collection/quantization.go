@@ -6,6 +6,7 @@ import (
 
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/segment"
+	"github.com/shoaldb/shoal/internal/vector"
 	"github.com/shoaldb/shoal/internal/vector/quant"
 )
 
@@ -69,6 +70,14 @@ func datatypeOf(p VectorParams) segment.Datatype {
 func preprocess(p VectorParams, v []float32) []float32 {
 	if datatypeOf(p) == segment.Uint8 {
 		return append([]float32(nil), v...)
+	}
+	if p.IsMulti() && p.Distance == Cosine {
+		// Each sub-vector on its own, as Qdrant preprocesses multivectors.
+		out := append([]float32(nil), v...)
+		for i, d := 0, int(p.Size); d > 0 && i+d <= len(out); i += d {
+			vector.Normalize(out[i : i+d])
+		}
+		return out
 	}
 	return p.Distance.Preprocess(v)
 }

@@ -186,9 +186,9 @@ func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]Score
 			return nil, errWrongSparse()
 		}
 	}
-	_, size, err := c.distance(req.Using)
-	if err != nil {
-		return nil, err
+	params, ok := c.vectorParams()[req.Using]
+	if !ok {
+		return nil, errVectorName(req.Using)
 	}
 	if err := c.checkVectorNames(req.WithVector); err != nil {
 		return nil, err
@@ -203,8 +203,11 @@ func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]Score
 		}
 		exclude = map[point.ID]struct{}{*req.QueryID: {}}
 	} else {
-		if uint64(len(req.Vector)) != size {
-			return nil, errDim(size, len(req.Vector))
+		// A multivector query (its sub-vectors flattened) on a
+		// multivector; a plain vector there is one sub-vector, as in
+		// Qdrant.
+		if err := checkDim(params, req.Vector); err != nil {
+			return nil, err
 		}
 		if err := point.CheckFinite(req.Vector); err != nil {
 			return nil, point.Errorf(point.KindBadInput, "%v", err)

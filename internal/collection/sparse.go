@@ -65,30 +65,6 @@ func (m *Modifier) UnmarshalJSON(b []byte) error {
 	return fmt.Errorf("unknown variant `%s`, expected `none` or `idf`", s)
 }
 
-// Memory is Qdrant 1.19's memory placement of a component.
-type Memory string
-
-// The placements.
-const (
-	MemoryCold   Memory = "cold"
-	MemoryCached Memory = "cached"
-	MemoryPinned Memory = "pinned"
-)
-
-// UnmarshalJSON accepts Qdrant's names only.
-func (m *Memory) UnmarshalJSON(b []byte) error {
-	s, err := enumString(b)
-	if err != nil {
-		return err
-	}
-	switch Memory(s) {
-	case MemoryCold, MemoryCached, MemoryPinned:
-		*m = Memory(s)
-		return nil
-	}
-	return fmt.Errorf("unknown variant `%s`, expected one of `cold`, `cached`, `pinned`", s)
-}
-
 // SparseDatatype is the datatype of a sparse index's weights (Qdrant's
 // Datatype enum).
 type SparseDatatype string

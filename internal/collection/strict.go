@@ -109,6 +109,14 @@ func isSparse(cfg *Config, name string) bool {
 
 func (f collectionFacts) Points() uint64 { return uint64(f.c.Len()) }
 
+func (f collectionFacts) MultivectorDim(name string) (int, bool) {
+	p, ok := f.c.vectorParams()[name]
+	if !ok || !p.IsMulti() {
+		return 0, false
+	}
+	return int(p.Size), true
+}
+
 func (f collectionFacts) VectorBytes() uint64 {
 	var n int64
 	f.c.shard.View(func(r *shard.Reader) { n = r.VectorBytes() })

@@ -22,7 +22,7 @@ func (c *Config) Warnings() []Warning {
 			continue
 		}
 		switch {
-		case isSet(p.MultivectorConfig):
+		case p.IsMulti():
 			out = append(out, Warning{Message: fmt.Sprintf("The `hnsw_config.inline_storage` option for vector '%s' is not compatible with multivectors. This option will be ignored.", name)})
 		case !isSet(p.QuantizationConfig) && !isSet(c.QuantizationConfig):
 			out = append(out, Warning{Message: fmt.Sprintf("The `hnsw_config.inline_storage` option for vector '%s' requires quantization to be enabled. This option will be ignored.", name)})

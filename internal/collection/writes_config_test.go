@@ -2,7 +2,6 @@ package collection
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -200,7 +199,7 @@ func TestDeferFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := cfg.Params.Vectors.Named[""]
-	p.MultivectorConfig = json.RawMessage(`{"comparator":"max_sim"}`)
+	p.MultivectorConfig = &MultiVecConfig{Comparator: MaxSim}
 	cfg.Params.Vectors.Named[""] = p
 	if got := deferFrom(cfg); got != 7 { // 102400 / (4 * 256 * 16) = 6.25
 		t.Fatalf("multivector deferFrom %d, want 7", got)

@@ -115,12 +115,15 @@ func (cl *clusterMode) createCollection(ctx context.Context, name string, cfg *c
 	return err
 }
 
-func (cl *clusterMode) updateCollection(ctx context.Context, name string, cfg *collection.Config) error {
-	raw, err := json.Marshal(cfg)
+// updateCollection proposes the change from cur to next as a JSON merge
+// patch, so that it composes with changes other peers proposed from the
+// same configuration (two vectors added at once keep both).
+func (cl *clusterMode) updateCollection(ctx context.Context, name string, cur, next *collection.Config) error {
+	patch, err := configPatch(cur, next)
 	if err != nil {
-		return fmt.Errorf("encode collection config: %w", err)
+		return err
 	}
-	_, err = cl.propose(ctx, cluster.UpdateCollection{Name: name, Config: raw})
+	_, err = cl.propose(ctx, cluster.UpdateCollection{Name: name, ConfigPatch: patch})
 	return err
 }
 

@@ -24,6 +24,14 @@
 // stored in the metadata state like the aliases (quota.go): every
 // collection's updates that need room pass its guard first.
 //
+// Configuration changes (PATCH, and the named vectors a collection gains
+// or loses, vectors.go) are read-modify-writes serialized by their own
+// lock (changeConfig): standalone, the new configuration is saved, then
+// applied (the collection's shard follows it through its WAL); in a
+// cluster, it is proposed as a JSON merge patch from the configuration it
+// was computed from (patch.go), so that changes proposed at once through
+// different peers compose instead of one replacing the other.
+//
 // Node is safe for concurrent use. Metadata operations are serialized by
 // one lock; data operations only take it shared to look up the collection.
 package node

@@ -54,6 +54,9 @@ type Node struct {
 	local  *localMeta   // aliases when standalone
 	issues *issues.Dashboard
 	quota  *quota.Guard
+	// cfgMu serializes the read-modify-write of collection configurations
+	// (changeConfig); taken before mu.
+	cfgMu sync.Mutex
 }
 
 // Open loads every collection found under the storage path.
@@ -254,6 +257,22 @@ func (n *Node) createLocal(name string, cfg *collection.Config) error {
 // UpdateCollection applies a PATCH to a collection's configuration (in
 // cluster mode through consensus).
 func (n *Node) UpdateCollection(ctx context.Context, name string, req *collection.UpdateRequest) error {
+	return n.changeConfig(ctx, name, func(cur *collection.Config) (*collection.Config, bool, error) {
+		next, err := req.Apply(cur)
+		return next, true, err
+	})
+}
+
+// changeConfig applies change to a collection's configuration and, when
+// it reports a change, persists and applies the result: here, or on every
+// peer through consensus as a merge patch from the configuration it read
+// (so that changes made meanwhile elsewhere are kept). Changes made through
+// this node are serialized, so that none is computed from a stale
+// configuration. Without a change, the collection is brought in line with
+// its configuration (a retry after a change whose vectors' part failed).
+func (n *Node) changeConfig(ctx context.Context, name string, change func(cur *collection.Config) (*collection.Config, bool, error)) error {
+	n.cfgMu.Lock()
+	defer n.cfgMu.Unlock()
 	c, err := n.Collection(name)
 	if err != nil {
 		return err
@@ -262,13 +281,16 @@ func (n *Node) UpdateCollection(ctx context.Context, name string, req *collectio
 	if err != nil {
 		return err
 	}
-	next, err := req.Apply(cur)
+	next, changed, err := change(cur)
 	if err != nil {
 		return err
 	}
+	if !changed {
+		return c.SyncVectors(ctx)
+	}
 	// By its real name when addressed through an alias.
 	if n.cl != nil {
-		return n.cl.updateCollection(ctx, c.Name(), next)
+		return n.cl.updateCollection(ctx, c.Name(), cur, next)
 	}
 	return n.updateLocal(c.Name(), next)
 }
@@ -284,8 +306,7 @@ func (n *Node) updateLocal(name string, next *collection.Config) error {
 	if err := writeConfig(n.fs, filepath.Join(n.collectionsDir(), name), next); err != nil {
 		return err
 	}
-	c.SetConfig(next)
-	return nil
+	return c.SetConfig(next)
 }
 
 // DeleteCollection removes a collection (in cluster mode through

@@ -26,6 +26,12 @@ const (
 	encodingV2 = 2 // before update modes and update filters
 )
 
+// kindsV1 is the number of kinds version 1 knew: the named vector kinds
+// came with version 2, and add no field to any other kind, so records of
+// the kinds before them are unchanged (a decoder without them refuses
+// their records as of an unknown kind).
+const kindsV1 = 10
+
 // ErrMalformed marks input that DecodeOperation refuses; check it with
 // errors.Is.
 var ErrMalformed = errors.New("malformed operation")
@@ -98,6 +104,9 @@ func (op *Operation) AppendEncoding(dst []byte) ([]byte, error) {
 			e.b = append(e.b, 1)
 			e.json(op.UpdateFilter)
 		}
+	}
+	if uses&fVectorConfig != 0 {
+		e.json(op.VectorConfig)
 	}
 	if e.err != nil {
 		return dst, fmt.Errorf("encode %s operation: %w", op.Kind, e.err)
@@ -236,7 +245,7 @@ func DecodeOperation(b []byte) (*Operation, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	if code == 0 || int(code) > len(kinds) {
+	if code == 0 || int(code) > len(kinds) || (version == encodingV1 && int(code) > kindsV1) {
 		return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, code)
 	}
 	op := &Operation{Kind: kinds[code-1]}
@@ -310,6 +319,9 @@ func DecodeOperation(b []byte) (*Operation, error) {
 		default:
 			d.fail("update filter tag")
 		}
+	}
+	if uses&fVectorConfig != 0 {
+		op.VectorConfig = d.vectorConfig()
 	}
 	if d.err == nil && len(d.b) > 0 {
 		d.fail("%d bytes after the operation", len(d.b))
@@ -513,4 +525,17 @@ func (d *decoder) schema() *FieldSchema {
 		return nil
 	}
 	return &s
+}
+
+func (d *decoder) vectorConfig() *VectorNameConfig {
+	b := d.bytes()
+	if d.err != nil {
+		return nil
+	}
+	c, err := decodeVectorConfig(b)
+	if err != nil {
+		d.fail("vector config: %v", err)
+		return nil
+	}
+	return c
 }

@@ -377,7 +377,7 @@ func TestDecodeErrors(t *testing.T) {
 // (no payload, filter or schema, whose JSON may be written other ways)
 // encodes back to itself.
 func FuzzDecodeOperation(f *testing.F) {
-	for _, op := range sampleOps(f) {
+	for _, op := range append(sampleOps(f), vectorNameOps()...) {
 		b, err := op.Encode()
 		if err != nil {
 			f.Fatal(err)
@@ -416,7 +416,7 @@ func FuzzDecodeOperation(f *testing.F) {
 
 // hasJSON reports whether op's encoding holds JSON text.
 func hasJSON(op *Operation) bool {
-	if op.Filter != nil || op.Payload != nil || op.Schema != nil {
+	if op.Filter != nil || op.Payload != nil || op.Schema != nil || op.VectorConfig != nil {
 		return true
 	}
 	for _, p := range op.Points {

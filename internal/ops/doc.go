@@ -1,6 +1,6 @@
 // Package ops is the engine's request vocabulary: the update operations
 // (Operation: upsert, delete, payload and vector updates, payload index
-// changes) and the read requests (SearchRequest, QueryRequest,
+// changes, named vectors added to or dropped from a shard) and the read requests (SearchRequest, QueryRequest,
 // ScrollRequest, CountRequest, FacetRequest, the payload and vector
 // selectors) that every API builds and that collection executes. REST, the
 // gRPC API and P2P build the same values, so they mean the same thing
@@ -17,7 +17,9 @@
 // a shard's WAL record and of a forwarded update. It starts with its
 // version (EncodingVersion: 3; version 1, without the sparse parts, and
 // version 2, without the update mode and condition, are still decoded;
-// testdata holds the bytes each version wrote), is deterministic (one value, one byte string:
+// create_vector_name and delete_vector_name came as new kinds, leaving the
+// bytes of every other kind as they were; testdata holds the bytes each
+// version wrote), is deterministic (one value, one byte string:
 // vector names sorted, JSON parts in their canonical form) and
 // DecodeOperation turns any input it does not accept into an error wrapping
 // ErrMalformed, never a panic, allocating no more than its input justifies:
@@ -34,6 +36,8 @@
 //	  delete_vectors     selector strings
 //	  create_index       key:string schema:bytes (FieldSchema JSON)
 //	  delete_index       key:string
+//	  create_vector_name key:string config:bytes (VectorNameConfig JSON)
+//	  delete_vector_name key:string
 //	selector     = 0:u8 ids | 1:u8 filter:bytes (canonical filter JSON)
 //	mode         = u8: 0 upsert, 1 insert_only, 2 update_only (version 3)
 //	condition    = 0:u8 | 1:u8 filter:bytes, the update filter (version 3)

@@ -23,11 +23,18 @@ const (
 	DeleteVectors    Kind = "delete_vectors"
 	CreateIndex      Kind = "create_index"
 	DeleteIndex      Kind = "delete_index"
+	// CreateVectorName and DeleteVectorName add a named vector to every
+	// segment of a shard, or drop one with its data (Qdrant's
+	// VectorNameOperations): they are logged like point operations so
+	// that a replay meets every point operation with the vectors it met.
+	CreateVectorName Kind = "create_vector_name"
+	DeleteVectorName Kind = "delete_vector_name"
 )
 
 // kinds lists every kind; a kind's position + 1 is its byte in the
 // encoding, so the list is only ever appended to.
-var kinds = [...]Kind{Upsert, Delete, SetPayload, OverwritePayload, DeletePayload, ClearPayload, UpdateVectors, DeleteVectors, CreateIndex, DeleteIndex}
+var kinds = [...]Kind{Upsert, Delete, SetPayload, OverwritePayload, DeletePayload, ClearPayload, UpdateVectors, DeleteVectors, CreateIndex, DeleteIndex,
+	CreateVectorName, DeleteVectorName}
 
 // Known reports whether k is one of the update kinds.
 func (k Kind) Known() bool { return kindCode(k) != 0 }
@@ -103,6 +110,8 @@ type PointVectors struct {
 //	delete_vectors     IDs or Filter, Keys (vector names)
 //	create_index       Key (the field's key path), Schema
 //	delete_index       Key
+//	create_vector_name Key (the vector's name), VectorConfig
+//	delete_vector_name Key
 //
 // A filter is evaluated when the operation is applied, so that it selects
 // the same points on replay and on every replica; without a filter the
@@ -128,6 +137,8 @@ type Operation struct {
 	Schema       *FieldSchema
 	UpdateMode   UpdateMode
 	UpdateFilter *filter.Filter
+	// VectorConfig is the vector create_vector_name adds.
+	VectorConfig *VectorNameConfig
 }
 
 // Mode is the operation's update mode, ModeUpsert when unset.
@@ -154,6 +165,7 @@ const (
 	fSchema
 	fMode      // UpdateMode
 	fCondition // UpdateFilter
+	fVectorConfig
 )
 
 func shape(k Kind) int {
@@ -172,8 +184,10 @@ func shape(k Kind) int {
 		return fVectors | fCondition
 	case CreateIndex:
 		return fKey | fSchema
-	case DeleteIndex:
+	case DeleteIndex, DeleteVectorName:
 		return fKey
+	case CreateVectorName:
+		return fKey | fVectorConfig
 	}
 	return 0
 }
@@ -203,6 +217,7 @@ func (op *Operation) Validate() error {
 		extra(op.Schema != nil, fSchema, "a schema"),
 		extra(op.UpdateMode != "", fMode, "an update mode"),
 		extra(op.UpdateFilter != nil, fCondition, "an update filter"),
+		extra(op.VectorConfig != nil, fVectorConfig, "a vector config"),
 	); err != nil {
 		return err
 	}
@@ -231,6 +246,14 @@ func (op *Operation) Validate() error {
 		}
 		if err := op.Schema.Validate(); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+	}
+	if op.Kind == CreateVectorName {
+		if op.VectorConfig == nil {
+			return fmt.Errorf("%w: create_vector_name without a vector config", ErrInvalid)
+		}
+		if err := op.VectorConfig.Validate(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -20,20 +20,23 @@ import (
 
 // Checkpoint file format (all integers little endian):
 //
-//	magic "SHOALCP7" | u64 applied version | u32 column count
+//	magic "SHOALCP8" | u64 applied version | u32 column count
 //	per column (sorted by name): u32 name len, name, u32 dim, u32 distance len, distance,
 //	                             u32 datatype len, datatype, u8 flags (1: on disk,
-//	                             the elements are in a file of their own)
+//	                             the elements are in a file of their own; 2: a
+//	                             multivector column)
 //	u32 sparse column count
 //	per sparse column (sorted by name): u32 name len, name
 //	u64 slot count
 //	per slot: u8 kind (0 num id, 1 uuid id, 2 free slot: nothing follows),
 //	          u64 or 16 bytes id, u64 version,
 //	           u32 payload JSON len, payload JSON,
-//	           per column: u8 has, then dim elements of its datatype when has
-//	           and the column is not on disk (float32 and float16 as their
-//	           bits, uint8 as bytes; turbo4 as its row: codes and the two
-//	           float32s of vector.Turbo4)
+//	           per column: u8 has, then when has: for a multivector column
+//	           u32 k (its sub-vectors, at least 1), then k*dim (dim for
+//	           other columns) elements of its datatype unless the column
+//	           is on disk (float32 and float16 as their bits, uint8 as
+//	           bytes; turbo4 as k rows, 1 for other columns, of
+//	           vector.Turbo4: codes and two float32s)
 //	           per sparse column: u8 has, then when has u32 n, n indices
 //	           (u32, strictly ascending), n values (f32 bits, finite)
 //	u32 index count
@@ -44,23 +47,31 @@ import (
 //	u32 quantized count
 //	per quantized column: u32 name len, vector name, u32 config len, config JSON,
 //	           u32 stale count, stale offsets (u32 each), u64 data len, codes
-//	           (quant.Encoded.Encode)
+//	           (quant.Encoded.Encode); for a multivector column then
+//	           u32 n, n u32 counts: the sub-vectors each offset had in the
+//	           codes (which hold every sub-vector, packed in offset order)
 //	u32 CRC32C of every byte before it
 //
 // The inverted indexes of sparse columns are files of their own
-// (sparse_index.go). Versions 6 (no sparse columns), 5 (no column flags)
-// and 4 (no datatype: float32, no quantized section) are still read.
-const checkpointMagic = "SHOALCP7"
+// (sparse_index.go). Versions 7 (no multivector columns), 6 (no sparse
+// columns), 5 (no column flags) and 4 (no datatype: float32, no quantized
+// section) are still read.
+const checkpointMagic = "SHOALCP8"
 
 // Previous formats, read for compatibility.
 const (
+	checkpointMagicV7 = "SHOALCP7"
 	checkpointMagicV6 = "SHOALCP6"
 	checkpointMagicV5 = "SHOALCP5"
 	checkpointMagicV4 = "SHOALCP4"
 )
 
-// colOnDisk flags a column whose elements live in a file of their own.
-const colOnDisk = 1
+// Column flags: colOnDisk flags a column whose elements live in a file of
+// their own, colMulti a multivector column (version 8).
+const (
+	colOnDisk = 1
+	colMulti  = 2
+)
 
 // Slot kinds in a checkpoint.
 const (
@@ -97,6 +108,9 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 		var flags byte
 		if c.ext != nil {
 			flags |= colOnDisk
+		}
+		if c.rows != nil {
+			flags |= colMulti
 		}
 		bw.WriteByte(flags)
 	}
@@ -139,12 +153,16 @@ func (s *Store) WriteCheckpoint(w io.Writer, applied uint64) error {
 				continue
 			}
 			bw.WriteByte(1)
+			if c.rows != nil {
+				u32(c.rows.count[off])
+			}
 			if c.ext != nil {
 				continue // the elements are in the column's file
 			}
 			switch c.spec.Datatype {
 			case Turbo4:
-				bw.Write(c.rowTQ(uint32(off)))
+				e, n := c.span(uint32(off))
+				bw.Write(c.tq[c.elemsBytes(e):c.elemsBytes(e+n)])
 			case Float16:
 				for _, h := range c.rowF16(uint32(off)) {
 					binary.LittleEndian.PutUint16(b8[:2], h)
@@ -255,9 +273,11 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 		return nil, 0, errkind.Corruptf("corrupt checkpoint: checksum mismatch")
 	}
 	r := &reader{b: body}
-	v4, v5, v6 := false, false, false
+	v4, v5, v6, v7 := false, false, false, false
 	switch string(r.bytes(len(checkpointMagic))) {
 	case checkpointMagic:
+	case checkpointMagicV7:
+		v7 = true
 	case checkpointMagicV6:
 		v6 = true
 	case checkpointMagicV5:
@@ -290,7 +310,11 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 		if !v4 && !v5 {
 			flags = r.byte()
 		}
-		if r.err != nil || derr != nil || dim == 0 || dim > 1<<16 || flags&^colOnDisk != 0 {
+		known := byte(colOnDisk | colMulti)
+		if v7 || v6 {
+			known = colOnDisk
+		}
+		if r.err != nil || derr != nil || dim == 0 || dim > 1<<16 || flags&^known != 0 {
 			return nil, 0, errkind.Corruptf("corrupt checkpoint: bad column %q", name)
 		}
 		if flags&colOnDisk != 0 {
@@ -299,7 +323,7 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 			}
 			external[name] = true
 		}
-		specs[name] = VectorSpec{Dim: int(dim), Distance: dist, Datatype: dt}
+		specs[name] = VectorSpec{Dim: int(dim), Distance: dist, Datatype: dt, Multi: flags&colMulti != 0}
 		names = append(names, name)
 	}
 	var sparseNames []string
@@ -352,24 +376,39 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 			}
 		}
 		vecs := point.Vectors{}
-		var onDisk []string        // columns with a vector kept in their file
+		var onDisk []string // columns with a vector kept in their file
+		var onDiskSubs []uint32
 		var rows map[string][]byte // turbo4 rows, kept as they are
 		for _, name := range names {
 			if r.byte() == 0 {
 				continue
 			}
+			sp, k := specs[name], uint32(1)
+			if sp.Multi {
+				// Each sub-vector takes at least one byte where it is
+				// stored here; on disk, the mapped file's size is checked.
+				k = r.u32()
+				per := uint64(sp.Dim) // bytes a sub-vector takes at least
+				if sp.Datatype == Turbo4 {
+					per = uint64(s.columns[name].t4.RowBytes())
+				}
+				if r.err == nil && (k == 0 || !external[name] && uint64(k)*per > uint64(len(r.b))) {
+					return nil, 0, errkind.Corruptf("corrupt checkpoint: point %d: multivector %q: bad count %d", i, name, k)
+				}
+			}
 			if external[name] {
 				onDisk = append(onDisk, name)
+				onDiskSubs = append(onDiskSubs, k)
 				continue
 			}
-			if specs[name].Datatype == Turbo4 {
+			if sp.Datatype == Turbo4 {
 				if rows == nil {
 					rows = map[string][]byte{}
 				}
-				rows[name] = r.bytes(s.columns[name].rowBytes())
+				rows[name] = r.bytes(int(k) * s.columns[name].t4.RowBytes())
 				continue
 			}
-			vecs[name] = r.vector(specs[name])
+			vecs[name] = r.vector(sp, int(k))
 		}
 		var sparseVecs point.SparseVectors
 		for _, name := range sparseNames {
@@ -396,11 +435,15 @@ func ReadCheckpointWith(data []byte, fsys vfs.FS, vectorFile func(name string) (
 		s.payloads[off] = payload
 		s.setVectors(off, vecs, true)
 		s.setSparse(off, sparseVecs, true)
-		for _, name := range onDisk {
-			s.columns[name].has[off] = true
+		for j, name := range onDisk {
+			c := s.columns[name]
+			c.has[off] = true
+			if c.rows != nil {
+				c.rows.count[off] = onDiskSubs[j]
+			}
 		}
 		for name, row := range rows {
-			if err := s.setRow(name, off, row); err != nil {
+			if err := s.setRows(name, off, row); err != nil {
 				return nil, 0, err
 			}
 		}
@@ -509,12 +552,17 @@ func (r *reader) u64() uint64 {
 }
 
 // vector reads one stored vector of sp's datatype as float32 (exact:
-// every float16 and uint8 value is a float32).
-func (r *reader) vector(sp VectorSpec) []float32 {
-	v := make([]float32, sp.Dim)
+// every float16 and uint8 value is a float32): k sub-vectors of a
+// multivector column (1 for others), flattened.
+func (r *reader) vector(sp VectorSpec, k int) []float32 {
+	n := k * sp.Dim
+	if r.err != nil {
+		return nil
+	}
+	v := make([]float32, n)
 	switch sp.Datatype {
 	case Float16:
-		b := r.bytes(2 * sp.Dim)
+		b := r.bytes(2 * n)
 		if b == nil {
 			return v
 		}
@@ -522,7 +570,7 @@ func (r *reader) vector(sp VectorSpec) []float32 {
 			v[j] = vector.Float16ToFloat32(binary.LittleEndian.Uint16(b[2*j:]))
 		}
 	case Uint8:
-		for j, x := range r.bytes(sp.Dim) {
+		for j, x := range r.bytes(n) {
 			v[j] = float32(x)
 		}
 	default:

@@ -37,6 +37,12 @@ func (s *Store) writeCodes(bw *bufio.Writer, data *bytes.Buffer, u32 func(uint32
 		}
 		u64(uint64(data.Len()))
 		bw.Write(data.Bytes())
+		if c := s.columns[n]; c != nil && c.rows != nil {
+			u32(uint32(len(q.sub) - 1))
+			for i := range len(q.sub) - 1 {
+				u32(uint32(q.sub[i+1] - q.sub[i]))
+			}
+		}
 	}
 	return nil
 }
@@ -64,15 +70,28 @@ func (s *Store) readCodes(r *reader) error {
 		if r.err != nil || size > uint64(len(r.b)) {
 			return errkind.Corruptf("corrupt checkpoint: quantized %q truncated", name)
 		}
-		if err := s.loadCodes(name, raw, stale, r.bytes(int(size))); err != nil {
+		data := r.bytes(int(size))
+		var counts []uint32
+		if c := s.columns[name]; c != nil && c.rows != nil {
+			nc := r.u32()
+			if r.err != nil || uint64(nc)*4 > uint64(len(r.b)) {
+				return errkind.Corruptf("corrupt checkpoint: quantized %q: bad multivector count", name)
+			}
+			counts = make([]uint32, nc)
+			for i := range counts {
+				counts[i] = r.u32()
+			}
+		}
+		if err := s.loadCodes(name, raw, stale, data, counts); err != nil {
 			s.rebuilt = append(s.rebuilt, "quantization:"+name)
 		}
 	}
 	return nil
 }
 
-// loadCodes installs decoded codes on a column that has a graph.
-func (s *Store) loadCodes(name string, raw []byte, stale []uint32, data []byte) error {
+// loadCodes installs decoded codes on a column that has a graph; counts
+// are a multivector column's sub-vectors per offset in the codes.
+func (s *Store) loadCodes(name string, raw []byte, stale []uint32, data []byte, counts []uint32) error {
 	c, ok := s.columns[name]
 	vi := s.vindex[name]
 	if !ok || vi == nil || vi.graph.Load() == nil {
@@ -96,7 +115,17 @@ func (s *Store) loadCodes(name string, raw []byte, stale []uint32, data []byte) 
 	if err != nil {
 		return fmt.Errorf("quantized %q: %w", name, err)
 	}
-	q, err := newQuantized(cfg, enc)
+	var sub []int
+	if c.rows != nil {
+		sub = make([]int, len(counts)+1)
+		for i, k := range counts {
+			sub[i+1] = sub[i] + int(k)
+		}
+		if sub[len(counts)] != enc.Len() {
+			return fmt.Errorf("quantized %q: the codes hold %d sub-vectors, the offsets %d", name, enc.Len(), sub[len(counts)])
+		}
+	}
+	q, err := newQuantized(cfg, enc, sub)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ func FuzzReadCheckpoint(f *testing.F) {
 	f.Add(checkpointBytes(f, randomStore(f, rand.New(rand.NewPCG(1, 2)), 5), 5), uint32(100), byte(0xff))
 	f.Add(typedCheckpoint(f), uint32(40), byte(0x10))
 	f.Add(sparseCheckpoint(f), uint32(60), byte(0x04))
+	f.Add(multiCheckpoint(f), uint32(90), byte(0x02))
 	f.Add([]byte{}, uint32(0), byte(0))
 	f.Add([]byte(checkpointMagic), uint32(0), byte(0))
 
@@ -87,8 +88,8 @@ func FuzzReadCheckpoint(f *testing.F) {
 func declaredFloats(data []byte) uint64 {
 	r := &reader{b: data}
 	magic := string(r.bytes(len(checkpointMagic)))
-	typed := magic == checkpointMagic || magic == checkpointMagicV6 || magic == checkpointMagicV5
-	flagged := magic == checkpointMagic || magic == checkpointMagicV6
+	typed := magic == checkpointMagic || magic == checkpointMagicV7 || magic == checkpointMagicV6 || magic == checkpointMagicV5
+	flagged := magic == checkpointMagic || magic == checkpointMagicV7 || magic == checkpointMagicV6
 	r.u64()
 	ncol := r.u32()
 	if ncol > 1<<16 {
@@ -149,4 +150,26 @@ func sparseCheckpoint(t testing.TB) []byte {
 		}, nil)
 	}
 	return checkpointBytes(t, s, 4)
+}
+
+// multiCheckpoint is a small checkpoint with multivector columns, one
+// with a graph and quantized codes: a seed that reaches the version 8
+// parts.
+func multiCheckpoint(t testing.TB) []byte {
+	s := NewStore(map[string]VectorSpec{
+		"m": {Dim: 2, Distance: vector.Dot, Multi: true},
+		"u": {Dim: 3, Distance: vector.Euclid, Datatype: Uint8, Multi: true},
+	})
+	cfg, err := quant.ParseConfig([]byte(`{"scalar":{"type":"int8"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetIndexParams("u", IndexParams{M: 4, EfConstruct: 8, IndexingThreshold: 2, Seed: 1, Quantization: cfg})
+	for i := range 5 {
+		x := float32(i)
+		s.Upsert(point.NumID(uint64(i)), 1, point.Vectors{"m": []float32{x, 1, 2, x}[:2+2*(i%2)], "u": {x, 2 * x, 200, 1, 2, 3}}, nil)
+	}
+	s.PrepareRead()
+	buildAll(t, s)
+	return checkpointBytes(t, s, 3)
 }

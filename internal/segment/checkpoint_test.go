@@ -328,6 +328,22 @@ func TestReadCheckpointBadContent(t *testing.T) {
 	withSparse := func(v []byte) []byte {
 		return cat(sparseHeader("s"), le64(1), numPoint(7, ``, oneVec, v), noIndexes)
 	}
+	// multi is a version 8 checkpoint with one multivector column of
+	// dimension 2 and one point holding vec (u8 has, u32 count, elements).
+	multi := func(datatype string, vec ...[]byte) []byte {
+		c := cat(le32(1), []byte("m"), le32(2), le32(3), []byte("Dot"), le32(uint32(len(datatype))), []byte(datatype), []byte{colMulti})
+		return cat(header(1, c), le64(1), numPoint(7, ``, vec...), noIndexes)
+	}
+	f32s := func(xs ...float32) []byte {
+		var out []byte
+		for _, x := range xs {
+			out = append(out, le32(math.Float32bits(x))...)
+		}
+		return out
+	}
+	v7header := func(ncol uint32, cols ...[]byte) []byte {
+		return cat(append(append([][]byte{[]byte(checkpointMagicV7), le64(5), le32(ncol)}, cols...), le32(0))...)
+	}
 
 	cases := []struct {
 		name  string
@@ -336,6 +352,16 @@ func TestReadCheckpointBadContent(t *testing.T) {
 		cause error // when set, the error wraps it as well as errkind.ErrCorrupt
 	}{
 		{"valid", ok, true, nil},
+		{"version 7", cat(v7header(1, col("", 1, "Dot")), le64(1), numPoint(7, `{"a":1}`, oneVec), noIndexes), true, nil},
+		{"multivector flag in version 7", cat(v7header(1, flaggedCol("", 1, "Dot", colMulti)), le64(0), noIndexes), false, nil},
+		{"multivector of two sub-vectors", multi("", []byte{1}, le32(2), f32s(1, 2, 3, 4)), true, nil},
+		{"multivector of one sub-vector", multi("", []byte{1}, le32(1), f32s(1, 2)), true, nil},
+		{"uint8 multivector", multi("uint8", []byte{1}, le32(3), []byte{1, 2, 3, 4, 5, 6}), true, nil},
+		{"float16 multivector", multi("float16", []byte{1}, le32(1), []byte{0x00, 0x3c, 0x00, 0xc0}), true, nil},
+		{"point without its multivector", multi("", []byte{0}), true, nil},
+		{"multivector of no sub-vectors", multi("", []byte{1}, le32(0)), false, nil},
+		{"multivector count past the end", multi("", []byte{1}, le32(1<<30), f32s(1, 2)), false, nil},
+		{"multivector cut short", multi("", []byte{1}, le32(2), f32s(1, 2, 3)), false, nil},
 		{"version 6", cat(v6header(1, col("", 1, "Dot")), le64(1), numPoint(7, `{"a":1}`, oneVec), noIndexes), true, nil},
 		{"sparse vector", withSparse(sparseVec([]uint32{1, 5}, 0.5, -2)), true, nil},
 		{"empty sparse vector", withSparse(sparseVec(nil)), true, nil},

@@ -56,21 +56,32 @@ func (d Datatype) elemBytes() int {
 
 // column is one named vector's storage: dim elements per offset in the
 // slice of its datatype (only one of data, f16, u8 is used), or for
-// turbo4 one row of codes per offset in tq.
+// turbo4 one row of codes per vector in tq (turbo4.go). A multivector
+// column (spec.Multi) holds a variable number of dim-element sub-vectors
+// per offset instead, placed by rows (multi.go); a row is then all of an
+// offset's sub-vectors, one after the other.
 type column struct {
 	spec VectorSpec
 	data []float32
 	f16  []uint16 // IEEE binary16 bits
 	u8   []uint8
-	tq   []byte         // turbo4 rows (turbo4.go)
+	tq   []byte         // turbo4 rows, one per (sub-)vector (turbo4.go)
 	t4   *vector.Turbo4 // turbo4: the codec
 	has  []bool
-	ext  *mapping // the file the elements live in, when on disk (read-only)
+	ext  *mapping   // the file the elements live in, when on disk (read-only)
+	rows *multiRows // multivector columns only: where each offset's sub-vectors lie
 }
 
 func newColumn(spec VectorSpec, slots int) *column {
 	spec.Datatype = spec.Datatype.orDefault()
 	c := &column{spec: spec, has: make([]bool, slots)}
+	if spec.Datatype == Turbo4 {
+		c.t4 = vector.NewTurbo4(spec.Dim, spec.Distance)
+	}
+	if spec.Multi {
+		c.rows = newMultiRows(slots)
+		return c
+	}
 	n := slots * spec.Dim
 	switch spec.Datatype {
 	case Float16:
@@ -78,7 +89,6 @@ func newColumn(spec VectorSpec, slots int) *column {
 	case Uint8:
 		c.u8 = make([]uint8, n)
 	case Turbo4:
-		c.t4 = vector.NewTurbo4(spec.Dim, spec.Distance)
 		c.tq = make([]byte, slots*c.t4.RowBytes())
 	default:
 		c.data = make([]float32, n)
@@ -88,18 +98,12 @@ func newColumn(spec VectorSpec, slots int) *column {
 
 // grow appends one empty slot.
 func (c *column) grow() {
-	d := c.spec.Dim
-	switch c.spec.Datatype {
-	case Float16:
-		c.f16 = append(c.f16, make([]uint16, d)...)
-	case Uint8:
-		c.u8 = append(c.u8, make([]uint8, d)...)
-	case Turbo4:
-		c.tq = append(c.tq, make([]byte, c.t4.RowBytes())...)
-	default:
-		c.data = append(c.data, make([]float32, d)...)
-	}
 	c.has = append(c.has, false)
+	if c.rows != nil {
+		c.rows.grow() // a multivector takes room when it is set
+		return
+	}
+	c.extend(c.spec.Dim)
 }
 
 // slots is the number of offsets the column has room for.
@@ -108,16 +112,25 @@ func (c *column) slots() int { return len(c.has) }
 // set stores v (already validated and preprocessed) at off, converted to
 // the column's datatype: float16 rounds to nearest even; uint8 truncates
 // toward zero and saturates at 0 and 255, as Rust's `as u8` does in Qdrant.
+// For a multivector column v is its sub-vectors flattened (a positive
+// multiple of dim floats).
 func (c *column) set(off uint32, v []float32) {
 	d := c.spec.Dim
 	i := int(off) * d
+	if c.rows != nil {
+		d = len(v) / c.spec.Dim * c.spec.Dim
+		i = c.place(off, len(v)/c.spec.Dim) * c.spec.Dim
+	}
 	switch c.spec.Datatype {
 	case Float16:
 		vector.EncodeF16To(c.f16[i:i+d], v[:d])
 	case Uint8:
 		toU8(c.u8[i:i+d], v[:d])
 	case Turbo4:
-		c.t4.Encode(c.rowTQ(off), v)
+		dim := c.spec.Dim
+		for j := 0; j < d; j += dim {
+			c.t4.Encode(c.tqRow((i+j)/dim), v[j:j+dim])
+		}
 	default:
 		copy(c.data[i:i+d], v[:d])
 	}
@@ -137,15 +150,31 @@ func toU8(dst []uint8, src []float32) {
 	}
 }
 
-// get returns a float32 copy of the vector at off.
+// get returns a float32 copy of the vector at off (a multivector
+// flattened).
 func (c *column) get(off uint32) []float32 {
-	return c.appendTo(make([]float32, 0, c.spec.Dim), off)
+	i, n := c.span(off)
+	return c.appendElems(make([]float32, 0, n), i, n)
 }
 
 // appendTo appends the vector at off as float32 to dst.
 func (c *column) appendTo(dst []float32, off uint32) []float32 {
+	i, n := c.span(off)
+	return c.appendElems(dst, i, n)
+}
+
+// span is where the row of off lies: its first element and its number of
+// elements (dim, or dim per sub-vector of a multivector).
+func (c *column) span(off uint32) (int, int) {
 	d := c.spec.Dim
-	i := int(off) * d
+	if c.rows != nil {
+		return c.rows.start[off] * d, int(c.rows.count[off]) * d
+	}
+	return int(off) * d, d
+}
+
+// appendElems appends elements [i, i+d) as float32 to dst.
+func (c *column) appendElems(dst []float32, i, d int) []float32 {
 	switch c.spec.Datatype {
 	case Float16:
 		for _, h := range c.f16[i : i+d] {
@@ -156,7 +185,10 @@ func (c *column) appendTo(dst []float32, off uint32) []float32 {
 			dst = append(dst, float32(b))
 		}
 	case Turbo4:
-		dst = c.t4.Decode(dst, c.rowTQ(off))
+		dim := c.spec.Dim
+		for j := i; j < i+d; j += dim {
+			dst = c.t4.Decode(dst, c.tqRow(j/dim))
+		}
 	default:
 		dst = append(dst, c.data[i:i+d]...)
 	}
@@ -173,6 +205,7 @@ func (c *column) clone() *column {
 		tq:   append([]byte(nil), c.tq...),
 		t4:   c.t4,
 		has:  append([]bool(nil), c.has...),
+		rows: c.rows.clone(),
 	}
 }
 
@@ -185,28 +218,45 @@ func (c *column) bytes() int64 {
 // column's datatype: the query is converted once (to float16, or to uint8
 // like the stored vectors), then each candidate costs one kernel call
 // (two for uint8 Cosine, which Qdrant computes unnormalised).
+//
+// For a multivector column the query is a multivector too (nq sub-vectors
+// flattened) and every score is max_sim (multi.go).
 type colScorer struct {
 	c     *column
 	dist  vector.Distance
 	q     []float32
 	qh    []uint16
 	qb    []uint8
-	qnorm float64         // uint8 Cosine: the query's squared norm
-	t4q   *vector.T4Query // turbo4: the rotated query
+	qnorm float64 // uint8 Cosine: the query's squared norm
+	nq    int     // multivector columns: the query's sub-vectors (0 otherwise)
+	// turbo4: the rotated query, or one per sub-vector of a multivector.
+	t4q  *vector.T4Query
+	t4qs []*vector.T4Query
 }
 
 // scorer prepares q, preprocessed as the column's vectors are.
 func (c *column) scorer(q []float32) *colScorer {
 	s := &colScorer{c: c, dist: c.spec.Distance, q: q}
+	if c.rows != nil {
+		s.nq = len(q) / c.spec.Dim
+	}
 	switch c.spec.Datatype {
 	case Float16:
 		s.qh = vector.EncodeF16(q)
 	case Uint8:
 		s.qb = make([]uint8, len(q))
 		toU8(s.qb, q)
-		s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+		if s.nq == 0 {
+			s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+		}
 	case Turbo4:
-		s.t4q = c.t4.Query(q)
+		if s.nq == 0 {
+			s.t4q = c.t4.Query(q)
+		}
+		for k := range s.nq {
+			d := c.spec.Dim
+			s.t4qs = append(s.t4qs, c.t4.Query(q[k*d:(k+1)*d]))
+		}
 	}
 	return s
 }
@@ -214,17 +264,26 @@ func (c *column) scorer(q []float32) *colScorer {
 // storedScorer prepares the stored vector at off as a query (linking). It
 // returns a value so that Pair does not allocate.
 func (c *column) storedScorer(off uint32) colScorer {
-	d := c.spec.Dim
-	i := int(off) * d
+	i, d := c.span(off)
 	s := colScorer{c: c, dist: c.spec.Distance}
+	if c.rows != nil {
+		s.nq = d / c.spec.Dim
+	}
 	switch c.spec.Datatype {
 	case Float16:
 		s.qh = c.f16[i : i+d]
 	case Uint8:
 		s.qb = c.u8[i : i+d]
-		s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+		if s.nq == 0 {
+			s.qnorm = float64(vector.DotU8(s.qb, s.qb))
+		}
 	case Turbo4:
-		s.t4q = c.t4.StoredQuery(c.rowTQ(off))
+		if s.nq == 0 {
+			s.t4q = c.t4.StoredQuery(c.rowTQ(off))
+		}
+		for k := range s.nq {
+			s.t4qs = append(s.t4qs, c.t4.StoredQuery(c.tqRow(i/c.spec.Dim+k)))
+		}
 	default:
 		s.q = c.data[i : i+d]
 	}
@@ -234,6 +293,9 @@ func (c *column) storedScorer(off uint32) colScorer {
 // Score is the user-facing score (vector.Distance.Score's convention) of
 // the stored vector at off, which must be in range.
 func (s *colScorer) Score(off uint32) float32 {
+	if s.c.rows != nil {
+		return multiScore(s.dist, s.multiDist(off))
+	}
 	d := s.dist
 	switch {
 	case s.t4q != nil:
@@ -266,10 +328,13 @@ func (s *colScorer) Score(off uint32) float32 {
 	return d.Score(s.q, s.c.rowF32(off))
 }
 
-// Rows hands the graph the column's rows to prefetch (hnsw.RowScorer).
+// Rows hands the graph the column's rows to prefetch (hnsw.RowScorer);
+// none for a multivector column, whose rows are not of one size.
 func (s *colScorer) Rows() ([]byte, int) {
 	c, d := s.c, s.c.spec.Dim
 	switch {
+	case c.rows != nil:
+		return nil, 0
 	case s.t4q != nil:
 		return c.tq, c.t4.RowBytes()
 	case s.qh != nil:
@@ -285,6 +350,9 @@ func (s *colScorer) Rows() ([]byte, int) {
 func (s *colScorer) Dist(off uint32) float32 {
 	if int(off) >= s.c.slots() {
 		return float32(math.Inf(1))
+	}
+	if s.c.rows != nil {
+		return s.multiDist(off)
 	}
 	if s.t4q != nil {
 		return s.t4q.Dist(s.c.rowTQ(off))
@@ -304,25 +372,28 @@ func (s *colScorer) Dist(off uint32) float32 {
 	return -s.Score(off)
 }
 
+// rowF32, rowF16 and rowU8 are the stored elements of off: dim of them,
+// or every sub-vector of a multivector.
 func (c *column) rowF32(off uint32) []float32 {
-	d := c.spec.Dim
-	return c.data[int(off)*d : int(off+1)*d]
+	i, n := c.span(off)
+	return c.data[i : i+n]
 }
 
 func (c *column) rowF16(off uint32) []uint16 {
-	d := c.spec.Dim
-	return c.f16[int(off)*d : int(off+1)*d]
+	i, n := c.span(off)
+	return c.f16[i : i+n]
 }
 
 func (c *column) rowU8(off uint32) []uint8 {
-	d := c.spec.Dim
-	return c.u8[int(off)*d : int(off+1)*d]
+	i, n := c.span(off)
+	return c.u8[i : i+n]
 }
 
 // vectorsOf serves a column to a graph: float32 rows directly, other
-// datatypes (turbo4 included) through hnsw.Space.
+// datatypes (turbo4 included) and multivectors (whose distance is max_sim)
+// through hnsw.Space.
 func vectorsOf(c *column) hnsw.Vectors {
-	if c.spec.Datatype == Float32 {
+	if c.spec.Datatype == Float32 && c.rows == nil {
 		return columnVectors{c}
 	}
 	return columnSpace{c: c, probe: make([]float32, c.spec.Dim)}
@@ -368,11 +439,8 @@ func (v columnSpace) Stored(off uint32) hnsw.Scorer {
 }
 
 func (v columnSpace) Pair(a, b uint32) float32 {
-	if c := v.c; c.t4 != nil {
-		if int(a) >= c.slots() || int(b) >= c.slots() {
-			return float32(math.Inf(1))
-		}
-		return c.t4.Pair(c.rowTQ(a), c.rowTQ(b))
+	if v.c.t4 != nil {
+		return v.c.pairT4(a, b)
 	}
 	s := v.c.storedScorer(a)
 	return s.Dist(b)

@@ -1,11 +1,16 @@
 // Package segment owns one segment of a shard (Store): ids, versions, dense
-// vectors per name in flat columns, sparse vectors per name (sparse.go)
+// vectors per name in flat columns (multivectors in variable-length rows
+// of sub-vectors, scored by max_sim, their graphs and codes included:
+// multi.go), sparse vectors per name (sparse.go)
 // with, in sealed segments, an inverted index each (package index/sparse,
 // in a file of its own: sparse_index.go), payloads, payload indexes and
 // HNSW graphs, with exact, graph or posting-list search, filtered
 // iteration in id order, and a checksummed file format (checkpoint.go). The shard decides which segment
 // a point lives in; lifecycle.go has what its optimizer needs (copying
 // live points, deletes since a mark, sizes).
+//
+// A store gains an empty vector with AddColumn or AddSparseColumn and
+// loses one, with its graph, codes and index, with DropVector (schema.go).
 //
 // On-disk vector columns are opened through a vfs.FS (MapColumn): mapped
 // on the operating system's, read onto the heap on others.

@@ -76,12 +76,17 @@ func (s *Store) Deleted() int { return len(s.free) }
 // VectorCount is the number of live points with a vector in column name.
 func (s *Store) VectorCount(name string) int { return s.vectorCount(name) }
 
+// IndexUnits is what the indexing threshold of column name counts: its
+// vectors, or a multivector column's sub-vectors.
+func (s *Store) IndexUnits(name string) int { return s.indexUnits(name) }
+
 // VectorBytes is the size of the stored vectors counted as float32, the
-// unit of Qdrant's size thresholds (1 KB = one 256-dimensional vector).
+// unit of Qdrant's size thresholds (1 KB = one 256-dimensional vector);
+// every sub-vector of a multivector counts.
 func (s *Store) VectorBytes() int64 {
 	var n int64
-	for name, c := range s.columns {
-		n += int64(s.vectorCount(name)) * int64(c.spec.Dim) * 4
+	for _, c := range s.columns {
+		n += int64(c.subVectors(s.live)) * int64(c.spec.Dim) * 4
 	}
 	// A sparse entry is an index and a value.
 	return n + 8*int64(s.SparseEntries())

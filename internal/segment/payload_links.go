@@ -142,11 +142,23 @@ func (s *Store) inLinkedBlock(g *hnsw.Graph, f *filter.Filter, m *matcher) bool 
 // searchWalk is the graph half of searchGraph: the payload-block walk for
 // a filter inLinkedBlock accepts, else Search's.
 func (s *Store) searchWalk(ctx context.Context, g *hnsw.Graph, p SearchParams, m *matcher, ef int, allow func(uint32) bool) ([]hnsw.Result, error) {
+	// A multivector query is not one vector of the graph's dimension: it
+	// walks with the column's max_sim scorer.
+	var sc hnsw.Scorer
+	if c := s.columns[p.Vector]; c.rows != nil {
+		sc = c.scorer(p.Query)
+	}
 	if allow != nil && s.inLinkedBlock(g, p.Filter, m) {
 		traceWalk("block")
+		if sc != nil {
+			return g.SearchPayloadBlockScorer(ctx, sc, p.Limit, ef, allow)
+		}
 		return g.SearchPayloadBlock(ctx, p.Query, p.Limit, ef, allow)
 	}
 	traceWalk("graph")
+	if sc != nil {
+		return g.SearchScorer(ctx, sc, p.Limit, ef, allow)
+	}
 	return g.Search(ctx, p.Query, p.Limit, ef, allow)
 }
 

@@ -19,19 +19,34 @@ type quantized struct {
 	cfg *quant.Config
 	raw []byte // cfg as JSON: what the codes were built from
 	enc quant.Encoded
-	// stale is a bitset over [0, enc.Len()): offsets whose vector changed
-	// after encoding. Offsets past Len are stale too. Written under the
-	// store's write lock (or before the codes are published), read under
-	// the read lock.
+	// stale is a bitset over the encoded offsets: offsets whose vector
+	// changed after encoding. Offsets past them are stale too. Written
+	// under the store's write lock (or before the codes are published),
+	// read under the read lock.
 	stale []uint32
+	// sub is set for a multivector column, whose codes are those of every
+	// sub-vector, one code each, packed in offset order (as Qdrant
+	// quantizes multivectors): offset off has codes [sub[off],
+	// sub[off+1]). len(sub)-1 offsets are encoded.
+	sub []int
 }
 
-func newQuantized(cfg *quant.Config, enc quant.Encoded) (*quantized, error) {
+func newQuantized(cfg *quant.Config, enc quant.Encoded, sub []int) (*quantized, error) {
 	raw, err := configJSON(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &quantized{cfg: cfg, raw: raw, enc: enc, stale: make([]uint32, (enc.Len()+31)/32)}, nil
+	q := &quantized{cfg: cfg, raw: raw, enc: enc, sub: sub}
+	q.stale = make([]uint32, (q.points()+31)/32)
+	return q, nil
+}
+
+// points is the number of offsets the codes cover.
+func (q *quantized) points() int {
+	if q.sub != nil {
+		return len(q.sub) - 1
+	}
+	return q.enc.Len()
 }
 
 // configJSON is the canonical JSON of a config; nil gives nil.
@@ -54,7 +69,7 @@ func (q *quantized) matches(cfg *quant.Config) bool {
 
 func (q *quantized) isStale(off uint32) bool {
 	w := int(off >> 5)
-	return w >= len(q.stale) || int(off) >= q.enc.Len() || q.stale[w]&(1<<(off&31)) != 0
+	return w >= len(q.stale) || int(off) >= q.points() || q.stale[w]&(1<<(off&31)) != 0
 }
 
 func (q *quantized) markStale(off uint32) {
@@ -77,9 +92,10 @@ func (q *quantized) staleOffsets() []uint32 {
 }
 
 // quantInput is the vector the quantizer sees for a stored vector v (as
-// float32): the stored vector itself for float32 and float16 columns
-// (already normalised for Cosine); for uint8, Qdrant's preprocessing:
-// centred on 127 for binary quantization, normalised for Cosine otherwise.
+// float32; one sub-vector of a multivector): the stored vector itself for
+// float32 and float16 columns (already normalised for Cosine); for uint8,
+// Qdrant's preprocessing: centred on 127 for binary quantization,
+// normalised for Cosine otherwise.
 func quantInput(c *column, cfg *quant.Config, v []float32) []float32 {
 	if c.spec.Datatype != Uint8 {
 		return v
@@ -98,6 +114,9 @@ func quantInput(c *column, cfg *quant.Config, v []float32) []float32 {
 
 // buildCodes trains and encodes the present vectors of c.
 func buildCodes(c *column, cfg *quant.Config, seed uint64) (*quantized, error) {
+	if c.rows != nil {
+		return buildMultiCodes(c, cfg, seed)
+	}
 	buf := make([]float32, 0, c.spec.Dim)
 	vec := func(off uint32) []float32 {
 		if !c.has[off] {
@@ -110,7 +129,7 @@ func buildCodes(c *column, cfg *quant.Config, seed uint64) (*quantized, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quantize: %w", err)
 	}
-	return newQuantized(cfg, enc)
+	return newQuantized(cfg, enc, nil)
 }
 
 // quantScorer scores a query against the codes, and against the stored
@@ -120,10 +139,14 @@ type quantScorer struct {
 	qs    quant.Scorer
 	exact *colScorer
 	dist  vector.Distance
+	multi []quant.Scorer // multivector columns: one per query sub-vector
 }
 
 // scorer prepares q (preprocessed as the column's vectors are).
 func (qz *quantized) scorer(c *column, q []float32) *quantScorer {
+	if c.rows != nil {
+		return qz.multiScorer(c, q)
+	}
 	in := q
 	if c.spec.Datatype == Uint8 {
 		b := make([]uint8, len(q))
@@ -142,13 +165,17 @@ func (s *quantScorer) Score(off uint32) float32 {
 	if s.q.isStale(off) {
 		return s.exact.Score(off)
 	}
+	if s.multi != nil {
+		return multiScore(s.dist, s.multiDist(off))
+	}
 	return s.qs.Score(off)
 }
 
 // Rows hands the graph the codes to prefetch (hnsw.RowScorer). Stale
 // offsets are scored exactly instead; prefetching their codes is harmless.
+// A multivector's codes are not one row per offset: none then.
 func (s *quantScorer) Rows() ([]byte, int) {
-	if r, ok := s.qs.(quant.Rows); ok {
+	if r, ok := s.qs.(quant.Rows); ok && s.multi == nil {
 		return r.Rows()
 	}
 	return nil, 0
@@ -159,8 +186,16 @@ func (s *quantScorer) Dist(off uint32) float32 {
 	if s.q.isStale(off) {
 		return s.exact.Dist(off)
 	}
-	sc := s.qs.Score(off)
-	switch s.dist {
+	if s.multi != nil {
+		return s.multiDist(off)
+	}
+	return internalDist(s.dist, s.qs.Score(off))
+}
+
+// internalDist converts an approximate user-facing score of one vector to
+// the graph's internal distance.
+func internalDist(dist vector.Distance, sc float32) float32 {
+	switch dist {
 	case vector.Cosine, vector.Dot:
 		return -sc
 	case vector.Euclid:
@@ -194,7 +229,7 @@ func (s *Store) VectorMemory() map[string]VectorMemory {
 			}
 			if q := vi.codes.Load(); q != nil {
 				m.Quantization = q.cfg.Kind
-				m.QuantizedBytes = int64(q.enc.MemoryBytes() + 4*len(q.stale))
+				m.QuantizedBytes = int64(q.enc.MemoryBytes() + 4*len(q.stale) + 8*len(q.sub))
 			}
 		}
 		out[name] = m

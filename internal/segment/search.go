@@ -56,7 +56,7 @@ type Scored struct {
 // checkEvery points (or graph evaluations) and returns ctx's error.
 func (s *Store) Search(ctx context.Context, p SearchParams) ([]Scored, error) {
 	c, ok := s.columns[p.Vector]
-	if !ok || p.Limit <= 0 {
+	if !ok || p.Limit <= 0 || !FitsColumn(len(p.Query), c.spec.Dim, c.rows != nil) {
 		return nil, nil
 	}
 	dist := c.spec.Distance

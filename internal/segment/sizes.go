@@ -8,14 +8,14 @@ import (
 )
 
 // StoredVectorBytes is the size of the live points' vectors in their
-// datatypes (dimension × element size each; turbo4 as column.sizeBytes):
-// Qdrant's vectors_size_bytes of
+// datatypes (dimension × element size each, per sub-vector of a
+// multivector; turbo4 as column.sizeBytes): Qdrant's vectors_size_bytes of
 // a segment, the measure of strict mode's max_collection_vector_size_bytes.
 // It walks the points; call it under the store's read lock.
 func (s *Store) StoredVectorBytes() int64 {
 	var n int64
-	for name, c := range s.columns {
-		n += int64(s.vectorCount(name)) * int64(c.sizeBytes())
+	for _, c := range s.columns {
+		n += int64(c.subVectors(s.live)) * int64(c.sizeBytes())
 	}
 	return n
 }

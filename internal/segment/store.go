@@ -18,6 +18,10 @@ type VectorSpec struct {
 	// OnDisk asks sealed segments to keep the vectors in a mapped file
 	// (Qdrant's on_disk); appendable segments keep them in memory.
 	OnDisk bool
+	// Multi makes the column hold multivectors compared by max_sim
+	// (Qdrant's multivector_config; multi.go): each point has one or more
+	// sub-vectors of Dim elements, given and returned flattened.
+	Multi bool
 }
 
 // Store holds points addressed by internal offsets.

@@ -82,7 +82,7 @@ func (s *Store) PrepareGraphBuild() *GraphBuild {
 			}
 			continue
 		}
-		if s.vectorCount(name) < vi.params.IndexingThreshold {
+		if s.indexUnits(name) < vi.params.IndexingThreshold {
 			continue
 		}
 		var offs []uint32
@@ -102,7 +102,7 @@ func (s *Store) PrepareGraphBuild() *GraphBuild {
 		snap := c.clone()
 		sw := &switchVectors{}
 		var gv hnsw.Vectors = sw
-		if c.spec.Datatype != Float32 {
+		if c.spec.Datatype != Float32 || c.rows != nil {
 			ss := &switchSpace{}
 			sw, gv = &ss.switchVectors, ss
 		}

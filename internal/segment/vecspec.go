@@ -11,3 +11,21 @@ func (s *Store) VectorDim(name string) (int, bool) {
 	}
 	return c.spec.Dim, true
 }
+
+// IsMulti reports whether the named vector is a multivector column, whose
+// vectors are any positive number of sub-vectors of its dimension,
+// flattened.
+func (s *Store) IsMulti(name string) bool {
+	c, ok := s.columns[name]
+	return ok && c.rows != nil
+}
+
+// FitsColumn reports whether a vector of n floats fits a column of
+// dimension dim: exactly dim, or for a multivector column a positive
+// multiple of it.
+func FitsColumn(n, dim int, multi bool) bool {
+	if multi {
+		return n > 0 && dim > 0 && n%dim == 0
+	}
+	return n == dim
+}

@@ -134,11 +134,22 @@ func (s *Store) IndexWork() bool {
 		if n == 0 {
 			continue
 		}
-		if vi.graph.Load() != nil || !vi.building.Load() && s.vectorCount(name) >= vi.params.IndexingThreshold {
+		if vi.graph.Load() != nil || !vi.building.Load() && s.indexUnits(name) >= vi.params.IndexingThreshold {
 			return true
 		}
 	}
 	return false
+}
+
+// indexUnits is what a column's indexing threshold counts: its vectors,
+// or a multivector column's sub-vectors (Qdrant's threshold is on the
+// size of the stored vectors).
+func (s *Store) indexUnits(name string) int {
+	c, ok := s.columns[name]
+	if !ok {
+		return 0
+	}
+	return c.subVectors(s.live)
 }
 
 func (s *Store) vectorCount(name string) int {

@@ -50,7 +50,8 @@ type target interface {
 	// exist when f is nil).
 	Matching(f *filter.Filter, ids []point.ID) []point.ID
 	VectorDim(name string) (int, bool)
-	HasSparse(name string) bool
+	schemaTarget
+	IsMulti(name string) bool
 }
 
 // apply performs op on store as operation number version. It is the pure
@@ -88,6 +89,8 @@ func apply(store target, version uint64, op *ops.Operation) error {
 	case ops.DeleteIndex:
 		store.DeleteIndex(op.Key) // deleting a missing index is not an error, as in Qdrant
 		return nil
+	case ops.CreateVectorName, ops.DeleteVectorName:
+		return applyVectorName(store, op)
 	case ops.UpdateVectors:
 		ids := make([]point.ID, 0, len(op.Vectors))
 		for _, p := range op.Vectors {
@@ -234,7 +237,9 @@ func checkVectors(store target, op *ops.Operation) error {
 				}
 				return refusef(point.KindBadInput, "Not existing vector name error: %s", name)
 			}
-			if len(v) != dim {
+			// A multivector is its sub-vectors flattened: any positive
+			// multiple of the dimension.
+			if !segment.FitsColumn(len(v), dim, store.IsMulti(name)) {
 				return refusef(point.KindBadInput, "Vector dimension error: expected dim: %d, got %d", dim, len(v))
 			}
 		}

@@ -44,7 +44,8 @@
 // Optimizer (optimizer.go): one goroutine runs one optimization at a time:
 // vacuum (a sealed segment past deleted_threshold), indexing (a segment
 // past indexing_threshold without a graph), config mismatch (graphs built
-// with other HNSW settings), merge (more segments than
+// with other HNSW settings, vectors kept on the heap or in a mapped file
+// otherwise than SetVectorStorage asks), merge (more segments than
 // default_segment_number, smallest first, up to max_segment_size). It
 // freezes the source segments under the write lock, copies them under the
 // shared lock, builds the new segment holding no lock, writes its file,
@@ -80,6 +81,24 @@
 // its old copy visible (its shadow) meanwhile, so reads show every point
 // once; writes always address its newest copy. An update sent with wait
 // returns once nothing is deferred (or with ErrDeferredTimeout).
+//
+// Named vectors (schema.go) are added and dropped by the operations
+// create_vector_name and delete_vector_name, logged and applied in order
+// like any other, so that a replay meets each operation with the vectors
+// it met. A reopened shard has its segments' vectors (they persist their
+// columns), then what the WAL replays; Options.Vectors and Options.Sparse
+// give a new shard its vectors, and the storage settings of the ones a
+// reopened shard has. A dropped vector leaves every segment at once: data
+// files are written again without it at the next flush, its own files are
+// removed once a manifest no longer names them, and an optimization that
+// copied its segments before the change is dropped at its swap and planned
+// again.
+//
+// Multivectors (Options.Vectors with Multi) are dense columns whose points
+// hold any positive number of sub-vectors, flattened in operations and
+// stored in variable-length rows (package segment); apply refuses a vector
+// that is not a multiple of the dimension, and their sub-vectors count
+// towards the indexing threshold, as Qdrant's threshold counts bytes.
 //
 // Every file of a shard (WAL, manifest, segment, deletes, vector and
 // sparse index files) goes through Options.FS (internal/vfs; the operating system when nil);

@@ -47,6 +47,11 @@ type holder struct {
 	nextFile uint64   // numbers the files a flush or an optimization writes
 	retired  []string // files of replaced segments, removed after the next manifest
 	changed  bool     // the segment list changed since the last manifest
+	// schemaEpoch counts the changes of the vectors (schema.go).
+	schemaEpoch uint64
+	// fresh: a new shard, with no files yet (Open writes its first
+	// manifest before it takes an operation).
+	fresh bool
 
 	vindex map[string]segment.IndexParams // HNSW settings per vector
 	opt    OptimizerParams
@@ -321,27 +326,30 @@ func (h *holder) VectorDim(name string) (int, bool) {
 	return sp.Dim, ok
 }
 
+// IsMulti reports whether the vector configured under name is a
+// multivector.
+func (h *holder) IsMulti(name string) bool { return h.specs[name].Multi }
+
 // HasSparse reports whether a sparse vector is configured under name.
 func (h *holder) HasSparse(name string) bool {
 	_, ok := h.sparse[name]
 	return ok
 }
 
-// setSparse records the sparse vectors' settings and hands them to every
-// segment: indexes built otherwise stay until the optimizer rebuilds
-// their segment (config mismatch). A sparse vector not seen before is
-// added to every segment, with no vector in it.
+// setSparse records the settings of the sparse vectors the shard has and
+// hands them to every segment: indexes built otherwise stay until the
+// optimizer rebuilds their segment (config mismatch). Vectors are added
+// by create_vector_name (schema.go), not here: settings of a sparse
+// vector the shard does not have are ignored.
 func (h *holder) setSparse(specs map[string]segment.SparseSpec) {
 	h.clearFailure()
-	if h.sparse == nil {
-		h.sparse = map[string]segment.SparseSpec{}
-	}
 	for name, sp := range specs {
-		h.sparse[name] = sp
+		if _, ok := h.sparse[name]; ok {
+			h.sparse[name] = sp
+		}
 	}
 	for _, g := range h.segs {
 		for name, sp := range h.sparse {
-			g.store.AddSparseColumn(name, sp)
 			g.store.SetSparseSpec(name, sp)
 		}
 	}

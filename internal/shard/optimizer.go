@@ -53,6 +53,10 @@ func (p OptimizerParams) maxBytes() int64 {
 	return int64(max(runtime.GOMAXPROCS(0), 1)) * 256_000 * 1024
 }
 
+// errSchemaChanged ends an optimization whose segments gained or lost a
+// vector while it built the new one; it is not a failure.
+var errSchemaChanged = errors.New("the vectors changed during the optimization")
+
 // Job kinds, as Qdrant names its optimizers.
 const (
 	jobIndexing = "indexing"
@@ -122,15 +126,20 @@ func (h *holder) dueAmong(skip func(*seg) bool, count int) *job {
 		if j := h.sparseJob(g); j != nil {
 			return j
 		}
+		if !g.appendable && h.placementMismatch(g) {
+			return &job{kind: jobConfig, segs: []*seg{g}}
+		}
 		for name, ip := range h.vindex {
-			if ip.IndexingThreshold <= 0 || g.store.Len() < ip.IndexingThreshold {
+			// A multivector counts its sub-vectors towards the
+			// threshold, so its segment may hold fewer points.
+			if ip.IndexingThreshold <= 0 || !h.specs[name].Multi && g.store.Len() < ip.IndexingThreshold {
 				continue
 			}
 			built, matches := g.store.GraphMatches(name, ip)
 			switch {
 			case built && !matches:
 				return &job{kind: jobConfig, segs: []*seg{g}}
-			case !built && g.store.VectorCount(name) >= ip.IndexingThreshold:
+			case !built && g.store.IndexUnits(name) >= ip.IndexingThreshold:
 				return &job{kind: jobIndexing, segs: []*seg{g}}
 			}
 		}
@@ -160,6 +169,18 @@ func (h *holder) dueAmong(skip func(*seg) bool, count int) *job {
 		return nil
 	}
 	return &job{kind: jobMerge, segs: picked}
+}
+
+// placementMismatch reports whether a sealed segment keeps a dense vector
+// on the heap that the settings place in a mapped file, or the other way
+// round (on_disk or memory changed).
+func (h *holder) placementMismatch(g *seg) bool {
+	for name, sp := range h.specs {
+		if g.store.External(name) != sp.OnDisk {
+			return true
+		}
+	}
+	return false
 }
 
 // sparseJob is the optimization g's sparse vectors call for: indexing an
@@ -296,7 +317,7 @@ func (s *Shard) optimize() {
 			s.progress.Store(nil)
 			s.trackEnd(err)
 			if err != nil {
-				failed := !errors.Is(err, context.Canceled)
+				failed := !errors.Is(err, context.Canceled) && !errors.Is(err, errSchemaChanged)
 				s.mu.Lock()
 				for _, g := range j.segs {
 					g.frozen = false
@@ -317,6 +338,10 @@ func (s *Shard) optimize() {
 				if failed {
 					s.log.Error("optimization failed; retrying later",
 						"dir", s.dir, "optimizer", j.kind, "err", err, "attempt", attempt, "retry_in", wait)
+				}
+				if errors.Is(err, errSchemaChanged) {
+					s.log.Info("optimization dropped: the vectors changed meanwhile", "dir", s.dir, "optimizer", j.kind)
+					s.wake()
 				}
 				break
 			}
@@ -341,6 +366,8 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 	}
 	schemas := j.segs[0].store.IndexSchemas()
 	vindex := maps.Clone(s.mu.h.vindex)
+	specs := maps.Clone(s.mu.h.specs)
+	epoch := s.mu.h.schemaEpoch
 	s.mu.RUnlock()
 
 	pr := s.progress.Load()
@@ -378,7 +405,7 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 		return err
 	}
 	wf := writeFunc(s.seams.writeFile)
-	vecFiles, err := writeVectorFiles(s.fs, wf, s.dir, j.newID, j.file, t, s.opts.Vectors)
+	vecFiles, err := writeVectorFiles(s.fs, wf, s.dir, j.newID, j.file, t, specs)
 	if err != nil {
 		return err
 	}
@@ -396,6 +423,15 @@ func (s *Shard) runJob(ctx context.Context, j *job) error {
 
 	s.mu.Lock()
 	h := s.mu.h
+	if h.schemaEpoch != epoch {
+		// A vector was added or dropped since the copy: the new segment
+		// has the old vectors. It is dropped, and the optimizer plans
+		// again with the new ones.
+		s.mu.Unlock()
+		removeSegmentFiles(s.fs, s.dir, append(slices.Collect(maps.Values(vecFiles)), file))
+		removeSegmentFiles(s.fs, s.dir, slices.Collect(maps.Values(sparseFiles)))
+		return errSchemaChanged
+	}
 	ns := &seg{id: j.newID, store: t, dataFile: file, vectorFiles: vecFiles, sparseFiles: sparseFiles}
 	for i, g := range j.segs {
 		for _, id := range g.store.DeletedSince(marks[i]) {
@@ -501,7 +537,7 @@ func (s *Shard) trackEnd(err error) {
 	switch {
 	case err == nil:
 		t.Status = "done"
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.Is(err, errSchemaChanged):
 		t.Status = "cancelled"
 	default:
 		t.Status, t.Error = "error", err.Error()

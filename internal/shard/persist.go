@@ -97,7 +97,10 @@ func validFileName(n string) bool {
 // checkpoint, or nothing) and returns them with the operation number they
 // cover.
 func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec, sparse map[string]segment.SparseSpec, log *slog.Logger) (*holder, uint64, error) {
-	h := &holder{specs: specs, sparse: maps.Clone(sparse)}
+	h := &holder{specs: maps.Clone(specs), sparse: maps.Clone(sparse)}
+	if h.specs == nil {
+		h.specs = map[string]segment.VectorSpec{}
+	}
 	if h.sparse == nil {
 		h.sparse = map[string]segment.SparseSpec{}
 	}
@@ -125,9 +128,9 @@ func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec, 
 			return nil, 0, fmt.Errorf("load segment %d (%s): %w", ms.ID, ms.Data, err)
 		}
 		g := &seg{id: ms.ID, store: st, appendable: ms.Appendable, dataFile: ms.Data, deletesFile: ms.Deletes, vectorFiles: ms.Vectors, sparseFiles: ms.Sparse}
-		for name, sp := range h.sparse {
-			st.AddSparseColumn(name, sp)
-			st.SetSparseSpec(name, sp)
+		for _, name := range st.SparseNames() {
+			// The index files open with the vector's settings.
+			st.SetSparseSpec(name, sparse[name])
 		}
 		if err := openSparseIndexes(fsys, dir, g, log); err != nil {
 			return nil, 0, fmt.Errorf("load segment %d (%s): %w", ms.ID, ms.Data, err)
@@ -143,12 +146,11 @@ func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec, 
 			}
 			st.DeleteOffsets(offs)
 		}
-		for name, sp := range specs {
-			st.AddColumn(name, sp)
-		}
 		h.segs = append(h.segs, g)
 		h.nextID = max(h.nextID, ms.ID)
 	}
+	// The segments' vectors are the shard's as of the manifest (schema.go).
+	h.adoptSchema(specs, sparse)
 	if err := removeUnlisted(fsys, dir, m); err != nil {
 		return nil, 0, err
 	}
@@ -159,6 +161,7 @@ func loadLegacy(fsys vfs.FS, dir string, h *holder) (*holder, uint64, error) {
 	data, err := vfs.ReadFile(fsys, filepath.Join(dir, legacyFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		h.newSegment(true)
+		h.fresh = true
 		return h, 0, nil
 	}
 	if err != nil {

@@ -180,6 +180,16 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	h.prepareRead()
 	s.mu.h = h
 	s.mu.applied = applied
+	if h.fresh {
+		// A new shard's vectors are its options'; its first manifest
+		// records them before any operation is logged, so that the WAL
+		// never replays against vectors added or dropped after it
+		// began (schema.go).
+		if err := s.checkpoint(); err != nil {
+			log.Close()
+			return nil, fmt.Errorf("write the first manifest of a new shard: %w", err)
+		}
+	}
 	s.log.Info("shard loaded", "dir", dir, "points", h.Len(), "segments", len(h.segs),
 		"replayed_operations", stats.applied+stats.refused+stats.skipped, "refused_operations", stats.refused, "skipped_operations", stats.skipped)
 	return s, nil
@@ -209,6 +219,24 @@ func (s *Shard) SetVectorIndex(params map[string]segment.IndexParams) {
 func (s *Shard) SetSparse(specs map[string]segment.SparseSpec) {
 	s.mu.Lock()
 	s.mu.h.setSparse(specs)
+	s.mu.Unlock()
+	s.wake()
+}
+
+// SetVectorStorage sets, per dense vector, whether sealed segments keep it
+// in a mapped file (a collection update of on_disk or memory); the
+// optimizer rebuilds the sealed segments that keep it otherwise. Names the
+// shard does not have are ignored.
+func (s *Shard) SetVectorStorage(onDisk map[string]bool) {
+	s.mu.Lock()
+	h := s.mu.h
+	for name, od := range onDisk {
+		if sp, ok := h.specs[name]; ok && sp.OnDisk != od {
+			sp.OnDisk = od
+			h.specs[name] = sp
+			h.clearFailure()
+		}
+	}
 	s.mu.Unlock()
 	s.wake()
 }

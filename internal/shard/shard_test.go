@@ -660,6 +660,9 @@ func TestDrop(t *testing.T) {
 	}
 }
 
+// TestNewColumnOnReopen: a reopened shard has its segments' vectors, not
+// the ones its options name (a vector comes with create_vector_name, in
+// WAL order); one added so takes vectors of existing points.
 func TestNewColumnOnReopen(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "shard")
 	sh := startShard(t, dir, testOptions())
@@ -674,10 +677,17 @@ func TestNewColumnOnReopen(t *testing.T) {
 	opts.Vectors["extra"] = opts.Vectors["img"]
 	sh = startShard(t, dir, opts)
 	up := &ops.Operation{Kind: ops.UpdateVectors, Vectors: []ops.PointVectors{{ID: point.NumID(1), Vectors: point.Vectors{"extra": {1, 2, 3}}}}}
+	if _, err := sh.Update(context.Background(), up, true); err == nil || !errors.Is(err, ErrRefused) {
+		t.Fatalf("a vector of the options only: %v", err)
+	}
+	create := &ops.Operation{Kind: ops.CreateVectorName, Key: "extra", VectorConfig: &ops.VectorNameConfig{Dense: &ops.DenseVectorConfig{Size: 3, Distance: "Dot"}}}
+	if _, err := sh.Update(context.Background(), create, true); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := sh.Update(context.Background(), up, true); err != nil {
 		t.Fatal(err)
 	}
-	if got := state(sh)["1"]; got != `v1 null map[:[1 2] extra:[1 2 3]]` {
+	if got := state(sh)["1"]; got != `v3 null map[:[1 2] extra:[1 2 3]]` {
 		t.Fatalf("point 1 = %s", got)
 	}
 }

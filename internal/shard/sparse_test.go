@@ -165,7 +165,8 @@ func randomSparse(r *rand.Rand, dims, nnz int) point.SparseVector {
 
 // TestShardSparseSettingsChange: new index settings (datatype, on disk)
 // make the optimizer rebuild the sealed segment's indexes with them; a
-// sparse vector added by the settings is there for new points.
+// sparse vector added by create_vector_name is there for new points, and
+// takes the settings.
 func TestShardSparseSettingsChange(t *testing.T) {
 	r := newRand(t, testSeed(t))
 	dir := filepath.Join(t.TempDir(), "shard")
@@ -193,7 +194,11 @@ func TestShardSparseSettingsChange(t *testing.T) {
 		})
 		return out
 	}
-	sh.SetSparse(map[string]segment.SparseSpec{"s": {Datatype: 2, OnDisk: true}, "m": {}, "new": {}})
+	create := &ops.Operation{Kind: ops.CreateVectorName, Key: "new", VectorConfig: &ops.VectorNameConfig{Sparse: &ops.SparseVectorConfig{}}}
+	if _, err := sh.Update(context.Background(), create, true); err != nil {
+		t.Fatal(err)
+	}
+	sh.SetSparse(map[string]segment.SparseSpec{"s": {Datatype: 2, OnDisk: true}, "m": {}, "new": {}, "unknown": {}})
 	testkit.WaitFor(t, "the indexes rebuilt with the new settings", 20*time.Second, func() bool {
 		return idle(sh) && datatypes() == "[s built true matches true]" && strings.Contains(sparseIndexed(sh), "[m new s]")
 	})

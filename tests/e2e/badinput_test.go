@@ -459,24 +459,26 @@ func TestScoreOverflow(t *testing.T) {
 
 func ptr(f float64) *float64 { return &f }
 
-// TestMultivectorConfigRefused: multivectors are not built yet, so a
-// collection asking for them is refused at create rather than created and
-// then refusing every upsert.
-func TestMultivectorConfigRefused(t *testing.T) {
+// TestMultivectorConfigInput: a multivector_config with Qdrant's one
+// comparator creates the collection (null: a plain vector); an unknown
+// comparator or none is serde's error, and nothing is created.
+func TestMultivectorConfigInput(t *testing.T) {
 	s := newServer(t)
 	s.start()
-	const msg = "Wrong input: multivectors (multivector_config) are not supported by this version of Shoal"
 	for _, c := range []struct {
 		name, body string
 		code       int
+		prefix     string
 	}{
-		{"mv1", `{"vectors":{"size":2,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}`, 400},
-		{"mv2", `{"vectors":{"a":{"size":2,"distance":"Dot"},"b":{"size":2,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}}`, 400},
-		{"mv3", `{"vectors":{"size":2,"distance":"Dot","multivector_config":null}}`, 200},
+		{"mv1", `{"vectors":{"size":2,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}`, 200, ""},
+		{"mv2", `{"vectors":{"a":{"size":2,"distance":"Dot"},"b":{"size":2,"distance":"Dot","multivector_config":{"comparator":"max_sim"}}}}`, 200, ""},
+		{"mv3", `{"vectors":{"size":2,"distance":"Dot","multivector_config":null}}`, 200, ""},
+		{"mv4", `{"vectors":{"size":2,"distance":"Dot","multivector_config":{"comparator":"min_sim"}}}`, 400, "Format error in JSON body: "},
+		{"mv5", `{"vectors":{"size":2,"distance":"Dot","multivector_config":{}}}`, 400, "Format error in JSON body: "},
 	} {
 		got := s.raw(t, "PUT", "/collections/"+c.name, []byte(c.body))
-		if got.status != c.code || (c.code != 200 && got.errorText() != msg) {
-			t.Errorf("%s: HTTP %d %s, want %d %q", c.name, got.status, got.body, c.code, msg)
+		if got.status != c.code || (c.code != 200 && !strings.HasPrefix(got.errorText(), c.prefix)) {
+			t.Errorf("%s: HTTP %d %s, want %d %q", c.name, got.status, got.body, c.code, c.prefix)
 		}
 		exists := s.raw(t, "GET", "/collections/"+c.name, nil).status == http.StatusOK
 		if exists != (c.code == 200) {

@@ -51,6 +51,9 @@ var qdrantAccess = map[string]access{
 	"DELETE /collections/{name}/index/{field}": accessWrite,
 	"POST /collections/{name}/facet":           accessRead,
 
+	"PUT /collections/{name}/vectors/{vector}":    accessWrite,
+	"DELETE /collections/{name}/vectors/{vector}": accessWrite,
+
 	"PUT /collections/{name}/points":                 accessWrite,
 	"POST /collections/{name}/points":                accessRead,
 	"GET /collections/{name}/points/{id}":            accessRead,
@@ -90,7 +93,7 @@ func testServer(t *testing.T) *Server {
 // "POST", "/collections/c/facet".
 func concrete(pattern string) (method, path string) {
 	method, path, _ = strings.Cut(pattern, " ")
-	r := strings.NewReplacer("{$}", "", "{name}", "c", "{id}", "1", "{peer_id}", "7", "{key}", "k", "{field}", "f")
+	r := strings.NewReplacer("{$}", "", "{name}", "c", "{id}", "1", "{peer_id}", "7", "{key}", "k", "{field}", "f", "{vector}", "v")
 	return method, r.Replace(path)
 }
 

@@ -12,6 +12,11 @@
 // before they are decoded, and an answer is encoded before its status line
 // is sent.
 //
+// Multivectors ([[...], ...]) are flattened on the way in, after Qdrant's
+// validation of the nested lists, and every dense vector is held to the
+// collection's shapes before the operation or query goes on; they are
+// nested again on the way out (multi.go).
+//
 // Reads run under the request's context, so a client that leaves stops
 // its read, bounded by ?timeout= seconds or Options.SearchTimeout
 // (readtimeout.go); a read its deadline stops answers Qdrant's 408
@@ -27,6 +32,10 @@
 // (requests.go); /telemetry (telemetry.go, by details_level, anonymize.go)
 // and Qdrant's families of /metrics (metrics.go) are computed from them and
 // from the node at each call, next to Shoal's own Prometheus registry.
+//
+// PUT and DELETE /collections/{name}/vectors/{vector} (vectors.go) change
+// a collection's configuration, through consensus in a cluster, and answer
+// Qdrant's UpdateResult without an operation number.
 //
 // Handlers hold no state beyond the Server's dependencies and are safe for
 // concurrent use.

@@ -64,7 +64,7 @@ func (in *deleteIndexIn) operation() (*ops.Operation, error) {
 // without a body.
 func (s *Server) deleteIndex(w http.ResponseWriter, r *http.Request) {
 	field := r.PathValue("field")
-	s.writeOp(w, r, func(json.RawMessage) (*ops.Operation, error) {
+	s.writeOp(w, r, func(vectorShapes, json.RawMessage) (*ops.Operation, error) {
 		return (&deleteIndexIn{field: field}).operation()
 	})
 }

@@ -35,6 +35,9 @@ type upsertIn struct {
 	UpdateFilter json.RawMessage  `json:"update_filter"`
 	UpdateMode   *string          `json:"update_mode"`
 	ShardKey     json.RawMessage  `json:"shard_key"`
+
+	batchShapes []multiShape // the batch's multivectors, per point (multi.go)
+	batchBare   bool         // the batch's vectors are the unnamed one's list
 }
 
 // pointsOp converts an upsert body into an operation.
@@ -66,10 +69,11 @@ func (in *upsertIn) operation() (*ops.Operation, error) {
 		}
 	case in.Batch != nil:
 		b := in.Batch
-		vecs, sparse, err := batchVectors(b.Vectors, len(b.IDs))
+		vecs, sparse, shapes, bare, err := batchVectors(b.Vectors, len(b.IDs))
 		if err != nil {
 			return nil, err
 		}
+		in.batchShapes, in.batchBare = shapes, bare
 		if b.Payloads != nil && len(b.Payloads) != len(b.IDs) {
 			return nil, badRequest("Wrong input: number of payloads (%d) does not match number of ids (%d)", len(b.Payloads), len(b.IDs))
 		}
@@ -86,46 +90,63 @@ func (in *upsertIn) operation() (*ops.Operation, error) {
 	return op, nil
 }
 
-// batchVectors decodes BatchVectorStruct: a list of dense vectors, or an
-// object of lists by vector name whose items are dense lists or sparse
-// objects. It returns each point's dense and sparse vectors (nil when it
-// has none).
-func batchVectors(raw json.RawMessage, n int) ([]point.Vectors, []point.SparseVectors, error) {
+// batchVectors decodes BatchVectorStruct: a list of dense vectors or of
+// multivectors (the unnamed vector's), or an object of lists by vector
+// name whose items are dense lists, multivectors or sparse objects. It
+// returns each point's dense and sparse vectors (nil when it has none),
+// the shapes of its multivectors, which come flattened, and whether the
+// vectors were the unnamed vector's list.
+func batchVectors(raw json.RawMessage, n int) ([]point.Vectors, []point.SparseVectors, []multiShape, bool, error) {
 	out := make([]point.Vectors, n)
 	for i := range out {
 		out[i] = point.Vectors{}
 	}
 	sparse := make([]point.SparseVectors, n)
-	var list [][]float32
+	shapes := make([]multiShape, n)
+	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err == nil {
 		if len(list) != n {
-			return nil, nil, badRequest("Wrong input: number of vectors (%d) does not match number of ids (%d)", len(list), n)
+			return nil, nil, nil, false, badRequest("Wrong input: number of vectors (%d) does not match number of ids (%d)", len(list), n)
 		}
-		for i, v := range list {
-			out[i][point.DefaultVector] = v
+		for i, item := range list {
+			v := vectorStruct{}
+			vec, err := v.dense(point.DefaultVector, item)
+			if err != nil {
+				return nil, nil, nil, false, formatError(errorString("batch.vectors: expected a list of vectors or an object of named vector lists"))
+			}
+			out[i][point.DefaultVector], shapes[i] = vec, v.shape
 		}
-		return out, sparse, nil
+		return out, sparse, shapes, true, nil
 	}
 	var named map[string][]json.RawMessage
 	if err := json.Unmarshal(raw, &named); err != nil {
-		return nil, nil, formatError(errorString("batch.vectors: expected a list of vectors or an object of named vector lists"))
+		return nil, nil, nil, false, formatError(errorString("batch.vectors: expected a list of vectors or an object of named vector lists"))
 	}
 	for _, name := range slices.Sorted(maps.Keys(named)) {
 		list := named[name]
 		if len(list) != n {
-			return nil, nil, badRequest("Wrong input: number of vectors for %q (%d) does not match number of ids (%d)", name, len(list), n)
+			return nil, nil, nil, false, badRequest("Wrong input: number of vectors for %q (%d) does not match number of ids (%d)", name, len(list), n)
 		}
 		for i, item := range list {
+			if isNested(item) {
+				v := vectorStruct{shape: shapes[i]}
+				vec, err := v.dense(name, item)
+				if err != nil {
+					return nil, nil, nil, false, formatError(fmt.Errorf("batch.vectors.%s[%d]: %w", name, i, err))
+				}
+				out[i][name], shapes[i] = vec, v.shape
+				continue
+			}
 			v, sp, err := vectorValue(item)
 			if err != nil {
-				return nil, nil, formatError(fmt.Errorf("batch.vectors.%s[%d]: %w", name, i, err))
+				return nil, nil, nil, false, formatError(fmt.Errorf("batch.vectors.%s[%d]: %w", name, i, err))
 			}
 			if sp == nil {
 				out[i][name] = v
 				continue
 			}
 			if err := checkSparse(fmt.Sprintf("batch.vectors.?[%d]", i), point.SparseVectors{name: *sp}); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, false, err
 			}
 			if sparse[i] == nil {
 				sparse[i] = point.SparseVectors{}
@@ -133,7 +154,7 @@ func batchVectors(raw json.RawMessage, n int) ([]point.Vectors, []point.SparseVe
 			sparse[i][name] = *sp
 		}
 	}
-	return out, sparse, nil
+	return out, sparse, shapes, false, nil
 }
 
 type errorString string
@@ -256,5 +277,3 @@ func (s *Server) runRetrieve(ctx context.Context, c *collection.Collection, in *
 	}
 	return recordsOut(recs, multiVector(c)), nil
 }
-
-func multiVector(c *collection.Collection) bool { return c.MultiVector() }

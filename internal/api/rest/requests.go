@@ -227,6 +227,11 @@ func qdrantRoute(pattern string) string {
 		path = "/"
 	}
 	path = strings.ReplaceAll(path, "{field}", "{field_name}")
+	if strings.HasSuffix(path, "/vectors/{vector}") {
+		// Qdrant's vector_name_api names both of its path parameters so.
+		path = strings.Replace(path, "{name}", "{collection_name}", 1)
+		path = strings.ReplaceAll(path, "{vector}", "{vector_name}")
+	}
 	return method + " " + path
 }
 

@@ -67,4 +67,7 @@ func TestDurations(t *testing.T) {
 	if got := qdrantRoute("DELETE /collections/{name}/index/{field}"); got != "DELETE /collections/{name}/index/{field_name}" {
 		t.Errorf("index route %q", got)
 	}
+	if got := qdrantRoute("PUT /collections/{name}/vectors/{vector}"); got != "PUT /collections/{collection_name}/vectors/{vector_name}" {
+		t.Errorf("vector name route %q", got)
+	}
 }

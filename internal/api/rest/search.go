@@ -97,54 +97,57 @@ type queryIn struct {
 	WithPayload    withPayload     `json:"with_payload"`
 	LookupFrom     json.RawMessage `json:"lookup_from"`
 	ShardKey       json.RawMessage `json:"shard_key"`
+
+	shape queryShape // a multivector query's, set by request (multi.go)
 }
 
-// parseQuery reads the supported forms of `query`: a dense vector, a
-// sparse vector ({"indices", "values"}), a point id, or {"nearest": one of
-// those}. A sparse vector is validated with Qdrant's texts at path.
-func parseQuery(raw json.RawMessage, path string) (*ops.NearestQuery, error) {
+// parseQuery reads the supported forms of `query`: a dense vector or a
+// multivector (flattened; its shape is returned), a sparse vector
+// ({"indices", "values"}), a point id, or {"nearest": one of those}. A
+// sparse vector is validated with Qdrant's texts at path.
+func parseQuery(raw json.RawMessage, path string) (*ops.NearestQuery, queryShape, error) {
 	raw = bytes.TrimSpace(raw)
 	if !isSet(raw) {
-		return nil, nil
+		return nil, queryShape{}, nil
 	}
 	if raw[0] == '{' {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &obj); err != nil {
-			return nil, formatError(err)
+			return nil, queryShape{}, formatError(err)
 		}
 		if nearest, ok := obj["nearest"]; ok && len(obj) <= 2 {
 			if _, hasMMR := obj["mmr"]; hasMMR {
-				return nil, badRequest("Bad request: mmr is not supported by this version of Shoal")
+				return nil, queryShape{}, badRequest("Bad request: mmr is not supported by this version of Shoal")
 			}
 			return parseQuery(nearest, path+".nearest")
 		}
 		if isSparseObject(raw) {
 			v, err := sparseVector(raw)
 			if err != nil {
-				return nil, formatError(fmt.Errorf("query: %w", err))
+				return nil, queryShape{}, formatError(fmt.Errorf("query: %w", err))
 			}
 			if err := checkOneSparse(path, &v); err != nil {
-				return nil, err
+				return nil, queryShape{}, err
 			}
-			return &ops.NearestQuery{Sparse: &v}, nil
+			return &ops.NearestQuery{Sparse: &v}, queryShape{}, nil
 		}
 		for k := range obj {
-			return nil, badRequest("Bad request: query type `%s` is not supported by this version of Shoal", k)
+			return nil, queryShape{}, badRequest("Bad request: query type `%s` is not supported by this version of Shoal", k)
 		}
-		return nil, formatError(errorString("empty query object"))
+		return nil, queryShape{}, formatError(errorString("empty query object"))
 	}
 	if raw[0] == '[' {
-		vec, err := denseVector(raw)
+		vec, shape, err := nearestVector(raw, path)
 		if err != nil {
-			return nil, formatError(err)
+			return nil, queryShape{}, formatError(err)
 		}
-		return &ops.NearestQuery{Vector: vec}, nil
+		return &ops.NearestQuery{Vector: vec}, shape, nil
 	}
 	var id point.ID
 	if err := json.Unmarshal(raw, &id); err != nil {
-		return nil, formatError(errorString("query: data did not match any variant of untagged enum QueryInterface"))
+		return nil, queryShape{}, formatError(errorString("query: data did not match any variant of untagged enum QueryInterface"))
 	}
-	return &ops.NearestQuery{ID: &id}, nil
+	return &ops.NearestQuery{ID: &id}, queryShape{}, nil
 }
 
 type queryOut struct {
@@ -154,6 +157,9 @@ type queryOut struct {
 func (s *Server) runQuery(ctx context.Context, c *collection.Collection, in *queryIn) (*queryOut, error) {
 	req, err := in.request()
 	if err != nil {
+		return nil, err
+	}
+	if err := in.checkShape(c, req); err != nil {
 		return nil, err
 	}
 	hits, err := c.Query(ctx, req)
@@ -179,10 +185,11 @@ func (in *queryIn) request() (ops.QueryRequest, error) {
 	if isSet(in.LookupFrom) {
 		return ops.QueryRequest{}, badRequest("Bad request: lookup_from is not supported by this version of Shoal")
 	}
-	target, err := parseQuery(in.Query, "internal.query")
+	target, shape, err := parseQuery(in.Query, "internal.query")
 	if err != nil {
 		return ops.QueryRequest{}, err
 	}
+	in.shape = shape
 	limit, offset, err := limitOffset(in.Limit, in.Offset)
 	if err != nil {
 		return ops.QueryRequest{}, err
@@ -239,11 +246,16 @@ type searchIn struct {
 	WithVectors    withVector      `json:"with_vectors"` // alias, as in Qdrant
 	ScoreThreshold *float32        `json:"score_threshold"`
 	ShardKey       json.RawMessage `json:"shard_key"`
+
+	shape queryShape // a multivector query's, set by request (multi.go)
 }
 
 func (s *Server) runSearch(ctx context.Context, c *collection.Collection, in *searchIn) (scoredList, error) {
 	req, err := in.request()
 	if err != nil {
+		return nil, err
+	}
+	if err := in.shape.check(c, req.Using, req.Vector); err != nil {
 		return nil, err
 	}
 	hits, err := c.Search(ctx, req)
@@ -274,8 +286,13 @@ func (in *searchIn) request() (ops.SearchRequest, error) {
 		using = named.Name
 		raw = named.Vector
 	}
-	// NamedSparseVector: {"name", "vector": {"indices", "values"}}.
-	if vec, sparse, err = vectorValue(raw); err != nil {
+	// NamedSparseVector: {"name", "vector": {"indices", "values"}}; a
+	// multivector, flattened.
+	if isNested(raw) {
+		if vec, in.shape, err = nearestVector(raw, "vector"); err != nil {
+			return ops.SearchRequest{}, formatError(err)
+		}
+	} else if vec, sparse, err = vectorValue(raw); err != nil {
 		return ops.SearchRequest{}, formatError(err)
 	}
 	if err := checkOneSparse("vector.vector", sparse); err != nil {
@@ -341,6 +358,11 @@ func (s *Server) runSearchBatch(ctx context.Context, c *collection.Collection, i
 	if err != nil {
 		return nil, err
 	}
+	for i, r := range reqs {
+		if err := (*in.Searches)[i].shape.check(c, r.Using, r.Vector); err != nil {
+			return nil, err
+		}
+	}
 	budget := newBatchBudget(c.Len())
 	mv := multiVector(c)
 	outs := make([]scoredList, len(reqs))
@@ -358,6 +380,11 @@ func (s *Server) runQueryBatch(ctx context.Context, c *collection.Collection, in
 	reqs, err := readBatch(in, (*queryIn).request)
 	if err != nil {
 		return nil, err
+	}
+	for i, r := range reqs {
+		if err := (*in.Searches)[i].checkShape(c, r); err != nil {
+			return nil, err
+		}
 	}
 	budget := newBatchBudget(c.Len())
 	mv := multiVector(c)

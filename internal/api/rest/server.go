@@ -122,6 +122,8 @@ func (s *Server) routeTable() []route {
 		{"GET /collections/{name}/optimizations", accessRead, s.getOptimizations},
 		{"PUT /collections/{name}/index", accessWrite, s.createIndex},
 		{"DELETE /collections/{name}/index/{field}", accessWrite, s.deleteIndex},
+		{"PUT /collections/{name}/vectors/{vector}", accessWrite, s.createVectorName},
+		{"DELETE /collections/{name}/vectors/{vector}", accessWrite, s.deleteVectorName},
 		{"POST /collections/{name}/facet", accessRead, read(s, s.runFacet)},
 
 		{"PUT /collections/{name}/points", accessWrite, s.write("upsert")},

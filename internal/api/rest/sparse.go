@@ -106,13 +106,13 @@ type sparseOut struct {
 // vectorsOutput renders a point's vectors as Qdrant does: a bare list when
 // the collection has one unnamed vector and the point has only it, else an
 // object by name in which sparse vectors are {"indices", "values"}.
-func vectorsOutput(v point.Vectors, sp point.SparseVectors, multi bool) any {
+func vectorsOutput(v point.Vectors, sp point.SparseVectors, shape vecShape) any {
 	if len(sp) == 0 {
-		return vectorOutput(v, multi)
+		return vectorOutput(v, shape)
 	}
 	out := make(map[string]any, len(v)+len(sp))
 	for name, x := range v {
-		out[name] = x
+		out[name] = shape.out(name, x)
 	}
 	for name, x := range sp {
 		o := sparseOut{Indices: x.Indices, Values: x.Values}

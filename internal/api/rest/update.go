@@ -17,14 +17,15 @@ type opInput interface {
 	operation() (*ops.Operation, error)
 }
 
-// builder decodes an update body of type T and builds its operation.
-type builder func(raw json.RawMessage) (*ops.Operation, error)
+// builder decodes an update body of type T and builds its operation; c
+// checks the shapes of the vectors it holds (multi.go).
+type builder func(c vectorShapes, raw json.RawMessage) (*ops.Operation, error)
 
 func build[T any, PT interface {
 	*T
 	opInput
 }]() builder {
-	return func(raw json.RawMessage) (*ops.Operation, error) {
+	return func(c vectorShapes, raw json.RawMessage) (*ops.Operation, error) {
 		var in T
 		if len(raw) == 0 {
 			raw = json.RawMessage("{}")
@@ -32,7 +33,16 @@ func build[T any, PT interface {
 		if err := point.DecodeJSON(raw, &in); err != nil {
 			return nil, formatError(err)
 		}
-		return PT(&in).operation()
+		op, err := PT(&in).operation()
+		if err != nil {
+			return nil, err
+		}
+		if mc, ok := any(PT(&in)).(multiChecked); ok {
+			if err := mc.checkMultivectors(c, op); err != nil {
+				return nil, err
+			}
+		}
+		return op, nil
 	}
 }
 
@@ -104,7 +114,7 @@ func (s *Server) applyWrite(w http.ResponseWriter, r *http.Request, b builder) (
 	if err != nil {
 		return collection.UpdateResult{}, err
 	}
-	op, err := b(raw)
+	op, err := b(c, raw)
 	if err != nil {
 		return collection.UpdateResult{}, err
 	}
@@ -146,7 +156,7 @@ func (s *Server) updateBatch(w http.ResponseWriter, r *http.Request) {
 				if !ok {
 					return nil, formatError(fmt.Errorf("operations[%d]: unknown variant `%s`", i, name))
 				}
-				if batch[i], err = b(raw); err != nil {
+				if batch[i], err = b(c, raw); err != nil {
 					return nil, err
 				}
 			}
@@ -270,14 +280,23 @@ func (in *updateVectorsIn) operation() (*ops.Operation, error) {
 		return nil, err
 	}
 	op := &ops.Operation{Kind: ops.UpdateVectors, UpdateFilter: f}
+	var empty []string
 	for i, p := range in.Points {
 		if p.ID == nil || p.Vector == nil {
 			return nil, formatError(errorString("missing field `id` or `vector`"))
+		}
+		if len(p.Vector.vecs)+len(p.Vector.sparse) == 0 {
+			// Qdrant's PointVectors validation: {} names no vector.
+			empty = append(empty, fmt.Sprintf("points[%d].vector: must specify vectors to update for point", i))
+			continue
 		}
 		if err := checkSparse(fmt.Sprintf("points[%d].vector.?", i), p.Vector.sparse); err != nil {
 			return nil, err
 		}
 		op.Vectors = append(op.Vectors, ops.PointVectors{ID: *p.ID, Vectors: p.Vector.vecs, Sparse: p.Vector.sparse})
+	}
+	if len(empty) > 0 {
+		return nil, validationError(empty...)
 	}
 	return op, nil
 }

@@ -11,13 +11,17 @@ import (
 	"github.com/shoaldb/shoal/internal/point"
 )
 
-// vectorStruct is Qdrant's VectorStruct: a dense list (the unnamed vector)
-// or an object of named vectors, each a dense list or a sparse object.
-// Sparse vectors are checked by the operation, which knows their path.
+// vectorStruct is Qdrant's VectorStruct: a dense list or a list of lists
+// (the unnamed vector, a multivector) or an object of named vectors, each
+// a dense list, a list of lists or a sparse object. Sparse vectors and
+// multivectors are checked by the operation, which knows their path;
+// multivectors come flattened, their shape in shape (multi.go).
 type vectorStruct struct {
 	set    bool
 	vecs   point.Vectors
 	sparse point.SparseVectors
+	shape  multiShape
+	bare   bool // the unnamed vector, given as a list
 }
 
 func (v *vectorStruct) UnmarshalJSON(b []byte) error {
@@ -27,7 +31,8 @@ func (v *vectorStruct) UnmarshalJSON(b []byte) error {
 	case len(b) == 0 || string(b) == "null":
 		return fmt.Errorf("vector must not be null")
 	case b[0] == '[':
-		vec, err := denseVector(b)
+		v.bare = true
+		vec, err := v.dense(point.DefaultVector, b)
 		if err != nil {
 			return err
 		}
@@ -40,6 +45,14 @@ func (v *vectorStruct) UnmarshalJSON(b []byte) error {
 		}
 		v.vecs = make(point.Vectors, len(m))
 		for name, raw := range m {
+			if isNested(raw) {
+				vec, err := v.dense(name, raw)
+				if err != nil {
+					return fmt.Errorf("vector %q: %w", name, err)
+				}
+				v.vecs[name] = vec
+				continue
+			}
 			vec, sp, err := vectorValue(raw)
 			if err != nil {
 				return fmt.Errorf("vector %q: %w", name, err)
@@ -58,11 +71,23 @@ func (v *vectorStruct) UnmarshalJSON(b []byte) error {
 	return fmt.Errorf("data did not match any variant of untagged enum VectorStruct")
 }
 
+// dense decodes a dense vector of name, flattening a multivector and
+// recording its shape.
+func (v *vectorStruct) dense(name string, b []byte) ([]float32, error) {
+	if !isNested(b) {
+		return denseVector(b)
+	}
+	flat, dim, invalid, err := nestedVector(b)
+	if err != nil {
+		return nil, err
+	}
+	v.shape.add(name, dim, invalid)
+	return flat, nil
+}
+
+// denseVector decodes a plain list of numbers.
 func denseVector(b []byte) ([]float32, error) {
 	b = bytes.TrimSpace(b)
-	if len(b) > 1 && b[0] == '[' && bytes.TrimSpace(b[1:])[0] == '[' {
-		return nil, fmt.Errorf("multivectors are not supported by this version of Shoal")
-	}
 	if len(b) > 0 && b[0] == '{' {
 		return nil, fmt.Errorf("expected a list of numbers, not an object")
 	}
@@ -166,19 +191,27 @@ func (w withVector) or(alias withVector) ops.VectorSelector {
 // rawFilter keeps a filter's JSON; it is parsed by the filter package.
 type rawFilter = json.RawMessage
 
-// vectorOutput renders stored vectors as Qdrant does: a bare list for a
-// collection with one unnamed vector, else an object by name.
-func vectorOutput(v point.Vectors, multi bool) any {
+// vectorOutput renders stored vectors as Qdrant does: a bare list (or
+// list of lists) for a collection with one unnamed vector, else an object
+// by name; multivectors as lists of lists.
+func vectorOutput(v point.Vectors, shape vecShape) any {
 	if v == nil {
 		return nil
 	}
-	if !multi {
+	if !shape.named {
 		if vec, ok := v[point.DefaultVector]; ok {
-			return vec
+			return shape.out(point.DefaultVector, vec)
 		}
 		return map[string][]float32{}
 	}
-	return v
+	if len(shape.multi) == 0 {
+		return v
+	}
+	out := make(map[string]any, len(v))
+	for name, vec := range v {
+		out[name] = shape.out(name, vec)
+	}
+	return out
 }
 
 // Payload and vector are left out unless requested, as in Qdrant; an
@@ -221,7 +254,7 @@ func payloadOut(p point.Payload) any {
 	return p
 }
 
-func recordsOut(recs []collection.Record, multi bool) []recordOut {
+func recordsOut(recs []collection.Record, multi vecShape) []recordOut {
 	out := make([]recordOut, len(recs))
 	for i, r := range recs {
 		out[i] = recordOut{ID: r.ID, Payload: payloadOut(r.Payload), Vector: vectorsOutput(r.Vectors, r.Sparse, multi), OrderValue: r.OrderValue}
@@ -229,7 +262,7 @@ func recordsOut(recs []collection.Record, multi bool) []recordOut {
 	return out
 }
 
-func scoredPointsOut(hits []collection.ScoredPoint, multi bool) []scoredOut {
+func scoredPointsOut(hits []collection.ScoredPoint, multi vecShape) []scoredOut {
 	out := make([]scoredOut, len(hits))
 	for i := range hits {
 		h := &hits[i]

@@ -28,6 +28,9 @@ type Facts interface {
 	PayloadBytes() uint64
 	// Estimate is the planner's expected number of points f selects.
 	Estimate(f *filter.Filter) uint64
+	// MultivectorDim is the dimension of the sub-vectors of a multivector
+	// (vectors of it come flattened), and false when name is not one.
+	MultivectorDim(name string) (int, bool)
 }
 
 // MemoryFunc reports the process's resident memory as a percentage of the

@@ -24,6 +24,7 @@ func (f facts) Points() uint64                               { return f.points }
 func (f facts) VectorBytes() uint64                          { return 0 }
 func (f facts) PayloadBytes() uint64                         { return 0 }
 func (f facts) Estimate(*filter.Filter) uint64               { return f.points / 2 }
+func (f facts) MultivectorDim(name string) (int, bool)       { return 2, name == "multi" }
 func configured(t *testing.T, g *Guard, raw string) *Guard {
 	t.Helper()
 	if err := g.Configure(json.RawMessage(raw)); err != nil {

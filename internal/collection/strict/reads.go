@@ -14,13 +14,13 @@ import (
 // Search checks a nearest-neighbour search (Qdrant's
 // SearchRequestInternal) and charges its read cost.
 func (g *Guard) Search(ctx context.Context, f Facts, req ops.SearchRequest) (context.Context, error) {
-	return g.read(ctx, func(c *Config) error { return c.search(f, req) }, func() uint64 { return searchCost(req.Sparse, req.Filter) })
+	return g.read(ctx, func(c *Config) error { return c.search(f, req) }, func() uint64 { return searchCost(f, req.Using, req.Vector, req.Sparse, req.Filter) })
 }
 
 // Query checks a universal query (Qdrant's CollectionQueryRequest) and
 // charges its read cost.
 func (g *Guard) Query(ctx context.Context, f Facts, req ops.QueryRequest) (context.Context, error) {
-	return g.read(ctx, func(c *Config) error { return c.query(f, req) }, func() uint64 { return queryCost(req) })
+	return g.read(ctx, func(c *Config) error { return c.query(f, req) }, func() uint64 { return queryCost(f, req) })
 }
 
 // Scroll checks a scroll and charges its read cost.
@@ -80,7 +80,7 @@ func (g *Guard) SearchBatch(ctx context.Context, f Facts, reqs []ops.SearchReque
 	}, func() uint64 {
 		var n uint64
 		for _, r := range reqs {
-			n += searchCost(r.Sparse, r.Filter)
+			n += searchCost(f, r.Using, r.Vector, r.Sparse, r.Filter)
 		}
 		return n
 	})
@@ -101,7 +101,7 @@ func (g *Guard) QueryBatch(ctx context.Context, f Facts, reqs []ops.QueryRequest
 	}, func() uint64 {
 		var n uint64
 		for _, r := range reqs {
-			n += queryCost(r)
+			n += queryCost(f, r)
 		}
 		return n
 	})
@@ -134,33 +134,38 @@ func (g *Guard) read(ctx context.Context, check func(*Config) error, cost func()
 const baseCost = 1
 
 // searchCost is Qdrant's search_rate_cost: the query vector's similarity
-// cost (VectorInternal::similarity_cost: 1 for a dense vector, a unit per
-// 64 dimensions of a sparse one, rounded up) plus one a filter condition.
-// TODO(multivectors): a multivector query costs its number of sub-vectors,
-// once ops queries carry them.
-func searchCost(sparse *point.SparseVector, f *filter.Filter) uint64 {
-	return vectorCost(sparse) + conditionsCount(f)
+// cost (VectorInternal::similarity_cost: 1 for a dense vector, its number
+// of sub-vectors for a multivector, a unit per 64 dimensions of a sparse
+// one, rounded up) plus one a filter condition. dense is the query on
+// vector using (flattened for a multivector); facts may be nil.
+func searchCost(facts Facts, using string, dense []float32, sparse *point.SparseVector, f *filter.Filter) uint64 {
+	return vectorCost(facts, using, dense, sparse) + conditionsCount(f)
 }
 
 // sparseCostUnit is Qdrant's SPARSE_DIMS_COST_UNIT.
 const sparseCostUnit = 64
 
-func vectorCost(sparse *point.SparseVector) uint64 {
-	if sparse == nil {
-		return baseCost
+func vectorCost(facts Facts, using string, dense []float32, sparse *point.SparseVector) uint64 {
+	if sparse != nil {
+		return uint64((len(sparse.Indices) + sparseCostUnit - 1) / sparseCostUnit)
 	}
-	return uint64((len(sparse.Indices) + sparseCostUnit - 1) / sparseCostUnit)
+	if facts != nil && len(dense) > 0 {
+		if dim, ok := facts.MultivectorDim(using); ok && dim > 0 && len(dense) > dim {
+			return uint64(len(dense) / dim)
+		}
+	}
+	return baseCost
 }
 
 // scrollCost is Qdrant's scroll, count and facet cost: one plus one a
 // filter condition.
 func scrollCost(f *filter.Filter) uint64 { return baseCost + conditionsCount(f) }
 
-func queryCost(req ops.QueryRequest) uint64 {
+func queryCost(f Facts, req ops.QueryRequest) uint64 {
 	if req.Nearest == nil {
 		return scrollCost(req.Filter)
 	}
-	return searchCost(req.Nearest.Sparse, req.Filter)
+	return searchCost(f, req.Using, req.Nearest.Vector, req.Nearest.Sparse, req.Filter)
 }
 
 // search is Qdrant's StrictModeVerification for SearchRequestInternal:

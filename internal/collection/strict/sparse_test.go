@@ -60,11 +60,11 @@ func TestSparseSearchCost(t *testing.T) {
 		want uint64
 	}{{0, 0}, {1, 1}, {64, 1}, {65, 2}, {200, 4}} {
 		q := sparseOf(c.nnz)
-		if got := searchCost(&q, nil); got != c.want {
+		if got := searchCost(nil, "s", nil, &q, nil); got != c.want {
 			t.Errorf("%d dimensions: cost %d, want %d", c.nnz, got, c.want)
 		}
 	}
-	if got := searchCost(nil, nil); got != 1 {
+	if got := searchCost(nil, "", []float32{1}, nil, nil); got != 1 {
 		t.Errorf("dense query: cost %d", got)
 	}
 	// Through the guard: a budget of 3 takes one 130-dimension query, not two.

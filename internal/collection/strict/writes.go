@@ -50,10 +50,10 @@ func (g *Guard) operation(c *Config, f Facts, op *ops.Operation) error {
 		if err := g.collectionSize(c, f); err != nil {
 			return err
 		}
-		// TODO(multivectors): hold each point's multivectors against
-		// multivector_config (c.multivectorCount) once ops.PointStruct
-		// carries them.
 		for _, p := range op.Points {
+			if err := c.multivectors(f, p.Vectors); err != nil {
+				return err
+			}
 			if err := c.sparseLengths(p.Sparse); err != nil {
 				return err
 			}
@@ -63,8 +63,10 @@ func (g *Guard) operation(c *Config, f Facts, op *ops.Operation) error {
 		if err := c.batch("update limit", len(op.Vectors)); err != nil {
 			return err
 		}
-		// TODO(multivectors): as for upsert.
 		for _, p := range op.Vectors {
+			if err := c.multivectors(f, p.Vectors); err != nil {
+				return err
+			}
 			if err := c.sparseLengths(p.Sparse); err != nil {
 				return err
 			}
@@ -181,6 +183,22 @@ func (c *Config) sparseLength(name string, indices, values int) error {
 	}
 	if m := *l.MaxLength; uint64(indices) > m || uint64(values) > m {
 		return point.Errorf(point.KindBadRequest, "Sparse vector '%s' has a limit of %d indices, but %d were provided!", name, m, indices)
+	}
+	return nil
+}
+
+// multivectors holds the multivectors among vecs (flattened, as
+// point.Vectors carries them) against multivector_config, in name order.
+func (c *Config) multivectors(f Facts, vecs point.Vectors) error {
+	if len(c.MultivectorConfig) == 0 {
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(vecs)) {
+		if dim, ok := f.MultivectorDim(name); ok && dim > 0 {
+			if err := c.multivectorCount(name, len(vecs[name])/dim); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -70,8 +70,11 @@
 // Vectors that implement Space (float16, uint8 or turbo4 columns) are built and
 // searched through it: a per-query Scorer gives each candidate's internal
 // distance without allocating, and Pair compares two stored vectors while
-// linking. SearchScorer and SearchExactScorer walk the same graph with a
-// caller's Scorer, e.g. one over quantized codes. The float32 level-0 walk
+// linking. SearchScorer, SearchExactScorer and SearchPayloadBlockScorer
+// walk the same graph with a caller's Scorer, e.g. one over quantized codes
+// or one whose query is not a vector of Dim floats (a segment's
+// multivectors, compared by max_sim: the Space's Vector only says that an
+// offset has one). The float32 level-0 walk
 // keeps its own hand-inlined loop; the scorer walk is a copy of it, and the
 // filtered walk tests for a scorer once per neighbour. walkdiff_test.go
 // keeps the copies equal: on the same graph, with a float32 scorer, both

@@ -39,6 +39,17 @@ func (g *Graph) SearchPayloadBlock(ctx context.Context, q []float32, k, ef int, 
 	return qq.answer(res)
 }
 
+// SearchPayloadBlockScorer is SearchPayloadBlock with distances from sc
+// instead of a float32 query (as SearchScorer is Search's).
+func (g *Graph) SearchPayloadBlockScorer(ctx context.Context, sc Scorer, k, ef int, allow func(off uint32) bool) ([]Result, error) {
+	if sc == nil {
+		return nil, nil
+	}
+	q := &query{sc: sc, stop: newStopCheck(ctx)}
+	res, _ := g.searchBlock(q, k, ef, allow)
+	return q.answer(res)
+}
+
 func (g *Graph) searchBlock(q *query, k, ef int, allow func(off uint32) bool) ([]Result, path) {
 	pl := g.plinks.Load()
 	if pl == nil || allow == nil || g.grownPast(pl) {
