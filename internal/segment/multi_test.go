@@ -242,6 +242,7 @@ func multiStore(t testing.TB, r *rand.Rand, n int, quant string) (*Store, map[st
 		"f32": {Dim: 8, Distance: vector.Cosine, Multi: true},
 		"f16": {Dim: 8, Distance: vector.Euclid, Datatype: Float16, Multi: true},
 		"u8":  {Dim: 8, Distance: vector.Dot, Datatype: Uint8, Multi: true},
+		"t4":  {Dim: 8, Distance: vector.Dot, Datatype: Turbo4, Multi: true},
 	}
 	s := NewStore(specs)
 	for i := range n {
@@ -272,7 +273,7 @@ func multiAnswers(t testing.TB, s *Store, specs map[string]VectorSpec) string {
 	t.Helper()
 	r := rand.New(rand.NewPCG(9, 9))
 	var out bytes.Buffer
-	for _, name := range []string{"f32", "f16", "u8"} {
+	for _, name := range []string{"f32", "f16", "u8", "t4"} {
 		sp := specs[name]
 		q := preprocessMulti(sp.Distance, randMulti(r, sp.Datatype, 2, sp.Dim), sp.Dim)
 		for _, exact := range []bool{true, false} {
@@ -400,6 +401,9 @@ func TestMultiGraphRecall(t *testing.T) {
 		// One bit a dimension: binary codes need more dimensions, and
 		// more candidates to rescore.
 		{vector.Cosine, Float32, `{"binary":{}}`, 128, 8},
+		// turbo4 rows per sub-vector: exact and graph both score codes.
+		{vector.Cosine, Turbo4, "", 16, 0},
+		{vector.Euclid, Turbo4, `{"turbo":{"bits":"bits2"}}`, 16, 4},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/%s/%s", c.dist, c.dt, c.quant), func(t *testing.T) {

@@ -341,3 +341,47 @@ func TestTurbo4RebuildKeepsVectors(t *testing.T) {
 		t.Fatalf("search by point 42's vector: %+v", hits)
 	}
 }
+
+// TestTurbo4Multivector is Qdrant's test_turbo4_multivector: a turbo4
+// multivector echoes its datatype and comparator, a multivector query over
+// it answers in max_sim order, and a point reads back its sub-vectors,
+// each near what was written.
+func TestTurbo4Multivector(t *testing.T) {
+	s := newServer(t, rest.Options{})
+	s.createCollection("mv", map[string]any{"vectors": map[string]any{"multi": map[string]any{
+		"size": turboDim, "distance": "Cosine", "datatype": "turbo4", "multivector_config": map[string]any{"comparator": "max_sim"}}}})
+	info, _ := s.info("mv")
+	if dt := configPart(t, info, "params", "vectors", "multi", "datatype"); dt != "turbo4" {
+		t.Fatalf("datatype echoed as %v", dt)
+	}
+	if cmp := configPart(t, info, "params", "vectors", "multi", "multivector_config", "comparator"); cmp != "max_sim" {
+		t.Fatalf("comparator echoed as %v", cmp)
+	}
+	r := rand.New(rand.NewPCG(7, 1))
+	orig := map[int][][]float32{}
+	var pts []pointIn
+	for id := 1; id <= 20; id++ {
+		orig[id] = [][]float32{uniform(r, turboDim), uniform(r, turboDim), uniform(r, turboDim)}
+		pts = append(pts, pointIn{ID: id, Vector: map[string]any{"multi": orig[id]}})
+	}
+	s.upsert("mv", pts...)
+	hits := s.query("mv", map[string]any{"query": [][]float32{uniform(r, turboDim), uniform(r, turboDim)}, "using": "multi", "limit": 10})
+	if len(hits) != 10 {
+		t.Fatalf("%d hits", len(hits))
+	}
+	for i := 1; i < len(hits); i++ {
+		if *hits[i].Score > *hits[i-1].Score {
+			t.Fatalf("scores out of order: %v then %v", *hits[i-1].Score, *hits[i].Score)
+		}
+	}
+	var got map[string][][]float32
+	decode(t, s.get("mv", 1).Vector, &got)
+	if len(got["multi"]) != 3 {
+		t.Fatalf("read back %d sub-vectors", len(got["multi"]))
+	}
+	for j, sub := range got["multi"] {
+		if len(sub) != turboDim || cosineSim(sub, orig[1][j]) < 0.9 {
+			t.Fatalf("sub-vector %d: %d values, cosine %v", j, len(sub), cosineSim(sub, orig[1][j]))
+		}
+	}
+}
