@@ -15,6 +15,11 @@
 // On-disk vector columns are opened through a vfs.FS (MapColumn): mapped
 // on the operating system's, read onto the heap on others.
 //
+// Columns of the turbo4 datatype (turbo4.go) store TurboQuant codes, a row
+// per vector or per sub-vector: a vector is quantized once, when written,
+// and its rows then move as bytes (optimizer copies, checkpoints, column
+// files); reads decode them, searches and graphs score the codes.
+//
 // Reads that may visit many points (Search, Scroll, Count, Facet,
 // ScrollOrdered) take a context first and look at it every checkEvery
 // points (stop.go; the graph walks inside hnsw do the same per distance
