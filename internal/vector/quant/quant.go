@@ -42,10 +42,6 @@ type Rows interface {
 	Rows() (codes []byte, rowBytes int)
 }
 
-// ErrUnsupported is a config this package parses but cannot build (none
-// today: every kind of QuantizationConfig builds).
-var ErrUnsupported = errors.New("quantization method not supported")
-
 // sampleSize bounds the vectors Build draws for training: quantile bounds,
 // binary statistics and PQ codebooks all come from at most this many.
 const sampleSize = 20_000
