@@ -302,7 +302,8 @@ type turboScorer struct {
 	// allocated when first needed and then reused (a channel, not a
 	// sync.Pool, which may drop what it holds).
 	scratch chan *turboScratch
-	// Bit planes: q' ≈ lo + delta·u, u of 8 bits in planes[b] (words each).
+	// Bit planes: q' ≈ lo + delta·u, u of 8 bits; planes[8i+b] is bit b of
+	// the u of dimensions 64i to 64i+63 (a word's 8 planes side by side).
 	lo, delta, sum float64
 	planes         []uint64
 }
@@ -355,7 +356,7 @@ func (s *turboScorer) quantizeQuery(qp []float64) {
 		u := uint(math.Round((f - lo) / s.delta))
 		for b := range 8 {
 			if u>>b&1 != 0 {
-				s.planes[b*w+i>>6] |= 1 << (i & 63)
+				s.planes[i>>6*8+b] |= 1 << (i & 63)
 			}
 		}
 	}
@@ -364,13 +365,16 @@ func (s *turboScorer) quantizeQuery(qp []float64) {
 // planeSum is Σ q' over the set bits of plane (words uint64s, from row).
 func (s *turboScorer) planeSum(plane []byte) float64 {
 	w := s.e.words
+	plane, qp := plane[:8*w], s.planes[:8*w]
 	var cnt, weighted int
 	for i := range w {
 		v := binary.LittleEndian.Uint64(plane[8*i:])
+		q := qp[8*i : 8*i+8 : 8*i+8]
 		cnt += bits.OnesCount64(v)
-		for b := range 8 {
-			weighted += bits.OnesCount64(v&s.planes[b*w+i]) << b
-		}
+		weighted += bits.OnesCount64(v&q[0]) + bits.OnesCount64(v&q[1])<<1 +
+			bits.OnesCount64(v&q[2])<<2 + bits.OnesCount64(v&q[3])<<3 +
+			bits.OnesCount64(v&q[4])<<4 + bits.OnesCount64(v&q[5])<<5 +
+			bits.OnesCount64(v&q[6])<<6 + bits.OnesCount64(v&q[7])<<7
 	}
 	return s.lo*float64(cnt) + s.delta*float64(weighted)
 }
