@@ -178,7 +178,7 @@ type turboEncoded struct {
 	words    int       // bit planes: uint64 words per plane
 }
 
-// rowBytesOf is the code size of a vector: LUT4 blocks for 4 bits, else
+// layout is the code size of a vector: LUT4 blocks for 4 bits, else
 // one (1 bit) or two (2 bits: high bits, then low bits) planes of words.
 func (p *turboParams) layout() (rowBytes, words int) {
 	if p.bits == 4 {
