@@ -52,6 +52,10 @@ func (s *State) Apply(op Op) (Result, error) {
 		changed, err = s.setPeerMetadata(o)
 	case SetQuota:
 		changed, err = s.setQuota(o)
+	case CreateShardKey:
+		changed, err = s.createShardKey(o)
+	case DropShardKey:
+		changed, err = s.dropShardKey(o)
 	default:
 		return Result{}, badRequest("unknown cluster operation %T", op)
 	}
@@ -194,9 +198,23 @@ func (s *State) createCollection(op CreateCollection) (bool, error) {
 	if err := validateConfig(op.Config); err != nil {
 		return false, err
 	}
-	shards, err := s.placementFor(op)
-	if err != nil {
-		return false, err
+	method := op.ShardingMethod
+	if method == ShardingAuto {
+		method = ""
+	}
+	shards := map[ShardID]Replicas{}
+	switch method {
+	case "":
+		var err error
+		if shards, err = s.placementFor(op); err != nil {
+			return false, err
+		}
+	case ShardingCustom:
+		if op.Placement != nil {
+			return false, badInput("A collection with custom sharding takes no placement: its shards come with shard keys")
+		}
+	default:
+		return false, badInput("Unknown sharding method %q", op.ShardingMethod)
 	}
 	s.collections[op.Name] = &Collection{
 		Config:                 compactJSON(op.Config),
@@ -204,6 +222,7 @@ func (s *State) createCollection(op CreateCollection) (bool, error) {
 		ReplicationFactor:      op.ReplicationFactor,
 		WriteConsistencyFactor: op.WriteConsistencyFactor,
 		Shards:                 shards,
+		ShardingMethod:         method,
 	}
 	return true, nil
 }

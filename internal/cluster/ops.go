@@ -14,7 +14,8 @@ import (
 // RemovePeer, UpdatePeerURI, CreateCollection, UpdateCollection,
 // DeleteCollection, ChangeAliases, SetReplicaState, RemoveReplica,
 // StartTransfer, FinishTransfer, AbortTransfer, SetMetadataKey,
-// DeleteMetadataKey, SetPeerMetadata and SetQuota. Ops are passed by value.
+// DeleteMetadataKey, SetPeerMetadata, SetQuota, CreateShardKey and
+// DropShardKey. Ops are passed by value.
 type Op interface {
 	// opName is the op's tag in the encoding.
 	opName() string
@@ -53,6 +54,9 @@ type CreateCollection struct {
 	// Placement optionally fixes the peers of every shard (shard id ->
 	// peers), as an init_from or a test may want.
 	Placement map[ShardID][]PeerID `json:"placement,omitempty"`
+	// ShardingMethod custom creates no shards: they come with shard keys
+	// (CreateShardKey), ShardNumber per key.
+	ShardingMethod ShardingMethod `json:"sharding_method,omitempty"`
 }
 
 // UpdateCollection changes a collection's config and factors. Config
@@ -214,6 +218,8 @@ type envelope struct {
 	DeleteMetadataKey *DeleteMetadataKey `json:"delete_metadata_key,omitempty"`
 	SetPeerMetadata   *SetPeerMetadata   `json:"set_peer_metadata,omitempty"`
 	SetQuota          *SetQuota          `json:"set_quota,omitempty"`
+	CreateShardKey    *CreateShardKey    `json:"create_shard_key,omitempty"`
+	DropShardKey      *DropShardKey      `json:"drop_shard_key,omitempty"`
 }
 
 // Encode returns the deterministic wire form of op: the same op always
@@ -253,6 +259,10 @@ func Encode(op Op) ([]byte, error) {
 		env.SetPeerMetadata = &o
 	case SetQuota:
 		env.SetQuota = &o
+	case CreateShardKey:
+		env.CreateShardKey = &o
+	case DropShardKey:
+		env.DropShardKey = &o
 	default:
 		return nil, fmt.Errorf("encode op %T: not a cluster op", op)
 	}
@@ -296,6 +306,8 @@ func Decode(data []byte) (Op, error) {
 	add(env.DeleteMetadataKey != nil, func() Op { return *env.DeleteMetadataKey })
 	add(env.SetPeerMetadata != nil, func() Op { return *env.SetPeerMetadata })
 	add(env.SetQuota != nil, func() Op { return *env.SetQuota })
+	add(env.CreateShardKey != nil, func() Op { return *env.CreateShardKey })
+	add(env.DropShardKey != nil, func() Op { return *env.DropShardKey })
 	if len(ops) != 1 {
 		return nil, fmt.Errorf("decode op: %d ops in one envelope, want 1: %w", len(ops), ErrMalformed)
 	}
@@ -303,6 +315,15 @@ func Decode(data []byte) (Op, error) {
 	// could not be encoded again.
 	if o, ok := ops[0].(SetReplicaState); ok && (!o.State.Valid() || o.FromState != nil && !o.FromState.Valid()) {
 		return nil, fmt.Errorf("decode op: set_replica_state without a valid state: %w", ErrMalformed)
+	}
+	if o, ok := ops[0].(CreateShardKey); ok && (o.Key == "" || o.InitialState != nil && !o.InitialState.Valid()) {
+		return nil, fmt.Errorf("decode op: create_shard_key without a key or with an invalid state: %w", ErrMalformed)
+	}
+	if o, ok := ops[0].(DropShardKey); ok && o.Key == "" {
+		return nil, fmt.Errorf("decode op: drop_shard_key without a key: %w", ErrMalformed)
+	}
+	if o, ok := ops[0].(CreateCollection); ok && o.ShardingMethod != "" && o.ShardingMethod != ShardingAuto && o.ShardingMethod != ShardingCustom {
+		return nil, fmt.Errorf("decode op: unknown sharding method %q: %w", o.ShardingMethod, ErrMalformed)
 	}
 	return ops[0], nil
 }

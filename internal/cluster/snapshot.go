@@ -129,13 +129,10 @@ func (s *State) checkCollection(c *Collection) error {
 	if c.Config != nil && !json.Valid(c.Config) {
 		return fmt.Errorf("config is not valid JSON")
 	}
-	if uint32(len(c.Shards)) != c.ShardNumber {
-		return fmt.Errorf("%d shards, want %d", len(c.Shards), c.ShardNumber)
+	if err := c.checkShardKeys(); err != nil {
+		return err
 	}
 	for shard, r := range c.Shards {
-		if uint32(shard) >= c.ShardNumber {
-			return fmt.Errorf("shard %d out of range", shard)
-		}
 		if r == nil {
 			return fmt.Errorf("shard %d has a null replica set", shard)
 		}
@@ -172,6 +169,52 @@ func (s *State) checkCollection(c *Collection) error {
 		if i > 0 && !transferLess(c.Transfers[i-1], t) {
 			return fmt.Errorf("transfers are not sorted")
 		}
+	}
+	return nil
+}
+
+// checkShardKeys checks the shard ids: 0..ShardNumber-1 with auto
+// sharding; with custom sharding, exactly the shards of the keys, each
+// key's shards sorted, keys sorted and distinct.
+func (c *Collection) checkShardKeys() error {
+	switch c.ShardingMethod {
+	case "":
+		if len(c.ShardKeys) > 0 {
+			return fmt.Errorf("shard keys without custom sharding")
+		}
+		if uint32(len(c.Shards)) != c.ShardNumber {
+			return fmt.Errorf("%d shards, want %d", len(c.Shards), c.ShardNumber)
+		}
+		for shard := range c.Shards {
+			if uint32(shard) >= c.ShardNumber {
+				return fmt.Errorf("shard %d out of range", shard)
+			}
+		}
+		return nil
+	case ShardingCustom:
+	default:
+		return fmt.Errorf("unknown sharding method %q", c.ShardingMethod)
+	}
+	seen := map[ShardID]bool{}
+	for i, ks := range c.ShardKeys {
+		if _, err := ParseShardKey(json.RawMessage(ks.Key)); err != nil {
+			return fmt.Errorf("shard key %q: %w", ks.Key, err)
+		}
+		if i > 0 && c.ShardKeys[i-1].Key >= ks.Key {
+			return fmt.Errorf("shard keys are not sorted and distinct")
+		}
+		if len(ks.Shards) == 0 {
+			return fmt.Errorf("shard key %s has no shards", ks.Key)
+		}
+		for _, id := range ks.Shards {
+			if _, ok := c.Shards[id]; !ok || seen[id] {
+				return fmt.Errorf("shard key %s names shard %d twice or a missing one", ks.Key, id)
+			}
+			seen[id] = true
+		}
+	}
+	if len(seen) != len(c.Shards) {
+		return fmt.Errorf("%d shards, but the shard keys name %d", len(c.Shards), len(seen))
 	}
 	return nil
 }

@@ -179,6 +179,11 @@ type Collection struct {
 	ReplicationFactor      uint32               `json:"replication_factor"`
 	WriteConsistencyFactor uint32               `json:"write_consistency_factor"`
 	Shards                 map[ShardID]Replicas `json:"shards"`
+	// ShardingMethod is empty (auto) or custom; a custom collection has
+	// no shards until shard keys are created (ShardKeys, kept sorted by
+	// key), and ShardNumber is then the default number of shards per key.
+	ShardingMethod ShardingMethod `json:"sharding_method,omitempty"`
+	ShardKeys      []KeyShards    `json:"shard_keys,omitempty"`
 	// Transfers are kept sorted by (shard, from, to).
 	Transfers []Transfer `json:"transfers,omitempty"`
 }
@@ -196,6 +201,10 @@ func (c *Collection) clone() *Collection {
 		out.Shards[s] = rc
 	}
 	out.Transfers = slices.Clone(c.Transfers)
+	out.ShardKeys = nil
+	for _, ks := range c.ShardKeys {
+		out.ShardKeys = append(out.ShardKeys, KeyShards{Key: ks.Key, Shards: slices.Clone(ks.Shards)})
+	}
 	return &out
 }
 
