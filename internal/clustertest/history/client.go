@@ -38,7 +38,8 @@ type Client struct {
 }
 
 // Upsert writes a point whose payload names a new write id, with
-// ?wait=true, and records it. It returns the recorded operation.
+// ?wait=true (an acknowledgement then means applied, which the checker
+// assumes), and records it. It returns the recorded operation.
 func (c *Client) Upsert(ctx context.Context, key uint64) Op {
 	id := c.Rec.Invoke(Upsert, key, c.peer())
 	body := map[string]any{"points": []any{map[string]any{
@@ -82,9 +83,10 @@ func (c *Client) httpClient() *http.Client {
 func (c *Client) send(ctx context.Context, id WriteID, method, path string, body any) Op {
 	status, data, err := c.do(ctx, method, path, body)
 	outcome, detail := Classify(status, data, err)
-	op, cerr := c.Rec.Complete(id, outcome, detail)
-	if cerr != nil { // a bug of the caller: the id was ours
-		panic(cerr)
+	op, err := c.Rec.Complete(id, outcome, detail)
+	if err != nil {
+		// Cannot happen: id came from Invoke and only send completes it.
+		panic(err)
 	}
 	return op
 }
@@ -134,10 +136,18 @@ type Record struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
+// ScrollOptions add to every scroll request.
+type ScrollOptions struct {
+	// Body is merged into the request body (shard_key, filter).
+	Body map[string]any
+	// Query is the query string (consistency=all).
+	Query url.Values
+}
+
 // Scroll reads every point of a collection through one peer, page by page
-// (with payload and vectors), following next_page_offset. extra is merged
-// into every request body (e.g. a shard_key or consistency), nil for none.
-func Scroll(ctx context.Context, hc *http.Client, baseURL, collection string, extra map[string]any) ([]Record, error) {
+// (1000 a page, with payload and vectors), following next_page_offset; a
+// nil hc is http.DefaultClient.
+func Scroll(ctx context.Context, hc *http.Client, baseURL, collection string, opts ScrollOptions) ([]Record, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
@@ -145,7 +155,7 @@ func Scroll(ctx context.Context, hc *http.Client, baseURL, collection string, ex
 	var offset json.RawMessage
 	for page := 0; ; page++ {
 		body := map[string]any{"limit": 1000, "with_payload": true, "with_vector": true}
-		for k, v := range extra {
+		for k, v := range opts.Body {
 			body[k] = v
 		}
 		if offset != nil {
@@ -155,7 +165,11 @@ func Scroll(ctx context.Context, hc *http.Client, baseURL, collection string, ex
 		if err != nil {
 			return nil, err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/collections/"+url.PathEscape(collection)+"/points/scroll", bytes.NewReader(b))
+		u := baseURL + "/collections/" + url.PathEscape(collection) + "/points/scroll"
+		if len(opts.Query) > 0 {
+			u += "?" + opts.Query.Encode()
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(b))
 		if err != nil {
 			return nil, err
 		}
@@ -220,4 +234,17 @@ func FinalState(records []Record) (map[uint64]WriteID, error) {
 		final[id] = WriteID(w)
 	}
 	return final, nil
+}
+
+// ReadFinal scrolls a collection through one peer and returns Check's
+// final state. Read it after the cluster healed and every acknowledged
+// update completed; a cluster whose replicas may disagree should be read
+// through every peer (or with consistency=all) and its replicas compared
+// with CompareReplicas.
+func ReadFinal(ctx context.Context, hc *http.Client, baseURL, collection string, opts ScrollOptions) (map[uint64]WriteID, error) {
+	records, err := Scroll(ctx, hc, baseURL, collection, opts)
+	if err != nil {
+		return nil, err
+	}
+	return FinalState(records)
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,10 +22,11 @@ import (
 // updates are atomic under a lock, so it is a correct register per key;
 // fault, when set, decides per update what the server does instead.
 type register struct {
-	mu     sync.Mutex
-	points map[uint64]json.RawMessage // id -> record
-	fault  func(op string, id uint64) (applied bool, status int, msg string)
-	seen   []string // the query strings of updates
+	mu       sync.Mutex
+	points   map[uint64]json.RawMessage // id -> record
+	fault    func(op string, id uint64) (applied bool, status int, msg string)
+	seen     []string // the query strings of updates
+	scrolled string   // the query string of the last scroll
 }
 
 func newRegister() *register { return &register{points: map[uint64]json.RawMessage{}} }
@@ -67,6 +69,7 @@ func (s *register) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id := req.Points[0]
 		s.update("delete", id, func() { delete(s.points, id) }, reply)
 	case r.Method == http.MethodPost && r.URL.Path == "/collections/c/points/scroll":
+		s.scrolled = r.URL.RawQuery
 		var req struct {
 			Offset *uint64 `json:"offset"`
 		}
@@ -158,13 +161,12 @@ func TestClientOutcomes(t *testing.T) {
 		t.Fatalf("refused connection: %v", op)
 	}
 
-	records, err := Scroll(ctx, nil, srv.URL, "c", nil)
+	final, err := ReadFinal(ctx, nil, srv.URL, "c", ScrollOptions{Query: url.Values{"consistency": {"all"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	final, err := FinalState(records)
-	if err != nil {
-		t.Fatal(err)
+	if q := reg.scrolled; q != "consistency=all" {
+		t.Fatalf("scroll query %q", q)
 	}
 	// Point 5 was deleted by the unknown delete (applied), 6 holds write 4.
 	if len(final) != 1 || final[6] != 4 {
@@ -216,11 +218,7 @@ func TestClientsAgainstRegister(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			records, err := Scroll(context.Background(), srv.Client(), srv.URL, "c", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			final, err := FinalState(records)
+			final, err := ReadFinal(context.Background(), srv.Client(), srv.URL, "c", ScrollOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

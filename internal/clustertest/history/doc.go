@@ -24,8 +24,8 @@
 // # What Check proves
 //
 // Given the history and the final state (read after the cluster healed
-// and every acknowledged update completed), Check decides for every key
-// whether some linearization of the key's updates ends in that state: the
+// and every acknowledged update completed, e.g. by ReadFinal), Check
+// decides for every key whether some linearization of the key's updates ends in that state: the
 // acknowledged updates, any subset of the unknown ones, no failed one,
 // ordered consistently with real time (an update that completed before
 // another was invoked comes first). For one key's final value this
@@ -46,10 +46,12 @@
 // produce (random_test.go holds it against a brute-force search over
 // linearizations).
 //
-// What it cannot see: it checks final states, not reads, so a stale or
-// non-monotonic read during the run, a value that flickered and came back,
-// or two replicas that disagreed for a while and then converged go
-// unnoticed; a lost update that a later acknowledged write of the same
+// Acknowledged means applied: Client sends every update with ?wait=true.
+//
+// What it cannot see: it checks final states, not reads (none are
+// recorded), so a stale or non-monotonic read during the run, a value
+// that flickered and came back, or two replicas that disagreed for a
+// while and then converged go unnoticed; a lost update that a later acknowledged write of the same
 // key overwrote anyway leaves no trace; and it judges one key at a time
 // (no multi-key or per-shard ordering). Divergent replicas are the job of
 // CompareReplicas, read after the run.
