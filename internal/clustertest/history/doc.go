@@ -25,10 +25,10 @@
 //
 // Given the history and the final state (read after the cluster healed
 // and every acknowledged update completed, e.g. by ReadFinal), Check
-// decides for every key whether some linearization of the key's updates ends in that state: the
-// acknowledged updates, any subset of the unknown ones, no failed one,
-// ordered consistently with real time (an update that completed before
-// another was invoked comes first). For one key's final value this
+// decides for every key whether some linearization of the key's updates
+// ends in that state: the acknowledged updates, any subset of the unknown
+// ones, no failed one, ordered consistently with real time (an update
+// that completed before another was invoked comes first). For one key's final value this
 // condition is exact:
 //
 //   - a value written by upsert W is possible iff W did not fail and no
