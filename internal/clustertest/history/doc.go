@@ -28,8 +28,8 @@
 // decides for every key whether some linearization of the key's updates
 // ends in that state: the acknowledged updates, any subset of the unknown
 // ones, no failed one, ordered consistently with real time (an update
-// that completed before another was invoked comes first). For one key's final value this
-// condition is exact:
+// that completed before another was invoked comes first). For one key's
+// final value this condition is exact:
 //
 //   - a value written by upsert W is possible iff W did not fail and no
 //     acknowledged update X (upsert or delete) has W.Complete < X.Invoke
