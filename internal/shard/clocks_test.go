@@ -441,3 +441,85 @@ func TestConcurrentTaggedUpdates(t *testing.T) {
 	re := startShard(t, dir, testOptions())
 	check(re, "after reopening")
 }
+
+// TestReadWAL: the WAL hands back each logged update with its number and
+// tag (none for an untagged one; a rejected one is not logged), from any
+// operation on; a checkpoint drops what it covers.
+func TestReadWAL(t *testing.T) {
+	ctx := context.Background()
+	sh := startShard(t, t.TempDir(), testOptions())
+	tags := []*ops.ClockTag{nil, {PeerID: 1, Tick: 1, Token: 5}, {PeerID: 1, Tick: 1, Token: 6}, {PeerID: 2, ClockID: 3, Tick: 9, Force: true}, nil}
+	var want []LoggedUpdate
+	for i, tag := range tags {
+		op := upsertOp(uint64(i), 1, 2)
+		var id uint64
+		if tag == nil {
+			var err error
+			if id, err = sh.Update(ctx, op, true); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			res, err := sh.UpdateWithClock(ctx, op, true, *tag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Rejected {
+				continue
+			}
+			id = res.OperationID
+		}
+		want = append(want, LoggedUpdate{OperationID: id, Op: op, Tag: tag})
+	}
+	if len(want) != 4 {
+		t.Fatalf("%d updates logged, want 4 (one rejected)", len(want))
+	}
+	if first, next := sh.WALRange(); first != 0 || next != 4 {
+		t.Fatalf("WAL range [%d, %d), want [0, 4)", first, next)
+	}
+	for from := range uint64(5) {
+		var got []LoggedUpdate
+		if err := sh.ReadWAL(from, func(u LoggedUpdate) error { got = append(got, u); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want)-int(min(from, 4)) {
+			t.Fatalf("from %d: %d records", from, len(got))
+		}
+		for i, u := range got {
+			w := want[int(from)+i]
+			a, _ := u.Op.Encode()
+			b, _ := w.Op.Encode()
+			if u.OperationID != w.OperationID || string(a) != string(b) || (u.Tag == nil) != (w.Tag == nil) || (u.Tag != nil && *u.Tag != *w.Tag) {
+				t.Fatalf("from %d: record %+v (tag %+v), want %+v (tag %+v)", from, u, u.Tag, w, w.Tag)
+			}
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := sh.ReadWAL(0, func(LoggedUpdate) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("ReadWAL stopped by fn: %v after %d records", err, n)
+	}
+	// A checkpoint drops the WAL segments it covers whole (never the
+	// active one): the range starts higher, and ReadWAL starts there.
+	opts := testOptions()
+	opts.WALSegmentSize = 1 << 10
+	opts.CheckpointWAL = 1 << 10
+	ck := startShard(t, t.TempDir(), opts)
+	for i := range 100 {
+		if _, err := ck.UpdateWithClock(ctx, upsertOp(uint64(i), 1, 2), true, tg(1, 0, uint64(i+1), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ck.Close()
+	re := startShard(t, ck.Dir(), opts)
+	first, next := re.WALRange()
+	if first == 0 || first >= next || next != 100 {
+		t.Fatalf("WAL range [%d, %d) after checkpoints, want [>0, 100)", first, next)
+	}
+	var ticks []uint64
+	if err := re.ReadWAL(0, func(u LoggedUpdate) error { ticks = append(ticks, u.Tag.Tick); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if uint64(len(ticks)) != next-first || ticks[0] != first+1 {
+		t.Fatalf("ReadWAL(0) after checkpoints: %d records from tick %v, want %d from %d", len(ticks), ticks[:1], next-first, first+1)
+	}
+}

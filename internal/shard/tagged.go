@@ -3,6 +3,7 @@ package shard
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/shoaldb/shoal/internal/ops"
 )
@@ -112,4 +113,35 @@ func (s *Shard) applyCutoff(p pending) {
 	s.mu.cutoff.advanceTo(p.cutoff)
 	s.mu.Unlock()
 	p.done <- s.checkpoint()
+}
+
+// LoggedUpdate is one record of the WAL: an operation as it was logged,
+// with its number and its clock tag (nil: untagged). A WAL-delta transfer
+// (Qdrant's resolve_wal_delta) looks for the records after a recovery
+// point by their tags and sends them on.
+type LoggedUpdate struct {
+	OperationID uint64
+	Op          *ops.Operation
+	Tag         *ops.ClockTag
+}
+
+// WALRange is the operations [first, next) the WAL holds. A checkpoint
+// drops the WAL segments whose records it covers, whole (never the one
+// being written), so first moves up with checkpoints, by segments.
+func (s *Shard) WALRange() (first, next uint64) {
+	return s.wal.FirstIndex(), s.wal.NextIndex()
+}
+
+// ReadWAL calls fn for every record the WAL holds from operation from on,
+// up to those logged when it is called, in order (updates go on
+// meanwhile; a checkpoint waits for it to return). It stops at fn's first
+// error and returns it.
+func (s *Shard) ReadWAL(from uint64, fn func(LoggedUpdate) error) error {
+	return s.wal.Replay(from, func(index uint64, data []byte) error {
+		rec, err := decodeRecord(data)
+		if err != nil {
+			return fmt.Errorf("wal record %d: %w", index, err)
+		}
+		return fn(LoggedUpdate{OperationID: index, Op: rec.op, Tag: rec.tag})
+	})
 }
