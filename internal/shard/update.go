@@ -64,7 +64,7 @@ func (s *Shard) UpdateBatch(ctx context.Context, batch []*ops.Operation, wait bo
 // submit logs batch and queues it. A tagged update (tag != nil, a batch of
 // one) is first decided against the clocks of the logged operations
 // (clocks.go) under appendMu, so that acceptance follows WAL order; a
-// rejected one writes nothing and returns accepted false with the tag to
+// rejected one writes nothing and returns errClockRejected with the tag to
 // answer (its clock's newest tick).
 func (s *Shard) submit(ctx context.Context, batch []*ops.Operation, wait bool, tag *ops.ClockTag) (version uint64, answer ops.ClockTag, err error) {
 	if tag != nil && len(batch) != 1 {
@@ -93,8 +93,8 @@ func (s *Shard) submit(ctx context.Context, batch []*ops.Operation, wait bool, t
 		return 0, ops.ClockTag{}, ErrClosed
 	}
 	if tag != nil {
-		// Only appends change s.clocks, and they hold appendMu: the
-		// decision holds until the record is logged below.
+		// Only appends and UpdateCutoff change s.clocks, and they hold
+		// appendMu: the decision holds until the record is logged below.
 		s.clockMu.Lock()
 		ok, ans := s.clocks.check(*tag)
 		s.clockMu.Unlock()
