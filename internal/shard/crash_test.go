@@ -87,6 +87,7 @@ func crashMulti(k, dim int, f float32) []float32 {
 type crashOp struct {
 	op   *ops.Operation
 	wait bool
+	tag  *ops.ClockTag // sent with UpdateWithClock when set
 }
 
 // crashOps is a fixed mix of upserts (some conditional), payload updates,
@@ -95,9 +96,13 @@ type crashOp struct {
 // dropped and added again, so that a replay that met the upserts before
 // the drop with the vector added again would bring their values back),
 // every one of which applies (so that each answer is about durability
-// only); two out of three wait.
+// only); two out of three wait. Most are tagged, on two clocks of each of two
+// peers with tokens of their own, and two are forced with a past tick
+// (accepted, their clock stays), so that the clocks a reopened shard
+// rebuilds can be checked against its state.
 func crashOps(t testing.TB) []crashOp {
 	var script []crashOp
+	ticks := map[ops.ClockKey]uint64{}
 	live := map[uint64]bool{}
 	dense := func(name string, size uint64, dist string) *ops.Operation {
 		return &ops.Operation{Kind: ops.CreateVectorName, Key: name, VectorConfig: &ops.VectorNameConfig{Dense: &ops.DenseVectorConfig{Size: size, Distance: dist}}}
@@ -161,7 +166,18 @@ func crashOps(t testing.TB) []crashOp {
 				Vectors: vecs, Sparse: sp, Payload: point.Payload{"k": k}}}}
 			live[id] = true
 		}
-		script = append(script, crashOp{op: op, wait: k%3 != 2})
+		o := crashOp{op: op, wait: k%3 != 2}
+		if k%4 != 0 {
+			key := ops.ClockKey{PeerID: uint64(1 + k%2), ClockID: uint32(k % 3 / 2)}
+			ticks[key] += uint64(1 + k%3)
+			tag := ops.ClockTag{PeerID: key.PeerID, ClockID: key.ClockID, Tick: ticks[key], Token: key.PeerID*10 + uint64(key.ClockID)}
+			if k == 27 || k == 41 {
+				tag.Tick, tag.Force = 1, true
+				ticks[key]--
+			}
+			o.tag = &tag
+		}
+		script = append(script, o)
 	}
 	return script
 }
@@ -212,11 +228,16 @@ func TestShardCrashPoints(t *testing.T) {
 	}
 	ref.Start()
 	want := []map[string]string{crashState(ref)}
+	wantClocks := []ops.RecoveryPoint{ref.RecoveryPoint()}
 	for k, o := range script {
-		if _, err := ref.Update(ctx, o.op, true); err != nil {
+		if err := crashSend(ctx, ref, o, true); err != nil {
 			t.Fatalf("reference run, operation %d (%s): %v", k, o.op.Kind, err)
 		}
 		want = append(want, crashState(ref))
+		wantClocks = append(wantClocks, ref.RecoveryPoint())
+	}
+	if len(wantClocks[len(script)]) != 4 {
+		t.Fatalf("the workload ends with the clocks %v, want 4", wantClocks[len(script)])
 	}
 	settle(t, ref)
 	if err := ref.Close(); err != nil {
@@ -274,7 +295,7 @@ func TestShardCrashPoints(t *testing.T) {
 			if k == 15 || k == 21 || k == 30 {
 				settle(t, sh)
 			}
-			if _, err := sh.Update(ctx, o.op, o.wait); err != nil {
+			if err := crashSend(ctx, sh, o, o.wait); err != nil {
 				return k + 1, durable
 			}
 			if o.wait {
@@ -335,6 +356,17 @@ func TestShardCrashPoints(t *testing.T) {
 		}
 		if m < 0 {
 			fail("the state is not that after any of the first %d..%d operations; against %d:%s", durable, sent, durable, diffStates(want[durable], got))
+		} else if rp := sh.RecoveryPoint(); !maps.Equal(rp, wantClocks[m]) {
+			// States after a forced tag, or before and after a delete
+			// of nothing, may look alike: any m with these points and
+			// these clocks will do.
+			ok := false
+			for i := m; i <= sent && !ok; i++ {
+				ok = diffStates(want[i], got) == "" && maps.Equal(rp, wantClocks[i])
+			}
+			if !ok {
+				fail("the clocks %v are not those of the state of %d operations, %v", rp, m, wantClocks[m])
+			}
 		}
 		if msg := sparseIndexesAgree(sh); msg != "" {
 			fail("%s", msg)
@@ -343,9 +375,11 @@ func TestShardCrashPoints(t *testing.T) {
 			fail("%s", msg)
 		}
 		extra := upsertOp(1000, 5, 5)
-		if _, err := sh.Update(ctx, extra, true); err != nil {
-			fail("write after reopen: %v", err)
+		extraTag := ops.ClockTag{PeerID: 9, Tick: 4, Token: 1}
+		if res, err := sh.UpdateWithClock(ctx, extra, true, extraTag); err != nil || res.Rejected {
+			fail("write after reopen: %+v, %v", res, err)
 		}
+		rpBefore := sh.RecoveryPoint()
 		if err := sh.Close(); err != nil {
 			fail("close after reopen: %v", err)
 		}
@@ -357,10 +391,27 @@ func TestShardCrashPoints(t *testing.T) {
 		if _, ok := state(re)["1000"]; !ok {
 			fail("the write after reopen is gone")
 		}
+		if rp := re.RecoveryPoint(); !maps.Equal(rp, rpBefore) || rp[extraTag.Key()] != extraTag.Tick {
+			fail("the clocks %v after a clean restart, %v before", rp, rpBefore)
+		}
 		re.Close()
 	}
 	t.Logf("shard: up to %d fsyncs a run, %d crash points tried (%d runs ended before their crash point), %d states checked, %d violations",
 		points, tried, missed, checked, violations)
+}
+
+// crashSend sends o, tagged or not; a rejected tag is an error (the
+// workload's ticks are all accepted).
+func crashSend(ctx context.Context, sh *Shard, o crashOp, wait bool) error {
+	if o.tag == nil {
+		_, err := sh.Update(ctx, o.op, wait)
+		return err
+	}
+	res, err := sh.UpdateWithClock(ctx, o.op, wait, *o.tag)
+	if err == nil && res.Rejected {
+		err = fmt.Errorf("tag %+v rejected: %+v", *o.tag, res.Tag)
+	}
+	return err
 }
 
 // multiGraphsAgree checks that every segment's multivector graph and codes

@@ -24,6 +24,21 @@
 // numbers, one WAL append, one fsync, one step of the worker (so that no
 // flush falls inside a batch); with wait it stops at its first failure.
 //
+// Clock tags (tagged.go, clocks.go; Qdrant's ClockMap): UpdateWithClock
+// takes an update a replica set tagged with (peer, clock, tick, token). It
+// is accepted if its tick is newer than the newest the shard logged for
+// that clock, or equal with the same token (a resend), or forced; else it
+// is answered Rejected with the clock's newest tick and nothing is
+// written. The decision and the clock's advance happen under the append
+// mutex, at the WAL append, so they follow WAL order; the record carries
+// the tag (format 3). A checkpoint writes the clocks of the operations it
+// covers into the manifest (version 2; untagged shards keep writing
+// version 1), and replay advances them by the tags of the WAL tail, so a
+// restart, after a crash too, has exactly the clocks of the logged
+// operations. RecoveryPoint is those clocks; Cutoff and UpdateCutoff are
+// Qdrant's oldest clocks, for WAL-delta transfers. RecoveryPoint takes a
+// mutex of its own (clockMu, under appendMu when both are held).
+//
 // Before appending, an update is refused (ErrOutOfDisk, Qdrant's text)
 // while the file system has less free space than one WAL segment, so a
 // full disk refuses writes whole instead of failing them half way.

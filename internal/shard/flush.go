@@ -11,8 +11,9 @@ import (
 // checkpoint flushes the segments: new data files for the segments changed
 // since the last flush, new deletes files for sealed segments that lost
 // points, then the manifest naming them all with the operation number they
-// cover; then it removes the files no longer named and drops the WAL
-// records the manifest covers. Only the update worker calls it, or Close
+// cover, the clocks of the operations below it and the cutoff; then it
+// removes the files no longer named and drops the WAL records the manifest
+// covers. Only the update worker calls it, or Close
 // after the worker stopped.
 func (s *Shard) checkpoint() error {
 	// The WAL must be durable up to what the manifest covers: were the
@@ -33,7 +34,10 @@ func (s *Shard) checkpoint() error {
 	s.mu.RLock()
 	h := s.mu.h
 	applied := s.mu.applied
-	m := &manifest{Version: manifestVer, Applied: applied}
+	m := &manifest{Version: manifestVer, Applied: applied, Clocks: encodeClocks(s.mu.clocks), Cutoff: encodeClocks(s.mu.cutoff)}
+	if m.Clocks != nil || m.Cutoff != nil {
+		m.Version = clocksVer
+	}
 	var err error
 	for _, g := range h.segs {
 		w := written{g: g, data: g.dataFile, del: g.deletesFile}

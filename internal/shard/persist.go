@@ -19,8 +19,9 @@ import (
 )
 
 // On disk a shard is its WAL, a directory of segment files and a manifest
-// naming the segments and the operation number they all cover. Files are
-// never rewritten in place: a flush writes new files, then the manifest
+// naming the segments and the operation number they all cover, with the
+// clocks of the operations it covers and the cutoff (clocks.go, tagged.go).
+// Files are never rewritten in place: a flush writes new files, then the manifest
 // (atomically), then removes the files the old manifest named. So a crash
 // at any point leaves the manifest and the files it names: a consistent
 // image as of its operation number, and the WAL replays the rest.
@@ -36,6 +37,7 @@ const (
 	legacyFile    = "points.ckpt" // one-store checkpoint of earlier versions
 	deletesMagic  = "SHOALDL1"
 	manifestVer   = 1
+	clocksVer     = 2 // a manifest with clocks: versions before them must not read it
 	maxDeletesLen = 1 << 32
 )
 
@@ -45,6 +47,17 @@ type manifest struct {
 	NextID   uint64        `json:"next_segment_id"`
 	NextFile uint64        `json:"next_file"` // file names are never reused
 	Segments []manifestSeg `json:"segments"`
+	// Clocks are those of the operations [0, applied) (clocks.go);
+	// Cutoff the cutoff (tagged.go). A manifest with either is
+	// of version 2.
+	Clocks []manifestClock `json:"clocks,omitempty"`
+	Cutoff []manifestClock `json:"cutoff,omitempty"`
+}
+
+// clockState is what a manifest holds of the shard's clocks.
+type clockState struct {
+	clocks clockMap // of the operations the manifest covers
+	cutoff clockMap
 }
 
 type manifestSeg struct {
@@ -67,8 +80,11 @@ func readManifest(fsys vfs.FS, dir string) (*manifest, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, errkind.Corruptf("corrupt shard manifest: decode %s: %w", manifestFile, err)
 	}
-	if m.Version != manifestVer {
+	switch {
+	case m.Version != manifestVer && m.Version != clocksVer:
 		return nil, fmt.Errorf("%s: unsupported version %d", manifestFile, m.Version)
+	case m.Version == manifestVer && (len(m.Clocks) > 0 || len(m.Cutoff) > 0):
+		return nil, errkind.Corruptf("corrupt shard manifest: %s: version %d with clocks", manifestFile, m.Version)
 	}
 	for _, s := range m.Segments {
 		if !validFileName(s.Data) || (s.Deletes != "" && !validFileName(s.Deletes)) {
@@ -95,8 +111,8 @@ func validFileName(n string) bool {
 
 // loadSegments opens the segments the manifest names (or the legacy
 // checkpoint, or nothing) and returns them with the operation number they
-// cover.
-func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec, sparse map[string]segment.SparseSpec, log *slog.Logger) (*holder, uint64, error) {
+// cover, and the clocks it holds.
+func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec, sparse map[string]segment.SparseSpec, log *slog.Logger) (*holder, uint64, clockState, error) {
 	h := &holder{specs: maps.Clone(specs), sparse: maps.Clone(sparse)}
 	if h.specs == nil {
 		h.specs = map[string]segment.VectorSpec{}
@@ -107,15 +123,23 @@ func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec, 
 	m, err := readManifest(fsys, dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return loadLegacy(fsys, dir, h)
+		h, applied, err := loadLegacy(fsys, dir, h)
+		return h, applied, clockState{clocks: clockMap{}, cutoff: clockMap{}}, err
 	case err != nil:
-		return nil, 0, err
+		return nil, 0, clockState{}, err
+	}
+	var cs clockState
+	if cs.clocks, err = decodeClocks(m.Clocks, "clocks"); err != nil {
+		return nil, 0, clockState{}, err
+	}
+	if cs.cutoff, err = decodeClocks(m.Cutoff, "cutoff"); err != nil {
+		return nil, 0, clockState{}, err
 	}
 	h.nextID, h.nextFile = m.NextID, m.NextFile
 	for _, ms := range m.Segments {
 		data, err := vfs.ReadFile(fsys, filepath.Join(dir, segmentsDir, ms.Data))
 		if err != nil {
-			return nil, 0, fmt.Errorf("read segment %d: %w", ms.ID, err)
+			return nil, 0, clockState{}, fmt.Errorf("read segment %d: %w", ms.ID, err)
 		}
 		st, _, err := segment.ReadCheckpointWith(data, fsys, func(name string) (string, error) {
 			f, ok := ms.Vectors[name]
@@ -125,7 +149,7 @@ func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec, 
 			return filepath.Join(dir, segmentsDir, f), nil
 		})
 		if err != nil {
-			return nil, 0, fmt.Errorf("load segment %d (%s): %w", ms.ID, ms.Data, err)
+			return nil, 0, clockState{}, fmt.Errorf("load segment %d (%s): %w", ms.ID, ms.Data, err)
 		}
 		g := &seg{id: ms.ID, store: st, appendable: ms.Appendable, dataFile: ms.Data, deletesFile: ms.Deletes, vectorFiles: ms.Vectors, sparseFiles: ms.Sparse}
 		for _, name := range st.SparseNames() {
@@ -133,16 +157,16 @@ func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec, 
 			st.SetSparseSpec(name, sparse[name])
 		}
 		if err := openSparseIndexes(fsys, dir, g, log); err != nil {
-			return nil, 0, fmt.Errorf("load segment %d (%s): %w", ms.ID, ms.Data, err)
+			return nil, 0, clockState{}, fmt.Errorf("load segment %d (%s): %w", ms.ID, ms.Data, err)
 		}
 		if ms.Deletes != "" {
 			raw, err := vfs.ReadFile(fsys, filepath.Join(dir, segmentsDir, ms.Deletes))
 			if err != nil {
-				return nil, 0, fmt.Errorf("read deletes of segment %d: %w", ms.ID, err)
+				return nil, 0, clockState{}, fmt.Errorf("read deletes of segment %d: %w", ms.ID, err)
 			}
 			offs, err := decodeDeletes(raw)
 			if err != nil {
-				return nil, 0, fmt.Errorf("load deletes of segment %d (%s): %w", ms.ID, ms.Deletes, err)
+				return nil, 0, clockState{}, fmt.Errorf("load deletes of segment %d (%s): %w", ms.ID, ms.Deletes, err)
 			}
 			st.DeleteOffsets(offs)
 		}
@@ -152,9 +176,9 @@ func loadSegments(fsys vfs.FS, dir string, specs map[string]segment.VectorSpec, 
 	// The segments' vectors are the shard's as of the manifest (schema.go).
 	h.adoptSchema(specs, sparse)
 	if err := removeUnlisted(fsys, dir, m); err != nil {
-		return nil, 0, err
+		return nil, 0, clockState{}, err
 	}
-	return h, m.Applied, nil
+	return h, m.Applied, cs, nil
 }
 
 func loadLegacy(fsys vfs.FS, dir string, h *holder) (*holder, uint64, error) {

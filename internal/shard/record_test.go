@@ -37,27 +37,45 @@ func sampleOps(t testing.TB) []*ops.Operation {
 	}
 }
 
+// sampleTags are clock tags with the extremes a record must carry.
+var sampleTags = []*ops.ClockTag{
+	nil,
+	{PeerID: 1, ClockID: 0, Tick: 1, Token: 0},
+	{PeerID: 1<<64 - 1, ClockID: 1<<32 - 1, Tick: 1<<64 - 1, Token: 1<<64 - 1, Force: true},
+	{PeerID: 7, ClockID: 3, Tick: 0, Token: 0x0102030405060708},
+}
+
 func TestRecordRoundTrip(t *testing.T) {
 	for i, op := range sampleOps(t) {
 		for _, pos := range []batchPos{{}, {i: 0, n: 1}, {i: i, n: 19, stop: true}, {i: 18, n: 19}} {
-			rec := record{op: op, pos: pos}
-			b, err := rec.encode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if b[0] != recordFormat {
-				t.Fatalf("record starts with %d, want the format %d", b[0], recordFormat)
-			}
-			got, err := decodeRecord(b)
-			if err != nil {
-				t.Fatalf("decode %x: %v", b, err)
-			}
-			if got.pos != pos {
-				t.Fatalf("position %+v, want %+v", got.pos, pos)
-			}
-			again, err := got.encode()
-			if err != nil || !bytes.Equal(again, b) {
-				t.Fatalf("%s record does not encode back to itself (%v):\n%x\n%x", op.Kind, err, b, again)
+			for _, tag := range sampleTags {
+				rec := record{op: op, pos: pos, tag: tag}
+				b, err := rec.encode()
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Untagged records keep the format older versions read.
+				want := byte(recordFormat)
+				if tag != nil {
+					want = taggedFormat
+				}
+				if b[0] != want {
+					t.Fatalf("record starts with %d, want the format %d", b[0], want)
+				}
+				got, err := decodeRecord(b)
+				if err != nil {
+					t.Fatalf("decode %x: %v", b, err)
+				}
+				if got.pos != pos {
+					t.Fatalf("position %+v, want %+v", got.pos, pos)
+				}
+				if (got.tag == nil) != (tag == nil) || (tag != nil && *got.tag != *tag) {
+					t.Fatalf("tag %+v read back as %+v", tag, got.tag)
+				}
+				again, err := got.encode()
+				if err != nil || !bytes.Equal(again, b) {
+					t.Fatalf("%s record does not encode back to itself (%v):\n%x\n%x", op.Kind, err, b, again)
+				}
 			}
 		}
 	}
@@ -71,7 +89,7 @@ func TestDecodeRecordErrors(t *testing.T) {
 	rec := func(header ...byte) string { return string(append(header, del...)) }
 	cases := []struct{ name, in, msg string }{
 		{"empty", "", "empty record"},
-		{"unknown format", rec(3, 0), "record format 3"},
+		{"unknown format", rec(4, 0), "record format 4"},
 		{"format 0", rec(0, 0), "record format 0"},
 		{"no batch size", "\x02", "bad batch size"},
 		{"position past the batch", rec(2, 3, 3, 0), "bad position in a batch of 3"},
@@ -80,6 +98,16 @@ func TestDecodeRecordErrors(t *testing.T) {
 		{"non-minimal batch size", rec(2, 0x83, 0x00, 0, 0), "bad batch size"},
 		{"no operation", "\x02\x00", "decode operation: malformed operation"},
 		{"operation of a later version", "\x02\x00\x07\x02\x00\x00", "encoding version 7"},
+		// Format 3: a tag after the position.
+		{"tag without flags", "\x03\x00", "bad clock tag flags"},
+		{"tag with unknown flags", rec(3, 0, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0), "bad clock tag flags"},
+		{"tag without peer", "\x03\x00\x00", "bad clock tag"},
+		{"tag with non-minimal peer", rec(3, 0, 0, 0x81, 0x00, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0), "bad clock tag"},
+		{"clock past 32 bits", rec(3, 0, 0, 1, 0x80, 0x80, 0x80, 0x80, 0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0), "bad clock tag"},
+		{"tag without tick", "\x03\x00\x00\x01\x01", "bad clock tag"},
+		{"tag with a short token", "\x03\x00\x00\x01\x01\x01\x00\x00\x00", "bad clock tag"},
+		{"tag without operation", "\x03\x00\x00\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00", "decode operation: malformed operation"},
+		{"tagged batch past its size", rec(3, 2, 2, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0), "bad position in a batch of 2"},
 		// Format 1 (JSON), as versions before this one wrote it.
 		{"batch of a later version", `{"k":"batch","v":2,"i":0,"n":1,"op":{"k":"delete","ids":[1]}}`, "version 2"},
 		{"batch without version", `{"k":"batch","i":0,"n":1,"op":{"k":"delete","ids":[1]}}`, "version 0"},
@@ -170,7 +198,7 @@ func TestLegacyRecords(t *testing.T) {
 func FuzzDecodeRecord(f *testing.F) {
 	for i, op := range sampleOps(f) {
 		for _, pos := range []batchPos{{}, {i: i, n: 20, stop: i%2 == 0}} {
-			b, err := record{op: op, pos: pos}.encode()
+			b, err := record{op: op, pos: pos, tag: sampleTags[i%len(sampleTags)]}.encode()
 			if err != nil {
 				f.Fatal(err)
 			}
@@ -204,10 +232,21 @@ func FuzzDecodeRecord(f *testing.F) {
 		if rec2.pos != rec.pos {
 			t.Fatalf("position %+v read back as %+v", rec.pos, rec2.pos)
 		}
-		// A record of this format reads back to itself, byte for byte,
-		// but for the JSON text of payloads, filters and schemas, which
-		// may be written other ways.
-		if data[0] == recordFormat && !hasJSON(rec.op) && !bytes.Equal(data, b1) {
+		if (rec.tag == nil) != (rec2.tag == nil) || (rec.tag != nil && *rec.tag != *rec2.tag) {
+			t.Fatalf("tag %+v read back as %+v", rec.tag, rec2.tag)
+		}
+		// A record of these formats holding an operation of the current
+		// encoding reads back to itself, byte for byte, but for the JSON
+		// text of payloads, filters and schemas, which may be written
+		// other ways. (The header is canonical, so the operation starts
+		// at the same offset in data as in b1; an operation of an older
+		// encoding version is written back in the current one.)
+		enc, err := rec.op.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		current := len(b1) >= len(enc) && len(data) > len(b1)-len(enc) && data[len(b1)-len(enc)] == ops.EncodingVersion
+		if (data[0] == recordFormat || data[0] == taggedFormat) && current && !hasJSON(rec.op) && !bytes.Equal(data, b1) {
 			t.Fatalf("record %x encodes back as %x", data, b1)
 		}
 		// Applying any decoded operation refuses it or performs it; it
@@ -279,5 +318,33 @@ func TestLegacyWALReplay(t *testing.T) {
 	}
 	if d := diffStates(want.Points, got.Points); d != "" {
 		t.Fatalf("replayed points differ:%s", d)
+	}
+}
+
+// TestTaggedRecordLayout pins format 3 byte for byte: logs written by this
+// version must decode in every later one.
+func TestTaggedRecordLayout(t *testing.T) {
+	op := &ops.Operation{Kind: ops.Delete, IDs: []point.ID{point.NumID(1)}}
+	enc, err := op.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := &ops.ClockTag{PeerID: 300, ClockID: 2, Tick: 5, Token: 0x0807060504030201, Force: true}
+	want := append([]byte{
+		3,       // format: tagged
+		2, 1, 1, // batch of 2, position 1, stop
+		1,          // flags: force
+		0xac, 0x02, // peer 300
+		2,                      // clock 2
+		5,                      // tick 5
+		1, 2, 3, 4, 5, 6, 7, 8, // token, little endian
+	}, enc...)
+	got, err := record{op: op, pos: batchPos{i: 1, n: 2, stop: true}, tag: tag}.encode()
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("tagged record %x (%v), want %x", got, err, want)
+	}
+	rec, err := decodeRecord(want)
+	if err != nil || rec.tag == nil || *rec.tag != *tag || rec.pos != (batchPos{i: 1, n: 2, stop: true}) {
+		t.Fatalf("decoded %+v (tag %+v), %v", rec, rec.tag, err)
 	}
 }

@@ -28,8 +28,10 @@ type openBatch struct {
 // that does not decode, an error of apply that is not a refusal, a batch
 // whose start the segments already cover) means that this shard cannot be
 // rebuilt as it was acknowledged, and stops the replay with an error that
-// names the record. It returns the number of the next operation.
-func (s *Shard) replay(h *holder, from uint64) (uint64, replayStats, error) {
+// names the record. The clock tag of every replayed record advances
+// clocks, as the worker advanced them (clocks.go). It returns the number
+// of the next operation.
+func (s *Shard) replay(h *holder, from uint64, clocks clockMap) (uint64, replayStats, error) {
 	var st replayStats
 	var cur *openBatch
 	next := from
@@ -53,6 +55,11 @@ func (s *Shard) replay(h *holder, from uint64) (uint64, replayStats, error) {
 		}
 		next = index + 1
 		s.sinceCheckpoint += int64(len(data))
+		if rec.tag != nil {
+			// The record was logged because its tag was accepted: its
+			// clock advanced then, whatever became of the operation.
+			clocks.advance(*rec.tag)
+		}
 		if cur != nil && cur.failed {
 			st.skipped++
 			return nil

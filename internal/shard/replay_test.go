@@ -170,8 +170,8 @@ func TestReplayStopsOnOtherErrors(t *testing.T) {
 		},
 		{
 			name: "a record of a later format",
-			recs: [][]byte{lone(t, upsertOp(1, 1, 1)), {recordFormat + 1, 0, ops.EncodingVersion, 2, 0, 0}},
-			msg:  "wal record 1: decode operation: record format 3",
+			recs: [][]byte{lone(t, upsertOp(1, 1, 1)), {taggedFormat + 1, 0, ops.EncodingVersion, 2, 0, 0}},
+			msg:  "wal record 1: decode operation: record format 4",
 		},
 	}
 	for _, c := range cases {

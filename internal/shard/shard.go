@@ -45,9 +45,13 @@ type Options struct {
 type pending struct {
 	version uint64
 	ops     []*ops.Operation
-	stop    bool // a batch sent with wait stops at its first failure
+	tag     *ops.ClockTag // the clock tag of a tagged update (one operation)
+	stop    bool          // a batch sent with wait stops at its first failure
 	size    int
 	done    chan error // nil when nobody waits
+	// cutoff, set on a pending without operations, raises the clocks and
+	// the cutoff (tagged.go) in the worker's order.
+	cutoff ops.RecoveryPoint
 }
 
 // Shard is one local shard. Reads take the lock shared; the update worker
@@ -64,10 +68,22 @@ type Shard struct {
 	queue    chan pending
 	closed   bool // guarded by appendMu
 
+	// clocks are the clocks of every logged operation (clocks.go): the
+	// acceptance of a tagged update is decided against them, and they
+	// advance, under appendMu, in WAL order. clockMu (taken under
+	// appendMu, or alone to read) lets RecoveryPoint read them while an
+	// append waits for room in the queue.
+	clockMu sync.Mutex
+	clocks  clockMap
+
 	mu struct {
 		sync.RWMutex
 		h       *holder
 		applied uint64 // operations [0, applied) are applied
+		// clocks are those of the operations [0, applied), which a
+		// checkpoint persists with applied; cutoff the cutoff clocks.
+		clocks clockMap
+		cutoff clockMap
 	}
 	started         bool
 	sinceCheckpoint int64     // WAL bytes since the last checkpoint; owned by the worker
@@ -121,7 +137,7 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	first := make(chan struct{})
 	s.optimized.Store(&first)
 
-	h, applied, err := loadSegments(opts.FS, dir, opts.Vectors, opts.Sparse, opts.Logger)
+	h, applied, cs, err := loadSegments(opts.FS, dir, opts.Vectors, opts.Sparse, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +185,7 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	// Copies a previous run left (deferred.go) before the replay, which
 	// addresses each point's newest copy.
 	h.settleAll(true)
-	applied, stats, err := s.replay(h, applied)
+	applied, stats, err := s.replay(h, applied, cs.clocks)
 	if err != nil {
 		log.Close()
 		return nil, fmt.Errorf("replay shard wal: %w", err)
@@ -180,6 +196,8 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	h.prepareRead()
 	s.mu.h = h
 	s.mu.applied = applied
+	s.mu.clocks, s.mu.cutoff = cs.clocks, cs.cutoff
+	s.clocks = cs.clocks.clone() // every logged operation is applied
 	if h.fresh {
 		// A new shard's vectors are its options'; its first manifest
 		// records them before any operation is logged, so that the WAL

@@ -38,7 +38,8 @@ func (e *OutOfDiskError) Unwrap() []error {
 // Update logs op and queues it for the worker. With wait it returns once op
 // is durable and applied, with the error of applying it.
 func (s *Shard) Update(ctx context.Context, op *ops.Operation, wait bool) (uint64, error) {
-	return s.submit(ctx, []*ops.Operation{op}, wait)
+	version, _, err := s.submit(ctx, []*ops.Operation{op}, wait, nil)
+	return version, err
 }
 
 // UpdateBatch logs ops, the operations of one points/batch request, with
@@ -56,20 +57,29 @@ func (s *Shard) UpdateBatch(ctx context.Context, batch []*ops.Operation, wait bo
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	return s.submit(ctx, batch, wait)
+	version, _, err := s.submit(ctx, batch, wait, nil)
+	return version, err
 }
 
-func (s *Shard) submit(ctx context.Context, batch []*ops.Operation, wait bool) (uint64, error) {
+// submit logs batch and queues it. A tagged update (tag != nil, a batch of
+// one) is first decided against the clocks of the logged operations
+// (clocks.go) under appendMu, so that acceptance follows WAL order; a
+// rejected one writes nothing and returns errClockRejected with the tag to
+// answer (its clock's newest tick).
+func (s *Shard) submit(ctx context.Context, batch []*ops.Operation, wait bool, tag *ops.ClockTag) (version uint64, answer ops.ClockTag, err error) {
+	if tag != nil && len(batch) != 1 {
+		return 0, ops.ClockTag{}, fmt.Errorf("a clock tag tags one operation, not %d", len(batch))
+	}
 	recs := make([][]byte, len(batch))
 	size := 0
 	for i, op := range batch {
-		rec := record{op: op}
+		rec := record{op: op, tag: tag}
 		if len(batch) > 1 {
 			rec.pos = batchPos{i: i, n: len(batch), stop: wait}
 		}
 		var err error
 		if recs[i], err = rec.encode(); err != nil {
-			return 0, err
+			return 0, ops.ClockTag{}, err
 		}
 		size += len(recs[i])
 	}
@@ -80,43 +90,67 @@ func (s *Shard) submit(ctx context.Context, batch []*ops.Operation, wait bool) (
 	s.appendMu.Lock()
 	if s.closed {
 		s.appendMu.Unlock()
-		return 0, ErrClosed
+		return 0, ops.ClockTag{}, ErrClosed
+	}
+	if tag != nil {
+		// Only appends and UpdateCutoff change s.clocks, and they hold
+		// appendMu: the decision holds until the record is logged below.
+		s.clockMu.Lock()
+		ok, ans := s.clocks.check(*tag)
+		s.clockMu.Unlock()
+		if !ok {
+			s.appendMu.Unlock()
+			return 0, ans, errClockRejected
+		}
+		answer = ans
 	}
 	if err := s.checkDiskSpace(); err != nil {
 		s.appendMu.Unlock()
-		return 0, err
+		return 0, ops.ClockTag{}, err
 	}
-	version, err := s.wal.AppendBatch(recs)
+	version, err = s.wal.AppendBatch(recs)
 	if err != nil {
 		s.appendMu.Unlock()
 		if errors.Is(err, syscall.ENOSPC) {
-			return 0, &OutOfDiskError{Detail: err.Error(), Err: err}
+			return 0, ops.ClockTag{}, &OutOfDiskError{Detail: err.Error(), Err: err}
 		}
-		return 0, fmt.Errorf("append to wal: %w", err)
+		return 0, ops.ClockTag{}, fmt.Errorf("append to wal: %w", err)
+	}
+	if tag != nil {
+		// Logged: the clock advances, as replay will advance it.
+		s.clockMu.Lock()
+		s.clocks.advance(*tag)
+		s.clockMu.Unlock()
 	}
 	// The records are in the WAL and must be applied in order, so the
 	// send blocks (back-pressure) rather than giving up on ctx.
 	s.queued.Add(int64(len(batch)))
-	s.queue <- pending{version: version, ops: batch, stop: wait && len(batch) > 1, size: size, done: done}
+	s.queue <- pending{version: version, ops: batch, tag: tag, stop: wait && len(batch) > 1, size: size, done: done}
 	s.appendMu.Unlock()
 	if !wait {
-		return version, nil
+		return version, answer, nil
 	}
+	return version, answer, s.await(ctx, done)
+}
+
+// await waits, for an update sent with wait, until its records are durable
+// and applied.
+func (s *Shard) await(ctx context.Context, done chan error) error {
 	// A Close racing this call syncs the WAL before closing it and applies
 	// every queued operation, so ErrClosed here does not mean lost.
 	if err := s.wal.Sync(); err != nil && !errors.Is(err, wal.ErrClosed) {
-		return version, fmt.Errorf("sync wal: %w", err)
+		return fmt.Errorf("sync wal: %w", err)
 	}
 	select {
 	case err := <-done:
 		if err != nil {
-			return version, err
+			return err
 		}
 		// Qdrant answers an update sent with wait once the points it
 		// deferred are visible.
-		return version, s.waitDeferred(ctx)
+		return s.waitDeferred(ctx)
 	case <-ctx.Done():
-		return version, ctx.Err()
+		return ctx.Err()
 	}
 }
 
@@ -171,6 +205,10 @@ func (s *Shard) run() {
 // applyPending applies the operations of p in order under the write lock,
 // and answers the waiter with the first failure.
 func (s *Shard) applyPending(p pending) {
+	if p.cutoff != nil {
+		s.applyCutoff(p)
+		return
+	}
 	var first error
 	s.mu.Lock()
 	for i, op := range p.ops {
@@ -188,6 +226,10 @@ func (s *Shard) applyPending(p pending) {
 		if p.stop {
 			break
 		}
+	}
+	if p.tag != nil {
+		// Applied or refused, the operation is logged under its tag.
+		s.mu.clocks.advance(*p.tag)
 	}
 	s.mu.h.prepareRead()
 	s.mu.applied = p.version + uint64(len(p.ops))
