@@ -44,10 +44,42 @@ type StorageConfig struct {
 
 	SnapshotsConfig SnapshotsConfig `koanf:"snapshots_config"`
 
+	// Collection holds the defaults of new collections' shards and
+	// replicas (Qdrant's CollectionConfigDefaults).
+	Collection CollectionDefaults `koanf:"collection"`
+
 	WAL         WALConfig         `koanf:"wal"`
 	Optimizers  OptimizersConfig  `koanf:"optimizers"`
 	HNSWIndex   HNSWConfig        `koanf:"hnsw_index"`
 	Performance PerformanceConfig `koanf:"performance"`
+}
+
+// CollectionDefaults is `storage.collection`: what a collection created
+// without these parameters gets. nil: not set.
+type CollectionDefaults struct {
+	// ShardNumber is the shard_number of new collections; unset, a
+	// cluster uses ShardNumberPerNode times the number of peers, and
+	// without that one shard per peer (standalone: 1). When both are set,
+	// ShardNumber wins, as in Qdrant.
+	ShardNumber        *int `koanf:"shard_number"`
+	ShardNumberPerNode *int `koanf:"shard_number_per_node"`
+	// ReplicationFactor and WriteConsistencyFactor default to 1.
+	ReplicationFactor      *int `koanf:"replication_factor"`
+	WriteConsistencyFactor *int `koanf:"write_consistency_factor"`
+}
+
+// DefaultShardNumber is the shard_number of a new collection created
+// without one on a cluster of peers peers (1 standalone): Qdrant's
+// CollectionConfigDefaults::get_shard_number.
+func (d CollectionDefaults) DefaultShardNumber(peers int) int {
+	peers = max(peers, 1)
+	switch {
+	case d.ShardNumber != nil:
+		return *d.ShardNumber
+	case d.ShardNumberPerNode != nil:
+		return *d.ShardNumberPerNode * peers
+	}
+	return peers
 }
 
 // SnapshotsConfig is `storage.snapshots_config`: where snapshots are kept.

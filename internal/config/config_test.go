@@ -152,3 +152,22 @@ func TestSlowQuery(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultShardNumber(t *testing.T) {
+	for _, tc := range []struct {
+		d     CollectionDefaults
+		peers int
+		want  int
+	}{
+		{CollectionDefaults{}, 0, 1},
+		{CollectionDefaults{}, 1, 1},
+		{CollectionDefaults{}, 3, 3},
+		{CollectionDefaults{ShardNumberPerNode: ptr(2)}, 3, 6},
+		{CollectionDefaults{ShardNumber: ptr(4)}, 3, 4},
+		{CollectionDefaults{ShardNumber: ptr(4), ShardNumberPerNode: ptr(2)}, 3, 4},
+	} {
+		if got := tc.d.DefaultShardNumber(tc.peers); got != tc.want {
+			t.Errorf("%+v with %d peers: %d, want %d", tc.d, tc.peers, got, tc.want)
+		}
+	}
+}

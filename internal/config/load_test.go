@@ -175,8 +175,8 @@ per_collection_metrics_enabled: true
 				"config/local.yaml": "storage: {snapshots_config: {s3_config: {bucket: b}}}\nfeature_flags: {all: true}",
 			},
 			env:         map[string]string{"QDRANT__SERVICE__NO_SUCH_KEY": "1", "QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR": "2", "QDRANT_URI": "http://x:6335", "QDRANT__EMPTY": ""},
-			want:        func(c *Config) { c.Storage.HNSWIndex.M = 32 },
-			wantUnknown: []string{"QDRANT__SERVICE__NO_SUCH_KEY", "QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR", "feature_flags", "per_collection_metrics_enabled", "storage.collection", "storage.hnsw_index.mystery", "storage.snapshots_config.s3_config"},
+			want:        func(c *Config) { c.Storage.HNSWIndex.M = 32; c.Storage.Collection.ReplicationFactor = ptr(2) },
+			wantUnknown: []string{"QDRANT__SERVICE__NO_SUCH_KEY", "feature_flags", "per_collection_metrics_enabled", "storage.collection.vectors", "storage.hnsw_index.mystery", "storage.snapshots_config.s3_config"},
 		},
 		{
 			name: "explicit null unsets nullable keys, keeps others",

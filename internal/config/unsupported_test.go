@@ -119,7 +119,7 @@ func TestQdrantDefaultsStart(t *testing.T) {
 	want := []string{
 		"audit.dir", "audit.max_log_files", "audit.rotation", "audit.trust_forwarded_headers",
 		"logger.format", "logger.on_disk.log_file", "per_collection_metrics_enabled",
-		"service.enable_static_content", "storage.collection", "storage.max_collections",
+		"service.enable_static_content", "storage.collection.quantization", "storage.collection.vectors", "storage.max_collections",
 		"storage.shard_transfer_method", "storage.update_concurrency",
 	}
 	if !slices.Equal(unknown, want) {

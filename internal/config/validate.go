@@ -35,6 +35,12 @@ func (s *StorageConfig) validate(v *validator) {
 	v.oneOf("storage.node_type", s.NodeType, "Normal", "Listener")
 	v.oneOf("storage.snapshots_config.snapshots_storage", s.SnapshotsConfig.SnapshotsStorage, "local", "s3")
 
+	cd := s.Collection
+	v.atLeastOpt("storage.collection.shard_number", cd.ShardNumber, 1)
+	v.atLeastOpt("storage.collection.shard_number_per_node", cd.ShardNumberPerNode, 1)
+	v.atLeastOpt("storage.collection.replication_factor", cd.ReplicationFactor, 1)
+	v.atLeastOpt("storage.collection.write_consistency_factor", cd.WriteConsistencyFactor, 1)
+
 	o := s.Optimizers
 	if o.DeletedThreshold < 0 || o.DeletedThreshold > 1 {
 		v.addf("storage.optimizers.deleted_threshold", "must be between 0 and 1, got %g", o.DeletedThreshold)
