@@ -156,7 +156,8 @@ var ErrTransport = errors.New("peer did not answer")
 // of that kind and text (the status stays in the chain); a message over
 // the size bound is refused the same way on either side, and becomes a
 // bad request; anything else is a transport failure wrapping ErrTransport
-// and, when the caller's context ended, the context's error.
+// and, when the caller's context ended (or the call's deadline passed on
+// either side), the context's error. The status stays in the chain.
 func callError(ctx context.Context, peer uint64, method string, err error) error {
 	st, ok := status.FromError(err)
 	if ok {
@@ -169,8 +170,19 @@ func callError(ctx context.Context, peer uint64, method string, err error) error
 			return &point.Error{Kind: point.KindBadRequest, Description: st.Message(), Err: err}
 		}
 	}
-	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("%s on peer %d: %w: %w", method, peer, ErrTransport, cerr)
+	cerr := ctx.Err()
+	if cerr == nil && ok {
+		// The call's deadline, which travels with it, may end the call on
+		// either side a moment before the caller's context sees it.
+		switch st.Code() {
+		case codes.DeadlineExceeded:
+			cerr = context.DeadlineExceeded
+		case codes.Canceled:
+			cerr = context.Canceled
+		}
+	}
+	if cerr != nil {
+		return fmt.Errorf("%s on peer %d: %w: %w (%w)", method, peer, ErrTransport, cerr, err)
 	}
 	return fmt.Errorf("%s on peer %d: %w: %w", method, peer, ErrTransport, err)
 }

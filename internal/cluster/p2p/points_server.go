@@ -45,6 +45,18 @@ func (p pointsService) replicas() (LocalReplicas, error) {
 	return p.s.cfg.Replicas, nil
 }
 
+// failed maps the error of the replicas: when the call's context ended
+// (the caller's deadline, which travels with the call, or its
+// cancellation) the call ends with that, a status without an Error detail,
+// since no refusal of the engine is known; otherwise the error is the
+// engine's answer, with its kind.
+func failed(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return status.FromContextError(cerr).Err()
+	}
+	return toStatus(err)
+}
+
 // malformed is the refusal of a request that does not decode.
 func malformed(what string, err error) error {
 	return &point.Error{Kind: point.KindBadInput, Description: "malformed " + what + " request: " + err.Error(), Err: err}
@@ -70,7 +82,7 @@ func (p pointsService) Update(ctx context.Context, req *p2pv1.UpdateRequest) (*p
 	res, err := r.Update(ctx, req.GetCollection(), req.GetShardId(), op,
 		collection.RemoteUpdate{Wait: req.GetWait(), Ordering: ordering, Tag: tagFromProto(req.GetClockTag())})
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, failed(ctx, err)
 	}
 	return updateResultToProto(res), nil
 }
@@ -89,7 +101,7 @@ func (p pointsService) Search(ctx context.Context, req *p2pv1.SearchRequest) (*p
 	defer cancel()
 	hits, err := r.Search(ctx, req.GetCollection(), req.GetShardId(), sr)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, failed(ctx, err)
 	}
 	out, err := scoredToProto(hits)
 	if err != nil {
@@ -112,7 +124,7 @@ func (p pointsService) Scroll(ctx context.Context, req *p2pv1.ScrollRequest) (*p
 	defer cancel()
 	recs, next, err := r.Scroll(ctx, req.GetCollection(), req.GetShardId(), sr)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, failed(ctx, err)
 	}
 	out, err := recordsToProto(recs)
 	if err != nil {
@@ -139,7 +151,7 @@ func (p pointsService) Count(ctx context.Context, req *p2pv1.CountRequest) (*p2p
 	defer cancel()
 	n, err := r.Count(ctx, req.GetCollection(), req.GetShardId(), cr)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, failed(ctx, err)
 	}
 	if n < 0 {
 		return nil, toStatus(point.Errorf(point.KindInternal, "count %d", n))
@@ -161,7 +173,7 @@ func (p pointsService) Retrieve(ctx context.Context, req *p2pv1.RetrieveRequest)
 	defer cancel()
 	recs, err := r.Retrieve(ctx, req.GetCollection(), req.GetShardId(), rr.IDs, rr.WithPayload, rr.WithVector)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, failed(ctx, err)
 	}
 	out, err := recordsToProto(recs)
 	if err != nil {
@@ -184,7 +196,7 @@ func (p pointsService) Facet(ctx context.Context, req *p2pv1.FacetRequest) (*p2p
 	defer cancel()
 	hits, err := r.Facet(ctx, req.GetCollection(), req.GetShardId(), fr)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, failed(ctx, err)
 	}
 	out, err := facetToProto(hits)
 	if err != nil {
