@@ -58,7 +58,7 @@ func TestPointsErrorKinds(t *testing.T) {
 		{fmt.Errorf("search interrupted: %w", context.DeadlineExceeded), point.KindTimeout, "search interrupted: context deadline exceeded"},
 		{errors.New("disk on fire"), point.KindInternal, "disk on fire"},
 	} {
-		fake.err = c.err
+		fake.set(func() { fake.err = c.err })
 		for method, err := range everyCall(context.Background(), remote) {
 			var pe *point.Error
 			if !errors.As(err, &pe) || errors.Is(err, ErrTransport) {
@@ -189,10 +189,11 @@ func TestPointsEncodeRefusal(t *testing.T) {
 
 // TestPointsDeadlinePropagates: the caller's deadline reaches the
 // replica's context; a call without one is bounded by RemoteConfig.Timeout
-// (shorter here than the server's DefaultTimeout of a minute).
+// (shorter here than the server's DefaultTimeout of a minute), and a call
+// of another client without any deadline by the server's DefaultTimeout.
 func TestPointsDeadlinePropagates(t *testing.T) {
 	fake := &fakeReplicas{}
-	remote, _, _ := pointsPeer(t, fake, RemoteConfig{Timeout: 20 * time.Second})
+	remote, addr, _ := pointsPeer(t, fake, RemoteConfig{Timeout: 20 * time.Second})
 	dl := time.Now().Add(7 * time.Second)
 	ctx, cancel := context.WithDeadline(context.Background(), dl)
 	defer cancel()
@@ -213,6 +214,24 @@ func TestPointsDeadlinePropagates(t *testing.T) {
 		if !c.hasDL || c.deadline.Sub(want).Abs() > 2*time.Second {
 			t.Fatalf("%s %d: deadline %v (set %v), want about %v", c.method, i, c.deadline, c.hasDL, want)
 		}
+	}
+
+	cc, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	b, err := ops.CountRequest{}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	if _, err := p2pv1.NewPointsClient(cc).Count(context.Background(), &p2pv1.CountRequest{Request: b}); err != nil {
+		t.Fatal(err)
+	}
+	c := fake.seen()[12]
+	if want := start.Add(time.Minute); !c.hasDL || c.deadline.Sub(want).Abs() > 2*time.Second {
+		t.Fatalf("a call without a deadline: deadline %v (set %v), want about %v", c.deadline, c.hasDL, want)
 	}
 }
 
@@ -310,9 +329,11 @@ func TestPointsMessageSizeBound(t *testing.T) {
 	check("client bound, search", err, fake, 0)
 
 	// The answer: 100 records of 1 KB vectors.
-	for i := range 100 {
-		fake.records = append(fake.records, collection.Record{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": make([]float32, 256)}})
-	}
+	fake.set(func() {
+		for i := range 100 {
+			fake.records = append(fake.records, collection.Record{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": make([]float32, 256)}})
+		}
+	})
 	_, err = remote.Retrieve(ctx, "c", 0, ids[:100], ops.PayloadSelector{}, ops.VectorSelector{Enable: true})
 	check("answer bound", err, fake, 1)
 }

@@ -54,7 +54,7 @@ func (f *fakeReplicas) record(ctx context.Context, method, coll string, shard co
 	dl, ok := ctx.Deadline()
 	f.mu.Lock()
 	f.calls = append(f.calls, replicaCall{method: method, collection: coll, shard: shard, req: req, deadline: dl, hasDL: ok})
-	block, entered, ended := f.block, f.entered, f.ended
+	block, entered, ended, err := f.block, f.entered, f.ended, f.err
 	f.mu.Unlock()
 	if block {
 		entered <- struct{}{}
@@ -62,7 +62,22 @@ func (f *fakeReplicas) record(ctx context.Context, method, coll string, shard co
 		ended <- ctx.Err()
 		return ctx.Err()
 	}
-	return f.err
+	return err
+}
+
+// set changes the script between calls (the server's goroutines read it
+// under the lock).
+func (f *fakeReplicas) set(change func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change()
+}
+
+// answer returns v read under the lock.
+func answer[T any](f *fakeReplicas, v *T) T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return *v
 }
 
 func (f *fakeReplicas) seen() []replicaCall {
@@ -75,42 +90,42 @@ func (f *fakeReplicas) Update(ctx context.Context, coll string, shard collection
 	if err := f.record(ctx, "update", coll, shard, updateCall{op, opts}); err != nil {
 		return collection.RemoteUpdateResult{}, err
 	}
-	return f.update, nil
+	return answer(f, &f.update), nil
 }
 
 func (f *fakeReplicas) Search(ctx context.Context, coll string, shard collection.ShardID, req ops.SearchRequest) ([]collection.ScoredPoint, error) {
 	if err := f.record(ctx, "search", coll, shard, req); err != nil {
 		return nil, err
 	}
-	return f.scored, nil
+	return answer(f, &f.scored), nil
 }
 
 func (f *fakeReplicas) Scroll(ctx context.Context, coll string, shard collection.ShardID, req ops.ScrollRequest) ([]collection.Record, *point.ID, error) {
 	if err := f.record(ctx, "scroll", coll, shard, req); err != nil {
 		return nil, nil, err
 	}
-	return f.records, f.next, nil
+	return answer(f, &f.records), answer(f, &f.next), nil
 }
 
 func (f *fakeReplicas) Count(ctx context.Context, coll string, shard collection.ShardID, req ops.CountRequest) (int, error) {
 	if err := f.record(ctx, "count", coll, shard, req); err != nil {
 		return 0, err
 	}
-	return f.count, nil
+	return answer(f, &f.count), nil
 }
 
 func (f *fakeReplicas) Retrieve(ctx context.Context, coll string, shard collection.ShardID, ids []point.ID, wp ops.PayloadSelector, wv ops.VectorSelector) ([]collection.Record, error) {
 	if err := f.record(ctx, "retrieve", coll, shard, ops.RetrieveRequest{IDs: ids, WithPayload: wp, WithVector: wv}); err != nil {
 		return nil, err
 	}
-	return f.records, nil
+	return answer(f, &f.records), nil
 }
 
 func (f *fakeReplicas) Facet(ctx context.Context, coll string, shard collection.ShardID, req ops.FacetRequest) ([]collection.FacetHit, error) {
 	if err := f.record(ctx, "facet", coll, shard, req); err != nil {
 		return nil, err
 	}
-	return f.facet, nil
+	return answer(f, &f.facet), nil
 }
 
 // remotePeerID is the id the tests give the peer serving the fake.

@@ -122,7 +122,7 @@ func TestPointsReadsRoundTrip(t *testing.T) {
 	}
 
 	// The last page of a scroll has no next offset.
-	fake.next = nil
+	fake.set(func() { fake.next = nil })
 	if _, next, err := remote.Scroll(ctx, "c1", 0, ops.ScrollRequest{Limit: 1}); err != nil || next != nil {
 		t.Fatalf("last page: next %v, %v", next, err)
 	}
@@ -184,7 +184,7 @@ func TestPointsUpdateRoundTrip(t *testing.T) {
 		{collection.RemoteUpdate{Tag: &ops.ClockTag{PeerID: 1, Tick: 5}},
 			collection.RemoteUpdateResult{Rejected: true, Tag: ops.ClockTag{PeerID: 1, Tick: 9}}},
 	} {
-		fake.update = c.res
+		fake.set(func() { fake.update = c.res })
 		got, err := remote.Update(context.Background(), "c", 5, op, c.opts)
 		if err != nil {
 			t.Fatalf("%d: %v", i, err)
