@@ -138,6 +138,9 @@ func TestPointsAgainstTheEngine(t *testing.T) {
 		if lerr != nil || rerr != nil {
 			t.Fatalf("%s: local %v, remote %v", what, lerr, rerr)
 		}
+		if l, r := reflect.ValueOf(local), reflect.ValueOf(remote); l.Kind() == reflect.Slice && l.Len() == 0 && r.Len() == 0 {
+			return // nil or empty: the same answer
+		}
 		if !reflect.DeepEqual(local, remote) {
 			t.Fatalf("%s: remote answer differs:\n local %v\nremote %v", what, local, remote)
 		}
@@ -146,7 +149,7 @@ func TestPointsAgainstTheEngine(t *testing.T) {
 		{Using: "img", Vector: []float32{0.1, 0.2, 0.3, 0.4}, Limit: 10, WithPayload: all, WithVector: vecs},
 		{Using: "img", Vector: []float32{-1, 0, 1, 0.5}, Filter: red, Limit: 5, Offset: 2, ScoreThreshold: ptr(float32(-0.5)), Params: ops.SearchParams{Exact: true}},
 		{Using: "multi", Vector: []float32{1, 0, 0, 1}, Limit: 7, WithVector: ops.VectorSelector{Enable: true, Names: []string{"multi"}}},
-		{Using: "text", Sparse: &point.SparseVector{Indices: []uint32{3, 120}, Values: []float32{1, 0.5}}, Limit: 20, WithVector: vecs},
+		{Using: "text", Sparse: ptr(pts[0].Sparse["text"]), Limit: 20, WithVector: vecs},
 		{Using: "img", QueryID: ptr(point.NumID(4)), Limit: 3},
 	} {
 		lh, lerr := c.Search(ctx, s)
