@@ -181,6 +181,26 @@ func TestReadEncodingGolden(t *testing.T) {
 	if out.String() != string(want) {
 		t.Fatalf("read encoding changed:\n got %s\nwant %s", out.String(), want)
 	}
+	// Every line keeps decoding, as the request of its type.
+	byType := map[string]func([]byte) (readRequest, error){}
+	for _, req := range sampleReads(t) {
+		like := req
+		byType[fmt.Sprintf("%T", req)] = func(b []byte) (readRequest, error) { return decodeRead(like, b) }
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+		typ, hx, _ := strings.Cut(line, " ")
+		b, err := hex.DecodeString(hx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decode, ok := byType[typ]
+		if !ok {
+			t.Fatalf("golden line of unknown type %s", typ)
+		}
+		if _, err := decode(b); err != nil {
+			t.Fatalf("golden %s %s: %v", typ, hx, err)
+		}
+	}
 }
 
 func TestReadEncodeRefuses(t *testing.T) {
