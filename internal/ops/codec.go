@@ -32,8 +32,8 @@ const (
 // their records as of an unknown kind).
 const kindsV1 = 10
 
-// ErrMalformed marks input that DecodeOperation refuses; check it with
-// errors.Is.
+// ErrMalformed marks input that a decoder of this package refuses
+// (DecodeOperation, the read request decoders); check it with errors.Is.
 var ErrMalformed = errors.New("malformed operation")
 
 // Encode returns the encoding of op (see the package documentation). It
@@ -188,14 +188,19 @@ func (e *encoder) sparse(v point.SparseVectors) {
 	slices.Sort(names)
 	for _, n := range names {
 		e.str(n)
-		x := v[n]
-		e.count(len(x.Indices))
-		for _, d := range x.Indices {
-			e.b = binary.AppendUvarint(e.b, uint64(d))
-		}
-		for _, f := range x.Values {
-			e.b = binary.LittleEndian.AppendUint32(e.b, math.Float32bits(f))
-		}
+		e.sparseVector(v[n])
+	}
+}
+
+// sparseVector writes one sparse vector: its entry count, the indices as
+// varints, then the values.
+func (e *encoder) sparseVector(x point.SparseVector) {
+	e.count(len(x.Indices))
+	for _, d := range x.Indices {
+		e.b = binary.AppendUvarint(e.b, uint64(d))
+	}
+	for _, f := range x.Values {
+		e.b = binary.LittleEndian.AppendUint32(e.b, math.Float32bits(f))
 	}
 }
 
@@ -453,26 +458,36 @@ func (d *decoder) sparse() point.SparseVectors {
 			return nil
 		}
 		prev = name
-		k := d.count(5) // a varint index and a 4-byte value: 5 bytes at least
-		v := point.SparseVector{Indices: make([]uint32, k), Values: make([]float32, k)}
-		for j := range v.Indices {
-			x := d.uvarint()
-			if x > math.MaxUint32 {
-				d.fail("sparse index %d out of range", x)
-				return nil
-			}
-			v.Indices[j] = uint32(x)
-		}
-		raw := d.take(4 * k)
+		v := d.sparseVector()
 		if d.err != nil {
 			return nil
-		}
-		for j := range v.Values {
-			v.Values[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
 		}
 		out[name] = v
 	}
 	return out
+}
+
+// sparseVector reads one sparse vector: indices that fit a u32, then the
+// values.
+func (d *decoder) sparseVector() point.SparseVector {
+	k := d.count(5) // a varint index and a 4-byte value: 5 bytes at least
+	v := point.SparseVector{Indices: make([]uint32, k), Values: make([]float32, k)}
+	for j := range v.Indices {
+		x := d.uvarint()
+		if x > math.MaxUint32 {
+			d.fail("sparse index %d out of range", x)
+			return point.SparseVector{}
+		}
+		v.Indices[j] = uint32(x)
+	}
+	raw := d.take(4 * k)
+	if d.err != nil {
+		return point.SparseVector{}
+	}
+	for j := range v.Values {
+		v.Values[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+	}
+	return v
 }
 
 func (d *decoder) payload() point.Payload {

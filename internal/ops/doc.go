@@ -52,6 +52,31 @@
 //	string/bytes = uvarint length, bytes
 //	count        = uvarint
 //
+// Read requests (readcodec.go) have an encoding of their own, the body of
+// a read one peer asks of a shard replica on another over P2P: version
+// (ReadEncodingVersion: 1; testdata/read_encoding.golden holds its bytes),
+// then the kind, so that a decoder refuses a request of another kind. It
+// is deterministic in the same way and its decoders (DecodeSearchRequest,
+// DecodeScrollRequest, DecodeCountRequest, DecodeFacetRequest,
+// DecodeRetrieveRequest) refuse what they do not accept with ErrMalformed:
+//
+//	read     = version:u8 kind:u8 fields
+//	  search   using:string flags:u8 [dense] [sparse1] [id] optfilter
+//	           limit:uvarint offset:uvarint optf32 payloadsel vectorsel params
+//	  scroll   optfilter optid orderby limit:uvarint payloadsel vectorsel
+//	  count    optfilter exact:bool
+//	  facet    key:string optfilter limit:uvarint exact:bool
+//	  retrieve ids payloadsel vectorsel
+//	flags      = bit 0 dense, bit 1 sparse, bit 2 id (each present when set)
+//	dense      = count f32le*; sparse1 = n:uvarint n*index:uvarint n*f32le
+//	params     = ef:uvarint flags:u8 (exact, indexed_only, quantization)
+//	             [qflags:u8 (ignore, has rescore, rescore, has oversampling) [f64le]]
+//	orderby    = 0:u8 | 1:u8 key:string desc:bool startfrom
+//	startfrom  = 0:u8 | 1:u8 f64le | 2:u8 datetime:string | 3:u8 (neither)
+//	payloadsel = enable:bool include:strings exclude:strings (payload paths)
+//	vectorsel  = enable:bool names:strings
+//	optfilter  = 0:u8 | 1:u8 filter:bytes; optid = 0:u8 | 1:u8 id; optf32 = 0:u8 | 1:u8 f32le
+//
 // Operations are values: nothing here does I/O or starts goroutines, and a
 // value is safe for concurrent reads. The collection normalises the vectors
 // of an operation it is handed in place, so a caller does not reuse an

@@ -169,3 +169,11 @@ type FacetRequest struct {
 	// either way here, but strict mode's search_allow_exact refuses it.
 	Exact bool
 }
+
+// RetrieveRequest asks for points by id (Qdrant's retrieve), each with the
+// payload and vectors its selectors choose.
+type RetrieveRequest struct {
+	IDs         []point.ID
+	WithPayload PayloadSelector
+	WithVector  VectorSelector
+}

@@ -1,7 +1,7 @@
 // Package p2p is the internal gRPC layer of cluster mode, served on the P2P
 // port (Qdrant's 6335) with the generated proto/p2p/v1 services.
 //
-// Server side, Server registers the Raft and Cluster services: raft messages
+// Server side, Server registers the Raft, Cluster and Points services: raft messages
 // (opaque bytes; only package consensus knows raft) are stepped into the
 // local consensus driver, joining peers are added through Membership
 // (AddPeerToKnown), and peers ask each other for their consensus position
@@ -21,12 +21,32 @@
 // bootstrap peer to add this one (AddPeerToKnown), retrying until its
 // context ends.
 //
+// Points (points_server.go, points_client.go, points_convert.go) carries
+// the data path between shard replicas: updates (the engine's encoded
+// ops.Operation, with wait, write ordering and an optional clock tag) and
+// the reads a replica set fans out (search, scroll, count, retrieve,
+// facet: the request is its ops encoding, the answer proto messages in
+// which floats keep their bits and payloads their JSON text). The server
+// serves LocalReplicas, declared here and implemented by the node; the
+// client, RemotePeer, implements collection.Remote over the Transport's
+// connection to one peer. A refusal of the remote engine arrives as a
+// *point.Error of its kind and text (a status with an Error detail); any
+// other failure (unreachable peer, the caller's context ended, a peer
+// without the service) wraps ErrTransport and is no *point.Error, so the
+// caller can tell "refused" from "unknown". The caller's deadline travels
+// with the call (RemoteConfig.Timeout without one; the server bounds a
+// call without a deadline by DefaultTimeout). Messages are bounded either
+// way (MaxMessageSize, RemoteConfig.MaxMessageSize): gRPC refuses a
+// message over the bound from its length prefix, before reading it, and
+// the request decoders allocate no more than their input justifies. An
+// answer that does not convert wraps ErrBadResponse.
+//
 // HealthChecker pings every known peer periodically (Health); its Run
 // goroutine belongs to the caller and stops with the context.
 //
 // node.OpenPeer wires these pieces (transport, consensus driver, server,
 // join, health checker) and owns their goroutines.
 //
-// Thread-safety: Server, Transport and HealthChecker are safe for concurrent
+// Thread-safety: Server, Transport, RemotePeer and HealthChecker are safe for concurrent
 // use once built; their configuration must not change afterwards.
 package p2p

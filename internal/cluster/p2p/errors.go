@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -141,4 +142,47 @@ func kindFromProto(pk p2pv1.ErrorKind) point.Kind {
 		}
 	}
 	return point.KindInternal
+}
+
+// ErrTransport marks a call to a peer's Points service that got no answer
+// of the peer's engine: the peer could not be reached, the call's context
+// ended, the peer does not serve the service. Whether an update it carried
+// was applied is unknown. It is never a *point.Error, so that
+// collection.Remote's callers tell it from a refusal by point.KindOf alone.
+var ErrTransport = errors.New("peer did not answer")
+
+// callError maps the error of a call of the Points service: a status with
+// an Error detail is the peer engine's refusal and becomes a point.Error
+// of that kind and text (the status stays in the chain); a message over
+// the size bound is refused the same way on either side, and becomes a
+// bad request; anything else is a transport failure wrapping ErrTransport
+// and, when the caller's context ended (or the call's deadline passed on
+// either side), the context's error. The status stays in the chain.
+func callError(ctx context.Context, peer uint64, method string, err error) error {
+	st, ok := status.FromError(err)
+	if ok {
+		for _, d := range st.Details() {
+			if pe, ok := d.(*p2pv1.Error); ok && ctx.Err() == nil {
+				return &point.Error{Kind: kindFromProto(pe.GetKind()), Description: pe.GetDescription(), Err: err}
+			}
+		}
+		if st.Code() == codes.ResourceExhausted {
+			return &point.Error{Kind: point.KindBadRequest, Description: st.Message(), Err: err}
+		}
+	}
+	cerr := ctx.Err()
+	if cerr == nil && ok {
+		// The call's deadline, which travels with it, may end the call on
+		// either side a moment before the caller's context sees it.
+		switch st.Code() {
+		case codes.DeadlineExceeded:
+			cerr = context.DeadlineExceeded
+		case codes.Canceled:
+			cerr = context.Canceled
+		}
+	}
+	if cerr != nil {
+		return fmt.Errorf("%s on peer %d: %w: %w (%w)", method, peer, ErrTransport, cerr, err)
+	}
+	return fmt.Errorf("%s on peer %d: %w: %w", method, peer, ErrTransport, err)
 }

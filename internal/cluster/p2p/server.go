@@ -67,17 +67,21 @@ type ServerConfig struct {
 	// Proposer serves Cluster.Propose; without one, Propose answers
 	// Unimplemented.
 	Proposer Proposer
+	// Replicas serves the Points service (updates and reads of the shard
+	// replicas this peer holds); without them, Points answers
+	// Unimplemented.
+	Replicas LocalReplicas
 	// TLS makes the URIs built for peers that give only a port https.
 	TLS bool
-	// DefaultTimeout bounds a WaitCommit or Propose without a timeout of
-	// its own and without a deadline (cluster.grpc_timeout_ms).
+	// DefaultTimeout bounds a WaitCommit, Propose or Points call without a
+	// timeout of its own and without a deadline (cluster.grpc_timeout_ms).
 	DefaultTimeout time.Duration
 	// PollInterval is how often WaitCommit looks at the raft status.
 	PollInterval time.Duration
 	Logger       *slog.Logger
 }
 
-// Server serves the Raft and Cluster services of this peer. It holds no
+// Server serves the Raft, Cluster and Points services of this peer. It holds no
 // goroutines of its own; gRPC runs the handlers.
 type Server struct {
 	cfg ServerConfig
@@ -101,10 +105,11 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	return &Server{cfg: cfg, log: cfg.Logger}, nil
 }
 
-// Register registers the Raft and Cluster services on g.
+// Register registers the Raft, Cluster and Points services on g.
 func (s *Server) Register(g grpc.ServiceRegistrar) {
 	p2pv1.RegisterRaftServer(g, raftService{s: s})
 	p2pv1.RegisterClusterServer(g, clusterService{s: s})
+	p2pv1.RegisterPointsServer(g, pointsService{s: s})
 }
 
 type raftService struct {

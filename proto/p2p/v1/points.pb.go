@@ -297,8 +297,8 @@ type UpdateResponse struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	OperationId uint64                 `protobuf:"varint,1,opt,name=operation_id,json=operationId,proto3" json:"operation_id,omitempty"`
 	Status      UpdateStatus           `protobuf:"varint,2,opt,name=status,proto3,enum=shoal.p2p.v1.UpdateStatus" json:"status,omitempty"`
-	Error       *Error                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
-	// The tag the replica applied, which may have been advanced.
+	// The tag the replica applied, or with CLOCK_REJECTED the newest tick it
+	// has of the clock.
 	ClockTag      *ClockTag `protobuf:"bytes,4,opt,name=clock_tag,json=clockTag,proto3" json:"clock_tag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -348,13 +348,6 @@ func (x *UpdateResponse) GetStatus() UpdateStatus {
 	return UpdateStatus_UPDATE_STATUS_UNSPECIFIED
 }
 
-func (x *UpdateResponse) GetError() *Error {
-	if x != nil {
-		return x.Error
-	}
-	return nil
-}
-
 func (x *UpdateResponse) GetClockTag() *ClockTag {
 	if x != nil {
 		return x.ClockTag
@@ -362,11 +355,1151 @@ func (x *UpdateResponse) GetClockTag() *ClockTag {
 	return nil
 }
 
+type SearchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Collection    string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
+	ShardId       uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	Request       []byte                 `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchRequest) Reset() {
+	*x = SearchRequest{}
+	mi := &file_p2p_v1_points_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchRequest) ProtoMessage() {}
+
+func (x *SearchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchRequest.ProtoReflect.Descriptor instead.
+func (*SearchRequest) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SearchRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *SearchRequest) GetShardId() uint32 {
+	if x != nil {
+		return x.ShardId
+	}
+	return 0
+}
+
+func (x *SearchRequest) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type SearchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Points        []*ScoredPoint         `protobuf:"bytes,1,rep,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchResponse) Reset() {
+	*x = SearchResponse{}
+	mi := &file_p2p_v1_points_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchResponse) ProtoMessage() {}
+
+func (x *SearchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchResponse.ProtoReflect.Descriptor instead.
+func (*SearchResponse) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SearchResponse) GetPoints() []*ScoredPoint {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+type ScrollRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Collection    string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
+	ShardId       uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	Request       []byte                 `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScrollRequest) Reset() {
+	*x = ScrollRequest{}
+	mi := &file_p2p_v1_points_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScrollRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScrollRequest) ProtoMessage() {}
+
+func (x *ScrollRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScrollRequest.ProtoReflect.Descriptor instead.
+func (*ScrollRequest) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ScrollRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *ScrollRequest) GetShardId() uint32 {
+	if x != nil {
+		return x.ShardId
+	}
+	return 0
+}
+
+func (x *ScrollRequest) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type ScrollResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Records []*Record              `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	// Where the next page starts; absent on the last page.
+	NextOffset    *PointId `protobuf:"bytes,2,opt,name=next_offset,json=nextOffset,proto3" json:"next_offset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScrollResponse) Reset() {
+	*x = ScrollResponse{}
+	mi := &file_p2p_v1_points_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScrollResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScrollResponse) ProtoMessage() {}
+
+func (x *ScrollResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScrollResponse.ProtoReflect.Descriptor instead.
+func (*ScrollResponse) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ScrollResponse) GetRecords() []*Record {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ScrollResponse) GetNextOffset() *PointId {
+	if x != nil {
+		return x.NextOffset
+	}
+	return nil
+}
+
+type CountRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Collection    string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
+	ShardId       uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	Request       []byte                 `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountRequest) Reset() {
+	*x = CountRequest{}
+	mi := &file_p2p_v1_points_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountRequest) ProtoMessage() {}
+
+func (x *CountRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountRequest.ProtoReflect.Descriptor instead.
+func (*CountRequest) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CountRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *CountRequest) GetShardId() uint32 {
+	if x != nil {
+		return x.ShardId
+	}
+	return 0
+}
+
+func (x *CountRequest) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type CountResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Count         uint64                 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountResponse) Reset() {
+	*x = CountResponse{}
+	mi := &file_p2p_v1_points_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountResponse) ProtoMessage() {}
+
+func (x *CountResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountResponse.ProtoReflect.Descriptor instead.
+func (*CountResponse) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CountResponse) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+type RetrieveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Collection    string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
+	ShardId       uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	Request       []byte                 `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetrieveRequest) Reset() {
+	*x = RetrieveRequest{}
+	mi := &file_p2p_v1_points_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetrieveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetrieveRequest) ProtoMessage() {}
+
+func (x *RetrieveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetrieveRequest.ProtoReflect.Descriptor instead.
+func (*RetrieveRequest) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RetrieveRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *RetrieveRequest) GetShardId() uint32 {
+	if x != nil {
+		return x.ShardId
+	}
+	return 0
+}
+
+func (x *RetrieveRequest) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type RetrieveResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Records       []*Record              `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetrieveResponse) Reset() {
+	*x = RetrieveResponse{}
+	mi := &file_p2p_v1_points_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetrieveResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetrieveResponse) ProtoMessage() {}
+
+func (x *RetrieveResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetrieveResponse.ProtoReflect.Descriptor instead.
+func (*RetrieveResponse) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RetrieveResponse) GetRecords() []*Record {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+type FacetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Collection    string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
+	ShardId       uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	Request       []byte                 `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetRequest) Reset() {
+	*x = FacetRequest{}
+	mi := &file_p2p_v1_points_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetRequest) ProtoMessage() {}
+
+func (x *FacetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetRequest.ProtoReflect.Descriptor instead.
+func (*FacetRequest) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *FacetRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *FacetRequest) GetShardId() uint32 {
+	if x != nil {
+		return x.ShardId
+	}
+	return 0
+}
+
+func (x *FacetRequest) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type FacetResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hits          []*FacetHit            `protobuf:"bytes,1,rep,name=hits,proto3" json:"hits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetResponse) Reset() {
+	*x = FacetResponse{}
+	mi := &file_p2p_v1_points_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetResponse) ProtoMessage() {}
+
+func (x *FacetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetResponse.ProtoReflect.Descriptor instead.
+func (*FacetResponse) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *FacetResponse) GetHits() []*FacetHit {
+	if x != nil {
+		return x.Hits
+	}
+	return nil
+}
+
+// PointId is a point's id: an unsigned integer or a UUID (16 bytes).
+type PointId struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Id:
+	//
+	//	*PointId_Num
+	//	*PointId_Uuid
+	Id            isPointId_Id `protobuf_oneof:"id"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointId) Reset() {
+	*x = PointId{}
+	mi := &file_p2p_v1_points_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointId) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointId) ProtoMessage() {}
+
+func (x *PointId) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointId.ProtoReflect.Descriptor instead.
+func (*PointId) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PointId) GetId() isPointId_Id {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *PointId) GetNum() uint64 {
+	if x != nil {
+		if x, ok := x.Id.(*PointId_Num); ok {
+			return x.Num
+		}
+	}
+	return 0
+}
+
+func (x *PointId) GetUuid() []byte {
+	if x != nil {
+		if x, ok := x.Id.(*PointId_Uuid); ok {
+			return x.Uuid
+		}
+	}
+	return nil
+}
+
+type isPointId_Id interface {
+	isPointId_Id()
+}
+
+type PointId_Num struct {
+	Num uint64 `protobuf:"varint,1,opt,name=num,proto3,oneof"`
+}
+
+type PointId_Uuid struct {
+	Uuid []byte `protobuf:"bytes,2,opt,name=uuid,proto3,oneof"`
+}
+
+func (*PointId_Num) isPointId_Id() {}
+
+func (*PointId_Uuid) isPointId_Id() {}
+
+// DenseVector is one named dense vector (a multivector as its rows, one
+// after the other).
+type DenseVector struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Values        []float32              `protobuf:"fixed32,2,rep,packed,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DenseVector) Reset() {
+	*x = DenseVector{}
+	mi := &file_p2p_v1_points_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DenseVector) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DenseVector) ProtoMessage() {}
+
+func (x *DenseVector) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DenseVector.ProtoReflect.Descriptor instead.
+func (*DenseVector) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DenseVector) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DenseVector) GetValues() []float32 {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+type SparseVector struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Indices       []uint32               `protobuf:"varint,2,rep,packed,name=indices,proto3" json:"indices,omitempty"`
+	Values        []float32              `protobuf:"fixed32,3,rep,packed,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SparseVector) Reset() {
+	*x = SparseVector{}
+	mi := &file_p2p_v1_points_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SparseVector) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SparseVector) ProtoMessage() {}
+
+func (x *SparseVector) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SparseVector.ProtoReflect.Descriptor instead.
+func (*SparseVector) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SparseVector) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SparseVector) GetIndices() []uint32 {
+	if x != nil {
+		return x.Indices
+	}
+	return nil
+}
+
+func (x *SparseVector) GetValues() []float32 {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+// Vectors are a point's vectors as a read returns them; has_dense and
+// has_sparse tell "none asked" (absent) from "none stored" (present and
+// empty).
+type Vectors struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	HasDense      bool                   `protobuf:"varint,1,opt,name=has_dense,json=hasDense,proto3" json:"has_dense,omitempty"`
+	Dense         []*DenseVector         `protobuf:"bytes,2,rep,name=dense,proto3" json:"dense,omitempty"`
+	HasSparse     bool                   `protobuf:"varint,3,opt,name=has_sparse,json=hasSparse,proto3" json:"has_sparse,omitempty"`
+	Sparse        []*SparseVector        `protobuf:"bytes,4,rep,name=sparse,proto3" json:"sparse,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Vectors) Reset() {
+	*x = Vectors{}
+	mi := &file_p2p_v1_points_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Vectors) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Vectors) ProtoMessage() {}
+
+func (x *Vectors) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Vectors.ProtoReflect.Descriptor instead.
+func (*Vectors) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Vectors) GetHasDense() bool {
+	if x != nil {
+		return x.HasDense
+	}
+	return false
+}
+
+func (x *Vectors) GetDense() []*DenseVector {
+	if x != nil {
+		return x.Dense
+	}
+	return nil
+}
+
+func (x *Vectors) GetHasSparse() bool {
+	if x != nil {
+		return x.HasSparse
+	}
+	return false
+}
+
+func (x *Vectors) GetSparse() []*SparseVector {
+	if x != nil {
+		return x.Sparse
+	}
+	return nil
+}
+
+type ScoredPoint struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      *PointId               `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Version uint64                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	Score   float32                `protobuf:"fixed32,3,opt,name=score,proto3" json:"score,omitempty"`
+	// The payload's JSON object; empty when no payload was asked for.
+	Payload       []byte   `protobuf:"bytes,4,opt,name=payload,proto3" json:"payload,omitempty"`
+	Vectors       *Vectors `protobuf:"bytes,5,opt,name=vectors,proto3" json:"vectors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScoredPoint) Reset() {
+	*x = ScoredPoint{}
+	mi := &file_p2p_v1_points_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScoredPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScoredPoint) ProtoMessage() {}
+
+func (x *ScoredPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScoredPoint.ProtoReflect.Descriptor instead.
+func (*ScoredPoint) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ScoredPoint) GetId() *PointId {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *ScoredPoint) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ScoredPoint) GetScore() float32 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *ScoredPoint) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *ScoredPoint) GetVectors() *Vectors {
+	if x != nil {
+		return x.Vectors
+	}
+	return nil
+}
+
+type Record struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      *PointId               `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Version uint64                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// The payload's JSON object; empty when no payload was asked for.
+	Payload []byte   `protobuf:"bytes,3,opt,name=payload,proto3" json:"payload,omitempty"`
+	Vectors *Vectors `protobuf:"bytes,4,opt,name=vectors,proto3" json:"vectors,omitempty"`
+	// The value a scroll with order_by ordered by; absent otherwise.
+	OrderValue    *OrderValue `protobuf:"bytes,5,opt,name=order_value,json=orderValue,proto3" json:"order_value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Record) Reset() {
+	*x = Record{}
+	mi := &file_p2p_v1_points_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Record) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Record) ProtoMessage() {}
+
+func (x *Record) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Record.ProtoReflect.Descriptor instead.
+func (*Record) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Record) GetId() *PointId {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *Record) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Record) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *Record) GetVectors() *Vectors {
+	if x != nil {
+		return x.Vectors
+	}
+	return nil
+}
+
+func (x *Record) GetOrderValue() *OrderValue {
+	if x != nil {
+		return x.OrderValue
+	}
+	return nil
+}
+
+type OrderValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Value:
+	//
+	//	*OrderValue_Integer
+	//	*OrderValue_Float
+	Value         isOrderValue_Value `protobuf_oneof:"value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OrderValue) Reset() {
+	*x = OrderValue{}
+	mi := &file_p2p_v1_points_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrderValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrderValue) ProtoMessage() {}
+
+func (x *OrderValue) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrderValue.ProtoReflect.Descriptor instead.
+func (*OrderValue) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *OrderValue) GetValue() isOrderValue_Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *OrderValue) GetInteger() int64 {
+	if x != nil {
+		if x, ok := x.Value.(*OrderValue_Integer); ok {
+			return x.Integer
+		}
+	}
+	return 0
+}
+
+func (x *OrderValue) GetFloat() float64 {
+	if x != nil {
+		if x, ok := x.Value.(*OrderValue_Float); ok {
+			return x.Float
+		}
+	}
+	return 0
+}
+
+type isOrderValue_Value interface {
+	isOrderValue_Value()
+}
+
+type OrderValue_Integer struct {
+	Integer int64 `protobuf:"varint,1,opt,name=integer,proto3,oneof"`
+}
+
+type OrderValue_Float struct {
+	Float float64 `protobuf:"fixed64,2,opt,name=float,proto3,oneof"`
+}
+
+func (*OrderValue_Integer) isOrderValue_Value() {}
+
+func (*OrderValue_Float) isOrderValue_Value() {}
+
+type FacetHit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Value:
+	//
+	//	*FacetHit_Keyword
+	//	*FacetHit_Integer
+	//	*FacetHit_Boolean
+	Value         isFacetHit_Value `protobuf_oneof:"value"`
+	Count         uint64           `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetHit) Reset() {
+	*x = FacetHit{}
+	mi := &file_p2p_v1_points_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetHit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetHit) ProtoMessage() {}
+
+func (x *FacetHit) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetHit.ProtoReflect.Descriptor instead.
+func (*FacetHit) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *FacetHit) GetValue() isFacetHit_Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *FacetHit) GetKeyword() string {
+	if x != nil {
+		if x, ok := x.Value.(*FacetHit_Keyword); ok {
+			return x.Keyword
+		}
+	}
+	return ""
+}
+
+func (x *FacetHit) GetInteger() int64 {
+	if x != nil {
+		if x, ok := x.Value.(*FacetHit_Integer); ok {
+			return x.Integer
+		}
+	}
+	return 0
+}
+
+func (x *FacetHit) GetBoolean() bool {
+	if x != nil {
+		if x, ok := x.Value.(*FacetHit_Boolean); ok {
+			return x.Boolean
+		}
+	}
+	return false
+}
+
+func (x *FacetHit) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+type isFacetHit_Value interface {
+	isFacetHit_Value()
+}
+
+type FacetHit_Keyword struct {
+	Keyword string `protobuf:"bytes,1,opt,name=keyword,proto3,oneof"`
+}
+
+type FacetHit_Integer struct {
+	Integer int64 `protobuf:"varint,2,opt,name=integer,proto3,oneof"`
+}
+
+type FacetHit_Boolean struct {
+	Boolean bool `protobuf:"varint,3,opt,name=boolean,proto3,oneof"`
+}
+
+func (*FacetHit_Keyword) isFacetHit_Value() {}
+
+func (*FacetHit_Integer) isFacetHit_Value() {}
+
+func (*FacetHit_Boolean) isFacetHit_Value() {}
+
 var File_p2p_v1_points_proto protoreflect.FileDescriptor
 
 const file_p2p_v1_points_proto_rawDesc = "" +
 	"\n" +
-	"\x13p2p/v1/points.proto\x12\fshoal.p2p.v1\x1a\x13p2p/v1/common.proto\"\x89\x01\n" +
+	"\x13p2p/v1/points.proto\x12\fshoal.p2p.v1\"\x89\x01\n" +
 	"\bClockTag\x12\x17\n" +
 	"\apeer_id\x18\x01 \x01(\x04R\x06peerId\x12\x19\n" +
 	"\bclock_id\x18\x02 \x01(\rR\aclockId\x12\x1d\n" +
@@ -382,12 +1515,94 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\toperation\x18\x03 \x01(\fR\toperation\x12\x12\n" +
 	"\x04wait\x18\x04 \x01(\bR\x04wait\x127\n" +
 	"\bordering\x18\x05 \x01(\x0e2\x1b.shoal.p2p.v1.WriteOrderingR\bordering\x123\n" +
-	"\tclock_tag\x18\x06 \x01(\v2\x16.shoal.p2p.v1.ClockTagR\bclockTag\"\xc7\x01\n" +
+	"\tclock_tag\x18\x06 \x01(\v2\x16.shoal.p2p.v1.ClockTagR\bclockTag\"\xa9\x01\n" +
 	"\x0eUpdateResponse\x12!\n" +
 	"\foperation_id\x18\x01 \x01(\x04R\voperationId\x122\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x1a.shoal.p2p.v1.UpdateStatusR\x06status\x12)\n" +
-	"\x05error\x18\x03 \x01(\v2\x13.shoal.p2p.v1.ErrorR\x05error\x123\n" +
-	"\tclock_tag\x18\x04 \x01(\v2\x16.shoal.p2p.v1.ClockTagR\bclockTag*^\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1a.shoal.p2p.v1.UpdateStatusR\x06status\x123\n" +
+	"\tclock_tag\x18\x04 \x01(\v2\x16.shoal.p2p.v1.ClockTagR\bclockTagJ\x04\b\x03\x10\x04R\x05error\"d\n" +
+	"\rSearchRequest\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x01 \x01(\tR\n" +
+	"collection\x12\x19\n" +
+	"\bshard_id\x18\x02 \x01(\rR\ashardId\x12\x18\n" +
+	"\arequest\x18\x03 \x01(\fR\arequest\"C\n" +
+	"\x0eSearchResponse\x121\n" +
+	"\x06points\x18\x01 \x03(\v2\x19.shoal.p2p.v1.ScoredPointR\x06points\"d\n" +
+	"\rScrollRequest\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x01 \x01(\tR\n" +
+	"collection\x12\x19\n" +
+	"\bshard_id\x18\x02 \x01(\rR\ashardId\x12\x18\n" +
+	"\arequest\x18\x03 \x01(\fR\arequest\"x\n" +
+	"\x0eScrollResponse\x12.\n" +
+	"\arecords\x18\x01 \x03(\v2\x14.shoal.p2p.v1.RecordR\arecords\x126\n" +
+	"\vnext_offset\x18\x02 \x01(\v2\x15.shoal.p2p.v1.PointIdR\n" +
+	"nextOffset\"c\n" +
+	"\fCountRequest\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x01 \x01(\tR\n" +
+	"collection\x12\x19\n" +
+	"\bshard_id\x18\x02 \x01(\rR\ashardId\x12\x18\n" +
+	"\arequest\x18\x03 \x01(\fR\arequest\"%\n" +
+	"\rCountResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x04R\x05count\"f\n" +
+	"\x0fRetrieveRequest\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x01 \x01(\tR\n" +
+	"collection\x12\x19\n" +
+	"\bshard_id\x18\x02 \x01(\rR\ashardId\x12\x18\n" +
+	"\arequest\x18\x03 \x01(\fR\arequest\"B\n" +
+	"\x10RetrieveResponse\x12.\n" +
+	"\arecords\x18\x01 \x03(\v2\x14.shoal.p2p.v1.RecordR\arecords\"c\n" +
+	"\fFacetRequest\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x01 \x01(\tR\n" +
+	"collection\x12\x19\n" +
+	"\bshard_id\x18\x02 \x01(\rR\ashardId\x12\x18\n" +
+	"\arequest\x18\x03 \x01(\fR\arequest\";\n" +
+	"\rFacetResponse\x12*\n" +
+	"\x04hits\x18\x01 \x03(\v2\x16.shoal.p2p.v1.FacetHitR\x04hits\"9\n" +
+	"\aPointId\x12\x12\n" +
+	"\x03num\x18\x01 \x01(\x04H\x00R\x03num\x12\x14\n" +
+	"\x04uuid\x18\x02 \x01(\fH\x00R\x04uuidB\x04\n" +
+	"\x02id\"9\n" +
+	"\vDenseVector\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06values\x18\x02 \x03(\x02R\x06values\"T\n" +
+	"\fSparseVector\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aindices\x18\x02 \x03(\rR\aindices\x12\x16\n" +
+	"\x06values\x18\x03 \x03(\x02R\x06values\"\xaa\x01\n" +
+	"\aVectors\x12\x1b\n" +
+	"\thas_dense\x18\x01 \x01(\bR\bhasDense\x12/\n" +
+	"\x05dense\x18\x02 \x03(\v2\x19.shoal.p2p.v1.DenseVectorR\x05dense\x12\x1d\n" +
+	"\n" +
+	"has_sparse\x18\x03 \x01(\bR\thasSparse\x122\n" +
+	"\x06sparse\x18\x04 \x03(\v2\x1a.shoal.p2p.v1.SparseVectorR\x06sparse\"\xaf\x01\n" +
+	"\vScoredPoint\x12%\n" +
+	"\x02id\x18\x01 \x01(\v2\x15.shoal.p2p.v1.PointIdR\x02id\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x14\n" +
+	"\x05score\x18\x03 \x01(\x02R\x05score\x12\x18\n" +
+	"\apayload\x18\x04 \x01(\fR\apayload\x12/\n" +
+	"\avectors\x18\x05 \x01(\v2\x15.shoal.p2p.v1.VectorsR\avectors\"\xcf\x01\n" +
+	"\x06Record\x12%\n" +
+	"\x02id\x18\x01 \x01(\v2\x15.shoal.p2p.v1.PointIdR\x02id\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x18\n" +
+	"\apayload\x18\x03 \x01(\fR\apayload\x12/\n" +
+	"\avectors\x18\x04 \x01(\v2\x15.shoal.p2p.v1.VectorsR\avectors\x129\n" +
+	"\vorder_value\x18\x05 \x01(\v2\x18.shoal.p2p.v1.OrderValueR\n" +
+	"orderValue\"I\n" +
+	"\n" +
+	"OrderValue\x12\x1a\n" +
+	"\ainteger\x18\x01 \x01(\x03H\x00R\ainteger\x12\x16\n" +
+	"\x05float\x18\x02 \x01(\x01H\x00R\x05floatB\a\n" +
+	"\x05value\"}\n" +
+	"\bFacetHit\x12\x1a\n" +
+	"\akeyword\x18\x01 \x01(\tH\x00R\akeyword\x12\x1a\n" +
+	"\ainteger\x18\x02 \x01(\x03H\x00R\ainteger\x12\x1a\n" +
+	"\aboolean\x18\x03 \x01(\bH\x00R\aboolean\x12\x14\n" +
+	"\x05count\x18\x04 \x01(\x04R\x05countB\a\n" +
+	"\x05value*^\n" +
 	"\rWriteOrdering\x12\x17\n" +
 	"\x13WRITE_ORDERING_WEAK\x10\x00\x12\x19\n" +
 	"\x15WRITE_ORDERING_MEDIUM\x10\x01\x12\x19\n" +
@@ -396,9 +1611,14 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\x19UPDATE_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aUPDATE_STATUS_ACKNOWLEDGED\x10\x01\x12\x1b\n" +
 	"\x17UPDATE_STATUS_COMPLETED\x10\x02\x12 \n" +
-	"\x1cUPDATE_STATUS_CLOCK_REJECTED\x10\x032M\n" +
+	"\x1cUPDATE_STATUS_CLOCK_REJECTED\x10\x032\xa6\x03\n" +
 	"\x06Points\x12C\n" +
-	"\x06Update\x12\x1b.shoal.p2p.v1.UpdateRequest\x1a\x1c.shoal.p2p.v1.UpdateResponseB-Z+github.com/shoaldb/shoal/proto/p2p/v1;p2pv1b\x06proto3"
+	"\x06Update\x12\x1b.shoal.p2p.v1.UpdateRequest\x1a\x1c.shoal.p2p.v1.UpdateResponse\x12C\n" +
+	"\x06Search\x12\x1b.shoal.p2p.v1.SearchRequest\x1a\x1c.shoal.p2p.v1.SearchResponse\x12C\n" +
+	"\x06Scroll\x12\x1b.shoal.p2p.v1.ScrollRequest\x1a\x1c.shoal.p2p.v1.ScrollResponse\x12@\n" +
+	"\x05Count\x12\x1a.shoal.p2p.v1.CountRequest\x1a\x1b.shoal.p2p.v1.CountResponse\x12I\n" +
+	"\bRetrieve\x12\x1d.shoal.p2p.v1.RetrieveRequest\x1a\x1e.shoal.p2p.v1.RetrieveResponse\x12@\n" +
+	"\x05Facet\x12\x1a.shoal.p2p.v1.FacetRequest\x1a\x1b.shoal.p2p.v1.FacetResponseB-Z+github.com/shoaldb/shoal/proto/p2p/v1;p2pv1b\x06proto3"
 
 var (
 	file_p2p_v1_points_proto_rawDescOnce sync.Once
@@ -413,28 +1633,66 @@ func file_p2p_v1_points_proto_rawDescGZIP() []byte {
 }
 
 var file_p2p_v1_points_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_p2p_v1_points_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_p2p_v1_points_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_p2p_v1_points_proto_goTypes = []any{
-	(WriteOrdering)(0),     // 0: shoal.p2p.v1.WriteOrdering
-	(UpdateStatus)(0),      // 1: shoal.p2p.v1.UpdateStatus
-	(*ClockTag)(nil),       // 2: shoal.p2p.v1.ClockTag
-	(*UpdateRequest)(nil),  // 3: shoal.p2p.v1.UpdateRequest
-	(*UpdateResponse)(nil), // 4: shoal.p2p.v1.UpdateResponse
-	(*Error)(nil),          // 5: shoal.p2p.v1.Error
+	(WriteOrdering)(0),       // 0: shoal.p2p.v1.WriteOrdering
+	(UpdateStatus)(0),        // 1: shoal.p2p.v1.UpdateStatus
+	(*ClockTag)(nil),         // 2: shoal.p2p.v1.ClockTag
+	(*UpdateRequest)(nil),    // 3: shoal.p2p.v1.UpdateRequest
+	(*UpdateResponse)(nil),   // 4: shoal.p2p.v1.UpdateResponse
+	(*SearchRequest)(nil),    // 5: shoal.p2p.v1.SearchRequest
+	(*SearchResponse)(nil),   // 6: shoal.p2p.v1.SearchResponse
+	(*ScrollRequest)(nil),    // 7: shoal.p2p.v1.ScrollRequest
+	(*ScrollResponse)(nil),   // 8: shoal.p2p.v1.ScrollResponse
+	(*CountRequest)(nil),     // 9: shoal.p2p.v1.CountRequest
+	(*CountResponse)(nil),    // 10: shoal.p2p.v1.CountResponse
+	(*RetrieveRequest)(nil),  // 11: shoal.p2p.v1.RetrieveRequest
+	(*RetrieveResponse)(nil), // 12: shoal.p2p.v1.RetrieveResponse
+	(*FacetRequest)(nil),     // 13: shoal.p2p.v1.FacetRequest
+	(*FacetResponse)(nil),    // 14: shoal.p2p.v1.FacetResponse
+	(*PointId)(nil),          // 15: shoal.p2p.v1.PointId
+	(*DenseVector)(nil),      // 16: shoal.p2p.v1.DenseVector
+	(*SparseVector)(nil),     // 17: shoal.p2p.v1.SparseVector
+	(*Vectors)(nil),          // 18: shoal.p2p.v1.Vectors
+	(*ScoredPoint)(nil),      // 19: shoal.p2p.v1.ScoredPoint
+	(*Record)(nil),           // 20: shoal.p2p.v1.Record
+	(*OrderValue)(nil),       // 21: shoal.p2p.v1.OrderValue
+	(*FacetHit)(nil),         // 22: shoal.p2p.v1.FacetHit
 }
 var file_p2p_v1_points_proto_depIdxs = []int32{
-	0, // 0: shoal.p2p.v1.UpdateRequest.ordering:type_name -> shoal.p2p.v1.WriteOrdering
-	2, // 1: shoal.p2p.v1.UpdateRequest.clock_tag:type_name -> shoal.p2p.v1.ClockTag
-	1, // 2: shoal.p2p.v1.UpdateResponse.status:type_name -> shoal.p2p.v1.UpdateStatus
-	5, // 3: shoal.p2p.v1.UpdateResponse.error:type_name -> shoal.p2p.v1.Error
-	2, // 4: shoal.p2p.v1.UpdateResponse.clock_tag:type_name -> shoal.p2p.v1.ClockTag
-	3, // 5: shoal.p2p.v1.Points.Update:input_type -> shoal.p2p.v1.UpdateRequest
-	4, // 6: shoal.p2p.v1.Points.Update:output_type -> shoal.p2p.v1.UpdateResponse
-	6, // [6:7] is the sub-list for method output_type
-	5, // [5:6] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	0,  // 0: shoal.p2p.v1.UpdateRequest.ordering:type_name -> shoal.p2p.v1.WriteOrdering
+	2,  // 1: shoal.p2p.v1.UpdateRequest.clock_tag:type_name -> shoal.p2p.v1.ClockTag
+	1,  // 2: shoal.p2p.v1.UpdateResponse.status:type_name -> shoal.p2p.v1.UpdateStatus
+	2,  // 3: shoal.p2p.v1.UpdateResponse.clock_tag:type_name -> shoal.p2p.v1.ClockTag
+	19, // 4: shoal.p2p.v1.SearchResponse.points:type_name -> shoal.p2p.v1.ScoredPoint
+	20, // 5: shoal.p2p.v1.ScrollResponse.records:type_name -> shoal.p2p.v1.Record
+	15, // 6: shoal.p2p.v1.ScrollResponse.next_offset:type_name -> shoal.p2p.v1.PointId
+	20, // 7: shoal.p2p.v1.RetrieveResponse.records:type_name -> shoal.p2p.v1.Record
+	22, // 8: shoal.p2p.v1.FacetResponse.hits:type_name -> shoal.p2p.v1.FacetHit
+	16, // 9: shoal.p2p.v1.Vectors.dense:type_name -> shoal.p2p.v1.DenseVector
+	17, // 10: shoal.p2p.v1.Vectors.sparse:type_name -> shoal.p2p.v1.SparseVector
+	15, // 11: shoal.p2p.v1.ScoredPoint.id:type_name -> shoal.p2p.v1.PointId
+	18, // 12: shoal.p2p.v1.ScoredPoint.vectors:type_name -> shoal.p2p.v1.Vectors
+	15, // 13: shoal.p2p.v1.Record.id:type_name -> shoal.p2p.v1.PointId
+	18, // 14: shoal.p2p.v1.Record.vectors:type_name -> shoal.p2p.v1.Vectors
+	21, // 15: shoal.p2p.v1.Record.order_value:type_name -> shoal.p2p.v1.OrderValue
+	3,  // 16: shoal.p2p.v1.Points.Update:input_type -> shoal.p2p.v1.UpdateRequest
+	5,  // 17: shoal.p2p.v1.Points.Search:input_type -> shoal.p2p.v1.SearchRequest
+	7,  // 18: shoal.p2p.v1.Points.Scroll:input_type -> shoal.p2p.v1.ScrollRequest
+	9,  // 19: shoal.p2p.v1.Points.Count:input_type -> shoal.p2p.v1.CountRequest
+	11, // 20: shoal.p2p.v1.Points.Retrieve:input_type -> shoal.p2p.v1.RetrieveRequest
+	13, // 21: shoal.p2p.v1.Points.Facet:input_type -> shoal.p2p.v1.FacetRequest
+	4,  // 22: shoal.p2p.v1.Points.Update:output_type -> shoal.p2p.v1.UpdateResponse
+	6,  // 23: shoal.p2p.v1.Points.Search:output_type -> shoal.p2p.v1.SearchResponse
+	8,  // 24: shoal.p2p.v1.Points.Scroll:output_type -> shoal.p2p.v1.ScrollResponse
+	10, // 25: shoal.p2p.v1.Points.Count:output_type -> shoal.p2p.v1.CountResponse
+	12, // 26: shoal.p2p.v1.Points.Retrieve:output_type -> shoal.p2p.v1.RetrieveResponse
+	14, // 27: shoal.p2p.v1.Points.Facet:output_type -> shoal.p2p.v1.FacetResponse
+	22, // [22:28] is the sub-list for method output_type
+	16, // [16:22] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_p2p_v1_points_proto_init() }
@@ -442,14 +1700,26 @@ func file_p2p_v1_points_proto_init() {
 	if File_p2p_v1_points_proto != nil {
 		return
 	}
-	file_p2p_v1_common_proto_init()
+	file_p2p_v1_points_proto_msgTypes[13].OneofWrappers = []any{
+		(*PointId_Num)(nil),
+		(*PointId_Uuid)(nil),
+	}
+	file_p2p_v1_points_proto_msgTypes[19].OneofWrappers = []any{
+		(*OrderValue_Integer)(nil),
+		(*OrderValue_Float)(nil),
+	}
+	file_p2p_v1_points_proto_msgTypes[20].OneofWrappers = []any{
+		(*FacetHit_Keyword)(nil),
+		(*FacetHit_Integer)(nil),
+		(*FacetHit_Boolean)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_p2p_v1_points_proto_rawDesc), len(file_p2p_v1_points_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   3,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,18 +19,32 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Points_Update_FullMethodName = "/shoal.p2p.v1.Points/Update"
+	Points_Update_FullMethodName   = "/shoal.p2p.v1.Points/Update"
+	Points_Search_FullMethodName   = "/shoal.p2p.v1.Points/Search"
+	Points_Scroll_FullMethodName   = "/shoal.p2p.v1.Points/Scroll"
+	Points_Count_FullMethodName    = "/shoal.p2p.v1.Points/Count"
+	Points_Retrieve_FullMethodName = "/shoal.p2p.v1.Points/Retrieve"
+	Points_Facet_FullMethodName    = "/shoal.p2p.v1.Points/Facet"
 )
 
 // PointsClient is the client API for Points service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// Points applies point operations to a shard replica on this peer, for a
-// peer that routes an update to a shard it does not hold (or to the
-// shard's ordering leader, for medium and strong write ordering).
+// Points serves the shard replicas this peer holds to the other peers:
+// updates of a peer that routes them to a shard it does not hold (or to
+// the shard's ordering leader, for medium and strong write ordering, or to
+// one replica of a fan-out, with a clock tag), and the reads a replica set
+// fans out. Every call names the collection and the shard. A refusal of
+// the engine is a gRPC status with an Error detail (its kind); a status
+// without one is a transport failure.
 type PointsClient interface {
 	Update(ctx context.Context, in *UpdateRequest, opts ...grpc.CallOption) (*UpdateResponse, error)
+	Search(ctx context.Context, in *SearchRequest, opts ...grpc.CallOption) (*SearchResponse, error)
+	Scroll(ctx context.Context, in *ScrollRequest, opts ...grpc.CallOption) (*ScrollResponse, error)
+	Count(ctx context.Context, in *CountRequest, opts ...grpc.CallOption) (*CountResponse, error)
+	Retrieve(ctx context.Context, in *RetrieveRequest, opts ...grpc.CallOption) (*RetrieveResponse, error)
+	Facet(ctx context.Context, in *FacetRequest, opts ...grpc.CallOption) (*FacetResponse, error)
 }
 
 type pointsClient struct {
@@ -51,15 +65,74 @@ func (c *pointsClient) Update(ctx context.Context, in *UpdateRequest, opts ...gr
 	return out, nil
 }
 
+func (c *pointsClient) Search(ctx context.Context, in *SearchRequest, opts ...grpc.CallOption) (*SearchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchResponse)
+	err := c.cc.Invoke(ctx, Points_Search_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pointsClient) Scroll(ctx context.Context, in *ScrollRequest, opts ...grpc.CallOption) (*ScrollResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ScrollResponse)
+	err := c.cc.Invoke(ctx, Points_Scroll_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pointsClient) Count(ctx context.Context, in *CountRequest, opts ...grpc.CallOption) (*CountResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountResponse)
+	err := c.cc.Invoke(ctx, Points_Count_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pointsClient) Retrieve(ctx context.Context, in *RetrieveRequest, opts ...grpc.CallOption) (*RetrieveResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetrieveResponse)
+	err := c.cc.Invoke(ctx, Points_Retrieve_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pointsClient) Facet(ctx context.Context, in *FacetRequest, opts ...grpc.CallOption) (*FacetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FacetResponse)
+	err := c.cc.Invoke(ctx, Points_Facet_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PointsServer is the server API for Points service.
 // All implementations must embed UnimplementedPointsServer
 // for forward compatibility.
 //
-// Points applies point operations to a shard replica on this peer, for a
-// peer that routes an update to a shard it does not hold (or to the
-// shard's ordering leader, for medium and strong write ordering).
+// Points serves the shard replicas this peer holds to the other peers:
+// updates of a peer that routes them to a shard it does not hold (or to
+// the shard's ordering leader, for medium and strong write ordering, or to
+// one replica of a fan-out, with a clock tag), and the reads a replica set
+// fans out. Every call names the collection and the shard. A refusal of
+// the engine is a gRPC status with an Error detail (its kind); a status
+// without one is a transport failure.
 type PointsServer interface {
 	Update(context.Context, *UpdateRequest) (*UpdateResponse, error)
+	Search(context.Context, *SearchRequest) (*SearchResponse, error)
+	Scroll(context.Context, *ScrollRequest) (*ScrollResponse, error)
+	Count(context.Context, *CountRequest) (*CountResponse, error)
+	Retrieve(context.Context, *RetrieveRequest) (*RetrieveResponse, error)
+	Facet(context.Context, *FacetRequest) (*FacetResponse, error)
 	mustEmbedUnimplementedPointsServer()
 }
 
@@ -72,6 +145,21 @@ type UnimplementedPointsServer struct{}
 
 func (UnimplementedPointsServer) Update(context.Context, *UpdateRequest) (*UpdateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Update not implemented")
+}
+func (UnimplementedPointsServer) Search(context.Context, *SearchRequest) (*SearchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Search not implemented")
+}
+func (UnimplementedPointsServer) Scroll(context.Context, *ScrollRequest) (*ScrollResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Scroll not implemented")
+}
+func (UnimplementedPointsServer) Count(context.Context, *CountRequest) (*CountResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Count not implemented")
+}
+func (UnimplementedPointsServer) Retrieve(context.Context, *RetrieveRequest) (*RetrieveResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Retrieve not implemented")
+}
+func (UnimplementedPointsServer) Facet(context.Context, *FacetRequest) (*FacetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Facet not implemented")
 }
 func (UnimplementedPointsServer) mustEmbedUnimplementedPointsServer() {}
 func (UnimplementedPointsServer) testEmbeddedByValue()                {}
@@ -112,6 +200,96 @@ func _Points_Update_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Points_Search_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PointsServer).Search(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Points_Search_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PointsServer).Search(ctx, req.(*SearchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Points_Scroll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ScrollRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PointsServer).Scroll(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Points_Scroll_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PointsServer).Scroll(ctx, req.(*ScrollRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Points_Count_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PointsServer).Count(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Points_Count_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PointsServer).Count(ctx, req.(*CountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Points_Retrieve_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetrieveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PointsServer).Retrieve(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Points_Retrieve_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PointsServer).Retrieve(ctx, req.(*RetrieveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Points_Facet_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FacetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PointsServer).Facet(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Points_Facet_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PointsServer).Facet(ctx, req.(*FacetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Points_ServiceDesc is the grpc.ServiceDesc for Points service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -122,6 +300,26 @@ var Points_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Update",
 			Handler:    _Points_Update_Handler,
+		},
+		{
+			MethodName: "Search",
+			Handler:    _Points_Search_Handler,
+		},
+		{
+			MethodName: "Scroll",
+			Handler:    _Points_Scroll_Handler,
+		},
+		{
+			MethodName: "Count",
+			Handler:    _Points_Count_Handler,
+		},
+		{
+			MethodName: "Retrieve",
+			Handler:    _Points_Retrieve_Handler,
+		},
+		{
+			MethodName: "Facet",
+			Handler:    _Points_Facet_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
