@@ -266,7 +266,9 @@ func (c *Collection) searchSparse(ctx context.Context, req ops.SearchRequest, p 
 	for i, rs := range c.shards {
 		var err error
 		parts[i], err = readFrom(ctx, rs,
-			func(sh *shard.Shard) ([]ScoredPoint, error) { return searchSparseLocal(ctx, sh, req, p, q, exclude, want) },
+			func(sh *shard.Shard) ([]ScoredPoint, error) {
+				return searchSparseLocal(ctx, sh, req, p, q, exclude, want)
+			},
 			func(r Remote) ([]ScoredPoint, error) {
 				sub := req
 				sub.Sparse = &q
