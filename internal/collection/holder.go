@@ -182,7 +182,7 @@ func (e *inconsistentError) Unwrap() []error { return []error{ErrInconsistentSha
 func updateShard(ctx context.Context, rs *ReplicaSet, batch []*ops.Operation, wait bool) (uint64, error) {
 	local, _ := rs.updatable()
 	if local == nil {
-		return 0, point.Errorf(point.KindUnavailable, "shard %d: %v: no local replica takes updates", rs.id, ErrNoReplica)
+		return 0, noReplica(rs.id, "local active")
 	}
 	if len(batch) == 1 {
 		return local.Update(ctx, batch[0], wait)

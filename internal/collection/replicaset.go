@@ -238,9 +238,15 @@ func readFrom[T any](ctx context.Context, rs *ReplicaSet, local func(*shard.Shar
 		}
 	}
 	if last != nil {
-		return zero, point.Errorf(point.KindUnavailable, "no readable replica of shard %d answered: %v", rs.id, last)
+		return zero, &point.Error{Kind: point.KindUnavailable, Description: fmt.Sprintf("No readable replica of shard %d answered: %v", rs.id, last), Err: last}
 	}
-	return zero, fmt.Errorf("shard %d: %w: no readable replica", rs.id, ErrNoReplica)
+	return zero, noReplica(rs.id, "readable")
+}
+
+// noReplica is the error of a shard with no replica for a request: the
+// kind says unavailable, errors.Is finds ErrNoReplica.
+func noReplica(id ShardID, which string) error {
+	return &point.Error{Kind: point.KindUnavailable, Description: fmt.Sprintf("No %s replica of shard %d", which, id), Err: ErrNoReplica}
 }
 
 // transportErr reports whether a remote's error is a failure to reach it
