@@ -633,3 +633,45 @@ func TestReplicaStates(t *testing.T) {
 		t.Fatal("names")
 	}
 }
+
+// TestShardedSparseIDF: each shard weighs a sparse query by its own idf
+// statistics, as each of Qdrant's shards builds its query context from
+// its own segments.
+func TestShardedSparseIDF(t *testing.T) {
+	c, _ := openSharded(t, 2, `{"sparse_vectors":{"s":{"modifier":"idf"}}}`)
+	var in0, in1 []point.ID
+	for i := uint64(0); len(in0) < 10 || len(in1) < 10; i++ {
+		id := point.NumID(i)
+		if c.ring.Shard(id) == 0 {
+			in0 = append(in0, id)
+		} else {
+			in1 = append(in1, id)
+		}
+	}
+	sv := func(dim uint32) point.SparseVectors {
+		return point.SparseVectors{"s": {Indices: []uint32{dim}, Values: []float32{1}}}
+	}
+	var pts []ops.PointStruct
+	for i := range 10 {
+		pts = append(pts, ops.PointStruct{ID: in0[i], Sparse: sv(5)}) // every point of shard 0 has dim 5
+		dim := uint32(6)
+		if i == 0 {
+			dim = 5 // one point of shard 1 has it
+		}
+		pts = append(pts, ops.PointStruct{ID: in1[i], Sparse: sv(dim)})
+	}
+	upsert(t, c, pts...)
+	q := point.SparseVector{Indices: []uint32{5}, Values: []float32{1}}
+	hits, err := c.Search(bg, ops.SearchRequest{Using: "s", Sparse: &q, Limit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 11 || hits[0].ID != in1[0] || hits[0].Score != IDF(10, 1) {
+		t.Fatalf("best hit %+v of %d, want %v scored %v (shard 1's idf)", hits[0], len(hits), in1[0], IDF(10, 1))
+	}
+	for _, h := range hits[1:] {
+		if h.Score != IDF(10, 10) || c.ring.Shard(h.ID) != 0 {
+			t.Fatalf("hit %+v, want shard 0's points scored %v", h, IDF(10, 10))
+		}
+	}
+}
