@@ -143,28 +143,25 @@ func (c *Collection) Scroll(ctx context.Context, req ops.ScrollRequest) ([]Recor
 	// Limit ids of all, and the next page starts at the id after them:
 	// the first id left over, or, when every shard's page fit, the lowest
 	// id a shard would continue from.
-	pages := make([][]Record, len(c.shards))
-	nexts := make([]*point.ID, len(c.shards))
-	for i, rs := range c.shards {
-		type page struct {
-			recs []Record
-			next *point.ID
-		}
-		p, err := readFrom(ctx, rs,
-			func(sh *shard.Shard) (page, error) {
-				recs, next, err := scrollLocal(ctx, sh, req)
-				return page{recs, next}, err
-			},
-			func(r Remote) (page, error) {
-				recs, next, err := r.Scroll(ctx, c.name, rs.id, req)
-				return page{recs, next}, err
-			})
-		if err != nil {
-			if isDone(err) {
-				return nil, nil, interrupted("scroll", err)
-			}
-			return nil, nil, err
-		}
+	type page struct {
+		recs []Record
+		next *point.ID
+	}
+	got, err := fanOut(ctx, c, "scroll",
+		func(_ *ReplicaSet, sh *shard.Shard) (page, error) {
+			recs, next, err := scrollLocal(ctx, sh, req)
+			return page{recs, next}, err
+		},
+		func(rs *ReplicaSet, r Remote) (page, error) {
+			recs, next, err := r.Scroll(ctx, c.name, rs.id, req)
+			return page{recs, next}, err
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	pages := make([][]Record, len(got))
+	nexts := make([]*point.ID, len(got))
+	for i, p := range got {
 		pages[i], nexts[i] = p.recs, p.next
 	}
 	out, next := mergeScroll(pages, nexts, req.Limit)
@@ -208,26 +205,23 @@ func (c *Collection) Count(ctx context.Context, req ops.CountRequest) (int, erro
 	if err != nil {
 		return 0, err
 	}
+	counts, err := fanOut(ctx, c, "count",
+		func(_ *ReplicaSet, sh *shard.Shard) (n int, err error) {
+			sh.View(func(s *shard.Reader) {
+				if req.Exact {
+					n, err = s.Count(ctx, req.Filter)
+				} else {
+					n = s.EstimateCount(req.Filter)
+				}
+			})
+			return n, err
+		},
+		func(rs *ReplicaSet, r Remote) (int, error) { return r.Count(ctx, c.name, rs.id, req) })
+	if err != nil {
+		return 0, err
+	}
 	total := 0
-	for _, rs := range c.shards {
-		n, err := readFrom(ctx, rs,
-			func(sh *shard.Shard) (n int, err error) {
-				sh.View(func(s *shard.Reader) {
-					if req.Exact {
-						n, err = s.Count(ctx, req.Filter)
-					} else {
-						n = s.EstimateCount(req.Filter)
-					}
-				})
-				return n, err
-			},
-			func(r Remote) (int, error) { return r.Count(ctx, c.name, rs.id, req) })
-		if err != nil {
-			if isDone(err) {
-				return 0, interrupted("count", err)
-			}
-			return 0, err
-		}
+	for _, n := range counts {
 		total += n
 	}
 	return total, nil
@@ -307,29 +301,23 @@ func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]Score
 		HnswEf: req.Params.HnswEf, Exact: req.Params.Exact, IndexedOnly: req.Params.IndexedOnly,
 		Quantization: quantParams(req.Params.Quantization),
 	}
-	parts := make([][]ScoredPoint, len(c.shards))
-	for i, rs := range c.shards {
-		parts[i], err = readFrom(ctx, rs,
-			func(sh *shard.Shard) (out []ScoredPoint, err error) {
-				sh.View(func(s *shard.Reader) {
-					var hits []shard.Hit
-					if hits, err = s.Search(ctx, sp, req.WithVector.Selection()); err == nil {
-						out = scored(hits, req.WithPayload)
-					}
-				})
-				return out, err
-			},
-			func(r Remote) ([]ScoredPoint, error) {
-				sub := req
-				sub.Vector = q
-				return remoteSearch(ctx, r, c.name, rs.id, sub, req.QueryID, want)
+	parts, err := fanOut(ctx, c, "search",
+		func(_ *ReplicaSet, sh *shard.Shard) (out []ScoredPoint, err error) {
+			sh.View(func(s *shard.Reader) {
+				var hits []shard.Hit
+				if hits, err = s.Search(ctx, sp, req.WithVector.Selection()); err == nil {
+					out = scored(hits, req.WithPayload)
+				}
 			})
-		if err != nil {
-			if isDone(err) {
-				return nil, interrupted("search", err)
-			}
-			return nil, err
-		}
+			return out, err
+		},
+		func(rs *ReplicaSet, r Remote) ([]ScoredPoint, error) {
+			sub := req
+			sub.Vector = q
+			return remoteSearch(ctx, r, c.name, rs.id, sub, req.QueryID, want)
+		})
+	if err != nil {
+		return nil, err
 	}
 	return mergeHits(parts, params.Distance.Better, req.Offset, req.Limit), nil
 }
@@ -394,20 +382,14 @@ func (c *Collection) scrollOrdered(ctx context.Context, req ops.ScrollRequest) (
 	if err != nil {
 		return nil, nil, err
 	}
-	parts := make([][]Record, len(c.shards))
-	for i, rs := range c.shards {
-		parts[i], err = readFrom(ctx, rs,
-			func(sh *shard.Shard) ([]Record, error) { return scrollOrderedLocal(ctx, sh, req, from) },
-			func(r Remote) ([]Record, error) {
-				recs, _, err := r.Scroll(ctx, c.name, rs.id, req)
-				return recs, err
-			})
-		if err != nil {
-			if isDone(err) {
-				return nil, nil, interrupted("scroll", err)
-			}
-			return nil, nil, err
-		}
+	parts, err := fanOut(ctx, c, "scroll",
+		func(_ *ReplicaSet, sh *shard.Shard) ([]Record, error) { return scrollOrderedLocal(ctx, sh, req, from) },
+		func(rs *ReplicaSet, r Remote) ([]Record, error) {
+			recs, _, err := r.Scroll(ctx, c.name, rs.id, req)
+			return recs, err
+		})
+	if err != nil {
+		return nil, nil, err
 	}
 	return mergeOrdered(parts, req.OrderBy.Desc, req.Limit), nil, nil // Qdrant pages order_by scrolls with start_from, not an offset
 }
@@ -452,30 +434,24 @@ func (c *Collection) Facet(ctx context.Context, req ops.FacetRequest) ([]FacetHi
 	// A local shard counts every value (as the shard's segments do), so
 	// that the merged counts are exact; a remote one answers its top
 	// Limit, as Qdrant's shards do.
-	parts := make([][]FacetHit, len(c.shards))
-	for i, rs := range c.shards {
-		parts[i], err = readFrom(ctx, rs,
-			func(sh *shard.Shard) (hits []FacetHit, err error) {
-				limit := req.Limit
-				if len(c.shards) > 1 {
-					limit = math.MaxInt
-				}
-				sh.View(func(s *shard.Reader) { hits, err = s.Facet(ctx, req.Key, req.Filter, limit) })
-				switch {
-				case isDone(err):
-					return nil, err
-				case err != nil:
-					return nil, point.Errorf(point.KindBadInput, "%v", err)
-				}
-				return hits, nil
-			},
-			func(r Remote) ([]FacetHit, error) { return r.Facet(ctx, c.name, rs.id, req) })
-		if err != nil {
-			if isDone(err) {
-				return nil, interrupted("facet", err)
+	limit := req.Limit
+	if len(c.shards) > 1 {
+		limit = math.MaxInt
+	}
+	parts, err := fanOut(ctx, c, "facet",
+		func(_ *ReplicaSet, sh *shard.Shard) (hits []FacetHit, err error) {
+			sh.View(func(s *shard.Reader) { hits, err = s.Facet(ctx, req.Key, req.Filter, limit) })
+			switch {
+			case isDone(err):
+				return nil, err
+			case err != nil:
+				return nil, point.Errorf(point.KindBadInput, "%v", err)
 			}
-			return nil, err
-		}
+			return hits, nil
+		},
+		func(rs *ReplicaSet, r Remote) ([]FacetHit, error) { return r.Facet(ctx, c.name, rs.id, req) })
+	if err != nil {
+		return nil, err
 	}
 	if len(parts) == 1 {
 		return parts[0], nil

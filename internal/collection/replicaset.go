@@ -255,3 +255,40 @@ func transportErr(err error) bool {
 	var e *point.Error
 	return !errors.As(err, &e)
 }
+
+// fanOut runs a read on one readable replica of every shard (readFrom),
+// concurrently when there are several, and returns the answers by shard
+// id, or the first error in shard order; a context's error comes wrapped
+// with the read's name.
+func fanOut[T any](ctx context.Context, c *Collection, read string, local func(rs *ReplicaSet, sh *shard.Shard) (T, error), remote func(rs *ReplicaSet, r Remote) (T, error)) ([]T, error) {
+	out := make([]T, len(c.shards))
+	errs := make([]error, len(c.shards))
+	one := func(i int, rs *ReplicaSet) {
+		out[i], errs[i] = readFrom(ctx, rs,
+			func(sh *shard.Shard) (T, error) { return local(rs, sh) },
+			func(r Remote) (T, error) { return remote(rs, r) })
+	}
+	if len(c.shards) == 1 {
+		one(0, c.shards[0])
+	} else {
+		var wg sync.WaitGroup
+		for i, rs := range c.shards {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				one(i, rs)
+			}()
+		}
+		wg.Wait()
+	}
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case isDone(err):
+			return nil, interrupted(read, err)
+		default:
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -262,24 +262,17 @@ func (c *Collection) searchSparse(ctx context.Context, req ops.SearchRequest, p 
 	}
 	// Each shard weighs the query by its own idf statistics, as each of
 	// Qdrant's shards builds its query context from its own segments.
-	parts := make([][]ScoredPoint, len(c.shards))
-	for i, rs := range c.shards {
-		var err error
-		parts[i], err = readFrom(ctx, rs,
-			func(sh *shard.Shard) ([]ScoredPoint, error) {
-				return searchSparseLocal(ctx, sh, req, p, q, exclude, want)
-			},
-			func(r Remote) ([]ScoredPoint, error) {
-				sub := req
-				sub.Sparse = &q
-				return remoteSearch(ctx, r, c.name, rs.id, sub, req.QueryID, want)
-			})
-		if err != nil {
-			if isDone(err) {
-				return nil, interrupted("search", err)
-			}
-			return nil, err
-		}
+	parts, err := fanOut(ctx, c, "search",
+		func(_ *ReplicaSet, sh *shard.Shard) ([]ScoredPoint, error) {
+			return searchSparseLocal(ctx, sh, req, p, q, exclude, want)
+		},
+		func(rs *ReplicaSet, r Remote) ([]ScoredPoint, error) {
+			sub := req
+			sub.Sparse = &q
+			return remoteSearch(ctx, r, c.name, rs.id, sub, req.QueryID, want)
+		})
+	if err != nil {
+		return nil, err
 	}
 	return mergeHits(parts, higher, req.Offset, req.Limit), nil
 }
