@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -58,9 +59,14 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 	}
 	n := shardCount(cfg)
 	c := &Collection{name: name, dir: dir, log: log, guard: strict.NewGuard(o.now, o.memory)}
-	ids := make([]ShardID, n)
+	_, err := vfs.OrDefault(fsys).Stat(shardDir(dir, 1))
+	oneOnDisk := n > 1 && errors.Is(err, fs.ErrNotExist)
+	var ids []ShardID
 	for i := range n {
-		ids[i] = ShardID(i)
+		if i == 1 && oneOnDisk && c.legacy(n) {
+			break
+		}
+		ids = append(ids, ShardID(i))
 		sh, err := shard.Open(shardDir(dir, ShardID(i)), shard.Options{
 			Vectors:        specs,
 			Sparse:         sparseSpecs(cfg),
@@ -93,6 +99,24 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 		return nil, fmt.Errorf("open collection %q: bring its vectors in line with its configuration: %w", name, err)
 	}
 	return c, nil
+}
+
+// legacy reports whether a collection whose configuration asks for n
+// shards keeps its points in the one shard it was created with: before
+// the shard holder, a collection had shards/0 only, whatever its
+// shard_number said. Its points stay where they are (the ring would look
+// for most of them in shards that do not hold them). A new collection
+// whose creation stopped after shards/0 holds no point and gets all n.
+func (c *Collection) legacy(n int) bool {
+	l, _ := c.shards[0].Local()
+	var points int
+	l.View(func(r *shard.Reader) { points = r.Len() })
+	if points == 0 {
+		return false
+	}
+	c.log.Warn("collection keeps the one shard it was created with, whatever its shard_number says",
+		"collection", c.name, "shard_number", n, "points", points)
+	return true
 }
 
 // vectorSpec is how segments store one dense vector (a multivector when

@@ -675,3 +675,46 @@ func TestShardedSparseIDF(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyOneShard: a collection created before the shard holder kept
+// every point in shards/0 whatever its shard_number said; it keeps that
+// one shard (every point found by id), while a collection whose shards/0
+// holds nothing gets all its shards.
+func TestLegacyOneShard(t *testing.T) {
+	c, dir := openSharded(t, 1, `{"vectors":{"size":2,"distance":"Dot"}}`)
+	var pts []ops.PointStruct
+	for i := range 50 {
+		pts = append(pts, ops.PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": {1, float32(i)}}})
+	}
+	upsert(t, c, pts...)
+	cfg, _ := c.Config()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Params.ShardNumber = 3 // what an old standalone create saved
+	old, err := Open(nil, dir, "c", cfg, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	recs, err := old.Retrieve(bg, recIDs(func() []Record {
+		r, _, _ := old.Scroll(bg, ops.ScrollRequest{Limit: 100})
+		return r
+	}()), ops.PayloadSelector{}, ops.VectorSelector{})
+	if err != nil || len(old.Shards()) != 1 || len(recs) != 50 {
+		t.Fatalf("legacy collection: %d shards, %d of 50 points found by id (%v)", len(old.Shards()), len(recs), err)
+	}
+
+	empty, dir2 := openSharded(t, 1, `{"vectors":{"size":2,"distance":"Dot"}}`)
+	cfg2, _ := empty.Config()
+	empty.Close()
+	cfg2.Params.ShardNumber = 3
+	fresh, err := Open(nil, dir2, "c", cfg2, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if len(fresh.Shards()) != 3 {
+		t.Fatalf("empty shards/0: %d shards, want 3", len(fresh.Shards()))
+	}
+}
