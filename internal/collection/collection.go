@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -30,15 +30,16 @@ type Collection struct {
 		sync.RWMutex
 		cfg *Config
 	}
-	shard *shard.Shard // one local shard until the cluster issues add more
-	guard *strict.Guard
-	obs   observer                    // see Observe
-	quota atomic.Pointer[UpdateGuard] // see GuardUpdates
+	shards []*ReplicaSet // by shard id, fixed once opened (holder.go)
+	ring   *Ring
+	guard  *strict.Guard
+	obs    observer                    // see Observe
+	quota  atomic.Pointer[UpdateGuard] // see GuardUpdates
 }
 
 // Open opens (or creates) the collection's data under dir on fsys (nil:
-// vfs.Default) with cfg and starts its shard's update worker. Close stops
-// it.
+// vfs.Default) with cfg: its shard_number shards, each under shards/<id>,
+// and starts their update workers. Close stops them.
 func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...Option) (*Collection, error) {
 	if log == nil {
 		log = slog.Default()
@@ -56,33 +57,66 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 	for n, p := range cfg.Params.Vectors.Named {
 		vindex[n] = indexParams(cfg, p)
 	}
-	sh, err := shard.Open(filepath.Join(dir, "shards", "0"), shard.Options{
-		Vectors:        specs,
-		Sparse:         sparseSpecs(cfg),
-		WALSegmentSize: satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
-		WALSegAhead:    satInt(cfg.WalConfig.WalSegmentsAhead),
-		CheckpointWAL:  satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
-		FlushInterval:  flush,
-		Logger:         log.With("collection", name),
-		VectorIndex:    vindex,
-		IndexThreads:   indexThreads(cfg),
-		Optimizer:      optimizerParams(cfg),
-		FS:             fsys,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open collection %q: %w", name, err)
+	n := shardCount(cfg)
+	c := &Collection{name: name, dir: dir, log: log, guard: strict.NewGuard(o.now, o.memory)}
+	_, err := vfs.OrDefault(fsys).Stat(shardDir(dir, 1))
+	oneOnDisk := n > 1 && errors.Is(err, fs.ErrNotExist)
+	var ids []ShardID
+	for i := range n {
+		if i == 1 && oneOnDisk && c.legacy(n) {
+			break
+		}
+		ids = append(ids, ShardID(i))
+		sh, err := shard.Open(shardDir(dir, ShardID(i)), shard.Options{
+			Vectors:        specs,
+			Sparse:         sparseSpecs(cfg),
+			WALSegmentSize: satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
+			WALSegAhead:    satInt(cfg.WalConfig.WalSegmentsAhead),
+			CheckpointWAL:  satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
+			FlushInterval:  flush,
+			Logger:         log.With("collection", name, "shard", i),
+			VectorIndex:    vindex,
+			IndexThreads:   indexThreads(cfg),
+			Optimizer:      optimizerParams(cfg),
+			FS:             fsys,
+		})
+		if err != nil {
+			c.closeShards()
+			return nil, fmt.Errorf("open collection %q: shard %d: %w", name, i, err)
+		}
+		c.shards = append(c.shards, newReplicaSet(ShardID(i), sh))
 	}
-	sh.Start()
-	c := &Collection{name: name, dir: dir, log: log, shard: sh, guard: strict.NewGuard(o.now, o.memory)}
+	c.ring = NewRing(ids, RingScale)
+	for _, s := range c.locals() {
+		s.Start()
+	}
 	c.mu.cfg = cfg
 	c.configureStrict(cfg)
 	// A configuration saved before a crash cut its vectors' change short
 	// (vectors.go): the shard catches up before anything else reaches it.
 	if err := c.syncVectors(context.Background(), cfg); err != nil {
-		sh.Close()
+		c.closeShards()
 		return nil, fmt.Errorf("open collection %q: bring its vectors in line with its configuration: %w", name, err)
 	}
 	return c, nil
+}
+
+// legacy reports whether a collection whose configuration asks for n
+// shards keeps its points in the one shard it was created with: before
+// the shard holder, a collection had shards/0 only, whatever its
+// shard_number said. Its points stay where they are (the ring would look
+// for most of them in shards that do not hold them). A new collection
+// whose creation stopped after shards/0 holds no point and gets all n.
+func (c *Collection) legacy(n int) bool {
+	l, _ := c.shards[0].Local()
+	var points int
+	l.View(func(r *shard.Reader) { points = r.Len() })
+	if points == 0 {
+		return false
+	}
+	c.log.Warn("collection keeps the one shard it was created with, whatever its shard_number says",
+		"collection", c.name, "shard_number", n, "points", points)
+	return true
 }
 
 // vectorSpec is how segments store one dense vector (a multivector when
@@ -176,14 +210,16 @@ func (c *Collection) SetConfig(cfg *Config) error {
 	for n, p := range cfg.Params.Vectors.Named {
 		vindex[n] = indexParams(cfg, p)
 	}
-	c.shard.SetVectorIndex(vindex)
 	onDisk := map[string]bool{}
 	for n, p := range cfg.Params.Vectors.Named {
 		onDisk[n] = vectorOnDisk(p)
 	}
-	c.shard.SetVectorStorage(onDisk)
-	c.shard.SetSparse(sparseSpecs(cfg))
-	c.shard.SetOptimizer(optimizerParams(cfg))
+	for _, s := range c.locals() {
+		s.SetVectorIndex(vindex)
+		s.SetVectorStorage(onDisk)
+		s.SetSparse(sparseSpecs(cfg))
+		s.SetOptimizer(optimizerParams(cfg))
+	}
 	c.configureStrict(cfg)
 	return syncErr
 }
@@ -208,11 +244,25 @@ func (c *Collection) sparseVectorParams() map[string]SparseVectorParams {
 	return c.mu.cfg.Params.SparseVectors
 }
 
-// Close stops the shard worker and checkpoints.
-func (c *Collection) Close() error { return c.shard.Close() }
+// Close stops the shard workers and checkpoints.
+func (c *Collection) Close() error { return c.closeShards() }
 
-// Drop closes the collection and removes its shard data.
-func (c *Collection) Drop() error { return c.shard.Drop() }
+func (c *Collection) closeShards() error {
+	var errs []error
+	for _, s := range c.locals() {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Drop closes the collection and removes its shards' data.
+func (c *Collection) Drop() error {
+	var errs []error
+	for _, s := range c.locals() {
+		errs = append(errs, s.Drop())
+	}
+	return errors.Join(errs...)
+}
 
 // UpdateStatus is Qdrant's status of an update.
 type UpdateStatus string
@@ -258,13 +308,45 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 	if err := c.guard.Update(ctx, c.facts(), []*ops.Operation{op}); err != nil {
 		return UpdateResult{}, err
 	}
-	id, err := c.shard.Update(ctx, op, wait)
-	st, err := waitStatus(wait, err)
+	parts := c.splitOp(op)
+	results := make([]UpdateResult, len(parts))
+	errs := make([]error, len(parts))
+	c.eachShard(parts, func(i int) {
+		id, err := updateShard(ctx, c.shards[i], []*ops.Operation{parts[i]}, wait)
+		results[i].Status, errs[i] = waitStatus(wait, err)
+		results[i].OperationID = id
+	})
+	res, err := combine(results, errs)
 	if err != nil {
 		return UpdateResult{}, err
 	}
 	c.observeUpdate(op)
-	return UpdateResult{OperationID: id, Status: st}, nil
+	return res, nil
+}
+
+// eachShard runs fn(i) for every shard i whose part is not nil: inline for
+// one, concurrently for several (an update waits for its slowest shard,
+// not for their sum).
+func (c *Collection) eachShard(parts []*ops.Operation, fn func(i int)) {
+	var todo []int
+	for i, p := range parts {
+		if p != nil {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 1 {
+		fn(todo[0])
+		return
+	}
+	var wg sync.WaitGroup
+	for _, i := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(i)
+		}()
+	}
+	wg.Wait()
 }
 
 // UpdateBatch validates every operation before applying any (a bad one
@@ -289,14 +371,53 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 	if len(batch) == 0 {
 		return out, nil
 	}
-	first, err := c.shard.UpdateBatch(ctx, batch, wait)
-	st, err := waitStatus(wait, err)
-	if err != nil {
+	// Each shard takes its parts of the operations as one batch, in
+	// order; an operation's answer combines those of its shards.
+	sub := make([][]*ops.Operation, len(c.shards)) // by shard
+	at := make([][]int, len(batch))                // at[i][shard]: the index of batch[i] in sub[shard], -1 none
+	for i, op := range batch {
+		at[i] = make([]int, len(c.shards))
+		for s, part := range c.splitOp(op) {
+			at[i][s] = -1
+			if part != nil {
+				at[i][s] = len(sub[s])
+				sub[s] = append(sub[s], part)
+			}
+		}
+	}
+	firsts := make([]uint64, len(c.shards))
+	statuses := make([]UpdateStatus, len(c.shards))
+	errs := make([]error, len(c.shards))
+	marks := make([]*ops.Operation, len(c.shards)) // non-nil: the shard has work
+	for s := range sub {
+		if len(sub[s]) > 0 {
+			marks[s] = sub[s][0]
+		}
+	}
+	c.eachShard(marks, func(s int) {
+		var err error
+		firsts[s], err = updateShard(ctx, c.shards[s], sub[s], wait)
+		statuses[s], errs[s] = waitStatus(wait, err)
+	})
+	results := make([]UpdateResult, len(c.shards))
+	for s := range results {
+		if marks[s] != nil {
+			results[s].Status = statuses[s]
+		}
+	}
+	if _, err := combine(results, errs); err != nil {
 		return nil, err
 	}
 	c.observeUpdate(batch...)
 	for i := range out {
-		out[i] = UpdateResult{OperationID: first + uint64(i), Status: st}
+		for s, j := range at[i] {
+			if j >= 0 {
+				out[i].OperationID = max(out[i].OperationID, firsts[s]+uint64(j))
+				if statusPriority(statuses[s]) > statusPriority(out[i].Status) {
+					out[i].Status = statuses[s]
+				}
+			}
+		}
 	}
 	return out, nil
 }
@@ -453,34 +574,49 @@ func (c *Collection) Info() (*Info, error) {
 	var n, indexed int
 	schema := map[string]any{}
 	var segments int
-	c.shard.View(func(s *shard.Reader) {
-		n = s.Len()
-		indexed = s.IndexedVectors()
-		segments = len(s.Segments())
+	points := map[string]int{} // per indexed key, summed over shards
+	schemas := map[string]payload.Schema{}
+	c.viewAll(func(s *shard.Reader) {
+		n += s.Len()
+		indexed += s.IndexedVectors()
+		segments += len(s.Segments())
 		for k, ix := range s.Indexes() {
-			schema[k] = ix.Schema.Info(ix.Points)
+			points[k] += ix.Points
+			schemas[k] = ix.Schema
 		}
 	})
+	for k, sc := range schemas {
+		schema[k] = sc.Info(points[k])
+	}
 	// Qdrant's colours: yellow while optimizing (or about to), grey when
-	// an optimization is due but cannot run (disabled or failed).
-	opt := c.shard.Optimizer()
+	// an optimization is due but cannot run (disabled or failed); the
+	// collection shows its worst shard.
 	status := "green"
-	switch {
-	case opt.Running:
-		status = "yellow"
-	case opt.Pending && (opt.Disabled || opt.Error != ""):
-		status = "grey"
-	case opt.Pending:
-		status = "yellow"
-	}
 	var optStatus any = "ok"
-	if opt.Error != "" {
-		optStatus = map[string]string{"error": opt.Error}
+	queue := &UpdateQueueInfo{}
+	var deferred uint64
+	for _, sh := range c.locals() {
+		opt := sh.Optimizer()
+		st := "green"
+		switch {
+		case opt.Running:
+			st = "yellow"
+		case opt.Pending && (opt.Disabled || opt.Error != ""):
+			st = "grey"
+		case opt.Pending:
+			st = "yellow"
+		}
+		if statusRank(st) > statusRank(status) {
+			status = st
+		}
+		if opt.Error != "" && optStatus == "ok" {
+			optStatus = map[string]string{"error": opt.Error}
+		}
+		queue.Length += uint64(sh.QueueLength())
+		deferred += uint64(sh.DeferredPoints())
 	}
-	queue := &UpdateQueueInfo{Length: uint64(c.shard.QueueLength())}
 	if p := cfg.OptimizerConfig.PreventUnoptimized; p != nil && *p {
-		d := uint64(c.shard.DeferredPoints())
-		queue.DeferredPoints = &d
+		queue.DeferredPoints = &deferred
 	}
 	return &Info{
 		Status:              status,
@@ -493,4 +629,18 @@ func (c *Collection) Info() (*Info, error) {
 		PayloadSchema:       schema,
 		UpdateQueue:         queue,
 	}, nil
+}
+
+// statusRank orders the colours of a collection's status, the worse the
+// higher: a collection is as green as its least green shard.
+func statusRank(s string) int {
+	switch s {
+	case "yellow":
+		return 1
+	case "grey":
+		return 2
+	case "red":
+		return 3
+	}
+	return 0
 }

@@ -30,6 +30,9 @@ func openCollection(t testing.TB, body string) (*Collection, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if req.ShardNumber == nil {
+		cfg.Params.ShardNumber = uint32(testShards)
+	}
 	dir := filepath.Join(t.TempDir(), "c")
 	c, err := Open(nil, dir, "c", cfg, quietLogger())
 	if err != nil {

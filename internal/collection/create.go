@@ -194,6 +194,12 @@ func nonZero32(v *validation, field string, p *uint32) {
 	}
 }
 
+// MaxShardNumber bounds shard_number, as the cluster's metadata does
+// (internal/cluster.MaxShardNumber): Qdrant sets no upper bound, but every
+// shard is a directory, a WAL and an update worker, so a typo must not
+// open four billion of them.
+const MaxShardNumber = 65536
+
 // Build validates the request and returns the collection configuration,
 // filling unset fields from the node defaults as Qdrant does.
 func (r *CreateRequest) Build(d Defaults) (*Config, error) {
@@ -203,6 +209,9 @@ func (r *CreateRequest) Build(d Defaults) (*Config, error) {
 	var v validation
 	v.vectors(r.Vectors)
 	nonZero32(&v, "shard_number", r.ShardNumber)
+	if r.ShardNumber != nil {
+		v.max("shard_number", uint64(*r.ShardNumber), MaxShardNumber)
+	}
 	nonZero32(&v, "replication_factor", r.ReplicationFactor)
 	nonZero32(&v, "write_consistency_factor", r.WriteConsistencyFactor)
 	v.hnswDiff("hnsw_config.", r.HnswConfig)

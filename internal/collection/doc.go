@@ -1,5 +1,5 @@
 // Package collection owns a collection: its configuration (in Qdrant's wire
-// shape, so that it is stored and echoed back as given), its local shards,
+// shape, so that it is stored and echoed back as given), its shards,
 // the validation of points against the vector configuration, and the read
 // paths (retrieve, scroll, count, facet, search through the HNSW graphs or
 // exactly, search by sparse vector with Qdrant's idf modifier: sparse.go)
@@ -62,6 +62,29 @@
 // kept and echoed as Qdrant 1.19 does; a dense vector's cold places a
 // sealed segment's vectors in a mapped file.
 //
+// The shard holder (holder.go, ring.go, replicaset.go, merge.go): a
+// collection has shard_number shards, each a ReplicaSet under
+// shards/<id>, fixed when it opens. Points route to shards by a
+// consistent hash ring (Ring: xxHash64, RingScale virtual nodes a shard;
+// its placement is pinned by a golden test). An update is split by shard
+// (points by id; an operation addressed by a filter, a field or a vector
+// name goes to every shard), checked by strict mode and the quota once for
+// the whole, and answered with the highest operation id of its shards and
+// the strongest status; when some shards apply it and others refuse it,
+// the answer is Qdrant's inconsistent shard failure, of the refusal's
+// kind (errors.Is ErrInconsistentShards). A read fans out to one readable
+// replica of each shard (the local one first, then the remote ones by
+// peer; a remote that cannot be reached is skipped for the next) and the
+// answers merge as one shard merges its segments' (merge.go): hits best
+// first, ties by id, then offset and limit; scroll pages by id with the
+// next page's first id; order_by by value, ties by id; counts and facets
+// summed. Sparse searches weigh the query by each shard's own idf
+// statistics, as Qdrant's shards do. Replica states mirror those of
+// internal/cluster (same names and numbers); Readable and TakesUpdates
+// say who serves reads and who takes updates. In this phase updates reach
+// the local replica only; remote replicas (collection.Remote) serve reads.
+//
 // A Collection is safe for concurrent use. Its configuration is guarded by
-// its own lock; data consistency is the shard's business.
+// its own lock, each ReplicaSet's replicas and states by its own; data
+// consistency is each shard's business.
 package collection

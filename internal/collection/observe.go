@@ -52,7 +52,7 @@ func (c *Collection) observeRead(start time.Time, filters ...*filter.Filter) {
 		return
 	}
 	indexed := map[string]string{}
-	c.shard.View(func(r *shard.Reader) {
+	c.viewAll(func(r *shard.Reader) {
 		for k, ix := range r.Indexes() {
 			indexed[k] = string(ix.Schema.Type)
 		}

@@ -1,6 +1,7 @@
 package collection
 
 import (
+	"slices"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/shard"
@@ -72,48 +73,61 @@ type ProgressTree struct {
 // on request those queued (an estimate), the latest completed (newest
 // first, at most req.CompletedLimit) and the idle segments.
 func (c *Collection) Optimizations(req OptimizationsRequest) OptimizationsResponse {
-	dir := c.shard.Dir()
-	o := c.shard.Optimizations()
-	ref := func(id uint64, points int) OptimizationSegmentInfo {
-		return OptimizationSegmentInfo{UUID: segmentUUID(dir, id), PointsCount: points}
-	}
 	out := OptimizationsResponse{Running: []Optimization{}}
-	if o.Running != nil {
-		op := optimizationOf(dir, o.Running.Tracker)
-		done, total := o.Running.Done, o.Running.Total
-		op.Progress.Done, op.Progress.Total = &done, &total
-		out.Running = append(out.Running, op)
-	}
 	queued := []PendingOptimization{}
-	for _, p := range o.Queued {
-		po := PendingOptimization{Optimizer: p.Kind, Segments: []OptimizationSegmentInfo{}}
-		for _, g := range p.Segments {
-			po.Segments = append(po.Segments, ref(g.ID, g.Points))
-			out.Summary.QueuedSegments++
-			out.Summary.QueuedPoints += g.Points
-		}
-		queued = append(queued, po)
+	type finished struct {
+		end time.Time
+		op  Optimization
 	}
-	out.Summary.QueuedOptimizations = len(o.Queued)
-	out.Summary.IdleSegments = len(o.Idle)
+	var done []finished
+	idle := []OptimizationSegmentInfo{}
+	for _, sh := range c.locals() {
+		dir := sh.Dir()
+		o := sh.Optimizations()
+		ref := func(id uint64, points int) OptimizationSegmentInfo {
+			return OptimizationSegmentInfo{UUID: segmentUUID(dir, id), PointsCount: points}
+		}
+		if o.Running != nil {
+			op := optimizationOf(dir, o.Running.Tracker)
+			d, total := o.Running.Done, o.Running.Total
+			op.Progress.Done, op.Progress.Total = &d, &total
+			out.Running = append(out.Running, op)
+		}
+		for _, p := range o.Queued {
+			po := PendingOptimization{Optimizer: p.Kind, Segments: []OptimizationSegmentInfo{}}
+			for _, g := range p.Segments {
+				po.Segments = append(po.Segments, ref(g.ID, g.Points))
+				out.Summary.QueuedSegments++
+				out.Summary.QueuedPoints += g.Points
+			}
+			queued = append(queued, po)
+		}
+		out.Summary.QueuedOptimizations += len(o.Queued)
+		out.Summary.IdleSegments += len(o.Idle)
+		for _, t := range o.Completed {
+			done = append(done, finished{t.End, optimizationOf(dir, t)})
+		}
+		for _, g := range o.Idle {
+			idle = append(idle, ref(g.ID, g.Points))
+		}
+	}
 	if req.Queued {
 		out.Queued = &queued
 	}
 	if req.Completed {
-		done := []Optimization{}
-		for _, t := range o.Completed {
-			if len(done) >= req.CompletedLimit {
+		// Each shard lists its own newest first; merged, the newest of
+		// all come first.
+		slices.SortStableFunc(done, func(a, b finished) int { return b.end.Compare(a.end) })
+		list := []Optimization{}
+		for _, f := range done {
+			if len(list) >= req.CompletedLimit {
 				break
 			}
-			done = append(done, optimizationOf(dir, t))
+			list = append(list, f.op)
 		}
-		out.Completed = &done
+		out.Completed = &list
 	}
 	if req.IdleSegments {
-		idle := []OptimizationSegmentInfo{}
-		for _, g := range o.Idle {
-			idle = append(idle, ref(g.ID, g.Points))
-		}
 		out.IdleSegments = &idle
 	}
 	return out

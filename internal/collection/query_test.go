@@ -66,7 +66,7 @@ func TestQuery(t *testing.T) {
 // validation error, a language the index does not know a format error.
 func TestUpdateRefusesInvalidOperations(t *testing.T) {
 	c, _ := openCollection(t, `{"vectors":{"size":2,"distance":"Dot"}}`)
-	before := c.shard.Applied()
+	before := c.firstShard().Applied()
 	cases := []struct {
 		name  string
 		op    *ops.Operation
@@ -105,7 +105,7 @@ func TestUpdateRefusesInvalidOperations(t *testing.T) {
 			}
 		})
 	}
-	if got := c.shard.Applied(); got != before {
+	if got := c.firstShard().Applied(); got != before {
 		t.Fatalf("%d operations reached the shard", got-before)
 	}
 }

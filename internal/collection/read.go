@@ -61,9 +61,48 @@ func (c *Collection) Retrieve(ctx context.Context, ids []point.ID, wp ops.Payloa
 	if err := c.checkVectorNames(wv); err != nil {
 		return nil, err
 	}
+	// Each shard looks up the ids it owns; the answer keeps the order
+	// asked, each found id once.
+	byShard := make([][]point.ID, len(c.shards))
+	for _, id := range ids {
+		s := c.ring.Shard(id)
+		byShard[s] = append(byShard[s], id)
+	}
+	found := map[point.ID]Record{}
+	for s, part := range byShard {
+		if len(part) == 0 {
+			continue
+		}
+		recs, err := readFrom(ctx, c.shards[s],
+			func(sh *shard.Shard) ([]Record, error) { return retrieveLocal(ctx, sh, part, wp, wv) },
+			func(r Remote) ([]Record, error) { return r.Retrieve(ctx, c.name, ShardID(s), part, wp, wv) })
+		if err != nil {
+			if isDone(err) {
+				return nil, interrupted("retrieve", err)
+			}
+			return nil, err
+		}
+		for _, r := range recs {
+			found[r.ID] = r
+		}
+	}
+	out := make([]Record, 0, len(found))
+	for _, id := range ids {
+		if r, ok := found[id]; ok {
+			out = append(out, r)
+			delete(found, id)
+		}
+	}
+	return out, nil
+}
+
+// retrieveLocal is Retrieve on one local shard: the ids it holds, in the
+// order asked, each once.
+func retrieveLocal(ctx context.Context, sh *shard.Shard, ids []point.ID, wp ops.PayloadSelector, wv ops.VectorSelector) ([]Record, error) {
 	sel := wv.Selection()
 	var out []Record
-	c.shard.View(func(s *shard.Reader) {
+	var err error
+	sh.View(func(s *shard.Reader) {
 		n := min(len(ids), s.Len())
 		out = make([]Record, 0, n)
 		seen := make(map[point.ID]struct{}, min(n, 1024)) // of the points found
@@ -82,10 +121,7 @@ func (c *Collection) Retrieve(ctx context.Context, ids []point.ID, wp ops.Payloa
 			}
 		}
 	})
-	if err != nil {
-		return nil, interrupted("retrieve", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // Scroll returns one page and the id where the next page starts.
@@ -103,10 +139,42 @@ func (c *Collection) Scroll(ctx context.Context, req ops.ScrollRequest) ([]Recor
 	if req.OrderBy != nil {
 		return c.scrollOrdered(ctx, req)
 	}
+	// Every shard pages from the offset; the merged page is the first
+	// Limit ids of all, and the next page starts at the id after them:
+	// the first id left over, or, when every shard's page fit, the lowest
+	// id a shard would continue from.
+	type page struct {
+		recs []Record
+		next *point.ID
+	}
+	got, err := fanOut(ctx, c, "scroll",
+		func(_ *ReplicaSet, sh *shard.Shard) (page, error) {
+			recs, next, err := scrollLocal(ctx, sh, req)
+			return page{recs, next}, err
+		},
+		func(rs *ReplicaSet, r Remote) (page, error) {
+			recs, next, err := r.Scroll(ctx, c.name, rs.id, req)
+			return page{recs, next}, err
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	pages := make([][]Record, len(got))
+	nexts := make([]*point.ID, len(got))
+	for i, p := range got {
+		pages[i], nexts[i] = p.recs, p.next
+	}
+	out, next := mergeScroll(pages, nexts, req.Limit)
+	return out, next, nil
+}
+
+// scrollLocal is Scroll on one local shard.
+func scrollLocal(ctx context.Context, sh *shard.Shard, req ops.ScrollRequest) ([]Record, *point.ID, error) {
 	var recs []segment.Record
 	var next *point.ID
 	var out []Record
-	c.shard.View(func(s *shard.Reader) {
+	var err error
+	sh.View(func(s *shard.Reader) {
 		if recs, next, err = s.Scroll(ctx, req.Filter, req.Offset, req.Limit, req.WithVector.Selection()); err != nil {
 			return
 		}
@@ -115,16 +183,13 @@ func (c *Collection) Scroll(ctx context.Context, req ops.ScrollRequest) ([]Recor
 			out[i] = Record{ID: r.ID, Payload: req.WithPayload.Apply(r.Payload), Vectors: r.Vectors, Sparse: r.Sparse, Version: r.Version}
 		}
 	})
-	if err != nil {
-		return nil, nil, interrupted("scroll", err)
-	}
-	return out, next, nil
+	return out, next, err
 }
 
 // Len returns the number of points.
 func (c *Collection) Len() int {
 	var n int
-	c.shard.View(func(s *shard.Reader) { n = s.Len() })
+	c.viewAll(func(s *shard.Reader) { n += s.Len() })
 	return n
 }
 
@@ -140,18 +205,26 @@ func (c *Collection) Count(ctx context.Context, req ops.CountRequest) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	var n int
-	c.shard.View(func(s *shard.Reader) {
-		if req.Exact {
-			n, err = s.Count(ctx, req.Filter)
-		} else {
-			n = s.EstimateCount(req.Filter)
-		}
-	})
+	counts, err := fanOut(ctx, c, "count",
+		func(_ *ReplicaSet, sh *shard.Shard) (n int, err error) {
+			sh.View(func(s *shard.Reader) {
+				if req.Exact {
+					n, err = s.Count(ctx, req.Filter)
+				} else {
+					n = s.EstimateCount(req.Filter)
+				}
+			})
+			return n, err
+		},
+		func(rs *ReplicaSet, r Remote) (int, error) { return r.Count(ctx, c.name, rs.id, req) })
 	if err != nil {
-		return 0, interrupted("count", err)
+		return 0, err
 	}
-	return n, nil
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	return total, nil
 }
 
 // ScoredPoint is one search hit.
@@ -196,9 +269,11 @@ func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]Score
 	var q []float32
 	var exclude map[point.ID]struct{}
 	if req.QueryID != nil {
-		var ok bool
-		c.shard.View(func(s *shard.Reader) { q, ok = s.Vector(*req.QueryID, req.Using) })
-		if !ok {
+		rec, ok, err := c.storedPoint(ctx, *req.QueryID, req.Using)
+		if err != nil {
+			return nil, err
+		}
+		if q, ok = rec.Vectors[req.Using]; !ok {
 			return nil, point.PointNotFound(*req.QueryID)
 		}
 		exclude = map[point.ID]struct{}{*req.QueryID: {}}
@@ -220,28 +295,86 @@ func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]Score
 	if req.Offset > 0 {
 		want = min(req.Limit, math.MaxInt-req.Offset) + req.Offset
 	}
-	var out []ScoredPoint
-	c.shard.View(func(s *shard.Reader) {
-		var hits []shard.Hit
-		hits, err = s.Search(ctx, segment.SearchParams{
-			Vector: req.Using, Query: q, Filter: req.Filter,
-			Limit: want, Threshold: req.ScoreThreshold, Exclude: exclude,
-			HnswEf: req.Params.HnswEf, Exact: req.Params.Exact, IndexedOnly: req.Params.IndexedOnly,
-			Quantization: quantParams(req.Params.Quantization),
-		}, req.WithVector.Selection())
-		if err != nil || req.Offset >= len(hits) {
-			return
-		}
-		hits = hits[req.Offset:]
-		out = make([]ScoredPoint, len(hits))
-		for i, h := range hits {
-			out[i] = ScoredPoint{ID: h.ID, Version: h.Version, Score: h.Score, Payload: req.WithPayload.Apply(h.Payload), Vectors: h.Vectors, Sparse: h.Sparse}
-		}
-	})
-	if err != nil {
-		return nil, interrupted("search", err)
+	sp := segment.SearchParams{
+		Vector: req.Using, Query: q, Filter: req.Filter,
+		Limit: want, Threshold: req.ScoreThreshold, Exclude: exclude,
+		HnswEf: req.Params.HnswEf, Exact: req.Params.Exact, IndexedOnly: req.Params.IndexedOnly,
+		Quantization: quantParams(req.Params.Quantization),
 	}
-	return out, nil
+	parts, err := fanOut(ctx, c, "search",
+		func(_ *ReplicaSet, sh *shard.Shard) (out []ScoredPoint, err error) {
+			sh.View(func(s *shard.Reader) {
+				var hits []shard.Hit
+				if hits, err = s.Search(ctx, sp, req.WithVector.Selection()); err == nil {
+					out = scored(hits, req.WithPayload)
+				}
+			})
+			return out, err
+		},
+		func(rs *ReplicaSet, r Remote) ([]ScoredPoint, error) {
+			sub := req
+			sub.Vector = q
+			return remoteSearch(ctx, r, c.name, rs.id, sub, req.QueryID, want)
+		})
+	if err != nil {
+		return nil, err
+	}
+	return mergeHits(parts, params.Distance.Better, req.Offset, req.Limit), nil
+}
+
+// scored turns a shard's hits into the collection's.
+func scored(hits []shard.Hit, wp ops.PayloadSelector) []ScoredPoint {
+	out := make([]ScoredPoint, len(hits))
+	for i, h := range hits {
+		out[i] = ScoredPoint{ID: h.ID, Version: h.Version, Score: h.Score, Payload: wp.Apply(h.Payload), Vectors: h.Vectors, Sparse: h.Sparse}
+	}
+	return out
+}
+
+// remoteSearch asks a remote replica for a shard's best want hits to sub,
+// whose query the caller set: a search by point id is resolved on the
+// shard that owns the point, then sent to the others as the vector, and
+// that point (skip, when not nil) is left out of the answer as a local
+// search excludes it.
+func remoteSearch(ctx context.Context, r Remote, coll string, id ShardID, sub ops.SearchRequest, skip *point.ID, want int) ([]ScoredPoint, error) {
+	sub.Offset, sub.Limit, sub.QueryID = 0, want, nil
+	if skip != nil {
+		sub.Limit = min(want, math.MaxInt-1) + 1
+	}
+	hits, err := r.Search(ctx, coll, id, sub)
+	if err != nil || skip == nil {
+		return hits, err
+	}
+	out := make([]ScoredPoint, 0, len(hits))
+	for _, h := range hits {
+		if h.ID != *skip {
+			out = append(out, h)
+		}
+	}
+	return out[:min(len(out), want)], nil
+}
+
+// storedPoint returns the point id with its vector name (dense or
+// sparse), from the shard that owns it.
+func (c *Collection) storedPoint(ctx context.Context, id point.ID, name string) (Record, bool, error) {
+	rs := c.route(id)
+	wv := ops.VectorSelector{Enable: true, Names: []string{name}}
+	recs, err := readFrom(ctx, rs,
+		func(sh *shard.Shard) ([]Record, error) {
+			return retrieveLocal(ctx, sh, []point.ID{id}, ops.PayloadSelector{}, wv)
+		},
+		func(r Remote) ([]Record, error) {
+			return r.Retrieve(ctx, c.name, rs.id, []point.ID{id}, ops.PayloadSelector{}, wv)
+		})
+	switch {
+	case err != nil && isDone(err):
+		return Record{}, false, interrupted("search", err)
+	case err != nil:
+		return Record{}, false, err
+	case len(recs) == 0:
+		return Record{}, false, nil
+	}
+	return recs[0], true, nil
 }
 
 func (c *Collection) scrollOrdered(ctx context.Context, req ops.ScrollRequest) ([]Record, *point.ID, error) {
@@ -249,9 +382,24 @@ func (c *Collection) scrollOrdered(ctx context.Context, req ops.ScrollRequest) (
 	if err != nil {
 		return nil, nil, err
 	}
+	parts, err := fanOut(ctx, c, "scroll",
+		func(_ *ReplicaSet, sh *shard.Shard) ([]Record, error) { return scrollOrderedLocal(ctx, sh, req, from) },
+		func(rs *ReplicaSet, r Remote) ([]Record, error) {
+			recs, _, err := r.Scroll(ctx, c.name, rs.id, req)
+			return recs, err
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	return mergeOrdered(parts, req.OrderBy.Desc, req.Limit), nil, nil // Qdrant pages order_by scrolls with start_from, not an offset
+}
+
+// scrollOrderedLocal is an order_by scroll on one local shard.
+func scrollOrderedLocal(ctx context.Context, sh *shard.Shard, req ops.ScrollRequest, from *float64) ([]Record, error) {
 	var recs []segment.OrderedRecord
 	var out []Record
-	c.shard.View(func(s *shard.Reader) {
+	var err error
+	sh.View(func(s *shard.Reader) {
 		recs, err = s.ScrollOrdered(ctx, req.Filter, req.OrderBy.Key, req.OrderBy.Desc, from, req.Limit, req.WithVector.Selection())
 		out = make([]Record, len(recs))
 		for i, r := range recs {
@@ -264,11 +412,11 @@ func (c *Collection) scrollOrdered(ctx context.Context, req ops.ScrollRequest) (
 	})
 	switch {
 	case isDone(err):
-		return nil, nil, interrupted("scroll", err)
+		return nil, err
 	case err != nil:
-		return nil, nil, point.Errorf(point.KindBadRequest, "%v", err)
+		return nil, point.Errorf(point.KindBadRequest, "%v", err)
 	}
-	return out, nil, nil // Qdrant pages order_by scrolls with start_from, not an offset
+	return out, nil
 }
 
 // FacetHit is one facet value and its count.
@@ -283,15 +431,32 @@ func (c *Collection) Facet(ctx context.Context, req ops.FacetRequest) ([]FacetHi
 	if err != nil {
 		return nil, err
 	}
-	var hits []FacetHit
-	c.shard.View(func(s *shard.Reader) { hits, err = s.Facet(ctx, req.Key, req.Filter, req.Limit) })
-	switch {
-	case isDone(err):
-		return nil, interrupted("facet", err)
-	case err != nil:
-		return nil, point.Errorf(point.KindBadInput, "%v", err)
+	// A local shard counts every value (as the shard's segments do), so
+	// that the merged counts are exact; a remote one answers its top
+	// Limit, as Qdrant's shards do.
+	limit := req.Limit
+	if len(c.shards) > 1 {
+		limit = math.MaxInt
 	}
-	return hits, nil
+	parts, err := fanOut(ctx, c, "facet",
+		func(_ *ReplicaSet, sh *shard.Shard) (hits []FacetHit, err error) {
+			sh.View(func(s *shard.Reader) { hits, err = s.Facet(ctx, req.Key, req.Filter, limit) })
+			switch {
+			case isDone(err):
+				return nil, err
+			case err != nil:
+				return nil, point.Errorf(point.KindBadInput, "%v", err)
+			}
+			return hits, nil
+		},
+		func(rs *ReplicaSet, r Remote) ([]FacetHit, error) { return r.Facet(ctx, c.name, rs.id, req) })
+	if err != nil {
+		return nil, err
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	return segment.MergeFacets(parts, req.Limit), nil
 }
 
 // isDone reports whether err is a context's: the read stopped because its

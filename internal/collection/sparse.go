@@ -240,9 +240,11 @@ func (c *Collection) searchSparse(ctx context.Context, req ops.SearchRequest, p 
 	var exclude map[point.ID]struct{}
 	switch {
 	case req.QueryID != nil:
-		var ok bool
-		c.shard.View(func(s *shard.Reader) { q, ok = s.SparseVector(*req.QueryID, req.Using) })
-		if !ok {
+		rec, ok, err := c.storedPoint(ctx, *req.QueryID, req.Using)
+		if err != nil {
+			return nil, err
+		}
+		if q, ok = rec.Sparse[req.Using]; !ok {
 			return nil, point.PointNotFound(*req.QueryID)
 		}
 		exclude = map[point.ID]struct{}{*req.QueryID: {}}
@@ -251,7 +253,6 @@ func (c *Collection) searchSparse(ctx context.Context, req ops.SearchRequest, p 
 		if q, err = checkSparseVector(req.Using, *req.Sparse); err != nil {
 			return nil, err
 		}
-		q = q.Clone() // the idf modifier scales it
 	default:
 		return nil, point.Errorf(point.KindBadInput, "Query vector is not specified")
 	}
@@ -259,10 +260,31 @@ func (c *Collection) searchSparse(ctx context.Context, req ops.SearchRequest, p 
 	if req.Offset > 0 {
 		want = min(req.Limit, math.MaxInt-req.Offset) + req.Offset
 	}
+	// Each shard weighs the query by its own idf statistics, as each of
+	// Qdrant's shards builds its query context from its own segments.
+	parts, err := fanOut(ctx, c, "search",
+		func(_ *ReplicaSet, sh *shard.Shard) ([]ScoredPoint, error) {
+			return searchSparseLocal(ctx, sh, req, p, q, exclude, want)
+		},
+		func(rs *ReplicaSet, r Remote) ([]ScoredPoint, error) {
+			sub := req
+			sub.Sparse = &q
+			return remoteSearch(ctx, r, c.name, rs.id, sub, req.QueryID, want)
+		})
+	if err != nil {
+		return nil, err
+	}
+	return mergeHits(parts, higher, req.Offset, req.Limit), nil
+}
+
+// searchSparseLocal is a sparse search on one local shard: statistics and
+// search under one view, so that they see the same points.
+func searchSparseLocal(ctx context.Context, sh *shard.Shard, req ops.SearchRequest, p SparseVectorParams, q point.SparseVector, exclude map[point.ID]struct{}, want int) ([]ScoredPoint, error) {
 	var out []ScoredPoint
 	var err error
-	c.shard.View(func(s *shard.Reader) {
+	sh.View(func(s *shard.Reader) {
 		if p.idf() {
+			q = q.Clone() // each shard weighs its own copy
 			n, df := s.SparseStats(req.Using, q.Indices)
 			idfWeights(q, n, df)
 		}
@@ -271,17 +293,9 @@ func (c *Collection) searchSparse(ctx context.Context, req ops.SearchRequest, p 
 			Vector: req.Using, Query: q, Filter: req.Filter, Limit: want, Threshold: req.ScoreThreshold,
 			Exclude: exclude, Exact: req.Params.Exact, FullScanThreshold: p.fullScanThreshold(),
 		}, req.WithVector.Selection())
-		if err != nil || req.Offset >= len(hits) {
-			return
-		}
-		hits = hits[req.Offset:]
-		out = make([]ScoredPoint, len(hits))
-		for i, h := range hits {
-			out[i] = ScoredPoint{ID: h.ID, Version: h.Version, Score: h.Score, Payload: req.WithPayload.Apply(h.Payload), Vectors: h.Vectors, Sparse: h.Sparse}
+		if err == nil {
+			out = scored(hits, req.WithPayload)
 		}
 	})
-	if err != nil {
-		return nil, interrupted("search", err)
-	}
-	return out, nil
+	return out, err
 }

@@ -120,7 +120,7 @@ func sparseFixture(t *testing.T, r *rand.Rand, n, dims int, idf bool) *Collectio
 		t.Fatal(err)
 	}
 	sealed, appendable := 0, 0
-	c.shard.View(func(r *shard.Reader) {
+	c.firstShard().View(func(r *shard.Reader) {
 		for _, s := range r.Segments() {
 			if s.Points == 0 {
 				continue

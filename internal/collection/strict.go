@@ -64,7 +64,7 @@ type collectionFacts struct{ c *Collection }
 
 func (f collectionFacts) Indexes() map[string]strict.Index {
 	out := map[string]strict.Index{}
-	f.c.shard.View(func(r *shard.Reader) {
+	f.c.viewAll(func(r *shard.Reader) {
 		for key, ix := range r.Indexes() {
 			out[key] = strictIndex(ix.Schema)
 		}
@@ -119,18 +119,18 @@ func (f collectionFacts) MultivectorDim(name string) (int, bool) {
 
 func (f collectionFacts) VectorBytes() uint64 {
 	var n int64
-	f.c.shard.View(func(r *shard.Reader) { n = r.VectorBytes() })
+	f.c.viewAll(func(r *shard.Reader) { n += r.VectorBytes() })
 	return uint64(n)
 }
 
 func (f collectionFacts) PayloadBytes() uint64 {
 	var n int64
-	f.c.shard.View(func(r *shard.Reader) { n = r.PayloadBytes() })
+	f.c.viewAll(func(r *shard.Reader) { n += r.PayloadBytes() })
 	return uint64(n)
 }
 
 func (f collectionFacts) Estimate(flt *filter.Filter) uint64 {
 	var n int
-	f.c.shard.View(func(r *shard.Reader) { n = r.EstimateCount(flt) })
+	f.c.viewAll(func(r *shard.Reader) { n += r.EstimateCount(flt) })
 	return uint64(n)
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/shoaldb/shoal/internal/shard"
 )
 
-// Telemetry is Qdrant's CollectionTelemetry for one collection: its shard
+// Telemetry is Qdrant's CollectionTelemetry for one collection: its shards
 // with every segment (sizes, indexed vectors, memory) and the optimizer's
 // state and recent work.
 type Telemetry struct {
@@ -138,14 +138,28 @@ func segmentUUID(dir string, id uint64) string {
 	return uuid.NewSHA1(uuid.NameSpaceOID, []byte(dir+"#"+strconv.FormatUint(id, 10))).String()
 }
 
-// Telemetry describes the collection's shard for GET /telemetry.
+// Telemetry describes the collection's shards for GET /telemetry: each
+// replica set with its local replica and the states of all.
 func (c *Collection) Telemetry() Telemetry {
+	out := Telemetry{ID: c.name, Shards: []ReplicaTelemetry{}}
+	for _, rs := range c.shards {
+		rt := ReplicaTelemetry{ID: rs.id, Remote: []any{}, ReplicateStates: map[string]string{}}
+		if sh, _ := rs.Local(); sh != nil {
+			rt.Local = c.shardTelemetry(sh)
+		}
+		out.Shards = append(out.Shards, rt)
+	}
+	return out
+}
+
+// shardTelemetry is Qdrant's LocalShardTelemetry of one local replica.
+func (c *Collection) shardTelemetry(sh *shard.Shard) *ShardTelemetry {
 	params := c.vectorParams()
 	cfg, _ := c.Config()
-	dir := c.shard.Dir()
+	dir := sh.Dir()
 	var segs []shard.SegmentDetail
-	c.shard.View(func(r *shard.Reader) { segs = r.SegmentDetails(dir) })
-	opt := c.shard.Optimizer()
+	sh.View(func(r *shard.Reader) { segs = r.SegmentDetails(dir) })
+	opt := sh.Optimizer()
 
 	st := &ShardTelemetry{VariantName: "local_shard", Status: "green", NumVectorsByName: map[string]int{}, TotalOptimizedPoints: uint64(opt.OptimizedPoints)}
 	switch {
@@ -213,5 +227,5 @@ func (c *Collection) Telemetry() Telemetry {
 	if opt.Running {
 		st.Progress = &OptimizerProgress{Optimizer: opt.Kind, Segments: opt.Segments, Points: opt.Points, Done: opt.Done, Total: opt.Total, RunningSeconds: opt.RunningSeconds}
 	}
-	return Telemetry{ID: c.name, Shards: []ReplicaTelemetry{{Local: st, Remote: []any{}, ReplicateStates: map[string]string{}}}}
+	return st
 }

@@ -293,13 +293,16 @@ func datatypeOrFloat32(d segment.Datatype) segment.Datatype {
 	return d
 }
 
-// syncVectors brings the shard's vectors in line with cfg through its WAL
-// and waits until each change is durable and applied.
+// syncVectors brings every local shard's vectors in line with cfg through
+// its WAL and waits until each change is durable and applied (each shard
+// catches up on its own: one cut short by a crash may be behind another).
 func (c *Collection) syncVectors(ctx context.Context, cfg *Config) error {
-	dense, sparse := c.shard.VectorSchema()
-	for _, op := range vectorOps(cfg, dense, sparse) {
-		if _, err := c.shard.Update(ctx, op, true); err != nil {
-			return fmt.Errorf("%s %q: %w", op.Kind, op.Key, err)
+	for _, s := range c.locals() {
+		dense, sparse := s.VectorSchema()
+		for _, op := range vectorOps(cfg, dense, sparse) {
+			if _, err := s.Update(ctx, op, true); err != nil {
+				return fmt.Errorf("%s %q: %w", op.Kind, op.Key, err)
+			}
 		}
 	}
 	return nil

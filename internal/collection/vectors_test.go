@@ -312,7 +312,7 @@ func TestVectorMemoryChange(t *testing.T) {
 	// sealed reports the placement of v in the sealed segments ("" while
 	// the optimizer has work, or there is none).
 	sealed := func() string {
-		if c.shard.Optimizing() {
+		if c.firstShard().Optimizing() {
 			return ""
 		}
 		out := ""

@@ -228,7 +228,7 @@ func TestPreventUnoptimized(t *testing.T) {
 	if err != nil || res.Status != Acknowledged {
 		t.Fatalf("upsert: %+v %v", res, err)
 	}
-	testkit.WaitFor(t, "the upsert to be applied", 10*time.Second, func() bool { return c.shard.Applied() > res.OperationID })
+	testkit.WaitFor(t, "the upsert to be applied", 10*time.Second, func() bool { return c.firstShard().Applied() > res.OperationID })
 	info := func() *Info {
 		t.Helper()
 		in, err := c.Info()

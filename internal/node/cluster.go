@@ -107,6 +107,10 @@ func (cl *clusterMode) propose(ctx context.Context, op cluster.Op) (any, error) 
 }
 
 func (cl *clusterMode) createCollection(ctx context.Context, name string, cfg *collection.Config) error {
+	// A collection of a cluster has one shard until its replica sets reach
+	// other peers (issue 13, phase 2): the configuration says so too, so
+	// that every peer opens the one shard consensus placed.
+	cfg.Params.ShardNumber = 1
 	raw, err := json.Marshal(cfg)
 	if err != nil {
 		return fmt.Errorf("encode collection config: %w", err)

@@ -149,14 +149,22 @@ func TestClusterMetadata(t *testing.T) {
 			return true
 		})
 	}
-	// Created through a follower: answered once applied there.
-	if err := p3.node.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":2,"distance":"Dot"}}`)); err != nil {
+	// Created through a follower: answered once applied there. A
+	// cluster's collection has one shard until replica sets reach other
+	// peers (issue 13 phase 2), whatever shard_number asks.
+	if err := p3.node.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":2,"distance":"Dot"},"shard_number":4}`)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p3.node.Collection("docs"); err != nil {
 		t.Fatalf("collection missing on the proposing peer right after the answer: %v", err)
 	}
 	everywhere("docs on every peer", func(n *Node) bool { return slices.Equal(n.Collections(), []string{"docs"}) })
+	for _, p := range peers {
+		c, _ := p.node.Collection("docs")
+		if cfg, _ := c.Config(); cfg.Params.ShardNumber != 1 || len(c.Shards()) != 1 {
+			t.Fatalf("cluster collection: shard_number %d, %d shards; want 1", cfg.Params.ShardNumber, len(c.Shards()))
+		}
+	}
 	if err := p2.node.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":2,"distance":"Dot"}}`)); point.KindOf(err) != point.KindAlreadyExists {
 		t.Fatalf("duplicate create: %v", err)
 	}

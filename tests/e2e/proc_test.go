@@ -313,6 +313,7 @@ func (e *apiError) Error() string {
 func (s *server) call(ctx context.Context, method, path string, body, result any) error {
 	var rd io.Reader
 	if body != nil {
+		body = withShards(method, path, body)
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err

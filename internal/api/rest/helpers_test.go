@@ -153,6 +153,9 @@ func (s *server) do(method, path string, body any) reply {
 		}
 		rd = bytes.NewReader(data)
 	}
+	if restShards > 1 {
+		rd = withShards(method, path, rd)
+	}
 	req, err := http.NewRequest(method, s.base+path, rd)
 	if err != nil {
 		s.t.Fatalf("build %s %s: %v", method, path, err)
@@ -430,4 +433,32 @@ func randVector(r *rand.Rand, dim int) []float32 {
 // collPath joins a collection name with a suffix.
 func collPath(name, suffix string) string {
 	return fmt.Sprintf("/collections/%s%s", name, suffix)
+}
+
+// restShards is the shard_number do adds to a collection's create request
+// that names none: 1 (none added), or 4 while TestRESTFourShards reruns
+// REST tests on collections of four shards.
+var restShards = 1
+
+// withShards adds shard_number to the body of PUT /collections/{name} when
+// it is a JSON object without one; any other request goes as it is.
+func withShards(method, path string, rd io.Reader) io.Reader {
+	rest, ok := strings.CutPrefix(path, "/collections/")
+	if method != http.MethodPut || !ok || strings.ContainsAny(rest, "/?") || rd == nil {
+		return rd
+	}
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		panic(err)
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil || m == nil || m["shard_number"] != nil {
+		return bytes.NewReader(data)
+	}
+	m["shard_number"] = json.RawMessage(strconv.Itoa(restShards))
+	out, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return bytes.NewReader(out)
 }
