@@ -2,6 +2,7 @@ package collection
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -30,16 +31,12 @@ func ParseShardKey(raw []byte) (ShardKey, error) {
 		return "", point.Errorf(point.KindBadInput, "Shard key is empty")
 	}
 	if s[0] == '"' {
-		v, err := strconv.Unquote(s)
-		if err != nil {
-			// JSON escapes are not all Go escapes: fall back to a strict
-			// check of the characters that need none.
-			if strings.ContainsAny(s[1:len(s)-1], "\\\"") || len(s) < 2 || s[len(s)-1] != '"' {
-				return "", point.Errorf(point.KindBadInput, "Shard key is not a valid string: %s", s)
-			}
-			v = s[1 : len(s)-1]
+		var v string
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			return "", point.Errorf(point.KindBadInput, "Shard key is not a valid string: %v", err)
 		}
-		return ShardKey(strconv.Quote(v)), nil
+		b, _ := json.Marshal(v) // the canonical form internal/cluster uses too
+		return ShardKey(b), nil
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
@@ -51,7 +48,8 @@ func ParseShardKey(raw []byte) (ShardKey, error) {
 // String is the key as Qdrant prints it: a string without quotes, a
 // number as digits.
 func (k ShardKey) String() string {
-	if v, err := strconv.Unquote(string(k)); err == nil {
+	var v string
+	if json.Unmarshal([]byte(k), &v) == nil {
 		return v
 	}
 	return string(k)
