@@ -34,6 +34,7 @@ func peerConfig(cfg *config.Config, flags config.Flags) (node.PeerConfig, error)
 		GRPCTimeout:      c.GRPCTimeout(),
 		ConnectTimeout:   c.ConnectionTimeout(),
 		Version:          rest.APIVersion,
+		ListenerNode:     cfg.Storage.NodeType == "Listener",
 	}
 	if c.PeerID != nil {
 		pc.PeerID = *c.PeerID

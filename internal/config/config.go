@@ -38,8 +38,8 @@ type StorageConfig struct {
 	TempPath string `koanf:"temp_path"`
 	// OnDiskPayload keeps payloads on disk, reading them on each request.
 	OnDiskPayload bool `koanf:"on_disk_payload"`
-	// NodeType is Qdrant's "Normal" or "Listener"; Shoal only runs Normal
-	// nodes (see Unsupported).
+	// NodeType is Qdrant's "Normal" or "Listener": a listener peer's
+	// replicas take updates and serve no reads.
 	NodeType string `koanf:"node_type"`
 
 	SnapshotsConfig SnapshotsConfig `koanf:"snapshots_config"`

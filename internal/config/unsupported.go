@@ -45,9 +45,6 @@ var unbuiltFeatures = []unbuilt{
 		}
 		return fmt.Sprint(*c.Service.MetricsPort), true
 	}, what: "Shoal has no separate metrics listener yet; unset it and scrape /metrics on the REST port with an API key"},
-	{key: "storage.node_type", on: func(c *Config) (string, bool) {
-		return c.Storage.NodeType, c.Storage.NodeType != "Normal"
-	}, what: "Shoal has no listener nodes yet; use Normal"},
 	{key: "storage.snapshots_config.snapshots_storage", on: func(c *Config) (string, bool) {
 		v := c.Storage.SnapshotsConfig.SnapshotsStorage
 		return v, v != "local"

@@ -34,6 +34,10 @@ type ClusterOptions struct {
 	// Timeout bounds a metadata operation that does not carry its own
 	// deadline (Qdrant's default: 30 s).
 	Timeout time.Duration
+	// Listener: this peer is a listener node (storage.node_type:
+	// Listener): its replicas are activated as Listener replicas, which
+	// take updates and serve no reads.
+	Listener bool
 }
 
 // clusterMode is the node's cluster half: the metadata state machine that
@@ -56,6 +60,16 @@ type clusterMode struct {
 	commit func() (uint64, bool) // the cluster's commit index, when known
 
 	rt *peerRuntime // the running peer's goroutines (OpenPeer)
+
+	// synced: the local collections follow the state (topology.go);
+	// changed is closed at the next change of the state. Both under mu.
+	synced  bool
+	changed chan struct{}
+
+	remotes remotePool  // the Remote of each peer (topology.go)
+	act     *activation // local replicas waiting in Initializing (activate.go)
+	reports failReports // failures being reported (failures.go)
+	bg      *background // proposals made in the background
 }
 
 // enableCluster switches the node to cluster mode, before the consensus
@@ -65,7 +79,8 @@ func (n *Node) enableCluster(opts ClusterOptions) error {
 		opts.Timeout = 30 * time.Second
 	}
 	cl := &clusterMode{n: n, opts: opts, state: cluster.New(), known: map[uint64]string{},
-		effectsF: filepath.Join(n.opts.StoragePath, "cluster", "effects.json"), eff: effectQueue{kick: make(chan struct{}, 1)}}
+		effectsF: filepath.Join(n.opts.StoragePath, "cluster", "effects.json"), eff: effectQueue{kick: make(chan struct{}, 1)},
+		act: newActivation(), bg: newBackground()}
 	if err := vfs.EnsureDir(n.fs, filepath.Dir(cl.effectsF), 0o755); err != nil {
 		return fmt.Errorf("create cluster dir: %w", err)
 	}
@@ -106,17 +121,32 @@ func (cl *clusterMode) propose(ctx context.Context, op cluster.Op) (any, error) 
 	return v, err
 }
 
-func (cl *clusterMode) createCollection(ctx context.Context, name string, cfg *collection.Config) error {
-	// A collection of a cluster has one shard until its replica sets reach
-	// other peers (issue 13, phase 2): the configuration says so too, so
-	// that every peer opens the one shard consensus placed.
-	cfg.Params.ShardNumber = 1
+// createCollection proposes a new collection of shardNumber shards (per
+// shard key with custom sharding), each with rf replicas, of which wcf
+// must apply an update. Every peer's collection has the cluster's
+// shard_number in its configuration and opens the shards placed on it.
+// Once committed, the proposer waits (bounded by ctx, else the cluster
+// timeout) until every replica left Initializing, as Qdrant does, so that
+// a client can write at once; a replica that is not activated in time is
+// only logged.
+func (cl *clusterMode) createCollection(ctx context.Context, name string, cfg *collection.Config, shardNumber, rf, wcf uint32, shardingMethod string) error {
+	cfg.Params.ShardNumber = shardNumber
+	cfg.Params.ReplicationFactor = rf
+	cfg.Params.WriteConsistencyFactor = wcf
+	if shardingMethod != "" {
+		m := shardingMethod
+		cfg.Params.ShardingMethod = &m
+	}
 	raw, err := json.Marshal(cfg)
 	if err != nil {
 		return fmt.Errorf("encode collection config: %w", err)
 	}
-	_, err = cl.propose(ctx, cluster.CreateCollection{Name: name, Config: raw, ShardNumber: 1, ReplicationFactor: 1, WriteConsistencyFactor: 1})
-	return err
+	if _, err := cl.propose(ctx, cluster.CreateCollection{Name: name, Config: raw, ShardNumber: shardNumber,
+		ReplicationFactor: rf, WriteConsistencyFactor: wcf, ShardingMethod: cluster.ShardingMethod(shardingMethod)}); err != nil {
+		return err
+	}
+	cl.awaitActivation(ctx, name)
+	return nil
 }
 
 // updateCollection proposes the change from cur to next as a JSON merge
@@ -141,7 +171,9 @@ func (cl *clusterMode) deleteCollection(ctx context.Context, name string) (bool,
 }
 
 // Apply applies a committed operation to the metadata state and, unless a
-// run before a restart already did, to the local collections.
+// run before a restart already did, to the local collections (effects.go,
+// topology.go): their directories, their shards and the topology they
+// route by.
 func (cl *clusterMode) Apply(index uint64, data []byte) (any, error) {
 	op, err := cluster.Decode(data)
 	if err != nil {
@@ -149,36 +181,24 @@ func (cl *clusterMode) Apply(index uint64, data []byte) (any, error) {
 	}
 	cl.mu.Lock()
 	res, err := cl.state.Apply(op)
-	var coll cluster.Collection
-	if c, ok := op.(cluster.UpdateCollection); ok && err == nil {
-		coll, _ = cl.state.Collection(c.Name)
+	var e *effect
+	if err == nil {
+		if _, ok := op.(cluster.SetQuota); ok {
+			cl.n.applyQuota(cl.state)
+		}
+		e = cl.effectLocked(index, op, res.Changed)
 	}
-	fresh := index > cl.effects
-	if _, ok := op.(cluster.SetQuota); ok && err == nil {
-		cl.n.applyQuota(cl.state)
-	}
+	cl.appliedLocked()
 	cl.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	if !fresh {
-		return res.Changed, nil
-	}
-	e := effect{index: index, what: cluster.OpName(op)}
-	switch o := op.(type) {
-	case cluster.CreateCollection:
-		e.run = func() error { return cl.createLocal(o.Name, o.Config) }
-	case cluster.UpdateCollection:
-		e.run = func() error { return cl.updateLocal(o.Name, coll.Config) }
-	case cluster.DeleteCollection:
-		e.run = func() error { _, err := cl.n.deleteLocal(o.Name); return err }
-	default:
-		return res.Changed, nil
-	}
 	// Effects run in log order; one that fails is retried (RunEffects)
 	// and holds back the ones after it, so none is skipped for good.
-	if err := cl.addEffect(e); err != nil {
-		return nil, err
+	if e != nil {
+		if err := cl.addEffect(*e); err != nil {
+			return nil, err
+		}
 	}
 	return res.Changed, nil
 }
@@ -191,23 +211,31 @@ func decodeConfig(raw json.RawMessage) (*collection.Config, error) {
 	return &cfg, nil
 }
 
-func (cl *clusterMode) createLocal(name string, raw json.RawMessage) error {
-	if _, err := cl.n.Collection(name); err == nil {
-		return nil // from before a restart
+// createLocal creates a collection of the cluster here with the topology
+// of coll, or, when it exists (from before a restart), brings its
+// topology in line.
+func (cl *clusterMode) createLocal(name string, coll cluster.Collection) error {
+	if _, err := cl.n.localCollection(name); err == nil {
+		return cl.setTopology(name, coll)
 	}
-	cfg, err := decodeConfig(raw)
+	cfg, err := decodeConfig(coll.Config)
 	if err != nil {
 		return err
 	}
-	return cl.n.createLocal(name, cfg)
+	return cl.n.createLocal(name, cfg, func(c *collection.Collection) error { return cl.applyTopology(c, coll) })
 }
 
-func (cl *clusterMode) updateLocal(name string, raw json.RawMessage) error {
-	cfg, err := decodeConfig(raw)
+// updateLocal applies a collection's committed configuration and
+// topology.
+func (cl *clusterMode) updateLocal(name string, coll cluster.Collection) error {
+	cfg, err := decodeConfig(coll.Config)
 	if err != nil {
 		return err
 	}
-	return cl.n.updateLocal(name, cfg)
+	if err := cl.n.updateLocal(name, cfg); err != nil {
+		return err
+	}
+	return cl.setTopology(name, coll)
 }
 
 func (cl *clusterMode) saveEffects(index uint64) error {
@@ -223,14 +251,16 @@ func (cl *clusterMode) saveEffects(index uint64) error {
 	})
 }
 
-// ApplyMembership records peers joining (with their URI) and leaving.
+// ApplyMembership records peers joining (with their URI) and leaving; a
+// peer that leaves takes its replicas with it (a forced RemovePeer), which
+// every collection's topology follows.
 func (cl *clusterMode) ApplyMembership(index uint64, ch consensus.Membership) error {
 	cl.mu.Lock()
-	defer cl.mu.Unlock()
 	var op cluster.Op
 	switch ch.Kind {
 	case consensus.AddLearner, consensus.PromoteVoter:
 		if len(ch.Context) == 0 {
+			cl.mu.Unlock()
 			return nil // a promotion
 		}
 		op = cluster.AddPeer{ID: cluster.PeerID(ch.Peer), URI: string(ch.Context)}
@@ -239,8 +269,22 @@ func (cl *clusterMode) ApplyMembership(index uint64, ch consensus.Membership) er
 	}
 	// What the log says supersedes what joining taught.
 	delete(cl.known, ch.Peer)
-	_, err := cl.state.Apply(op)
-	return err
+	res, err := cl.state.Apply(op)
+	var e *effect
+	if err == nil {
+		e = cl.effectLocked(index, op, res.Changed)
+	}
+	cl.appliedLocked()
+	cl.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if e != nil {
+		if err := cl.addEffect(*e); err != nil {
+			cl.n.log.Warn("local effect of a membership change waits", "index", index, "err", err)
+		}
+	}
+	return nil
 }
 
 // Snapshot is the metadata state, for raft snapshots.
@@ -252,7 +296,8 @@ func (cl *clusterMode) Snapshot() ([]byte, error) {
 
 // Restore replaces the metadata state with a snapshot's. A snapshot newer
 // than the local effects (sent by the leader to a lagging peer) also brings
-// the local collections in line with it.
+// the local collections in line with it; so does the first snapshot of a
+// restart that reaches the effects index (topology.go).
 func (cl *clusterMode) Restore(index uint64, data []byte) error {
 	st, err := cluster.Restore(data)
 	if err != nil {
@@ -261,41 +306,48 @@ func (cl *clusterMode) Restore(index uint64, data []byte) error {
 	cl.mu.Lock()
 	cl.state = st
 	fresh := index > cl.effects
+	sync := cl.syncDueLocked(index)
 	cl.n.applyQuota(st)
+	want := st.Clone()
+	cl.appliedLocked()
 	cl.mu.Unlock()
-	if !fresh {
-		return nil
-	}
-	want := map[string]json.RawMessage{}
-	for _, name := range st.CollectionNames() {
-		c, _ := st.Collection(name)
-		want[name] = c.Config
-	}
-	// The snapshot supersedes every effect still waiting: reconcile with
-	// it, and retry until that is done.
-	if err := cl.resetEffects(effect{index: index, what: "restore from raft snapshot", run: func() error { return cl.reconcile(want) }}); err != nil {
-		cl.n.log.Error("bringing local collections in line with a raft snapshot failed; it is retried", "index", index, "err", err)
+	e := effect{index: index, what: "restore from raft snapshot", run: func() error { return cl.reconcile(want) }}
+	switch {
+	case fresh:
+		// The snapshot supersedes every effect still waiting: reconcile
+		// with it, and retry until that is done.
+		if err := cl.resetEffects(e); err != nil {
+			cl.n.log.Error("bringing local collections in line with a raft snapshot failed; it is retried", "index", index, "err", err)
+		}
+	case sync:
+		e.what = "bring local collections in line after a restart"
+		if err := cl.addEffect(e); err != nil {
+			cl.n.log.Error("bringing local collections in line after a restart failed; it is retried", "index", index, "err", err)
+		}
 	}
 	return nil
 }
 
-// reconcile makes the local collections those of a snapshot.
-func (cl *clusterMode) reconcile(want map[string]json.RawMessage) error {
+// reconcile makes the local collections, and their topologies, those of
+// a metadata state.
+func (cl *clusterMode) reconcile(st *cluster.State) error {
+	names := st.CollectionNames()
 	for _, name := range cl.n.Collections() {
-		if _, ok := want[name]; !ok {
+		if !slices.Contains(names, name) {
 			if _, err := cl.n.deleteLocal(name); err != nil {
 				return err
 			}
 		}
 	}
-	for name, raw := range want {
-		if _, err := cl.n.Collection(name); err != nil {
-			if err := cl.createLocal(name, raw); err != nil {
+	for _, name := range names {
+		coll, _ := st.Collection(name)
+		if _, err := cl.n.localCollection(name); err != nil {
+			if err := cl.createLocal(name, coll); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := cl.updateLocal(name, raw); err != nil {
+		if err := cl.updateLocal(name, coll); err != nil {
 			return err
 		}
 	}

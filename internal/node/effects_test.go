@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/shoaldb/shoal/internal/testkit"
-
-	"github.com/shoaldb/shoal/internal/cluster/consensus"
 )
 
 // TestEffectsRetriedInOrder: the local effect of a committed operation
@@ -22,7 +20,7 @@ import (
 // the retrier applies both, in order. Before the fix the second effect
 // succeeded, moved the index on, and the first collection never appeared.
 func TestEffectsRetriedInOrder(t *testing.T) {
-	net := &memNet{nodes: map[uint64]*consensus.Node{}}
+	net := newMemNet()
 	ctx := context.Background()
 	dir := t.TempDir()
 	p1 := startPeer(t, net, 1, dir, true)

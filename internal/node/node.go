@@ -199,7 +199,11 @@ func (n *Node) CreateCollection(ctx context.Context, name string, req *collectio
 		return err
 	}
 	if n.cl != nil {
-		return n.cl.createCollection(ctx, name, cfg)
+		method := ""
+		if cfg.Params.ShardingMethod != nil {
+			method = *cfg.Params.ShardingMethod
+		}
+		return n.cl.createCollection(ctx, name, cfg, cfg.Params.ShardNumber, cfg.Params.ReplicationFactor, cfg.Params.WriteConsistencyFactor, method)
 	}
 	if err := n.createLocal(name, cfg); err != nil {
 		return err
@@ -210,8 +214,9 @@ func (n *Node) CreateCollection(ctx context.Context, name string, req *collectio
 	return err
 }
 
-// createLocal creates the collection's directory and opens it.
-func (n *Node) createLocal(name string, cfg *collection.Config) error {
+// createLocal creates the collection's directory and opens it; setup
+// (a cluster's topology) runs before the collection is anyone's to use.
+func (n *Node) createLocal(name string, cfg *collection.Config, setup ...func(*collection.Collection) error) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.mu.closed {
@@ -246,6 +251,11 @@ func (n *Node) createLocal(name string, cfg *collection.Config) error {
 			n.log.Error("removing a collection that failed to open", "collection", name, "err", rerr)
 		}
 		return fmt.Errorf("create collection %q: %w", name, err)
+	}
+	for _, f := range setup {
+		if err := f(c); err != nil {
+			return errors.Join(err, c.Close(), n.fs.RemoveAll(final))
+		}
 	}
 	n.observe(c)
 	n.mu.collections[name] = c
@@ -360,8 +370,12 @@ func (n *Node) deleteLocal(name string) (bool, error) {
 	return true, nil
 }
 
-// Close flushes and closes every collection.
+// Close stops a cluster peer's goroutines, then flushes and closes every
+// collection.
 func (n *Node) Close() error {
+	if n.cl != nil {
+		n.cl.stop()
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.mu.closed {

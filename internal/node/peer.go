@@ -14,6 +14,7 @@ import (
 
 	"github.com/shoaldb/shoal/internal/cluster/consensus"
 	"github.com/shoaldb/shoal/internal/cluster/p2p"
+	"github.com/shoaldb/shoal/internal/collection"
 )
 
 // PeerConfig is what a cluster peer needs besides the node's own Options:
@@ -54,6 +55,12 @@ type PeerConfig struct {
 	// the cluster state as its metadata (Qdrant's PeerMetadata); empty
 	// records none.
 	Version string
+	// ListenerNode: storage.node_type is Listener; the peer's replicas
+	// are activated as Listener replicas (updates, no reads).
+	ListenerNode bool
+	// ActivationRetry is how often the activation of a local replica is
+	// proposed again until committed (default 1 s).
+	ActivationRetry time.Duration
 }
 
 func (pc *PeerConfig) defaults() {
@@ -71,6 +78,9 @@ func (pc *PeerConfig) defaults() {
 	}
 	if pc.HealthInterval <= 0 {
 		pc.HealthInterval = time.Second
+	}
+	if pc.ActivationRetry <= 0 {
+		pc.ActivationRetry = time.Second
 	}
 }
 
@@ -155,13 +165,19 @@ func (n *Node) startPeer(pc PeerConfig) error {
 	}
 	announce := have && !pc.Reinit && id.URI != "" && uri != id.URI
 
-	if err := n.enableCluster(ClusterOptions{PeerID: id.PeerID, URI: uri, Timeout: pc.Timeout}); err != nil {
+	if err := n.enableCluster(ClusterOptions{PeerID: id.PeerID, URI: uri, Timeout: pc.Timeout, Listener: pc.ListenerNode}); err != nil {
 		lis.Close()
 		return err
 	}
 	cl := n.cl
 	tr := p2p.NewTransport(p2p.TransportConfig{ID: id.PeerID, URI: uri, Resolver: n.PeerURI,
 		Timeout: pc.GRPCTimeout, ConnectTimeout: pc.ConnectTimeout, QueueSize: pc.QueueSize, Logger: log})
+	// The collections reach the replicas on other peers through the same
+	// transport; consensus may restore collections as it opens, so the
+	// remotes are there first.
+	cl.remotes.build = func(peer uint64) collection.Remote {
+		return p2p.NewRemotePeer(tr, peer, p2p.RemoteConfig{Timeout: pc.GRPCTimeout})
+	}
 	first := fresh && pc.Bootstrap == ""
 	cons, err := consensus.Open(consensus.Config{
 		ID: id.PeerID, Dir: raftDir, FS: n.fs, QueueSize: pc.QueueSize, CompactEntries: pc.CompactEntries,
@@ -185,7 +201,7 @@ func (n *Node) startPeer(pc PeerConfig) error {
 		return out
 	}
 	cl.commit = hc.ClusterCommit
-	srv, err := p2p.NewServer(p2p.ServerConfig{Consensus: cons, Membership: n, DefaultTimeout: pc.GRPCTimeout, Logger: log})
+	srv, err := p2p.NewServer(p2p.ServerConfig{Consensus: cons, Membership: n, Replicas: n.LocalReplicas(), DefaultTimeout: pc.GRPCTimeout, Logger: log})
 	if err != nil {
 		lis.Close()
 		tr.Close()
@@ -211,6 +227,7 @@ func (n *Node) startPeer(pc PeerConfig) error {
 		}
 	})
 	rt.goDo(func() { n.RunEffects(ctx, 100*time.Millisecond, 10*time.Second) })
+	rt.goDo(func() { n.RunActivation(ctx, pc.ActivationRetry) })
 
 	if fresh && pc.Bootstrap != "" {
 		log.Info("joining the cluster", "peer_id", id.PeerID, "bootstrap", pc.Bootstrap, "uri", uri, "timeout", pc.BootstrapTimeout)
@@ -300,4 +317,13 @@ func (n *Node) ConsensusErr() error {
 	n.cl.rt.mu.Lock()
 	defer n.cl.rt.mu.Unlock()
 	return n.cl.rt.err
+}
+
+// stop ends the cluster peer's background proposals and goroutines
+// (Close), before the collections close: nothing applies to them after.
+func (cl *clusterMode) stop() {
+	cl.bg.stop()
+	if cl.rt != nil {
+		cl.rt.stop()
+	}
 }

@@ -24,12 +24,7 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getCollection(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	c, err := s.node.Collection(r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	info, err := c.Info()
+	info, err := s.node.CollectionInfo(r.Context(), r.PathValue("name"))
 	if err != nil {
 		s.fail(w, r, start, err)
 		return

@@ -1,0 +1,379 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/cluster"
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/ops"
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/testkit"
+)
+
+// startCluster starts n in-process peers (ids 1..n) that form one
+// cluster; opts(id) configures each.
+func startCluster(t *testing.T, net *memNet, n int, opts func(id uint64) ClusterOptions) []*clusterPeer {
+	t.Helper()
+	ctx := context.Background()
+	if opts == nil {
+		opts = func(uint64) ClusterOptions { return ClusterOptions{} }
+	}
+	p1 := startPeerOpts(t, net, 1, t.TempDir(), true, opts(1))
+	testkit.WaitFor(t, "first peer leads", 20*time.Second, func() bool { return p1.cons.Status().Role == "Leader" })
+	peers := []*clusterPeer{p1}
+	for id := uint64(2); id <= uint64(n); id++ {
+		p := startPeerOpts(t, net, id, t.TempDir(), false, opts(id))
+		if _, _, err := p1.node.AddPeer(ctx, id, fmt.Sprintf("http://peer-%d:6335", id)); err != nil {
+			t.Fatalf("add peer %d: %v", id, err)
+		}
+		testkit.WaitFor(t, fmt.Sprintf("peer %d votes", id), 20*time.Second, func() bool { return p.cons.Status().IsVoter })
+		peers = append(peers, p)
+	}
+	return peers
+}
+
+// committed returns a collection's replica states in a peer's metadata
+// state.
+func committed(n *Node, name string) map[cluster.ShardID]cluster.Replicas {
+	n.cl.mu.Lock()
+	defer n.cl.mu.Unlock()
+	c, ok := n.cl.state.Collection(name)
+	if !ok {
+		return nil
+	}
+	return c.Shards
+}
+
+// followsState reports why a peer's collection does not follow the
+// committed topology: every shard there, a local replica exactly where
+// one is placed (with its shard directory, and no directory for the
+// others), and the committed states.
+func followsState(n *Node, name string) error {
+	want := committed(n, name)
+	if want == nil {
+		return fmt.Errorf("no collection %s in the state", name)
+	}
+	c, err := n.localCollection(name)
+	if err != nil {
+		return err
+	}
+	self := n.cl.opts.PeerID
+	sets := c.Shards()
+	if len(sets) != len(want) {
+		return fmt.Errorf("%d replica sets, want %d", len(sets), len(want))
+	}
+	for _, rs := range sets {
+		r, ok := want[cluster.ShardID(rs.ID())]
+		if !ok {
+			return fmt.Errorf("shard %d is not in the state", rs.ID())
+		}
+		got := rs.States(self)
+		wantStates := map[uint64]collection.ReplicaState{}
+		for p, st := range r {
+			wantStates[uint64(p)] = collection.ReplicaState(st)
+		}
+		if !maps.Equal(got, wantStates) {
+			return fmt.Errorf("shard %d: states %v, want %v", rs.ID(), got, wantStates)
+		}
+		l, _ := rs.Local()
+		_, placed := r[cluster.PeerID(self)]
+		if (l != nil) != placed {
+			return fmt.Errorf("shard %d: local replica %v, placed here %v", rs.ID(), l != nil, placed)
+		}
+		_, serr := os.Stat(filepath.Join(n.StoragePath(), "collections", name, "shards", strconv.Itoa(int(rs.ID()))))
+		if placed != (serr == nil) {
+			return fmt.Errorf("shard %d: directory present %v, placed here %v", rs.ID(), serr == nil, placed)
+		}
+	}
+	return nil
+}
+
+func allStates(shards map[cluster.ShardID]cluster.Replicas, want cluster.ReplicaState) bool {
+	for _, r := range shards {
+		for _, st := range r {
+			if st != want {
+				return false
+			}
+		}
+	}
+	return len(shards) > 0
+}
+
+func upsertOp(from, to int) *ops.Operation {
+	op := &ops.Operation{Kind: ops.Upsert}
+	for i := from; i < to; i++ {
+		op.Points = append(op.Points, ops.PointStruct{ID: point.NumID(uint64(i)), Vectors: point.Vectors{"": {float32(i), 1, 0, 0}}})
+	}
+	return op
+}
+
+// TestDistributedCollection: a collection of 3 shards with 2 replicas
+// each on 3 in-process peers. Its creation answers once every replica is
+// Active; every peer's collection follows the committed topology (local
+// shards exactly where placed, remote replicas with their states); points
+// written through one peer are read back through the others; a failed
+// replica reported by the collection turns Dead on every peer, except the
+// last Active replica of a shard, which the state machine keeps.
+func TestDistributedCollection(t *testing.T) {
+	ctx := context.Background()
+	net := newMemNet()
+	peers := startCluster(t, net, 3, nil)
+	if err := peers[0].node.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":4,"distance":"Dot"},"shard_number":3,"replication_factor":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	// The proposer waited for the activation of every replica.
+	if st := committed(peers[0].node, "docs"); !allStates(st, cluster.ReplicaActive) || len(st) != 3 {
+		t.Fatalf("right after the create, the replicas are %v; want 3 shards of Active replicas", st)
+	}
+	for _, r := range committed(peers[0].node, "docs") {
+		if len(r) != 2 {
+			t.Fatalf("a shard has %d replicas, want 2: %v", len(r), committed(peers[0].node, "docs"))
+		}
+	}
+	testkit.Eventually(t, "every peer follows the topology", 20*time.Second, func() error {
+		for _, p := range peers {
+			if err := followsState(p.node, "docs"); err != nil {
+				return fmt.Errorf("peer %d: %w", p.id, err)
+			}
+		}
+		return nil
+	})
+
+	// Written through peer 2, read through every peer.
+	c2, _ := peers[1].node.Collection("docs")
+	if _, err := c2.Update(ctx, upsertOp(0, 60), true); err != nil {
+		t.Fatalf("upsert through peer 2: %v", err)
+	}
+	ids := make([]point.ID, 60)
+	for i := range ids {
+		ids[i] = point.NumID(uint64(i))
+	}
+	for _, p := range peers {
+		c, _ := p.node.Collection("docs")
+		if n, err := c.Count(ctx, ops.CountRequest{Exact: true}); err != nil || n != 60 {
+			t.Fatalf("count through peer %d: %d, %v", p.id, n, err)
+		}
+		recs, err := c.Retrieve(ctx, ids, ops.PayloadSelector{}, ops.VectorSelector{})
+		if err != nil || len(recs) != 60 {
+			t.Fatalf("retrieve through peer %d: %d records, %v", p.id, len(recs), err)
+		}
+		info, err := p.node.CollectionInfo(ctx, "docs")
+		if err != nil || info.PointsCount != 60 {
+			t.Fatalf("info through peer %d: %+v, %v", p.id, info, err)
+		}
+	}
+
+	// A failure report: peer 1 says peer 3's replica of a shard they
+	// share failed. Reported twice at once, it is proposed once.
+	var shard cluster.ShardID
+	var other cluster.PeerID
+	for id, r := range committed(peers[0].node, "docs") {
+		for p := range r {
+			if p != 1 {
+				shard, other = id, p
+			}
+		}
+		if _, ok := r[1]; ok && other != 0 {
+			break
+		}
+		other = 0
+	}
+	if other == 0 {
+		t.Fatal("peer 1 shares no shard with another peer")
+	}
+	cause := errors.New("connection refused")
+	k := replicaKey{collection: "docs", shard: shard, peer: other}
+	peers[0].node.cl.ReplicaFailed("docs", collection.ShardID(shard), uint64(other), collection.ReplicaActive, cause)
+	if peers[0].node.cl.reports.start(k) {
+		t.Error("a second report of the same replica started while the first was in flight")
+	}
+	testkit.Eventually(t, "the reported replica is Dead on every peer", 20*time.Second, func() error {
+		for _, p := range peers {
+			if st := committed(p.node, "docs")[shard][other]; st != cluster.ReplicaDead {
+				return fmt.Errorf("peer %d sees %s", p.id, st)
+			}
+			if err := followsState(p.node, "docs"); err != nil {
+				return fmt.Errorf("peer %d: %w", p.id, err)
+			}
+		}
+		return nil
+	})
+	peers[0].node.cl.reports.end(k) // the one this test started
+	// The last Active replica of the shard is never deactivated.
+	last := cluster.PeerID(0)
+	for p, st := range committed(peers[0].node, "docs")[shard] {
+		if st == cluster.ReplicaActive {
+			last = p
+		}
+	}
+	from := cluster.ReplicaActive
+	_, err := peers[0].node.cl.propose(ctx, cluster.SetReplicaState{Collection: "docs", Shard: shard, Peer: last, State: cluster.ReplicaDead, FromState: &from})
+	if point.KindOf(err) != point.KindBadInput {
+		t.Fatalf("marking the last Active replica Dead: %v", err)
+	}
+	peers[0].node.cl.ReplicaFailed("docs", collection.ShardID(shard), uint64(last), collection.ReplicaActive, cause)
+	testkit.WaitFor(t, "the refused report is over", 20*time.Second, func() bool {
+		if !peers[0].node.cl.reports.start(replicaKey{collection: "docs", shard: shard, peer: last}) {
+			return false
+		}
+		peers[0].node.cl.reports.end(replicaKey{collection: "docs", shard: shard, peer: last})
+		return true
+	})
+	if st := committed(peers[0].node, "docs")[shard][last]; st != cluster.ReplicaActive {
+		t.Fatalf("the last Active replica became %s", st)
+	}
+}
+
+// TestListenerNodeActivation: the replicas of a listener peer are
+// activated as Listener replicas, the others as Active.
+func TestListenerNodeActivation(t *testing.T) {
+	ctx := context.Background()
+	net := newMemNet()
+	peers := startCluster(t, net, 3, func(id uint64) ClusterOptions { return ClusterOptions{Listener: id == 3} })
+	if err := peers[1].node.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":4,"distance":"Dot"},"shard_number":3,"replication_factor":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	for id, r := range committed(peers[1].node, "docs") {
+		for p, st := range r {
+			want := cluster.ReplicaActive
+			if p == 3 {
+				want = cluster.ReplicaListener
+			}
+			if st != want {
+				t.Errorf("shard %d on peer %d: %s, want %s", id, p, st, want)
+			}
+		}
+	}
+}
+
+// TestDeleteWhileDown: a collection deleted while a peer is down is gone
+// from that peer, files included, once it is back; a restarted peer's
+// collections follow the committed topology again (they lost it with the
+// process) without redoing effects it had done.
+func TestDeleteWhileDown(t *testing.T) {
+	ctx := context.Background()
+	net := newMemNet()
+	peers := startCluster(t, net, 3, nil)
+	body := `{"vectors":{"size":4,"distance":"Dot"},"shard_number":3,"replication_factor":2}`
+	for _, name := range []string{"gone", "kept"} {
+		if err := peers[0].node.CreateCollection(ctx, name, createReq(t, body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _ := peers[0].node.Collection("kept")
+	if _, err := c.Update(ctx, upsertOp(0, 30), true); err != nil {
+		t.Fatal(err)
+	}
+	dir3 := peers[2].dir
+	peers[2].stop(net)
+	if ok, err := peers[0].node.DeleteCollection(ctx, "gone"); err != nil || !ok {
+		t.Fatalf("delete: %v %v", ok, err)
+	}
+	p3 := startPeer(t, net, 3, dir3, false)
+	testkit.Eventually(t, "peer 3 caught up", 20*time.Second, func() error {
+		if got := p3.node.Collections(); !slices.Equal(got, []string{"kept"}) {
+			return fmt.Errorf("peer 3 has %v", got)
+		}
+		if _, err := os.Stat(filepath.Join(dir3, "collections", "gone")); !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("the directory of gone: %v", err)
+		}
+		return followsState(p3.node, "kept")
+	})
+	c3, _ := p3.node.Collection("kept")
+	if n, err := c3.Count(ctx, ops.CountRequest{Exact: true}); err != nil || n != 30 {
+		t.Fatalf("count through the restarted peer: %d, %v", n, err)
+	}
+}
+
+// TestTopologyOf: the topology handed to a collection is the committed
+// collection seen from one peer: every shard by id with its key and its
+// replica states (the same numbers), the write consistency factor, the
+// remotes and the reporter.
+func TestTopologyOf(t *testing.T) {
+	rep := &clusterMode{}
+	remote := func(p uint64) collection.Remote { return unreachable(p) }
+	for _, tc := range []struct {
+		name string
+		coll cluster.Collection
+		want collection.Topology
+	}{
+		{"auto", cluster.Collection{WriteConsistencyFactor: 2, Shards: map[cluster.ShardID]cluster.Replicas{
+			1: {1: cluster.ReplicaActive, 3: cluster.ReplicaDead},
+			0: {2: cluster.ReplicaInitializing, 1: cluster.ReplicaListener},
+		}}, collection.Topology{Self: 1, WriteConsistencyFactor: 2, Shards: []collection.ShardPlacement{
+			{ID: 0, States: map[uint64]collection.ReplicaState{2: collection.ReplicaInitializing, 1: collection.ReplicaListener}},
+			{ID: 1, States: map[uint64]collection.ReplicaState{1: collection.ReplicaActive, 3: collection.ReplicaDead}},
+		}}},
+		{"custom", cluster.Collection{WriteConsistencyFactor: 1, ShardingMethod: cluster.ShardingCustom,
+			ShardKeys: []cluster.KeyShards{{Key: `"eu"`, Shards: []cluster.ShardID{1, 2}}, {Key: `7`, Shards: []cluster.ShardID{3}}},
+			Shards: map[cluster.ShardID]cluster.Replicas{
+				3: {2: cluster.ReplicaPartial}, 1: {1: cluster.ReplicaActive}, 2: {2: cluster.ReplicaActive},
+			}}, collection.Topology{Self: 1, Custom: true, WriteConsistencyFactor: 1, Shards: []collection.ShardPlacement{
+			{ID: 1, Key: `"eu"`, States: map[uint64]collection.ReplicaState{1: collection.ReplicaActive}},
+			{ID: 2, Key: `"eu"`, States: map[uint64]collection.ReplicaState{2: collection.ReplicaActive}},
+			{ID: 3, Key: `7`, States: map[uint64]collection.ReplicaState{2: collection.ReplicaPartial}},
+		}}},
+		{"custom without keys", cluster.Collection{WriteConsistencyFactor: 1, ShardingMethod: cluster.ShardingCustom},
+			collection.Topology{Self: 1, Custom: true, WriteConsistencyFactor: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := topologyOf(1, tc.coll, remote, rep)
+			if got.Remote == nil || got.Remote(5).Peer() != 5 || got.Reporter != rep {
+				t.Fatalf("remote or reporter not passed on: %+v", got)
+			}
+			got.Remote, got.Reporter = nil, nil
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("topology\n got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLocalReplicasRefuse: the P2P service refuses a collection or a shard
+// this peer does not have as not found, and serves the ones it has.
+func TestLocalReplicasRefuse(t *testing.T) {
+	ctx := context.Background()
+	n := openNode(t, t.TempDir())
+	if err := n.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":4,"distance":"Dot"},"shard_number":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.ChangeAliases(ctx, []cluster.AliasAction{{Create: &cluster.CreateAlias{CollectionName: "docs", AliasName: "alias"}}}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := n.Collection("docs")
+	if _, err := c.Update(ctx, upsertOp(0, 10), true); err != nil {
+		t.Fatal(err)
+	}
+	r := n.LocalReplicas()
+	for _, tc := range []struct {
+		coll  string
+		shard collection.ShardID
+	}{{"nope", 0}, {"alias", 0}, {"docs", 2}} {
+		if _, err := r.Count(ctx, tc.coll, tc.shard, ops.CountRequest{}); point.KindOf(err) != point.KindNotFound {
+			t.Errorf("count %s/%d: %v, want not found", tc.coll, tc.shard, err)
+		}
+		if _, err := r.Update(ctx, tc.coll, tc.shard, upsertOp(0, 1), collection.RemoteUpdate{}); point.KindOf(err) != point.KindNotFound {
+			t.Errorf("update %s/%d: %v, want not found", tc.coll, tc.shard, err)
+		}
+	}
+	total := 0
+	for s := range 2 {
+		cnt, err := r.Count(ctx, "docs", collection.ShardID(s), ops.CountRequest{Exact: true})
+		if err != nil {
+			t.Fatalf("count shard %d: %v", s, err)
+		}
+		total += cnt
+	}
+	if total != 10 {
+		t.Fatalf("the shards count %d points, want 10", total)
+	}
+}
