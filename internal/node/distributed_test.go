@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -13,9 +14,11 @@ import (
 	"time"
 
 	"github.com/shoaldb/shoal/internal/cluster"
+	"github.com/shoaldb/shoal/internal/cluster/consensus"
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
 	"github.com/shoaldb/shoal/internal/testkit"
 )
 
@@ -375,5 +378,106 @@ func TestLocalReplicasRefuse(t *testing.T) {
 	}
 	if total != 10 {
 		t.Fatalf("the shards count %d points, want 10", total)
+	}
+}
+
+// TestReplayKeepsLaterShardData: a restart replays the raft log from the
+// start, but the effects done before are not done again: a local replica
+// dropped (RemoveReplica) and then brought back by a transfer, with points
+// written into it, keeps its points through the replay; once the replay
+// reaches the effects index, the collection follows the latest state.
+// Redoing the old drop would have deleted the points written since.
+func TestReplayKeepsLaterShardData(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg, err := createReq(t, `{"vectors":{"size":4,"distance":"Dot"},"shard_number":2}`).Build(testOptions(dir).Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(cfg)
+	active := cluster.ReplicaActive
+	transfer := cluster.Transfer{Shard: 0, From: 2, To: 1, Sync: true}
+	log := []cluster.Op{
+		cluster.CreateCollection{Name: "c", Config: raw, ShardNumber: 2, ReplicationFactor: 2, WriteConsistencyFactor: 1,
+			Placement: map[cluster.ShardID][]cluster.PeerID{0: {1, 2}, 1: {1, 2}}},
+		cluster.SetReplicaState{Collection: "c", Shard: 0, Peer: 1, State: active},
+		cluster.SetReplicaState{Collection: "c", Shard: 0, Peer: 2, State: active},
+		cluster.SetReplicaState{Collection: "c", Shard: 1, Peer: 1, State: active},
+		cluster.SetReplicaState{Collection: "c", Shard: 1, Peer: 2, State: active},
+		cluster.RemoveReplica{Collection: "c", Shard: 0, Peer: 1},
+		cluster.StartTransfer{Collection: "c", Transfer: transfer},
+		cluster.FinishTransfer{Collection: "c", Key: transfer.Key()},
+	}
+	open := func() *Node {
+		n := openNode(t, dir)
+		if err := n.enableCluster(ClusterOptions{PeerID: 1, URI: "http://peer-1:6335"}); err != nil {
+			t.Fatal(err)
+		}
+		for i, uri := range []string{"http://peer-1:6335", "http://peer-2:6335"} {
+			if err := n.cl.ApplyMembership(uint64(i+1), consensus.Membership{Kind: consensus.AddLearner, Peer: uint64(i + 1), Context: []byte(uri)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return n
+	}
+	apply := func(n *Node, from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			data, err := cluster.Encode(log[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := n.cl.Apply(uint64(i+3), data); err != nil {
+				t.Fatalf("apply %s: %v", cluster.OpName(log[i]), err)
+			}
+		}
+	}
+	localShard := func(n *Node, id collection.ShardID) (*collection.ReplicaSet, int) {
+		t.Helper()
+		c, err := n.localCollection("c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rs := range c.Shards() {
+			if rs.ID() != id {
+				continue
+			}
+			l, _ := rs.Local()
+			if l == nil {
+				return rs, -1
+			}
+			cnt := 0
+			l.View(func(r *shard.Reader) { cnt = r.Len() })
+			return rs, cnt
+		}
+		t.Fatalf("no shard %d", id)
+		return nil, 0
+	}
+	n := open()
+	apply(n, 0, 6) // up to the drop
+	if _, cnt := localShard(n, 0); cnt != -1 {
+		t.Fatalf("shard 0 is still local after its replica was removed (%d points)", cnt)
+	}
+	apply(n, 6, 7) // the transfer brings it back, empty; points arrive
+	rs, _ := localShard(n, 0)
+	l, _ := rs.Local()
+	if l == nil {
+		t.Fatal("the transfer's target has no local shard")
+	}
+	if _, err := l.Update(ctx, upsertOp(0, 5), true); err != nil {
+		t.Fatal(err)
+	}
+	apply(n, 7, 8)
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	n = open()
+	apply(n, 0, len(log)) // the replay
+	if _, cnt := localShard(n, 0); cnt != 5 {
+		t.Fatalf("after the replay shard 0 holds %d points, want the 5 written after the transfer", cnt)
+	}
+	if err := followsState(n, "c"); err != nil {
+		t.Fatalf("after the replay: %v", err)
 	}
 }
