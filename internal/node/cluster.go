@@ -157,7 +157,16 @@ func (cl *clusterMode) updateCollection(ctx context.Context, name string, cur, n
 	if err != nil {
 		return err
 	}
-	_, err = cl.propose(ctx, cluster.UpdateCollection{Name: name, ConfigPatch: patch})
+	op := cluster.UpdateCollection{Name: name, ConfigPatch: patch}
+	// The factors are the cluster's too: the replica sets write with the
+	// committed write_consistency_factor.
+	if rf := next.Params.ReplicationFactor; rf != cur.Params.ReplicationFactor && rf > 0 {
+		op.ReplicationFactor = &rf
+	}
+	if wcf := next.Params.WriteConsistencyFactor; wcf != cur.Params.WriteConsistencyFactor && wcf > 0 {
+		op.WriteConsistencyFactor = &wcf
+	}
+	_, err = cl.propose(ctx, op)
 	return err
 }
 

@@ -481,3 +481,37 @@ func TestReplayKeepsLaterShardData(t *testing.T) {
 		t.Fatalf("after the replay: %v", err)
 	}
 }
+
+// TestPatchFactors: a PATCH of replication_factor and
+// write_consistency_factor changes the cluster's factors on every peer
+// (the topology's write consistency factor), not only the configuration.
+func TestPatchFactors(t *testing.T) {
+	ctx := context.Background()
+	net := newMemNet()
+	peers := startCluster(t, net, 2, nil)
+	if err := peers[0].node.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":4,"distance":"Dot"},"shard_number":2,"replication_factor":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	var patch collection.UpdateRequest
+	if err := point.DecodeJSON([]byte(`{"params":{"write_consistency_factor":2,"replication_factor":3}}`), &patch); err != nil {
+		t.Fatal(err)
+	}
+	if err := peers[1].node.UpdateCollection(ctx, "docs", &patch); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the factors on every peer", 20*time.Second, func() error {
+		for _, p := range peers {
+			p.node.cl.mu.Lock()
+			c, _ := p.node.cl.state.Collection("docs")
+			p.node.cl.mu.Unlock()
+			if c.WriteConsistencyFactor != 2 || c.ReplicationFactor != 3 {
+				return fmt.Errorf("peer %d: replication_factor %d, write_consistency_factor %d", p.id, c.ReplicationFactor, c.WriteConsistencyFactor)
+			}
+			coll, _ := p.node.Collection("docs")
+			if cfg, _ := coll.Config(); cfg.Params.WriteConsistencyFactor != 2 {
+				return fmt.Errorf("peer %d: configuration's write_consistency_factor %d", p.id, cfg.Params.WriteConsistencyFactor)
+			}
+		}
+		return nil
+	})
+}
