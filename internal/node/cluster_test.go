@@ -300,6 +300,11 @@ func TestClusterMetadata(t *testing.T) {
 		cfg, _ := c.Config()
 		return cfg.Params.Vectors.Named[""].Size == 3
 	})
+	var nodes []*Node
+	for _, p := range peers {
+		nodes = append(nodes, p.node)
+	}
+	waitActive(t, "docs", nodes...)
 	c2, _ := p2.node.Collection("docs")
 	op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 0, 0}}}}}
 	if _, err := c2.Update(ctx, op, true); err != nil {

@@ -100,6 +100,31 @@ func followsState(n *Node, name string) error {
 	return nil
 }
 
+func nodesOf(peers []*clusterPeer) []*Node {
+	out := make([]*Node, len(peers))
+	for i, p := range peers {
+		out[i] = p.node
+	}
+	return out
+}
+
+// waitActive waits until every replica of a collection is Active in the
+// state of every node, and each node's collection follows it.
+func waitActive(t *testing.T, name string, nodes ...*Node) {
+	t.Helper()
+	testkit.Eventually(t, "every replica Active on every peer", 20*time.Second, func() error {
+		for i, n := range nodes {
+			if st := committed(n, name); !allStates(st, cluster.ReplicaActive) {
+				return fmt.Errorf("node %d sees %v", i, st)
+			}
+			if err := followsState(n, name); err != nil {
+				return fmt.Errorf("node %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+}
+
 func allStates(shards map[cluster.ShardID]cluster.Replicas, want cluster.ReplicaState) bool {
 	for _, r := range shards {
 		for _, st := range r {
@@ -142,14 +167,11 @@ func TestDistributedCollection(t *testing.T) {
 			t.Fatalf("a shard has %d replicas, want 2: %v", len(r), committed(peers[0].node, "docs"))
 		}
 	}
-	testkit.Eventually(t, "every peer follows the topology", 20*time.Second, func() error {
-		for _, p := range peers {
-			if err := followsState(p.node, "docs"); err != nil {
-				return fmt.Errorf("peer %d: %w", p.id, err)
-			}
-		}
-		return nil
-	})
+	// Every peer applies the activations in its own time: a client that
+	// writes through another peer waits until that one has them too, as
+	// Qdrant's tests do (a write through a peer that still sees its
+	// replica Initializing has no Active replica to apply it).
+	waitActive(t, "docs", nodesOf(peers)...)
 
 	// Written through peer 2, read through every peer.
 	c2, _ := peers[1].node.Collection("docs")

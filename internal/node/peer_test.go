@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -70,14 +69,7 @@ func TestPeersOverP2P(t *testing.T) {
 	if st := committed(first, "docs"); !allStates(st, cluster.ReplicaActive) {
 		t.Fatalf("replicas after the create: %v", st)
 	}
-	testkit.Eventually(t, "both peers follow the topology", 20*time.Second, func() error {
-		for i, n := range []*Node{first, second} {
-			if err := followsState(n, "docs"); err != nil {
-				return fmt.Errorf("peer %d: %w", i+1, err)
-			}
-		}
-		return nil
-	})
+	waitActive(t, "docs", first, second)
 	c2, _ := second.Collection("docs")
 	if _, err := c2.Update(ctx, upsertOp(0, 40), true); err != nil {
 		t.Fatalf("upsert through the second peer: %v", err)

@@ -167,6 +167,7 @@ func TestClusterVectorNames(t *testing.T) {
 	if err := peers[2].node.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":2,"distance":"Dot"}}`)); err != nil {
 		t.Fatal(err)
 	}
+	waitActive(t, "docs", nodesOf(peers)...)
 	everywhere := func(what string, cond func(c *collection.Collection) bool) {
 		t.Helper()
 		testkit.WaitFor(t, what, 20*time.Second, func() bool {
