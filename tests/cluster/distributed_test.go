@@ -248,3 +248,80 @@ func TestDistributedReplicas(t *testing.T) {
 		return readsAll(p2, "dist", 350)
 	})
 }
+
+// TestListenerNode: a peer started with storage.node_type Listener holds
+// Listener replicas: they take the updates (the listener's shard holds
+// every point) and serve no reads (with the other peers killed, a read
+// through the listener finds no readable replica, though its own shard
+// holds the points).
+func TestListenerNode(t *testing.T) {
+	c := clustertest.New(t, 3, clustertest.Options{})
+	c.Peers[2].Env["QDRANT__STORAGE__NODE_TYPE"] = "Listener"
+	for i, p := range c.Peers {
+		boot := ""
+		if i > 0 {
+			boot = c.Peers[0].URI()
+		}
+		if err := p.Start(boot); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitReady(p, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p0, listener := c.Peers[0], c.Peers[2]
+	lid := peerID(t, listener)
+	create := map[string]any{"vectors": map[string]any{"size": 4, "distance": "Dot"}, "shard_number": 1, "replication_factor": 3}
+	if err := p0.Do(http.MethodPut, "/collections/lst", create, nil); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "replicas activated on every peer", 30*time.Second, func() error {
+		for _, p := range c.Peers {
+			states, _, err := replicaStates(p, "lst")
+			if err != nil {
+				return err
+			}
+			if len(states[0]) != 3 {
+				return fmt.Errorf("peer %d: replicas %v", p.Index, states)
+			}
+			for peer, st := range states[0] {
+				want := "Active"
+				if peer == lid {
+					want = "Listener"
+				}
+				if st != want {
+					return fmt.Errorf("peer %d sees peer %d's replica %s, want %s", p.Index, peer, st, want)
+				}
+			}
+		}
+		return nil
+	})
+	if err := p0.Do(http.MethodPut, "/collections/lst/points?wait=true", upsertBody(0, 20), nil); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the listener's shard takes the points", 30*time.Second, func() error {
+		_, cc, err := replicaStates(listener, "lst")
+		if err != nil {
+			return err
+		}
+		if len(cc.LocalShards) != 1 || cc.LocalShards[0].PointsCount != 20 || cc.LocalShards[0].State != "Listener" {
+			return fmt.Errorf("the listener's local shards: %+v", cc.LocalShards)
+		}
+		return nil
+	})
+	if err := readsAll(listener, "lst", 20); err != nil {
+		t.Fatalf("reads through the listener (served by the others): %v", err)
+	}
+	for _, p := range c.Peers[:2] {
+		if err := p.Kill(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cnt struct {
+		Count int `json:"count"`
+	}
+	err := listener.Do(http.MethodPost, "/collections/lst/points/count", map[string]any{"exact": true}, &cnt)
+	if err == nil {
+		t.Fatalf("the listener answered a read alone: count %d", cnt.Count)
+	}
+}
