@@ -12,6 +12,21 @@
 // it closes the collections. The local effects of committed metadata
 // operations run in log order and are retried until done (effects.go).
 //
+// In a cluster the data is distributed (topology.go): every committed
+// operation that changes a collection's shards, replicas or factors
+// (create, update, delete, replica states, transfers, shard keys, a peer
+// removed) ends, as a local effect in log order, in the collection's
+// SetTopology with the collection seen from this peer; so the local shard
+// directories are created and dropped once, in order, and a restart does
+// not redo them (it brings every collection in line once its replay
+// reaches the effects index). The collections reach other peers through
+// one p2p.RemotePeer per peer, and this peer serves its replicas to them
+// (replicas.go, the P2P Points service). A replica created Initializing
+// is proposed Active (Listener on a listener node) by the peer that holds
+// it once its shard exists, and the proposer of a creation waits for that
+// (activate.go); a replica that failed an update is proposed Dead
+// (failures.go). Collection info counts every shard (info.go).
+//
 // Every file of the node (collection directories and configs, shards,
 // aliases.json) goes through Options.FS (internal/vfs; the operating system
 // when nil), so a test can run a whole node on vfstest's in-memory FS and
