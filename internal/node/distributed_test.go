@@ -537,3 +537,34 @@ func TestPatchFactors(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRemovePeerDropsItsReplicas: a peer removed with force takes its
+// replicas with it; the other peers' collections stop counting on them.
+func TestRemovePeerDropsItsReplicas(t *testing.T) {
+	ctx := context.Background()
+	net := newMemNet()
+	peers := startCluster(t, net, 3, nil)
+	if err := peers[0].node.CreateCollection(ctx, "docs", createReq(t, `{"vectors":{"size":4,"distance":"Dot"},"shard_number":3,"replication_factor":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, "docs", nodesOf(peers)...)
+	if err := peers[0].node.RemovePeer(ctx, 3, false); point.KindOf(err) != point.KindBadRequest {
+		t.Fatalf("removing a peer with replicas without force: %v", err)
+	}
+	if err := peers[0].node.RemovePeer(ctx, 3, true); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "peer 3's replicas gone", 20*time.Second, func() error {
+		for _, p := range peers[:2] {
+			for id, r := range committed(p.node, "docs") {
+				if _, ok := r[3]; ok {
+					return fmt.Errorf("peer %d: shard %d still has a replica on peer 3", p.id, id)
+				}
+			}
+			if err := followsState(p.node, "docs"); err != nil {
+				return fmt.Errorf("peer %d: %w", p.id, err)
+			}
+		}
+		return nil
+	})
+}
