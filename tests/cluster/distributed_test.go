@@ -1,8 +1,11 @@
 package cluster_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -323,5 +326,42 @@ func TestListenerNode(t *testing.T) {
 	err := listener.Do(http.MethodPost, "/collections/lst/points/count", map[string]any{"exact": true}, &cnt)
 	if err == nil {
 		t.Fatalf("the listener answered a read alone: count %d", cnt.Count)
+	}
+}
+
+// TestDeleteWhileDown: a collection deleted while a peer was down is gone
+// from that peer, files included, once it is back (the log it replays, or
+// the snapshot it receives, deletes it).
+func TestDeleteWhileDown(t *testing.T) {
+	c := clustertest.Start(t, 3, clustertest.Options{Env: map[string]string{"QDRANT__CLUSTER__CONSENSUS__COMPACT_WAL_ENTRIES": "5"}})
+	p0, p2 := c.Peers[0], c.Peers[2]
+	create := map[string]any{"vectors": map[string]any{"size": 4, "distance": "Dot"}, "shard_number": 3, "replication_factor": 2}
+	for _, name := range []string{"gone", "kept"} {
+		if err := p0.Do(http.MethodPut, "/collections/"+name, create, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameCollections(t, c.Peers, "gone", "kept")
+	if err := p2.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p0.Do(http.MethodDelete, "/collections/gone", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Enough operations after the delete to compact the log past it.
+	for i := range 6 {
+		if err := p0.Do(http.MethodPut, fmt.Sprintf("/cluster/metadata/keys/k%d", i), map[string]any{"v": i}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p2.Start(""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitReady(p2, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	sameCollections(t, c.Peers, "kept")
+	if _, err := os.Stat(filepath.Join(p2.Dir, "storage", "collections", "gone")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the deleted collection's directory on the restarted peer: %v", err)
 	}
 }
