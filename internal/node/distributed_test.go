@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,8 +198,8 @@ func TestDistributedCollection(t *testing.T) {
 		}
 	}
 
-	// A failure report: peer 1 says peer 3's replica of a shard they
-	// share failed. Reported twice at once, it is proposed once.
+	// A failure report: peer 1 says another peer's replica of a shard
+	// they share failed.
 	var shard cluster.ShardID
 	var other cluster.PeerID
 	for id, r := range committed(peers[0].node, "docs") {
@@ -216,11 +217,7 @@ func TestDistributedCollection(t *testing.T) {
 		t.Fatal("peer 1 shares no shard with another peer")
 	}
 	cause := errors.New("connection refused")
-	k := replicaKey{collection: "docs", shard: shard, peer: other}
 	peers[0].node.cl.ReplicaFailed("docs", collection.ShardID(shard), uint64(other), collection.ReplicaActive, cause)
-	if peers[0].node.cl.reports.start(k) {
-		t.Error("a second report of the same replica started while the first was in flight")
-	}
 	testkit.Eventually(t, "the reported replica is Dead on every peer", 20*time.Second, func() error {
 		for _, p := range peers {
 			if st := committed(p.node, "docs")[shard][other]; st != cluster.ReplicaDead {
@@ -232,7 +229,6 @@ func TestDistributedCollection(t *testing.T) {
 		}
 		return nil
 	})
-	peers[0].node.cl.reports.end(k) // the one this test started
 	// The last Active replica of the shard is never deactivated.
 	last := cluster.PeerID(0)
 	for p, st := range committed(peers[0].node, "docs")[shard] {
@@ -567,4 +563,97 @@ func TestRemovePeerDropsItsReplicas(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// proposals is a Consensus that records the operations proposed and
+// holds each proposal until released.
+type proposals struct {
+	mu      sync.Mutex
+	ops     []cluster.Op
+	release chan struct{}
+}
+
+func (p *proposals) Propose(ctx context.Context, data []byte) (any, error) {
+	op, err := cluster.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.ops = append(p.ops, op)
+	p.mu.Unlock()
+	select {
+	case <-p.release:
+		return true, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (p *proposals) ChangeMembership(context.Context, consensus.Membership) error { return nil }
+func (p *proposals) Status() consensus.Status                                     { return consensus.Status{} }
+
+func (p *proposals) proposed() []cluster.Op {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.ops)
+}
+
+// TestFailureReportsDeduplicated: a replica reported failed is proposed
+// Dead from the state it had, in the background; reports of the same
+// replica while one is in flight propose nothing more; once it is done,
+// a new failure is reported again.
+func TestFailureReportsDeduplicated(t *testing.T) {
+	n := openNode(t, t.TempDir())
+	if err := n.enableCluster(ClusterOptions{PeerID: 1, URI: "http://peer-1:6335"}); err != nil {
+		t.Fatal(err)
+	}
+	cons := &proposals{release: make(chan struct{})}
+	n.cl.cons = cons
+	cause := errors.New("connection refused")
+	for range 3 {
+		n.cl.ReplicaFailed("docs", 2, 7, collection.ReplicaActive, cause)
+	}
+	n.cl.ReplicaFailed("docs", 2, 8, collection.ReplicaPartial, cause)
+	testkit.WaitFor(t, "two proposals", 20*time.Second, func() bool { return len(cons.proposed()) == 2 })
+	close(cons.release)
+	k7 := replicaKey{collection: "docs", shard: 2, peer: 7}
+	testkit.WaitFor(t, "the first report of peer 7 done", 20*time.Second, func() bool {
+		n.cl.reports.mu.Lock()
+		defer n.cl.reports.mu.Unlock()
+		return !n.cl.reports.inFlight[k7]
+	})
+	n.cl.ReplicaFailed("docs", 2, 7, collection.ReplicaActive, cause) // reported again
+	n.cl.bg.stop() // every report done: nothing else was proposed
+	got := cons.proposed()
+	if len(got) != 3 {
+		t.Fatalf("proposed %d operations, want 3: %v", len(got), got)
+	}
+	got = got[:2]
+	slices.SortFunc(got, func(a, b cluster.Op) int {
+		return int(a.(cluster.SetReplicaState).Peer) - int(b.(cluster.SetReplicaState).Peer)
+	})
+	active, partial := cluster.ReplicaActive, cluster.ReplicaPartial
+	want := []cluster.Op{
+		cluster.SetReplicaState{Collection: "docs", Shard: 2, Peer: 7, State: cluster.ReplicaDead, FromState: &active},
+		cluster.SetReplicaState{Collection: "docs", Shard: 2, Peer: 8, State: cluster.ReplicaDead, FromState: &partial},
+	}
+	if fmt.Sprintf("%+v", deref(got)) != fmt.Sprintf("%+v", deref(want)) {
+		t.Fatalf("proposed %+v, want %+v", deref(got), deref(want))
+	}
+	// Stopped, the node proposes nothing more, and no report stays in
+	// flight.
+	n.cl.ReplicaFailed("docs", 2, 7, collection.ReplicaActive, cause)
+	if len(cons.proposed()) != 3 || !n.cl.reports.start(k7) {
+		t.Fatal("a report after the stop was proposed or stays in flight")
+	}
+}
+
+// deref shows SetReplicaState ops with their FromState's value.
+func deref(ops []cluster.Op) []string {
+	var out []string
+	for _, op := range ops {
+		o := op.(cluster.SetReplicaState)
+		out = append(out, fmt.Sprintf("%s/%d peer %d: %s from %s", o.Collection, o.Shard, o.Peer, o.State, *o.FromState))
+	}
+	return out
 }
