@@ -623,7 +623,7 @@ func TestFailureReportsDeduplicated(t *testing.T) {
 		return !n.cl.reports.inFlight[k7]
 	})
 	n.cl.ReplicaFailed("docs", 2, 7, collection.ReplicaActive, cause) // reported again
-	n.cl.bg.stop() // every report done: nothing else was proposed
+	n.cl.bg.stop()                                                    // every report done: nothing else was proposed
 	got := cons.proposed()
 	if len(got) != 3 {
 		t.Fatalf("proposed %d operations, want 3: %v", len(got), got)
