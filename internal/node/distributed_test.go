@@ -622,8 +622,9 @@ func TestFailureReportsDeduplicated(t *testing.T) {
 		defer n.cl.reports.mu.Unlock()
 		return !n.cl.reports.inFlight[k7]
 	})
-	n.cl.ReplicaFailed("docs", 2, 7, collection.ReplicaActive, cause) // reported again
-	n.cl.bg.stop()                                                    // every report done: nothing else was proposed
+	// Reported again once done; then every report ends with the stop.
+	n.cl.ReplicaFailed("docs", 2, 7, collection.ReplicaActive, cause)
+	n.cl.bg.stop()
 	got := cons.proposed()
 	if len(got) != 3 {
 		t.Fatalf("proposed %d operations, want 3: %v", len(got), got)
