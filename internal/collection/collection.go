@@ -687,6 +687,9 @@ func (c *Collection) Info() (*Info, error) {
 	if p := cfg.OptimizerConfig.PreventUnoptimized; p != nil && *p {
 		queue.DeferredPoints = &deferred
 	}
+	if all, ok := c.clusterLen(); ok {
+		n = all
+	}
 	return &Info{
 		Status:              status,
 		OptimizerStatus:     optStatus,

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
@@ -373,4 +374,38 @@ func (c *Collection) ReplicaFacet(ctx context.Context, id ShardID, req ops.Facet
 // (its state changed before this peer saw it).
 func retryRead(err error) bool {
 	return transportErr(err) || point.KindOf(err) == point.KindUnavailable
+}
+
+// infoTimeout bounds how long collection info waits for the counts of
+// the shards held by other peers.
+const infoTimeout = 5 * time.Second
+
+// clusterLen counts the points of every shard, local or not, once a
+// topology is set (Qdrant's collection info counts them all); ok is false
+// standalone, or when a shard could not be counted (the caller keeps the
+// local count).
+func (c *Collection) clusterLen() (int, bool) {
+	if !c.layout().topo {
+		return 0, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), infoTimeout)
+	defer cancel()
+	counts, err := fanOut(ctx, c, "count",
+		func(_ *ReplicaSet, sh *shard.Shard) (n int, err error) {
+			sh.View(func(r *shard.Reader) { n = r.Len() })
+			return n, nil
+		},
+		func(rs *ReplicaSet, r Remote) (int, error) {
+			return r.Count(ctx, c.name, rs.id, ops.CountRequest{Exact: true})
+		},
+		nil)
+	if err != nil {
+		c.log.Warn("collection info counts the local shards only", "collection", c.name, "err", err)
+		return 0, false
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	return total, true
 }

@@ -113,6 +113,11 @@ func TestReplicasWritesReadEverywhere(t *testing.T) {
 	if total != len(ids) {
 		t.Fatalf("shards hold %d points, want %d", total, len(ids))
 	}
+	for _, p := range peers {
+		if info, err := m.peer(p).Info(); err != nil || info.PointsCount != uint64(len(ids)) {
+			t.Fatalf("peer %d: info counts %d points, want %d (every shard): %v", p, info.PointsCount, len(ids), err)
+		}
+	}
 }
 
 // TestReplicasConcurrentWritersConverge: writers on every peer overwrite
@@ -696,3 +701,40 @@ func TestCustomShardingStandalone(t *testing.T) {
 }
 
 var _ = context.Background
+
+// TestReplicasBatchFacetOrderByQueryByID: a batch of updates through a
+// peer reaches every replica with its operation ids; facets, order_by
+// scrolls and a search by point id are answered across the peers as one
+// collection answers them.
+func TestReplicasBatchFacetOrderByQueryByID(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2, 3}, 3, 2, 2, dotBody)
+	var pts []ops.PointStruct
+	for i := range uint64(30) {
+		pts = append(pts, vecPoint(i, []float32{float32(i), 1, 0, 0}, int(i%3)))
+	}
+	res, err := m.peer(2).UpdateBatch(bg, []*ops.Operation{
+		{Kind: ops.CreateIndex, Key: "w", Schema: &ops.FieldSchema{Type: "integer"}},
+		{Kind: ops.Upsert, Points: pts},
+		{Kind: ops.Delete, IDs: []point.ID{point.NumID(0)}},
+	}, true)
+	if err != nil || len(res) != 3 || res[1].OperationID == 0 || res[2].Status != Completed {
+		t.Fatalf("batch: %+v %v", res, err)
+	}
+	m.sameReplicas()
+	for _, p := range []uint64{1, 2, 3} {
+		c := m.peer(p)
+		hits, err := c.Facet(bg, ops.FacetRequest{Key: "w", Limit: 10})
+		if err != nil || fmt.Sprint(hits) != "[{1 10} {2 10} {0 9}]" {
+			t.Fatalf("peer %d: facet %v %v", p, hits, err)
+		}
+		recs, _, err := c.Scroll(bg, ops.ScrollRequest{Limit: 4, OrderBy: &ops.OrderBy{Key: "w", Desc: true}})
+		if err != nil || len(recs) != 4 || recs[0].ID != point.NumID(2) || recs[3].ID != point.NumID(11) {
+			t.Fatalf("peer %d: order_by %+v %v", p, recs, err)
+		}
+		q := point.NumID(29)
+		found, err := c.Search(bg, ops.SearchRequest{QueryID: &q, Limit: 2, Params: ops.SearchParams{Exact: true}})
+		if err != nil || len(found) != 2 || found[0].ID != point.NumID(28) || found[1].ID != point.NumID(27) {
+			t.Fatalf("peer %d: search by id %+v %v", p, found, err)
+		}
+	}
+}
