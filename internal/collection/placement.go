@@ -196,6 +196,7 @@ func (c *Collection) SetTopology(t Topology) error {
 		}
 		if st, here := p.States[t.Self]; here {
 			rs.SetLocalState(st)
+			rs.enableIfChanged(t.Self, st)
 		}
 		for peer, st := range p.States {
 			if peer == t.Self {

@@ -365,27 +365,28 @@ func (c *Collection) storedPoint(ctx context.Context, id point.ID, name string) 
 	if err != nil {
 		return Record{}, false, err
 	}
-	if len(parts) == 0 {
-		return Record{}, false, nil
-	}
-	rs := parts[0].rs
+	// Custom sharding without a key: the point may be in any key's
+	// shard; the first that holds it answers.
 	wv := ops.VectorSelector{Enable: true, Names: []string{name}}
-	recs, err := readFrom(ctx, rs,
-		func(sh *shard.Shard) ([]Record, error) {
-			return retrieveLocal(ctx, sh, []point.ID{id}, ops.PayloadSelector{}, wv)
-		},
-		func(r Remote) ([]Record, error) {
-			return r.Retrieve(ctx, c.name, rs.id, []point.ID{id}, ops.PayloadSelector{}, wv)
-		})
-	switch {
-	case err != nil && isDone(err):
-		return Record{}, false, interrupted("search", err)
-	case err != nil:
-		return Record{}, false, err
-	case len(recs) == 0:
-		return Record{}, false, nil
+	for _, p := range parts {
+		rs := p.rs
+		recs, err := readFrom(ctx, rs,
+			func(sh *shard.Shard) ([]Record, error) {
+				return retrieveLocal(ctx, sh, []point.ID{id}, ops.PayloadSelector{}, wv)
+			},
+			func(r Remote) ([]Record, error) {
+				return r.Retrieve(ctx, c.name, rs.id, []point.ID{id}, ops.PayloadSelector{}, wv)
+			})
+		switch {
+		case err != nil && isDone(err):
+			return Record{}, false, interrupted("search", err)
+		case err != nil:
+			return Record{}, false, err
+		case len(recs) > 0:
+			return recs[0], true, nil
+		}
 	}
-	return recs[0], true, nil
+	return Record{}, false, nil
 }
 
 func (c *Collection) scrollOrdered(ctx context.Context, req ops.ScrollRequest) ([]Record, *point.ID, error) {

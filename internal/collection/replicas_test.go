@@ -294,6 +294,15 @@ func TestReplicasWriteConsistency(t *testing.T) {
 		if updates, _ := m.net.counts(3); updates != 1 {
 			t.Fatalf("peer 3 got %d updates, want 1 (then disabled, then Dead)", updates)
 		}
+		// Back, and Active again by consensus: it takes updates again.
+		m.net.setDown(3, false)
+		m.setState(0, 3, ReplicaActive)
+		if _, err := m.write(1, Routing{}, true, p(9)); err != nil {
+			t.Fatal(err)
+		}
+		if updates, _ := m.net.counts(3); updates != 2 {
+			t.Fatalf("peer 3 got %d updates, want 2 once Active again", updates)
+		}
 	})
 	t.Run("wcf 1, consensus never deactivates", func(t *testing.T) {
 		m := newMemCluster(t, peers, 1, 2, 1, dotBody)
@@ -662,6 +671,11 @@ func TestCustomShardingStandalone(t *testing.T) {
 	recs, err := c.Retrieve(WithRouting(bg, Routing{ShardKeys: []ShardKey{b}}), []point.ID{point.NumID(1), point.NumID(100)}, ops.PayloadSelector{}, ops.VectorSelector{})
 	if err != nil || len(recs) != 1 || recs[0].ID != point.NumID(100) {
 		t.Fatalf("retrieve in key 7: %+v %v", recs, err)
+	}
+	// A search by the vector of a point, without a key: found in key 7.
+	q := point.NumID(100)
+	if hits, err := c.Search(bg, ops.SearchRequest{QueryID: &q, Limit: 3}); err != nil || len(hits) == 0 {
+		t.Fatalf("search by id without a key: %+v %v", hits, err)
 	}
 	// Filter-addressed: every shard of the key.
 	if _, err := c.Update(WithRouting(bg, Routing{ShardKeys: []ShardKey{a}}), &ops.Operation{Kind: ops.Delete, Filter: mustFilter(t, `{"must":[{"key":"w","match":{"value":0}}]}`)}, true); err != nil {

@@ -170,11 +170,21 @@ func (rs *ReplicaSet) SetRemote(r Remote, s ReplicaState) {
 	old, had := rs.mu.remotes[r.Peer()]
 	rs.mu.remotes[r.Peer()] = remoteReplica{r: r, state: s}
 	if from, off := rs.mu.disabled[r.Peer()]; off && from != s {
-		delete(rs.mu.disabled, r.Peer())
+		delete(rs.mu.disabled, r.Peer()) // consensus changed its state
 	}
 	if !had || old.state != s {
 		rs.notifyLocked()
 	}
+}
+
+// enableIfChanged ends the local disabling of peer once consensus gives
+// its replica a state other than the one it had when disabled.
+func (rs *ReplicaSet) enableIfChanged(peer uint64, st ReplicaState) {
+	rs.mu.Lock()
+	if from, off := rs.mu.disabled[peer]; off && from != st {
+		delete(rs.mu.disabled, peer)
+	}
+	rs.mu.Unlock()
 }
 
 // RemoveRemote forgets the replica on peer.
