@@ -229,6 +229,10 @@ func (c *Collection) SetTopology(t Topology) error {
 	return errors.Join(errs...)
 }
 
+// errClusterKeys refuses CreateShardKey and DropShardKey on a collection
+// given a topology: its keys change through consensus (SetTopology).
+var errClusterKeys = errors.New("the shard keys of a collection in a cluster change through consensus")
+
 // ShardKeys lists the shard keys, sorted.
 func (c *Collection) ShardKeys() []ShardKey {
 	l := c.layout()
@@ -254,6 +258,9 @@ func (c *Collection) CreateShardKey(key ShardKey, shards int) error {
 	old := c.layout()
 	if !isCustom(cfg) {
 		return point.Errorf(point.KindBadRequest, "Shard Key %s cannot be created with Auto sharding method", key)
+	}
+	if old.topo {
+		return errClusterKeys
 	}
 	if _, err := ParseShardKey([]byte(key)); err != nil {
 		return err
@@ -317,6 +324,9 @@ func (c *Collection) DropShardKey(key ShardKey) error {
 	old := c.layout()
 	if !isCustom(cfg) {
 		return point.Errorf(point.KindBadRequest, "Shard Key %s cannot be removed with Auto sharding method", key)
+	}
+	if old.topo {
+		return errClusterKeys
 	}
 	ids, ok := old.keys[key]
 	if !ok {

@@ -608,6 +608,16 @@ func TestCustomShardingStandalone(t *testing.T) {
 	if len(c.layout().sets) != 0 {
 		t.Fatalf("a custom collection starts with %d shards", len(c.layout().sets))
 	}
+	// With no shard, reads answer empty.
+	if n, err := c.Count(bg, ops.CountRequest{Exact: true}); err != nil || n != 0 {
+		t.Fatalf("count with no shard: %d %v", n, err)
+	}
+	if recs, next, err := c.Scroll(bg, ops.ScrollRequest{Limit: 10}); err != nil || len(recs) != 0 || next != nil {
+		t.Fatalf("scroll with no shard: %v %v %v", recs, next, err)
+	}
+	if hits, err := c.Search(bg, ops.SearchRequest{Vector: []float32{1, 0, 0, 0}, Limit: 10}); err != nil || len(hits) != 0 {
+		t.Fatalf("search with no shard: %v %v", hits, err)
+	}
 	a, b := ShardKey(`"a"`), ShardKey(`7`)
 	if err := c.CreateShardKey(a, 0); err != nil {
 		t.Fatal(err)
@@ -750,5 +760,70 @@ func TestReplicasBatchFacetOrderByQueryByID(t *testing.T) {
 		if err != nil || len(found) != 2 || found[0].ID != point.NumID(28) || found[1].ID != point.NumID(27) {
 			t.Fatalf("peer %d: search by id %+v %v", p, found, err)
 		}
+	}
+}
+
+// TestReplicasCustomShardingAcrossPeers: with custom sharding in a
+// cluster, each key's shards live where consensus placed them; writes and
+// reads with a key reach that key's shards through any peer.
+func TestReplicasCustomShardingAcrossPeers(t *testing.T) {
+	net := newMemNet()
+	body := `{"vectors":{"size":4,"distance":"Dot"},"sharding_method":"custom"}`
+	shards := []ShardPlacement{
+		{ID: 1, Key: `"a"`, States: map[uint64]ReplicaState{1: ReplicaActive}},
+		{ID: 2, Key: `"a"`, States: map[uint64]ReplicaState{1: ReplicaActive, 2: ReplicaActive}},
+		{ID: 3, Key: `"b"`, States: map[uint64]ReplicaState{2: ReplicaActive}},
+	}
+	for _, p := range []uint64{1, 2} {
+		c, _ := openCollection(t, body)
+		net.peers[p] = c
+	}
+	for _, p := range []uint64{1, 2} {
+		err := net.peers[p].SetTopology(Topology{Self: p, Custom: true, Shards: shards, WriteConsistencyFactor: 1,
+			Remote: func(peer uint64) Remote { return &memRemote{net: net, peer: peer} }})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := net.peers[2].ShardKeys(); fmt.Sprint(got) != "[a b]" {
+		t.Fatalf("keys %v", got)
+	}
+	var pts []ops.PointStruct
+	for i := range uint64(10) {
+		pts = append(pts, vecPoint(i, []float32{1, 0, 0, 0}, 0))
+	}
+	keyB := WithRouting(bg, Routing{ShardKeys: []ShardKey{`"b"`}})
+	keyA := WithRouting(bg, Routing{ShardKeys: []ShardKey{`"a"`}})
+	if _, err := net.peers[1].Update(keyB, &ops.Operation{Kind: ops.Upsert, Points: pts[:4]}, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.peers[2].Update(keyA, &ops.Operation{Kind: ops.Upsert, Points: pts[4:]}, true); err != nil {
+		t.Fatal(err)
+	}
+	if sh, _ := net.peers[2].layout().set(3).Local(); sh == nil {
+		t.Fatal("peer 2 lacks key b's shard")
+	} else if recs, _, _ := scrollLocal(bg, sh, ops.ScrollRequest{Limit: 100}); len(recs) != 4 {
+		t.Fatalf("key b's shard holds %d points, want 4", len(recs))
+	}
+	for _, p := range []uint64{1, 2} {
+		c := net.peers[p]
+		for _, tc := range []struct {
+			ctx  context.Context
+			want int
+		}{{keyA, 6}, {keyB, 4}, {bg, 10}} {
+			if n, err := c.Count(tc.ctx, ops.CountRequest{Exact: true}); err != nil || n != tc.want {
+				t.Fatalf("peer %d: count %d, want %d: %v", p, n, tc.want, err)
+			}
+		}
+		if recs, err := c.Retrieve(keyA, []point.ID{point.NumID(1), point.NumID(5)}, ops.PayloadSelector{}, ops.VectorSelector{}); err != nil || len(recs) != 1 || recs[0].ID != point.NumID(5) {
+			t.Fatalf("peer %d: retrieve in key a: %+v %v", p, recs, err)
+		}
+	}
+	infos := net.peers[1].ShardInfos()
+	if len(infos) != 4 || infos[0].Key != `"a"` || infos[3].Key != `"b"` || infos[3].Local {
+		t.Fatalf("infos %+v", infos)
+	}
+	if err := net.peers[1].CreateShardKey(`"c"`, 1); !errors.Is(err, errClusterKeys) {
+		t.Fatalf("a key created outside consensus: %v", err)
 	}
 }
