@@ -114,7 +114,18 @@ func (r *memRemote) Update(ctx context.Context, coll string, s ShardID, op *ops.
 		tag := *opts.Tag
 		opts.Tag = &tag
 	}
-	return c.ReplicaUpdate(ctx, s, wire, opts)
+	res, err := c.ReplicaUpdate(ctx, s, wire, opts)
+	return res, overWire(err)
+}
+
+// overWire is an engine error as the P2P client returns it: its kind and
+// text, the rest of its chain lost.
+func overWire(err error) error {
+	var pe *point.Error
+	if err == nil || !errors.As(err, &pe) {
+		return err
+	}
+	return &point.Error{Kind: pe.Kind, Description: point.DescriptionOf(err)}
 }
 
 func (r *memRemote) Search(ctx context.Context, coll string, s ShardID, req ops.SearchRequest) ([]ScoredPoint, error) {
@@ -122,7 +133,8 @@ func (r *memRemote) Search(ctx context.Context, coll string, s ShardID, req ops.
 	if err != nil {
 		return nil, err
 	}
-	return c.ReplicaSearch(ctx, s, req)
+	v, err := c.ReplicaSearch(ctx, s, req)
+	return v, overWire(err)
 }
 
 func (r *memRemote) Scroll(ctx context.Context, coll string, s ShardID, req ops.ScrollRequest) ([]Record, *point.ID, error) {
@@ -130,7 +142,8 @@ func (r *memRemote) Scroll(ctx context.Context, coll string, s ShardID, req ops.
 	if err != nil {
 		return nil, nil, err
 	}
-	return c.ReplicaScroll(ctx, s, req)
+	recs, next, err := c.ReplicaScroll(ctx, s, req)
+	return recs, next, overWire(err)
 }
 
 func (r *memRemote) Count(ctx context.Context, coll string, s ShardID, req ops.CountRequest) (int, error) {
@@ -138,7 +151,8 @@ func (r *memRemote) Count(ctx context.Context, coll string, s ShardID, req ops.C
 	if err != nil {
 		return 0, err
 	}
-	return c.ReplicaCount(ctx, s, req)
+	v, err := c.ReplicaCount(ctx, s, req)
+	return v, overWire(err)
 }
 
 func (r *memRemote) Retrieve(ctx context.Context, coll string, s ShardID, ids []point.ID, wp ops.PayloadSelector, wv ops.VectorSelector) ([]Record, error) {
@@ -146,7 +160,8 @@ func (r *memRemote) Retrieve(ctx context.Context, coll string, s ShardID, ids []
 	if err != nil {
 		return nil, err
 	}
-	return c.ReplicaRetrieve(ctx, s, ids, wp, wv)
+	v, err := c.ReplicaRetrieve(ctx, s, ids, wp, wv)
+	return v, overWire(err)
 }
 
 func (r *memRemote) Facet(ctx context.Context, coll string, s ShardID, req ops.FacetRequest) ([]FacetHit, error) {
@@ -154,7 +169,8 @@ func (r *memRemote) Facet(ctx context.Context, coll string, s ShardID, req ops.F
 	if err != nil {
 		return nil, err
 	}
-	return c.ReplicaFacet(ctx, s, req)
+	v, err := c.ReplicaFacet(ctx, s, req)
+	return v, overWire(err)
 }
 
 // report is one ReplicaFailed call.

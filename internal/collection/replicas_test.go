@@ -214,6 +214,14 @@ func TestReplicasLeaderChoice(t *testing.T) {
 	if _, err := m.write(1, Routing{Ordering: OrderingMedium}, true, vecPoint(3, []float32{1, 0, 0, 0}, 1)); err != nil {
 		t.Fatalf("medium with peer 3 down: %v", err)
 	}
+	// The leader answers that the outcome is unknown (too few replicas
+	// applied it): over the wire the answer keeps its marker.
+	m3 := newMemCluster(t, peers, 1, 3, 3, dotBody)
+	m3.net.setDown(2, true)
+	_, err = m3.write(1, Routing{Ordering: OrderingStrong}, true, vecPoint(2, []float32{1, 0, 0, 0}, 1))
+	if !errors.Is(err, ErrOutcomeUnknown) || point.KindOf(err) != point.KindInternal || !strings.Contains(err.Error(), "peer 2") {
+		t.Fatalf("strong, leader 3 short of replicas: %v", err)
+	}
 	// Without consensus knowing: a medium leader that does not answer
 	// fails the update (outcome unknown), is disabled here and
 	// reported once; the next medium update goes to the next leader.

@@ -110,14 +110,14 @@ func (c *Collection) updateSet(ctx context.Context, l *layout, rs *ReplicaSet, b
 func (c *Collection) coordinate(ctx context.Context, l *layout, rs *ReplicaSet, op *ops.Operation, wait bool, o WriteOrdering) (uint64, error) {
 	leader, ok := rs.leader(l.self, o)
 	if !ok {
-		return 0, point.Errorf(point.KindUnavailable, "Cannot update shard %s:%d with %s ordering because no leader could be selected", c.name, rs.id, o)
+		return 0, point.Errorf(point.KindUnavailable, "Cannot update shard %s:%d with %s ordering because no leader could be selected: the update was not applied", c.name, rs.id, o)
 	}
 	if leader == l.self {
 		return c.lead(ctx, l, rs, op, wait, o)
 	}
 	r := rs.remote(leader)
 	if r == nil {
-		return 0, point.Errorf(point.KindUnavailable, "Cannot update shard %s:%d: leader peer %d is unknown", c.name, rs.id, leader)
+		return 0, point.Errorf(point.KindUnavailable, "Cannot update shard %s:%d: leader peer %d is unknown: the update was not applied", c.name, rs.id, leader)
 	}
 	res, err := r.Update(ctx, c.name, rs.id, op, RemoteUpdate{Wait: wait, Ordering: o})
 	if err == nil {
@@ -129,6 +129,10 @@ func (c *Collection) coordinate(ctx context.Context, l *layout, rs *ReplicaSet, 
 	if transportErr(err) || isDone(err) {
 		c.failed(l, rs, leader, err)
 		return 0, outcomeUnknown(err, "Failed to apply update with %s ordering via leader peer %d, the outcome is unknown: %v", o, leader, err)
+	}
+	if isUnknown(err) && !errors.Is(err, ErrOutcomeUnknown) {
+		// The leader's own answer, over the wire: keep the marker.
+		return 0, &point.Error{Kind: point.KindInternal, Description: point.DescriptionOf(err), Err: fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)}
 	}
 	return 0, err
 }
@@ -177,7 +181,7 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 		rs.mu.RUnlock()
 	}
 	if local == nil && len(remotes) == 0 {
-		return 0, false, point.Errorf(point.KindUnavailable, "The replica set for shard %d on peer %d has no active replica", rs.id, l.self)
+		return 0, false, point.Errorf(point.KindUnavailable, "The replica set for shard %d on peer %d has no active replica: the update was not applied", rs.id, l.self)
 	}
 	tag := ops.ClockTag{PeerID: l.self, ClockID: clk.id, Tick: clk.tickOnce(), Token: c.token}
 	answers := make([]answer, 0, len(remotes)+1)
@@ -362,7 +366,7 @@ func (c *Collection) ReplicaUpdate(ctx context.Context, shardID ShardID, op *ops
 	}
 	local, st := rs.Local()
 	if local == nil || !acceptsUpdate(st, opts.Tag.Force) {
-		return RemoteUpdateResult{}, point.Errorf(point.KindUnavailable, "The replica of shard %d on this peer takes no updates in state %s", shardID, st)
+		return RemoteUpdateResult{}, point.Errorf(point.KindUnavailable, "The replica of shard %d on this peer takes no updates in state %s: the update was not applied", shardID, st)
 	}
 	wait := opts.Wait && st != ReplicaListener
 	res, err := local.UpdateWithClock(ctx, op, wait, *opts.Tag)
