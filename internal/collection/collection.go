@@ -70,8 +70,9 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 		sh, err := c.openShard(cfg, id)
 		if err != nil {
 			for _, rs := range sets {
-				l, _ := rs.Local()
-				l.Close()
+				if l, _ := rs.Local(); l != nil {
+					l.Close()
+				}
 			}
 			return nil, fmt.Errorf("open collection %q: shard %d: %w", name, id, err)
 		}
@@ -80,9 +81,11 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 	switch {
 	case saved != nil:
 		for _, s := range saved.Shards {
-			sh, err := open(s.ID)
-			if err != nil {
-				return nil, err
+			var sh *shard.Shard
+			if s.Local {
+				if sh, err = open(s.ID); err != nil {
+					return nil, err
+				}
 			}
 			sets = append(sets, newReplicaSet(s.ID, sh))
 			if s.Key != "" {
@@ -106,7 +109,14 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 			sets = append(sets, newReplicaSet(ShardID(i), sh))
 		}
 	}
-	c.lay.Store(newLayout(sets, custom, keyOf))
+	lay := newLayout(sets, custom, keyOf)
+	if saved != nil && saved.Cluster {
+		// Placed by a topology: the replicas of the other peers and the
+		// states come back with the next SetTopology; until then the
+		// local shards serve reads and updates wait.
+		lay.pending, lay.self = true, saved.Self
+	}
+	c.lay.Store(lay)
 	for _, s := range c.locals() {
 		s.Start()
 	}

@@ -32,7 +32,10 @@ type layout struct {
 	// topo: a topology was set (cluster mode): updates are coordinated
 	// over the replicas with clock tags; before it the collection is
 	// standalone and its shards local.
-	topo     bool
+	topo bool
+	// pending: reopened from a layout a topology placed, before the next
+	// SetTopology (updates are refused until it comes).
+	pending  bool
 	self     uint64
 	wcf      int
 	reporter FailureReporter

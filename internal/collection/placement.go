@@ -23,14 +23,19 @@ import (
 // shardsFile names the local shards of a collection and their keys.
 const shardsFile = "shards.json"
 
-// savedShards is shards.json: the local shards, by id.
+// savedShards is shards.json: every shard with its key, and whether this
+// peer holds a replica of it; Cluster when a topology placed them (a
+// restart then waits for the next SetTopology before it takes updates).
 type savedShards struct {
-	Shards []savedShard `json:"shards"`
+	Cluster bool         `json:"cluster,omitempty"`
+	Self    uint64       `json:"self,omitempty"`
+	Shards  []savedShard `json:"shards"`
 }
 
 type savedShard struct {
-	ID  ShardID  `json:"id"`
-	Key ShardKey `json:"key,omitempty"`
+	ID    ShardID  `json:"id"`
+	Key   ShardKey `json:"key,omitempty"`
+	Local bool     `json:"local"`
 }
 
 // loadShards reads shards.json (nil: none, a collection that never had
@@ -62,14 +67,12 @@ func (c *Collection) loadShards() (*savedShards, error) {
 	return &s, nil
 }
 
-// saveShards writes the local shards of l to shards.json, atomically.
+// saveShards writes the shards of l to shards.json, atomically.
 func (c *Collection) saveShards(l *layout) error {
-	var s savedShards
-	s.Shards = []savedShard{}
+	s := savedShards{Cluster: l.topo, Self: l.self, Shards: []savedShard{}}
 	for _, rs := range l.sets {
-		if sh, _ := rs.Local(); sh != nil {
-			s.Shards = append(s.Shards, savedShard{ID: rs.id, Key: l.keyOf(rs.id)})
-		}
+		sh, _ := rs.Local()
+		s.Shards = append(s.Shards, savedShard{ID: rs.id, Key: l.keyOf(rs.id), Local: sh != nil})
 	}
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -174,6 +177,7 @@ func (c *Collection) SetTopology(t Topology) error {
 	}
 	next := newLayout(sets, t.Custom, keyOf)
 	next.topo, next.self, next.wcf, next.reporter = true, t.Self, t.WriteConsistencyFactor, t.Reporter
+	// (next.pending stays false: this is the topology a restart waits for.)
 	// The saved list is the local shards of next: the new ones are set
 	// in the replica sets before it is written.
 	var drops []*shard.Shard
@@ -259,7 +263,7 @@ func (c *Collection) CreateShardKey(key ShardKey, shards int) error {
 	if !isCustom(cfg) {
 		return point.Errorf(point.KindBadRequest, "Shard Key %s cannot be created with Auto sharding method", key)
 	}
-	if old.topo {
+	if old.topo || old.pending {
 		return errClusterKeys
 	}
 	if _, err := ParseShardKey([]byte(key)); err != nil {
@@ -299,7 +303,7 @@ func (c *Collection) CreateShardKey(key ShardKey, shards int) error {
 		keyOf[first+ShardID(i)] = key
 	}
 	next := newLayout(sets, true, keyOf)
-	next.topo, next.self, next.wcf, next.reporter = old.topo, old.self, old.wcf, old.reporter
+	next.self, next.wcf, next.reporter = old.self, old.wcf, old.reporter
 	if err := c.saveShards(next); err != nil {
 		for _, s := range added {
 			s.Drop()
@@ -325,7 +329,7 @@ func (c *Collection) DropShardKey(key ShardKey) error {
 	if !isCustom(cfg) {
 		return point.Errorf(point.KindBadRequest, "Shard Key %s cannot be removed with Auto sharding method", key)
 	}
-	if old.topo {
+	if old.topo || old.pending {
 		return errClusterKeys
 	}
 	ids, ok := old.keys[key]
@@ -348,7 +352,7 @@ func (c *Collection) DropShardKey(key ShardKey) error {
 		}
 	}
 	next := newLayout(sets, true, keyOf)
-	next.topo, next.self, next.wcf, next.reporter = old.topo, old.self, old.wcf, old.reporter
+	next.self, next.wcf, next.reporter = old.self, old.wcf, old.reporter
 	if err := c.saveShards(next); err != nil {
 		return fmt.Errorf("collection %s: save %s: %w", c.name, shardsFile, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/shoaldb/shoal/internal/ops"
@@ -51,16 +52,40 @@ func TestSetTopologyAddsDropsReopens(t *testing.T) {
 	again := reopen(t, c, dir)
 	var ids []ShardID
 	for _, rs := range again.layout().sets {
-		ids = append(ids, rs.id)
+		if sh, _ := rs.Local(); sh != nil {
+			ids = append(ids, rs.id)
+		}
 	}
-	if fmt.Sprint(ids) != "[0 2]" {
-		t.Fatalf("reopened with shards %v, want [0 2]", ids)
+	if fmt.Sprint(ids) != "[0 2]" || len(again.layout().sets) != 3 {
+		t.Fatalf("reopened with local shards %v of %d, want [0 2] of 3", ids, len(again.layout().sets))
+	}
+	// Until the node hands it its topology: local reads, no updates.
+	if n, err := again.Count(bg, ops.CountRequest{Exact: true}); point.KindOf(err) != point.KindUnavailable {
+		t.Fatalf("count over a shard with no known replica: %d %v", n, err)
+	}
+	if n, err := again.Count(WithRouting(bg, Routing{}), ops.CountRequest{}); err == nil {
+		t.Fatalf("estimate over a shard with no known replica: %d", n)
+	}
+	_, err := again.Update(bg, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{vecPoint(9, []float32{1, 0, 0, 0}, 0)}}, true)
+	if point.KindOf(err) != point.KindUnavailable || !strings.Contains(err.Error(), "not applied") {
+		t.Fatalf("update before the topology: %v", err)
 	}
 	if err := again.SetTopology(top); err != nil {
 		t.Fatal(err)
 	}
 	if len(again.ShardInfos()) != 4 {
 		t.Fatalf("after the replay: %+v", again.ShardInfos())
+	}
+	// Peer 2 is not reachable in this test: an update of shard 0 (local
+	// only) goes through.
+	var local0 []ops.PointStruct
+	for i := range uint64(50) {
+		if again.layout().ring.Shard(point.NumID(i)) == 0 {
+			local0 = append(local0, vecPoint(i, []float32{1, 0, 0, 0}, 0))
+		}
+	}
+	if _, err := again.Update(bg, &ops.Operation{Kind: ops.Upsert, Points: local0}, true); err != nil {
+		t.Fatalf("update of the local shard after the topology: %v", err)
 	}
 }
 

@@ -74,6 +74,9 @@ func isUnknown(err error) bool {
 // batch in one step. After, each operation is coordinated on its own
 // (coordinate), tagged with a clock.
 func (c *Collection) updateSet(ctx context.Context, l *layout, rs *ReplicaSet, batch []*ops.Operation, wait bool) ([]uint64, error) {
+	if l.pending {
+		return nil, errPending(rs.id)
+	}
 	if !l.topo {
 		local, _ := rs.updatable()
 		if local == nil {
@@ -357,6 +360,9 @@ func (c *Collection) ReplicaUpdate(ctx context.Context, shardID ShardID, op *ops
 	if rs == nil {
 		return RemoteUpdateResult{}, point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", shardID, c.name)
 	}
+	if l.pending {
+		return RemoteUpdateResult{}, errPending(shardID)
+	}
 	if opts.Tag == nil {
 		id, err := c.lead(ctx, l, rs, op, opts.Wait, opts.Ordering)
 		if errors.Is(err, shard.ErrDeferredTimeout) {
@@ -374,4 +380,10 @@ func (c *Collection) ReplicaUpdate(ctx context.Context, shardID ShardID, op *ops
 		return RemoteUpdateResult{OperationID: res.OperationID, Tag: res.Tag}, nil
 	}
 	return RemoteUpdateResult{OperationID: res.OperationID, Completed: wait && err == nil && !res.Rejected, Rejected: res.Rejected, Tag: res.Tag}, err
+}
+
+// errPending refuses an update before a reopened cluster collection is
+// given its topology.
+func errPending(id ShardID) error {
+	return point.Errorf(point.KindUnavailable, "Shard %d is waiting for the cluster's topology after a restart: the update was not applied", id)
 }
