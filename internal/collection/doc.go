@@ -110,8 +110,10 @@
 // are the P2P side: a tagged update applied locally if the state accepts
 // it (Recovery and PartialSnapshot only forced), an untagged one led
 // here, and reads of the local readable replica only. shards.json keeps
-// the local shard ids and keys, so that a restart opens them before
-// consensus replays.
+// every shard with its key and whether it is local, so that a restart
+// opens the local ones before consensus replays; a collection a topology
+// placed then serves its local reads but refuses updates ("not applied")
+// until the node's next SetTopology.
 //
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock, each ReplicaSet's replicas and states by its own; data

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -275,5 +276,33 @@ func TestReplicasCustomShardingAcrossPeers(t *testing.T) {
 	}
 	if err := net.peers[1].CreateShardKey(`"c"`, 1); !errors.Is(err, errClusterKeys) {
 		t.Fatalf("a key created outside consensus: %v", err)
+	}
+}
+
+// TestShardsFileGarbage: a shards.json that does not decode, or lists a
+// shard twice, or a malformed key, fails Open with an error.
+func TestShardsFileGarbage(t *testing.T) {
+	c, dir := openSharded(t, 2, dotBody)
+	cfg, err := c.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	for _, body := range []string{
+		`{`,
+		`[]`,
+		`{"shards":[{"id":"x"}]}`,
+		`{"shards":[{"id":1,"local":true},{"id":1}]}`,
+		`{"shards":[{"id":1,"key":"no quotes"}]}`,
+		`{"shards":[{"id":1,"key":"-3"}]}`,
+		"\x00\xff",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, shardsFile), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := Open(nil, dir, "c", cfg, quietLogger()); err == nil {
+			again.Close()
+			t.Errorf("shards.json %q opened", body)
+		}
 	}
 }
