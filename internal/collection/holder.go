@@ -231,6 +231,9 @@ func (l *layout) splitOp(op *ops.Operation, r Routing) ([]*ops.Operation, error)
 	if err != nil {
 		return nil, err
 	}
+	if len(l.sets) == 0 {
+		return nil, point.Errorf(point.KindUnavailable, "The collection has no shard: the update was not applied")
+	}
 	out := make([]*ops.Operation, len(l.sets))
 	if len(l.sets) == 1 && len(targets) == 1 && len(targets[0].all) == 1 {
 		out[0] = op

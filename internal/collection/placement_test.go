@@ -279,6 +279,22 @@ func TestReplicasCustomShardingAcrossPeers(t *testing.T) {
 	}
 }
 
+// TestEmptyTopology: a topology with no shard leaves a collection that
+// answers reads empty and refuses updates (nothing to apply them).
+func TestEmptyTopology(t *testing.T) {
+	c, _ := openSharded(t, 2, dotBody)
+	if err := c.SetTopology(Topology{Self: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Count(bg, ops.CountRequest{Exact: true}); err != nil || n != 0 {
+		t.Fatalf("count: %d %v", n, err)
+	}
+	_, err := c.Update(bg, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{vecPoint(1, []float32{1, 0, 0, 0}, 0)}}, true)
+	if point.KindOf(err) != point.KindUnavailable {
+		t.Fatalf("update: %v", err)
+	}
+}
+
 // TestShardsFileGarbage: a shards.json that does not decode, or lists a
 // shard twice, or a malformed key, fails Open with an error.
 func TestShardsFileGarbage(t *testing.T) {
