@@ -106,7 +106,7 @@ func run(args []string) error {
 		log.Info("--reinit has no effect without cluster mode")
 	}
 
-	opts := node.Options{StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log, SlowQuery: cfg.Service.SlowQuery()}
+	opts := node.Options{StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log, SlowQuery: cfg.Service.SlowQuery(), CollectionDefaults: cfg.Storage.Collection}
 	var n *node.Node
 	if clustered {
 		pc, perr := peerConfig(cfg, flags)
