@@ -20,8 +20,12 @@ import (
 
 // queryOrdering parses ?ordering= (default weak).
 func queryOrdering(r *http.Request) (collection.WriteOrdering, error) {
-	switch v := r.URL.Query().Get("ordering"); v {
-	case "", "weak":
+	q := r.URL.Query()
+	if !q.Has("ordering") {
+		return collection.OrderingWeak, nil
+	}
+	switch v := q.Get("ordering"); v {
+	case "weak":
 		return collection.OrderingWeak, nil
 	case "medium":
 		return collection.OrderingMedium, nil

@@ -175,18 +175,9 @@ func (s *Server) updateBatch(w http.ResponseWriter, r *http.Request) {
 		}
 		ctx, cancel := params.context(r.Context())
 		defer cancel()
-		if len(batch) == 0 {
-			return c.UpdateBatch(ctx, batch, params.wait)
-		}
-		results := make([]collection.UpdateResult, 0, len(batch))
-		for _, run := range runsOf(sels) {
-			res, err := c.UpdateBatch(withSelection(ctx, sels[run[0]]), batch[run[0]:run[1]], params.wait)
-			if err != nil {
-				return nil, err
-			}
-			results = append(results, res...)
-		}
-		return results, nil
+		return updateRuns(ctx, batch, sels, func(ctx context.Context, part []*ops.Operation) ([]collection.UpdateResult, error) {
+			return c.UpdateBatch(ctx, part, params.wait)
+		})
 	}()
 	if err != nil {
 		s.fail(w, r, start, err)
@@ -338,4 +329,23 @@ func (in *deleteVectorsIn) operation() (*ops.Operation, error) {
 	}
 	op := &ops.Operation{Kind: ops.DeleteVectors, Keys: *in.Vector}
 	return op, in.apply(op)
+}
+
+// updateRuns applies a batch's operations, routed by their shard keys:
+// each run of consecutive operations that select the same shards as one
+// batch, in order; the first error stops it.
+func updateRuns(ctx context.Context, batch []*ops.Operation, sels []shardSelection,
+	update func(context.Context, []*ops.Operation) ([]collection.UpdateResult, error)) ([]collection.UpdateResult, error) {
+	if len(batch) == 0 {
+		return update(ctx, batch)
+	}
+	results := make([]collection.UpdateResult, 0, len(batch))
+	for _, run := range runsOf(sels) {
+		res, err := update(withSelection(ctx, sels[run[0]]), batch[run[0]:run[1]])
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res...)
+	}
+	return results, nil
 }
