@@ -332,7 +332,7 @@ func TestCustomShardingEndToEnd(t *testing.T) {
 	s := newServer(t, rest.Options{})
 	customCollection(t, s)
 	assertJSON(t, "shard keys", s.ok(http.MethodGet, "/collections/c/shards", nil, nil),
-		map[string]any{"shard_keys": []any{map[string]any{"key": 7}, map[string]any{"key": "eu"}}})
+		map[string]any{"shard_keys": []any{map[string]any{"key": "eu"}, map[string]any{"key": 7}}})
 	s.fail(http.MethodPut, "/collections/c/shards", map[string]any{"shard_key": "eu"}, http.StatusBadRequest, `Bad request: Sharding key "eu" already exists for collection c`)
 
 	var ci clusterInfo
@@ -359,10 +359,14 @@ func TestCustomShardingEndToEnd(t *testing.T) {
 		}
 	}
 	s.write(http.MethodPut, "/collections/c/points", map[string]any{"points": eu, "shard_key": "eu"})
-	s.write(http.MethodPost, "/collections/c/points/batch", map[string]any{"operations": []any{
+	var batchRes []updateResult
+	s.ok(http.MethodPost, "/collections/c/points/batch?wait=true", map[string]any{"operations": []any{
 		map[string]any{"upsert": map[string]any{"points": seven[:5], "shard_key": 7}},
 		map[string]any{"upsert": map[string]any{"points": seven[5:], "shard_key": []any{7}}},
-	}})
+	}}, &batchRes)
+	if len(batchRes) != 2 || batchRes[0].Status != "completed" || batchRes[1].Status != "completed" {
+		t.Fatalf("batch: %+v, want two completed results", batchRes)
+	}
 	want := func(from, to int) []string {
 		var out []string
 		for i := from; i <= to; i++ {
