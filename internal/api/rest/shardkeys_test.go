@@ -348,6 +348,7 @@ func TestCustomShardingEndToEnd(t *testing.T) {
 		t.Errorf("shard keys by shard %v, want 1, 2: eu and 3: 7", keyOf)
 	}
 
+	s.write(http.MethodPut, "/collections/c/index", map[string]any{"field_name": "color", "field_schema": "keyword"})
 	var eu, seven []pointIn
 	for i := 1; i <= 20; i++ {
 		p := pointIn{ID: i, Vector: []float32{1, float32(i)}, Payload: map[string]any{"color": "red"}}
