@@ -348,7 +348,6 @@ func TestCustomShardingEndToEnd(t *testing.T) {
 		t.Errorf("shard keys by shard %v, want 1, 2: eu and 3: 7", keyOf)
 	}
 
-	s.write(http.MethodPut, "/collections/c/index", map[string]any{"field_name": "color", "field_schema": "keyword"})
 	var eu, seven []pointIn
 	for i := 1; i <= 20; i++ {
 		p := pointIn{ID: i, Vector: []float32{1, float32(i)}, Payload: map[string]any{"color": "red"}}
@@ -436,17 +435,6 @@ func TestCustomShardingEndToEnd(t *testing.T) {
 	if len(sb) != 2 || ids(sb[0])[0] != "20" || ids(sb[1])[0] != "10" {
 		t.Errorf("search batch by key: %+v", sb)
 	}
-	var facet struct {
-		Hits []struct {
-			Value any `json:"value"`
-			Count int `json:"count"`
-		} `json:"hits"`
-	}
-	s.ok(http.MethodPost, "/collections/c/facet", map[string]any{"key": "color", "shard_key": "eu", "exact": true}, &facet)
-	if len(facet.Hits) != 1 || facet.Hits[0].Value != "red" || facet.Hits[0].Count != 10 {
-		t.Errorf("facet under eu: %+v, want red: 10", facet.Hits)
-	}
-
 	// Updates under a key: Qdrant's test_set_payload_with_multiple_shard_keys_and_point_ids.
 	s.write(http.MethodPost, "/collections/c/points/payload", map[string]any{"payload": map[string]any{"tag": "x"}, "points": []int{1, 11}, "shard_key": []any{"eu", 7}})
 	s.ok(http.MethodPost, "/collections/c/points", map[string]any{"ids": []int{1, 11}}, &recs)
@@ -493,5 +481,46 @@ func TestCustomShardingEndToEnd(t *testing.T) {
 	sort.Slice(left, func(i, j int) bool { return left[i] < left[j] })
 	if ci.ShardCount != 1 || !slices.Equal(left, []uint32{3}) {
 		t.Errorf("after dropping eu: %d shards %v, want shard 3 only", ci.ShardCount, left)
+	}
+}
+
+// TestCustomShardingIndexAndFacet: a payload index is created on every
+// shard of a collection with custom sharding, with no shard_key (Qdrant's
+// field index operations go to all shards), and a facet under a key counts
+// that key's points only.
+func TestCustomShardingIndexAndFacet(t *testing.T) {
+	s := newServer(t, rest.Options{})
+	customCollection(t, s)
+	s.write(http.MethodPut, "/collections/c/index", map[string]any{"field_name": "color", "field_schema": "keyword"})
+	s.write(http.MethodPut, "/collections/c/points", map[string]any{"shard_key": "eu", "points": []pointIn{
+		{ID: 1, Vector: []float32{1, 0}, Payload: map[string]any{"color": "red"}},
+		{ID: 2, Vector: []float32{1, 0}, Payload: map[string]any{"color": "red"}},
+	}})
+	s.write(http.MethodPut, "/collections/c/points", map[string]any{"shard_key": 7, "points": []pointIn{
+		{ID: 3, Vector: []float32{1, 0}, Payload: map[string]any{"color": "blue"}},
+	}})
+	type hit struct {
+		Value any `json:"value"`
+		Count int `json:"count"`
+	}
+	for _, tc := range []struct {
+		key  any
+		want []hit
+	}{
+		{"eu", []hit{{"red", 2}}},
+		{7, []hit{{"blue", 1}}},
+		{nil, []hit{{"red", 2}, {"blue", 1}}},
+	} {
+		body := map[string]any{"key": "color", "exact": true}
+		if tc.key != nil {
+			body["shard_key"] = tc.key
+		}
+		var facet struct {
+			Hits []hit `json:"hits"`
+		}
+		s.ok(http.MethodPost, "/collections/c/facet", body, &facet)
+		if fmt.Sprint(facet.Hits) != fmt.Sprint(tc.want) {
+			t.Errorf("facet under %v: %v, want %v", tc.key, facet.Hits, tc.want)
+		}
 	}
 }
