@@ -435,8 +435,9 @@ func TestCustomShardingEndToEnd(t *testing.T) {
 	if len(sb) != 2 || ids(sb[0])[0] != "20" || ids(sb[1])[0] != "10" {
 		t.Errorf("search batch by key: %+v", sb)
 	}
-	// Updates under a key: Qdrant's test_set_payload_with_multiple_shard_keys_and_point_ids.
-	s.write(http.MethodPost, "/collections/c/points/payload", map[string]any{"payload": map[string]any{"tag": "x"}, "points": []int{1, 11}, "shard_key": []any{"eu", 7}})
+	// Updates under a key.
+	s.write(http.MethodPost, "/collections/c/points/payload", map[string]any{"payload": map[string]any{"tag": "x"}, "points": []int{1}, "shard_key": "eu"})
+	s.write(http.MethodPost, "/collections/c/points/payload", map[string]any{"payload": map[string]any{"tag": "x"}, "points": []int{11}, "shard_key": map[string]any{"target": 7, "fallback": "eu"}})
 	s.ok(http.MethodPost, "/collections/c/points", map[string]any{"ids": []int{1, 11}}, &recs)
 	for _, r := range recs {
 		if payloadOf(t, r)["tag"] != "x" {
@@ -521,6 +522,25 @@ func TestCustomShardingIndexAndFacet(t *testing.T) {
 		s.ok(http.MethodPost, "/collections/c/facet", body, &facet)
 		if fmt.Sprint(facet.Hits) != fmt.Sprint(tc.want) {
 			t.Errorf("facet under %v: %v, want %v", tc.key, facet.Hits, tc.want)
+		}
+	}
+}
+
+// TestSetPayloadMultipleShardKeys is Qdrant's
+// test_set_payload_with_multiple_shard_keys_and_point_ids: a payload set
+// on point ids under a list of keys reaches each point under the key that
+// holds it, and succeeds although no key holds them all.
+func TestSetPayloadMultipleShardKeys(t *testing.T) {
+	s := newServer(t, rest.Options{})
+	customCollection(t, s)
+	s.write(http.MethodPut, "/collections/c/points", map[string]any{"shard_key": "eu", "points": []pointIn{{ID: 9, Vector: []float32{0.1, 0.2}}}})
+	s.write(http.MethodPut, "/collections/c/points", map[string]any{"shard_key": 7, "points": []pointIn{{ID: 101, Vector: []float32{0.4, 0.3}}}})
+	s.write(http.MethodPost, "/collections/c/points/payload", map[string]any{"payload": map[string]any{"color": "black"}, "points": []int{9, 101}, "shard_key": []any{"eu", 7}})
+	for _, id := range []int{9, 101} {
+		var r record
+		s.ok(http.MethodGet, fmt.Sprintf("/collections/c/points/%d", id), nil, &r)
+		if payloadOf(t, r)["color"] != "black" {
+			t.Errorf("point %d: payload %s, want color black", id, r.Payload)
 		}
 	}
 }
