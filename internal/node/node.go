@@ -214,7 +214,11 @@ func (n *Node) CreateCollection(ctx context.Context, name string, req *collectio
 	f := n.createFactors(req, method, peers)
 	cfg.Params.ShardNumber, cfg.Params.ReplicationFactor, cfg.Params.WriteConsistencyFactor = f.shards, f.rf, f.wcf
 	if n.cl != nil {
-		return n.cl.createCollection(ctx, name, cfg, f.shards, f.rf, f.wcf, method)
+		given := "" // the sharding_method the request gave, "" none
+		if req.ShardingMethod != nil {
+			given = string(method)
+		}
+		return n.cl.createCollection(ctx, name, cfg, f.shards, f.rf, f.wcf, given)
 	}
 	if err := n.createLocal(name, cfg); err != nil {
 		return err

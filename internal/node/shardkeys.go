@@ -141,18 +141,18 @@ func (cl *clusterMode) createShardKey(ctx context.Context, name string, req Crea
 	if _, err := cl.propose(ctx, op); err != nil {
 		return err
 	}
-	cl.awaitActivation(ctx, name, key)
+	cl.awaitKeyActivation(ctx, name, key)
 	return nil
 }
 
-// awaitActivation waits until no replica of the key's shards is
+// awaitKeyActivation waits until no replica of the key's shards is
 // Initializing, or the key is gone, or ctx ends (then it logs a warning,
 // as Qdrant does when a new shard key is not active in time).
-func (cl *clusterMode) awaitActivation(ctx context.Context, name string, key cluster.ShardKey) {
+func (cl *clusterMode) awaitKeyActivation(ctx context.Context, name string, key cluster.ShardKey) {
 	tick := time.NewTicker(activationPeriod)
 	defer tick.Stop()
 	for {
-		if !cl.initializing(name, key) {
+		if !cl.keyInitializing(name, key) {
 			return
 		}
 		select {
@@ -164,9 +164,9 @@ func (cl *clusterMode) awaitActivation(ctx context.Context, name string, key clu
 	}
 }
 
-// initializing reports whether a replica of the key's shards is still
+// keyInitializing reports whether a replica of the key's shards is still
 // Initializing.
-func (cl *clusterMode) initializing(name string, key cluster.ShardKey) bool {
+func (cl *clusterMode) keyInitializing(name string, key cluster.ShardKey) bool {
 	cc, ok := cl.clusterCollection(name)
 	if !ok {
 		return false
