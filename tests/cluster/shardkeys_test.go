@@ -12,8 +12,8 @@ import (
 	"github.com/shoaldb/shoal/internal/testkit"
 )
 
-// collectionCluster is GET /collections/{c}/cluster as a peer answers it.
-type collectionCluster struct {
+// keyedClusterInfo is GET /collections/{c}/cluster as a peer answers it.
+type keyedClusterInfo struct {
 	PeerID      uint64 `json:"peer_id"`
 	ShardCount  int    `json:"shard_count"`
 	LocalShards []struct {
@@ -32,7 +32,7 @@ type collectionCluster struct {
 // shardKeyPlacement reads where each key's replicas are, as p sees it:
 // key -> "peer:state" of every replica.
 func shardKeyPlacement(p *clustertest.Peer, coll string) (map[string][]string, error) {
-	var ci collectionCluster
+	var ci keyedClusterInfo
 	if err := p.Do(http.MethodGet, "/collections/"+coll+"/cluster", nil, &ci); err != nil {
 		return nil, err
 	}
