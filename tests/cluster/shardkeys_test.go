@@ -200,3 +200,41 @@ func TestClusterShardKeys(t *testing.T) {
 		return nil
 	})
 }
+
+// TestClusterCreateDefaults: on three peers a collection created without
+// shard_number has one shard per peer (Qdrant's default), and
+// replication_factor from storage.collection; every peer's configuration
+// and GET /collections/{c}/cluster say so.
+func TestClusterCreateDefaults(t *testing.T) {
+	c := clustertest.Start(t, 3, clustertest.Options{Env: map[string]string{"QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR": "2"}})
+	leaderPeer(t, c, c.Peers)
+	if err := c.Peers[1].Do(http.MethodPut, "/collections/d", map[string]any{"vectors": map[string]any{"size": 2, "distance": "Dot"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "three shards of two replicas on every peer", 30*time.Second, func() error {
+		for _, p := range c.Peers {
+			var info struct {
+				Config struct {
+					Params struct {
+						ShardNumber       int `json:"shard_number"`
+						ReplicationFactor int `json:"replication_factor"`
+					} `json:"params"`
+				} `json:"config"`
+			}
+			if err := p.Do(http.MethodGet, "/collections/d", nil, &info); err != nil {
+				return err
+			}
+			if pr := info.Config.Params; pr.ShardNumber != 3 || pr.ReplicationFactor != 2 {
+				return fmt.Errorf("peer %d: params %+v", p.Index, pr)
+			}
+			var ci keyedClusterInfo
+			if err := p.Do(http.MethodGet, "/collections/d/cluster", nil, &ci); err != nil {
+				return err
+			}
+			if ci.ShardCount != 3 || len(ci.LocalShards)+len(ci.RemoteShards) != 6 {
+				return fmt.Errorf("peer %d: %d shards, %d local and %d remote replicas, want 3 shards of 2", p.Index, ci.ShardCount, len(ci.LocalShards), len(ci.RemoteShards))
+			}
+		}
+		return nil
+	})
+}
