@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/collection"
-	"github.com/shoaldb/shoal/internal/config"
 	"github.com/shoaldb/shoal/internal/issues"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/quota"
@@ -42,7 +42,31 @@ type Options struct {
 	// CollectionDefaults are storage.collection: the shard_number,
 	// replication_factor and write_consistency_factor of a collection
 	// created without them.
-	CollectionDefaults config.CollectionDefaults
+	CollectionDefaults CollectionDefaults
+}
+
+// CollectionDefaults are Qdrant's storage.collection, as cmd/shoal reads
+// them from the configuration (node does not import internal/config); 0
+// is unset.
+type CollectionDefaults struct {
+	// ShardNumber wins over ShardNumberPerNode (times the number of
+	// peers); with neither, a collection has one shard per peer.
+	ShardNumber, ShardNumberPerNode int
+	// ReplicationFactor and WriteConsistencyFactor default to 1.
+	ReplicationFactor, WriteConsistencyFactor int
+}
+
+// shardNumber is the shard_number of a collection created without one on
+// peers peers (1 standalone): Qdrant's get_shard_number.
+func (d CollectionDefaults) shardNumber(peers int) int {
+	peers = max(peers, 1)
+	switch {
+	case d.ShardNumber > 0:
+		return d.ShardNumber
+	case d.ShardNumberPerNode > 0:
+		return d.ShardNumberPerNode * peers
+	}
+	return peers
 }
 
 // Node holds this peer's collections.
@@ -254,12 +278,12 @@ type factors struct{ shards, rf, wcf uint32 }
 // else 1.
 func (n *Node) createFactors(req *collection.CreateRequest, method cluster.ShardingMethod, peers int) factors {
 	d := n.opts.CollectionDefaults
-	positive := func(v *uint32, def *int) uint32 {
+	positive := func(v *uint32, def int) uint32 {
 		switch {
 		case v != nil:
 			return *v
-		case def != nil && *def > 0:
-			return uint32(*def)
+		case def > 0:
+			return uint32(min(def, math.MaxUint32))
 		}
 		return 1
 	}
@@ -270,7 +294,7 @@ func (n *Node) createFactors(req *collection.CreateRequest, method cluster.Shard
 	case method.Custom():
 		f.shards = 1
 	default:
-		f.shards = uint32(min(max(d.DefaultShardNumber(peers), 1), collection.MaxShardNumber))
+		f.shards = uint32(min(d.shardNumber(peers), collection.MaxShardNumber))
 	}
 	return f
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/shoaldb/shoal/internal/api/rest"
-	"github.com/shoaldb/shoal/internal/config"
 	"github.com/shoaldb/shoal/internal/node"
 )
 
@@ -112,7 +111,6 @@ func TestRoutingParameterErrors(t *testing.T) {
 // per key; what the request gives wins; GET /collections/{c} echoes the
 // factors and sharding_method it was created with.
 func TestCreateDefaultsFromConfig(t *testing.T) {
-	ptr := func(n int) *int { return &n }
 	type params struct {
 		ShardNumber            int     `json:"shard_number"`
 		ShardingMethod         *string `json:"sharding_method"`
@@ -122,19 +120,19 @@ func TestCreateDefaultsFromConfig(t *testing.T) {
 	vectors := map[string]any{"size": 2, "distance": "Dot"}
 	for _, tc := range []struct {
 		name     string
-		defaults config.CollectionDefaults
+		defaults node.CollectionDefaults
 		body     map[string]any
 		want     params
 		shards   int
 	}{
-		{"no defaults", config.CollectionDefaults{}, map[string]any{}, params{1, nil, 1, 1}, 1},
-		{"all defaults", config.CollectionDefaults{ShardNumber: ptr(3), ReplicationFactor: ptr(2), WriteConsistencyFactor: ptr(2)}, map[string]any{}, params{3, nil, 2, 2}, 3},
-		{"per node", config.CollectionDefaults{ShardNumberPerNode: ptr(2)}, map[string]any{}, params{2, nil, 1, 1}, 2},
-		{"shard_number wins over per node", config.CollectionDefaults{ShardNumber: ptr(5), ShardNumberPerNode: ptr(2)}, map[string]any{}, params{5, nil, 1, 1}, 5},
-		{"request wins", config.CollectionDefaults{ShardNumber: ptr(3), ReplicationFactor: ptr(2), WriteConsistencyFactor: ptr(2)},
+		{"no defaults", node.CollectionDefaults{}, map[string]any{}, params{1, nil, 1, 1}, 1},
+		{"all defaults", node.CollectionDefaults{ShardNumber: 3, ReplicationFactor: 2, WriteConsistencyFactor: 2}, map[string]any{}, params{3, nil, 2, 2}, 3},
+		{"per node", node.CollectionDefaults{ShardNumberPerNode: 2}, map[string]any{}, params{2, nil, 1, 1}, 2},
+		{"shard_number wins over per node", node.CollectionDefaults{ShardNumber: 5, ShardNumberPerNode: 2}, map[string]any{}, params{5, nil, 1, 1}, 5},
+		{"request wins", node.CollectionDefaults{ShardNumber: 3, ReplicationFactor: 2, WriteConsistencyFactor: 2},
 			map[string]any{"shard_number": 2, "replication_factor": 3, "write_consistency_factor": 1, "sharding_method": "auto"}, params{2, strp("auto"), 3, 1}, 2},
-		{"custom: one shard per key", config.CollectionDefaults{ShardNumber: ptr(3)}, map[string]any{"sharding_method": "custom"}, params{1, strp("custom"), 1, 1}, 0},
-		{"custom with shard_number", config.CollectionDefaults{}, map[string]any{"sharding_method": "custom", "shard_number": 2}, params{2, strp("custom"), 1, 1}, 0},
+		{"custom: one shard per key", node.CollectionDefaults{ShardNumber: 3}, map[string]any{"sharding_method": "custom"}, params{1, strp("custom"), 1, 1}, 0},
+		{"custom with shard_number", node.CollectionDefaults{}, map[string]any{"sharding_method": "custom", "shard_number": 2}, params{2, strp("custom"), 1, 1}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newServerNode(t, func(o *node.Options) { o.CollectionDefaults = tc.defaults }, rest.Options{})
