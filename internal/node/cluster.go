@@ -106,7 +106,12 @@ func (cl *clusterMode) propose(ctx context.Context, op cluster.Op) (any, error) 
 	return v, err
 }
 
-func (cl *clusterMode) createCollection(ctx context.Context, name string, cfg *collection.Config) error {
+// createCollection proposes a new collection with its factors (the
+// node's create defaults filled in, node.go). Until the shards of a
+// cluster collection spread over the peers (i13/wiring), it keeps one
+// shard of one replica whatever they ask.
+func (cl *clusterMode) createCollection(ctx context.Context, name string, cfg *collection.Config, shardNumber, rf, wcf uint32, shardingMethod string) error {
+	_, _, _, _ = shardNumber, rf, wcf, shardingMethod
 	// A collection of a cluster has one shard until its replica sets reach
 	// other peers (issue 13, phase 2): the configuration says so too, so
 	// that every peer opens the one shard consensus placed.
