@@ -364,7 +364,7 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 		return UpdateResult{}, err
 	}
 	l := c.layout()
-	parts, err := l.splitOp(op, RoutingOf(ctx))
+	parts, err := c.splitUpdate(ctx, l, op)
 	if err != nil {
 		return UpdateResult{}, err
 	}
@@ -433,7 +433,7 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 	splits := make([][]*ops.Operation, len(batch))
 	for i, op := range batch {
 		var err error
-		if splits[i], err = l.splitOp(op, RoutingOf(ctx)); err != nil {
+		if splits[i], err = c.splitUpdate(ctx, l, op); err != nil {
 			return nil, err
 		}
 	}

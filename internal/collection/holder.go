@@ -227,14 +227,26 @@ type target struct {
 // every shard answers it as one shard did). The result is indexed as
 // l.sets; nil: the shard has nothing to do.
 func (l *layout) splitOp(op *ops.Operation, r Routing) ([]*ops.Operation, error) {
-	targets, err := l.writeTargets(r)
-	if err != nil {
-		return nil, err
+	var targets []target
+	if !collectionWide(op.Kind) {
+		var err error
+		if targets, err = l.writeTargets(r); err != nil {
+			return nil, err
+		}
 	}
 	if len(l.sets) == 0 {
 		return nil, point.Errorf(point.KindUnavailable, "The collection has no shard: the update was not applied")
 	}
 	out := make([]*ops.Operation, len(l.sets))
+	if collectionWide(op.Kind) {
+		// The payload schema and the vector names are the collection's:
+		// every shard takes them, whatever shard keys the request names
+		// (Qdrant applies them to all shards).
+		for i := range out {
+			out[i] = op
+		}
+		return out, nil
+	}
 	if len(l.sets) == 1 && len(targets) == 1 && len(targets[0].all) == 1 {
 		out[0] = op
 		return out, nil
@@ -243,6 +255,16 @@ func (l *layout) splitOp(op *ops.Operation, r Routing) ([]*ops.Operation, error)
 		l.splitInto(out, op, t)
 	}
 	return out, nil
+}
+
+// collectionWide reports whether an operation of kind k changes the
+// collection rather than points: its payload indexes or vector names.
+func collectionWide(k ops.Kind) bool {
+	switch k {
+	case ops.CreateIndex, ops.DeleteIndex, ops.CreateVectorName, ops.DeleteVectorName:
+		return true
+	}
+	return false
 }
 
 func (l *layout) splitInto(out []*ops.Operation, op *ops.Operation, t target) {

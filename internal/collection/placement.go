@@ -2,15 +2,19 @@ package collection
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/segment"
 	"github.com/shoaldb/shoal/internal/shard"
 	"github.com/shoaldb/shoal/internal/vfs"
 )
@@ -313,6 +317,39 @@ func (c *Collection) CreateShardKey(key ShardKey, shards int) error {
 	c.lay.Store(next)
 	for _, s := range added {
 		s.Start()
+	}
+	// The new shards get the payload indexes the others have (Qdrant's
+	// create_shard_key applies the collection's payload schema to them).
+	if err := copyIndexes(old.sets, added); err != nil {
+		return fmt.Errorf("collection %s: index the shards of key %s: %w", c.name, key, err)
+	}
+	return nil
+}
+
+// copyIndexes creates on every shard of to the payload indexes of the
+// first local shard of from.
+func copyIndexes(from []*ReplicaSet, to []*shard.Shard) error {
+	var idx map[string]segment.IndexInfo
+	for _, rs := range from {
+		if l, _ := rs.Local(); l != nil {
+			l.View(func(r *shard.Reader) { idx = r.Indexes() })
+			break
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(idx)) {
+		raw, err := json.Marshal(idx[k].Schema)
+		if err != nil {
+			return err
+		}
+		var fs ops.FieldSchema
+		if err := json.Unmarshal(raw, &fs); err != nil {
+			return fmt.Errorf("schema of %s: %w", k, err)
+		}
+		for _, sh := range to {
+			if _, err := sh.Update(context.Background(), &ops.Operation{Kind: ops.CreateIndex, Key: k, Schema: &fs}, true); err != nil {
+				return fmt.Errorf("index %s: %w", k, err)
+			}
+		}
 	}
 	return nil
 }

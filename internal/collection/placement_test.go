@@ -2,6 +2,7 @@ package collection
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/segment"
+	"github.com/shoaldb/shoal/internal/shard"
 )
 
 // TestSetTopologyAddsDropsReopens: SetTopology creates the local replicas
@@ -320,5 +323,63 @@ func TestShardsFileGarbage(t *testing.T) {
 			again.Close()
 			t.Errorf("shards.json %q opened", body)
 		}
+	}
+}
+
+// TestShardKeysCollectionWide: an index created without a shard key
+// reaches the shards of every key, and the shards of a key created later
+// get it too; a payload set on ids under several keys reaches each point
+// under the key that holds it.
+func TestShardKeysCollectionWide(t *testing.T) {
+	c, _ := openCollection(t, `{"vectors":{"size":4,"distance":"Dot"},"sharding_method":"custom"}`)
+	a, b, late := ShardKey(`"a"`), ShardKey(`"b"`), ShardKey(`"late"`)
+	for _, k := range []ShardKey{a, b} {
+		if err := c.CreateShardKey(k, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	schema := ops.FieldSchema{}
+	if err := json.Unmarshal([]byte(`"keyword"`), &schema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Update(bg, &ops.Operation{Kind: ops.CreateIndex, Key: "color", Schema: &schema}, true); err != nil {
+		t.Fatalf("index without a shard key: %v", err)
+	}
+	if err := c.CreateShardKey(late, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, rs := range c.layout().sets {
+		l, _ := rs.Local()
+		var idx map[string]segment.IndexInfo
+		l.View(func(r *shard.Reader) { idx = r.Indexes() })
+		if _, ok := idx["color"]; !ok {
+			t.Errorf("shard %d has no index on color: %v", rs.id, idx)
+		}
+	}
+	put := func(k ShardKey, id uint64) {
+		ctx := WithRouting(bg, Routing{ShardKeys: []ShardKey{k}})
+		if _, err := c.Update(ctx, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{{ID: point.NumID(id), Vectors: point.Vectors{"": {1, 0, 0, 0}}}}}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(a, 9)
+	put(b, 101)
+	ctx := WithRouting(bg, Routing{ShardKeys: []ShardKey{a, b}})
+	if _, err := c.Update(ctx, &ops.Operation{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(9), point.NumID(101)}, Payload: point.Payload{"color": "black"}}, true); err != nil {
+		t.Fatalf("set payload on ids under two keys: %v", err)
+	}
+	recs, err := c.Retrieve(bg, []point.ID{point.NumID(9), point.NumID(101)}, ops.PayloadSelector{Enable: true}, ops.VectorSelector{})
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("retrieve: %v %v", recs, err)
+	}
+	for _, r := range recs {
+		if r.Payload["color"] != "black" {
+			t.Errorf("point %v: payload %v", r.ID, r.Payload)
+		}
+	}
+	// Under a single key an id the key does not hold is still refused.
+	ctx = WithRouting(bg, Routing{ShardKeys: []ShardKey{a}})
+	if _, err := c.Update(ctx, &ops.Operation{Kind: ops.SetPayload, IDs: []point.ID{point.NumID(101)}, Payload: point.Payload{"x": 1}}, true); point.KindOf(err) != point.KindNotFound {
+		t.Fatalf("set payload under a key that lacks the point: %v", err)
 	}
 }
