@@ -106,7 +106,7 @@ func run(args []string) error {
 		log.Info("--reinit has no effect without cluster mode")
 	}
 
-	opts := node.Options{StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log, SlowQuery: cfg.Service.SlowQuery()}
+	opts := node.Options{StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log, SlowQuery: cfg.Service.SlowQuery(), CollectionDefaults: nodeCollectionDefaults(cfg.Storage.Collection)}
 	var n *node.Node
 	if clustered {
 		pc, perr := peerConfig(cfg, flags)
@@ -242,4 +242,17 @@ func instanceID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// nodeCollectionDefaults hands storage.collection to the node (which does
+// not import internal/config); unset is 0.
+func nodeCollectionDefaults(c config.CollectionDefaults) node.CollectionDefaults {
+	get := func(v *int) int {
+		if v == nil {
+			return 0
+		}
+		return *v
+	}
+	return node.CollectionDefaults{ShardNumber: get(c.ShardNumber), ShardNumberPerNode: get(c.ShardNumberPerNode),
+		ReplicationFactor: get(c.ReplicationFactor), WriteConsistencyFactor: get(c.WriteConsistencyFactor)}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -30,11 +31,19 @@ type Collection struct {
 		sync.RWMutex
 		cfg *Config
 	}
-	shards []*ReplicaSet // by shard id, fixed once opened (holder.go)
-	ring   *Ring
-	guard  *strict.Guard
-	obs    observer                    // see Observe
-	quota  atomic.Pointer[UpdateGuard] // see GuardUpdates
+	fsys vfs.FS
+	// lay is the current layout of the shards (holder.go); topoMu
+	// serialises its changes (SetTopology, shard keys).
+	lay    atomic.Pointer[layout]
+	topoMu sync.Mutex
+	// token tells this process's clock tags from those of an earlier run
+	// of the peer (random per Open).
+	token uint64
+	// deactivation overrides defaultDeactivationWait (tests).
+	deactivation time.Duration
+	guard        *strict.Guard
+	obs          observer                    // see Observe
+	quota        atomic.Pointer[UpdateGuard] // see GuardUpdates
 }
 
 // Open opens (or creates) the collection's data under dir on fsys (nil:
@@ -48,45 +57,66 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 	for _, opt := range opts {
 		opt(&o)
 	}
-	specs := map[string]segment.VectorSpec{}
-	for n, p := range cfg.Params.Vectors.Named {
-		specs[n] = vectorSpec(p)
+	c := &Collection{name: name, dir: dir, log: log, fsys: fsys, guard: strict.NewGuard(o.now, o.memory), token: rand.Uint64()}
+	c.mu.cfg = cfg
+	saved, err := c.loadShards()
+	if err != nil {
+		return nil, fmt.Errorf("open collection %q: %w", name, err)
 	}
-	flush := time.Duration(satMul(cfg.OptimizerConfig.FlushIntervalSec, int64(time.Second)))
-	vindex := map[string]segment.IndexParams{}
-	for n, p := range cfg.Params.Vectors.Named {
-		vindex[n] = indexParams(cfg, p)
-	}
-	n := shardCount(cfg)
-	c := &Collection{name: name, dir: dir, log: log, guard: strict.NewGuard(o.now, o.memory)}
-	_, err := vfs.OrDefault(fsys).Stat(shardDir(dir, 1))
-	oneOnDisk := n > 1 && errors.Is(err, fs.ErrNotExist)
-	var ids []ShardID
-	for i := range n {
-		if i == 1 && oneOnDisk && c.legacy(n) {
-			break
-		}
-		ids = append(ids, ShardID(i))
-		sh, err := shard.Open(shardDir(dir, ShardID(i)), shard.Options{
-			Vectors:        specs,
-			Sparse:         sparseSpecs(cfg),
-			WALSegmentSize: satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
-			WALSegAhead:    satInt(cfg.WalConfig.WalSegmentsAhead),
-			CheckpointWAL:  satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
-			FlushInterval:  flush,
-			Logger:         log.With("collection", name, "shard", i),
-			VectorIndex:    vindex,
-			IndexThreads:   indexThreads(cfg),
-			Optimizer:      optimizerParams(cfg),
-			FS:             fsys,
-		})
+	custom := isCustom(cfg)
+	var sets []*ReplicaSet
+	keyOf := map[ShardID]ShardKey{}
+	open := func(id ShardID) (*shard.Shard, error) {
+		sh, err := c.openShard(cfg, id)
 		if err != nil {
-			c.closeShards()
-			return nil, fmt.Errorf("open collection %q: shard %d: %w", name, i, err)
+			for _, rs := range sets {
+				if l, _ := rs.Local(); l != nil {
+					l.Close()
+				}
+			}
+			return nil, fmt.Errorf("open collection %q: shard %d: %w", name, id, err)
 		}
-		c.shards = append(c.shards, newReplicaSet(ShardID(i), sh))
+		return sh, nil
 	}
-	c.ring = NewRing(ids, RingScale)
+	switch {
+	case saved != nil:
+		for _, s := range saved.Shards {
+			var sh *shard.Shard
+			if s.Local {
+				if sh, err = open(s.ID); err != nil {
+					return nil, err
+				}
+			}
+			sets = append(sets, newReplicaSet(s.ID, sh))
+			if s.Key != "" {
+				keyOf[s.ID] = s.Key
+			}
+		}
+	case custom:
+		// A custom collection starts with no shard: its keys bring them.
+	default:
+		n := shardCount(cfg)
+		_, err := vfs.OrDefault(fsys).Stat(shardDir(dir, 1))
+		oneOnDisk := n > 1 && errors.Is(err, fs.ErrNotExist)
+		for i := range n {
+			if i == 1 && oneOnDisk && c.legacy(sets[0], n) {
+				break
+			}
+			sh, err := open(ShardID(i))
+			if err != nil {
+				return nil, err
+			}
+			sets = append(sets, newReplicaSet(ShardID(i), sh))
+		}
+	}
+	lay := newLayout(sets, custom, keyOf)
+	if saved != nil && saved.Cluster {
+		// Placed by a topology: the replicas of the other peers and the
+		// states come back with the next SetTopology; until then the
+		// local shards serve reads and updates wait.
+		lay.pending, lay.self = true, saved.Self
+	}
+	c.lay.Store(lay)
 	for _, s := range c.locals() {
 		s.Start()
 	}
@@ -107,8 +137,8 @@ func Open(fsys vfs.FS, dir, name string, cfg *Config, log *slog.Logger, opts ...
 // shard_number said. Its points stay where they are (the ring would look
 // for most of them in shards that do not hold them). A new collection
 // whose creation stopped after shards/0 holds no point and gets all n.
-func (c *Collection) legacy(n int) bool {
-	l, _ := c.shards[0].Local()
+func (c *Collection) legacy(first *ReplicaSet, n int) bool {
+	l, _ := first.Local()
 	var points int
 	l.View(func(r *shard.Reader) { points = r.Len() })
 	if points == 0 {
@@ -117,6 +147,38 @@ func (c *Collection) legacy(n int) bool {
 	c.log.Warn("collection keeps the one shard it was created with, whatever its shard_number says",
 		"collection", c.name, "shard_number", n, "points", points)
 	return true
+}
+
+// openShard opens (or creates) the local replica of shard id with the
+// options cfg gives; it is not started.
+func (c *Collection) openShard(cfg *Config, id ShardID) (*shard.Shard, error) {
+	specs := map[string]segment.VectorSpec{}
+	for n, p := range cfg.Params.Vectors.Named {
+		specs[n] = vectorSpec(p)
+	}
+	flush := time.Duration(satMul(cfg.OptimizerConfig.FlushIntervalSec, int64(time.Second)))
+	vindex := map[string]segment.IndexParams{}
+	for n, p := range cfg.Params.Vectors.Named {
+		vindex[n] = indexParams(cfg, p)
+	}
+	return shard.Open(shardDir(c.dir, id), shard.Options{
+		Vectors:        specs,
+		Sparse:         sparseSpecs(cfg),
+		WALSegmentSize: satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
+		WALSegAhead:    satInt(cfg.WalConfig.WalSegmentsAhead),
+		CheckpointWAL:  satMul(cfg.WalConfig.WalCapacityMB, 1<<20),
+		FlushInterval:  flush,
+		Logger:         c.log.With("collection", c.name, "shard", id),
+		VectorIndex:    vindex,
+		IndexThreads:   indexThreads(cfg),
+		Optimizer:      optimizerParams(cfg),
+		FS:             c.fsys,
+	})
+}
+
+// isCustom reports whether cfg asks for custom sharding.
+func isCustom(cfg *Config) bool {
+	return cfg.Params.ShardingMethod != nil && *cfg.Params.ShardingMethod == "custom"
 }
 
 // vectorSpec is how segments store one dense vector (a multivector when
@@ -301,6 +363,11 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 	if err := c.prepare(op); err != nil {
 		return UpdateResult{}, err
 	}
+	l := c.layout()
+	parts, err := c.splitUpdate(ctx, l, op)
+	if err != nil {
+		return UpdateResult{}, err
+	}
 	// The quota refuses before strict mode charges the write rate limit.
 	if err := c.checkGuard(op); err != nil {
 		return UpdateResult{}, err
@@ -308,13 +375,14 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 	if err := c.guard.Update(ctx, c.facts(), []*ops.Operation{op}); err != nil {
 		return UpdateResult{}, err
 	}
-	parts := c.splitOp(op)
 	results := make([]UpdateResult, len(parts))
 	errs := make([]error, len(parts))
 	c.eachShard(parts, func(i int) {
-		id, err := updateShard(ctx, c.shards[i], []*ops.Operation{parts[i]}, wait)
+		ids, err := c.updateSet(ctx, l, l.sets[i], []*ops.Operation{parts[i]}, wait)
 		results[i].Status, errs[i] = waitStatus(wait, err)
-		results[i].OperationID = id
+		if len(ids) > 0 {
+			results[i].OperationID = ids[0]
+		}
 	})
 	res, err := combine(results, errs)
 	if err != nil {
@@ -361,6 +429,14 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 			return nil, err
 		}
 	}
+	l := c.layout()
+	splits := make([][]*ops.Operation, len(batch))
+	for i, op := range batch {
+		var err error
+		if splits[i], err = c.splitUpdate(ctx, l, op); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.checkGuard(batch...); err != nil {
 		return nil, err
 	}
@@ -373,11 +449,12 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 	}
 	// Each shard takes its parts of the operations as one batch, in
 	// order; an operation's answer combines those of its shards.
-	sub := make([][]*ops.Operation, len(c.shards)) // by shard
-	at := make([][]int, len(batch))                // at[i][shard]: the index of batch[i] in sub[shard], -1 none
-	for i, op := range batch {
-		at[i] = make([]int, len(c.shards))
-		for s, part := range c.splitOp(op) {
+	n := len(l.sets)
+	sub := make([][]*ops.Operation, n) // by shard
+	at := make([][]int, len(batch))    // at[i][shard]: the index of batch[i] in sub[shard], -1 none
+	for i := range batch {
+		at[i] = make([]int, n)
+		for s, part := range splits[i] {
 			at[i][s] = -1
 			if part != nil {
 				at[i][s] = len(sub[s])
@@ -385,10 +462,10 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 			}
 		}
 	}
-	firsts := make([]uint64, len(c.shards))
-	statuses := make([]UpdateStatus, len(c.shards))
-	errs := make([]error, len(c.shards))
-	marks := make([]*ops.Operation, len(c.shards)) // non-nil: the shard has work
+	idsOf := make([][]uint64, n)
+	statuses := make([]UpdateStatus, n)
+	errs := make([]error, n)
+	marks := make([]*ops.Operation, n) // non-nil: the shard has work
 	for s := range sub {
 		if len(sub[s]) > 0 {
 			marks[s] = sub[s][0]
@@ -396,10 +473,10 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 	}
 	c.eachShard(marks, func(s int) {
 		var err error
-		firsts[s], err = updateShard(ctx, c.shards[s], sub[s], wait)
+		idsOf[s], err = c.updateSet(ctx, l, l.sets[s], sub[s], wait)
 		statuses[s], errs[s] = waitStatus(wait, err)
 	})
-	results := make([]UpdateResult, len(c.shards))
+	results := make([]UpdateResult, n)
 	for s := range results {
 		if marks[s] != nil {
 			results[s].Status = statuses[s]
@@ -412,7 +489,9 @@ func (c *Collection) UpdateBatch(ctx context.Context, batch []*ops.Operation, wa
 	for i := range out {
 		for s, j := range at[i] {
 			if j >= 0 {
-				out[i].OperationID = max(out[i].OperationID, firsts[s]+uint64(j))
+				if j < len(idsOf[s]) {
+					out[i].OperationID = max(out[i].OperationID, idsOf[s][j])
+				}
 				if statusPriority(statuses[s]) > statusPriority(out[i].Status) {
 					out[i].Status = statuses[s]
 				}
@@ -617,6 +696,9 @@ func (c *Collection) Info() (*Info, error) {
 	}
 	if p := cfg.OptimizerConfig.PreventUnoptimized; p != nil && *p {
 		queue.DeferredPoints = &deferred
+	}
+	if all, ok := c.clusterLen(); ok {
+		n = all
 	}
 	return &Info{
 		Status:              status,

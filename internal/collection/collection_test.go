@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/testkit"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -389,7 +391,18 @@ func TestReopenKeepsPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, _, _ := c.Scroll(bg, ops.ScrollRequest{Limit: 100, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
+	// With several shards, a wait on the last update waits for its own
+	// shard only: the others apply their unwaited updates on their own.
+	var before []Record
+	if err := testkit.Poll(10*time.Second, func() error {
+		before, _, _ = c.Scroll(bg, ops.ScrollRequest{Limit: 100, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}})
+		if len(before) != 50 {
+			return fmt.Errorf("%d points applied", len(before))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -63,26 +63,57 @@
 // sealed segment's vectors in a mapped file.
 //
 // The shard holder (holder.go, ring.go, replicaset.go, merge.go): a
-// collection has shard_number shards, each a ReplicaSet under
-// shards/<id>, fixed when it opens. Points route to shards by a
+// collection has shards, each a ReplicaSet (its local replica under
+// shards/<id>, if this peer holds one, and the remote replicas with the
+// states consensus committed). The shards live in an immutable layout
+// swapped atomically when they change (SetTopology, shard keys); a request
+// keeps the layout it started with. Points route to shards by a
 // consistent hash ring (Ring: xxHash64, RingScale virtual nodes a shard;
-// its placement is pinned by a golden test). An update is split by shard
-// (points by id; an operation addressed by a filter, a field or a vector
-// name goes to every shard), checked by strict mode and the quota once for
-// the whole, and answered with the highest operation id of its shards and
-// the strongest status; when some shards apply it and others refuse it,
-// the answer is Qdrant's inconsistent shard failure, of the refusal's
-// kind (errors.Is ErrInconsistentShards). A read fans out to one readable
-// replica of each shard (the local one first, then the remote ones by
-// peer; a remote that cannot be reached is skipped for the next) and the
-// answers merge as one shard merges its segments' (merge.go): hits best
-// first, ties by id, then offset and limit; scroll pages by id with the
-// next page's first id; order_by by value, ties by id; counts and facets
-// summed. Sparse searches weigh the query by each shard's own idf
-// statistics, as Qdrant's shards do. Replica states mirror those of
-// internal/cluster (same names and numbers); Readable and TakesUpdates
-// say who serves reads and who takes updates. In this phase updates reach
-// the local replica only; remote replicas (collection.Remote) serve reads.
+// its placement is pinned by a golden test): one ring over the shards
+// with auto sharding, one per shard key with custom sharding (Routing's
+// ShardKeys pick the keys; Qdrant's rules and texts). An update is split
+// by shard (points by id; an operation addressed by a filter, a field or
+// a vector name goes to every shard of its keys), checked by strict mode
+// and the quota once for the whole at the peer the client called, and
+// answered with the highest operation id of its shards and the strongest
+// status; when some shards apply it and others refuse it, the answer is
+// Qdrant's inconsistent shard failure, of the refusal's kind (errors.Is
+// ErrInconsistentShards). Merges (merge.go): hits best first, ties by id,
+// then offset and limit; scroll pages by id with the next page's first
+// id; order_by by value, ties by id; counts and facets summed. Sparse
+// searches weigh the query by each shard's own idf statistics, as
+// Qdrant's shards do. Replica states mirror those of internal/cluster
+// (same names and numbers); Readable and TakesUpdates say who serves
+// reads and who takes updates.
+//
+// Replication (write.go, readreplicas.go, placement.go, clockset.go),
+// Qdrant's replica_set: before the node sets a topology the collection is
+// standalone, every shard local and Active, updates applied untagged.
+// After SetTopology, each shard's part of an update goes to its ordering
+// leader (Routing.Ordering: weak here, medium the highest Active replica
+// not disabled here, strong the highest replica), forwarded over Remote
+// when it is another peer. The leader tags it with a clock of the shard's
+// clockSet and applies it on every replica that takes updates at once; a
+// replica that has seen a newer tick rejects it and the leader retries
+// with a newer one (3 attempts). write_consistency_factor replicas (at
+// most as many as there are) must apply it and one of them be a source of
+// truth (Active); failed replicas, when enough applied it, are disabled
+// here and reported to the FailureReporter once, and an update with wait
+// waits (bounded) for consensus to deactivate them. An update that may
+// have been applied somewhere but not acknowledged answers an error of
+// kind internal, errors.Is ErrOutcomeUnknown, saying "the outcome is
+// unknown"; one every replica refused answers that refusal. A read asks
+// one readable replica of each targeted shard, the local one first, the
+// next one when a remote cannot be reached or no longer serves reads; a
+// read consistency above one asks that many at once and resolves their
+// answers as Qdrant's All and Majority conditions. The Replica* methods
+// are the P2P side: a tagged update applied locally if the state accepts
+// it (Recovery and PartialSnapshot only forced), an untagged one led
+// here, and reads of the local readable replica only. shards.json keeps
+// every shard with its key and whether it is local, so that a restart
+// opens the local ones before consensus replays; a collection a topology
+// placed then serves its local reads but refuses updates ("not applied")
+// until the node's next SetTopology.
 //
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock, each ReplicaSet's replicas and states by its own; data

@@ -5,7 +5,7 @@ import "github.com/shoaldb/shoal/internal/shard"
 // firstShard is the local replica of shard 0, for tests that look at the
 // shard under a one-shard collection.
 func (c *Collection) firstShard() *shard.Shard {
-	l, _ := c.shards[0].Local()
+	l, _ := c.layout().sets[0].Local()
 	return l
 }
 

@@ -110,7 +110,7 @@ func TestShardedSearchBruteForce(t *testing.T) {
 		upsert(t, four, pts[i:i+100]...)
 		upsert(t, one, pts[i:i+100]...)
 	}
-	for _, rs := range four.shards {
+	for _, rs := range four.layout().sets {
 		l, _ := rs.Local()
 		var n int
 		l.View(func(s *shard.Reader) { n = s.Len() })
@@ -394,7 +394,7 @@ func TestShardedWrites(t *testing.T) {
 		t.Fatalf("update by filter: %+v %v", res, err)
 	}
 	var highest uint64
-	for _, rs := range four.shards {
+	for _, rs := range four.layout().sets {
 		l, _ := rs.Local()
 		highest = max(highest, l.Applied())
 	}
@@ -429,7 +429,7 @@ func TestShardedWrites(t *testing.T) {
 	if got, _ := json.Marshal(scrollAll(again)); string(got) != string(want) {
 		t.Fatalf("reopened, four shards hold different points (%d and %d bytes of JSON)", len(got), len(want))
 	}
-	for _, rs := range again.shards {
+	for _, rs := range again.layout().sets {
 		l, _ := rs.Local()
 		var n int
 		l.View(func(s *shard.Reader) { n = s.Len() })
@@ -441,10 +441,12 @@ func TestShardedWrites(t *testing.T) {
 
 // TestSplitOp: which shard gets what.
 func TestSplitOp(t *testing.T) {
-	c := &Collection{ring: ringOf(4)}
+	var sets []*ReplicaSet
 	for i := range 4 {
-		c.shards = append(c.shards, newReplicaSet(ShardID(i), nil))
+		sets = append(sets, newReplicaSet(ShardID(i), nil))
 	}
+	c := &Collection{}
+	c.lay.Store(newLayout(sets, false, nil))
 	var ids []point.ID
 	for i := range 40 {
 		ids = append(ids, point.NumID(uint64(i)))
@@ -462,7 +464,10 @@ func TestSplitOp(t *testing.T) {
 		{"delete vector name", &ops.Operation{Kind: ops.DeleteVectorName, Key: "v"}, true},
 		{"empty upsert", &ops.Operation{Kind: ops.Upsert}, true},
 	} {
-		parts := c.splitOp(tc.op)
+		parts, err := c.layout().splitOp(tc.op, Routing{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if tc.every {
 			for s, p := range parts {
 				if p != tc.op {
@@ -480,7 +485,7 @@ func TestSplitOp(t *testing.T) {
 				t.Fatalf("%s: shard %d part %+v lost fields", tc.name, s, p)
 			}
 			for _, id := range p.IDs {
-				if c.ring.Shard(id) != ShardID(s) {
+				if c.layout().ring.Shard(id) != ShardID(s) {
 					t.Fatalf("%s: id %v sent to shard %d", tc.name, id, s)
 				}
 				seen++
@@ -559,7 +564,7 @@ func (f *fakeRemote) Facet(context.Context, string, ShardID, ops.FacetRequest) (
 func TestReplicaSetPicksByState(t *testing.T) {
 	c, _ := openSharded(t, 2, `{"vectors":{"size":2,"distance":"Dot"}}`)
 	upsert(t, c, ops.PointStruct{ID: point.NumID(1), Vectors: point.Vectors{"": {1, 0}}})
-	rs := c.shards[c.ring.Shard(point.NumID(1))]
+	rs := c.layout().route(point.NumID(1))
 	count := func() (int, error) {
 		return readFrom(bg, rs, func(sh *shard.Shard) (n int, err error) {
 			sh.View(func(s *shard.Reader) { n = s.Len() })
@@ -607,7 +612,8 @@ func TestReplicaSetPicksByState(t *testing.T) {
 }
 
 // TestReplicaStates: which states serve reads and take updates (the
-// seed's table).
+// seed's table; updates as Qdrant's is_updatable: a Recovery or
+// PartialSnapshot replica takes only forced ones).
 func TestReplicaStates(t *testing.T) {
 	for _, tc := range []struct {
 		s             ReplicaState
@@ -616,13 +622,13 @@ func TestReplicaStates(t *testing.T) {
 		{ReplicaActive, true, true},
 		{ReplicaDead, false, false},
 		{ReplicaPartial, false, true},
-		{ReplicaInitializing, false, false},
+		{ReplicaInitializing, false, true},
 		{ReplicaListener, false, true},
-		{ReplicaPartialSnapshot, true, true},
-		{ReplicaRecovery, false, true},
+		{ReplicaPartialSnapshot, true, false},
+		{ReplicaRecovery, false, false},
 		{ReplicaResharding, false, true},
 		{ReplicaReshardingScaleDown, true, true},
-		{ReplicaActiveRead, true, false},
+		{ReplicaActiveRead, true, true},
 		{ReplicaManualRecovery, false, false},
 	} {
 		if tc.s.Readable() != tc.read || tc.s.TakesUpdates() != tc.updates {
@@ -642,7 +648,7 @@ func TestShardedSparseIDF(t *testing.T) {
 	var in0, in1 []point.ID
 	for i := uint64(0); len(in0) < 10 || len(in1) < 10; i++ {
 		id := point.NumID(i)
-		if c.ring.Shard(id) == 0 {
+		if c.layout().ring.Shard(id) == 0 {
 			in0 = append(in0, id)
 		} else {
 			in1 = append(in1, id)
@@ -670,7 +676,7 @@ func TestShardedSparseIDF(t *testing.T) {
 		t.Fatalf("best hit %+v of %d, want %v scored %v (shard 1's idf)", hits[0], len(hits), in1[0], IDF(10, 1))
 	}
 	for _, h := range hits[1:] {
-		if h.Score != IDF(10, 10) || c.ring.Shard(h.ID) != 0 {
+		if h.Score != IDF(10, 10) || c.layout().ring.Shard(h.ID) != 0 {
 			t.Fatalf("hit %+v, want shard 0's points scored %v", h, IDF(10, 10))
 		}
 	}

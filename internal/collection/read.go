@@ -63,19 +63,19 @@ func (c *Collection) Retrieve(ctx context.Context, ids []point.ID, wp ops.Payloa
 	}
 	// Each shard looks up the ids it owns; the answer keeps the order
 	// asked, each found id once.
-	byShard := make([][]point.ID, len(c.shards))
-	for _, id := range ids {
-		s := c.ring.Shard(id)
-		byShard[s] = append(byShard[s], id)
+	l := c.layout()
+	parts, err := l.retrieveParts(RoutingOf(ctx), ids)
+	if err != nil {
+		return nil, err
 	}
+	cons := RoutingOf(ctx).Consistency
 	found := map[point.ID]Record{}
-	for s, part := range byShard {
-		if len(part) == 0 {
-			continue
-		}
-		recs, err := readFrom(ctx, c.shards[s],
+	for _, p := range parts {
+		rs, part := p.rs, p.ids
+		recs, err := readSet(ctx, c, rs, cons,
 			func(sh *shard.Shard) ([]Record, error) { return retrieveLocal(ctx, sh, part, wp, wv) },
-			func(r Remote) ([]Record, error) { return r.Retrieve(ctx, c.name, ShardID(s), part, wp, wv) })
+			func(r Remote) ([]Record, error) { return r.Retrieve(ctx, c.name, rs.id, part, wp, wv) },
+			resolveRecords)
 		if err != nil {
 			if isDone(err) {
 				return nil, interrupted("retrieve", err)
@@ -83,7 +83,9 @@ func (c *Collection) Retrieve(ctx context.Context, ids []point.ID, wp ops.Payloa
 			return nil, err
 		}
 		for _, r := range recs {
-			found[r.ID] = r
+			if prev, ok := found[r.ID]; !ok || r.Version > prev.Version {
+				found[r.ID] = r
+			}
 		}
 	}
 	out := make([]Record, 0, len(found))
@@ -155,6 +157,15 @@ func (c *Collection) Scroll(ctx context.Context, req ops.ScrollRequest) ([]Recor
 		func(rs *ReplicaSet, r Remote) (page, error) {
 			recs, next, err := r.Scroll(ctx, c.name, rs.id, req)
 			return page{recs, next}, err
+		},
+		func(answers []page, all bool) page {
+			recs := make([][]Record, len(answers))
+			nexts := make([]*point.ID, len(answers))
+			for i, a := range answers {
+				recs[i], nexts[i] = a.recs, a.next
+			}
+			out, next := mergeScroll(resolveByID(recs, all, recordID, recordVersion), nexts, req.Limit)
+			return page{out, next}
 		})
 	if err != nil {
 		return nil, nil, err
@@ -206,17 +217,9 @@ func (c *Collection) Count(ctx context.Context, req ops.CountRequest) (int, erro
 		return 0, err
 	}
 	counts, err := fanOut(ctx, c, "count",
-		func(_ *ReplicaSet, sh *shard.Shard) (n int, err error) {
-			sh.View(func(s *shard.Reader) {
-				if req.Exact {
-					n, err = s.Count(ctx, req.Filter)
-				} else {
-					n = s.EstimateCount(req.Filter)
-				}
-			})
-			return n, err
-		},
-		func(rs *ReplicaSet, r Remote) (int, error) { return r.Count(ctx, c.name, rs.id, req) })
+		func(_ *ReplicaSet, sh *shard.Shard) (int, error) { return countLocal(ctx, sh, req) },
+		func(rs *ReplicaSet, r Remote) (int, error) { return r.Count(ctx, c.name, rs.id, req) },
+		resolveCount)
 	if err != nil {
 		return 0, err
 	}
@@ -315,7 +318,8 @@ func (c *Collection) Search(ctx context.Context, req ops.SearchRequest) ([]Score
 			sub := req
 			sub.Vector = q
 			return remoteSearch(ctx, r, c.name, rs.id, sub, req.QueryID, want)
-		})
+		},
+		resolveHits(params.Distance.Better, want))
 	if err != nil {
 		return nil, err
 	}
@@ -357,24 +361,32 @@ func remoteSearch(ctx context.Context, r Remote, coll string, id ShardID, sub op
 // storedPoint returns the point id with its vector name (dense or
 // sparse), from the shard that owns it.
 func (c *Collection) storedPoint(ctx context.Context, id point.ID, name string) (Record, bool, error) {
-	rs := c.route(id)
-	wv := ops.VectorSelector{Enable: true, Names: []string{name}}
-	recs, err := readFrom(ctx, rs,
-		func(sh *shard.Shard) ([]Record, error) {
-			return retrieveLocal(ctx, sh, []point.ID{id}, ops.PayloadSelector{}, wv)
-		},
-		func(r Remote) ([]Record, error) {
-			return r.Retrieve(ctx, c.name, rs.id, []point.ID{id}, ops.PayloadSelector{}, wv)
-		})
-	switch {
-	case err != nil && isDone(err):
-		return Record{}, false, interrupted("search", err)
-	case err != nil:
+	parts, err := c.layout().retrieveParts(RoutingOf(ctx), []point.ID{id})
+	if err != nil {
 		return Record{}, false, err
-	case len(recs) == 0:
-		return Record{}, false, nil
 	}
-	return recs[0], true, nil
+	// Custom sharding without a key: the point may be in any key's
+	// shard; the first that holds it answers.
+	wv := ops.VectorSelector{Enable: true, Names: []string{name}}
+	for _, p := range parts {
+		rs := p.rs
+		recs, err := readFrom(ctx, rs,
+			func(sh *shard.Shard) ([]Record, error) {
+				return retrieveLocal(ctx, sh, []point.ID{id}, ops.PayloadSelector{}, wv)
+			},
+			func(r Remote) ([]Record, error) {
+				return r.Retrieve(ctx, c.name, rs.id, []point.ID{id}, ops.PayloadSelector{}, wv)
+			})
+		switch {
+		case err != nil && isDone(err):
+			return Record{}, false, interrupted("search", err)
+		case err != nil:
+			return Record{}, false, err
+		case len(recs) > 0:
+			return recs[0], true, nil
+		}
+	}
+	return Record{}, false, nil
 }
 
 func (c *Collection) scrollOrdered(ctx context.Context, req ops.ScrollRequest) ([]Record, *point.ID, error) {
@@ -387,6 +399,9 @@ func (c *Collection) scrollOrdered(ctx context.Context, req ops.ScrollRequest) (
 		func(rs *ReplicaSet, r Remote) ([]Record, error) {
 			recs, _, err := r.Scroll(ctx, c.name, rs.id, req)
 			return recs, err
+		},
+		func(answers [][]Record, all bool) []Record {
+			return mergeOrdered(append(resolveByID(answers, all, recordID, recordVersion), nil), req.OrderBy.Desc, req.Limit)
 		})
 	if err != nil {
 		return nil, nil, err
@@ -435,25 +450,17 @@ func (c *Collection) Facet(ctx context.Context, req ops.FacetRequest) ([]FacetHi
 	// that the merged counts are exact; a remote one answers its top
 	// Limit, as Qdrant's shards do.
 	limit := req.Limit
-	if len(c.shards) > 1 {
+	if len(c.layout().sets) > 1 {
 		limit = math.MaxInt
 	}
 	parts, err := fanOut(ctx, c, "facet",
-		func(_ *ReplicaSet, sh *shard.Shard) (hits []FacetHit, err error) {
-			sh.View(func(s *shard.Reader) { hits, err = s.Facet(ctx, req.Key, req.Filter, limit) })
-			switch {
-			case isDone(err):
-				return nil, err
-			case err != nil:
-				return nil, point.Errorf(point.KindBadInput, "%v", err)
-			}
-			return hits, nil
-		},
-		func(rs *ReplicaSet, r Remote) ([]FacetHit, error) { return r.Facet(ctx, c.name, rs.id, req) })
+		func(_ *ReplicaSet, sh *shard.Shard) ([]FacetHit, error) { return facetLocal(ctx, sh, req, limit) },
+		func(rs *ReplicaSet, r Remote) ([]FacetHit, error) { return r.Facet(ctx, c.name, rs.id, req) },
+		resolveFacets)
 	if err != nil {
 		return nil, err
 	}
-	if len(parts) == 1 {
+	if len(parts) == 1 && limit == req.Limit && RoutingOf(ctx).Consistency.Factor <= 1 && RoutingOf(ctx).Consistency.Kind == ConsistencyFactor {
 		return parts[0], nil
 	}
 	return segment.MergeFacets(parts, req.Limit), nil
@@ -463,4 +470,28 @@ func (c *Collection) Facet(ctx context.Context, req ops.FacetRequest) ([]FacetHi
 // context was done, not because of the request.
 func isDone(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// countLocal is Count on one local shard.
+func countLocal(ctx context.Context, sh *shard.Shard, req ops.CountRequest) (n int, err error) {
+	sh.View(func(s *shard.Reader) {
+		if req.Exact {
+			n, err = s.Count(ctx, req.Filter)
+		} else {
+			n = s.EstimateCount(req.Filter)
+		}
+	})
+	return n, err
+}
+
+// facetLocal is Facet on one local shard: its top limit values.
+func facetLocal(ctx context.Context, sh *shard.Shard, req ops.FacetRequest, limit int) (hits []FacetHit, err error) {
+	sh.View(func(s *shard.Reader) { hits, err = s.Facet(ctx, req.Key, req.Filter, limit) })
+	switch {
+	case isDone(err):
+		return nil, err
+	case err != nil:
+		return nil, point.Errorf(point.KindBadInput, "%v", err)
+	}
+	return hits, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/shard"
@@ -65,17 +66,29 @@ func (s ReplicaState) Readable() bool {
 	return false
 }
 
-// TakesUpdates reports whether a replica in the state receives updates:
-// every state but Dead, ActiveRead, Initializing and ManualRecovery (a
-// Listener takes them without serving reads; transfer targets take them
-// while they fill).
+// TakesUpdates reports whether a coordinator sends updates to a replica
+// in the state (Qdrant's is_updatable): every state but Dead,
+// ManualRecovery, and Recovery and PartialSnapshot, which take only forced
+// updates (a transfer filling them); a Listener and an Initializing
+// replica take them without serving reads.
 func (s ReplicaState) TakesUpdates() bool {
 	switch s {
-	case ReplicaActive, ReplicaPartial, ReplicaListener, ReplicaPartialSnapshot, ReplicaRecovery,
-		ReplicaResharding, ReplicaReshardingScaleDown:
+	case ReplicaActive, ReplicaPartial, ReplicaInitializing, ReplicaListener, ReplicaResharding,
+		ReplicaReshardingScaleDown, ReplicaActiveRead:
 		return true
 	}
 	return false
+}
+
+// acceptsUpdate reports whether a local replica in state s applies an
+// update sent to it (Qdrant's update_local): the states that take updates,
+// and Recovery and PartialSnapshot when the update is forced.
+func acceptsUpdate(s ReplicaState, force bool) bool {
+	switch s {
+	case ReplicaPartialSnapshot, ReplicaRecovery:
+		return force
+	}
+	return s.TakesUpdates()
 }
 
 // ErrNoReplica marks a shard with no replica able to serve a request: no
@@ -92,11 +105,21 @@ var ErrNoReplica = errors.New("no replica available")
 // lock, and a request sees one consistent choice of replicas.
 type ReplicaSet struct {
 	id ShardID
-	mu struct {
+	// ordering serialises the updates this peer leads with medium or
+	// strong ordering (Qdrant's write_ordering_lock).
+	ordering sync.Mutex
+	clocks   clockSet
+	mu       struct {
 		sync.RWMutex
 		local      *shard.Shard
 		localState ReplicaState
 		remotes    map[uint64]remoteReplica
+		// disabled are the peers this peer stopped sending updates to
+		// after they failed one (Qdrant's locally disabled peers), with
+		// the state they had then: until consensus gives them another.
+		disabled map[uint64]ReplicaState
+		// changed is closed (and replaced) at every change of a state.
+		changed chan struct{}
 	}
 }
 
@@ -130,7 +153,10 @@ func (rs *ReplicaSet) Local() (*shard.Shard, ReplicaState) {
 // committed it.
 func (rs *ReplicaSet) SetLocalState(s ReplicaState) {
 	rs.mu.Lock()
-	rs.mu.localState = s
+	if rs.mu.localState != s {
+		rs.mu.localState = s
+		rs.notifyLocked()
+	}
 	rs.mu.Unlock()
 }
 
@@ -141,14 +167,160 @@ func (rs *ReplicaSet) SetRemote(r Remote, s ReplicaState) {
 	if rs.mu.remotes == nil {
 		rs.mu.remotes = map[uint64]remoteReplica{}
 	}
+	old, had := rs.mu.remotes[r.Peer()]
 	rs.mu.remotes[r.Peer()] = remoteReplica{r: r, state: s}
+	if from, off := rs.mu.disabled[r.Peer()]; off && from != s {
+		delete(rs.mu.disabled, r.Peer()) // consensus changed its state
+	}
+	if !had || old.state != s {
+		rs.notifyLocked()
+	}
+}
+
+// enableIfChanged ends the local disabling of peer once consensus gives
+// its replica a state other than the one it had when disabled.
+func (rs *ReplicaSet) enableIfChanged(peer uint64, st ReplicaState) {
+	rs.mu.Lock()
+	if from, off := rs.mu.disabled[peer]; off && from != st {
+		delete(rs.mu.disabled, peer)
+	}
+	rs.mu.Unlock()
 }
 
 // RemoveRemote forgets the replica on peer.
 func (rs *ReplicaSet) RemoveRemote(peer uint64) {
 	rs.mu.Lock()
-	delete(rs.mu.remotes, peer)
+	if _, ok := rs.mu.remotes[peer]; ok {
+		delete(rs.mu.remotes, peer)
+		delete(rs.mu.disabled, peer)
+		rs.notifyLocked()
+	}
 	rs.mu.Unlock()
+}
+
+// notifyLocked wakes those waiting for a change of state. The caller
+// holds rs.mu.
+func (rs *ReplicaSet) notifyLocked() {
+	if rs.mu.changed != nil {
+		close(rs.mu.changed)
+		rs.mu.changed = nil
+	}
+}
+
+// stateOf returns the state of peer's replica (self: the local one).
+func (rs *ReplicaSet) stateOf(self, peer uint64) (ReplicaState, bool) {
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	return rs.stateLocked(self, peer)
+}
+
+func (rs *ReplicaSet) stateLocked(self, peer uint64) (ReplicaState, bool) {
+	if peer == self && rs.mu.local != nil {
+		return rs.mu.localState, true
+	}
+	r, ok := rs.mu.remotes[peer]
+	return r.state, ok
+}
+
+// disable stops updates to peer until consensus changes its state; it
+// returns the state peer had and whether it was not disabled yet.
+func (rs *ReplicaSet) disable(self, peer uint64) (ReplicaState, bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	st, ok := rs.stateLocked(self, peer)
+	if !ok {
+		return 0, false
+	}
+	if _, off := rs.mu.disabled[peer]; off {
+		return st, false
+	}
+	if rs.mu.disabled == nil {
+		rs.mu.disabled = map[uint64]ReplicaState{}
+	}
+	rs.mu.disabled[peer] = st
+	return st, true
+}
+
+// isDisabled reports whether peer is locally disabled. The caller holds
+// rs.mu.
+func (rs *ReplicaSet) isDisabledLocked(peer uint64) bool {
+	_, off := rs.mu.disabled[peer]
+	return off
+}
+
+// sourceOfTruth reports whether a replica in state s holds every
+// acknowledged update (Qdrant's can_be_source_of_truth).
+func sourceOfTruth(s ReplicaState) bool {
+	return s == ReplicaActive || s == ReplicaActiveRead || s == ReplicaReshardingScaleDown
+}
+
+// leader returns the peer that orders an update with ordering o, Qdrant's
+// leader_peer_for_update: weak this peer; medium the highest peer whose
+// replica is a source of truth and not locally disabled; strong the
+// highest peer holding a replica, whatever its state.
+func (rs *ReplicaSet) leader(self uint64, o WriteOrdering) (uint64, bool) {
+	if o == OrderingWeak {
+		return self, true
+	}
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	var best uint64
+	found := false
+	consider := func(p uint64, s ReplicaState) {
+		if o == OrderingMedium && (!sourceOfTruth(s) || rs.isDisabledLocked(p)) {
+			return
+		}
+		if !found || p > best {
+			best, found = p, true
+		}
+	}
+	if rs.mu.local != nil {
+		consider(self, rs.mu.localState)
+	}
+	for p, r := range rs.mu.remotes {
+		consider(p, r.state)
+	}
+	return best, found
+}
+
+// remote returns the remote replica on peer (nil: none).
+func (rs *ReplicaSet) remote(peer uint64) Remote {
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	return rs.mu.remotes[peer].r
+}
+
+// waitInactive waits until none of peers' replicas can be a source of
+// truth (a missing one cannot), or until the deadline; it reports
+// whether they are all inactive.
+func (rs *ReplicaSet) waitInactive(ctx context.Context, self uint64, peers []uint64, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		rs.mu.Lock()
+		done := true
+		for _, p := range peers {
+			if st, ok := rs.stateLocked(self, p); ok && sourceOfTruth(st) {
+				done = false
+			}
+		}
+		if done {
+			rs.mu.Unlock()
+			return true
+		}
+		if rs.mu.changed == nil {
+			rs.mu.changed = make(chan struct{})
+		}
+		ch := rs.mu.changed
+		rs.mu.Unlock()
+		select {
+		case <-ch:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // States returns the state of every replica by peer; the local one is
@@ -186,7 +358,8 @@ func (rs *ReplicaSet) readable() []replica {
 }
 
 // updatable returns the replicas that take updates: the local one (if it
-// takes them) and the remote ones by peer id.
+// takes them) and the remote ones by peer id, leaving out the locally
+// disabled ones.
 func (rs *ReplicaSet) updatable() (local *shard.Shard, remotes []Remote) {
 	rs.mu.RLock()
 	defer rs.mu.RUnlock()
@@ -194,9 +367,22 @@ func (rs *ReplicaSet) updatable() (local *shard.Shard, remotes []Remote) {
 		local = rs.mu.local
 	}
 	for _, r := range rs.remotesWhere(ReplicaState.TakesUpdates) {
-		remotes = append(remotes, r.remote)
+		if !rs.isDisabledLocked(r.remote.Peer()) {
+			remotes = append(remotes, r.remote)
+		}
 	}
 	return local, remotes
+}
+
+// count is the number of replicas, whatever their states.
+func (rs *ReplicaSet) count() int {
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	n := len(rs.mu.remotes)
+	if rs.mu.local != nil {
+		n++
+	}
+	return n
 }
 
 // remotesWhere lists the remote replicas whose state passes ok, by peer
@@ -229,7 +415,7 @@ func readFrom[T any](ctx context.Context, rs *ReplicaSet, local func(*shard.Shar
 			return local(r.local)
 		}
 		v, err := remote(r.remote)
-		if err == nil || isDone(err) || !transportErr(err) {
+		if err == nil || isDone(err) || !retryRead(err) {
 			return v, err
 		}
 		last = fmt.Errorf("shard %d on peer %d: %w", rs.id, r.remote.Peer(), err)
@@ -254,41 +440,4 @@ func noReplica(id ShardID, which string) error {
 func transportErr(err error) bool {
 	var e *point.Error
 	return !errors.As(err, &e)
-}
-
-// fanOut runs a read on one readable replica of every shard (readFrom),
-// concurrently when there are several, and returns the answers by shard
-// id, or the first error in shard order; a context's error comes wrapped
-// with the read's name.
-func fanOut[T any](ctx context.Context, c *Collection, read string, local func(rs *ReplicaSet, sh *shard.Shard) (T, error), remote func(rs *ReplicaSet, r Remote) (T, error)) ([]T, error) {
-	out := make([]T, len(c.shards))
-	errs := make([]error, len(c.shards))
-	one := func(i int, rs *ReplicaSet) {
-		out[i], errs[i] = readFrom(ctx, rs,
-			func(sh *shard.Shard) (T, error) { return local(rs, sh) },
-			func(r Remote) (T, error) { return remote(rs, r) })
-	}
-	if len(c.shards) == 1 {
-		one(0, c.shards[0])
-	} else {
-		var wg sync.WaitGroup
-		for i, rs := range c.shards {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				one(i, rs)
-			}()
-		}
-		wg.Wait()
-	}
-	for _, err := range errs {
-		switch {
-		case err == nil:
-		case isDone(err):
-			return nil, interrupted(read, err)
-		default:
-			return nil, err
-		}
-	}
-	return out, nil
 }

@@ -270,7 +270,8 @@ func (c *Collection) searchSparse(ctx context.Context, req ops.SearchRequest, p 
 			sub := req
 			sub.Sparse = &q
 			return remoteSearch(ctx, r, c.name, rs.id, sub, req.QueryID, want)
-		})
+		},
+		resolveHits(higher, want))
 	if err != nil {
 		return nil, err
 	}

@@ -142,7 +142,7 @@ func segmentUUID(dir string, id uint64) string {
 // replica set with its local replica and the states of all.
 func (c *Collection) Telemetry() Telemetry {
 	out := Telemetry{ID: c.name, Shards: []ReplicaTelemetry{}}
-	for _, rs := range c.shards {
+	for _, rs := range c.layout().sets {
 		rt := ReplicaTelemetry{ID: rs.id, Remote: []any{}, ReplicateStates: map[string]string{}}
 		if sh, _ := rs.Local(); sh != nil {
 			rt.Local = c.shardTelemetry(sh)

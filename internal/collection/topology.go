@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/shard"
 )
 
 // The contract of a distributed collection: how the node hands the
@@ -149,7 +146,8 @@ type Topology struct {
 	Reporter FailureReporter
 }
 
-// ErrNotImplemented marks a stub of the contract not filled in yet.
+// ErrNotImplemented marks a stub of the contract not filled in yet (none
+// is left; kept for the callers that test for it).
 var ErrNotImplemented = errors.New("not implemented yet")
 
 // ErrOutcomeUnknown marks an update that may or may not have been applied
@@ -157,89 +155,3 @@ var ErrNotImplemented = errors.New("not implemented yet")
 // applied it): the client must not take it as failed. Its text says "the
 // outcome is unknown".
 var ErrOutcomeUnknown = errors.New("the outcome of the update is unknown")
-
-// SetTopology brings the collection in line with t (i13/replicas): opens
-// empty local shards for the replicas placed on t.Self, drops the local
-// shards whose replica left it, and sets the replica states and remote
-// replicas. The node calls it after every committed change, in log order;
-// calling it again with the same t changes nothing.
-func (c *Collection) SetTopology(t Topology) error {
-	return fmt.Errorf("collection %s: SetTopology: %w", c.name, ErrNotImplemented)
-}
-
-// ReplicaUpdate is an update a peer sent to this peer's replica of shard
-// (i13/replicas): with opts.Tag set, the local replica applies it if its
-// state takes updates and the tag is accepted (a rejection is a result,
-// not an error); with no tag, this peer coordinates it for the shard as
-// the ordering leader.
-func (c *Collection) ReplicaUpdate(ctx context.Context, shard ShardID, op *ops.Operation, opts RemoteUpdate) (RemoteUpdateResult, error) {
-	return RemoteUpdateResult{}, fmt.Errorf("collection %s: ReplicaUpdate: %w", c.name, ErrNotImplemented)
-}
-
-// ReplicaSearch searches this peer's replica of shard only (i13/replicas).
-func (c *Collection) ReplicaSearch(ctx context.Context, shard ShardID, req ops.SearchRequest) ([]ScoredPoint, error) {
-	return nil, fmt.Errorf("collection %s: ReplicaSearch: %w", c.name, ErrNotImplemented)
-}
-
-// ReplicaScroll scrolls this peer's replica of shard only (i13/replicas).
-func (c *Collection) ReplicaScroll(ctx context.Context, shard ShardID, req ops.ScrollRequest) ([]Record, *point.ID, error) {
-	return nil, nil, fmt.Errorf("collection %s: ReplicaScroll: %w", c.name, ErrNotImplemented)
-}
-
-// ReplicaCount counts in this peer's replica of shard only (i13/replicas).
-func (c *Collection) ReplicaCount(ctx context.Context, shard ShardID, req ops.CountRequest) (int, error) {
-	return 0, fmt.Errorf("collection %s: ReplicaCount: %w", c.name, ErrNotImplemented)
-}
-
-// ReplicaRetrieve reads points of this peer's replica of shard only
-// (i13/replicas).
-func (c *Collection) ReplicaRetrieve(ctx context.Context, shard ShardID, ids []point.ID, wp ops.PayloadSelector, wv ops.VectorSelector) ([]Record, error) {
-	return nil, fmt.Errorf("collection %s: ReplicaRetrieve: %w", c.name, ErrNotImplemented)
-}
-
-// ReplicaFacet facets this peer's replica of shard only (i13/replicas).
-func (c *Collection) ReplicaFacet(ctx context.Context, shard ShardID, req ops.FacetRequest) ([]FacetHit, error) {
-	return nil, fmt.Errorf("collection %s: ReplicaFacet: %w", c.name, ErrNotImplemented)
-}
-
-// CreateShardKey adds the shards of a new key to a standalone collection
-// with custom sharding (i13/replicas): shards local and Active, ids after
-// the highest (the first key's start at 1), Qdrant's error texts.
-func (c *Collection) CreateShardKey(key ShardKey, shards int) error {
-	return fmt.Errorf("collection %s: CreateShardKey: %w", c.name, ErrNotImplemented)
-}
-
-// DropShardKey drops a standalone collection's shard key with its shards
-// (i13/replicas).
-func (c *Collection) DropShardKey(key ShardKey) error {
-	return fmt.Errorf("collection %s: DropShardKey: %w", c.name, ErrNotImplemented)
-}
-
-// ShardKeys lists the shard keys, sorted (i13/replicas).
-func (c *Collection) ShardKeys() []ShardKey { return nil }
-
-// ShardInfo is one replica of one shard, for GET /collections/{c}/cluster.
-type ShardInfo struct {
-	ID          ShardID
-	Key         ShardKey // "" with auto sharding
-	Peer        uint64
-	Local       bool
-	State       ReplicaState
-	PointsCount int // local replicas only
-}
-
-// ShardInfos lists every replica of every shard, by shard id then peer
-// (i13/replicas). Until then: the local replicas, as Active with peer 0.
-func (c *Collection) ShardInfos() []ShardInfo {
-	var out []ShardInfo
-	for _, rs := range c.Shards() {
-		l, st := rs.Local()
-		if l == nil {
-			continue
-		}
-		n := 0
-		l.View(func(r *shard.Reader) { n = r.Len() })
-		out = append(out, ShardInfo{ID: rs.ID(), Local: true, State: st, PointsCount: n})
-	}
-	return out
-}

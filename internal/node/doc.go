@@ -47,6 +47,14 @@
 // was computed from (patch.go), so that changes proposed at once through
 // different peers compose instead of one replacing the other.
 //
+// A new collection's shard_number, replication_factor and
+// write_consistency_factor come from the request, else from
+// storage.collection (Options.CollectionDefaults), else 1 (node.go). Shard
+// keys of custom sharding are created and dropped through consensus in a
+// cluster, by the collection itself standalone (shardkeys.go);
+// CollectionClusterInfo says where a collection's replicas live
+// (clusterinfo.go).
+//
 // Node is safe for concurrent use. Metadata operations are serialized by
 // one lock; data operations only take it shared to look up the collection.
 package node

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -38,6 +39,34 @@ type Options struct {
 	// checked for unindexed fields (Qdrant's service.slow_query_secs);
 	// 0 means DefaultSlowQuery.
 	SlowQuery time.Duration
+	// CollectionDefaults are storage.collection: the shard_number,
+	// replication_factor and write_consistency_factor of a collection
+	// created without them.
+	CollectionDefaults CollectionDefaults
+}
+
+// CollectionDefaults are Qdrant's storage.collection, as cmd/shoal reads
+// them from the configuration (node does not import internal/config); 0
+// is unset.
+type CollectionDefaults struct {
+	// ShardNumber wins over ShardNumberPerNode (times the number of
+	// peers); with neither, a collection has one shard per peer.
+	ShardNumber, ShardNumberPerNode int
+	// ReplicationFactor and WriteConsistencyFactor default to 1.
+	ReplicationFactor, WriteConsistencyFactor int
+}
+
+// shardNumber is the shard_number of a collection created without one on
+// peers peers (1 standalone): Qdrant's get_shard_number.
+func (d CollectionDefaults) shardNumber(peers int) int {
+	peers = max(peers, 1)
+	switch {
+	case d.ShardNumber > 0:
+		return d.ShardNumber
+	case d.ShardNumberPerNode > 0:
+		return d.ShardNumberPerNode * peers
+	}
+	return peers
 }
 
 // Node holds this peer's collections.
@@ -195,15 +224,25 @@ func (n *Node) CreateCollection(ctx context.Context, name string, req *collectio
 	if err != nil {
 		return err
 	}
+	method, err := shardingMethod(req.ShardingMethod)
+	if err != nil {
+		return err
+	}
 	if err := n.nameTaken(name); err != nil {
 		return err
 	}
+	peers := 1
 	if n.cl != nil {
-		method := ""
-		if cfg.Params.ShardingMethod != nil {
-			method = *cfg.Params.ShardingMethod
+		peers = n.cl.peerCount()
+	}
+	f := n.createFactors(req, method, peers)
+	cfg.Params.ShardNumber, cfg.Params.ReplicationFactor, cfg.Params.WriteConsistencyFactor = f.shards, f.rf, f.wcf
+	if n.cl != nil {
+		given := "" // the sharding_method the request gave, "" none
+		if req.ShardingMethod != nil {
+			given = string(method)
 		}
-		return n.cl.createCollection(ctx, name, cfg, cfg.Params.ShardNumber, cfg.Params.ReplicationFactor, cfg.Params.WriteConsistencyFactor, method)
+		return n.cl.createCollection(ctx, name, cfg, f.shards, f.rf, f.wcf, given)
 	}
 	if err := n.createLocal(name, cfg); err != nil {
 		return err
@@ -212,6 +251,52 @@ func (n *Node) CreateCollection(ctx context.Context, name string, req *collectio
 	defer n.local.mu.Unlock()
 	_, err = n.local.apply(localCreate(name))
 	return err
+}
+
+// shardingMethod reads a create request's sharding_method: auto (the
+// default) or custom, serde's refusal of anything else.
+func shardingMethod(m *string) (cluster.ShardingMethod, error) {
+	if m == nil {
+		return cluster.ShardingAuto, nil
+	}
+	switch v := cluster.ShardingMethod(*m); v {
+	case cluster.ShardingAuto, cluster.ShardingCustom:
+		return v, nil
+	}
+	return "", &collection.FormatError{Msg: fmt.Sprintf("sharding_method: unknown variant `%s`, expected `auto` or `custom`", *m)}
+}
+
+// factors are a new collection's shard_number, replication_factor and
+// write_consistency_factor.
+type factors struct{ shards, rf, wcf uint32 }
+
+// createFactors fills the factors a create request leaves unset, as
+// Qdrant's create_collection does: shard_number from storage.collection
+// (shard_number, else shard_number_per_node times the peers, else one
+// per peer; 1 standalone), or 1 per shard key with custom sharding;
+// replication_factor and write_consistency_factor from storage.collection,
+// else 1.
+func (n *Node) createFactors(req *collection.CreateRequest, method cluster.ShardingMethod, peers int) factors {
+	d := n.opts.CollectionDefaults
+	positive := func(v *uint32, def int) uint32 {
+		switch {
+		case v != nil:
+			return *v
+		case def > 0:
+			return uint32(min(def, math.MaxUint32))
+		}
+		return 1
+	}
+	f := factors{rf: positive(req.ReplicationFactor, d.ReplicationFactor), wcf: positive(req.WriteConsistencyFactor, d.WriteConsistencyFactor)}
+	switch {
+	case req.ShardNumber != nil:
+		f.shards = *req.ShardNumber
+	case method.Custom():
+		f.shards = 1
+	default:
+		f.shards = uint32(min(d.shardNumber(peers), collection.MaxShardNumber))
+	}
+	return f
 }
 
 // createLocal creates the collection's directory and opens it; setup

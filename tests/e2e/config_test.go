@@ -172,3 +172,36 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestCollectionDefaultsFromEnv: storage.collection reaches the node
+// through cmd/shoal: a collection created without shard_number,
+// replication_factor and write_consistency_factor takes
+// QDRANT__STORAGE__COLLECTION__*, and opens that many shards.
+func TestCollectionDefaultsFromEnv(t *testing.T) {
+	s := newServer(t)
+	s.env["QDRANT__STORAGE__COLLECTION__SHARD_NUMBER"] = "3"
+	s.env["QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR"] = "2"
+	s.env["QDRANT__STORAGE__COLLECTION__WRITE_CONSISTENCY_FACTOR"] = "2"
+	s.start()
+	s.must("PUT", "/collections/d", map[string]any{"vectors": map[string]any{"size": 2, "distance": "Cosine"}}, nil)
+	var info struct {
+		Config struct {
+			Params struct {
+				ShardNumber            int `json:"shard_number"`
+				ReplicationFactor      int `json:"replication_factor"`
+				WriteConsistencyFactor int `json:"write_consistency_factor"`
+			} `json:"params"`
+		} `json:"config"`
+	}
+	s.must("GET", "/collections/d", nil, &info)
+	if p := info.Config.Params; p.ShardNumber != 3 || p.ReplicationFactor != 2 || p.WriteConsistencyFactor != 2 {
+		t.Errorf("params %+v, want shard_number 3, replication_factor 2, write_consistency_factor 2", p)
+	}
+	var cl struct {
+		ShardCount int `json:"shard_count"`
+	}
+	s.must("GET", "/collections/d/cluster", nil, &cl)
+	if cl.ShardCount != 3 {
+		t.Errorf("shard_count %d, want 3", cl.ShardCount)
+	}
+}

@@ -50,6 +50,10 @@ var qdrantAccess = map[string]access{
 	"PUT /collections/{name}/index":            accessWrite,
 	"DELETE /collections/{name}/index/{field}": accessWrite,
 	"POST /collections/{name}/facet":           accessRead,
+	"GET /collections/{name}/cluster":          accessRead,
+	"GET /collections/{name}/shards":           accessRead,
+	"PUT /collections/{name}/shards":           accessWrite,
+	"POST /collections/{name}/shards/delete":   accessWrite,
 
 	"PUT /collections/{name}/vectors/{vector}":    accessWrite,
 	"DELETE /collections/{name}/vectors/{vector}": accessWrite,

@@ -37,6 +37,15 @@
 // a collection's configuration, through consensus in a cluster, and answer
 // Qdrant's UpdateResult without an operation number.
 //
+// Routing parameters (routing.go) reach the collection in the request's
+// context (collection.WithRouting): ?ordering= of every update, ?consistency=
+// of every read, and the shard_key of the bodies (Qdrant's
+// ShardKeySelector: a key, a list, or {"target", "fallback"}). A batch's
+// items carry their own shard_key: its consecutive items that select the
+// same shards run as one batch. Shard keys are created, listed and dropped
+// under /collections/{name}/shards, and GET /collections/{name}/cluster
+// describes where a collection's shards live (shardkeys.go).
+//
 // Handlers hold no state beyond the Server's dependencies and are safe for
 // concurrent use.
 package rest

@@ -64,8 +64,9 @@ func (in *deleteIndexIn) operation() (*ops.Operation, error) {
 // without a body.
 func (s *Server) deleteIndex(w http.ResponseWriter, r *http.Request) {
 	field := r.PathValue("field")
-	s.writeOp(w, r, func(vectorShapes, json.RawMessage) (*ops.Operation, error) {
-		return (&deleteIndexIn{field: field}).operation()
+	s.writeOp(w, r, func(vectorShapes, json.RawMessage) (*ops.Operation, shardSelection, error) {
+		op, err := (&deleteIndexIn{field: field}).operation()
+		return op, shardSelection{}, err
 	})
 }
 

@@ -237,13 +237,18 @@ func (s *Server) getPoint(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, start, err)
 		return
 	}
+	routing, err := readRouting(r, nil)
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
 	ctx, cancel, timeout, err := s.readContext(r)
 	if err != nil {
 		s.fail(w, r, start, err)
 		return
 	}
 	defer cancel()
-	recs, err := c.Retrieve(ctx, []point.ID{id}, ops.PayloadSelector{Enable: true}, ops.VectorSelector{Enable: true})
+	recs, err := c.Retrieve(collection.WithRouting(ctx, routing), []point.ID{id}, ops.PayloadSelector{Enable: true}, ops.VectorSelector{Enable: true})
 	if err != nil {
 		s.fail(w, r, start, readTimeout(during("retrieve", err), timeout))
 		return

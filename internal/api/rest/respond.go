@@ -149,12 +149,3 @@ func queryTimeout(r *http.Request) (time.Duration, error) {
 	}
 	return time.Duration(n) * time.Second, nil
 }
-
-func queryOrdering(r *http.Request) error {
-	switch r.URL.Query().Get("ordering") {
-	case "", "weak", "medium", "strong":
-		return nil
-	default:
-		return badRequest("Query deserialize error: ordering: unknown variant `%s`, expected one of `weak`, `medium`, `strong`", r.URL.Query().Get("ordering"))
-	}
-}

@@ -338,23 +338,50 @@ type batchOf[In any] struct {
 // maxBatchResults). Its requests share the batch's context, and so its
 // ?timeout=.
 
-// readBatch reads the requests of a batch body.
-func readBatch[In any, R any](in *batchOf[In], read func(*In) (R, error)) ([]R, error) {
+// readBatch reads the requests of a batch body and the shards each
+// selects.
+func readBatch[In any, R any](in *batchOf[In], read func(*In) (R, error)) ([]R, []shardSelection, error) {
 	if in.Searches == nil {
-		return nil, formatError(errorString("missing field `searches`"))
+		return nil, nil, formatError(errorString("missing field `searches`"))
 	}
 	reqs := make([]R, len(*in.Searches))
+	sels := make([]shardSelection, len(reqs))
 	for i := range *in.Searches {
 		var err error
+		if sels[i], err = selectionOf(&(*in.Searches)[i]); err != nil {
+			return nil, nil, err
+		}
 		if reqs[i], err = read(&(*in.Searches)[i]); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return reqs, nil
+	return reqs, sels, nil
+}
+
+// batchRuns runs a batch's requests, routed by their shard keys: each run
+// of consecutive requests that select the same shards as one batch (the
+// whole batch when they all do), its results reported by their index in
+// the batch.
+func batchRuns[R any](ctx context.Context, reqs []R, sels []shardSelection,
+	run func(ctx context.Context, reqs []R, each func(i int, hits []collection.ScoredPoint) error) error,
+	each func(i int, hits []collection.ScoredPoint) error) error {
+	if len(reqs) == 0 {
+		return run(ctx, reqs, each)
+	}
+	for _, rn := range runsOf(sels) {
+		from := rn[0]
+		err := run(withSelection(ctx, sels[from]), reqs[from:rn[1]], func(i int, hits []collection.ScoredPoint) error {
+			return each(from+i, hits)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Server) runSearchBatch(ctx context.Context, c *collection.Collection, in *batchOf[searchIn]) ([]scoredList, error) {
-	reqs, err := readBatch(in, (*searchIn).request)
+	reqs, sels, err := readBatch(in, (*searchIn).request)
 	if err != nil {
 		return nil, err
 	}
@@ -366,7 +393,7 @@ func (s *Server) runSearchBatch(ctx context.Context, c *collection.Collection, i
 	budget := newBatchBudget(c.Len())
 	mv := multiVector(c)
 	outs := make([]scoredList, len(reqs))
-	err = c.SearchBatch(ctx, reqs, func(i int, hits []collection.ScoredPoint) error {
+	err = batchRuns(ctx, reqs, sels, c.SearchBatch, func(i int, hits []collection.ScoredPoint) error {
 		outs[i] = scoredPointsOut(hits, mv)
 		return budget.spend(len(outs[i]))
 	})
@@ -377,7 +404,7 @@ func (s *Server) runSearchBatch(ctx context.Context, c *collection.Collection, i
 }
 
 func (s *Server) runQueryBatch(ctx context.Context, c *collection.Collection, in *batchOf[queryIn]) ([]*queryOut, error) {
-	reqs, err := readBatch(in, (*queryIn).request)
+	reqs, sels, err := readBatch(in, (*queryIn).request)
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +417,7 @@ func (s *Server) runQueryBatch(ctx context.Context, c *collection.Collection, in
 	mv := multiVector(c)
 	outs := make([]*queryOut, len(reqs))
 	failed := 0 // the query under way when the batch failed
-	err = c.QueryBatch(ctx, reqs, func(i int, hits []collection.ScoredPoint) error {
+	err = batchRuns(ctx, reqs, sels, c.QueryBatch, func(i int, hits []collection.ScoredPoint) error {
 		failed = i + 1
 		outs[i] = &queryOut{Points: scoredPointsOut(hits, mv)}
 		return budget.spend(len(outs[i].Points))
@@ -409,8 +436,9 @@ func (s *Server) runQueryBatch(ctx context.Context, c *collection.Collection, in
 type scoredList []scoredOut
 
 // read serves a read route: find the collection, decode the body, run
-// under the request's context bounded by ?timeout= (see readContext). A
-// read its deadline stopped answers Qdrant's 408 (readTimeout).
+// under the request's context bounded by ?timeout= (see readContext) and
+// routed by ?consistency= and the body's shard_key (readRouting). A read
+// its deadline stopped answers Qdrant's 408 (readTimeout).
 func read[In, Out any](s *Server, run func(context.Context, *collection.Collection, *In) (Out, error)) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -419,11 +447,15 @@ func read[In, Out any](s *Server, run func(context.Context, *collection.Collecti
 		if err == nil {
 			err = s.decodeBody(w, r, &in)
 		}
+		var routing collection.Routing
+		if err == nil {
+			routing, err = readRouting(r, &in)
+		}
 		var out Out
 		if err == nil {
 			ctx, cancel, timeout, cerr := s.readContext(r)
 			if err = cerr; err == nil {
-				out, err = run(ctx, c, &in)
+				out, err = run(collection.WithRouting(ctx, routing), c, &in)
 				err = readTimeout(err, timeout)
 				cancel()
 			}
@@ -494,4 +526,18 @@ func parseQuantizationParams(raw json.RawMessage) (*ops.QuantizationSearchParams
 		return nil, validationError("params.quantization." + err.Error())
 	}
 	return q, nil
+}
+
+// readRouting is the routing of a read: ?consistency= and, for a body
+// with one, its shard_key (a batch routes each of its requests itself).
+func readRouting(r *http.Request, in any) (collection.Routing, error) {
+	rc, err := queryConsistency(r)
+	if err != nil {
+		return collection.Routing{}, err
+	}
+	sel, err := selectionOf(in)
+	if err != nil {
+		return collection.Routing{}, err
+	}
+	return collection.Routing{Consistency: rc, ShardKeys: sel.keys, Fallback: sel.fallback}, nil
 }

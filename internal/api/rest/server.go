@@ -125,6 +125,10 @@ func (s *Server) routeTable() []route {
 		{"PUT /collections/{name}/vectors/{vector}", accessWrite, s.createVectorName},
 		{"DELETE /collections/{name}/vectors/{vector}", accessWrite, s.deleteVectorName},
 		{"POST /collections/{name}/facet", accessRead, read(s, s.runFacet)},
+		{"GET /collections/{name}/cluster", accessRead, s.collectionCluster},
+		{"GET /collections/{name}/shards", accessRead, s.listShardKeys},
+		{"PUT /collections/{name}/shards", accessWrite, s.createShardKey},
+		{"POST /collections/{name}/shards/delete", accessWrite, s.dropShardKey},
 
 		{"PUT /collections/{name}/points", accessWrite, s.write("upsert")},
 		{"POST /collections/{name}/points", accessRead, read(s, s.runRetrieve)},

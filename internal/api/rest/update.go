@@ -17,32 +17,37 @@ type opInput interface {
 	operation() (*ops.Operation, error)
 }
 
-// builder decodes an update body of type T and builds its operation; c
-// checks the shapes of the vectors it holds (multi.go).
-type builder func(c vectorShapes, raw json.RawMessage) (*ops.Operation, error)
+// builder decodes an update body of type T and builds its operation and
+// the shards its shard_key selects; c checks the shapes of the vectors it
+// holds (multi.go).
+type builder func(c vectorShapes, raw json.RawMessage) (*ops.Operation, shardSelection, error)
 
 func build[T any, PT interface {
 	*T
 	opInput
 }]() builder {
-	return func(c vectorShapes, raw json.RawMessage) (*ops.Operation, error) {
+	return func(c vectorShapes, raw json.RawMessage) (*ops.Operation, shardSelection, error) {
 		var in T
 		if len(raw) == 0 {
 			raw = json.RawMessage("{}")
 		}
 		if err := point.DecodeJSON(raw, &in); err != nil {
-			return nil, formatError(err)
+			return nil, shardSelection{}, formatError(err)
+		}
+		sel, err := selectionOf(PT(&in))
+		if err != nil {
+			return nil, shardSelection{}, err
 		}
 		op, err := PT(&in).operation()
 		if err != nil {
-			return nil, err
+			return nil, shardSelection{}, err
 		}
 		if mc, ok := any(PT(&in)).(multiChecked); ok {
 			if err := mc.checkMultivectors(c, op); err != nil {
-				return nil, err
+				return nil, shardSelection{}, err
 			}
 		}
-		return op, nil
+		return op, sel, nil
 	}
 }
 
@@ -61,8 +66,9 @@ var updateBuilders = map[string]builder{
 
 // writeParams are the query parameters of every update route.
 type writeParams struct {
-	wait    bool
-	timeout time.Duration
+	wait     bool
+	timeout  time.Duration
+	ordering collection.WriteOrdering
 }
 
 func parseWriteParams(r *http.Request) (writeParams, error) {
@@ -71,14 +77,16 @@ func parseWriteParams(r *http.Request) (writeParams, error) {
 	if p.wait, err = queryWait(r); err != nil {
 		return p, err
 	}
-	if err = queryOrdering(r); err != nil {
+	if p.ordering, err = queryOrdering(r); err != nil {
 		return p, err
 	}
 	p.timeout, err = queryTimeout(r)
 	return p, err
 }
 
+// context bounds an update by ?timeout= and routes it with ?ordering=.
 func (p writeParams) context(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx = collection.WithRouting(ctx, collection.Routing{Ordering: p.ordering})
 	if p.timeout > 0 {
 		return context.WithTimeout(ops.WithTimeout(ctx, p.timeout), p.timeout)
 	}
@@ -114,18 +122,21 @@ func (s *Server) applyWrite(w http.ResponseWriter, r *http.Request, b builder) (
 	if err != nil {
 		return collection.UpdateResult{}, err
 	}
-	op, err := b(c, raw)
+	op, sel, err := b(c, raw)
 	if err != nil {
 		return collection.UpdateResult{}, err
 	}
 	ctx, cancel := params.context(r.Context())
 	defer cancel()
-	return c.Update(ctx, op, params.wait)
+	return c.Update(withSelection(ctx, sel), op, params.wait)
 }
 
 // updateBatch serves POST points/batch: every operation is decoded and
 // checked first, then applied in order; the answer lists one result per
-// operation.
+// operation. Each operation has its own shard_key: consecutive operations
+// that select the same shards are applied as one batch (all of them in
+// the usual case of one key or none), and, as in Qdrant, an operation that
+// fails leaves the ones before it applied.
 func (s *Server) updateBatch(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	results, err := func() ([]collection.UpdateResult, error) {
@@ -147,6 +158,7 @@ func (s *Server) updateBatch(w http.ResponseWriter, r *http.Request) {
 			return nil, err
 		}
 		batch := make([]*ops.Operation, len(*in.Operations))
+		sels := make([]shardSelection, len(batch))
 		for i, obj := range *in.Operations {
 			if len(obj) != 1 {
 				return nil, formatError(fmt.Errorf("operations[%d]: expected an object with exactly one operation", i))
@@ -156,14 +168,16 @@ func (s *Server) updateBatch(w http.ResponseWriter, r *http.Request) {
 				if !ok {
 					return nil, formatError(fmt.Errorf("operations[%d]: unknown variant `%s`", i, name))
 				}
-				if batch[i], err = b(c, raw); err != nil {
+				if batch[i], sels[i], err = b(c, raw); err != nil {
 					return nil, err
 				}
 			}
 		}
 		ctx, cancel := params.context(r.Context())
 		defer cancel()
-		return c.UpdateBatch(ctx, batch, params.wait)
+		return updateRuns(ctx, batch, sels, func(ctx context.Context, part []*ops.Operation) ([]collection.UpdateResult, error) {
+			return c.UpdateBatch(ctx, part, params.wait)
+		})
 	}()
 	if err != nil {
 		s.fail(w, r, start, err)
@@ -315,4 +329,23 @@ func (in *deleteVectorsIn) operation() (*ops.Operation, error) {
 	}
 	op := &ops.Operation{Kind: ops.DeleteVectors, Keys: *in.Vector}
 	return op, in.apply(op)
+}
+
+// updateRuns applies a batch's operations, routed by their shard keys:
+// each run of consecutive operations that select the same shards as one
+// batch, in order; the first error stops it.
+func updateRuns(ctx context.Context, batch []*ops.Operation, sels []shardSelection,
+	update func(context.Context, []*ops.Operation) ([]collection.UpdateResult, error)) ([]collection.UpdateResult, error) {
+	if len(batch) == 0 {
+		return update(ctx, batch)
+	}
+	results := make([]collection.UpdateResult, 0, len(batch))
+	for _, run := range runsOf(sels) {
+		res, err := update(withSelection(ctx, sels[run[0]]), batch[run[0]:run[1]])
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res...)
+	}
+	return results, nil
 }

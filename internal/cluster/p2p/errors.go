@@ -26,7 +26,11 @@ func toStatus(err error) error {
 	if err == nil {
 		return nil
 	}
-	if _, ok := status.FromError(err); ok {
+	// Only a status itself passes through: status.FromError would also
+	// find one deep in the chain, e.g. an engine error that wraps the
+	// failure of a call it made to a third peer, and send that peer's
+	// status as this one's answer.
+	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
 		return err
 	}
 	kind := point.KindOf(err)

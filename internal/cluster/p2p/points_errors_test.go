@@ -57,6 +57,12 @@ func TestPointsErrorKinds(t *testing.T) {
 		{fmt.Errorf("wrapped: %w", point.Errorf(point.KindNotFound, "No point with id 1 found")), point.KindNotFound, "No point with id 1 found"},
 		{fmt.Errorf("search interrupted: %w", context.DeadlineExceeded), point.KindTimeout, "search interrupted: context deadline exceeded"},
 		{errors.New("disk on fire"), point.KindInternal, "disk on fire"},
+		// An engine error whose chain holds another call's gRPC status (a
+		// leader that could not reach a replica) is the engine's answer,
+		// not that status: sent as it were, the caller would take the
+		// leader itself for unreachable.
+		{&point.Error{Kind: point.KindInternal, Description: "applied by 1 of 2 replicas, the outcome is unknown",
+			Err: fmt.Errorf("replica 7: %w", status.Error(codes.Unavailable, "connection refused"))}, point.KindInternal, "applied by 1 of 2 replicas, the outcome is unknown"},
 	} {
 		fake.set(func() { fake.err = c.err })
 		for method, err := range everyCall(context.Background(), remote) {

@@ -1,0 +1,389 @@
+package collection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/ops"
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
+)
+
+// The write path of a replica set (Qdrant's replica_set/update.rs): an
+// update's part for one shard goes to the shard's ordering leader, which
+// tags it with one of its clocks and applies it on every replica that
+// takes updates, then decides from the answers and the write consistency
+// factor whether it is acknowledged, refused, or of unknown outcome.
+
+// maxClockAttempts is how many times a leader tries an update that a
+// replica rejected for an old tick (Qdrant's
+// UPDATE_MAX_CLOCK_REJECTED_RETRIES).
+const maxClockAttempts = 3
+
+// defaultDeactivationWait bounds how long an update sent with wait waits
+// for consensus to deactivate the replicas that failed it.
+const defaultDeactivationWait = 10 * time.Second
+
+// String is Qdrant's name of the ordering.
+func (o WriteOrdering) String() string {
+	switch o {
+	case OrderingMedium:
+		return "medium"
+	case OrderingStrong:
+		return "strong"
+	}
+	return "weak"
+}
+
+// outcomeUnknown is the error of an update that may have been applied on
+// some replica: of kind internal, errors.Is ErrOutcomeUnknown, its text
+// saying "the outcome is unknown".
+func outcomeUnknown(cause error, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if !strings.Contains(msg, "outcome is unknown") {
+		msg += "; the outcome is unknown"
+	}
+	err := error(ErrOutcomeUnknown)
+	if cause != nil {
+		err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, cause)
+	}
+	return &point.Error{Kind: point.KindInternal, Description: msg, Err: err}
+}
+
+// isUnknown reports whether a replica's error leaves open whether it
+// applied the update: a transport failure, a context's end, an internal
+// error, or an answer that says so itself.
+func isUnknown(err error) bool {
+	if errors.Is(err, ErrOutcomeUnknown) || transportErr(err) || isDone(err) {
+		return true
+	}
+	switch point.KindOf(err) {
+	case point.KindInternal, point.KindTimeout:
+		return true
+	}
+	return strings.Contains(err.Error(), "outcome is unknown")
+}
+
+// updateSet hands one shard's part of an update (batch, in order) to the
+// replicas of rs and returns the operation id of each. Before a topology
+// is set the collection is standalone: its local replica applies the
+// batch in one step. After, each operation is coordinated on its own
+// (coordinate), tagged with a clock.
+func (c *Collection) updateSet(ctx context.Context, l *layout, rs *ReplicaSet, batch []*ops.Operation, wait bool) ([]uint64, error) {
+	if l.pending {
+		return nil, errPending(rs.id)
+	}
+	if !l.topo {
+		local, _ := rs.updatable()
+		if local == nil {
+			return nil, noReplica(rs.id, "local active")
+		}
+		first, err := local.UpdateBatch(ctx, batch, wait)
+		ids := make([]uint64, len(batch))
+		for i := range ids {
+			ids[i] = first + uint64(i)
+		}
+		return ids, err
+	}
+	ordering := RoutingOf(ctx).Ordering
+	ids := make([]uint64, 0, len(batch))
+	var timedOut error
+	for _, op := range batch {
+		id, err := c.coordinate(ctx, l, rs, op, wait, ordering)
+		if errors.Is(err, shard.ErrDeferredTimeout) {
+			timedOut, err = err, nil
+		}
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, timedOut
+}
+
+// coordinate runs one update of rs as Qdrant's update_with_consistency:
+// the ordering leader of the shard applies it, this peer when it leads
+// (holding the shard's ordering lock for medium and strong), else the
+// leader over P2P. A forward that does not reach the leader disables it
+// here, reports it, and is of unknown outcome.
+func (c *Collection) coordinate(ctx context.Context, l *layout, rs *ReplicaSet, op *ops.Operation, wait bool, o WriteOrdering) (uint64, error) {
+	leader, ok := rs.leader(l.self, o)
+	if !ok {
+		return 0, point.Errorf(point.KindUnavailable, "Cannot update shard %s:%d with %s ordering because no leader could be selected: the update was not applied", c.name, rs.id, o)
+	}
+	if leader == l.self {
+		return c.lead(ctx, l, rs, op, wait, o)
+	}
+	r := rs.remote(leader)
+	if r == nil {
+		return 0, point.Errorf(point.KindUnavailable, "Cannot update shard %s:%d: leader peer %d is unknown: the update was not applied", c.name, rs.id, leader)
+	}
+	res, err := r.Update(ctx, c.name, rs.id, op, RemoteUpdate{Wait: wait, Ordering: o})
+	if err == nil {
+		if wait && !res.Completed {
+			return res.OperationID, fmt.Errorf("leader peer %d: %w", leader, shard.ErrDeferredTimeout)
+		}
+		return res.OperationID, nil
+	}
+	if transportErr(err) || isDone(err) {
+		c.failed(l, rs, leader, err)
+		return 0, outcomeUnknown(err, "Failed to apply update with %s ordering via leader peer %d, the outcome is unknown: %v", o, leader, err)
+	}
+	if isUnknown(err) && !errors.Is(err, ErrOutcomeUnknown) {
+		// The leader's own answer, over the wire: keep the marker.
+		return 0, &point.Error{Kind: point.KindInternal, Description: point.DescriptionOf(err), Err: fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)}
+	}
+	return 0, err
+}
+
+// lead runs an update this peer leads for rs: under the ordering lock
+// for medium and strong, with a clock of the shard, retried with a newer
+// tick when a replica rejects its tick.
+func (c *Collection) lead(ctx context.Context, l *layout, rs *ReplicaSet, op *ops.Operation, wait bool, o WriteOrdering) (uint64, error) {
+	if o != OrderingWeak {
+		rs.ordering.Lock()
+		defer rs.ordering.Unlock()
+	}
+	clk := rs.clocks.get()
+	defer rs.clocks.put(clk)
+	for range maxClockAttempts {
+		id, rejected, err := c.leadOnce(ctx, l, rs, op, wait, o, clk)
+		if !rejected {
+			return id, err
+		}
+		c.log.Warn("update rejected by a replica's clock, retrying with a newer tick", "collection", c.name, "shard", rs.id)
+	}
+	return 0, outcomeUnknown(nil, "Failed to apply the operation to shard %d after %d attempts, all attempts were rejected; the outcome is unknown", rs.id, maxClockAttempts)
+}
+
+// answer is one replica's answer to a tagged update.
+type answer struct {
+	peer     uint64
+	state    ReplicaState
+	res      RemoteUpdateResult
+	timedOut bool // applied, but wait ended before its deferred points showed
+	err      error
+}
+
+// leadOnce sends one tagged attempt of op to every replica of rs that
+// takes updates and decides the outcome (rejected: some replica had a
+// newer tick; the caller retries).
+func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op *ops.Operation, wait bool, o WriteOrdering, clk *clock) (uint64, bool, error) {
+	local, remotes := rs.updatable()
+	_, localState := rs.Local()
+	total := rs.count()
+	if local != nil {
+		rs.mu.RLock()
+		if rs.isDisabledLocked(l.self) {
+			local = nil
+		}
+		rs.mu.RUnlock()
+	}
+	if local == nil && len(remotes) == 0 {
+		return 0, false, point.Errorf(point.KindUnavailable, "The replica set for shard %d on peer %d has no active replica: the update was not applied", rs.id, l.self)
+	}
+	tag := ops.ClockTag{PeerID: l.self, ClockID: clk.id, Tick: clk.tickOnce(), Token: c.token}
+	answers := make([]answer, 0, len(remotes)+1)
+	if local != nil {
+		answers = append(answers, answer{peer: l.self, state: localState})
+	}
+	for _, r := range remotes {
+		st, _ := rs.stateOf(l.self, r.Peer())
+		answers = append(answers, answer{peer: r.Peer(), state: st})
+	}
+	var wg sync.WaitGroup
+	for i := range answers {
+		a := &answers[i]
+		run := func() {
+			if local != nil && i == 0 {
+				w := wait && a.state != ReplicaListener // a listener only logs it
+				res, err := local.UpdateWithClock(ctx, op, w, tag)
+				if errors.Is(err, shard.ErrDeferredTimeout) {
+					err, a.timedOut = nil, true
+				}
+				a.res = RemoteUpdateResult{OperationID: res.OperationID, Completed: w && err == nil && !a.timedOut, Rejected: res.Rejected, Tag: res.Tag}
+				a.err = err
+				return
+			}
+			t := tag
+			a.res, a.err = remotes[i-len(answers)+len(remotes)].Update(ctx, c.name, rs.id, op, RemoteUpdate{Wait: wait, Ordering: o, Tag: &t})
+			if a.err == nil && wait && !a.res.Completed && a.state != ReplicaListener {
+				a.timedOut = true
+			}
+		}
+		if len(answers) == 1 {
+			run()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run()
+		}()
+	}
+	wg.Wait()
+
+	var ok, failed []*answer
+	for i := range answers {
+		if answers[i].err == nil {
+			ok = append(ok, &answers[i])
+		} else {
+			failed = append(failed, &answers[i])
+		}
+	}
+	for _, a := range ok {
+		if a.res.Tag.PeerID == tag.PeerID && a.res.Tag.ClockID == tag.ClockID {
+			clk.advanceTo(a.res.Tag.Tick)
+		}
+	}
+	need := min(max(l.wcf, 1), total)
+	var firstFailure string
+	if len(failed) > 0 {
+		firstFailure = fmt.Sprintf("Failed peer: %d, error: %v", failed[0].peer, failed[0].err)
+	}
+	if len(failed) > 0 {
+		if len(ok) < need {
+			definite := len(ok) == 0
+			for _, a := range failed {
+				if isUnknown(a.err) {
+					definite = false
+				}
+			}
+			if definite {
+				return 0, false, failed[0].err
+			}
+			var peers []string
+			for _, a := range failed {
+				peers = append(peers, fmt.Sprintf("peer %d: %v", a.peer, a.err))
+			}
+			return 0, false, outcomeUnknown(failed[0].err, "Update of shard %d was applied by %d of the %d replicas it needs, the outcome is unknown (failed %s)",
+				rs.id, len(ok), need, strings.Join(peers, "; "))
+		}
+		completed := false
+		for _, a := range ok {
+			completed = completed || a.res.Completed
+		}
+		var waitFor []uint64
+		for _, a := range failed {
+			if !completed && !isUnknown(a.err) {
+				continue // without a completed update, only transient failures deactivate (Qdrant)
+			}
+			if c.failedAnswer(l, rs, a) && (isUnknown(a.err) || a.state == ReplicaInitializing) {
+				waitFor = append(waitFor, a.peer)
+			}
+		}
+		if wait && len(waitFor) > 0 && !rs.waitInactive(ctx, l.self, waitFor, c.deactivationWait()) {
+			return 0, false, outcomeUnknown(failed[0].err, "Some replica of shard %d failed to apply operation and deactivation timed out after %s. Consistency of this update is not guaranteed, the outcome is unknown. Please retry. %s",
+				rs.id, c.deactivationWait(), firstFailure)
+		}
+	}
+	truth := false
+	for _, a := range ok {
+		truth = truth || sourceOfTruth(a.state)
+	}
+	if !truth {
+		return 0, false, outcomeUnknown(nil, "Failed to apply operation to at least one `Active` replica of shard %d. Consistency of this update is not guaranteed, the outcome is unknown. Please retry. %s", rs.id, firstFailure)
+	}
+	var id uint64
+	timedOut := false
+	for _, a := range ok {
+		if a.res.Rejected {
+			return 0, true, nil
+		}
+		id = max(id, a.res.OperationID)
+		timedOut = timedOut || a.timedOut
+	}
+	if timedOut {
+		return id, false, fmt.Errorf("shard %d: %w", rs.id, shard.ErrDeferredTimeout)
+	}
+	return id, false, nil
+}
+
+// failedAnswer handles a replica that failed an update that others
+// applied (Qdrant's handle_failed_replicas): ignored for the states
+// Qdrant ignores (Dead, Listener, ManualRecovery) and for a missing point
+// on a replica still being filled; otherwise disabled here and reported.
+// It reports whether the replica was handled.
+func (c *Collection) failedAnswer(l *layout, rs *ReplicaSet, a *answer) bool {
+	switch a.state {
+	case ReplicaDead, ReplicaListener, ReplicaManualRecovery:
+		return false
+	case ReplicaPartial, ReplicaRecovery:
+		if point.KindOf(a.err) == point.KindNotFound && !transportErr(a.err) {
+			return false
+		}
+	}
+	c.failed(l, rs, a.peer, a.err)
+	return true
+}
+
+// failed disables peer's replica of rs here and, the first time, reports
+// it to consensus (from the state it had).
+func (c *Collection) failed(l *layout, rs *ReplicaSet, peer uint64, cause error) {
+	from, first := rs.disable(l.self, peer)
+	if !first {
+		return
+	}
+	switch from {
+	case ReplicaDead, ReplicaListener, ReplicaManualRecovery:
+		return
+	}
+	c.log.Warn("replica failed an update, reporting it", "collection", c.name, "shard", rs.id, "peer", peer, "state", from, "err", cause)
+	if l.reporter != nil {
+		l.reporter.ReplicaFailed(c.name, rs.id, peer, from, cause)
+	}
+}
+
+// deactivationWait is how long an update with wait waits for consensus
+// to deactivate the replicas that failed it.
+func (c *Collection) deactivationWait() time.Duration {
+	if c.deactivation > 0 {
+		return c.deactivation
+	}
+	return defaultDeactivationWait
+}
+
+// ReplicaUpdate is an update a peer sent to this peer's replica of shard:
+// with opts.Tag set, the local replica applies it if its state takes
+// updates (Qdrant's update_local: Recovery and PartialSnapshot only when
+// forced) and the tag is accepted (a rejection is a result, not an
+// error); with no tag, this peer coordinates it for the shard as the
+// ordering leader. Strict mode does not run here: the peer the client
+// called checked it.
+func (c *Collection) ReplicaUpdate(ctx context.Context, shardID ShardID, op *ops.Operation, opts RemoteUpdate) (RemoteUpdateResult, error) {
+	l := c.layout()
+	rs := l.set(shardID)
+	if rs == nil {
+		return RemoteUpdateResult{}, point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", shardID, c.name)
+	}
+	if l.pending {
+		return RemoteUpdateResult{}, errPending(shardID)
+	}
+	if opts.Tag == nil {
+		id, err := c.lead(ctx, l, rs, op, opts.Wait, opts.Ordering)
+		if errors.Is(err, shard.ErrDeferredTimeout) {
+			return RemoteUpdateResult{OperationID: id}, nil
+		}
+		return RemoteUpdateResult{OperationID: id, Completed: opts.Wait && err == nil}, err
+	}
+	local, st := rs.Local()
+	if local == nil || !acceptsUpdate(st, opts.Tag.Force) {
+		return RemoteUpdateResult{}, point.Errorf(point.KindUnavailable, "The replica of shard %d on this peer takes no updates in state %s: the update was not applied", shardID, st)
+	}
+	wait := opts.Wait && st != ReplicaListener
+	res, err := local.UpdateWithClock(ctx, op, wait, *opts.Tag)
+	if errors.Is(err, shard.ErrDeferredTimeout) {
+		return RemoteUpdateResult{OperationID: res.OperationID, Tag: res.Tag}, nil
+	}
+	return RemoteUpdateResult{OperationID: res.OperationID, Completed: wait && err == nil && !res.Rejected, Rejected: res.Rejected, Tag: res.Tag}, err
+}
+
+// errPending refuses an update before a reopened cluster collection is
+// given its topology.
+func errPending(id ShardID) error {
+	return point.Errorf(point.KindUnavailable, "Shard %d is waiting for the cluster's topology after a restart: the update was not applied", id)
+}
