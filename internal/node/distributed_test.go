@@ -658,3 +658,65 @@ func deref(ops []cluster.Op) []string {
 	}
 	return out
 }
+
+// lossyConsensus loses the first lose proposals (as raft does with a
+// proposal forwarded to a leader that just died: no answer until the
+// caller gives up), then answers with err.
+type lossyConsensus struct {
+	proposals
+	lose int
+	err  error
+}
+
+func (l *lossyConsensus) Propose(ctx context.Context, data []byte) (any, error) {
+	l.mu.Lock()
+	n := len(l.ops)
+	l.mu.Unlock()
+	if _, err := l.proposals.Propose(ctx, data); err != nil && n >= l.lose {
+		return nil, err
+	}
+	if n < l.lose {
+		<-ctx.Done()
+		return nil, consensus.ErrTimeout
+	}
+	return true, l.err
+}
+
+// TestFailureReportRetried: a report whose proposal is lost (a leader died
+// with it) is proposed again until it commits, within the time a
+// coordinator waits for the replica to turn Dead; one the state machine
+// refuses is not.
+func TestFailureReportRetried(t *testing.T) {
+	defer func(a time.Duration) { reportAttempt = a }(reportAttempt)
+	reportAttempt = 100 * time.Millisecond
+	for _, tc := range []struct {
+		name  string
+		lose  int
+		err   error
+		tries int
+	}{
+		{"lost twice", 2, nil, 3},
+		{"refused", 0, point.Errorf(point.KindBadInput, "Cannot deactivate the last active replica"), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := openNode(t, t.TempDir())
+			if err := n.enableCluster(ClusterOptions{PeerID: 1, URI: "http://peer-1:6335"}); err != nil {
+				t.Fatal(err)
+			}
+			cons := &lossyConsensus{proposals: proposals{release: make(chan struct{})}, lose: tc.lose, err: tc.err}
+			close(cons.release)
+			n.cl.cons = cons
+			n.cl.ReplicaFailed("docs", 0, 7, collection.ReplicaActive, errors.New("connection refused"))
+			k := replicaKey{collection: "docs", shard: 0, peer: 7}
+			testkit.WaitFor(t, "the report done", 20*time.Second, func() bool {
+				n.cl.reports.mu.Lock()
+				defer n.cl.reports.mu.Unlock()
+				return !n.cl.reports.inFlight[k]
+			})
+			n.cl.bg.stop()
+			if got := len(cons.proposed()); got != tc.tries {
+				t.Fatalf("proposed %d times, want %d", got, tc.tries)
+			}
+		})
+	}
+}

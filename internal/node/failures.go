@@ -3,9 +3,11 @@ package node
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/point"
 )
 
 // failReports are the replica failures being proposed to consensus, so
@@ -53,11 +55,47 @@ func (cl *clusterMode) ReplicaFailed(coll string, shard collection.ShardID, peer
 	op := cluster.SetReplicaState{Collection: coll, Shard: k.shard, Peer: k.peer, State: cluster.ReplicaDead, FromState: &fromState}
 	started := cl.bg.do(func(ctx context.Context) {
 		defer cl.reports.end(k)
-		if _, err := cl.propose(ctx, op); err != nil && ctx.Err() == nil {
+		if err := cl.proposeRetrying(ctx, op); err != nil && ctx.Err() == nil {
 			cl.n.log.Warn("reporting a failed replica to consensus failed", "collection", coll, "shard", shard, "peer", peer, "err", err)
 		}
 	})
 	if !started {
 		cl.reports.end(k)
+	}
+}
+
+// Report retries: a proposal sent to a leader that just died is lost
+// without an answer, so each attempt is short and a lost one is sent again
+// (to the leader elected meanwhile) until it commits, the state machine
+// refuses it, or reportGiveUp passes. A coordinator waits 10 s for the
+// failed replica to leave Active: the first attempts must fit in that.
+var (
+	reportAttempt = 2 * time.Second
+	reportGiveUp  = time.Minute
+)
+
+// proposeRetrying proposes op until it is applied or refused: a timeout
+// or a dropped proposal (no leader yet) is tried again after a short wait.
+func (cl *clusterMode) proposeRetrying(ctx context.Context, op cluster.Op) error {
+	deadline := time.Now().Add(reportGiveUp)
+	wait := 50 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, reportAttempt)
+		_, err := cl.propose(actx, op)
+		cancel()
+		switch k := point.KindOf(err); {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case k != point.KindTimeout && k != point.KindInternal, time.Now().After(deadline):
+			return err // refused by the state machine, or given up
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
 	}
 }
