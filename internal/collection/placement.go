@@ -279,6 +279,9 @@ func (c *Collection) CreateShardKey(key ShardKey, shards int) error {
 	if shards <= 0 {
 		shards = shardCount(cfg)
 	}
+	if len(old.sets)+shards > MaxShardNumber {
+		return point.Errorf(point.KindBadInput, "shards_number %d would take the collection above the limit of %d shards", shards, MaxShardNumber)
+	}
 	first := ShardID(1)
 	if n := len(old.sets); n > 0 {
 		first = old.sets[n-1].id + 1

@@ -118,6 +118,9 @@ func TestCustomShardingStandalone(t *testing.T) {
 	if err := c.CreateShardKey(b, 1); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.CreateShardKey(ShardKey(`"huge"`), MaxShardNumber); point.KindOf(err) != point.KindBadInput {
+		t.Fatalf("a key of %d shards: %v", MaxShardNumber, err)
+	}
 	if err := c.CreateShardKey(a, 1); err == nil || point.DescriptionOf(err) != "Shard key a already exists" {
 		t.Fatalf("duplicate key: %v", err)
 	}
