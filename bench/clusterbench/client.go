@@ -100,8 +100,13 @@ func vectors(seed uint64, stream uint64, n, dim int) [][]float32 {
 // createCollection creates the collection through the first endpoint with
 // the shard parameters (shards 0: none sent); a server that refuses them
 // gets the plain request, and the note says so.
-func createCollection(hc *http.Client, base, name string, dim int, distance string, shards, replication int) (string, error) {
+func createCollection(hc *http.Client, base, name string, dim int, distance string, shards, replication, indexKB int) (string, error) {
 	req := map[string]any{"vectors": map[string]any{"size": dim, "distance": distance}}
+	if indexKB > 0 {
+		// The same threshold for both setups, so that a shard smaller than
+		// the default threshold is indexed as the single node's collection is.
+		req["optimizers_config"] = map[string]any{"indexing_threshold": indexKB}
+	}
 	if shards == 0 {
 		return "no shard parameters", call(context.Background(), hc, http.MethodPut, base+"/collections/"+name, req, nil)
 	}
@@ -270,6 +275,23 @@ func searchBodies(qs [][]float32) ([][]byte, error) {
 			return nil, err
 		}
 		out[i] = b
+	}
+	return out, nil
+}
+
+// exactBodies returns the search requests with params.exact set.
+func exactBodies(bodies [][]byte) ([][]byte, error) {
+	out := make([][]byte, len(bodies))
+	for i, b := range bodies {
+		var req map[string]any
+		if err := json.Unmarshal(b, &req); err != nil {
+			return nil, err
+		}
+		req["params"] = map[string]any{"exact": true}
+		var err error
+		if out[i], err = json.Marshal(req); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

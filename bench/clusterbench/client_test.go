@@ -53,7 +53,7 @@ func TestCreateCollectionFallback(t *testing.T) {
 	for _, strict := range []bool{false, true} {
 		f := &fake{strict: strict}
 		srv := httptest.NewServer(f)
-		note, err := createCollection(srv.Client(), srv.URL, "bench", 4, "Cosine", 3, 2)
+		note, err := createCollection(srv.Client(), srv.URL, "bench", 4, "Cosine", 3, 2, 0)
 		srv.Close()
 		if err != nil {
 			t.Fatal(err)

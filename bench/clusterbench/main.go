@@ -34,6 +34,7 @@ type options struct {
 	warm                 int
 	greenTimeout         time.Duration
 	keep                 bool
+	indexKB              int
 	out                  string
 }
 
@@ -57,6 +58,7 @@ func main() {
 	flag.IntVar(&o.warm, "warm", 20, "uncounted warm-up searches per client")
 	flag.DurationVar(&o.greenTimeout, "green-timeout", 5*time.Minute, "how long to wait for the optimizer before querying")
 	flag.BoolVar(&o.keep, "keep", false, "keep the servers' directories")
+	flag.IntVar(&o.indexKB, "indexing-threshold-kb", 1000, "optimizers_config.indexing_threshold of both collections (0: the server's default), so that both are HNSW-indexed")
 	flag.StringVar(&o.out, "out", "", "also write the table to this file")
 	flag.Parse()
 	if *quick {
@@ -78,6 +80,7 @@ type result struct {
 	status string
 	counts []int
 	top    [][]string
+	exact  [][]string // the same searches with params.exact: the true top-10
 }
 
 func (r result) writeRate(n int) float64 { return float64(n) / r.load.Seconds() }
@@ -200,7 +203,7 @@ func measure(o options, hc *http.Client, bin, dir string, ports *portPicker, n i
 	if cluster {
 		shards = o.shards
 	}
-	note, err := createCollection(hc, bases[0], name, o.dim, o.distance, shards, o.replication)
+	note, err := createCollection(hc, bases[0], name, o.dim, o.distance, shards, o.replication, o.indexKB)
 	if err != nil {
 		return res, fmt.Errorf("create collection: %w", err)
 	}
@@ -234,6 +237,13 @@ func measure(o options, hc *http.Client, bin, dir string, ports *portPicker, n i
 	if res.top, err = topIDs(hc, bases[0], name, bodies, 50); err != nil {
 		return res, err
 	}
+	exact, err := exactBodies(bodies[:min(50, len(bodies))])
+	if err != nil {
+		return res, err
+	}
+	if res.exact, err = topIDs(hc, bases[0], name, exact, 50); err != nil {
+		return res, err
+	}
 	fmt.Fprintf(os.Stderr, "%s: querying\n", res.name)
 	if res.q, err = query(hc, bases, name, bodies, o.clients, o.queryDur, o.queryCount, o.warm); err != nil {
 		return res, err
@@ -256,7 +266,9 @@ func report(w io.Writer, o options, version string, single, cluster result) {
 	}
 	fmt.Fprintf(w, "| **cluster / single** | | | **%.2f** | | **%.2f** | %.2f | %.2f | |\n\n",
 		cluster.writeRate(o.n)/single.writeRate(o.n), cluster.q.qps()/single.q.qps(), ms(cluster.q.p50)/ms(single.q.p50), ms(cluster.q.p99)/ms(single.q.p99))
-	fmt.Fprintf(w, "Top-10 of the first %d searches through the first peer of the cluster: %.1f%% the same ids as the single node's.", len(cluster.top), 100*overlap(single.top, cluster.top))
+	fmt.Fprintf(w, "Top-10 of the first %d searches through the first peer of the cluster: %.1f%% the same ids as the single node's. ", len(cluster.top), 100*overlap(single.top, cluster.top))
+	fmt.Fprintf(w, "Exact searches (params.exact) of both setups agree on %.1f%% of their ids; recall@10 of the (HNSW) searches against them: single node %.1f%%, cluster %.1f%%.",
+		100*overlap(single.exact, cluster.exact), 100*overlap(single.exact, single.top), 100*overlap(cluster.exact, cluster.top))
 	for _, r := range []result{single, cluster} {
 		if r.status != "green" {
 			fmt.Fprintf(w, " %s was %q (not green) when the queries began.", r.name, r.status)
