@@ -11,6 +11,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
@@ -230,11 +231,43 @@ func (c *Collection) SetTopology(t Topology) error {
 		errs = append(errs, fmt.Errorf("collection %s: save %s: %w", c.name, shardsFile, saveErr))
 	}
 	for _, sh := range drops {
+		if !old.topo && !old.pending && shardLen(sh) > 0 {
+			// The first topology of a collection that held points before
+			// consensus placed its shards (a cluster collection of a
+			// Shoal before distributed collections kept every point on
+			// the peer that received it): those points are set aside,
+			// not deleted.
+			if err := c.setAside(sh); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		if err := sh.Drop(); err != nil {
 			errs = append(errs, fmt.Errorf("collection %s: drop a local replica: %w", c.name, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func shardLen(sh *shard.Shard) int {
+	n := 0
+	sh.View(func(r *shard.Reader) { n = r.Len() })
+	return n
+}
+
+// setAside closes a local replica and moves its directory to
+// shards/<id>.unplaced-<unix time>, with a warning naming it.
+func (c *Collection) setAside(sh *shard.Shard) error {
+	n := shardLen(sh)
+	if err := sh.Close(); err != nil {
+		return fmt.Errorf("collection %s: close a replica set aside: %w", c.name, err)
+	}
+	to := fmt.Sprintf("%s.unplaced-%d", sh.Dir(), time.Now().Unix())
+	if err := vfs.OrDefault(c.fsys).Rename(sh.Dir(), to); err != nil {
+		return fmt.Errorf("collection %s: set aside %s: %w", c.name, sh.Dir(), err)
+	}
+	c.log.Warn("a shard this peer held points of is placed elsewhere by the cluster: its data is kept aside, not served", "collection", c.name, "points", n, "dir", to)
+	return nil
 }
 
 // errClusterKeys refuses CreateShardKey and DropShardKey on a collection

@@ -386,3 +386,44 @@ func TestShardKeysCollectionWide(t *testing.T) {
 		t.Fatalf("set payload under a key that lacks the point: %v", err)
 	}
 }
+
+// TestFirstTopologySetsAsideData: the first topology of a collection that
+// holds points (a cluster collection written before its shards were
+// placed) moves a shard placed elsewhere aside instead of deleting its
+// points; an empty one (a new collection) is simply dropped.
+func TestFirstTopologySetsAsideData(t *testing.T) {
+	for _, withPoints := range []bool{true, false} {
+		c, dir := openSharded(t, 2, dotBody)
+		if withPoints {
+			var pts []ops.PointStruct
+			for i := range uint64(20) {
+				pts = append(pts, vecPoint(i+1, []float32{1, float32(i), 0, 0}, 1))
+			}
+			upsert(t, c, pts...)
+		}
+		net := newMemNet()
+		top := Topology{Self: 1, WriteConsistencyFactor: 1, Remote: func(p uint64) Remote { return &memRemote{net: net, peer: p} },
+			Shards: []ShardPlacement{
+				{ID: 0, States: map[uint64]ReplicaState{1: ReplicaActive}},
+				{ID: 1, States: map[uint64]ReplicaState{2: ReplicaActive}},
+			}}
+		if err := c.SetTopology(top); err != nil {
+			t.Fatal(err)
+		}
+		aside, _ := filepath.Glob(shardDir(dir, 1) + ".unplaced-*")
+		if withPoints != (len(aside) == 1) {
+			t.Fatalf("with points %v: set aside %v", withPoints, aside)
+		}
+		if _, err := os.Stat(shardDir(dir, 1)); !os.IsNotExist(err) {
+			t.Fatalf("shard 1 is still in place: %v", err)
+		}
+		// A later topology change drops what leaves this peer.
+		top.Shards[0].States = map[uint64]ReplicaState{2: ReplicaActive}
+		if err := c.SetTopology(top); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := filepath.Glob(shardDir(dir, 0) + ".unplaced-*"); len(again) != 0 {
+			t.Fatalf("a later topology set aside %v", again)
+		}
+	}
+}
