@@ -115,6 +115,14 @@
 // that is not a multiple of the dimension, and their sub-vectors count
 // towards the indexing threshold, as Qdrant's threshold counts bytes.
 //
+// Snapshots (snapshot.go): Snapshot queues a request behind the updates
+// logged before it; the worker checkpoints in its order and pins the files
+// of that manifest, and the caller copies them into a snapshot archive
+// (package snapshot) while writes go on; a checkpoint meanwhile leaves
+// the files it retires to the last unpin. RestoreSnapshot extracts a shard
+// archive into a new directory and checks the image; Open on it starts an
+// empty WAL numbered after the operations the image covers.
+//
 // Every file of a shard (WAL, manifest, segment, deletes, vector and
 // sparse index files) goes through Options.FS (internal/vfs; the operating system when nil);
 // Open creates the shard's directories with vfs.EnsureDir, so that their

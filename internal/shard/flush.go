@@ -104,6 +104,9 @@ func (s *Shard) checkpoint() error {
 		if f == legacyFile {
 			p = filepath.Join(s.dir, f)
 		}
+		if s.deferRemoval(p) {
+			continue
+		}
 		if err := s.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove old segment file: %w", err))
 		}

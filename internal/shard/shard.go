@@ -52,6 +52,9 @@ type pending struct {
 	// cutoff, set on a pending without operations, raises the clocks and
 	// the cutoff (tagged.go) in the worker's order.
 	cutoff ops.RecoveryPoint
+	// snap, set on a pending without operations, asks the worker for the
+	// checkpoint a snapshot copies (snapshot.go).
+	snap chan snapStart
 }
 
 // Shard is one local shard. Reads take the lock shared; the update worker
@@ -104,6 +107,13 @@ type Shard struct {
 	track           struct {
 		sync.Mutex
 		log []Tracker
+	}
+	// pins keep the files of a manifest a snapshot copies (snapshot.go):
+	// while n > 0, a checkpoint leaves the files it retires in deferred.
+	pins struct {
+		sync.Mutex
+		n        int
+		deferred []string
 	}
 }
 
@@ -172,7 +182,7 @@ func openWith(dir string, opts Options, sm seams) (*Shard, error) {
 	if n := sparseIndexes(h); n > 0 {
 		s.log.Info("sparse indexes loaded", "dir", dir, "indexes", n)
 	}
-	log, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{SegmentSize: opts.WALSegmentSize, SegmentsAhead: opts.WALSegAhead, Logger: opts.Logger, FS: opts.FS})
+	log, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{SegmentSize: opts.WALSegmentSize, SegmentsAhead: opts.WALSegAhead, Logger: opts.Logger, FS: opts.FS, FirstIndex: applied})
 	if err != nil {
 		return nil, fmt.Errorf("open shard wal: %w", err)
 	}

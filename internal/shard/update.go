@@ -209,6 +209,10 @@ func (s *Shard) applyPending(p pending) {
 		s.applyCutoff(p)
 		return
 	}
+	if p.snap != nil {
+		s.startSnapshot(p.snap)
+		return
+	}
 	var first error
 	s.mu.Lock()
 	for i, op := range p.ops {

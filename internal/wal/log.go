@@ -26,6 +26,12 @@ type Options struct {
 
 	// FS is the file system; nil means vfs.Default.
 	FS vfs.FS
+
+	// FirstIndex is the index of the first record of a log Open creates
+	// (a directory without segments): a shard restored from a snapshot
+	// numbers its next operation after those its segments cover. A log
+	// that exists keeps its own indexes.
+	FirstIndex uint64
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -323,3 +323,24 @@ func TestOptionsValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenEmptyAtFirstIndex: a log created with FirstIndex numbers its
+// records from it, and keeps them after a reopen without the option.
+func TestOpenEmptyAtFirstIndex(t *testing.T) {
+	dir := t.TempDir()
+	l := mustOpen(t, dir, Options{FirstIndex: 1000})
+	if l.FirstIndex() != 1000 || l.NextIndex() != 1000 {
+		t.Fatalf("new log holds [%d, %d), want [1000, 1000)", l.FirstIndex(), l.NextIndex())
+	}
+	idx, err := l.Append([]byte("a"))
+	if err != nil || idx != 1000 {
+		t.Fatalf("append: %d, %v", idx, err)
+	}
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, l)
+	l = mustOpen(t, dir, Options{})
+	defer mustClose(t, l)
+	checkContents(t, l, 1000, [][]byte{[]byte("a")})
+}

@@ -40,7 +40,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	slices.Sort(firsts)
 
 	if len(firsts) == 0 {
-		if err := l.create(); err != nil {
+		if err := l.create(opts.FirstIndex); err != nil {
 			return nil, err
 		}
 		return l, nil
@@ -51,10 +51,10 @@ func Open(dir string, opts Options) (*Log, error) {
 	return l, nil
 }
 
-// create starts an empty log at index 0.
-func (l *Log) create() error {
-	path := segmentPath(l.dir, 0)
-	f, _, err := createSegment(l.fs, path, 0)
+// create starts an empty log at index first.
+func (l *Log) create(first uint64) error {
+	path := segmentPath(l.dir, first)
+	f, _, err := createSegment(l.fs, path, first)
 	if err != nil {
 		return err
 	}
@@ -65,8 +65,9 @@ func (l *Log) create() error {
 			return fmt.Errorf("wal: sync dir %s: %w", d, err)
 		}
 	}
-	l.mu.segs = []segment{{path: path, size: segmentHeaderSize}}
+	l.mu.segs = []segment{{path: path, first: first, end: first, size: segmentHeaderSize}}
 	l.mu.active = &segFile{f: f, refs: 1}
+	l.mu.next, l.mu.durable = first, first
 	return nil
 }
 
