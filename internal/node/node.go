@@ -43,6 +43,9 @@ type Options struct {
 	// replication_factor and write_consistency_factor of a collection
 	// created without them.
 	CollectionDefaults CollectionDefaults
+	// SnapshotsPath is storage.snapshots_path, where snapshots are kept
+	// (snapshots.go); "" means <StoragePath>/snapshots.
+	SnapshotsPath string
 }
 
 // CollectionDefaults are Qdrant's storage.collection, as cmd/shoal reads
@@ -99,6 +102,9 @@ func Open(opts Options) (*Node, error) {
 	dir := n.collectionsDir()
 	if err := vfs.EnsureDir(n.fs, dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create storage dir: %w", err)
+	}
+	if err := n.recoverReplaced(); err != nil {
+		return nil, err
 	}
 	names, err := n.fs.ReadDir(dir)
 	if err != nil {
