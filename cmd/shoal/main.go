@@ -74,8 +74,8 @@ func run(args []string) error {
 	}
 	// Refused before anything is read or opened: the storage must not be
 	// touched by a start that cannot do what was asked.
-	if len(flags.Snapshots) > 0 || flags.StorageSnapshot != "" {
-		return usageError{"restoring snapshots at start-up (--snapshot, --storage-snapshot) is not supported yet; nothing was started or changed"}
+	if flags.StorageSnapshot != "" {
+		return usageError{"restoring a storage snapshot at start-up (--storage-snapshot) is not supported yet; nothing was started or changed"}
 	}
 	cfg, unknown, err := config.Load(flags, os.Environ(), "")
 	if err != nil {
@@ -106,7 +106,10 @@ func run(args []string) error {
 		log.Info("--reinit has no effect without cluster mode")
 	}
 
-	opts := node.Options{StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log, SlowQuery: cfg.Service.SlowQuery(), CollectionDefaults: nodeCollectionDefaults(cfg.Storage.Collection)}
+	if clustered && len(flags.Snapshots) > 0 {
+		return usageError{"restoring snapshots at start-up (--snapshot) is not supported on a cluster yet: restore on a standalone node, or recover through the API; nothing was started or changed"}
+	}
+	opts := node.Options{SnapshotsPath: cfg.Storage.SnapshotsPath, StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log, SlowQuery: cfg.Service.SlowQuery(), CollectionDefaults: nodeCollectionDefaults(cfg.Storage.Collection)}
 	var n *node.Node
 	if clustered {
 		pc, perr := peerConfig(cfg, flags)
@@ -122,6 +125,13 @@ func run(args []string) error {
 			return fmt.Errorf("start cluster peer (storage %s): %w", cfg.Storage.StoragePath, err)
 		}
 		return fmt.Errorf("open storage %s: %w", cfg.Storage.StoragePath, err)
+	}
+	for _, sp := range flags.Snapshots {
+		log.Info("restoring collection snapshot before serving", "collection", sp.Collection, "snapshot", sp.Path, "force", flags.ForceSnapshot)
+		if err := n.RestoreSnapshotAtStart(sp.Collection, sp.Path, flags.ForceSnapshot); err != nil {
+			n.Close()
+			return fmt.Errorf("restore --snapshot %s:%s: %w", sp.Path, sp.Collection, err)
+		}
 	}
 	var clusterCfg *rest.ClusterConfig
 	if clustered {

@@ -73,11 +73,27 @@ func (n *Node) RecoverUploadedSnapshot(ctx context.Context, name string, r io.Re
 	if err := n.recoverable(name, priority); err != nil {
 		return err
 	}
-	path, err := n.saveUpload(ctx, r, MaxSnapshotDownload)
+	path, err := n.SaveUpload(ctx, r)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(path)
+	return n.recoverFromFile(name, path, checksum)
+}
+
+// SaveUpload copies an uploaded archive (at most MaxSnapshotDownload
+// bytes) to a temporary file, for RecoverSnapshotFile; the caller removes
+// it.
+func (n *Node) SaveUpload(ctx context.Context, r io.Reader) (string, error) {
+	return n.saveUpload(ctx, r, MaxSnapshotDownload)
+}
+
+// RecoverSnapshotFile replaces (or creates) the collection name with the
+// archive at path (a SaveUpload file).
+func (n *Node) RecoverSnapshotFile(name, path, checksum, priority string) error {
+	if err := n.recoverable(name, priority); err != nil {
+		return err
+	}
 	return n.recoverFromFile(name, path, checksum)
 }
 
@@ -373,4 +389,27 @@ func (n *Node) recoverReplaced() error {
 		}
 	}
 	return nil
+}
+
+// RestoreSnapshotAtStart restores the collection snapshot at path (any
+// local file: the operator names it) as collection name, before the node
+// serves (--snapshot PATH:NAME). An existing collection is replaced only
+// with force (--force-snapshot), as Qdrant's start-up recovery.
+func (n *Node) RestoreSnapshotAtStart(name, path string, force bool) error {
+	if n.cl != nil {
+		return errSnapshotCluster
+	}
+	if err := ValidateCollectionName(name); err != nil {
+		return err
+	}
+	n.mu.RLock()
+	_, exists := n.mu.collections[name]
+	n.mu.RUnlock()
+	if exists && !force {
+		return fmt.Errorf("collection %s already exists; use --force-snapshot to overwrite it", name)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	return n.recoverFromFile(name, path, "")
 }

@@ -16,15 +16,16 @@ func TestUnsupportedFlags(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []string
+		env  []string
 		want string
 	}{
-		{"collection snapshot", []string{"--snapshot", "/tmp/a.snapshot:a"}, "--snapshot"},
-		{"collection snapshot alias", []string{"--collection-snapshot=/tmp/a.snapshot:a", "-f"}, "--snapshot"},
-		{"storage snapshot", []string{"--storage-snapshot", "/tmp/full.snapshot"}, "--storage-snapshot"},
-		{"stack trace collector", []string{"--stacktrace"}, "--stacktrace is not supported"},
+		{"collection snapshot on a cluster", []string{"--snapshot", "/tmp/a.snapshot:a"}, []string{"QDRANT__CLUSTER__ENABLED=true"}, "--snapshot"},
+		{"collection snapshot alias on a cluster", []string{"--collection-snapshot=/tmp/a.snapshot:a", "-f"}, []string{"QDRANT__CLUSTER__ENABLED=true"}, "--snapshot"},
+		{"storage snapshot", []string{"--storage-snapshot", "/tmp/full.snapshot"}, nil, "--storage-snapshot"},
+		{"stack trace collector", []string{"--stacktrace"}, nil, "--stacktrace is not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, code, storage, port := refusedRun(t, tc.args, nil)
+			out, code, storage, port := refusedRun(t, tc.args, tc.env)
 			if code != 2 {
 				t.Errorf("exit code %d, want 2\n%s", code, out)
 			}
@@ -58,10 +59,10 @@ func TestHelpIsTruthful(t *testing.T) {
 		return rest
 	}
 	for flag, want := range map[string]string{
-		"--snapshot":         "Not supported yet",
+		"--snapshot":         "Standalone only",
 		"--storage-snapshot": "Not supported yet",
 		"--stacktrace":       "Not supported",
-		"--force-snapshot":   "no effect",
+		"--force-snapshot":   "Replace existing collections",
 	} {
 		if p := para(flag); !strings.Contains(p, want) {
 			t.Errorf("--help on %s does not say %q:\n%s", flag, want, p)

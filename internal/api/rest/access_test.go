@@ -55,6 +55,13 @@ var qdrantAccess = map[string]access{
 	"PUT /collections/{name}/shards":           accessWrite,
 	"POST /collections/{name}/shards/delete":   accessWrite,
 
+	"POST /collections/{name}/snapshots":              accessWrite,
+	"GET /collections/{name}/snapshots":               accessRead,
+	"PUT /collections/{name}/snapshots/recover":       accessWrite,
+	"POST /collections/{name}/snapshots/upload":       accessWrite,
+	"GET /collections/{name}/snapshots/{snapshot}":    accessRead,
+	"DELETE /collections/{name}/snapshots/{snapshot}": accessWrite,
+
 	"PUT /collections/{name}/vectors/{vector}":    accessWrite,
 	"DELETE /collections/{name}/vectors/{vector}": accessWrite,
 
