@@ -74,9 +74,6 @@ func run(args []string) error {
 	}
 	// Refused before anything is read or opened: the storage must not be
 	// touched by a start that cannot do what was asked.
-	if flags.StorageSnapshot != "" {
-		return usageError{"restoring a storage snapshot at start-up (--storage-snapshot) is not supported yet; nothing was started or changed"}
-	}
 	cfg, unknown, err := config.Load(flags, os.Environ(), "")
 	if err != nil {
 		// The unknown keys are logged before the error: a misspelt key
@@ -106,8 +103,8 @@ func run(args []string) error {
 		log.Info("--reinit has no effect without cluster mode")
 	}
 
-	if clustered && len(flags.Snapshots) > 0 {
-		return usageError{"restoring snapshots at start-up (--snapshot) is not supported on a cluster yet: restore on a standalone node, or recover through the API; nothing was started or changed"}
+	if clustered && (len(flags.Snapshots) > 0 || flags.StorageSnapshot != "") {
+		return usageError{"restoring snapshots at start-up (--snapshot, --storage-snapshot) is not supported on a cluster yet: restore on a standalone node; nothing was started or changed"}
 	}
 	opts := node.Options{SnapshotsPath: cfg.Storage.SnapshotsPath, StoragePath: cfg.Storage.StoragePath, Defaults: collectionDefaults(cfg), Logger: log, SlowQuery: cfg.Service.SlowQuery(), CollectionDefaults: nodeCollectionDefaults(cfg.Storage.Collection)}
 	var n *node.Node
@@ -125,6 +122,13 @@ func run(args []string) error {
 			return fmt.Errorf("start cluster peer (storage %s): %w", cfg.Storage.StoragePath, err)
 		}
 		return fmt.Errorf("open storage %s: %w", cfg.Storage.StoragePath, err)
+	}
+	if flags.StorageSnapshot != "" {
+		log.Info("restoring storage snapshot before serving", "snapshot", flags.StorageSnapshot, "force", flags.ForceSnapshot)
+		if err := n.RestoreStorageSnapshotAtStart(flags.StorageSnapshot, flags.ForceSnapshot); err != nil {
+			n.Close()
+			return fmt.Errorf("restore --storage-snapshot %s: %w", flags.StorageSnapshot, err)
+		}
 	}
 	for _, sp := range flags.Snapshots {
 		log.Info("restoring collection snapshot before serving", "collection", sp.Collection, "snapshot", sp.Path, "force", flags.ForceSnapshot)

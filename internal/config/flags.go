@@ -19,9 +19,9 @@ type Flags struct {
 	// Bootstrap is --bootstrap (or QDRANT_BOOTSTRAP): a peer of an existing
 	// cluster to join through. Empty starts a new cluster.
 	Bootstrap string
-	// Snapshots are the --snapshot PATH:NAME values, in order: main
-	// restores each before serving (standalone only). StorageSnapshot is
-	// --storage-snapshot, not supported yet: main refuses to start with it.
+	// Snapshots are the --snapshot PATH:NAME values, in order, and
+	// StorageSnapshot is --storage-snapshot: main restores them before
+	// serving (standalone only; refused on a cluster).
 	Snapshots       []SnapshotSpec
 	StorageSnapshot string
 	// ForceSnapshot (-f, --force-snapshot) replaces existing collections
@@ -65,9 +65,9 @@ func flagDefs(f *Flags) []flagDef {
 		{names: []string{"snapshot", "collection-snapshot"}, arg: "PATH:NAME", value: (*snapshotsFlag)(&f.Snapshots),
 			help: "Restore the collection snapshot at PATH as collection NAME before serving.\nStandalone only (refused on a cluster); an existing collection is replaced\nonly when forced (-f). May be given several times."},
 		{names: []string{"storage-snapshot"}, arg: "PATH", value: (*stringFlag)(&f.StorageSnapshot),
-			help: "Not supported yet: shoal refuses to start with it. (In Qdrant: restore a\nsnapshot of the whole storage before starting.)"},
+			help: "Restore a full-storage snapshot (every collection and alias) before serving.\nStandalone only (refused on a cluster); existing collections are replaced\nonly when forced (-f)."},
 		{names: []string{"force-snapshot", "f"}, value: (*boolFlag)(&f.ForceSnapshot),
-			help: "Replace existing collections when restoring --snapshot."},
+			help: "Replace existing collections when restoring --snapshot or\n--storage-snapshot."},
 		{names: []string{"disable-telemetry"}, value: (*boolFlag)(&f.DisableTelemetry),
 			help: "Disable telemetry (Shoal sends none; accepted for compatibility)."},
 		{names: []string{"stacktrace"}, value: (*boolFlag)(&f.Stacktrace),

@@ -21,7 +21,7 @@ func TestUnsupportedFlags(t *testing.T) {
 	}{
 		{"collection snapshot on a cluster", []string{"--snapshot", "/tmp/a.snapshot:a"}, []string{"QDRANT__CLUSTER__ENABLED=true"}, "--snapshot"},
 		{"collection snapshot alias on a cluster", []string{"--collection-snapshot=/tmp/a.snapshot:a", "-f"}, []string{"QDRANT__CLUSTER__ENABLED=true"}, "--snapshot"},
-		{"storage snapshot", []string{"--storage-snapshot", "/tmp/full.snapshot"}, nil, "--storage-snapshot"},
+		{"storage snapshot on a cluster", []string{"--storage-snapshot", "/tmp/full.snapshot"}, []string{"QDRANT__CLUSTER__ENABLED=true"}, "--storage-snapshot"},
 		{"stack trace collector", []string{"--stacktrace"}, nil, "--stacktrace is not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,7 +60,7 @@ func TestHelpIsTruthful(t *testing.T) {
 	}
 	for flag, want := range map[string]string{
 		"--snapshot":         "Standalone only",
-		"--storage-snapshot": "Not supported yet",
+		"--storage-snapshot": "Standalone only",
 		"--stacktrace":       "Not supported",
 		"--force-snapshot":   "Replace existing collections",
 	} {

@@ -83,3 +83,34 @@ func TestSnapshotAtStartup(t *testing.T) {
 		t.Fatal("the restored collection differs after a restart")
 	}
 }
+
+// TestStorageSnapshotAtStartup: a full-storage snapshot restores every
+// collection and alias into a fresh storage with --storage-snapshot.
+func TestStorageSnapshotAtStartup(t *testing.T) {
+	a := newServer(t)
+	a.start()
+	want := map[string]string{}
+	for _, name := range []string{"one", "two"} {
+		a.must("PUT", "/collections/"+name, map[string]any{"vectors": map[string]any{"size": 4, "distance": "Dot"}}, nil)
+		snapUpsert(a, name, 0, 100, name)
+		want[name] = snapScroll(a, name)
+	}
+	a.must("POST", "/collections/aliases", map[string]any{"actions": []any{map[string]any{"create_alias": map[string]any{"collection_name": "two", "alias_name": "deux"}}}}, nil)
+	var d struct {
+		Name string `json:"name"`
+	}
+	a.must("POST", "/snapshots", nil, &d)
+	a.stop()
+
+	b := newServer(t)
+	b.args = []string{"--storage-snapshot", filepath.Join(a.snaps, d.Name)}
+	b.start()
+	for name, w := range want {
+		if got := snapScroll(b, name); got != w {
+			t.Fatalf("%s differs after --storage-snapshot", name)
+		}
+	}
+	if got := snapScroll(b, "deux"); got != want["two"] {
+		t.Fatal("the alias was not restored")
+	}
+}

@@ -110,6 +110,11 @@ func (s *Server) routeTable() []route {
 		{"PUT /cluster/metadata/keys/{key}", accessWrite, s.putMetadataKey},
 		{"DELETE /cluster/metadata/keys/{key}", accessWrite, s.deleteMetadataKey},
 
+		{"POST /snapshots", accessWrite, s.createFullSnapshot},
+		{"GET /snapshots", accessRead, s.listFullSnapshots},
+		{"GET /snapshots/{snapshot}", accessRead, s.getFullSnapshot},
+		{"DELETE /snapshots/{snapshot}", accessWrite, s.deleteFullSnapshot},
+
 		{"GET /collections", accessRead, s.listCollections},
 		{"POST /collections/aliases", accessWrite, s.updateAliases},
 		{"GET /aliases", accessRead, s.listAliases},

@@ -234,3 +234,42 @@ func snapshotPart(r *http.Request) (io.Reader, error) {
 		p.Close()
 	}
 }
+
+func (s *Server) createFullSnapshot(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	s.waitOrNot(w, r, start, true, "full snapshot creation", func(ctx context.Context) (any, error) {
+		return s.node.CreateFullSnapshot(ctx)
+	})
+}
+
+func (s *Server) listFullSnapshots(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	list, err := s.node.ListFullSnapshots()
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	s.ok(w, start, list)
+}
+
+func (s *Server) getFullSnapshot(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	path, err := s.node.FullSnapshotFile(r.PathValue("snapshot"))
+	if err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	s.serveSnapshot(w, r, start, path)
+}
+
+func (s *Server) deleteFullSnapshot(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	file := r.PathValue("snapshot")
+	if _, err := s.node.FullSnapshotFile(file); err != nil {
+		s.fail(w, r, start, err)
+		return
+	}
+	s.waitOrNot(w, r, start, true, "full snapshot deletion", func(context.Context) (any, error) {
+		return true, s.node.DeleteFullSnapshot(file)
+	})
+}

@@ -144,3 +144,36 @@ func TestSnapshotsREST(t *testing.T) {
 	s.fail(http.MethodDelete, "/collections/c/snapshots/"+d.Name, nil, http.StatusNotFound, fmt.Sprintf("Not found: Snapshot %s", d.Name))
 	s.fail(http.MethodGet, "/collections/nope/snapshots", nil, http.StatusNotFound, "Not found: Collection `nope` doesn't exist!")
 }
+
+// TestFullSnapshotsREST: create (200 and 202), list, download, delete of
+// full-storage snapshots, shapes checked against the OpenAPI schema.
+func TestFullSnapshotsREST(t *testing.T) {
+	s := newServer(t, rest.Options{})
+	s.createCollection("c", map[string]any{"vectors": map[string]any{"size": 4, "distance": "Dot"}})
+	fillSnap(s, "c", 0, 20, "x")
+	var d snapshotDescription
+	s.ok(http.MethodPost, "/snapshots", nil, &d)
+	if !strings.HasPrefix(d.Name, "full-snapshot-") || d.Checksum == nil {
+		t.Fatalf("description %+v", d)
+	}
+	data := download(s, "/snapshots/"+d.Name)
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != *d.Checksum {
+		t.Fatal("downloaded full snapshot does not match its checksum")
+	}
+	var list []snapshotDescription
+	s.ok(http.MethodGet, "/snapshots", nil, &list)
+	if len(list) != 1 || list[0].Name != d.Name {
+		t.Fatalf("list %+v", list)
+	}
+	var ok bool
+	s.ok(http.MethodDelete, "/snapshots/"+d.Name, nil, &ok)
+	s.fail(http.MethodGet, "/snapshots/"+d.Name, nil, http.StatusNotFound, "Not found: Snapshot "+d.Name)
+	s.fail(http.MethodGet, "/snapshots/tmp", nil, http.StatusNotFound, "Not found: Snapshot tmp") // a directory
+	if r := s.do(http.MethodPost, "/snapshots?wait=false", nil); r.code != http.StatusAccepted {
+		t.Fatalf("wait=false: %d %s", r.code, r.body)
+	}
+	testkit.WaitFor(t, "the full snapshot created without wait", 20*time.Second, func() bool {
+		s.ok(http.MethodGet, "/snapshots", nil, &list)
+		return len(list) == 1
+	})
+}
