@@ -152,6 +152,14 @@ func (c *Collection) legacy(first *ReplicaSet, n int) bool {
 // openShard opens (or creates) the local replica of shard id with the
 // options cfg gives; it is not started.
 func (c *Collection) openShard(cfg *Config, id ShardID) (*shard.Shard, error) {
+	if err := settleReplaced(vfs.OrDefault(c.fsys), shardDir(c.dir, id)); err != nil {
+		return nil, fmt.Errorf("shard %d: settle an interrupted restore: %w", id, err)
+	}
+	return c.openShardDir(cfg, id)
+}
+
+// openShardDir is openShard without settling an interrupted restore.
+func (c *Collection) openShardDir(cfg *Config, id ShardID) (*shard.Shard, error) {
 	specs := map[string]segment.VectorSpec{}
 	for n, p := range cfg.Params.Vectors.Named {
 		specs[n] = vectorSpec(p)

@@ -106,8 +106,10 @@ func (c *Collection) newLocalShard(id ShardID) (*shard.Shard, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := vfs.OrDefault(c.fsys).RemoveAll(shardDir(c.dir, id)); err != nil {
-		return nil, fmt.Errorf("remove the old data of shard %d: %w", id, err)
+	for _, d := range []string{shardDir(c.dir, id), shardDir(c.dir, id) + ".replaced"} {
+		if err := vfs.OrDefault(c.fsys).RemoveAll(d); err != nil {
+			return nil, fmt.Errorf("remove the old data of shard %d: %w", id, err)
+		}
 	}
 	return c.openShard(cfg, id)
 }

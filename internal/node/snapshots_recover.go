@@ -222,14 +222,8 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // recoverFromFile checks the archive at path (its checksum when given),
 // extracts it and swaps the collection name for it.
 func (n *Node) recoverFromFile(name, path, checksum string) error {
-	if checksum != "" {
-		got, err := snapshot.FileSHA256(path)
-		if err != nil {
-			return fmt.Errorf("recover snapshot: %w", err)
-		}
-		if !strings.EqualFold(got, strings.TrimSpace(checksum)) {
-			return point.Errorf(point.KindBadRequest, "Checksum mismatch: expected %s, got %s", checksum, got)
-		}
+	if err := checkFileChecksum(path, checksum); err != nil {
+		return err
 	}
 	f, err := os.Open(path)
 	if err != nil {

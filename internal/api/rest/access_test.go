@@ -66,6 +66,14 @@ var qdrantAccess = map[string]access{
 	"GET /collections/{name}/snapshots/{snapshot}":    accessRead,
 	"DELETE /collections/{name}/snapshots/{snapshot}": accessWrite,
 
+	"POST /collections/{name}/shards/{shard}/snapshots":              accessWrite,
+	"GET /collections/{name}/shards/{shard}/snapshots":               accessRead,
+	"PUT /collections/{name}/shards/{shard}/snapshots/recover":       accessWrite,
+	"POST /collections/{name}/shards/{shard}/snapshots/upload":       accessWrite,
+	"GET /collections/{name}/shards/{shard}/snapshots/{snapshot}":    accessRead,
+	"DELETE /collections/{name}/shards/{shard}/snapshots/{snapshot}": accessWrite,
+	"GET /collections/{name}/shards/{shard}/snapshot":                accessRead,
+
 	"PUT /collections/{name}/vectors/{vector}":    accessWrite,
 	"DELETE /collections/{name}/vectors/{vector}": accessWrite,
 

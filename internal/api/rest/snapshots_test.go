@@ -177,3 +177,56 @@ func TestFullSnapshotsREST(t *testing.T) {
 		return len(list) == 1
 	})
 }
+
+// TestShardSnapshotsREST: shard snapshots are created, listed,
+// downloaded, streamed and recovered (by location and by upload) on a
+// one-shard collection; a missing shard is 404.
+func TestShardSnapshotsREST(t *testing.T) {
+	s := newServer(t, rest.Options{})
+	s.createCollection("c", map[string]any{"vectors": map[string]any{"size": 4, "distance": "Dot"}, "shard_number": 1})
+	fillSnap(s, "c", 0, 40, "snap")
+	want := scrollAll(s, "c")
+	var d snapshotDescription
+	s.ok(http.MethodPost, "/collections/c/shards/0/snapshots", nil, &d)
+	if !strings.HasPrefix(d.Name, "c-shard-0-") || d.Checksum == nil {
+		t.Fatalf("description %+v", d)
+	}
+	var list []snapshotDescription
+	s.ok(http.MethodGet, "/collections/c/shards/0/snapshots", nil, &list)
+	if len(list) != 1 || list[0].Name != d.Name {
+		t.Fatalf("list %+v", list)
+	}
+	data := download(s, "/collections/c/shards/0/snapshots/"+d.Name)
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != *d.Checksum {
+		t.Fatal("downloaded shard snapshot does not match its checksum")
+	}
+	streamed := download(s, "/collections/c/shards/0/snapshot")
+
+	fillSnap(s, "c", 20, 60, "later")
+	var ok bool
+	s.ok(http.MethodPut, "/collections/c/shards/0/snapshots/recover", map[string]any{"location": "file://" + filepath.Join(s.dir, "snapshots", "c", "shards", "0", d.Name), "checksum": *d.Checksum}, &ok)
+	if got := scrollAll(s, "c"); got != want {
+		t.Fatal("the recovered shard differs from its snapshot")
+	}
+	fillSnap(s, "c", 20, 60, "later")
+	if r := upload(s, "/collections/c/shards/0/snapshots/upload", streamed); r.code != http.StatusOK {
+		t.Fatalf("upload: %d %s", r.code, r.body)
+	}
+	if got := scrollAll(s, "c"); got != want {
+		t.Fatal("the shard recovered from the streamed snapshot differs")
+	}
+	corrupt := bytes.Clone(data)
+	corrupt[len(corrupt)/2] ^= 1
+	if r := upload(s, "/collections/c/shards/0/snapshots/upload", corrupt); r.code != http.StatusBadRequest {
+		t.Fatalf("corrupt upload: %d %s", r.code, r.body)
+	}
+	if got := scrollAll(s, "c"); got != want {
+		t.Fatal("a refused shard upload changed the collection")
+	}
+	s.fail(http.MethodGet, "/collections/c/shards/5/snapshots", nil, http.StatusNotFound, "Not found: Shard 5 of collection c not found on this peer")
+	s.ok(http.MethodDelete, "/collections/c/shards/0/snapshots/"+d.Name, nil, &ok)
+	s.ok(http.MethodGet, "/collections/c/shards/0/snapshots", nil, &list)
+	if len(list) != 0 {
+		t.Fatalf("after delete: %+v", list)
+	}
+}

@@ -1,0 +1,119 @@
+package collection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
+	"github.com/shoaldb/shoal/internal/snapshot"
+	"github.com/shoaldb/shoal/internal/vfs"
+)
+
+// Shard snapshots (Qdrant's /collections/{c}/shards/{id}/snapshots): the
+// image of one local shard (an archive of kind shard, shard.Snapshot),
+// and RestoreShard, which replaces a local shard's data by one.
+
+func (c *Collection) localShard(id ShardID) (*ReplicaSet, *shard.Shard, error) {
+	rs := c.layout().set(id)
+	if rs == nil {
+		return nil, nil, point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", id, c.name)
+	}
+	sh, _ := rs.Local()
+	if sh == nil {
+		return nil, nil, point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", id, c.name)
+	}
+	return rs, sh, nil
+}
+
+// HasLocalShard reports whether shard id has a replica on this peer (else
+// Qdrant's not found).
+func (c *Collection) HasLocalShard(id ShardID) error {
+	_, _, err := c.localShard(id)
+	return err
+}
+
+// ShardSnapshot writes the image of local shard id to w (prefix "").
+func (c *Collection) ShardSnapshot(ctx context.Context, id ShardID, w *snapshot.Writer) (shard.SnapshotMeta, error) {
+	_, sh, err := c.localShard(id)
+	if err != nil {
+		return shard.SnapshotMeta{}, err
+	}
+	return sh.Snapshot(ctx, w, "")
+}
+
+// RestoreShard replaces the data of local shard id by the checked image
+// in dir (shard.RestoreSnapshot), which it moves into place. The old
+// shard is closed first (updates sent to it meanwhile fail with
+// ErrClosed), moved aside and removed once the new one is open; if the
+// new one fails to open, the old one comes back.
+func (c *Collection) RestoreShard(id ShardID, dir string) error {
+	c.topoMu.Lock()
+	defer c.topoMu.Unlock()
+	rs, old, err := c.localShard(id)
+	if err != nil {
+		return err
+	}
+	cfg, err := c.Config()
+	if err != nil {
+		return err
+	}
+	fsys := vfs.OrDefault(c.fsys)
+	final := shardDir(c.dir, id)
+	aside := final + ".replaced"
+	if err := fsys.RemoveAll(aside); err != nil {
+		return fmt.Errorf("restore shard %d: %w", id, err)
+	}
+	_, state := rs.Local()
+	if err := old.Close(); err != nil {
+		c.log.Warn("closing the shard a snapshot replaces", "shard", id, "err", err)
+	}
+	reopen := func() {
+		sh, err := c.openShardDir(cfg, id)
+		if err != nil {
+			c.log.Error("reopening a shard after a failed restore", "shard", id, "err", err)
+			return
+		}
+		sh.Start()
+		rs.setLocal(sh, state)
+	}
+	if err := fsys.Rename(final, aside); err != nil {
+		reopen()
+		return fmt.Errorf("restore shard %d: %w", id, err)
+	}
+	if err := fsys.Rename(dir, final); err != nil {
+		err = errors.Join(err, fsys.Rename(aside, final))
+		reopen()
+		return fmt.Errorf("restore shard %d: %w", id, err)
+	}
+	sh, err := c.openShardDir(cfg, id)
+	if err != nil {
+		fsys.RemoveAll(final)
+		err = errors.Join(err, fsys.Rename(aside, final))
+		reopen()
+		return fmt.Errorf("restore shard %d: open the restored shard: %w", id, err)
+	}
+	sh.Start()
+	rs.setLocal(sh, state)
+	if err := fsys.RemoveAll(aside); err != nil {
+		c.log.Warn("removing the replaced shard", "shard", id, "err", err)
+	}
+	c.log.Info("shard restored from snapshot", "shard", id, "dir", filepath.Base(final))
+	return nil
+}
+
+// settleReplaced repairs a RestoreShard cut short by a crash before the
+// shard at final is opened: the replaced data moved aside comes back if
+// the restored data never took its place, and is dropped otherwise.
+func settleReplaced(fsys vfs.FS, final string) error {
+	aside := final + ".replaced"
+	if _, err := fsys.Stat(aside); err != nil {
+		return nil
+	}
+	if _, err := fsys.Stat(final); err == nil {
+		return fsys.RemoveAll(aside)
+	}
+	return fsys.Rename(aside, final)
+}

@@ -1,0 +1,176 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
+	"github.com/shoaldb/shoal/internal/snapshot"
+	"github.com/shoaldb/shoal/internal/vfs"
+)
+
+// Shard snapshots (Qdrant's /collections/{c}/shards/{id}/snapshots): files
+// <snapshots_path>/<collection>/shards/<id>/<collection>-shard-<id>-<peer
+// id>-<time>.snapshot with .sha256 beside, archives of kind shard of one
+// local shard; recovery replaces that local shard's data
+// (collection.RestoreShard) after the archive was extracted and checked.
+
+func (n *Node) shardSnapshotsDir(name string, id collection.ShardID) string {
+	return filepath.Join(n.collectionSnapshotsDir(name), "shards", strconv.FormatUint(uint64(id), 10))
+}
+
+func (n *Node) localShardCollection(name string, id collection.ShardID) (*collection.Collection, error) {
+	c, err := n.Collection(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.HasLocalShard(id); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// CreateShardSnapshot writes a snapshot of local shard id of a collection.
+func (n *Node) CreateShardSnapshot(ctx context.Context, name string, id collection.ShardID) (*SnapshotDescription, error) {
+	c, err := n.localShardCollection(name, id)
+	if err != nil {
+		return nil, err
+	}
+	name = c.Name()
+	file := fmt.Sprintf("%s-shard-%d-%d-%s.snapshot", name, id, n.peerID(), time.Now().UTC().Format("2006-01-02-15-04-05"))
+	return n.writeSnapshot(n.shardSnapshotsDir(name, id), file, snapshot.KindShard, "collection", name, func(w *snapshot.Writer) (any, error) {
+		return c.ShardSnapshot(ctx, id, w)
+	})
+}
+
+// StreamShardSnapshot writes a fresh snapshot of local shard id to w
+// without keeping a file (GET .../shards/{id}/snapshot).
+func (n *Node) StreamShardSnapshot(ctx context.Context, name string, id collection.ShardID, w io.Writer) error {
+	c, err := n.localShardCollection(name, id)
+	if err != nil {
+		return err
+	}
+	sw := snapshot.NewWriter(w, snapshot.KindShard, nil)
+	meta, err := c.ShardSnapshot(ctx, id, sw)
+	if err != nil {
+		return err
+	}
+	_, err = sw.Close(meta)
+	return err
+}
+
+// ListShardSnapshots describes the snapshots of shard id.
+func (n *Node) ListShardSnapshots(name string, id collection.ShardID) ([]SnapshotDescription, error) {
+	c, err := n.localShardCollection(name, id)
+	if err != nil {
+		return nil, err
+	}
+	return listSnapshots(n.shardSnapshotsDir(c.Name(), id))
+}
+
+// ShardSnapshotFile is the path of a snapshot of shard id.
+func (n *Node) ShardSnapshotFile(name string, id collection.ShardID, file string) (string, error) {
+	c, err := n.localShardCollection(name, id)
+	if err != nil {
+		return "", err
+	}
+	return snapshotPath(n.shardSnapshotsDir(c.Name(), id), file)
+}
+
+// DeleteShardSnapshot removes a snapshot of shard id.
+func (n *Node) DeleteShardSnapshot(name string, id collection.ShardID, file string) error {
+	p, err := n.ShardSnapshotFile(name, id, file)
+	if err != nil {
+		return err
+	}
+	return removeSnapshot(p)
+}
+
+// RecoverShardSnapshot replaces local shard id's data by the snapshot at
+// req.Location (file:// inside the snapshots directory, or http(s)://).
+func (n *Node) RecoverShardSnapshot(ctx context.Context, name string, id collection.ShardID, req RecoverRequest) error {
+	c, err := n.shardRecoverable(name, id, req.Priority)
+	if err != nil {
+		return err
+	}
+	path, cleanup, err := n.fetchSnapshot(ctx, req.Location)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	return n.recoverShardFromFile(c, id, path, req.Checksum)
+}
+
+// RecoverShardSnapshotFile replaces local shard id's data by the archive
+// at path (a SaveUpload file).
+func (n *Node) RecoverShardSnapshotFile(name string, id collection.ShardID, path, checksum, priority string) error {
+	c, err := n.shardRecoverable(name, id, priority)
+	if err != nil {
+		return err
+	}
+	return n.recoverShardFromFile(c, id, path, checksum)
+}
+
+func (n *Node) shardRecoverable(name string, id collection.ShardID, priority string) (*collection.Collection, error) {
+	if n.cl != nil {
+		return nil, errSnapshotCluster
+	}
+	if err := checkPriority(priority); err != nil {
+		return nil, err
+	}
+	return n.localShardCollection(name, id)
+}
+
+func (n *Node) recoverShardFromFile(c *collection.Collection, id collection.ShardID, path, checksum string) error {
+	if err := checkFileChecksum(path, checksum); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("recover shard snapshot: %w", err)
+	}
+	defer f.Close()
+	start := time.Now()
+	staging, err := vfs.MkdirTemp(vfs.Default, n.collectionsDir(), ".restoring-")
+	if err != nil {
+		return fmt.Errorf("recover shard snapshot: %w", err)
+	}
+	defer os.RemoveAll(staging)
+	dir := filepath.Join(staging, "shard")
+	m, err := shard.RestoreSnapshot(f, dir, snapshot.Options{})
+	if errors.Is(err, snapshot.ErrInvalid) {
+		return &point.Error{Kind: point.KindBadRequest, Description: fmt.Sprintf("Invalid snapshot: %v", err), Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("recover shard snapshot: %w", err)
+	}
+	if err := c.RestoreShard(id, dir); err != nil {
+		return err
+	}
+	n.log.Info("shard recovered from snapshot", "collection", c.Name(), "shard", id, "bytes", m.Size(), "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// checkFileChecksum compares the file's SHA-256 with checksum, if given.
+func checkFileChecksum(path, checksum string) error {
+	if checksum == "" {
+		return nil
+	}
+	got, err := snapshot.FileSHA256(path)
+	if err != nil {
+		return fmt.Errorf("recover snapshot: %w", err)
+	}
+	if !strings.EqualFold(got, strings.TrimSpace(checksum)) {
+		return point.Errorf(point.KindBadRequest, "Checksum mismatch: expected %s, got %s", checksum, got)
+	}
+	return nil
+}
