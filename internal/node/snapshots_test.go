@@ -13,9 +13,9 @@ import (
 	"testing"
 
 	"github.com/shoaldb/shoal/internal/cluster"
-	"github.com/shoaldb/shoal/internal/shard"
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
 	"github.com/shoaldb/shoal/internal/snapshot"
 )
 
