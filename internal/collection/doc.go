@@ -115,6 +115,15 @@
 // placed then serves its local reads but refuses updates ("not applied")
 // until the node's next SetTopology.
 //
+// Snapshots (snapshot.go, snapshot_shard.go): Snapshot writes an archive
+// of kind collection (package snapshot): config.json, shards.json listing
+// the local shards, and each local shard's consistent image under
+// shards/<id>/; ExtractSnapshot reads one into a new directory and checks
+// it whole before the node swaps it in. ShardSnapshot and RestoreShard do
+// the same for one local shard (the old one is closed, moved aside to
+// shards/<id>.replaced and put back if the new one fails to open; Open
+// settles a restore a crash cut short).
+//
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock, each ReplicaSet's replicas and states by its own; data
 // consistency is each shard's business.

@@ -55,6 +55,16 @@
 // CollectionClusterInfo says where a collection's replicas live
 // (clusterinfo.go).
 //
+// Snapshots (snapshots*.go; Qdrant's layout): collection, shard and
+// full-storage snapshots are files of storage.snapshots_path with a
+// .sha256 beside each, on the operating system's file system. Recovery
+// (from a file:// location inside snapshots_path, an http(s):// one, an
+// upload, or --snapshot / --storage-snapshot at start-up) extracts and
+// checks the archive before it swaps a collection (moved aside to
+// collections/.replaced-*, restored by Open after a crash) or a shard; a
+// refused archive changes nothing. Standalone only for now: a cluster
+// peer creates snapshots of its local shards but refuses recovery.
+//
 // Node is safe for concurrent use. Metadata operations are serialized by
 // one lock; data operations only take it shared to look up the collection.
 package node

@@ -46,6 +46,10 @@
 // under /collections/{name}/shards, and GET /collections/{name}/cluster
 // describes where a collection's shards live (shardkeys.go).
 //
+// Snapshots (snapshots.go, snapshots_shard.go): collection, shard and
+// full-storage snapshot routes as Qdrant's; wait=false answers 202 and the
+// work goes on in the background; downloads stream the file; uploads are
+// multipart, streamed to disk.//
 // Handlers hold no state beyond the Server's dependencies and are safe for
 // concurrent use.
 package rest
