@@ -89,6 +89,10 @@ type Node struct {
 	// cfgMu serializes the read-modify-write of collection configurations
 	// (changeConfig); taken before mu.
 	cfgMu sync.Mutex
+	// snapMu serializes the step that puts a snapshot file and its
+	// checksum in place (snapshots.go), so that two snapshots given the
+	// same name in the same second leave a file and a checksum that match.
+	snapMu sync.Mutex
 }
 
 // Open loads every collection found under the storage path.

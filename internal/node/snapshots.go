@@ -106,13 +106,17 @@ func (n *Node) writeSnapshot(dir, file, kind, what, name string, fill func(*snap
 	}
 	final := filepath.Join(dir, file)
 	sum := hex.EncodeToString(h.Sum(nil))
+	n.snapMu.Lock()
 	if err := snapshot.WriteChecksum(final, sum); err != nil {
+		n.snapMu.Unlock()
 		return nil, fmt.Errorf("write snapshot checksum: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
+		n.snapMu.Unlock()
 		return nil, fmt.Errorf("create snapshot %s: %w", file, err)
 	}
 	d, err := describeSnapshot(final)
+	n.snapMu.Unlock()
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,11 @@ func Extract(r io.Reader, dir string, opts Options) (*Manifest, error) {
 		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
 			return nil, fmt.Errorf("snapshot: entry %q of type %q: %w", hdr.Name, hdr.Typeflag, ErrUnsupportedEntry)
 		}
+		if sparse(hdr) {
+			// A sparse entry expands a few bytes into its whole size of
+			// zeros on disk: the writer never makes one.
+			return nil, fmt.Errorf("snapshot: entry %q is a sparse file: %w", hdr.Name, ErrUnsupportedEntry)
+		}
 		if err := checkName(hdr.Name); err != nil {
 			return nil, err
 		}
@@ -116,6 +121,17 @@ func Extract(r io.Reader, dir string, opts Options) (*Manifest, error) {
 			opts.Progress(total)
 		}
 	}
+}
+
+// sparse reports whether hdr describes a PAX sparse file (archive/tar
+// reports those as regular files).
+func sparse(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // readErr marks a tar failure: an early end is truncation, anything else a

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,6 +190,7 @@ func TestExtractRefusals(t *testing.T) {
 		{"char device", raw(t, link(tar.TypeChar, "c", "")), Limits{}, ErrUnsupportedEntry},
 		{"block device", raw(t, link(tar.TypeBlock, "b", "")), Limits{}, ErrUnsupportedEntry},
 		{"fifo", raw(t, link(tar.TypeFifo, "f", "")), Limits{}, ErrUnsupportedEntry},
+		{"pax sparse", paxSparse(), Limits{}, ErrUnsupportedEntry},
 		{"duplicate", raw(t, reg("a", "x"), reg("a", "y")), Limits{}, ErrDuplicate},
 		{"too many files", raw(t, reg("a", "x"), reg("b", "y")), Limits{MaxFiles: 1}, ErrTooLarge},
 		{"too many bytes", raw(t, reg("a", "xyz"), reg("b", "xyz")), Limits{MaxBytes: 5}, ErrTooLarge},
@@ -259,4 +261,51 @@ func TestChecksumFile(t *testing.T) {
 	if got, err := ReadChecksum(p); err != nil || got != sum {
 		t.Fatalf("read %q, %v", got, err)
 	}
+}
+
+// block is one 512-byte USTAR header of name, type and size.
+func block(name string, typ byte, size int) []byte {
+	b := make([]byte, 512)
+	copy(b, name)
+	copy(b[100:], "0000644\x00")
+	copy(b[108:], "0000000\x00")
+	copy(b[116:], "0000000\x00")
+	copy(b[124:], fmt.Sprintf("%011o\x00", size))
+	copy(b[136:], "00000000000\x00")
+	b[156] = typ
+	copy(b[257:], "ustar\x00")
+	copy(b[263:], "00")
+	copy(b[148:], "        ")
+	sum := 0
+	for _, c := range b {
+		sum += int(c)
+	}
+	copy(b[148:], fmt.Sprintf("%06o\x00 ", sum))
+	return b
+}
+
+func pad(b []byte) []byte {
+	for len(b)%512 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// paxSparse is an archive whose one entry is a PAX (0.1) sparse file of
+// a million logical bytes holding one byte of data, hand-made: Go's
+// writer does not write sparse files.
+func paxSparse() []byte {
+	var recs string
+	for _, kv := range []string{"GNU.sparse.size=1000000", "GNU.sparse.numblocks=1", "GNU.sparse.map=0,1"} {
+		n := len(kv) + 3
+		for len(fmt.Sprintf("%d %s\n", n, kv)) != n {
+			n++
+		}
+		recs += fmt.Sprintf("%d %s\n", n, kv)
+	}
+	out := block("PaxHeaders/s", 'x', len(recs))
+	out = append(out, pad([]byte(recs))...)
+	out = append(out, block("s", '0', 1)...)
+	out = append(out, pad([]byte("x"))...)
+	return append(out, make([]byte, 1024)...)
 }
