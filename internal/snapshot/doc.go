@@ -36,6 +36,9 @@
 // leave partial files in the target: callers extract into a fresh
 // temporary directory and move it into place only once Extract succeeded.
 //
+// Verify makes every check of Extract and writes nothing (the fuzz
+// target, FuzzReadArchive, runs it).
+//
 // Beside an archive written to disk sits "<name>.sha256" holding the
 // archive's own hex digest (Qdrant's checksum file), which WriteChecksum
 // and ReadChecksum handle.

@@ -48,10 +48,26 @@ type Options struct {
 // manifest. Refusals match ErrInvalid (see the package doc); I/O errors of
 // dir do not.
 func Extract(r io.Reader, dir string, opts Options) (*Manifest, error) {
-	lim := opts.Limits.withDefaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("snapshot: create %s: %w", dir, err)
 	}
+	return read(r, opts, func(name string) (io.WriteCloser, error) { return createFile(dir, name) })
+}
+
+// Verify reads an archive from r with every check of Extract, writing
+// nothing, and returns its manifest.
+func Verify(r io.Reader, opts Options) (*Manifest, error) {
+	return read(r, opts, func(string) (io.WriteCloser, error) { return discard{}, nil })
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+func (discard) Close() error                { return nil }
+
+// read is Extract and Verify: create opens the destination of each file.
+func read(r io.Reader, opts Options, create func(name string) (io.WriteCloser, error)) (*Manifest, error) {
+	lim := opts.Limits.withDefaults()
 	tr := tar.NewReader(r)
 	var got []File
 	seen := map[string]bool{}
@@ -111,7 +127,7 @@ func Extract(r io.Reader, dir string, opts Options) (*Manifest, error) {
 		if hdr.Size > lim.MaxBytes-total {
 			return nil, fmt.Errorf("snapshot: more than %d bytes of files: %w", lim.MaxBytes, ErrTooLarge)
 		}
-		sum, err := extractFile(tr, dir, hdr.Name, hdr.Size)
+		sum, err := extractFile(tr, create, hdr.Name, hdr.Size)
 		if err != nil {
 			return nil, err
 		}
@@ -147,16 +163,25 @@ func readErr(what string, err error) error {
 	return fmt.Errorf("snapshot: %s: %w (%w)", what, ErrManifest, err)
 }
 
-func extractFile(tr *tar.Reader, dir, name string, size int64) (string, error) {
+// createFile creates the file name under dir, and its directories.
+func createFile(dir, name string) (io.WriteCloser, error) {
 	dst := filepath.Join(dir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", fmt.Errorf("snapshot: %w", err)
+		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	// O_EXCL: a file already there (put by something else) is not
 	// followed or overwritten.
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return "", fmt.Errorf("snapshot: %w", err)
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	return f, nil
+}
+
+func extractFile(tr *tar.Reader, create func(string) (io.WriteCloser, error), name string, size int64) (string, error) {
+	f, err := create(name)
+	if err != nil {
+		return "", err
 	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, h), tr)

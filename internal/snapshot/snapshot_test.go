@@ -53,6 +53,9 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if vm, err := Verify(bytes.NewReader(buf.Bytes()), Options{}); err != nil || len(vm.Files) != len(m.Files) {
+		t.Fatalf("Verify: %+v, %v", vm, err)
+	}
 	if m.Kind != KindCollection || m.Format != FormatVersion || !jsonEq(m.Meta, `{"name":"c"}`) || len(m.Files) != 3 || m.Size() != 70007 {
 		t.Fatalf("manifest %+v", m)
 	}
