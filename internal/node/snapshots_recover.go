@@ -37,7 +37,19 @@ type RecoverRequest struct {
 	Location string
 	Priority string // "", no_sync, snapshot, replica
 	Checksum string
+	// APIKey, when set, is sent as the api-key header to an http(s)
+	// location (another Qdrant or Shoal serving the snapshot).
+	APIKey string
 }
+
+// snapshotClient fetches http(s) locations: no overall timeout (an
+// archive may be large), but a peer that does not answer is given up.
+var snapshotClient = &http.Client{Transport: &http.Transport{
+	Proxy:                 http.ProxyFromEnvironment,
+	ResponseHeaderTimeout: time.Minute,
+	TLSHandshakeTimeout:   10 * time.Second,
+	IdleConnTimeout:       90 * time.Second,
+}}
 
 // MaxSnapshotDownload bounds the bytes an http(s) location may send.
 const MaxSnapshotDownload = 1 << 40
@@ -59,7 +71,7 @@ func (n *Node) RecoverSnapshot(ctx context.Context, name string, req RecoverRequ
 	if err := n.recoverable(name, req.Priority); err != nil {
 		return err
 	}
-	path, cleanup, err := n.fetchSnapshot(ctx, req.Location)
+	path, cleanup, err := n.fetchSnapshot(ctx, req.Location, req.APIKey)
 	if err != nil {
 		return err
 	}
@@ -112,7 +124,7 @@ func (n *Node) recoverable(name, priority string) error {
 
 // fetchSnapshot returns the local file of location and what removes it
 // when it was downloaded.
-func (n *Node) fetchSnapshot(ctx context.Context, location string) (string, func(), error) {
+func (n *Node) fetchSnapshot(ctx context.Context, location, apiKey string) (string, func(), error) {
 	u, err := url.Parse(location)
 	if err != nil {
 		return "", nil, point.Errorf(point.KindBadRequest, "Invalid snapshot location %q: %v", location, err)
@@ -126,7 +138,10 @@ func (n *Node) fetchSnapshot(ctx context.Context, location string) (string, func
 		if err != nil {
 			return "", nil, point.Errorf(point.KindBadRequest, "Invalid snapshot location %q: %v", location, err)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		if apiKey != "" {
+			req.Header.Set("api-key", apiKey)
+		}
+		resp, err := snapshotClient.Do(req)
 		if err != nil {
 			return "", nil, point.Errorf(point.KindBadRequest, "Failed to download snapshot from %s: %v", location, err)
 		}

@@ -102,7 +102,7 @@ func (n *Node) RecoverShardSnapshot(ctx context.Context, name string, id collect
 	if err != nil {
 		return err
 	}
-	path, cleanup, err := n.fetchSnapshot(ctx, req.Location)
+	path, cleanup, err := n.fetchSnapshot(ctx, req.Location, req.APIKey)
 	if err != nil {
 		return err
 	}

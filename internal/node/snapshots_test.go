@@ -203,9 +203,18 @@ func TestSnapshotRecoverHTTPAndUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, path) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("api-key") != "secret" {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		http.ServeFile(w, r, path)
+	}))
 	defer srv.Close()
-	if err := n.RecoverSnapshot(ctx, "h", RecoverRequest{Location: srv.URL + "/s.snapshot", Checksum: *d.Checksum}); err != nil {
+	if err := n.RecoverSnapshot(ctx, "h", RecoverRequest{Location: srv.URL + "/s.snapshot"}); point.KindOf(err) != point.KindBadRequest || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("a location that answers 403: %v", err)
+	}
+	if err := n.RecoverSnapshot(ctx, "h", RecoverRequest{Location: srv.URL + "/s.snapshot", Checksum: *d.Checksum, APIKey: "secret"}); err != nil {
 		t.Fatal(err)
 	}
 	if pointsOf(t, n, "h") != want {

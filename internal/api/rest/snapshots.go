@@ -163,7 +163,7 @@ func (s *Server) recoverSnapshot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
-	req := node.RecoverRequest{Location: body.Location, Priority: deref(body.Priority), Checksum: deref(body.Checksum)}
+	req := node.RecoverRequest{Location: body.Location, Priority: deref(body.Priority), Checksum: deref(body.Checksum), APIKey: deref(body.APIKey)}
 	s.waitOrNot(w, r, start, true, "snapshot recovery", func(ctx context.Context) (any, error) {
 		return true, s.node.RecoverSnapshot(ctx, name, req)
 	})

@@ -105,7 +105,7 @@ func (s *Server) recoverShardSnapshot(w http.ResponseWriter, r *http.Request, st
 		s.fail(w, r, start, err)
 		return
 	}
-	req := node.RecoverRequest{Location: body.Location, Priority: deref(body.Priority), Checksum: deref(body.Checksum)}
+	req := node.RecoverRequest{Location: body.Location, Priority: deref(body.Priority), Checksum: deref(body.Checksum), APIKey: deref(body.APIKey)}
 	s.waitOrNot(w, r, start, true, "shard snapshot recovery", func(ctx context.Context) (any, error) {
 		return true, s.node.RecoverShardSnapshot(ctx, name, id, req)
 	})

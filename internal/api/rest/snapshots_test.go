@@ -230,3 +230,23 @@ func TestShardSnapshotsREST(t *testing.T) {
 		t.Fatalf("after delete: %+v", list)
 	}
 }
+
+// TestSnapshotRecoverAccepted: recover with wait=false answers 202 and
+// the collection takes the snapshot's data shortly after.
+func TestSnapshotRecoverAccepted(t *testing.T) {
+	s := newServer(t, rest.Options{})
+	s.createCollection("c", map[string]any{"vectors": map[string]any{"size": 4, "distance": "Dot"}})
+	fillSnap(s, "c", 0, 30, "snap")
+	want := scrollAll(s, "c")
+	var d snapshotDescription
+	s.ok(http.MethodPost, "/collections/c/snapshots", nil, &d)
+	fillSnap(s, "c", 0, 50, "later")
+	r := s.do(http.MethodPut, "/collections/c/snapshots/recover?wait=false", map[string]any{"location": "file://" + filepath.Join(s.dir, "snapshots", "c", d.Name)})
+	if r.code != http.StatusAccepted {
+		t.Fatalf("wait=false: %d %s", r.code, r.body)
+	}
+	testkit.WaitFor(t, "the recovery accepted without wait", 20*time.Second, func() bool {
+		rr := s.do(http.MethodPost, "/collections/c/points/scroll", map[string]any{"limit": 1000, "with_payload": true, "with_vector": true})
+		return rr.code == http.StatusOK && string(rr.env.Result) == want
+	})
+}
