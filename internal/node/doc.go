@@ -57,7 +57,7 @@
 //
 // Snapshots (snapshots*.go; Qdrant's layout): collection, shard and
 // full-storage snapshots are files of storage.snapshots_path with a
-// .sha256 beside each, on the operating system's file system. Recovery
+// .checksum beside each, on the operating system's file system. Recovery
 // (from a file:// location inside snapshots_path, an http(s):// one, an
 // upload, or --snapshot / --storage-snapshot at start-up) extracts and
 // checks the archive before it swaps a collection (moved aside to

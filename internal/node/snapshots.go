@@ -21,7 +21,7 @@ import (
 
 // Snapshots (Qdrant's layout): collection snapshots are files
 // <snapshots_path>/<collection>/<collection>-<peer id>-<time>.snapshot,
-// each with <name>.sha256 beside it holding its SHA-256 (hex). They are
+// each with <name>.checksum beside it holding its SHA-256 (hex). They are
 // archives of package snapshot (kind collection: collection.Snapshot).
 // They are written to a temporary file of the same directory, hashed while
 // written, fsynced, and renamed into place after their checksum file, so
@@ -33,7 +33,7 @@ type SnapshotDescription struct {
 	Name         string  `json:"name"`
 	CreationTime *string `json:"creation_time"`
 	Size         int64   `json:"size"`
-	Checksum     *string `json:"checksum"`
+	Checksum     *string `json:"checksum,omitempty"`
 }
 
 // snapshotTimeFormat is Qdrant's creation_time (a partial date-time, UTC).

@@ -16,7 +16,7 @@ import (
 )
 
 // Full-storage snapshots (Qdrant's /snapshots): files
-// <snapshots_path>/full-snapshot-<time>.snapshot (with .sha256), archives
+// <snapshots_path>/full-snapshot-<time>.snapshot (with .checksum), archives
 // of kind storage holding one collection archive per collection,
 // collections/<name>.snapshot, and aliases.json (alias -> collection);
 // the meta lists the collections. --storage-snapshot restores one before

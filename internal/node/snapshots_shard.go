@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,7 +21,7 @@ import (
 
 // Shard snapshots (Qdrant's /collections/{c}/shards/{id}/snapshots): files
 // <snapshots_path>/<collection>/shards/<id>/<collection>-shard-<id>-<peer
-// id>-<time>.snapshot with .sha256 beside, archives of kind shard of one
+// id>-<time>.snapshot with .checksum beside, archives of kind shard of one
 // local shard; recovery replaces that local shard's data
 // (collection.RestoreShard) after the archive was extracted and checked.
 
@@ -96,13 +97,27 @@ func (n *Node) DeleteShardSnapshot(name string, id collection.ShardID, file stri
 }
 
 // RecoverShardSnapshot replaces local shard id's data by the snapshot at
-// req.Location (file:// inside the snapshots directory, or http(s)://).
+// req.Location: file:// inside the snapshots directory, http(s)://, or a
+// path (a snapshot name of the shard, or an absolute path inside the
+// snapshots directory).
 func (n *Node) RecoverShardSnapshot(ctx context.Context, name string, id collection.ShardID, req RecoverRequest) error {
 	c, err := n.shardRecoverable(name, id, req.Priority)
 	if err != nil {
 		return err
 	}
-	path, cleanup, err := n.fetchSnapshot(ctx, req.Location, req.APIKey)
+	var path string
+	cleanup := func() {}
+	if u, perr := url.Parse(req.Location); perr == nil && u.Scheme == "" {
+		// Qdrant's ShardSnapshotLocation may be a path: a snapshot of the
+		// shard by name, or a file inside the snapshots directory.
+		if filepath.IsAbs(req.Location) {
+			path, err = n.localSnapshot(req.Location)
+		} else {
+			path, err = snapshotPath(n.shardSnapshotsDir(c.Name(), id), req.Location)
+		}
+	} else {
+		path, cleanup, err = n.fetchSnapshot(ctx, req.Location, req.APIKey)
+	}
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func pointsOf(t *testing.T, n *Node, name string) string {
 }
 
 // TestSnapshotCreateListRecover: a snapshot lists with its size and
-// checksum (the .sha256 beside it), recovers the collection to its data
+// checksum (the .checksum beside it), recovers the collection to its data
 // after later writes, recovers into a new name, and is deleted with its
 // checksum file.
 func TestSnapshotCreateListRecover(t *testing.T) {
@@ -388,7 +388,8 @@ func TestShardSnapshotRecover(t *testing.T) {
 	if got := byID(); fmt.Sprint(got) != fmt.Sprint(after) {
 		t.Fatal("a refused shard recovery changed the collection")
 	}
-	if err := n.RecoverShardSnapshot(ctx, "c", 1, RecoverRequest{Location: "file://" + path, Checksum: *d.Checksum}); err != nil {
+	// By name, as Qdrant's ShardSnapshotLocation path.
+	if err := n.RecoverShardSnapshot(ctx, "c", 1, RecoverRequest{Location: d.Name, Checksum: *d.Checksum}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{}

@@ -10,8 +10,9 @@ import (
 )
 
 // ChecksumExt is the extension of the file beside an archive holding its
-// hex SHA-256 digest.
-const ChecksumExt = ".sha256"
+// hex SHA-256 digest: Qdrant's name (its get_checksum_path appends
+// ".checksum"), which tools that read a Qdrant snapshot directory expect.
+const ChecksumExt = ".checksum"
 
 // FileSHA256 returns the hex SHA-256 digest of the file at path.
 func FileSHA256(path string) (string, error) {

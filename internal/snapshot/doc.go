@@ -39,7 +39,7 @@
 // Verify makes every check of Extract and writes nothing (the fuzz
 // target, FuzzReadArchive, runs it).
 //
-// Beside an archive written to disk sits "<name>.sha256" holding the
+// Beside an archive written to disk sits "<name>.checksum" holding the
 // archive's own hex digest (Qdrant's checksum file), which WriteChecksum
 // and ReadChecksum handle.
 //
