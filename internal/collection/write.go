@@ -201,7 +201,7 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 		run := func() {
 			if local != nil && i == 0 {
 				w := wait && a.state != ReplicaListener // a listener only logs it
-				res, err := local.UpdateWithClock(ctx, op, w, tag)
+				res, err := rs.applyLocal(ctx, local, op, w, tag)
 				if errors.Is(err, shard.ErrDeferredTimeout) {
 					err, a.timedOut = nil, true
 				}
@@ -375,7 +375,7 @@ func (c *Collection) ReplicaUpdate(ctx context.Context, shardID ShardID, op *ops
 		return RemoteUpdateResult{}, point.Errorf(point.KindUnavailable, "The replica of shard %d on this peer takes no updates in state %s: the update was not applied", shardID, st)
 	}
 	wait := opts.Wait && st != ReplicaListener
-	res, err := local.UpdateWithClock(ctx, op, wait, *opts.Tag)
+	res, err := rs.applyLocal(ctx, local, op, wait, *opts.Tag)
 	if errors.Is(err, shard.ErrDeferredTimeout) {
 		return RemoteUpdateResult{OperationID: res.OperationID, Tag: res.Tag}, nil
 	}
