@@ -57,6 +57,11 @@ type TransferProgress struct {
 // stream_records.
 var ErrWALDeltaUnavailable = errors.New("the WAL does not cover the target's recovery point")
 
+// ErrTargetNotReady marks a transfer whose target peer refused to prepare
+// its replica: it has not applied the start of the transfer yet (or the
+// transfer is gone). The driver tries again for a while.
+var ErrTargetNotReady = errors.New("the target replica is not ready to receive the transfer")
+
 // transferBatch is how many records one batch of stream_records carries
 // (Qdrant's TRANSFER_BATCH_SIZE).
 const transferBatch = 100
@@ -125,7 +130,7 @@ func (c *Collection) TransferErr(id ShardID) error {
 // forwards, and the records go in batches under the proxy's lock.
 func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local *shard.Shard, to TransferRemote, report func(TransferProgress)) error {
 	if _, err := to.InitiateTransfer(ctx, c.name, rs.id, true); err != nil {
-		return fmt.Errorf("prepare the target peer %d: %w", to.Peer(), err)
+		return fmt.Errorf("%w: peer %d: %w", ErrTargetNotReady, to.Peer(), err)
 	}
 	p := &shardProxy{coll: c.name, shard: rs.id, to: to, forward: true}
 	if err := rs.xfer.install(p); err != nil {
@@ -232,7 +237,7 @@ func (c *Collection) ReplicaInitiateTransfer(ctx context.Context, id ShardID, re
 func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local *shard.Shard, to TransferRemote, report func(TransferProgress)) error {
 	rp, err := to.InitiateTransfer(ctx, c.name, rs.id, false)
 	if err != nil {
-		return fmt.Errorf("prepare the target peer %d: %w", to.Peer(), err)
+		return fmt.Errorf("%w: peer %d: %w", ErrTargetNotReady, to.Peer(), err)
 	}
 	p := &shardProxy{coll: c.name, shard: rs.id, to: to}
 	if err := rs.xfer.install(p); err != nil {

@@ -201,6 +201,7 @@ func (n *Node) startPeer(pc PeerConfig) error {
 		return out
 	}
 	cl.commit = hc.ClusterCommit
+	cl.health = hc.Snapshot
 	srv, err := p2p.NewServer(p2p.ServerConfig{Consensus: cons, Membership: n, Replicas: n.LocalReplicas(), DefaultTimeout: pc.GRPCTimeout, Logger: log})
 	if err != nil {
 		lis.Close()
@@ -228,6 +229,7 @@ func (n *Node) startPeer(pc PeerConfig) error {
 	})
 	rt.goDo(func() { n.RunEffects(ctx, 100*time.Millisecond, 10*time.Second) })
 	rt.goDo(func() { n.RunActivation(ctx, pc.ActivationRetry) })
+	rt.goDo(func() { n.RunTransfers(ctx, pc.ActivationRetry) })
 
 	if fresh && pc.Bootstrap != "" {
 		log.Info("joining the cluster", "peer_id", id.PeerID, "bootstrap", pc.Bootstrap, "uri", uri, "timeout", pc.BootstrapTimeout)

@@ -126,6 +126,7 @@ func (s *Server) routeTable() []route {
 		{"DELETE /collections/{name}/vectors/{vector}", accessWrite, s.deleteVectorName},
 		{"POST /collections/{name}/facet", accessRead, read(s, s.runFacet)},
 		{"GET /collections/{name}/cluster", accessRead, s.collectionCluster},
+		{"POST /collections/{name}/cluster", accessWrite, s.updateCollectionCluster},
 		{"GET /collections/{name}/shards", accessRead, s.listShardKeys},
 		{"PUT /collections/{name}/shards", accessWrite, s.createShardKey},
 		{"POST /collections/{name}/shards/delete", accessWrite, s.dropShardKey},
