@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync/atomic"
 
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/ops"
@@ -274,6 +273,9 @@ func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local
 			prog.Sent++
 			prog.Bytes += encodedSize(u.Op)
 			if prog.Sent%transferBatch == 0 {
+				// The total grows with the updates queued meanwhile.
+				_, now := local.WALRange()
+				prog.Total = max(int64(now-start), prog.Sent)
 				report(prog)
 			}
 			return nil
@@ -330,9 +332,8 @@ func walDeltaStart(local *shard.Shard, rp ops.RecoveryPoint) (uint64, error) {
 	start := uint64(math.MaxUint64)
 	covered := map[ops.ClockKey]bool{}
 	seen := map[ops.ClockKey]bool{}
-	var stop atomic.Bool
 	err := local.ReadWAL(first, func(u shard.LoggedUpdate) error {
-		if u.OperationID >= end || stop.Load() {
+		if u.OperationID >= end {
 			return nil
 		}
 		if u.Tag == nil || u.Tag.Tick == 0 {

@@ -196,3 +196,34 @@ func TestTransferRefusals(t *testing.T) {
 		t.Fatalf("transfer of a missing shard: %v, want not found", err)
 	}
 }
+
+// TestLaggingTargetNotReported: a coordinator that sees a replica
+// Partial (consensus started a transfer to it) while the replica's own
+// peer has not applied that yet (it still is Dead there, and refuses)
+// does not report it failed: that would kill the transfer before it
+// starts. The source's proxy forwards what it missed.
+func TestLaggingTargetNotReported(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2}, 1, 2, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
+	m.setState(0, 2, ReplicaDead)
+	// Peer 1 learns of the transfer; peer 2 not yet.
+	m.mu.Lock()
+	m.states[0][2] = ReplicaPartial
+	m.mu.Unlock()
+	if err := m.peer(1).SetTopology(m.topology(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.write(1, Routing{}, true, vecPoint(1, []float32{1, 2, 3}, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if r := m.reported(); len(r) > 0 {
+		t.Fatalf("the lagging target was reported: %+v", r)
+	}
+	// A target that cannot be reached is reported.
+	m.net.setDown(2, true)
+	if _, err := m.write(1, Routing{}, true, vecPoint(2, []float32{1, 2, 3}, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if r := m.reported(); len(r) != 1 || r[0].peer != 2 {
+		t.Fatalf("reports %+v, want peer 2 reported once", r)
+	}
+}

@@ -305,15 +305,20 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 
 // failedAnswer handles a replica that failed an update that others
 // applied (Qdrant's handle_failed_replicas): ignored for the states
-// Qdrant ignores (Dead, Listener, ManualRecovery) and for a missing point
-// on a replica still being filled; otherwise disabled here and reported.
+// Qdrant ignores (Dead, Listener, ManualRecovery) and for the refusals of
+// a replica still being filled; otherwise disabled here and reported.
 // It reports whether the replica was handled.
 func (c *Collection) failedAnswer(l *layout, rs *ReplicaSet, a *answer) bool {
 	switch a.state {
 	case ReplicaDead, ReplicaListener, ReplicaManualRecovery:
 		return false
-	case ReplicaPartial, ReplicaRecovery:
-		if point.KindOf(a.err) == point.KindNotFound && !transportErr(a.err) {
+	case ReplicaPartial, ReplicaRecovery, ReplicaPartialSnapshot:
+		// A replica being filled by a transfer that refuses an update
+		// (a missing point, or it has not applied the transfer's start
+		// yet) misses nothing: the source forwards every update it
+		// applies to it (transfer_proxy.go). Only a peer that cannot be
+		// reached is reported.
+		if !transportErr(a.err) {
 			return false
 		}
 	}
