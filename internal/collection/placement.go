@@ -186,6 +186,7 @@ func (c *Collection) SetTopology(t Topology) error {
 	// The saved list is the local shards of next: the new ones are set
 	// in the replica sets before it is written.
 	var drops []*shard.Shard
+	var activated []ShardID // local replicas that become Active
 	for _, ch := range changes {
 		if ch.sh == nil {
 			l, _ := ch.rs.Local()
@@ -204,6 +205,9 @@ func (c *Collection) SetTopology(t Topology) error {
 			}
 		}
 		if st, here := p.States[t.Self]; here {
+			if _, was := rs.Local(); was != ReplicaActive && st == ReplicaActive {
+				activated = append(activated, p.ID)
+			}
 			rs.SetLocalState(st)
 			rs.enableIfChanged(t.Self, st)
 		}
@@ -229,6 +233,12 @@ func (c *Collection) SetTopology(t Topology) error {
 	var errs []error
 	if saveErr != nil {
 		errs = append(errs, fmt.Errorf("collection %s: save %s: %w", c.name, shardsFile, saveErr))
+	}
+	for _, id := range activated {
+		// A replica filled by a transfer is complete once Active.
+		if err := c.clearIncomplete(id); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for _, sh := range drops {
 		if !old.topo && !old.pending && shardLen(sh) > 0 {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"math"
 
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/shard"
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // Shard transfers, the data side (Qdrant's shards/transfer): the source
@@ -37,7 +40,16 @@ const (
 // point.
 type TransferRemote interface {
 	Remote
-	InitiateTransfer(ctx context.Context, collection string, shard ShardID, reset bool) (ops.RecoveryPoint, error)
+	InitiateTransfer(ctx context.Context, collection string, shard ShardID, reset bool) (TargetState, error)
+}
+
+// TargetState is what the target of a transfer says of its replica.
+type TargetState struct {
+	RecoveryPoint ops.RecoveryPoint
+	// Incomplete: the replica was emptied for a transfer that did not
+	// finish; its recovery point (advanced by the updates it took
+	// meanwhile) does not say what it holds, so no wal_delta from it.
+	Incomplete bool
 }
 
 // TransferProgress is how far a transfer is: records (stream_records) or
@@ -207,26 +219,48 @@ func encodedSize(op *ops.Operation) int64 {
 // ReplicaInitiateTransfer prepares this peer's replica of shard to receive
 // a transfer: it must be Partial, Recovery or PartialSnapshot (consensus
 // started the transfer and this peer applied it); with reset every point
-// is deleted first (stream_records sends them all). It returns the
-// replica's recovery point, for wal_delta.
-func (c *Collection) ReplicaInitiateTransfer(ctx context.Context, id ShardID, reset bool) (ops.RecoveryPoint, error) {
+// is deleted first (stream_records sends them all), and the replica is
+// marked incomplete until it is Active (a marker file beside its
+// directory, kept across restarts). It returns the replica's recovery
+// point, for wal_delta.
+func (c *Collection) ReplicaInitiateTransfer(ctx context.Context, id ShardID, reset bool) (TargetState, error) {
 	rs := c.layout().set(id)
 	if rs == nil {
-		return nil, point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", id, c.name)
+		return TargetState{}, point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", id, c.name)
 	}
 	local, st := rs.Local()
 	switch {
 	case local == nil:
-		return nil, point.Errorf(point.KindBadRequest, "Shard %d of collection %s has no replica on this peer to receive a transfer", id, c.name)
+		return TargetState{}, point.Errorf(point.KindBadRequest, "Shard %d of collection %s has no replica on this peer to receive a transfer", id, c.name)
 	case st != ReplicaPartial && st != ReplicaRecovery && st != ReplicaPartialSnapshot:
-		return nil, point.Errorf(point.KindBadRequest, "The replica of shard %d of collection %s on this peer is %s, not receiving a transfer", id, c.name, st)
+		return TargetState{}, point.Errorf(point.KindBadRequest, "The replica of shard %d of collection %s on this peer is %s, not receiving a transfer", id, c.name, st)
 	}
+	fsys := vfs.OrDefault(c.fsys)
+	marker := shardDir(c.dir, id) + incompleteSuffix
 	if reset {
+		if err := vfs.WriteFileAtomic(fsys, marker, func(w io.Writer) error { return nil }); err != nil {
+			return TargetState{}, fmt.Errorf("mark the replica of shard %d incomplete: %w", id, err)
+		}
 		if _, err := local.Update(ctx, &ops.Operation{Kind: ops.Delete, Filter: &filter.Filter{}}, true); err != nil {
-			return nil, fmt.Errorf("empty the replica of shard %d: %w", id, err)
+			return TargetState{}, fmt.Errorf("empty the replica of shard %d: %w", id, err)
 		}
 	}
-	return local.RecoveryPoint(), nil
+	_, err := fsys.Stat(marker)
+	return TargetState{RecoveryPoint: local.RecoveryPoint(), Incomplete: err == nil}, nil
+}
+
+// incompleteSuffix names the marker of a replica emptied for a transfer
+// that has not finished: shards/<id>.incomplete.
+const incompleteSuffix = ".incomplete"
+
+// clearIncomplete removes the marker of shard id once its local replica
+// is Active (or gone).
+func (c *Collection) clearIncomplete(id ShardID) error {
+	err := vfs.OrDefault(c.fsys).Remove(shardDir(c.dir, id) + incompleteSuffix)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("collection %s: clear the incomplete mark of shard %d: %w", c.name, id, err)
+	}
+	return nil
 }
 
 // transferWALDelta is wal_delta: the operations the target's recovery
@@ -234,10 +268,14 @@ func (c *Collection) ReplicaInitiateTransfer(ctx context.Context, id ShardID, re
 // (the WAL keeps) the new ones meanwhile, and once caught up the proxy
 // forwards.
 func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local *shard.Shard, to TransferRemote, report func(TransferProgress)) error {
-	rp, err := to.InitiateTransfer(ctx, c.name, rs.id, false)
+	ts, err := to.InitiateTransfer(ctx, c.name, rs.id, false)
 	if err != nil {
 		return fmt.Errorf("%w: peer %d: %w", ErrTargetNotReady, to.Peer(), err)
 	}
+	if ts.Incomplete {
+		return fmt.Errorf("%w: the target's replica was emptied by a transfer that did not finish", ErrWALDeltaUnavailable)
+	}
+	rp := ts.RecoveryPoint
 	p := &shardProxy{coll: c.name, shard: rs.id, to: to}
 	if err := rs.xfer.install(p); err != nil {
 		return err

@@ -13,13 +13,13 @@ import (
 )
 
 // InitiateTransfer makes memRemote a TransferRemote.
-func (r *memRemote) InitiateTransfer(ctx context.Context, coll string, s ShardID, reset bool) (ops.RecoveryPoint, error) {
+func (r *memRemote) InitiateTransfer(ctx context.Context, coll string, s ShardID, reset bool) (TargetState, error) {
 	c, err := r.gate(ctx, true)
 	if err != nil {
-		return nil, err
+		return TargetState{}, err
 	}
-	rp, err := c.ReplicaInitiateTransfer(ctx, s, reset)
-	return rp, overWire(err)
+	ts, err := c.ReplicaInitiateTransfer(ctx, s, reset)
+	return ts, overWire(err)
 }
 
 // writers runs n goroutines that upsert (and now and then delete) points
@@ -226,4 +226,54 @@ func TestLaggingTargetNotReported(t *testing.T) {
 	if r := m.reported(); len(r) != 1 || r[0].peer != 2 {
 		t.Fatalf("reports %+v, want peer 2 reported once", r)
 	}
+}
+
+// TestIncompleteTargetNoWALDelta: a replica emptied for a stream_records
+// transfer that did not finish (aborted, Dead) takes plain updates
+// meanwhile, so its recovery point says nothing of what it holds: a
+// later wal_delta must fall back to stream_records, else it would find
+// nothing to send and leave it empty. Once a transfer finishes and the
+// replica is Active, wal_delta works from it again.
+func TestIncompleteTargetNoWALDelta(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2}, 1, 1, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
+	for i := range uint64(300) {
+		if _, err := m.write(1, Routing{}, true, vecPoint(i, []float32{1, 2, 3}, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.setState(0, 2, ReplicaPartial)
+	to := &memRemote{net: m.net, peer: 2}
+	// The stream starts (the target is emptied), a write reaches it
+	// directly, and the transfer dies before any batch.
+	if _, err := to.InitiateTransfer(context.Background(), "c", 0, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.write(1, Routing{}, true, vecPoint(1000, []float32{1, 2, 3}, 1)); err != nil {
+		t.Fatal(err)
+	}
+	m.setState(0, 2, ReplicaDead)
+	m.setState(0, 2, ReplicaRecovery)
+	used, err := m.peer(1).TransferShard(context.Background(), 0, to, TransferWALDelta, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used != TransferStreamRecords {
+		t.Fatalf("method used %s, want the fallback stream_records", used)
+	}
+	m.setState(0, 2, ReplicaActive)
+	if err := m.peer(1).EndTransfer(0); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.sameReplicas()[0]; n != 301 {
+		t.Fatalf("%d points, want 301", n)
+	}
+	// Complete now: a later recovery may use wal_delta.
+	m.setState(0, 2, ReplicaRecovery)
+	used, err = m.peer(1).TransferShard(context.Background(), 0, to, TransferWALDelta, nil)
+	if err != nil || used != TransferWALDelta {
+		t.Fatalf("second recovery: %s, %v; want wal_delta", used, err)
+	}
+	m.setState(0, 2, ReplicaActive)
+	m.peer(1).EndTransfer(0)
+	m.sameReplicas()
 }

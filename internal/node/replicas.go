@@ -122,10 +122,10 @@ func (u unreachable) Facet(context.Context, string, collection.ShardID, ops.Face
 
 // InitiateTransfer prepares this peer's replica of a shard to receive a
 // transfer (p2p.TransferReplicas).
-func (r localReplicas) InitiateTransfer(ctx context.Context, name string, shard collection.ShardID, reset bool) (ops.RecoveryPoint, error) {
+func (r localReplicas) InitiateTransfer(ctx context.Context, name string, shard collection.ShardID, reset bool) (collection.TargetState, error) {
 	c, err := r.lookup(name, shard)
 	if err != nil {
-		return nil, err
+		return collection.TargetState{}, err
 	}
 	return c.ReplicaInitiateTransfer(ctx, shard, reset)
 }

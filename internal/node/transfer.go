@@ -241,21 +241,54 @@ func (cl *clusterMode) drive(ctx context.Context, name string, t cluster.Transfe
 		}
 		return
 	}
-	// The source keeps forwarding until the target applied the finish
-	// (it then refuses to prepare for a transfer): a coordinator that
-	// sees it Active before it does would otherwise be refused.
+	cl.awaitSwitch(ctx, name, shard, to)
+	log.Info("shard transfer finished", "method_used", used, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// switchGrace is how long the source still forwards once every peer
+// reported a commit index past the finish: a peer's collections follow
+// its state through the effects queue, a moment after the commit.
+const switchGrace = 300 * time.Millisecond
+
+// awaitSwitch keeps the proxy forwarding after the finish until every
+// peer follows it (bounded by transferSwitchWait): the target has applied
+// it (it refuses to prepare for a transfer again) and every healthy peer
+// reported a commit index at least this peer's applied one. A coordinator
+// that still saw the target receiving would send it nothing (Recovery) or
+// reach the source only: the proxy carries its updates over.
+func (cl *clusterMode) awaitSwitch(ctx context.Context, name string, shard collection.ShardID, to collection.TransferRemote) {
 	wctx, cancel := context.WithTimeout(ctx, transferSwitchWait)
+	defer cancel()
 	for wctx.Err() == nil {
 		if _, err := to.InitiateTransfer(wctx, name, shard, false); err != nil {
 			break
 		}
-		select {
-		case <-wctx.Done():
-		case <-time.After(50 * time.Millisecond):
-		}
+		sleepCtx(wctx, 50*time.Millisecond)
 	}
-	cancel()
-	log.Info("shard transfer finished", "method_used", used, "took", time.Since(start).Round(time.Millisecond))
+	var applied uint64
+	if cl.cons != nil {
+		applied = cl.cons.Status().Applied
+	}
+	for wctx.Err() == nil && cl.health != nil {
+		behind := false
+		for peer, h := range cl.health() {
+			if peer != cl.opts.PeerID && h.Healthy() && h.Commit < applied {
+				behind = true
+			}
+		}
+		if !behind {
+			break
+		}
+		sleepCtx(wctx, 50*time.Millisecond)
+	}
+	sleepCtx(wctx, switchGrace)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
 }
 
 // abortTransfer proposes the abort of a failed transfer (retrying while

@@ -17,7 +17,7 @@ import (
 // InitiateTransfer; LocalReplicas that do not implement it answer
 // Unimplemented.
 type TransferReplicas interface {
-	InitiateTransfer(ctx context.Context, collection string, shard collection.ShardID, reset bool) (ops.RecoveryPoint, error)
+	InitiateTransfer(ctx context.Context, collection string, shard collection.ShardID, reset bool) (collection.TargetState, error)
 }
 
 // maxRecoveryClocks bounds the clocks of a recovery point on the wire: one
@@ -36,12 +36,12 @@ func (p pointsService) InitiateTransfer(ctx context.Context, req *p2pv1.Initiate
 	}
 	ctx, cancel := p.s.withTimeout(ctx, 0)
 	defer cancel()
-	rp, err := tr.InitiateTransfer(ctx, req.GetCollection(), req.GetShardId(), req.GetReset_())
+	ts, err := tr.InitiateTransfer(ctx, req.GetCollection(), req.GetShardId(), req.GetReset_())
 	if err != nil {
 		return nil, failed(ctx, err)
 	}
-	out := &p2pv1.InitiateTransferResponse{}
-	for k, tick := range rp {
+	out := &p2pv1.InitiateTransferResponse{Incomplete: ts.Incomplete}
+	for k, tick := range ts.RecoveryPoint {
 		out.RecoveryPoint = append(out.RecoveryPoint, &p2pv1.RecoveryClock{PeerId: k.PeerID, ClockId: k.ClockID, Tick: tick})
 	}
 	return out, nil
@@ -49,12 +49,16 @@ func (p pointsService) InitiateTransfer(ctx context.Context, req *p2pv1.Initiate
 
 // InitiateTransfer asks the peer to prepare its replica of a shard for a
 // transfer and returns its recovery point.
-func (r *RemotePeer) InitiateTransfer(ctx context.Context, coll string, shard collection.ShardID, reset bool) (ops.RecoveryPoint, error) {
+func (r *RemotePeer) InitiateTransfer(ctx context.Context, coll string, shard collection.ShardID, reset bool) (collection.TargetState, error) {
 	resp, err := call(ctx, r, "initiate transfer", p2pv1.PointsClient.InitiateTransfer, &p2pv1.InitiateTransferRequest{Collection: coll, ShardId: shard, Reset_: reset})
 	if err != nil {
-		return nil, err
+		return collection.TargetState{}, err
 	}
-	return recoveryPointFromProto(resp.GetRecoveryPoint())
+	rp, err := recoveryPointFromProto(resp.GetRecoveryPoint())
+	if err != nil {
+		return collection.TargetState{}, r.answer("initiate transfer", err)
+	}
+	return collection.TargetState{RecoveryPoint: rp, Incomplete: resp.GetIncomplete()}, nil
 }
 
 func recoveryPointFromProto(list []*p2pv1.RecoveryClock) (ops.RecoveryPoint, error) {

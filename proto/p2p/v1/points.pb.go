@@ -1620,6 +1620,9 @@ func (x *RecoveryClock) GetTick() uint64 {
 type InitiateTransferResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RecoveryPoint []*RecoveryClock       `protobuf:"bytes,1,rep,name=recovery_point,json=recoveryPoint,proto3" json:"recovery_point,omitempty"`
+	// The replica was emptied for a transfer that did not finish: its
+	// recovery point does not say what it holds (no wal_delta from it).
+	Incomplete    bool `protobuf:"varint,2,opt,name=incomplete,proto3" json:"incomplete,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1659,6 +1662,13 @@ func (x *InitiateTransferResponse) GetRecoveryPoint() []*RecoveryClock {
 		return x.RecoveryPoint
 	}
 	return nil
+}
+
+func (x *InitiateTransferResponse) GetIncomplete() bool {
+	if x != nil {
+		return x.Incomplete
+	}
+	return false
 }
 
 var File_p2p_v1_points_proto protoreflect.FileDescriptor
@@ -1778,9 +1788,12 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\rRecoveryClock\x12\x17\n" +
 	"\apeer_id\x18\x01 \x01(\x04R\x06peerId\x12\x19\n" +
 	"\bclock_id\x18\x02 \x01(\rR\aclockId\x12\x12\n" +
-	"\x04tick\x18\x03 \x01(\x04R\x04tick\"^\n" +
+	"\x04tick\x18\x03 \x01(\x04R\x04tick\"~\n" +
 	"\x18InitiateTransferResponse\x12B\n" +
-	"\x0erecovery_point\x18\x01 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\rrecoveryPoint*^\n" +
+	"\x0erecovery_point\x18\x01 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\rrecoveryPoint\x12\x1e\n" +
+	"\n" +
+	"incomplete\x18\x02 \x01(\bR\n" +
+	"incomplete*^\n" +
 	"\rWriteOrdering\x12\x17\n" +
 	"\x13WRITE_ORDERING_WEAK\x10\x00\x12\x19\n" +
 	"\x15WRITE_ORDERING_MEDIUM\x10\x01\x12\x19\n" +
