@@ -193,6 +193,12 @@ func (c *Collection) SetTopology(t Topology) error {
 			drops = append(drops, l)
 		}
 	}
+	prior := map[ShardID]ReplicaState{} // the local states before
+	for _, rs := range old.sets {
+		if l, st := rs.Local(); l != nil {
+			prior[rs.id] = st
+		}
+	}
 	for _, p := range t.Shards {
 		rs := next.set(p.ID)
 		for _, ch := range changes {
@@ -205,8 +211,17 @@ func (c *Collection) SetTopology(t Topology) error {
 			}
 		}
 		if st, here := p.States[t.Self]; here {
-			if _, was := rs.Local(); was != ReplicaActive && st == ReplicaActive {
+			was := prior[p.ID]
+			if was != ReplicaActive && st == ReplicaActive {
 				activated = append(activated, p.ID)
+			}
+			if was != ReplicaPartial && st == ReplicaPartial {
+				// A Partial replica takes updates before it holds the
+				// data: its recovery point is no guide to what it holds
+				// until it is Active.
+				if err := c.markIncomplete(p.ID); err != nil {
+					c.log.Error("marking a partial replica incomplete failed", "collection", c.name, "shard", p.ID, "err", err)
+				}
 			}
 			rs.SetLocalState(st)
 			rs.enableIfChanged(t.Self, st)

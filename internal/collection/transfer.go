@@ -238,8 +238,8 @@ func (c *Collection) ReplicaInitiateTransfer(ctx context.Context, id ShardID, re
 	fsys := vfs.OrDefault(c.fsys)
 	marker := shardDir(c.dir, id) + incompleteSuffix
 	if reset {
-		if err := vfs.WriteFileAtomic(fsys, marker, func(w io.Writer) error { return nil }); err != nil {
-			return TargetState{}, fmt.Errorf("mark the replica of shard %d incomplete: %w", id, err)
+		if err := c.markIncomplete(id); err != nil {
+			return TargetState{}, err
 		}
 		if _, err := local.Update(ctx, &ops.Operation{Kind: ops.Delete, Filter: &filter.Filter{}}, true); err != nil {
 			return TargetState{}, fmt.Errorf("empty the replica of shard %d: %w", id, err)
@@ -252,6 +252,15 @@ func (c *Collection) ReplicaInitiateTransfer(ctx context.Context, id ShardID, re
 // incompleteSuffix names the marker of a replica emptied for a transfer
 // that has not finished: shards/<id>.incomplete.
 const incompleteSuffix = ".incomplete"
+
+// markIncomplete writes the marker of shard id.
+func (c *Collection) markIncomplete(id ShardID) error {
+	err := vfs.WriteFileAtomic(vfs.OrDefault(c.fsys), shardDir(c.dir, id)+incompleteSuffix, func(io.Writer) error { return nil })
+	if err != nil {
+		return fmt.Errorf("collection %s: mark the replica of shard %d incomplete: %w", c.name, id, err)
+	}
+	return nil
+}
 
 // clearIncomplete removes the marker of shard id once its local replica
 // is Active (or gone).

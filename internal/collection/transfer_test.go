@@ -277,3 +277,31 @@ func TestIncompleteTargetNoWALDelta(t *testing.T) {
 	m.peer(1).EndTransfer(0)
 	m.sameReplicas()
 }
+
+// TestPartialReplicaIncomplete: a new replica made Partial for a
+// stream_records transfer takes updates before any record: if the
+// transfer dies before it even empties it, its recovery point still says
+// nothing of what it holds, and a recovery by wal_delta falls back.
+func TestPartialReplicaIncomplete(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2}, 1, 1, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
+	for i := range uint64(100) {
+		if _, err := m.write(1, Routing{}, true, vecPoint(i, []float32{1, 2, 3}, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.setState(0, 2, ReplicaPartial)
+	if _, err := m.write(1, Routing{}, true, vecPoint(1000, []float32{1, 2, 3}, 1)); err != nil {
+		t.Fatal(err)
+	}
+	m.setState(0, 2, ReplicaDead)
+	m.setState(0, 2, ReplicaRecovery)
+	used, err := m.peer(1).TransferShard(context.Background(), 0, &memRemote{net: m.net, peer: 2}, TransferWALDelta, nil)
+	if err != nil || used != TransferStreamRecords {
+		t.Fatalf("recovery: %s, %v; want the fallback stream_records", used, err)
+	}
+	m.setState(0, 2, ReplicaActive)
+	m.peer(1).EndTransfer(0)
+	if n := m.sameReplicas()[0]; n != 101 {
+		t.Fatalf("%d points, want 101", n)
+	}
+}
