@@ -96,7 +96,9 @@ func (rs *ReplicaSet) applyLocal(ctx context.Context, local *shard.Shard, op *op
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), forwardTimeout)
 	defer cancel()
-	if ferr := p.send(fctx, op, tag, false); ferr != nil {
+	// With wait, the target has applied it too when the update is
+	// acknowledged, as every replica that takes it directly has.
+	if ferr := p.send(fctx, op, tag, wait); ferr != nil {
 		p.err = ferr
 	}
 	return res, err
