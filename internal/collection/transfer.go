@@ -200,9 +200,22 @@ func scrollRecords(ctx context.Context, r *shard.Reader, from *point.ID, all fun
 	if err != nil {
 		return nil, nil, err
 	}
-	out := make([]segmentRecord, len(got))
-	for i, g := range got {
-		out[i] = segmentRecord{ID: g.ID, Vectors: g.Vectors, Sparse: g.Sparse, Payload: g.Payload}
+	// One record per point, its newest copy: a point met in two segments
+	// (while the optimizer moves it) must not go out twice, the older
+	// copy last.
+	out := make([]segmentRecord, 0, len(got))
+	version := map[point.ID]uint64{}
+	at := map[point.ID]int{}
+	for _, g := range got {
+		r := segmentRecord{ID: g.ID, Vectors: g.Vectors, Sparse: g.Sparse, Payload: g.Payload}
+		if i, dup := at[g.ID]; dup {
+			if g.Version > version[g.ID] {
+				out[i], version[g.ID] = r, g.Version
+			}
+			continue
+		}
+		at[g.ID], version[g.ID] = len(out), g.Version
+		out = append(out, r)
 	}
 	return out, next, nil
 }

@@ -143,6 +143,9 @@ func TestTransferUnderWrites(t *testing.T) {
 			}
 			close(stop)
 			acked := wait()
+			if r := m.reported(); len(r) > 0 {
+				t.Fatalf("replicas reported failed after the switch: %+v", r)
+			}
 			counts := m.sameReplicas()
 			t.Logf("%d writes acknowledged during the transfer; progress %+v; %d points", acked, last, counts[0])
 			if acked == 0 {
