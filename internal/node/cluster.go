@@ -72,6 +72,7 @@ type clusterMode struct {
 	reports failReports  // failures being reported (failures.go)
 	bg      *background  // proposals made in the background
 	xfers   transferRuns // transfers driven from this peer (transfer.go)
+	limits  transferLimits
 	// health is the latest health of the other peers (nil: unknown).
 	health func() map[uint64]p2p.PeerHealth
 }

@@ -61,6 +61,11 @@ type PeerConfig struct {
 	// ActivationRetry is how often the activation of a local replica is
 	// proposed again until committed (default 1 s).
 	ActivationRetry time.Duration
+	// IncomingTransfers and OutgoingTransfers bound the transfers
+	// automatic recovery runs to and from one peer
+	// (storage.performance.*_shard_transfers_limit); nil: 1, as Qdrant;
+	// negative: unlimited.
+	IncomingTransfers, OutgoingTransfers *int
 }
 
 func (pc *PeerConfig) defaults() {
@@ -202,6 +207,7 @@ func (n *Node) startPeer(pc PeerConfig) error {
 	}
 	cl.commit = hc.ClusterCommit
 	cl.health = hc.Snapshot
+	cl.limits = transferLimits{in: limitOf(pc.IncomingTransfers), out: limitOf(pc.OutgoingTransfers)}
 	srv, err := p2p.NewServer(p2p.ServerConfig{Consensus: cons, Membership: n, Replicas: n.LocalReplicas(), DefaultTimeout: pc.GRPCTimeout, Logger: log})
 	if err != nil {
 		lis.Close()

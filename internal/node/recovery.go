@@ -14,15 +14,33 @@ import (
 // replica on a healthy peer, proposed by this peer: wal_delta, which
 // falls back to stream_records when the source's WAL does not cover the
 // gap. The replica goes Dead -> Recovery (or Partial) -> Active. At most
-// incomingLimit transfers run to a peer and outgoingLimit from it
+// storage.performance.incoming_shard_transfers_limit transfers run to a
+// peer and outgoing_shard_transfers_limit from it
 // (Qdrant's storage.performance.incoming_shard_transfers_limit and
 // outgoing_shard_transfers_limit, 1 by default); a transfer an operator
 // asked for is not limited. A transfer to this peer whose source stays
 // unhealthy for sourceDeadAfter is aborted here.
 
+// transferLimits bound the transfers recovery runs per peer (0:
+// unlimited).
+type transferLimits struct{ in, out int }
+
+// limitOf reads a configured limit: nil is 1 (Qdrant's default), a
+// negative one unlimited (0).
+func limitOf(v *int) int {
+	switch {
+	case v == nil:
+		return 1
+	case *v < 0:
+		return 0
+	}
+	return *v
+}
+
+// under reports whether n transfers leave room for one more under limit.
+func under(n, limit int) bool { return limit <= 0 || n < limit }
+
 const (
-	incomingLimit   = 1
-	outgoingLimit   = 1
 	sourceDeadAfter = 10 * time.Second
 	// recoveryPropose bounds one proposal of a recovery transfer.
 	recoveryPropose = 5 * time.Second
@@ -78,11 +96,11 @@ func (cl *clusterMode) recover(ctx context.Context) {
 		}
 		for _, id := range slices.Sorted(maps.Keys(c.Shards)) {
 			r := c.Shards[id]
-			if r[self] != cluster.ReplicaDead || busy[id] || in[self] >= incomingLimit {
+			if r[self] != cluster.ReplicaDead || busy[id] || !under(in[self], cl.limits.in) {
 				continue
 			}
 			for _, p := range r.Peers() {
-				if p == self || r[p] != cluster.ReplicaActive || out[p] >= outgoingLimit || !cl.healthy(uint64(p)) {
+				if p == self || r[p] != cluster.ReplicaActive || !under(out[p], cl.limits.out) || !cl.healthy(uint64(p)) {
 					continue
 				}
 				starts = append(starts, cluster.StartTransfer{Collection: name, Transfer: cluster.Transfer{Shard: id, From: p, To: self, Sync: true, Method: cluster.TransferWALDelta}})
