@@ -73,6 +73,10 @@ var ErrWALDeltaUnavailable = errors.New("the WAL does not cover the target's rec
 // transfer is gone). The driver tries again for a while.
 var ErrTargetNotReady = errors.New("the target replica is not ready to receive the transfer")
 
+// catchUpRounds bounds the passes over the WAL of a wal_delta transfer
+// before its switch-over.
+const catchUpRounds = 8
+
 // transferBatch is how many records one batch of stream_records carries
 // (Qdrant's TRANSFER_BATCH_SIZE).
 const transferBatch = 100
@@ -341,7 +345,11 @@ func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local
 			return nil
 		})
 	}
-	for {
+	// Catch up without the lock while the queue shrinks; the rest goes
+	// under the lock (updates wait meanwhile). Writes faster than the
+	// sender would keep it behind for ever: after catchUpRounds the
+	// switch-over is forced.
+	for round := 0; round < catchUpRounds; round++ {
 		_, end := local.WALRange()
 		if end-next <= transferBatch {
 			break

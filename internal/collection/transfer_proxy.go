@@ -90,6 +90,12 @@ func (rs *ReplicaSet) applyLocal(ctx context.Context, local *shard.Shard, op *op
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// The forward sends the operation as it came: applying it may change
+	// the value in place (the shard takes ownership of its points).
+	fwd, cerr := cloneOp(op)
+	if cerr != nil {
+		p.err = cerr
+	}
 	res, err := local.UpdateWithClock(ctx, op, wait, tag)
 	if (err != nil && !errors.Is(err, shard.ErrDeferredTimeout)) || res.Rejected || !p.forward || p.err != nil {
 		return res, err
@@ -98,7 +104,7 @@ func (rs *ReplicaSet) applyLocal(ctx context.Context, local *shard.Shard, op *op
 	defer cancel()
 	// With wait, the target has applied it too when the update is
 	// acknowledged, as every replica that takes it directly has.
-	if ferr := p.send(fctx, op, tag, wait); ferr != nil {
+	if ferr := p.send(fctx, fwd, tag, wait); ferr != nil {
 		p.err = ferr
 	}
 	return res, err
@@ -118,4 +124,13 @@ func (p *shardProxy) failure() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.err
+}
+
+// cloneOp is a deep copy of op, through its encoding.
+func cloneOp(op *ops.Operation) (*ops.Operation, error) {
+	b, err := op.Encode()
+	if err != nil {
+		return nil, err
+	}
+	return ops.DecodeOperation(b)
 }
