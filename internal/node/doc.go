@@ -55,6 +55,12 @@
 // CollectionClusterInfo says where a collection's replicas live
 // (clusterinfo.go).
 //
+// Shard transfers (transfer.go, recovery.go, clusterops.go): RunTransfers
+// drives, on the source peer, every transfer consensus records from it
+// (finish or abort through consensus, progress in the logs and in
+// CollectionClusterInfo), proposes the recovery of this peer's Dead
+// replicas, and aborts the transfers to it whose source stays down.
+//
 // Node is safe for concurrent use. Metadata operations are serialized by
 // one lock; data operations only take it shared to look up the collection.
 package node
