@@ -109,10 +109,7 @@ type ReplicaSet struct {
 	// strong ordering (Qdrant's write_ordering_lock).
 	ordering sync.Mutex
 	clocks   clockSet
-	// xfer wraps the local replica while a transfer runs from it
-	// (transfer_proxy.go).
-	xfer transferGate
-	mu   struct {
+	mu       struct {
 		sync.RWMutex
 		local      *shard.Shard
 		localState ReplicaState
