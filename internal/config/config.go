@@ -66,6 +66,14 @@ type CollectionDefaults struct {
 	// ReplicationFactor and WriteConsistencyFactor default to 1.
 	ReplicationFactor      *int `koanf:"replication_factor"`
 	WriteConsistencyFactor *int `koanf:"write_consistency_factor"`
+	// Vectors.OnDisk true is refused (see Unsupported); null and false
+	// are what Shoal does.
+	Vectors CollectionVectorsDefaults `koanf:"vectors"`
+}
+
+// CollectionVectorsDefaults is `storage.collection.vectors`.
+type CollectionVectorsDefaults struct {
+	OnDisk *bool `koanf:"on_disk"`
 }
 
 // DefaultShardNumber is the shard_number of a new collection created

@@ -211,6 +211,9 @@ func (s *schema) clean(source string, raw map[string]any, unknown map[string]boo
 			}
 			continue
 		}
+		if err := unbuiltSubtree(key, v); err != nil {
+			return nil, err
+		}
 		if err := s.checkUnknown(source, key, v, unknown); err != nil {
 			return nil, err
 		}

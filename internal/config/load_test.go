@@ -176,7 +176,7 @@ per_collection_metrics_enabled: true
 			},
 			env:         map[string]string{"QDRANT__SERVICE__NO_SUCH_KEY": "1", "QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR": "2", "QDRANT_URI": "http://x:6335", "QDRANT__EMPTY": ""},
 			want:        func(c *Config) { c.Storage.HNSWIndex.M = 32; c.Storage.Collection.ReplicationFactor = ptr(2) },
-			wantUnknown: []string{"QDRANT__SERVICE__NO_SUCH_KEY", "feature_flags", "per_collection_metrics_enabled", "storage.collection.vectors", "storage.hnsw_index.mystery", "storage.snapshots_config.s3_config"},
+			wantUnknown: []string{"QDRANT__SERVICE__NO_SUCH_KEY", "feature_flags", "per_collection_metrics_enabled", "storage.hnsw_index.mystery", "storage.snapshots_config.s3_config"},
 		},
 		{
 			name: "explicit null unsets nullable keys, keeps others",

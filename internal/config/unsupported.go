@@ -45,6 +45,9 @@ var unbuiltFeatures = []unbuilt{
 		}
 		return fmt.Sprint(*c.Service.MetricsPort), true
 	}, what: "Shoal has no separate metrics listener yet; unset it and scrape /metrics on the REST port with an API key"},
+	{key: "storage.collection.vectors.on_disk", on: isTrue(func(c *Config) bool {
+		return c.Storage.Collection.Vectors.OnDisk != nil && *c.Storage.Collection.Vectors.OnDisk
+	}), what: "Shoal has no default on_disk for the vectors of new collections yet; set on_disk in each collection's vector parameters"},
 	{key: "storage.snapshots_config.snapshots_storage", on: func(c *Config) (string, bool) {
 		v := c.Storage.SnapshotsConfig.SnapshotsStorage
 		return v, v != "local"
@@ -55,6 +58,32 @@ var unbuiltFeatures = []unbuilt{
 		what: "Shoal writes no audit log yet"},
 	{key: "logger.on_disk.enabled", on: isTrue(func(c *Config) bool { return c.Logger.OnDisk.Enabled }),
 		what: "Shoal logs to stderr only; redirect it to a file instead"},
+}
+
+// unbuiltSubtrees are sections of Qdrant's configuration that Shoal has no
+// fields for: unset (null, as Qdrant ships them) they are only warned
+// about like any unknown key; given a value, they would turn on something
+// Shoal does not do, and stop the server.
+var unbuiltSubtrees = []struct{ prefix, what string }{
+	{"storage.collection.quantization", "Shoal has no default quantization of new collections yet; set quantization_config when creating a collection"},
+	{"storage.collection.strict_mode", "Shoal has no default strict mode of new collections yet; set strict_mode_config when creating a collection"},
+}
+
+// unbuiltSubtree refuses a key at or below an unbuilt subtree with a
+// value other than null.
+func unbuiltSubtree(key string, v any) error {
+	if v == nil {
+		return nil
+	}
+	if m, ok := v.(map[string]any); ok && len(m) == 0 {
+		return nil
+	}
+	for _, u := range unbuiltSubtrees {
+		if key == u.prefix || strings.HasPrefix(key, u.prefix+".") {
+			return fmt.Errorf("%w:\n  %s (%s) is set: %s", ErrUnsupported, key, envName(key), u.what)
+		}
+	}
+	return nil
 }
 
 func isTrue(f func(*Config) bool) func(*Config) (string, bool) {

@@ -118,10 +118,40 @@ func TestQdrantDefaultsStart(t *testing.T) {
 	want := []string{
 		"audit.dir", "audit.max_log_files", "audit.rotation", "audit.trust_forwarded_headers",
 		"logger.format", "logger.on_disk.log_file", "per_collection_metrics_enabled",
-		"service.enable_static_content", "storage.collection.quantization", "storage.collection.vectors", "storage.max_collections",
+		"service.enable_static_content", "storage.collection.quantization", "storage.max_collections",
 		"storage.shard_transfer_method", "storage.update_concurrency",
 	}
 	if !slices.Equal(unknown, want) {
 		t.Errorf("unknown keys = %q\nwant %q", unknown, want)
+	}
+}
+
+// TestUnbuiltCollectionDefaults: defaults of new collections that Shoal
+// does not apply stop the server when set, and pass at Qdrant's null.
+func TestUnbuiltCollectionDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		yaml, env string
+		refused   bool
+		key       string
+	}{
+		{yaml: "storage: {collection: {quantization: null, strict_mode: null, vectors: {on_disk: null}}}"},
+		{yaml: "storage: {collection: {vectors: {on_disk: false}}}"},
+		{yaml: "storage: {collection: {quantization: {scalar: {type: int8}}}}", refused: true, key: "storage.collection.quantization.scalar.type"},
+		{yaml: "storage: {collection: {strict_mode: {enabled: true}}}", refused: true, key: "storage.collection.strict_mode.enabled"},
+		{yaml: "storage: {collection: {vectors: {on_disk: true}}}", refused: true, key: "storage.collection.vectors.on_disk"},
+		{env: "QDRANT__STORAGE__COLLECTION__VECTORS__ON_DISK=true", refused: true, key: "QDRANT__STORAGE__COLLECTION__VECTORS__ON_DISK"},
+	} {
+		dir := t.TempDir()
+		if tc.yaml != "" {
+			writeFiles(t, dir, map[string]string{"config/config.yaml": tc.yaml})
+		}
+		var env []string
+		if tc.env != "" {
+			env = []string{tc.env}
+		}
+		_, _, err := Load(Flags{}, env, dir)
+		if tc.refused != errors.Is(err, ErrUnsupported) || tc.refused && !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%q %q: %v, want refused=%v naming %s", tc.yaml, tc.env, err, tc.refused, tc.key)
+		}
 	}
 }
