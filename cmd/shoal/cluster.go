@@ -35,6 +35,9 @@ func peerConfig(cfg *config.Config, flags config.Flags) (node.PeerConfig, error)
 		ConnectTimeout:   c.ConnectionTimeout(),
 		Version:          rest.APIVersion,
 		ListenerNode:     cfg.Storage.NodeType == "Listener",
+		// YAML null (unlimited) arrives as nil: passed on as -1.
+		IncomingTransfers: transferLimit(cfg.Storage.Performance.IncomingShardTransfersLimit),
+		OutgoingTransfers: transferLimit(cfg.Storage.Performance.OutgoingShardTransfersLimit),
 	}
 	if c.PeerID != nil {
 		pc.PeerID = *c.PeerID
@@ -51,4 +54,15 @@ func clusterTelemetry(c config.ClusterConfig) *rest.ClusterConfig {
 	t.Consensus.TickPeriodMS = uint64(max(c.Consensus.TickPeriodMS, 0))
 	t.Consensus.BootstrapTimeoutSec = uint64(max(c.Consensus.BootstrapTimeoutSec, 0))
 	return &t
+}
+
+// transferLimit is a storage.performance.*_shard_transfers_limit for the
+// node: nil (null, unlimited) is -1; 0 (no transfer at all in Qdrant) is
+// kept as 1, since recovery needs one.
+func transferLimit(v *int) *int {
+	n := -1
+	if v != nil {
+		n = max(*v, 1)
+	}
+	return &n
 }

@@ -43,6 +43,8 @@ func (s *State) Apply(op Op) (Result, error) {
 		changed, err = s.finishTransfer(o)
 	case AbortTransfer:
 		changed, err = s.abortTransfer(o)
+	case RestartTransfer:
+		changed, err = s.restartTransfer(o)
 	case SetMetadataKey:
 		changed, err = s.setMetadataKey(o)
 	case DeleteMetadataKey:

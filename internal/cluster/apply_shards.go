@@ -171,6 +171,27 @@ func (s *State) abortTransfer(op AbortTransfer) (bool, error) {
 	return true, nil
 }
 
+// restartTransfer changes the method of a transfer in flight: the target
+// takes the new method's receiving state (Qdrant's restart_shard_transfer).
+func (s *State) restartTransfer(op RestartTransfer) (bool, error) {
+	c, err := s.transferOf(op.Collection, op.Key)
+	if err != nil {
+		return false, err
+	}
+	if !op.Method.Valid() {
+		return false, badInput("Unknown shard transfer method %q", op.Method)
+	}
+	i := c.transfer(op.Key)
+	t := &c.Transfers[i]
+	r := c.Shards[t.Shard]
+	if t.Method == op.Method && r[t.To] == op.Method.targetState() {
+		return false, nil
+	}
+	t.Method = op.Method
+	r[t.To] = op.Method.targetState()
+	return true, nil
+}
+
 // abort drops a transfer and undoes its target, as Qdrant's
 // abort_shard_transfer: a replicate's target is marked Dead (to be
 // recovered or dropped later), a move's target is dropped.

@@ -146,6 +146,15 @@ type AbortTransfer struct {
 	Key        TransferKey `json:"transfer"`
 }
 
+// RestartTransfer restarts a transfer with another method (Qdrant's
+// RestartTransfer): the target takes the method's receiving state and the
+// source's driver starts again.
+type RestartTransfer struct {
+	Collection string         `json:"collection_name"`
+	Key        TransferKey    `json:"transfer"`
+	Method     TransferMethod `json:"method"`
+}
+
 // SetMetadataKey sets a cluster metadata key to a JSON value; null deletes
 // the key, as in Qdrant.
 type SetMetadataKey struct {
@@ -185,6 +194,7 @@ func (RemoveReplica) opName() string     { return "remove_replica" }
 func (StartTransfer) opName() string     { return "start_transfer" }
 func (FinishTransfer) opName() string    { return "finish_transfer" }
 func (AbortTransfer) opName() string     { return "abort_transfer" }
+func (RestartTransfer) opName() string   { return "restart_transfer" }
 func (SetMetadataKey) opName() string    { return "set_metadata_key" }
 func (DeleteMetadataKey) opName() string { return "delete_metadata_key" }
 func (SetPeerMetadata) opName() string   { return "set_peer_metadata" }
@@ -214,6 +224,7 @@ type envelope struct {
 	StartTransfer     *StartTransfer     `json:"start_transfer,omitempty"`
 	FinishTransfer    *FinishTransfer    `json:"finish_transfer,omitempty"`
 	AbortTransfer     *AbortTransfer     `json:"abort_transfer,omitempty"`
+	RestartTransfer   *RestartTransfer   `json:"restart_transfer,omitempty"`
 	SetMetadataKey    *SetMetadataKey    `json:"set_metadata_key,omitempty"`
 	DeleteMetadataKey *DeleteMetadataKey `json:"delete_metadata_key,omitempty"`
 	SetPeerMetadata   *SetPeerMetadata   `json:"set_peer_metadata,omitempty"`
@@ -251,6 +262,8 @@ func Encode(op Op) ([]byte, error) {
 		env.FinishTransfer = &o
 	case AbortTransfer:
 		env.AbortTransfer = &o
+	case RestartTransfer:
+		env.RestartTransfer = &o
 	case SetMetadataKey:
 		env.SetMetadataKey = &o
 	case DeleteMetadataKey:
@@ -302,6 +315,7 @@ func Decode(data []byte) (Op, error) {
 	add(env.StartTransfer != nil, func() Op { return *env.StartTransfer })
 	add(env.FinishTransfer != nil, func() Op { return *env.FinishTransfer })
 	add(env.AbortTransfer != nil, func() Op { return *env.AbortTransfer })
+	add(env.RestartTransfer != nil, func() Op { return *env.RestartTransfer })
 	add(env.SetMetadataKey != nil, func() Op { return *env.SetMetadataKey })
 	add(env.DeleteMetadataKey != nil, func() Op { return *env.DeleteMetadataKey })
 	add(env.SetPeerMetadata != nil, func() Op { return *env.SetPeerMetadata })

@@ -124,7 +124,18 @@
 // shards/<id>.replaced and put back if the new one fails to open; Open
 // settles a restore a crash cut short).
 //
+// Shard transfers (transfer.go, transfer_proxy.go): on the source,
+// TransferShard wraps the local replica in a proxy that forwards (or, for
+// wal_delta, queues in the WAL) every update applied meanwhile, and sends
+// the target batches of records or the WAL operations its recovery point
+// misses, as forced updates; on the target, ReplicaInitiateTransfer
+// prepares the replica. A replica that is Partial, or was emptied for a
+// transfer, carries an incomplete mark (shards/<id>.incomplete) until it
+// is Active: its recovery point is then no guide for wal_delta.
+//
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock, each ReplicaSet's replicas and states by its own; data
-// consistency is each shard's business.
+// consistency is each shard's business. Lock order of a local update
+// while a transfer runs: the ReplicaSet's transfer gate (shared), then the
+// proxy's lock, then the shard's own.
 package collection

@@ -188,10 +188,17 @@ func (c *Collection) SetTopology(t Topology) error {
 	// The saved list is the local shards of next: the new ones are set
 	// in the replica sets before it is written.
 	var drops []*shard.Shard
+	var activated []ShardID // local replicas that become Active
 	for _, ch := range changes {
 		if ch.sh == nil {
 			l, _ := ch.rs.Local()
 			drops = append(drops, l)
+		}
+	}
+	prior := map[ShardID]ReplicaState{} // the local states before
+	for _, rs := range old.sets {
+		if l, st := rs.Local(); l != nil {
+			prior[rs.id] = st
 		}
 	}
 	for _, p := range t.Shards {
@@ -206,6 +213,18 @@ func (c *Collection) SetTopology(t Topology) error {
 			}
 		}
 		if st, here := p.States[t.Self]; here {
+			was := prior[p.ID]
+			if was != ReplicaActive && st == ReplicaActive {
+				activated = append(activated, p.ID)
+			}
+			if was != ReplicaPartial && st == ReplicaPartial {
+				// A Partial replica takes updates before it holds the
+				// data: its recovery point is no guide to what it holds
+				// until it is Active.
+				if err := c.markIncomplete(p.ID); err != nil {
+					c.log.Error("marking a partial replica incomplete failed", "collection", c.name, "shard", p.ID, "err", err)
+				}
+			}
 			rs.SetLocalState(st)
 			rs.enableIfChanged(t.Self, st)
 		}
@@ -231,6 +250,12 @@ func (c *Collection) SetTopology(t Topology) error {
 	var errs []error
 	if saveErr != nil {
 		errs = append(errs, fmt.Errorf("collection %s: save %s: %w", c.name, shardsFile, saveErr))
+	}
+	for _, id := range activated {
+		// A replica filled by a transfer is complete once Active.
+		if err := c.clearIncomplete(id); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for _, sh := range drops {
 		if !old.topo && !old.pending && shardLen(sh) > 0 {

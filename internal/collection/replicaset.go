@@ -109,7 +109,10 @@ type ReplicaSet struct {
 	// strong ordering (Qdrant's write_ordering_lock).
 	ordering sync.Mutex
 	clocks   clockSet
-	mu       struct {
+	// xfer wraps the local replica while a transfer runs from it
+	// (transfer_proxy.go).
+	xfer transferGate
+	mu   struct {
 		sync.RWMutex
 		local      *shard.Shard
 		localState ReplicaState

@@ -201,7 +201,7 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 		run := func() {
 			if local != nil && i == 0 {
 				w := wait && a.state != ReplicaListener // a listener only logs it
-				res, err := local.UpdateWithClock(ctx, op, w, tag)
+				res, err := rs.applyLocal(ctx, local, op, w, tag)
 				if errors.Is(err, shard.ErrDeferredTimeout) {
 					err, a.timedOut = nil, true
 				}
@@ -305,15 +305,20 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 
 // failedAnswer handles a replica that failed an update that others
 // applied (Qdrant's handle_failed_replicas): ignored for the states
-// Qdrant ignores (Dead, Listener, ManualRecovery) and for a missing point
-// on a replica still being filled; otherwise disabled here and reported.
+// Qdrant ignores (Dead, Listener, ManualRecovery) and for the refusals of
+// a replica still being filled; otherwise disabled here and reported.
 // It reports whether the replica was handled.
 func (c *Collection) failedAnswer(l *layout, rs *ReplicaSet, a *answer) bool {
 	switch a.state {
 	case ReplicaDead, ReplicaListener, ReplicaManualRecovery:
 		return false
-	case ReplicaPartial, ReplicaRecovery:
-		if point.KindOf(a.err) == point.KindNotFound && !transportErr(a.err) {
+	case ReplicaPartial, ReplicaRecovery, ReplicaPartialSnapshot:
+		// A replica being filled by a transfer that refuses an update
+		// (a missing point, or it has not applied the transfer's start
+		// yet) misses nothing: the source forwards every update it
+		// applies to it (transfer_proxy.go). Only a peer that cannot be
+		// reached is reported.
+		if !transportErr(a.err) {
 			return false
 		}
 	}
@@ -375,7 +380,7 @@ func (c *Collection) ReplicaUpdate(ctx context.Context, shardID ShardID, op *ops
 		return RemoteUpdateResult{}, point.Errorf(point.KindUnavailable, "The replica of shard %d on this peer takes no updates in state %s: the update was not applied", shardID, st)
 	}
 	wait := opts.Wait && st != ReplicaListener
-	res, err := local.UpdateWithClock(ctx, op, wait, *opts.Tag)
+	res, err := rs.applyLocal(ctx, local, op, wait, *opts.Tag)
 	if errors.Is(err, shard.ErrDeferredTimeout) {
 		return RemoteUpdateResult{OperationID: res.OperationID, Tag: res.Tag}, nil
 	}

@@ -150,6 +150,11 @@ type PerformanceConfig struct {
 	UpdateRateLimit *int `koanf:"update_rate_limit"`
 	// SearchTimeoutSec nil means no default timeout for searches.
 	SearchTimeoutSec *int `koanf:"search_timeout_sec"`
+	// IncomingShardTransfersLimit and OutgoingShardTransfersLimit bound
+	// the transfers automatic recovery runs to and from one peer (Qdrant's
+	// defaults: 1 each); nil: unlimited.
+	IncomingShardTransfersLimit *int `koanf:"incoming_shard_transfers_limit"`
+	OutgoingShardTransfersLimit *int `koanf:"outgoing_shard_transfers_limit"`
 }
 
 // ServiceConfig is the `service` section: the public REST and gRPC servers.
@@ -280,6 +285,7 @@ func Default() *Config {
 				EfConstruct:         100,
 				FullScanThresholdKB: 10000,
 			},
+			Performance: PerformanceConfig{IncomingShardTransfersLimit: ptr(1), OutgoingShardTransfersLimit: ptr(1)},
 		},
 		Service: ServiceConfig{
 			Host:             "0.0.0.0",

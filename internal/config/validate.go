@@ -65,6 +65,8 @@ func (s *StorageConfig) validate(v *validator) {
 	v.atLeast("storage.performance.max_optimization_threads", p.MaxOptimizationThreads, 0)
 	v.atLeastOpt("storage.performance.update_rate_limit", p.UpdateRateLimit, 1)
 	v.atLeastOpt("storage.performance.search_timeout_sec", p.SearchTimeoutSec, 1)
+	v.atLeastOpt("storage.performance.incoming_shard_transfers_limit", p.IncomingShardTransfersLimit, 0)
+	v.atLeastOpt("storage.performance.outgoing_shard_transfers_limit", p.OutgoingShardTransfersLimit, 0)
 }
 
 func (s *ServiceConfig) validate(v *validator) {

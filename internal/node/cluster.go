@@ -15,6 +15,7 @@ import (
 
 	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/cluster/consensus"
+	"github.com/shoaldb/shoal/internal/cluster/p2p"
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/vfs"
@@ -66,10 +67,14 @@ type clusterMode struct {
 	synced  bool
 	changed chan struct{}
 
-	remotes remotePool  // the Remote of each peer (topology.go)
-	act     *activation // local replicas waiting in Initializing (activate.go)
-	reports failReports // failures being reported (failures.go)
-	bg      *background // proposals made in the background
+	remotes remotePool   // the Remote of each peer (topology.go)
+	act     *activation  // local replicas waiting in Initializing (activate.go)
+	reports failReports  // failures being reported (failures.go)
+	bg      *background  // proposals made in the background
+	xfers   transferRuns // transfers driven from this peer (transfer.go)
+	limits  transferLimits
+	// health is the latest health of the other peers (nil: unknown).
+	health func() map[uint64]p2p.PeerHealth
 }
 
 // enableCluster switches the node to cluster mode, before the consensus

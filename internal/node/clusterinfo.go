@@ -27,6 +27,8 @@ type ShardTransferInfo struct {
 	From, To uint64
 	Sync     bool
 	Method   string
+	// Comment is the progress of a transfer driven from this peer.
+	Comment string
 }
 
 // CollectionClusterInfo describes where the shards of a collection (or of
@@ -58,7 +60,8 @@ func (n *Node) CollectionClusterInfo(name string) (*CollectionClusterInfo, error
 	if n.cl != nil {
 		if cc, ok := n.cl.clusterCollection(c.Name()); ok {
 			for _, t := range cc.Transfers {
-				info.Transfers = append(info.Transfers, ShardTransferInfo{Shard: uint32(t.Shard), From: uint64(t.From), To: uint64(t.To), Sync: t.Sync, Method: string(t.Method)})
+				info.Transfers = append(info.Transfers, ShardTransferInfo{Shard: uint32(t.Shard), From: uint64(t.From), To: uint64(t.To), Sync: t.Sync, Method: string(t.Method),
+					Comment: n.cl.xfers.comment(transferID{collection: c.Name(), key: t.Key()})})
 			}
 		}
 	}

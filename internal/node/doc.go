@@ -65,6 +65,12 @@
 // refused archive changes nothing. Standalone only for now: a cluster
 // peer creates snapshots of its local shards but refuses recovery.
 //
+// Shard transfers (transfer.go, recovery.go, clusterops.go): RunTransfers
+// drives, on the source peer, every transfer consensus records from it
+// (finish or abort through consensus, progress in the logs and in
+// CollectionClusterInfo), proposes the recovery of this peer's Dead
+// replicas, and aborts the transfers to it whose source stays down.
+//
 // Node is safe for concurrent use. Metadata operations are serialized by
 // one lock; data operations only take it shared to look up the collection.
 package node

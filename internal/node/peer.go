@@ -61,6 +61,11 @@ type PeerConfig struct {
 	// ActivationRetry is how often the activation of a local replica is
 	// proposed again until committed (default 1 s).
 	ActivationRetry time.Duration
+	// IncomingTransfers and OutgoingTransfers bound the transfers
+	// automatic recovery runs to and from one peer
+	// (storage.performance.*_shard_transfers_limit); nil: 1, as Qdrant;
+	// negative: unlimited.
+	IncomingTransfers, OutgoingTransfers *int
 }
 
 func (pc *PeerConfig) defaults() {
@@ -201,6 +206,8 @@ func (n *Node) startPeer(pc PeerConfig) error {
 		return out
 	}
 	cl.commit = hc.ClusterCommit
+	cl.health = hc.Snapshot
+	cl.limits = transferLimits{in: limitOf(pc.IncomingTransfers), out: limitOf(pc.OutgoingTransfers)}
 	srv, err := p2p.NewServer(p2p.ServerConfig{Consensus: cons, Membership: n, Replicas: n.LocalReplicas(), DefaultTimeout: pc.GRPCTimeout, Logger: log})
 	if err != nil {
 		lis.Close()
@@ -228,6 +235,7 @@ func (n *Node) startPeer(pc PeerConfig) error {
 	})
 	rt.goDo(func() { n.RunEffects(ctx, 100*time.Millisecond, 10*time.Second) })
 	rt.goDo(func() { n.RunActivation(ctx, pc.ActivationRetry) })
+	rt.goDo(func() { n.RunTransfers(ctx, pc.ActivationRetry) })
 
 	if fresh && pc.Bootstrap != "" {
 		log.Info("joining the cluster", "peer_id", id.PeerID, "bootstrap", pc.Bootstrap, "uri", uri, "timeout", pc.BootstrapTimeout)

@@ -119,3 +119,15 @@ func (u unreachable) Retrieve(context.Context, string, collection.ShardID, []poi
 func (u unreachable) Facet(context.Context, string, collection.ShardID, ops.FacetRequest) ([]collection.FacetHit, error) {
 	return nil, u.err()
 }
+
+// InitiateTransfer prepares this peer's replica of a shard to receive a
+// transfer (p2p.TransferReplicas).
+func (r localReplicas) InitiateTransfer(ctx context.Context, name string, shard collection.ShardID, reset bool) (collection.TargetState, error) {
+	c, err := r.lookup(name, shard)
+	if err != nil {
+		return collection.TargetState{}, err
+	}
+	return c.ReplicaInitiateTransfer(ctx, shard, reset)
+}
+
+var _ p2p.TransferReplicas = localReplicas{}

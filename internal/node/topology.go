@@ -98,6 +98,8 @@ func collectionOf(op cluster.Op) string {
 		return o.Collection
 	case cluster.AbortTransfer:
 		return o.Collection
+	case cluster.RestartTransfer:
+		return o.Collection
 	case cluster.CreateShardKey:
 		return o.Collection
 	case cluster.DropShardKey:

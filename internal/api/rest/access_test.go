@@ -55,6 +55,7 @@ var qdrantAccess = map[string]access{
 	"DELETE /collections/{name}/index/{field}": accessWrite,
 	"POST /collections/{name}/facet":           accessRead,
 	"GET /collections/{name}/cluster":          accessRead,
+	"POST /collections/{name}/cluster":         accessWrite,
 	"GET /collections/{name}/shards":           accessRead,
 	"PUT /collections/{name}/shards":           accessWrite,
 	"POST /collections/{name}/shards/delete":   accessWrite,

@@ -144,6 +144,7 @@ func (s *Server) routeTable() []route {
 		{"GET /collections/{name}/shards/{shard}/snapshots/{snapshot}", accessRead, s.withShard(s.getShardSnapshot)},
 		{"DELETE /collections/{name}/shards/{shard}/snapshots/{snapshot}", accessWrite, s.withShard(s.deleteShardSnapshot)},
 		{"GET /collections/{name}/shards/{shard}/snapshot", accessRead, s.withShard(s.streamShardSnapshot)},
+		{"POST /collections/{name}/cluster", accessWrite, s.updateCollectionCluster},
 		{"GET /collections/{name}/shards", accessRead, s.listShardKeys},
 		{"PUT /collections/{name}/shards", accessWrite, s.createShardKey},
 		{"POST /collections/{name}/shards/delete", accessWrite, s.dropShardKey},

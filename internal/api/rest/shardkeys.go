@@ -197,6 +197,7 @@ type shardTransferOut struct {
 	To      uint64 `json:"to"`
 	Sync    bool   `json:"sync"`
 	Method  string `json:"method,omitempty"`
+	Comment string `json:"comment,omitempty"`
 }
 
 // collectionClusterOut is Qdrant's CollectionClusterInfo.
@@ -239,7 +240,7 @@ func (s *Server) collectionCluster(w http.ResponseWriter, r *http.Request) {
 		out.RemoteShards[i] = remoteShardOut{ShardID: rm.ID, ShardKey: keyJSON(rm.Key), PeerID: rm.Peer, State: rm.State.String()}
 	}
 	for i, t := range info.Transfers {
-		out.ShardTransfers[i] = shardTransferOut{ShardID: t.Shard, From: t.From, To: t.To, Sync: t.Sync, Method: t.Method}
+		out.ShardTransfers[i] = shardTransferOut{ShardID: t.Shard, From: t.From, To: t.To, Sync: t.Sync, Method: t.Method, Comment: t.Comment}
 	}
 	s.ok(w, start, out)
 }

@@ -1495,6 +1495,182 @@ func (*FacetHit_Integer) isFacetHit_Value() {}
 
 func (*FacetHit_Boolean) isFacetHit_Value() {}
 
+type InitiateTransferRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Collection    string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
+	ShardId       uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	Reset_        bool                   `protobuf:"varint,3,opt,name=reset,proto3" json:"reset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InitiateTransferRequest) Reset() {
+	*x = InitiateTransferRequest{}
+	mi := &file_p2p_v1_points_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InitiateTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InitiateTransferRequest) ProtoMessage() {}
+
+func (x *InitiateTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InitiateTransferRequest.ProtoReflect.Descriptor instead.
+func (*InitiateTransferRequest) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *InitiateTransferRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *InitiateTransferRequest) GetShardId() uint32 {
+	if x != nil {
+		return x.ShardId
+	}
+	return 0
+}
+
+func (x *InitiateTransferRequest) GetReset_() bool {
+	if x != nil {
+		return x.Reset_
+	}
+	return false
+}
+
+// RecoveryClock is one clock of a recovery point: the newest tick a
+// replica has seen of it.
+type RecoveryClock struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PeerId        uint64                 `protobuf:"varint,1,opt,name=peer_id,json=peerId,proto3" json:"peer_id,omitempty"`
+	ClockId       uint32                 `protobuf:"varint,2,opt,name=clock_id,json=clockId,proto3" json:"clock_id,omitempty"`
+	Tick          uint64                 `protobuf:"varint,3,opt,name=tick,proto3" json:"tick,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecoveryClock) Reset() {
+	*x = RecoveryClock{}
+	mi := &file_p2p_v1_points_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoveryClock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoveryClock) ProtoMessage() {}
+
+func (x *RecoveryClock) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoveryClock.ProtoReflect.Descriptor instead.
+func (*RecoveryClock) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RecoveryClock) GetPeerId() uint64 {
+	if x != nil {
+		return x.PeerId
+	}
+	return 0
+}
+
+func (x *RecoveryClock) GetClockId() uint32 {
+	if x != nil {
+		return x.ClockId
+	}
+	return 0
+}
+
+func (x *RecoveryClock) GetTick() uint64 {
+	if x != nil {
+		return x.Tick
+	}
+	return 0
+}
+
+type InitiateTransferResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RecoveryPoint []*RecoveryClock       `protobuf:"bytes,1,rep,name=recovery_point,json=recoveryPoint,proto3" json:"recovery_point,omitempty"`
+	// The replica was emptied for a transfer that did not finish: its
+	// recovery point does not say what it holds (no wal_delta from it).
+	Incomplete    bool `protobuf:"varint,2,opt,name=incomplete,proto3" json:"incomplete,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InitiateTransferResponse) Reset() {
+	*x = InitiateTransferResponse{}
+	mi := &file_p2p_v1_points_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InitiateTransferResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InitiateTransferResponse) ProtoMessage() {}
+
+func (x *InitiateTransferResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InitiateTransferResponse.ProtoReflect.Descriptor instead.
+func (*InitiateTransferResponse) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *InitiateTransferResponse) GetRecoveryPoint() []*RecoveryClock {
+	if x != nil {
+		return x.RecoveryPoint
+	}
+	return nil
+}
+
+func (x *InitiateTransferResponse) GetIncomplete() bool {
+	if x != nil {
+		return x.Incomplete
+	}
+	return false
+}
+
 var File_p2p_v1_points_proto protoreflect.FileDescriptor
 
 const file_p2p_v1_points_proto_rawDesc = "" +
@@ -1602,7 +1778,22 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\ainteger\x18\x02 \x01(\x03H\x00R\ainteger\x12\x1a\n" +
 	"\aboolean\x18\x03 \x01(\bH\x00R\aboolean\x12\x14\n" +
 	"\x05count\x18\x04 \x01(\x04R\x05countB\a\n" +
-	"\x05value*^\n" +
+	"\x05value\"j\n" +
+	"\x17InitiateTransferRequest\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x01 \x01(\tR\n" +
+	"collection\x12\x19\n" +
+	"\bshard_id\x18\x02 \x01(\rR\ashardId\x12\x14\n" +
+	"\x05reset\x18\x03 \x01(\bR\x05reset\"W\n" +
+	"\rRecoveryClock\x12\x17\n" +
+	"\apeer_id\x18\x01 \x01(\x04R\x06peerId\x12\x19\n" +
+	"\bclock_id\x18\x02 \x01(\rR\aclockId\x12\x12\n" +
+	"\x04tick\x18\x03 \x01(\x04R\x04tick\"~\n" +
+	"\x18InitiateTransferResponse\x12B\n" +
+	"\x0erecovery_point\x18\x01 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\rrecoveryPoint\x12\x1e\n" +
+	"\n" +
+	"incomplete\x18\x02 \x01(\bR\n" +
+	"incomplete*^\n" +
 	"\rWriteOrdering\x12\x17\n" +
 	"\x13WRITE_ORDERING_WEAK\x10\x00\x12\x19\n" +
 	"\x15WRITE_ORDERING_MEDIUM\x10\x01\x12\x19\n" +
@@ -1611,14 +1802,15 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\x19UPDATE_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aUPDATE_STATUS_ACKNOWLEDGED\x10\x01\x12\x1b\n" +
 	"\x17UPDATE_STATUS_COMPLETED\x10\x02\x12 \n" +
-	"\x1cUPDATE_STATUS_CLOCK_REJECTED\x10\x032\xa6\x03\n" +
+	"\x1cUPDATE_STATUS_CLOCK_REJECTED\x10\x032\x89\x04\n" +
 	"\x06Points\x12C\n" +
 	"\x06Update\x12\x1b.shoal.p2p.v1.UpdateRequest\x1a\x1c.shoal.p2p.v1.UpdateResponse\x12C\n" +
 	"\x06Search\x12\x1b.shoal.p2p.v1.SearchRequest\x1a\x1c.shoal.p2p.v1.SearchResponse\x12C\n" +
 	"\x06Scroll\x12\x1b.shoal.p2p.v1.ScrollRequest\x1a\x1c.shoal.p2p.v1.ScrollResponse\x12@\n" +
 	"\x05Count\x12\x1a.shoal.p2p.v1.CountRequest\x1a\x1b.shoal.p2p.v1.CountResponse\x12I\n" +
 	"\bRetrieve\x12\x1d.shoal.p2p.v1.RetrieveRequest\x1a\x1e.shoal.p2p.v1.RetrieveResponse\x12@\n" +
-	"\x05Facet\x12\x1a.shoal.p2p.v1.FacetRequest\x1a\x1b.shoal.p2p.v1.FacetResponseB-Z+github.com/shoaldb/shoal/proto/p2p/v1;p2pv1b\x06proto3"
+	"\x05Facet\x12\x1a.shoal.p2p.v1.FacetRequest\x1a\x1b.shoal.p2p.v1.FacetResponse\x12a\n" +
+	"\x10InitiateTransfer\x12%.shoal.p2p.v1.InitiateTransferRequest\x1a&.shoal.p2p.v1.InitiateTransferResponseB-Z+github.com/shoaldb/shoal/proto/p2p/v1;p2pv1b\x06proto3"
 
 var (
 	file_p2p_v1_points_proto_rawDescOnce sync.Once
@@ -1633,31 +1825,34 @@ func file_p2p_v1_points_proto_rawDescGZIP() []byte {
 }
 
 var file_p2p_v1_points_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_p2p_v1_points_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_p2p_v1_points_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_p2p_v1_points_proto_goTypes = []any{
-	(WriteOrdering)(0),       // 0: shoal.p2p.v1.WriteOrdering
-	(UpdateStatus)(0),        // 1: shoal.p2p.v1.UpdateStatus
-	(*ClockTag)(nil),         // 2: shoal.p2p.v1.ClockTag
-	(*UpdateRequest)(nil),    // 3: shoal.p2p.v1.UpdateRequest
-	(*UpdateResponse)(nil),   // 4: shoal.p2p.v1.UpdateResponse
-	(*SearchRequest)(nil),    // 5: shoal.p2p.v1.SearchRequest
-	(*SearchResponse)(nil),   // 6: shoal.p2p.v1.SearchResponse
-	(*ScrollRequest)(nil),    // 7: shoal.p2p.v1.ScrollRequest
-	(*ScrollResponse)(nil),   // 8: shoal.p2p.v1.ScrollResponse
-	(*CountRequest)(nil),     // 9: shoal.p2p.v1.CountRequest
-	(*CountResponse)(nil),    // 10: shoal.p2p.v1.CountResponse
-	(*RetrieveRequest)(nil),  // 11: shoal.p2p.v1.RetrieveRequest
-	(*RetrieveResponse)(nil), // 12: shoal.p2p.v1.RetrieveResponse
-	(*FacetRequest)(nil),     // 13: shoal.p2p.v1.FacetRequest
-	(*FacetResponse)(nil),    // 14: shoal.p2p.v1.FacetResponse
-	(*PointId)(nil),          // 15: shoal.p2p.v1.PointId
-	(*DenseVector)(nil),      // 16: shoal.p2p.v1.DenseVector
-	(*SparseVector)(nil),     // 17: shoal.p2p.v1.SparseVector
-	(*Vectors)(nil),          // 18: shoal.p2p.v1.Vectors
-	(*ScoredPoint)(nil),      // 19: shoal.p2p.v1.ScoredPoint
-	(*Record)(nil),           // 20: shoal.p2p.v1.Record
-	(*OrderValue)(nil),       // 21: shoal.p2p.v1.OrderValue
-	(*FacetHit)(nil),         // 22: shoal.p2p.v1.FacetHit
+	(WriteOrdering)(0),               // 0: shoal.p2p.v1.WriteOrdering
+	(UpdateStatus)(0),                // 1: shoal.p2p.v1.UpdateStatus
+	(*ClockTag)(nil),                 // 2: shoal.p2p.v1.ClockTag
+	(*UpdateRequest)(nil),            // 3: shoal.p2p.v1.UpdateRequest
+	(*UpdateResponse)(nil),           // 4: shoal.p2p.v1.UpdateResponse
+	(*SearchRequest)(nil),            // 5: shoal.p2p.v1.SearchRequest
+	(*SearchResponse)(nil),           // 6: shoal.p2p.v1.SearchResponse
+	(*ScrollRequest)(nil),            // 7: shoal.p2p.v1.ScrollRequest
+	(*ScrollResponse)(nil),           // 8: shoal.p2p.v1.ScrollResponse
+	(*CountRequest)(nil),             // 9: shoal.p2p.v1.CountRequest
+	(*CountResponse)(nil),            // 10: shoal.p2p.v1.CountResponse
+	(*RetrieveRequest)(nil),          // 11: shoal.p2p.v1.RetrieveRequest
+	(*RetrieveResponse)(nil),         // 12: shoal.p2p.v1.RetrieveResponse
+	(*FacetRequest)(nil),             // 13: shoal.p2p.v1.FacetRequest
+	(*FacetResponse)(nil),            // 14: shoal.p2p.v1.FacetResponse
+	(*PointId)(nil),                  // 15: shoal.p2p.v1.PointId
+	(*DenseVector)(nil),              // 16: shoal.p2p.v1.DenseVector
+	(*SparseVector)(nil),             // 17: shoal.p2p.v1.SparseVector
+	(*Vectors)(nil),                  // 18: shoal.p2p.v1.Vectors
+	(*ScoredPoint)(nil),              // 19: shoal.p2p.v1.ScoredPoint
+	(*Record)(nil),                   // 20: shoal.p2p.v1.Record
+	(*OrderValue)(nil),               // 21: shoal.p2p.v1.OrderValue
+	(*FacetHit)(nil),                 // 22: shoal.p2p.v1.FacetHit
+	(*InitiateTransferRequest)(nil),  // 23: shoal.p2p.v1.InitiateTransferRequest
+	(*RecoveryClock)(nil),            // 24: shoal.p2p.v1.RecoveryClock
+	(*InitiateTransferResponse)(nil), // 25: shoal.p2p.v1.InitiateTransferResponse
 }
 var file_p2p_v1_points_proto_depIdxs = []int32{
 	0,  // 0: shoal.p2p.v1.UpdateRequest.ordering:type_name -> shoal.p2p.v1.WriteOrdering
@@ -1676,23 +1871,26 @@ var file_p2p_v1_points_proto_depIdxs = []int32{
 	15, // 13: shoal.p2p.v1.Record.id:type_name -> shoal.p2p.v1.PointId
 	18, // 14: shoal.p2p.v1.Record.vectors:type_name -> shoal.p2p.v1.Vectors
 	21, // 15: shoal.p2p.v1.Record.order_value:type_name -> shoal.p2p.v1.OrderValue
-	3,  // 16: shoal.p2p.v1.Points.Update:input_type -> shoal.p2p.v1.UpdateRequest
-	5,  // 17: shoal.p2p.v1.Points.Search:input_type -> shoal.p2p.v1.SearchRequest
-	7,  // 18: shoal.p2p.v1.Points.Scroll:input_type -> shoal.p2p.v1.ScrollRequest
-	9,  // 19: shoal.p2p.v1.Points.Count:input_type -> shoal.p2p.v1.CountRequest
-	11, // 20: shoal.p2p.v1.Points.Retrieve:input_type -> shoal.p2p.v1.RetrieveRequest
-	13, // 21: shoal.p2p.v1.Points.Facet:input_type -> shoal.p2p.v1.FacetRequest
-	4,  // 22: shoal.p2p.v1.Points.Update:output_type -> shoal.p2p.v1.UpdateResponse
-	6,  // 23: shoal.p2p.v1.Points.Search:output_type -> shoal.p2p.v1.SearchResponse
-	8,  // 24: shoal.p2p.v1.Points.Scroll:output_type -> shoal.p2p.v1.ScrollResponse
-	10, // 25: shoal.p2p.v1.Points.Count:output_type -> shoal.p2p.v1.CountResponse
-	12, // 26: shoal.p2p.v1.Points.Retrieve:output_type -> shoal.p2p.v1.RetrieveResponse
-	14, // 27: shoal.p2p.v1.Points.Facet:output_type -> shoal.p2p.v1.FacetResponse
-	22, // [22:28] is the sub-list for method output_type
-	16, // [16:22] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	24, // 16: shoal.p2p.v1.InitiateTransferResponse.recovery_point:type_name -> shoal.p2p.v1.RecoveryClock
+	3,  // 17: shoal.p2p.v1.Points.Update:input_type -> shoal.p2p.v1.UpdateRequest
+	5,  // 18: shoal.p2p.v1.Points.Search:input_type -> shoal.p2p.v1.SearchRequest
+	7,  // 19: shoal.p2p.v1.Points.Scroll:input_type -> shoal.p2p.v1.ScrollRequest
+	9,  // 20: shoal.p2p.v1.Points.Count:input_type -> shoal.p2p.v1.CountRequest
+	11, // 21: shoal.p2p.v1.Points.Retrieve:input_type -> shoal.p2p.v1.RetrieveRequest
+	13, // 22: shoal.p2p.v1.Points.Facet:input_type -> shoal.p2p.v1.FacetRequest
+	23, // 23: shoal.p2p.v1.Points.InitiateTransfer:input_type -> shoal.p2p.v1.InitiateTransferRequest
+	4,  // 24: shoal.p2p.v1.Points.Update:output_type -> shoal.p2p.v1.UpdateResponse
+	6,  // 25: shoal.p2p.v1.Points.Search:output_type -> shoal.p2p.v1.SearchResponse
+	8,  // 26: shoal.p2p.v1.Points.Scroll:output_type -> shoal.p2p.v1.ScrollResponse
+	10, // 27: shoal.p2p.v1.Points.Count:output_type -> shoal.p2p.v1.CountResponse
+	12, // 28: shoal.p2p.v1.Points.Retrieve:output_type -> shoal.p2p.v1.RetrieveResponse
+	14, // 29: shoal.p2p.v1.Points.Facet:output_type -> shoal.p2p.v1.FacetResponse
+	25, // 30: shoal.p2p.v1.Points.InitiateTransfer:output_type -> shoal.p2p.v1.InitiateTransferResponse
+	24, // [24:31] is the sub-list for method output_type
+	17, // [17:24] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_p2p_v1_points_proto_init() }
@@ -1719,7 +1917,7 @@ func file_p2p_v1_points_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_p2p_v1_points_proto_rawDesc), len(file_p2p_v1_points_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   21,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,12 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Points_Update_FullMethodName   = "/shoal.p2p.v1.Points/Update"
-	Points_Search_FullMethodName   = "/shoal.p2p.v1.Points/Search"
-	Points_Scroll_FullMethodName   = "/shoal.p2p.v1.Points/Scroll"
-	Points_Count_FullMethodName    = "/shoal.p2p.v1.Points/Count"
-	Points_Retrieve_FullMethodName = "/shoal.p2p.v1.Points/Retrieve"
-	Points_Facet_FullMethodName    = "/shoal.p2p.v1.Points/Facet"
+	Points_Update_FullMethodName           = "/shoal.p2p.v1.Points/Update"
+	Points_Search_FullMethodName           = "/shoal.p2p.v1.Points/Search"
+	Points_Scroll_FullMethodName           = "/shoal.p2p.v1.Points/Scroll"
+	Points_Count_FullMethodName            = "/shoal.p2p.v1.Points/Count"
+	Points_Retrieve_FullMethodName         = "/shoal.p2p.v1.Points/Retrieve"
+	Points_Facet_FullMethodName            = "/shoal.p2p.v1.Points/Facet"
+	Points_InitiateTransfer_FullMethodName = "/shoal.p2p.v1.Points/InitiateTransfer"
 )
 
 // PointsClient is the client API for Points service.
@@ -45,6 +46,11 @@ type PointsClient interface {
 	Count(ctx context.Context, in *CountRequest, opts ...grpc.CallOption) (*CountResponse, error)
 	Retrieve(ctx context.Context, in *RetrieveRequest, opts ...grpc.CallOption) (*RetrieveResponse, error)
 	Facet(ctx context.Context, in *FacetRequest, opts ...grpc.CallOption) (*FacetResponse, error)
+	// InitiateTransfer prepares this peer's replica of a shard to receive a
+	// shard transfer (it must be Partial or Recovery): with reset it is
+	// emptied first (stream_records); it answers with its recovery point
+	// (wal_delta).
+	InitiateTransfer(ctx context.Context, in *InitiateTransferRequest, opts ...grpc.CallOption) (*InitiateTransferResponse, error)
 }
 
 type pointsClient struct {
@@ -115,6 +121,16 @@ func (c *pointsClient) Facet(ctx context.Context, in *FacetRequest, opts ...grpc
 	return out, nil
 }
 
+func (c *pointsClient) InitiateTransfer(ctx context.Context, in *InitiateTransferRequest, opts ...grpc.CallOption) (*InitiateTransferResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(InitiateTransferResponse)
+	err := c.cc.Invoke(ctx, Points_InitiateTransfer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PointsServer is the server API for Points service.
 // All implementations must embed UnimplementedPointsServer
 // for forward compatibility.
@@ -133,6 +149,11 @@ type PointsServer interface {
 	Count(context.Context, *CountRequest) (*CountResponse, error)
 	Retrieve(context.Context, *RetrieveRequest) (*RetrieveResponse, error)
 	Facet(context.Context, *FacetRequest) (*FacetResponse, error)
+	// InitiateTransfer prepares this peer's replica of a shard to receive a
+	// shard transfer (it must be Partial or Recovery): with reset it is
+	// emptied first (stream_records); it answers with its recovery point
+	// (wal_delta).
+	InitiateTransfer(context.Context, *InitiateTransferRequest) (*InitiateTransferResponse, error)
 	mustEmbedUnimplementedPointsServer()
 }
 
@@ -160,6 +181,9 @@ func (UnimplementedPointsServer) Retrieve(context.Context, *RetrieveRequest) (*R
 }
 func (UnimplementedPointsServer) Facet(context.Context, *FacetRequest) (*FacetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Facet not implemented")
+}
+func (UnimplementedPointsServer) InitiateTransfer(context.Context, *InitiateTransferRequest) (*InitiateTransferResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method InitiateTransfer not implemented")
 }
 func (UnimplementedPointsServer) mustEmbedUnimplementedPointsServer() {}
 func (UnimplementedPointsServer) testEmbeddedByValue()                {}
@@ -290,6 +314,24 @@ func _Points_Facet_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Points_InitiateTransfer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InitiateTransferRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PointsServer).InitiateTransfer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Points_InitiateTransfer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PointsServer).InitiateTransfer(ctx, req.(*InitiateTransferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Points_ServiceDesc is the grpc.ServiceDesc for Points service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -320,6 +362,10 @@ var Points_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Facet",
 			Handler:    _Points_Facet_Handler,
+		},
+		{
+			MethodName: "InitiateTransfer",
+			Handler:    _Points_InitiateTransfer_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

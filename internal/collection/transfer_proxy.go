@@ -1,0 +1,136 @@
+package collection
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/ops"
+	"github.com/shoaldb/shoal/internal/shard"
+)
+
+// The source side of a shard transfer keeps the target in step with the
+// updates that go on meanwhile, as Qdrant's proxy shards do: while a
+// transfer runs, the local replica of the shard is wrapped in a proxy
+// (shardProxy). Every update applied locally takes the proxy's lock; in
+// forward mode (Qdrant's ForwardProxyShard) it is then sent on to the
+// target, forced, with its own clock tag, under the same lock as the
+// batches of records, so that no batch read before an update reaches the
+// target after it. In queue mode (Qdrant's QueueProxyShard, for wal_delta)
+// updates are only logged: the sender reads them from the WAL, in order,
+// and switches the proxy to forward mode, under its lock, once it has
+// caught up.
+
+// forwardTimeout bounds one forwarded update: a client's cancellation must
+// not leave an update applied locally and not forwarded.
+const forwardTimeout = 30 * time.Second
+
+// transferGate holds the proxy of a replica set's local replica.
+type transferGate struct {
+	// mu is held shared by each local update for its whole length, and
+	// exclusively to install or remove the proxy: an update that started
+	// before the proxy is complete when it is installed.
+	mu sync.RWMutex
+	p  *shardProxy
+}
+
+// shardProxy is the transfer of a local replica to one target.
+type shardProxy struct {
+	// mu serialises the local updates with the batches of the sender and
+	// with the switch from queue to forward mode.
+	mu      sync.Mutex
+	coll    string
+	shard   ShardID
+	to      Remote
+	forward bool
+	err     error // the first failed forward: the transfer fails
+}
+
+// errProxyBusy refuses a second transfer of a shard already transferred
+// from this peer.
+var errProxyBusy = errors.New("a transfer of this shard is already running from this peer")
+
+// install wraps the local replica in p.
+func (g *transferGate) install(p *shardProxy) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.p != nil {
+		return errProxyBusy
+	}
+	g.p = p
+	return nil
+}
+
+// remove unwraps the local replica if p wraps it.
+func (g *transferGate) remove(p *shardProxy) {
+	g.mu.Lock()
+	if g.p == p {
+		g.p = nil
+	}
+	g.mu.Unlock()
+}
+
+// current returns the proxy installed (nil: none).
+func (g *transferGate) current() *shardProxy {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.p
+}
+
+// applyLocal applies a tagged update to the local replica, through the
+// proxy when a transfer runs. A forward that fails does not fail the
+// update (it is applied here); it fails the transfer, which is aborted.
+func (rs *ReplicaSet) applyLocal(ctx context.Context, local *shard.Shard, op *ops.Operation, wait bool, tag ops.ClockTag) (shard.ClockResult, error) {
+	rs.xfer.mu.RLock()
+	defer rs.xfer.mu.RUnlock()
+	p := rs.xfer.p
+	if p == nil {
+		return local.UpdateWithClock(ctx, op, wait, tag)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// The forward sends the operation as it came: applying it may change
+	// the value in place (the shard takes ownership of its points).
+	fwd, cerr := cloneOp(op)
+	if cerr != nil {
+		p.err = cerr
+	}
+	res, err := local.UpdateWithClock(ctx, op, wait, tag)
+	if (err != nil && !errors.Is(err, shard.ErrDeferredTimeout)) || res.Rejected || !p.forward || p.err != nil {
+		return res, err
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), forwardTimeout)
+	defer cancel()
+	// With wait, the target has applied it too when the update is
+	// acknowledged, as every replica that takes it directly has.
+	if ferr := p.send(fctx, fwd, tag, wait); ferr != nil {
+		p.err = ferr
+	}
+	return res, err
+}
+
+// send sends one update to the target, forced (the target applies it
+// whatever its clocks say: it is catching up), with tag (a zero tick for
+// records and untagged updates: it moves no clock).
+func (p *shardProxy) send(ctx context.Context, op *ops.Operation, tag ops.ClockTag, wait bool) error {
+	tag.Force = true
+	_, err := p.to.Update(ctx, p.coll, p.shard, op, RemoteUpdate{Wait: wait, Tag: &tag})
+	return err
+}
+
+// failure returns the first forward that failed, under the lock.
+func (p *shardProxy) failure() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// cloneOp is a deep copy of op, through its encoding.
+func cloneOp(op *ops.Operation) (*ops.Operation, error) {
+	b, err := op.Encode()
+	if err != nil {
+		return nil, err
+	}
+	return ops.DecodeOperation(b)
+}
