@@ -44,6 +44,8 @@ type Collection struct {
 	guard        *strict.Guard
 	obs          observer                    // see Observe
 	quota        atomic.Pointer[UpdateGuard] // see GuardUpdates
+	// snapshotCap overrides maxTransferSnapshot (tests).
+	snapshotCap int64
 }
 
 // Open opens (or creates) the collection's data under dir on fsys (nil:
@@ -154,6 +156,9 @@ func (c *Collection) legacy(first *ReplicaSet, n int) bool {
 func (c *Collection) openShard(cfg *Config, id ShardID) (*shard.Shard, error) {
 	if err := settleReplaced(vfs.OrDefault(c.fsys), shardDir(c.dir, id)); err != nil {
 		return nil, fmt.Errorf("shard %d: settle an interrupted restore: %w", id, err)
+	}
+	if err := c.removeTransferLeftovers(id); err != nil {
+		return nil, fmt.Errorf("shard %d: %w", id, err)
 	}
 	return c.openShardDir(cfg, id)
 }

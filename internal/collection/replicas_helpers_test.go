@@ -35,6 +35,9 @@ type memNet struct {
 	jitter  time.Duration  // every call waits a random time up to it
 	updates map[uint64]int // update calls received, by peer
 	reads   map[uint64]int // read calls received, by peer
+	// mangleSnapshot, when set, rewrites the archive of a snapshot
+	// transfer and its announced size (transfer_snapshot_test.go).
+	mangleSnapshot func(b []byte, size int64) ([]byte, int64)
 }
 
 func newMemNet() *memNet {

@@ -54,12 +54,16 @@ type TargetState struct {
 
 // TransferProgress is how far a transfer is: records (stream_records) or
 // WAL operations (wal_delta) sent, of how many (at the start), and the
-// bytes of their encoding.
+// bytes of their encoding; for snapshot, the bytes of the archive, then
+// the WAL operations queued meanwhile (Unit says which).
 type TransferProgress struct {
 	Method TransferMethod
-	Sent   int64
-	Total  int64
-	Bytes  int64
+	// Unit is what Sent and Total count when the method does not say it
+	// ("" for stream_records and wal_delta).
+	Unit  string
+	Sent  int64
+	Total int64
+	Bytes int64
 }
 
 // ErrWALDeltaUnavailable marks a wal_delta transfer the source's WAL
@@ -82,8 +86,9 @@ const catchUpRounds = 8
 const transferBatch = 100
 
 // TransferShard sends the local replica of shard id to the target, by
-// method (snapshot falls back to stream_records until shard snapshots
-// exist; wal_delta to stream_records when the WAL cannot serve it), and
+// method (snapshot falls back to stream_records when the target cannot
+// take a snapshot stream; wal_delta to stream_records when the WAL cannot
+// serve it), and
 // returns the method used. report is called after every batch. The
 // proxy stays installed after a successful return; EndTransfer removes it.
 func (c *Collection) TransferShard(ctx context.Context, id ShardID, to TransferRemote, method TransferMethod, report func(TransferProgress)) (TransferMethod, error) {
@@ -105,7 +110,10 @@ func (c *Collection) TransferShard(ctx context.Context, id ShardID, to TransferR
 		}
 		c.log.Warn("wal_delta transfer falls back to stream_records", "collection", c.name, "shard", id, "peer", to.Peer(), "reason", err)
 	} else if method == TransferSnapshot {
-		c.log.Warn("snapshot transfer runs as stream_records: shard snapshots are not available", "collection", c.name, "shard", id, "peer", to.Peer())
+		if sr, ok := to.(SnapshotRemote); ok {
+			return method, c.transferSnapshot(ctx, rs, local, sr, report)
+		}
+		c.log.Warn("snapshot transfer runs as stream_records: the target cannot take a snapshot stream", "collection", c.name, "shard", id, "peer", to.Peer())
 	}
 	return TransferStreamRecords, c.transferRecords(ctx, rs, local, to, report)
 }
@@ -241,16 +249,9 @@ func encodedSize(op *ops.Operation) int64 {
 // directory, kept across restarts). It returns the replica's recovery
 // point, for wal_delta.
 func (c *Collection) ReplicaInitiateTransfer(ctx context.Context, id ShardID, reset bool) (TargetState, error) {
-	rs := c.layout().set(id)
-	if rs == nil {
-		return TargetState{}, point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", id, c.name)
-	}
-	local, st := rs.Local()
-	switch {
-	case local == nil:
-		return TargetState{}, point.Errorf(point.KindBadRequest, "Shard %d of collection %s has no replica on this peer to receive a transfer", id, c.name)
-	case st != ReplicaPartial && st != ReplicaRecovery && st != ReplicaPartialSnapshot:
-		return TargetState{}, point.Errorf(point.KindBadRequest, "The replica of shard %d of collection %s on this peer is %s, not receiving a transfer", id, c.name, st)
+	local, err := c.receivingReplica(id)
+	if err != nil {
+		return TargetState{}, err
 	}
 	fsys := vfs.OrDefault(c.fsys)
 	marker := shardDir(c.dir, id) + incompleteSuffix
@@ -262,7 +263,7 @@ func (c *Collection) ReplicaInitiateTransfer(ctx context.Context, id ShardID, re
 			return TargetState{}, fmt.Errorf("empty the replica of shard %d: %w", id, err)
 		}
 	}
-	_, err := fsys.Stat(marker)
+	_, err = fsys.Stat(marker)
 	return TargetState{RecoveryPoint: local.RecoveryPoint(), Incomplete: err == nil}, nil
 }
 
@@ -313,6 +314,16 @@ func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local
 		rs.xfer.remove(p)
 		return err
 	}
+	return c.sendWALFrom(ctx, rs, local, p, start, report)
+}
+
+// sendWALFrom sends the operations the WAL holds from start on to the
+// target of p, which queues meanwhile, in order with their clock tags,
+// forced, and switches p to forward mode under its lock once caught up
+// (wal_delta, and the end of a snapshot transfer). On failure p is
+// removed. Progress counts WAL operations (Method wal_delta).
+func (c *Collection) sendWALFrom(ctx context.Context, rs *ReplicaSet, local *shard.Shard, p *shardProxy, start uint64, report func(TransferProgress)) error {
+	to := p.to
 	_, end := local.WALRange()
 	prog := TransferProgress{Method: TransferWALDelta, Total: int64(end - start)}
 	next := start
@@ -360,7 +371,7 @@ func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local
 		}
 	}
 	p.mu.Lock()
-	err = send(true)
+	err := send(true)
 	p.forward = err == nil
 	p.mu.Unlock()
 	if err != nil {

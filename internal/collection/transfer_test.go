@@ -85,7 +85,8 @@ func TestTransferUnderWrites(t *testing.T) {
 		{"stream_records new replica", TransferStreamRecords, false, TransferStreamRecords},
 		{"stream_records dead replica", TransferStreamRecords, true, TransferStreamRecords},
 		{"wal_delta dead replica", TransferWALDelta, true, TransferWALDelta},
-		{"snapshot falls back", TransferSnapshot, false, TransferStreamRecords},
+		{"snapshot new replica", TransferSnapshot, false, TransferSnapshot},
+		{"snapshot dead replica", TransferSnapshot, true, TransferSnapshot},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			seed := rand.Uint64()
