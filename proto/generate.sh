@@ -14,4 +14,4 @@ export PATH
 protoc -I . \
 	--go_out="$out" --go_opt=paths=source_relative \
 	--go-grpc_out="$out" --go-grpc_opt=paths=source_relative \
-	p2p/v1/common.proto p2p/v1/points.proto p2p/v1/raft.proto
+	p2p/v1/common.proto p2p/v1/points.proto p2p/v1/raft.proto p2p/v1/transfer.proto

@@ -129,9 +129,15 @@
 // wal_delta, queues in the WAL) every update applied meanwhile, and sends
 // the target batches of records or the WAL operations its recovery point
 // misses, as forced updates; on the target, ReplicaInitiateTransfer
-// prepares the replica. A replica that is Partial, or was emptied for a
-// transfer, carries an incomplete mark (shards/<id>.incomplete) until it
-// is Active: its recovery point is then no guide for wal_delta.
+// prepares the replica. The snapshot method (transfer_snapshot.go) queues
+// like wal_delta, streams a shard archive of the local replica to the
+// target (SnapshotRemote), where ReplicaReceiveSnapshot checks it and
+// swaps it in (RestoreShard), then sends the WAL from the archive's point
+// on; its temporary files live in .snapshot-transfer-<id>-* beside
+// shards/, removed on every path and at Open. A replica that is Partial,
+// or was emptied or replaced for a transfer, carries an incomplete mark
+// (shards/<id>.incomplete) until it is Active: its recovery point is then
+// no guide for wal_delta.
 //
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock, each ReplicaSet's replicas and states by its own; data

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/shoaldb/shoal/internal/cluster/p2p"
 	"github.com/shoaldb/shoal/internal/collection"
@@ -131,3 +132,16 @@ func (r localReplicas) InitiateTransfer(ctx context.Context, name string, shard 
 }
 
 var _ p2p.TransferReplicas = localReplicas{}
+
+// ReceiveShardSnapshot replaces this peer's replica of a shard, which is
+// receiving a snapshot transfer, by the archive read from r
+// (p2p.SnapshotReplicas).
+func (r localReplicas) ReceiveShardSnapshot(ctx context.Context, name string, shard collection.ShardID, size int64, src io.Reader) error {
+	c, err := r.lookup(name, shard)
+	if err != nil {
+		return err
+	}
+	return c.ReplicaReceiveSnapshot(ctx, shard, size, src)
+}
+
+var _ p2p.SnapshotReplicas = localReplicas{}

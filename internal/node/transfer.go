@@ -200,7 +200,10 @@ func (cl *clusterMode) drive(ctx context.Context, name string, t cluster.Transfe
 	var last time.Time
 	report := func(p collection.TransferProgress) {
 		what := "records"
-		if p.Method == collection.TransferWALDelta {
+		switch {
+		case p.Unit != "":
+			what = p.Unit
+		case p.Method == collection.TransferWALDelta:
 			what = "WAL operations"
 		}
 		secs := max(time.Since(start).Seconds(), 1e-3)

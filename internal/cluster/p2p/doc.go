@@ -1,7 +1,7 @@
 // Package p2p is the internal gRPC layer of cluster mode, served on the P2P
 // port (Qdrant's 6335) with the generated proto/p2p/v1 services.
 //
-// Server side, Server registers the Raft, Cluster and Points services: raft messages
+// Server side, Server registers the Raft, Cluster, Points and ShardTransfer services: raft messages
 // (opaque bytes; only package consensus knows raft) are stepped into the
 // local consensus driver, joining peers are added through Membership
 // (AddPeerToKnown), and peers ask each other for their consensus position
@@ -40,6 +40,12 @@
 // message over the bound from its length prefix, before reading it, and
 // the request decoders allocate no more than their input justifies. An
 // answer that does not convert wraps ErrBadResponse.
+//
+// ShardTransfer (transfer_snapshot.go) carries the archive of a snapshot
+// transfer as a client stream of bounded chunks (MaxSnapshotChunk, the
+// first with a header naming the collection, shard and size); the server
+// checks the chunks as they come and hands them as one reader to the
+// replicas (SnapshotReplicas); RemotePeer.SendShardSnapshot is the client.
 //
 // HealthChecker pings every known peer periodically (Health); its Run
 // goroutine belongs to the caller and stops with the context.

@@ -105,11 +105,13 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	return &Server{cfg: cfg, log: cfg.Logger}, nil
 }
 
-// Register registers the Raft, Cluster and Points services on g.
+// Register registers the Raft, Cluster, Points and ShardTransfer services
+// on g.
 func (s *Server) Register(g grpc.ServiceRegistrar) {
 	p2pv1.RegisterRaftServer(g, raftService{s: s})
 	p2pv1.RegisterClusterServer(g, clusterService{s: s})
 	p2pv1.RegisterPointsServer(g, pointsService{s: s})
+	p2pv1.RegisterShardTransferServer(g, transferService{s: s})
 }
 
 type raftService struct {
