@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -199,6 +200,42 @@ func TestShardTransferMethods(t *testing.T) {
 				t.Fatal(err)
 			}
 			compareAllReplicas(t, pc, coll, ci.replicaStates())
+			if method == "snapshot" {
+				// Both transfers ran as snapshot transfers, not the
+				// stream_records fallback.
+				if n := countLogLines(t, peers, "shard snapshot recovered on the target", "collection="+coll); n != 2 {
+					t.Errorf("%d sources logged a snapshot recovered on the target, want 2", n)
+				}
+				if n := countLogLines(t, peers, "shard replaced by a snapshot received from a transfer", "collection="+coll); n != 2 {
+					t.Errorf("%d targets logged a replica replaced by a snapshot, want 2", n)
+				}
+				if n := countLogLines(t, peers, "runs as stream_records", "collection="+coll); n != 0 {
+					t.Errorf("%d snapshot transfers fell back to stream_records", n)
+				}
+			}
 		})
 	}
+}
+
+// countLogLines counts the lines of the peers' logs that hold every one
+// of parts.
+func countLogLines(t *testing.T, peers []*clustertest.Peer, parts ...string) int {
+	t.Helper()
+	n := 0
+	for _, p := range peers {
+		b, err := os.ReadFile(p.LogPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+	lines:
+		for _, line := range strings.Split(string(b), "\n") {
+			for _, part := range parts {
+				if !strings.Contains(line, part) {
+					continue lines
+				}
+			}
+			n++
+		}
+	}
+	return n
 }
