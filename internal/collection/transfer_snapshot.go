@@ -37,8 +37,9 @@ type SnapshotRemote interface {
 	TransferRemote
 	// SendShardSnapshot streams the shard archive of size bytes read from
 	// r to the peer, which replaces its replica of shard by it, and
-	// returns once it has. sent is called with the bytes sent so far.
-	SendShardSnapshot(ctx context.Context, collection string, shard ShardID, size int64, r io.Reader, sent func(int64)) error
+	// returns once it has. from is this peer (the transfer's source); sent
+	// is called with the bytes sent so far.
+	SendShardSnapshot(ctx context.Context, collection string, shard ShardID, from uint64, size int64, r io.Reader, sent func(int64)) error
 }
 
 // maxTransferSnapshot bounds the archive a target takes from a snapshot
@@ -116,7 +117,7 @@ func (c *Collection) transferSnapshot(ctx context.Context, rs *ReplicaSet, local
 		"bytes", size, "points", meta.Points, "operations", meta.Applied, "took", time.Since(began).Round(time.Millisecond))
 	prog := TransferProgress{Method: TransferSnapshot, Unit: "bytes", Total: size}
 	report(prog)
-	err = to.SendShardSnapshot(ctx, c.name, rs.id, size, io.NewSectionReader(f, 0, size), func(n int64) {
+	err = to.SendShardSnapshot(ctx, c.name, rs.id, c.layout().self, size, io.NewSectionReader(f, 0, size), func(n int64) {
 		prog.Sent, prog.Bytes = n, n
 		report(prog)
 	})

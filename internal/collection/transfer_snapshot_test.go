@@ -14,7 +14,7 @@ import (
 
 // SendShardSnapshot makes memRemote a SnapshotRemote: the stream goes to
 // the peer's ReplicaReceiveSnapshot, mangled first when the test asks.
-func (r *memRemote) SendShardSnapshot(ctx context.Context, coll string, s ShardID, size int64, src io.Reader, sent func(int64)) error {
+func (r *memRemote) SendShardSnapshot(ctx context.Context, coll string, s ShardID, _ uint64, size int64, src io.Reader, sent func(int64)) error {
 	c, err := r.gate(ctx, true)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/cluster/p2p"
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/ops"
@@ -133,15 +134,34 @@ func (r localReplicas) InitiateTransfer(ctx context.Context, name string, shard 
 
 var _ p2p.TransferReplicas = localReplicas{}
 
-// ReceiveShardSnapshot replaces this peer's replica of a shard, which is
-// receiving a snapshot transfer, by the archive read from r
-// (p2p.SnapshotReplicas).
-func (r localReplicas) ReceiveShardSnapshot(ctx context.Context, name string, shard collection.ShardID, size int64, src io.Reader) error {
+// ReceiveShardSnapshot replaces this peer's replica of a shard by the
+// archive read from r (p2p.SnapshotReplicas), if consensus records a
+// snapshot transfer of that shard from peer from to this one: a driver
+// that outlived its transfer (or started again from a replayed log on a
+// restarted source) must not replace a replica another transfer fills.
+func (r localReplicas) ReceiveShardSnapshot(ctx context.Context, name string, shard collection.ShardID, from uint64, size int64, src io.Reader) error {
 	c, err := r.lookup(name, shard)
 	if err != nil {
 		return err
 	}
+	if cl := r.n.cl; cl != nil {
+		cc, _ := cl.clusterCollection(c.Name())
+		if err := snapshotTransferTo(cc, shard, from, cl.opts.PeerID); err != nil {
+			return err
+		}
+	}
 	return c.ReplicaReceiveSnapshot(ctx, shard, size, src)
+}
+
+// snapshotTransferTo checks that c records a snapshot transfer of shard
+// from peer from to peer self.
+func snapshotTransferTo(c cluster.Collection, shard collection.ShardID, from, self uint64) error {
+	for _, t := range c.Transfers {
+		if uint32(t.Shard) == shard && uint64(t.From) == from && uint64(t.To) == self && t.Method == cluster.TransferSnapshot {
+			return nil
+		}
+	}
+	return point.Errorf(point.KindBadRequest, "No snapshot transfer of shard %d from peer %d to this peer is running", shard, from)
 }
 
 var _ p2p.SnapshotReplicas = localReplicas{}

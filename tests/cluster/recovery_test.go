@@ -3,6 +3,9 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,8 +103,14 @@ func TestRestartedPeerHeals(t *testing.T) {
 // a retry) and loses no acknowledged write; once the killed peer is back,
 // every replica is Active again and they agree.
 func TestTransferKilled(t *testing.T) {
-	for _, who := range []string{"target", "source"} {
-		t.Run(who, func(t *testing.T) {
+	for _, tc := range []struct{ name, method, who string }{
+		{"target", "stream_records", "target"},
+		{"source", "stream_records", "source"},
+		{"snapshot_target", "snapshot", "target"},
+		{"snapshot_source", "snapshot", "source"},
+	} {
+		who := tc.who
+		t.Run(tc.name, func(t *testing.T) {
 			c := clustertest.Start(t, 3, clustertest.Options{})
 			peers := c.Peers
 			ids := peerIDs(t, peers)
@@ -141,17 +150,23 @@ func TestTransferKilled(t *testing.T) {
 			defer stop()
 			wait := writers(t, writersOn, coll, rec, seed, ctx)
 			if err := clusterOp(peers[0], coll, map[string]any{"replicate_shard": map[string]any{
-				"shard_id": 0, "from_peer_id": source, "to_peer_id": ids[target], "method": "stream_records"}}); err != nil {
+				"shard_id": 0, "from_peer_id": source, "to_peer_id": ids[target], "method": tc.method}}); err != nil {
 				t.Fatalf("replicate_shard: %v", err)
 			}
-			// Kill once the transfer runs.
+			// Kill once the transfer runs; a snapshot transfer once the
+			// source has taken its snapshot (its comment names the
+			// method): the archive is then on its way, being restored,
+			// or followed by the queued updates.
 			testkit.Eventually(t, "the transfer runs", 20*time.Second, func() error {
-				ci, err := getClusterInfo(peers[0], coll)
+				ci, err := getClusterInfo(peers[srcIdx], coll)
 				if err != nil {
 					return err
 				}
 				if len(ci.ShardTransfers) == 0 {
 					return fmt.Errorf("no transfer yet")
+				}
+				if tc.method == "snapshot" && !strings.Contains(string(ci.ShardTransfers[0]), "(snapshot)") {
+					return fmt.Errorf("the snapshot is not taken yet: %s", ci.ShardTransfers[0])
 				}
 				return nil
 			})
@@ -184,6 +199,17 @@ func TestTransferKilled(t *testing.T) {
 			states := allActive(t, peers, coll, 90*time.Second)
 			checkHistory(t, peers[0], coll, rec, 20000)
 			compareAllReplicas(t, newP2PConns(t, c), coll, states)
+			// The killed peer's temporary files of a snapshot transfer
+			// are gone once it is back.
+			entries, err := os.ReadDir(filepath.Join(victim.Dir, "storage", "collections", coll))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), ".snapshot-transfer-") {
+					t.Errorf("the restarted %s keeps %s", who, e.Name())
+				}
+			}
 		})
 	}
 }

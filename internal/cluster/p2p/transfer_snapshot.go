@@ -36,8 +36,9 @@ const snapshotChunk = 1 << 20
 // it answer Unimplemented.
 type SnapshotReplicas interface {
 	// ReceiveShardSnapshot replaces the replica of shard by the archive
-	// of size bytes read from r (collection.ReplicaReceiveSnapshot).
-	ReceiveShardSnapshot(ctx context.Context, collection string, shard collection.ShardID, size int64, r io.Reader) error
+	// of size bytes read from r, sent by peer from
+	// (collection.ReplicaReceiveSnapshot, once the transfer is checked).
+	ReceiveShardSnapshot(ctx context.Context, collection string, shard collection.ShardID, from uint64, size int64, r io.Reader) error
 }
 
 type transferService struct {
@@ -67,8 +68,8 @@ func (t transferService) SendSnapshot(stream grpc.ClientStreamingServer[p2pv1.Sn
 		return toStatus(malformed("snapshot", err))
 	}
 	h := first.GetHeader()
-	t.s.log.Info("receiving a shard snapshot", "collection", h.GetCollection(), "shard", h.GetShardId(), "bytes", h.GetSize())
-	if err := sr.ReceiveShardSnapshot(ctx, h.GetCollection(), h.GetShardId(), int64(h.GetSize()), cr); err != nil {
+	t.s.log.Info("receiving a shard snapshot", "collection", h.GetCollection(), "shard", h.GetShardId(), "from", h.GetFromPeerId(), "bytes", h.GetSize())
+	if err := sr.ReceiveShardSnapshot(ctx, h.GetCollection(), h.GetShardId(), h.GetFromPeerId(), int64(h.GetSize()), cr); err != nil {
 		return failed(ctx, err)
 	}
 	return stream.SendAndClose(&p2pv1.SendSnapshotResponse{Received: uint64(cr.n)})
@@ -146,11 +147,12 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 var _ collection.SnapshotRemote = (*RemotePeer)(nil)
 
 // SendShardSnapshot streams a shard archive of size bytes from src to the
-// peer, which replaces its replica of the shard by it; sent is called
+// peer, which replaces its replica of the shard by it (from: this peer,
+// the transfer's source); sent is called
 // with the bytes sent after each chunk. It returns once the peer has
 // swapped the replica in (or refused the archive). The context bounds the
 // whole stream (no default timeout: an archive may take long).
-func (r *RemotePeer) SendShardSnapshot(ctx context.Context, coll string, shard collection.ShardID, size int64, src io.Reader, sent func(int64)) error {
+func (r *RemotePeer) SendShardSnapshot(ctx context.Context, coll string, shard collection.ShardID, from uint64, size int64, src io.Reader, sent func(int64)) error {
 	const method = "send shard snapshot"
 	if size < 0 {
 		return point.Errorf(point.KindBadInput, "a shard snapshot of unknown size cannot be sent")
@@ -165,7 +167,7 @@ func (r *RemotePeer) SendShardSnapshot(ctx context.Context, coll string, shard c
 	if err != nil {
 		return callError(ctx, r.peer, method+" at "+uri, err)
 	}
-	header := &p2pv1.SnapshotHeader{Collection: coll, ShardId: shard, Size: uint64(size)}
+	header := &p2pv1.SnapshotHeader{Collection: coll, ShardId: shard, Size: uint64(size), FromPeerId: from}
 	var n int64
 	for {
 		// A new buffer per chunk: gRPC may hold a message it was given.

@@ -25,16 +25,17 @@ type snapshotReplicas struct {
 	mu     sync.Mutex
 	coll   string
 	shard  collection.ShardID
+	from   uint64
 	size   int64
 	got    []byte
 	refuse error
 }
 
-func (s *snapshotReplicas) ReceiveShardSnapshot(_ context.Context, coll string, shard collection.ShardID, size int64, r io.Reader) error {
+func (s *snapshotReplicas) ReceiveShardSnapshot(_ context.Context, coll string, shard collection.ShardID, from uint64, size int64, r io.Reader) error {
 	b, err := io.ReadAll(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.coll, s.shard, s.size, s.got = coll, shard, size, b
+	s.coll, s.shard, s.from, s.size, s.got = coll, shard, from, size, b
 	if err != nil {
 		return err
 	}
@@ -57,29 +58,29 @@ func TestShardSnapshotStream(t *testing.T) {
 	remote, _, _ := pointsPeer(t, fake, RemoteConfig{})
 	ctx := context.Background()
 	var sent []int64
-	if err := remote.SendShardSnapshot(ctx, "c1", 7, int64(len(data)), bytes.NewReader(data), func(n int64) { sent = append(sent, n) }); err != nil {
+	if err := remote.SendShardSnapshot(ctx, "c1", 7, 5, int64(len(data)), bytes.NewReader(data), func(n int64) { sent = append(sent, n) }); err != nil {
 		t.Fatal(err)
 	}
-	if fake.coll != "c1" || fake.shard != 7 || fake.size != int64(len(data)) || !bytes.Equal(fake.got, data) {
-		t.Fatalf("received %q shard %d size %d, %d bytes (equal %v)", fake.coll, fake.shard, fake.size, len(fake.got), bytes.Equal(fake.got, data))
+	if fake.coll != "c1" || fake.shard != 7 || fake.from != 5 || fake.size != int64(len(data)) || !bytes.Equal(fake.got, data) {
+		t.Fatalf("received %q shard %d from %d size %d, %d bytes (equal %v)", fake.coll, fake.shard, fake.from, fake.size, len(fake.got), bytes.Equal(fake.got, data))
 	}
 	if len(sent) != 3 || sent[len(sent)-1] != int64(len(data)) {
 		t.Fatalf("progress %v, want 3 chunks up to %d", sent, len(data))
 	}
 	// An empty archive is one chunk with the header.
-	if err := remote.SendShardSnapshot(ctx, "c1", 0, 0, bytes.NewReader(nil), nil); err != nil || len(fake.got) != 0 {
+	if err := remote.SendShardSnapshot(ctx, "c1", 0, 5, 0, bytes.NewReader(nil), nil); err != nil || len(fake.got) != 0 {
 		t.Fatalf("empty archive: %v, %d bytes", err, len(fake.got))
 	}
 	fake.refuse = point.Errorf(point.KindBadRequest, "Invalid snapshot: nope")
-	err := remote.SendShardSnapshot(ctx, "c1", 7, int64(len(data)), bytes.NewReader(data), nil)
+	err := remote.SendShardSnapshot(ctx, "c1", 7, 5, int64(len(data)), bytes.NewReader(data), nil)
 	if point.KindOf(err) != point.KindBadRequest || !strings.Contains(point.DescriptionOf(err), "Invalid snapshot: nope") {
 		t.Fatalf("refusal arrived as %v (kind %v)", err, point.KindOf(err))
 	}
 	fake.refuse = nil
-	if err := remote.SendShardSnapshot(ctx, "c1", 7, int64(len(data))+1, bytes.NewReader(data), nil); err == nil {
+	if err := remote.SendShardSnapshot(ctx, "c1", 7, 5, int64(len(data))+1, bytes.NewReader(data), nil); err == nil {
 		t.Fatal("a source shorter than announced was sent")
 	}
-	if err := remote.SendShardSnapshot(ctx, "c1", 7, -1, bytes.NewReader(data), nil); point.KindOf(err) != point.KindBadInput {
+	if err := remote.SendShardSnapshot(ctx, "c1", 7, 5, -1, bytes.NewReader(data), nil); point.KindOf(err) != point.KindBadInput {
 		t.Fatalf("unknown size: %v, want bad input", err)
 	}
 }
@@ -88,7 +89,7 @@ func TestShardSnapshotStream(t *testing.T) {
 // snapshot stream answers with a transport-level refusal, no engine kind.
 func TestShardSnapshotStreamPeerWithout(t *testing.T) {
 	remote, _, _ := pointsPeer(t, &fakeReplicas{}, RemoteConfig{})
-	err := remote.SendShardSnapshot(context.Background(), "c1", 0, 3, bytes.NewReader([]byte("abc")), nil)
+	err := remote.SendShardSnapshot(context.Background(), "c1", 0, 5, 3, bytes.NewReader([]byte("abc")), nil)
 	var pe *point.Error
 	if err == nil || errors.As(err, &pe) {
 		t.Fatalf("a peer without the service answered %v", err)

@@ -80,7 +80,10 @@ type SnapshotHeader struct {
 	ShardId    uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
 	// The archive's size in bytes: the receiver refuses a stream that ends
 	// before it or goes beyond it.
-	Size          uint64 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	Size uint64 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	// The sending peer: the receiver takes the archive only from the source
+	// of the snapshot transfer to it that consensus records.
+	FromPeerId    uint64 `protobuf:"varint,4,opt,name=from_peer_id,json=fromPeerId,proto3" json:"from_peer_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -132,6 +135,13 @@ func (x *SnapshotHeader) GetShardId() uint32 {
 func (x *SnapshotHeader) GetSize() uint64 {
 	if x != nil {
 		return x.Size
+	}
+	return 0
+}
+
+func (x *SnapshotHeader) GetFromPeerId() uint64 {
+	if x != nil {
+		return x.FromPeerId
 	}
 	return 0
 }
@@ -188,13 +198,15 @@ const file_p2p_v1_transfer_proto_rawDesc = "" +
 	"\x15p2p/v1/transfer.proto\x12\fshoal.p2p.v1\"Y\n" +
 	"\rSnapshotChunk\x124\n" +
 	"\x06header\x18\x01 \x01(\v2\x1c.shoal.p2p.v1.SnapshotHeaderR\x06header\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data\"_\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"\x81\x01\n" +
 	"\x0eSnapshotHeader\x12\x1e\n" +
 	"\n" +
 	"collection\x18\x01 \x01(\tR\n" +
 	"collection\x12\x19\n" +
 	"\bshard_id\x18\x02 \x01(\rR\ashardId\x12\x12\n" +
-	"\x04size\x18\x03 \x01(\x04R\x04size\"2\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\x12 \n" +
+	"\ffrom_peer_id\x18\x04 \x01(\x04R\n" +
+	"fromPeerId\"2\n" +
 	"\x14SendSnapshotResponse\x12\x1a\n" +
 	"\breceived\x18\x01 \x01(\x04R\breceived2b\n" +
 	"\rShardTransfer\x12Q\n" +

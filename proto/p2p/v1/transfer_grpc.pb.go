@@ -32,8 +32,9 @@ type ShardTransferClient interface {
 	// SendSnapshot streams a shard archive (internal/snapshot, kind shard)
 	// to the peer, which replaces its replica of the shard by it once the
 	// whole archive arrived and was checked (the snapshot transfer method;
-	// the replica must be receiving a transfer). The first chunk names the
-	// collection, the shard and the archive's size; every chunk carries at
+	// the replica must be receiving a snapshot transfer from the sender).
+	// The first chunk names the collection, the shard, the archive's size
+	// and the sender; every chunk carries at
 	// most MaxSnapshotChunk bytes of the archive, in order. The answer comes
 	// once the replica is replaced; a refusal (garbage, truncated, too
 	// large) leaves the replica as it was.
@@ -71,8 +72,9 @@ type ShardTransferServer interface {
 	// SendSnapshot streams a shard archive (internal/snapshot, kind shard)
 	// to the peer, which replaces its replica of the shard by it once the
 	// whole archive arrived and was checked (the snapshot transfer method;
-	// the replica must be receiving a transfer). The first chunk names the
-	// collection, the shard and the archive's size; every chunk carries at
+	// the replica must be receiving a snapshot transfer from the sender).
+	// The first chunk names the collection, the shard, the archive's size
+	// and the sender; every chunk carries at
 	// most MaxSnapshotChunk bytes of the archive, in order. The answer comes
 	// once the replica is replaced; a refusal (garbage, truncated, too
 	// large) leaves the replica as it was.
