@@ -375,6 +375,12 @@ func (c *Collection) ReplicaUpdate(ctx context.Context, shardID ShardID, op *ops
 		}
 		return RemoteUpdateResult{OperationID: id, Completed: opts.Wait && err == nil}, err
 	}
+	if opts.Tag.Force {
+		// Forced updates belong to a transfer: they come only through
+		// ReplicaTransferUpdates, which the node checks against its
+		// cluster state.
+		return RemoteUpdateResult{}, point.Errorf(point.KindBadRequest, "A forced update of shard %d comes only with a shard transfer: the update was not applied", shardID)
+	}
 	local, st := rs.Local()
 	if local == nil || !acceptsUpdate(st, opts.Tag.Force) {
 		return RemoteUpdateResult{}, point.Errorf(point.KindUnavailable, "The replica of shard %d on this peer takes no updates in state %s: the update was not applied", shardID, st)

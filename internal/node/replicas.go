@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/cluster/p2p"
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/ops"
@@ -122,12 +123,43 @@ func (u unreachable) Facet(context.Context, string, collection.ShardID, ops.Face
 
 // InitiateTransfer prepares this peer's replica of a shard to receive a
 // transfer (p2p.TransferReplicas).
-func (r localReplicas) InitiateTransfer(ctx context.Context, name string, shard collection.ShardID, reset bool) (collection.TargetState, error) {
-	c, err := r.lookup(name, shard)
+func (r localReplicas) InitiateTransfer(ctx context.Context, name string, shard collection.ShardID, from uint64, reset bool) (collection.TargetState, error) {
+	c, err := r.transferTarget(name, shard, from)
 	if err != nil {
 		return collection.TargetState{}, err
 	}
 	return c.ReplicaInitiateTransfer(ctx, shard, reset)
+}
+
+// TransferUpdates applies a batch of a transfer from peer from to this
+// peer's replica of a shard (p2p.TransferReplicas).
+func (r localReplicas) TransferUpdates(ctx context.Context, name string, shard collection.ShardID, from uint64, b collection.TransferBatch) (uint64, error) {
+	c, err := r.transferTarget(name, shard, from)
+	if err != nil {
+		return 0, err
+	}
+	return c.ReplicaTransferUpdates(ctx, shard, b)
+}
+
+// transferTarget is the collection of a shard this peer receives by a
+// transfer from peer from, as its cluster state records it: a source
+// whose transfer ended (it restarted with an older state, or has not
+// applied the abort yet) is refused, so it cannot reset or write a
+// replica another transfer fills.
+func (r localReplicas) transferTarget(name string, shard collection.ShardID, from uint64) (*collection.Collection, error) {
+	c, err := r.lookup(name, shard)
+	if err != nil {
+		return nil, err
+	}
+	cl := r.n.cl
+	if cl == nil {
+		return nil, errDistributedDisabled
+	}
+	want := cluster.TransferKey{Shard: cluster.ShardID(shard), From: cluster.PeerID(from), To: cluster.PeerID(cl.opts.PeerID)}
+	if !cl.transferExists(name, want) {
+		return nil, point.Errorf(point.KindUnavailable, "There is no transfer of shard %d of collection %s from peer %d to this peer", shard, name, from)
+	}
+	return c, nil
 }
 
 var _ p2p.TransferReplicas = localReplicas{}

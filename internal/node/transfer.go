@@ -241,6 +241,7 @@ func (cl *clusterMode) drive(ctx context.Context, name string, t cluster.Transfe
 		}
 		return
 	}
+	c.FinishedTransfer(shard)
 	cl.awaitSwitch(ctx, name, shard, to)
 	log.Info("shard transfer finished", "method_used", used, "took", time.Since(start).Round(time.Millisecond))
 }
@@ -260,7 +261,7 @@ func (cl *clusterMode) awaitSwitch(ctx context.Context, name string, shard colle
 	wctx, cancel := context.WithTimeout(ctx, transferSwitchWait)
 	defer cancel()
 	for wctx.Err() == nil {
-		if _, err := to.InitiateTransfer(wctx, name, shard, false); err != nil {
+		if _, err := to.InitiateTransfer(wctx, name, shard, cl.opts.PeerID, false); err != nil {
 			break
 		}
 		sleepCtx(wctx, 50*time.Millisecond)
