@@ -347,6 +347,14 @@ func (c *Collection) ReplicaTransferUpdates(ctx context.Context, id ShardID, b T
 		}
 		last = res.OperationID
 	}
+	if b.Wait {
+		// Every update of the transfer is applied when it answers, those
+		// of earlier batches sent without wait too (the sender's last
+		// batch may be empty).
+		if err := awaitApplied(ctx, local); err != nil {
+			return last, fmt.Errorf("wait for the transfer's updates to shard %d: %w", id, err)
+		}
+	}
 	if len(b.Cutoff) > 0 {
 		if err := local.UpdateCutoff(ctx, b.Cutoff); err != nil {
 			return last, fmt.Errorf("raise the cutoff of shard %d: %w", id, err)
@@ -429,7 +437,7 @@ func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local
 		var b TransferBatch
 		size := 0
 		flush := func(final bool) error {
-			if len(b.Updates) == 0 {
+			if len(b.Updates) == 0 && !(final && last) {
 				return nil
 			}
 			b.Wait = final && last

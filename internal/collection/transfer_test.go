@@ -11,6 +11,7 @@ import (
 
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
 )
 
 // InitiateTransfer makes memRemote a TransferRemote.
@@ -408,5 +409,38 @@ func TestForcedUpdateOnlyByTransfer(t *testing.T) {
 	}
 	if _, err := m.peer(2).ReplicaTransferUpdates(context.Background(), 0, TransferBatch{Updates: make([]TaggedUpdate, MaxTransferBatch+1)}); point.KindOf(err) != point.KindBadInput {
 		t.Fatalf("oversized batch: %v, want bad input", err)
+	}
+}
+
+// TestLeadOnlyByOwnView: a coordinator forwards an update to the peer it
+// sees as the medium ordering leader; at the end of a transfer that peer
+// may still see its own replica receiving (Recovery takes no plain
+// update). It waits for its view to make it the leader, and only then
+// leads, its own replica included; a peer that never becomes the leader
+// refuses the update as not applied. Leading at once would leave its own
+// replica without the update for good.
+func TestLeadOnlyByOwnView(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2}, 1, 2, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
+	rs2 := m.peer(2).layout().set(0)
+	rs2.SetLocalState(ReplicaRecovery)
+	up := func(id uint64) *ops.Operation {
+		return &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{vecPoint(id, []float32{1, 2, 3}, 0)}}
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		rs2.SetLocalState(ReplicaActive)
+	}()
+	if _, err := m.peer(2).ReplicaUpdate(context.Background(), 0, up(1), RemoteUpdate{Wait: true, Ordering: OrderingMedium}); err != nil {
+		t.Fatalf("lead once the view caught up: %v", err)
+	}
+	l2, _ := rs2.Local()
+	var has bool
+	l2.View(func(r *shard.Reader) { has = r.Has(point.NumID(1)) })
+	if !has {
+		t.Fatal("the leader's own replica misses the update it led")
+	}
+	rs2.SetLocalState(ReplicaDead)
+	if _, err := m.peer(2).ReplicaUpdate(context.Background(), 0, up(2), RemoteUpdate{Wait: true, Ordering: OrderingMedium}); point.KindOf(err) != point.KindUnavailable {
+		t.Fatalf("lead by a peer that is not the leader by its view: %v, want unavailable (not applied)", err)
 	}
 }
