@@ -140,10 +140,20 @@ func startWriters(t *testing.T, peers []*clustertest.Peer, coll string) (*histor
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("%s: writers seed %d", coll, seed)
 	rec := history.NewRecorder()
+	began := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	wait := writers(t, peers, coll, rec, seed, ctx)
 	stop := func() { cancel(); wait() }
 	t.Cleanup(stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			// The writes, to set beside the peers' logs.
+			t.Logf("%s: writes from %s", coll, began.UTC().Format("15:04:05.000"))
+			for _, op := range rec.History() {
+				t.Logf("%s", op)
+			}
+		}
+	})
 	testkit.Eventually(t, "writes under way", 10*time.Second, func() error {
 		if n := len(rec.History()); n < 20 {
 			return fmt.Errorf("%d writes", n)
