@@ -113,6 +113,38 @@ func apiError(t *testing.T, err error) (int, string) {
 	return ae.Status, env.Status.Error
 }
 
+// logLines counts the lines of p's log that hold every one of parts.
+func logLines(t *testing.T, p *clustertest.Peer, parts ...string) int {
+	t.Helper()
+	b, err := os.ReadFile(p.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		all := true
+		for _, part := range parts {
+			all = all && strings.Contains(line, part)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// noFailureReports checks that no peer reported a replica of coll as
+// failed: a transfer's target must not be refused updates on its way to
+// Active (and marked Dead, and recovered again).
+func noFailureReports(t *testing.T, peers []*clustertest.Peer, coll string) {
+	t.Helper()
+	for _, p := range peers {
+		if n := logLines(t, p, `msg="replica failed an update, reporting it"`, "collection="+coll+" "); n > 0 {
+			t.Errorf("peer %d reported %d failed updates of a replica of %s", p.Index, n, coll)
+		}
+	}
+}
+
 // peerOf maps a peer id back to its process.
 func peerOf(peers []*clustertest.Peer, ids map[int]uint64, id uint64) *clustertest.Peer {
 	for _, p := range peers {
@@ -195,7 +227,7 @@ func TestTransferOperatorOps(t *testing.T) {
 		src, tgt := prepare(t, coll)
 		from, to := ids[src.Index], ids[tgt.Index]
 		// Qdrant's answer to a transfer that does not exist.
-		err := clusterOp(peers[0], coll, map[string]any{"restart_transfer": map[string]any{
+		err := opOn(peers[0], coll, map[string]any{"restart_transfer": map[string]any{
 			"shard_id": 0, "from_peer_id": from, "to_peer_id": to, "method": "wal_delta"}})
 		status, body := apiError(t, err)
 		want := fmt.Sprintf("Shard transfer %d -> %d for collection %s:0 does not exist", from, to, coll)
@@ -206,14 +238,14 @@ func TestTransferOperatorOps(t *testing.T) {
 		slowUpdates(tgt, 60*time.Millisecond)
 		defer slowUpdates(tgt, 0)
 		rec, stop := startWriters(t, peers, coll)
-		if err := clusterOp(peers[1], coll, map[string]any{"replicate_shard": map[string]any{
+		if err := opOn(peers[1], coll, map[string]any{"replicate_shard": map[string]any{
 			"shard_id": 0, "from_peer_id": from, "to_peer_id": to, "method": "stream_records"}}); err != nil {
 			t.Fatalf("replicate_shard: %v", err)
 		}
 		comment := waitProgress(t, src, coll, to)
 		t.Logf("progress on the source: %q", comment)
 
-		if err := clusterOp(peers[2], coll, map[string]any{"restart_transfer": map[string]any{
+		if err := opOn(peers[2], coll, map[string]any{"restart_transfer": map[string]any{
 			"shard_id": 0, "from_peer_id": from, "to_peer_id": to, "method": "wal_delta"}}); err != nil {
 			t.Fatalf("restart_transfer: %v", err)
 		}
@@ -239,26 +271,63 @@ func TestTransferOperatorOps(t *testing.T) {
 		}
 		compareAllReplicas(t, pc, coll, ci.replicaStates())
 
+		noFailureReports(t, peers, coll)
 		// The source logged its progress, and the restarted driver.
-		log, err := os.ReadFile(src.LogPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var progress, restarted int
-		for _, line := range strings.Split(string(log), "\n") {
-			if !strings.Contains(line, "collection="+coll) {
-				continue
-			}
-			if strings.Contains(line, `msg="shard transfer progress"`) && strings.Contains(line, "sent=") && strings.Contains(line, "total=") {
-				progress++
-			}
-			if strings.Contains(line, `msg="shard transfer started"`) && strings.Contains(line, "method=wal_delta") {
-				restarted++
-			}
-		}
+		progress := logLines(t, src, `msg="shard transfer progress"`, "collection="+coll+" ", "sent=", "total=")
+		restarted := logLines(t, src, `msg="shard transfer started"`, "collection="+coll+" ", "method=wal_delta")
 		if progress == 0 || restarted == 0 {
 			t.Fatalf("source log: %d progress lines, %d starts of the wal_delta driver", progress, restarted)
 		}
+	})
+
+	t.Run("finish", func(t *testing.T) {
+		// A wal_delta transfer ends while clients write, and the target
+		// applies the consensus log late (its MsgApp delayed): the source,
+		// the ordering leader of the shard (the highest peer id), applies
+		// the finish first. Its updates must not be refused by the target
+		// (still receiving, by its own view) and the target reported Dead.
+		const coll = "xops_finish"
+		createDistributed(t, peers[0], coll, 3, 1, 1)
+		placement := waitReplicas(t, peers, coll, 3, 1, "Active")
+		preload(t, peers[0], coll, points)
+		var shard uint32
+		var from uint64
+		for s, r := range placement {
+			for p := range r {
+				if p > from {
+					shard, from = s, p
+				}
+			}
+		}
+		var tgt *clustertest.Peer
+		for _, p := range peers {
+			if ids[p.Index] != from {
+				tgt = p
+			}
+		}
+		to := ids[tgt.Index]
+		tgt.Msgs.SetFilter(func(c clustertest.Call) clustertest.Verdict {
+			if c.RaftType == "MsgApp" {
+				return clustertest.Verdict{Delay: 300 * time.Millisecond}
+			}
+			return clustertest.Verdict{}
+		})
+		defer tgt.Msgs.SetFilter(nil)
+		rec, stop := startWriters(t, peers, coll)
+		if err := opOn(peers[0], coll, map[string]any{"replicate_shard": map[string]any{
+			"shard_id": shard, "from_peer_id": from, "to_peer_id": to, "method": "wal_delta"}}); err != nil {
+			t.Fatalf("replicate_shard: %v", err)
+		}
+		waitShard(t, peers, coll, shard, map[uint64]string{from: "Active", to: "Active"}, 60*time.Second)
+		stop()
+		tgt.Msgs.SetFilter(nil)
+		noFailureReports(t, peers, coll)
+		checkHistory(t, peers[0], coll, rec, points)
+		ci, err := getClusterInfo(peers[0], coll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareAllReplicas(t, pc, coll, ci.replicaStates())
 	})
 
 	t.Run("abort", func(t *testing.T) {
@@ -268,12 +337,12 @@ func TestTransferOperatorOps(t *testing.T) {
 		slowUpdates(tgt, 60*time.Millisecond)
 		defer slowUpdates(tgt, 0)
 		rec, stop := startWriters(t, peers, coll)
-		if err := clusterOp(peers[1], coll, map[string]any{"replicate_shard": map[string]any{
+		if err := opOn(peers[1], coll, map[string]any{"replicate_shard": map[string]any{
 			"shard_id": 0, "from_peer_id": from, "to_peer_id": to, "method": "stream_records"}}); err != nil {
 			t.Fatalf("replicate_shard: %v", err)
 		}
 		waitProgress(t, src, coll, to)
-		if err := clusterOp(peers[2], coll, map[string]any{"abort_transfer": map[string]any{
+		if err := opOn(peers[2], coll, map[string]any{"abort_transfer": map[string]any{
 			"shard_id": 0, "from_peer_id": from, "to_peer_id": to}}); err != nil {
 			t.Fatalf("abort_transfer: %v", err)
 		}
@@ -325,7 +394,29 @@ func removePeer(p *clustertest.Peer, id uint64, force bool) error {
 	if force {
 		q = "?force=true"
 	}
-	return p.Do(http.MethodDelete, "/cluster/peer/"+strconv.FormatUint(id, 10)+q, nil, nil)
+	return retryDropped(func() error {
+		return p.Do(http.MethodDelete, "/cluster/peer/"+strconv.FormatUint(id, 10)+q, nil, nil)
+	})
+}
+
+// retryDropped retries a metadata request for a while when consensus
+// dropped its proposal without a leader (an election on a loaded
+// machine): nothing was proposed, so trying again is safe.
+func retryDropped(do func() error) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := do()
+		var ae *clustertest.APIError
+		if err == nil || !errors.As(err, &ae) || !strings.Contains(ae.Body, "proposal dropped") || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond) // a new leader is elected meanwhile
+	}
+}
+
+// opOn posts a cluster operation through p, again when it was dropped.
+func opOn(p *clustertest.Peer, coll string, op map[string]any) error {
+	return retryDropped(func() error { return clusterOp(p, coll, op) })
 }
 
 // waitPeerGone waits until every peer of peers no longer lists id.
@@ -386,7 +477,7 @@ func TestTransferPeerRemoved(t *testing.T) {
 
 	slowUpdates(tgt, 60*time.Millisecond)
 	rec, stop := startWriters(t, without(peers, tgt), coll)
-	if err := clusterOp(other, coll, map[string]any{"replicate_shard": map[string]any{
+	if err := opOn(other, coll, map[string]any{"replicate_shard": map[string]any{
 		"shard_id": 0, "from_peer_id": from, "to_peer_id": to, "method": "stream_records"}}); err != nil {
 		t.Fatalf("replicate_shard: %v", err)
 	}
@@ -445,7 +536,7 @@ func TestTransferPeerRemoved(t *testing.T) {
 	slowUpdates(tgt, 60*time.Millisecond)
 	defer slowUpdates(tgt, 0)
 	rec, stop = startWriters(t, []*clustertest.Peer{keep, tgt}, coll2)
-	if err := clusterOp(keep, coll2, map[string]any{"replicate_shard": map[string]any{
+	if err := opOn(keep, coll2, map[string]any{"replicate_shard": map[string]any{
 		"shard_id": 0, "from_peer_id": from, "to_peer_id": to, "method": "stream_records"}}); err != nil {
 		t.Fatalf("replicate_shard: %v", err)
 	}
@@ -482,6 +573,7 @@ func TestTransferPeerRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	compareAllReplicas(t, pc, coll2, ci.replicaStates())
+	noFailureReports(t, live, coll2)
 	// The collection that lost a shard still answers for its placement.
 	ci, err = getClusterInfo(keep, only)
 	if err != nil {
@@ -595,7 +687,7 @@ func TestTransferLimits(t *testing.T) {
 		maxRecoveries = max(maxRecoveries, n)
 		if n > 0 && !operator {
 			// An operator's transfer into the peer while a recovery runs.
-			if err := clusterOp(live[1], coll, map[string]any{"replicate_shard": map[string]any{
+			if err := opOn(live[1], coll, map[string]any{"replicate_shard": map[string]any{
 				"shard_id": free, "from_peer_id": freeFrom, "to_peer_id": x, "method": "stream_records"}}); err != nil {
 				t.Fatalf("an operator's replicate_shard during a recovery: %v", err)
 			}
