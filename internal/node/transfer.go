@@ -230,6 +230,12 @@ func (cl *clusterMode) drive(ctx context.Context, name string, t cluster.Transfe
 	if err == nil {
 		err = c.TransferErr(shard)
 	}
+	if err == nil {
+		err = cl.switchToPartial(ctx, name, t)
+	}
+	if ctx.Err() != nil {
+		return
+	}
 	if err != nil {
 		cl.abortTransfer(ctx, name, t, log, err)
 		return
