@@ -110,37 +110,53 @@ func (rs *ReplicaSet) applyLocal(ctx context.Context, local *shard.Shard, op *op
 	defer cancel()
 	// With wait, the target has applied it too when the update is
 	// acknowledged, as every replica that takes it directly has.
-	send := p.send
-	if p.finished {
-		send = p.forwardFinished
-	}
-	if ferr := send(fctx, fwd, tag, wait); ferr != nil {
+	if ferr := p.forwardUpdate(fctx, fwd, tag, wait); ferr != nil {
 		p.err = ferr
 	}
 	return res, err
 }
 
-// forwardFinished forwards an update after the end of the transfer was
-// committed, for a coordinator that still saw the target receiving (and
-// so sent it only here): as a plain tagged update once the target's
-// replica is Active (its clock decides, as for any replica), forced while
-// the target has not applied the end yet. Between the two (its cluster
-// state applied the end, its collection not yet) both are refused for a
-// moment: it tries again until ctx ends.
-func (p *shardProxy) forwardFinished(ctx context.Context, op *ops.Operation, tag ops.ClockTag, wait bool) error {
-	for {
+// forwardSwitchWait bounds how long a forward tries both ways while the
+// target switches from receiving to Active.
+const forwardSwitchWait = 2 * time.Second
+
+// forwardUpdate sends an update the source applied on to the target: forced in
+// a transfer batch while the target receives, as a plain tagged update
+// (its clock decides, as for any replica) once the target applied the
+// end of the transfer. Which of the two the target takes changes at the
+// finish, which the peers apply one after another: the target's cluster
+// state may drop the transfer (refusing the batch) a moment before its
+// collection stops receiving (refusing the plain update), and a
+// coordinator that still saw the target receiving sent the update only
+// here. So both are tried, the likelier first, until one is taken, the
+// target cannot be reached, or forwardSwitchWait passes.
+func (p *shardProxy) forwardUpdate(ctx context.Context, op *ops.Operation, tag ops.ClockTag, wait bool) error {
+	plain := func() error {
 		t := tag
 		t.Force = false
 		_, err := p.to.Update(ctx, p.coll, p.shard, op, RemoteUpdate{Wait: wait, Tag: &t})
+		return err
+	}
+	forced := func() error { return p.send(ctx, op, tag, wait) }
+	first, second := forced, plain
+	if p.finished {
+		first, second = plain, forced
+	}
+	deadline := time.Now().Add(forwardSwitchWait)
+	for {
+		err := first()
 		if err == nil || transportErr(err) {
 			return err
 		}
-		if ferr := p.send(ctx, op, tag, wait); ferr == nil || transportErr(ferr) {
-			return ferr
+		if err2 := second(); err2 == nil || transportErr(err2) {
+			return err2
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("forward an update to the target: %w", err)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("forward an update after the transfer: %w", err)
+			return fmt.Errorf("forward an update to the target: %w", err)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
