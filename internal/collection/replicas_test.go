@@ -511,8 +511,8 @@ func TestReplicasListener(t *testing.T) {
 }
 
 // TestReplicaUpdateStates: a tagged update is applied by a replica whose
-// state takes updates; Recovery and PartialSnapshot only when forced;
-// Dead never.
+// state takes updates; a forced one (a transfer's) only by a replica
+// receiving a transfer: Partial, Recovery and PartialSnapshot.
 func TestReplicaUpdateStates(t *testing.T) {
 	m := newMemCluster(t, []uint64{1}, 1, 1, 1, dotBody)
 	rs := m.peer(1).layout().set(0)
@@ -520,18 +520,27 @@ func TestReplicaUpdateStates(t *testing.T) {
 	send := func(force bool) error {
 		tick++
 		tag := ops.ClockTag{PeerID: 5, Tick: tick, Force: force}
-		_, err := m.peer(1).ReplicaUpdate(bg, 0, &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{vecPoint(tick, []float32{1, 0, 0, 0}, 0)}}, RemoteUpdate{Wait: true, Tag: &tag})
+		op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{vecPoint(tick, []float32{1, 0, 0, 0}, 0)}}
+		if force {
+			// Forced updates come only in a transfer's batches.
+			if _, err := m.peer(1).ReplicaUpdate(bg, 0, op, RemoteUpdate{Wait: true, Tag: &tag}); point.KindOf(err) != point.KindBadRequest {
+				t.Errorf("a forced plain update: %v, want a bad request", err)
+			}
+			_, err := m.peer(1).ReplicaTransferUpdates(bg, 0, TransferBatch{Wait: true, Updates: []TaggedUpdate{{Op: op, Tag: tag}}})
+			return err
+		}
+		_, err := m.peer(1).ReplicaUpdate(bg, 0, op, RemoteUpdate{Wait: true, Tag: &tag})
 		return err
 	}
 	for _, tc := range []struct {
 		s            ReplicaState
 		plain, force bool
 	}{
-		{ReplicaActive, true, true},
-		{ReplicaInitializing, true, true},
+		{ReplicaActive, true, false},
+		{ReplicaInitializing, true, false},
 		{ReplicaPartial, true, true},
-		{ReplicaListener, true, true},
-		{ReplicaActiveRead, true, true},
+		{ReplicaListener, true, false},
+		{ReplicaActiveRead, true, false},
 		{ReplicaRecovery, false, true},
 		{ReplicaPartialSnapshot, false, true},
 		{ReplicaDead, false, false},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"time"
 
 	"github.com/shoaldb/shoal/internal/filter"
 	"github.com/shoaldb/shoal/internal/ops"
@@ -37,11 +38,40 @@ const (
 
 // TransferRemote is the target peer of a transfer: a Remote that prepares
 // its replica to receive (reset: emptied first) and tells its recovery
-// point.
+// point, and takes the transfer's batches of forced updates. Both name
+// the source (from): the target refuses a transfer its cluster state does
+// not record, so a source that has not learnt yet that its transfer
+// ended (a peer restarted with a stale state) cannot reset or write a
+// replica that another transfer fills.
 type TransferRemote interface {
 	Remote
-	InitiateTransfer(ctx context.Context, collection string, shard ShardID, reset bool) (TargetState, error)
+	InitiateTransfer(ctx context.Context, collection string, shard ShardID, from uint64, reset bool) (TargetState, error)
+	TransferUpdates(ctx context.Context, collection string, shard ShardID, from uint64, b TransferBatch) (uint64, error)
 }
+
+// TaggedUpdate is one update of a transfer batch, with the clock tag it
+// was logged with (a zero tick for records).
+type TaggedUpdate struct {
+	Op  *ops.Operation
+	Tag ops.ClockTag
+}
+
+// TransferBatch is what one TransferUpdates call carries: updates applied
+// in order, forced; with Wait the answer comes once the last is applied;
+// a Cutoff is raised after them (the end of stream_records: the target
+// then holds every operation up to it, and a wal_delta from it cannot
+// serve a replica below it).
+type TransferBatch struct {
+	Updates []TaggedUpdate
+	Wait    bool
+	Cutoff  ops.RecoveryPoint
+}
+
+// Bounds of one TransferUpdates call, checked by the receiver too.
+const (
+	MaxTransferBatch      = 1024
+	maxTransferBatchBytes = 8 << 20
+)
 
 // TargetState is what the target of a transfer says of its replica.
 type TargetState struct {
@@ -84,6 +114,9 @@ const catchUpRounds = 8
 // transferBatch is how many records one batch of stream_records carries
 // (Qdrant's TRANSFER_BATCH_SIZE).
 const transferBatch = 100
+
+// walBatch is how many WAL operations one batch of wal_delta carries.
+const walBatch = 256
 
 // TransferShard sends the local replica of shard id to the target, by
 // method (snapshot falls back to stream_records when the target cannot
@@ -152,17 +185,27 @@ func (c *Collection) TransferErr(id ShardID) error {
 // transferRecords is stream_records: the target is emptied, the proxy
 // forwards, and the records go in batches under the proxy's lock.
 func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local *shard.Shard, to TransferRemote, report func(TransferProgress)) error {
-	if _, err := to.InitiateTransfer(ctx, c.name, rs.id, true); err != nil {
+	self := c.layout().self
+	if _, err := to.InitiateTransfer(ctx, c.name, rs.id, self, true); err != nil {
 		return fmt.Errorf("%w: peer %d: %w", ErrTargetNotReady, to.Peer(), err)
 	}
-	p := &shardProxy{coll: c.name, shard: rs.id, to: to, forward: true}
+	p := &shardProxy{coll: c.name, shard: rs.id, from: self, to: to, forward: true}
 	if err := rs.xfer.install(p); err != nil {
 		return err
 	}
+	// Every update logged before the proxy was installed is applied
+	// before the first batch is read (an update answered before it was
+	// applied, wait=false, would otherwise be in neither a batch nor the
+	// forwards); every later one is forwarded. So the target holds every
+	// operation of the recovery point read now once the batches are in:
+	// it becomes the target's cutoff (Qdrant's stream_records ends so).
+	if err := awaitApplied(ctx, local); err != nil {
+		return fmt.Errorf("send records of shard %d to peer %d: %w", rs.id, to.Peer(), err)
+	}
+	cutoff := local.RecoveryPoint()
 	prog := TransferProgress{Method: TransferStreamRecords, Total: int64(shardLen(local))}
 	var from *point.ID
 	all := func(string) bool { return true }
-	self := c.layout().self
 	for {
 		var recs []segmentRecord
 		var next *point.ID
@@ -173,15 +216,20 @@ func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local 
 			got, next, err = scrollRecords(ctx, r, from, all)
 			recs = got
 		})
-		if err == nil && len(recs) > 0 {
-			op := &ops.Operation{Kind: ops.Upsert, Points: make([]ops.PointStruct, len(recs))}
-			for i, r := range recs {
-				op.Points[i] = ops.PointStruct{ID: r.ID, Vectors: r.Vectors, Sparse: r.Sparse, Payload: r.Payload}
-			}
-			err = p.send(ctx, op, ops.ClockTag{PeerID: self}, next == nil)
-			if err == nil {
+		if err == nil && (len(recs) > 0 || next == nil) {
+			b := TransferBatch{Wait: next == nil}
+			if len(recs) > 0 {
+				op := &ops.Operation{Kind: ops.Upsert, Points: make([]ops.PointStruct, len(recs))}
+				for i, r := range recs {
+					op.Points[i] = ops.PointStruct{ID: r.ID, Vectors: r.Vectors, Sparse: r.Sparse, Payload: r.Payload}
+				}
+				b.Updates = []TaggedUpdate{{Op: op, Tag: ops.ClockTag{PeerID: self}}}
 				prog.Bytes += encodedSize(op)
 			}
+			if next == nil {
+				b.Cutoff = cutoff
+			}
+			err = p.sendBatch(ctx, b)
 		}
 		if err == nil {
 			err = p.err
@@ -267,6 +315,69 @@ func (c *Collection) ReplicaInitiateTransfer(ctx context.Context, id ShardID, re
 	return TargetState{RecoveryPoint: local.RecoveryPoint(), Incomplete: err == nil}, nil
 }
 
+// ReplicaTransferUpdates applies a batch of a transfer to this peer's
+// replica of shard id, which must be receiving one (Partial, Recovery or
+// PartialSnapshot): every update forced, in order, then the cutoff. It
+// returns the operation id of the last update.
+func (c *Collection) ReplicaTransferUpdates(ctx context.Context, id ShardID, b TransferBatch) (uint64, error) {
+	if len(b.Updates) > MaxTransferBatch {
+		return 0, point.Errorf(point.KindBadInput, "a transfer batch of %d updates is over the limit of %d", len(b.Updates), MaxTransferBatch)
+	}
+	rs := c.layout().set(id)
+	if rs == nil {
+		return 0, point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", id, c.name)
+	}
+	local, st := rs.Local()
+	switch {
+	case local == nil:
+		return 0, point.Errorf(point.KindBadRequest, "Shard %d of collection %s has no replica on this peer to receive a transfer", id, c.name)
+	case st != ReplicaPartial && st != ReplicaRecovery && st != ReplicaPartialSnapshot:
+		return 0, point.Errorf(point.KindUnavailable, "The replica of shard %d of collection %s on this peer is %s, not receiving a transfer: the update was not applied", id, c.name, st)
+	}
+	var last uint64
+	for i, u := range b.Updates {
+		if u.Op == nil {
+			return last, point.Errorf(point.KindBadInput, "transfer batch update %d has no operation", i)
+		}
+		tag := u.Tag
+		tag.Force = true
+		wait := b.Wait && i == len(b.Updates)-1
+		res, err := rs.applyLocal(ctx, local, u.Op, wait, tag)
+		if err != nil && !errors.Is(err, shard.ErrDeferredTimeout) {
+			return last, fmt.Errorf("apply transfer update %d of %d to shard %d: %w", i+1, len(b.Updates), id, err)
+		}
+		last = res.OperationID
+	}
+	if b.Wait {
+		// Every update of the transfer is applied when it answers, those
+		// of earlier batches sent without wait too (the sender's last
+		// batch may be empty).
+		if err := awaitApplied(ctx, local); err != nil {
+			return last, fmt.Errorf("wait for the transfer's updates to shard %d: %w", id, err)
+		}
+	}
+	if len(b.Cutoff) > 0 {
+		if err := local.UpdateCutoff(ctx, b.Cutoff); err != nil {
+			return last, fmt.Errorf("raise the cutoff of shard %d: %w", id, err)
+		}
+	}
+	return last, nil
+}
+
+// awaitApplied waits until the shard has applied every operation logged
+// when it is called (a transfer reads the segments after it).
+func awaitApplied(ctx context.Context, local *shard.Shard) error {
+	_, next := local.WALRange()
+	for local.Applied() < next {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
 // incompleteSuffix names the marker of a replica emptied for a transfer
 // that has not finished: shards/<id>.incomplete.
 const incompleteSuffix = ".incomplete"
@@ -295,7 +406,8 @@ func (c *Collection) clearIncomplete(id ShardID) error {
 // (the WAL keeps) the new ones meanwhile, and once caught up the proxy
 // forwards.
 func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local *shard.Shard, to TransferRemote, report func(TransferProgress)) error {
-	ts, err := to.InitiateTransfer(ctx, c.name, rs.id, false)
+	self := c.layout().self
+	ts, err := to.InitiateTransfer(ctx, c.name, rs.id, self, false)
 	if err != nil {
 		return fmt.Errorf("%w: peer %d: %w", ErrTargetNotReady, to.Peer(), err)
 	}
@@ -303,7 +415,7 @@ func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local
 		return fmt.Errorf("%w: the target's replica was emptied by a transfer that did not finish", ErrWALDeltaUnavailable)
 	}
 	rp := ts.RecoveryPoint
-	p := &shardProxy{coll: c.name, shard: rs.id, to: to}
+	p := &shardProxy{coll: c.name, shard: rs.id, from: self, to: to}
 	if err := rs.xfer.install(p); err != nil {
 		return err
 	}
@@ -323,7 +435,7 @@ func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local
 // (wal_delta, and the end of a snapshot transfer). On failure p is
 // removed. Progress counts WAL operations (Method wal_delta).
 func (c *Collection) sendWALFrom(ctx context.Context, rs *ReplicaSet, local *shard.Shard, p *shardProxy, start uint64, report func(TransferProgress)) error {
-	to := p.to
+	to, self := p.to, p.from
 	_, end := local.WALRange()
 	prog := TransferProgress{Method: TransferWALDelta, Total: int64(end - start)}
 	next := start
@@ -333,28 +445,48 @@ func (c *Collection) sendWALFrom(ctx context.Context, rs *ReplicaSet, local *sha
 			return fmt.Errorf("%w: operations from %d were truncated from the WAL during the transfer", ErrWALDeltaUnavailable, next)
 		}
 		_, stop := local.WALRange()
-		return local.ReadWAL(next, func(u shard.LoggedUpdate) error {
+		var b TransferBatch
+		size := 0
+		flush := func(final bool) error {
+			if len(b.Updates) == 0 && !(final && last) {
+				return nil
+			}
+			b.Wait = final && last
+			if err := p.sendBatch(ctx, b); err != nil {
+				return err
+			}
+			prog.Sent += int64(len(b.Updates))
+			// The total grows with the updates queued meanwhile.
+			_, now := local.WALRange()
+			prog.Total = max(int64(now-start), prog.Sent)
+			report(prog)
+			b, size = TransferBatch{}, 0
+			return nil
+		}
+		err := local.ReadWAL(next, func(u shard.LoggedUpdate) error {
 			if u.OperationID >= stop {
 				return nil
 			}
-			tag := ops.ClockTag{PeerID: c.layout().self}
+			tag := ops.ClockTag{PeerID: self}
 			if u.Tag != nil {
 				tag = *u.Tag
 			}
-			if err := p.send(ctx, u.Op, tag, last && u.OperationID+1 == stop); err != nil {
-				return err
+			n := int(encodedSize(u.Op))
+			if len(b.Updates) > 0 && (len(b.Updates) >= walBatch || size+n > maxTransferBatchBytes/2) {
+				if err := flush(false); err != nil {
+					return err
+				}
 			}
+			b.Updates = append(b.Updates, TaggedUpdate{Op: u.Op, Tag: tag})
+			size += n
+			prog.Bytes += int64(n)
 			next = u.OperationID + 1
-			prog.Sent++
-			prog.Bytes += encodedSize(u.Op)
-			if prog.Sent%transferBatch == 0 {
-				// The total grows with the updates queued meanwhile.
-				_, now := local.WALRange()
-				prog.Total = max(int64(now-start), prog.Sent)
-				report(prog)
-			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return flush(true)
 	}
 	// Catch up without the lock while the queue shrinks; the rest goes
 	// under the lock (updates wait meanwhile). Writes faster than the

@@ -3,6 +3,7 @@ package collection
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -42,9 +43,14 @@ type shardProxy struct {
 	mu      sync.Mutex
 	coll    string
 	shard   ShardID
-	to      Remote
+	from    uint64 // this peer, the transfer's source
+	to      TransferRemote
 	forward bool
-	err     error // the first failed forward: the transfer fails
+	// finished: consensus committed the end of the transfer; the target
+	// is Active (or about to be) and takes the updates forwarded now as
+	// any replica does, no longer as a transfer's (forwardFinished).
+	finished bool
+	err      error // the first failed forward: the transfer fails
 }
 
 // errProxyBusy refuses a second transfer of a shard already transferred
@@ -104,18 +110,87 @@ func (rs *ReplicaSet) applyLocal(ctx context.Context, local *shard.Shard, op *op
 	defer cancel()
 	// With wait, the target has applied it too when the update is
 	// acknowledged, as every replica that takes it directly has.
-	if ferr := p.send(fctx, fwd, tag, wait); ferr != nil {
+	if ferr := p.forwardUpdate(fctx, fwd, tag, wait); ferr != nil {
 		p.err = ferr
 	}
 	return res, err
+}
+
+// forwardSwitchWait bounds how long a forward tries both ways while the
+// target switches from receiving to Active.
+const forwardSwitchWait = 2 * time.Second
+
+// forwardUpdate sends an update the source applied on to the target: forced in
+// a transfer batch while the target receives, as a plain tagged update
+// (its clock decides, as for any replica) once the target applied the
+// end of the transfer. Which of the two the target takes changes at the
+// finish, which the peers apply one after another: the target's cluster
+// state may drop the transfer (refusing the batch) a moment before its
+// collection stops receiving (refusing the plain update), and a
+// coordinator that still saw the target receiving sent the update only
+// here. So both are tried, the likelier first, until one is taken, the
+// target cannot be reached, or forwardSwitchWait passes.
+func (p *shardProxy) forwardUpdate(ctx context.Context, op *ops.Operation, tag ops.ClockTag, wait bool) error {
+	plain := func() error {
+		t := tag
+		t.Force = false
+		_, err := p.to.Update(ctx, p.coll, p.shard, op, RemoteUpdate{Wait: wait, Tag: &t})
+		return err
+	}
+	forced := func() error { return p.send(ctx, op, tag, wait) }
+	first, second := forced, plain
+	if p.finished {
+		first, second = plain, forced
+	}
+	deadline := time.Now().Add(forwardSwitchWait)
+	for {
+		err := first()
+		if err == nil || transportErr(err) {
+			return err
+		}
+		if err2 := second(); err2 == nil || transportErr(err2) {
+			return err2
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("forward an update to the target: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("forward an update to the target: %w", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// FinishedTransfer switches the proxy of the transfer running from shard
+// id (if any) to forwarding as after the end of the transfer: the node
+// calls it once consensus committed the end, until EndTransfer.
+func (c *Collection) FinishedTransfer(id ShardID) {
+	rs := c.layout().set(id)
+	if rs == nil {
+		return
+	}
+	if p := rs.xfer.current(); p != nil {
+		p.mu.Lock()
+		p.finished = true
+		p.mu.Unlock()
+	}
 }
 
 // send sends one update to the target, forced (the target applies it
 // whatever its clocks say: it is catching up), with tag (a zero tick for
 // records and untagged updates: it moves no clock).
 func (p *shardProxy) send(ctx context.Context, op *ops.Operation, tag ops.ClockTag, wait bool) error {
-	tag.Force = true
-	_, err := p.to.Update(ctx, p.coll, p.shard, op, RemoteUpdate{Wait: wait, Tag: &tag})
+	return p.sendBatch(ctx, TransferBatch{Updates: []TaggedUpdate{{Op: op, Tag: tag}}, Wait: wait})
+}
+
+// sendBatch sends a batch of the transfer to the target (every update
+// forced).
+func (p *shardProxy) sendBatch(ctx context.Context, b TransferBatch) error {
+	for i := range b.Updates {
+		b.Updates[i].Tag.Force = true
+	}
+	_, err := p.to.TransferUpdates(ctx, p.coll, p.shard, p.from, b)
 	return err
 }
 

@@ -73,10 +73,11 @@ func (c *Collection) removeTransferLeftovers(id ShardID) error {
 
 // transferSnapshot is the snapshot method on the source.
 func (c *Collection) transferSnapshot(ctx context.Context, rs *ReplicaSet, local *shard.Shard, to SnapshotRemote, report func(TransferProgress)) (err error) {
-	if _, err := to.InitiateTransfer(ctx, c.name, rs.id, false); err != nil {
+	self := c.layout().self
+	if _, err := to.InitiateTransfer(ctx, c.name, rs.id, self, false); err != nil {
 		return fmt.Errorf("%w: peer %d: %w", ErrTargetNotReady, to.Peer(), err)
 	}
-	p := &shardProxy{coll: c.name, shard: rs.id, to: to}
+	p := &shardProxy{coll: c.name, shard: rs.id, from: self, to: to}
 	if err := rs.xfer.install(p); err != nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func (c *Collection) transferSnapshot(ctx context.Context, rs *ReplicaSet, local
 		"bytes", size, "points", meta.Points, "operations", meta.Applied, "took", time.Since(began).Round(time.Millisecond))
 	prog := TransferProgress{Method: TransferSnapshot, Unit: "bytes", Total: size}
 	report(prog)
-	err = to.SendShardSnapshot(ctx, c.name, rs.id, c.layout().self, size, io.NewSectionReader(f, 0, size), func(n int64) {
+	err = to.SendShardSnapshot(ctx, c.name, rs.id, self, size, io.NewSectionReader(f, 0, size), func(n int64) {
 		prog.Sent, prog.Bytes = n, n
 		report(prog)
 	})

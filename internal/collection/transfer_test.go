@@ -2,6 +2,7 @@ package collection
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -10,16 +11,36 @@ import (
 
 	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
+	"github.com/shoaldb/shoal/internal/shard"
 )
 
 // InitiateTransfer makes memRemote a TransferRemote.
-func (r *memRemote) InitiateTransfer(ctx context.Context, coll string, s ShardID, reset bool) (TargetState, error) {
+func (r *memRemote) InitiateTransfer(ctx context.Context, coll string, s ShardID, from uint64, reset bool) (TargetState, error) {
 	c, err := r.gate(ctx, true)
 	if err != nil {
 		return TargetState{}, err
 	}
 	ts, err := c.ReplicaInitiateTransfer(ctx, s, reset)
 	return ts, overWire(err)
+}
+
+// TransferUpdates makes memRemote a TransferRemote: the batch goes
+// through its encoding, as over P2P.
+func (r *memRemote) TransferUpdates(ctx context.Context, coll string, s ShardID, from uint64, b TransferBatch) (uint64, error) {
+	c, err := r.gate(ctx, true)
+	if err != nil {
+		return 0, err
+	}
+	wire := TransferBatch{Wait: b.Wait, Cutoff: b.Cutoff}
+	for _, u := range b.Updates {
+		op, err := cloneOp(u.Op)
+		if err != nil {
+			return 0, err
+		}
+		wire.Updates = append(wire.Updates, TaggedUpdate{Op: op, Tag: u.Tag})
+	}
+	id, err := c.ReplicaTransferUpdates(ctx, s, wire)
+	return id, overWire(err)
 }
 
 // writers runs n goroutines that upsert (and now and then delete) points
@@ -135,6 +156,9 @@ func TestTransferUnderWrites(t *testing.T) {
 			// The target learns it is Active first: a coordinator that
 			// sent it a plain update while it still was in Recovery would
 			// disable it (and report it Dead, to be recovered again).
+			// The source learns the end was committed first (the node's
+			// driver does so right after FinishTransfer commits).
+			m.peer(1).FinishedTransfer(0)
 			m.activateFirst(0, 3)
 			// The proxy is removed once no write that started before the
 			// switch is in flight (the node waits for every peer to follow
@@ -250,7 +274,7 @@ func TestIncompleteTargetNoWALDelta(t *testing.T) {
 	to := &memRemote{net: m.net, peer: 2}
 	// The stream starts (the target is emptied), a write reaches it
 	// directly, and the transfer dies before any batch.
-	if _, err := to.InitiateTransfer(context.Background(), "c", 0, true); err != nil {
+	if _, err := to.InitiateTransfer(context.Background(), "c", 0, 1, true); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.write(1, Routing{}, true, vecPoint(1000, []float32{1, 2, 3}, 1)); err != nil {
@@ -308,5 +332,116 @@ func TestPartialReplicaIncomplete(t *testing.T) {
 	m.peer(1).EndTransfer(0)
 	if n := m.sameReplicas()[0]; n != 101 {
 		t.Fatalf("%d points, want 101", n)
+	}
+}
+
+// TestStreamRecordsSetsCutoff: a replica filled by stream_records holds
+// the data of the source's recovery point without the tagged operations
+// (records move no clock), so its recovery point alone would understate
+// what it holds, and a wal_delta from it would find nothing to send to a
+// replica as far behind as it was. The end of the stream raises its
+// cutoff (and clocks) to the source's recovery point: a wal_delta from it
+// to a replica below that falls back to stream_records. Without the
+// cutoff peer 3 ends 100 points short.
+func TestStreamRecordsSetsCutoff(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2, 3}, 1, 3, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
+	for i := range uint64(50) {
+		if _, err := m.write(1, Routing{}, true, vecPoint(i, []float32{1, 2, 3}, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.setState(0, 2, ReplicaDead)
+	m.setState(0, 3, ReplicaDead)
+	for i := uint64(50); i < 150; i++ {
+		if _, err := m.write(1, Routing{}, true, vecPoint(i, []float32{1, 2, 3}, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.setState(0, 2, ReplicaPartial)
+	used, err := m.peer(1).TransferShard(context.Background(), 0, &memRemote{net: m.net, peer: 2}, TransferStreamRecords, nil)
+	if err != nil || used != TransferStreamRecords {
+		t.Fatalf("stream_records to peer 2: %s, %v", used, err)
+	}
+	m.peer(1).FinishedTransfer(0)
+	m.setState(0, 2, ReplicaActive)
+	if err := m.peer(1).EndTransfer(0); err != nil {
+		t.Fatal(err)
+	}
+	l2, _ := m.peer(2).layout().set(0).Local()
+	l1, _ := m.peer(1).layout().set(0).Local()
+	if cut, rp := l2.Cutoff(), l1.RecoveryPoint(); fmt.Sprint(cut) != fmt.Sprint(rp) {
+		t.Fatalf("peer 2's cutoff %v, want the source's recovery point %v", cut, rp)
+	}
+	m.setState(0, 3, ReplicaRecovery)
+	used, err = m.peer(2).TransferShard(context.Background(), 0, &memRemote{net: m.net, peer: 3}, TransferWALDelta, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used != TransferStreamRecords {
+		t.Fatalf("wal_delta from a replica filled by records to one below its cutoff used %s, want the fallback stream_records", used)
+	}
+	m.peer(2).FinishedTransfer(0)
+	m.setState(0, 3, ReplicaActive)
+	if err := m.peer(2).EndTransfer(0); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.sameReplicas()[0]; n != 150 {
+		t.Fatalf("%d points, want 150", n)
+	}
+}
+
+// TestForcedUpdateOnlyByTransfer: a forced update (one that skips the
+// clock check) is refused through the plain update entry point: it comes
+// only in a transfer's batch, which the node checks against its cluster
+// state.
+func TestForcedUpdateOnlyByTransfer(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2}, 1, 2, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
+	m.setState(0, 2, ReplicaPartial)
+	tag := ops.ClockTag{PeerID: 1, Force: true}
+	up := func() *ops.Operation {
+		return &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{vecPoint(1, []float32{1, 2, 3}, 0)}}
+	}
+	_, err := m.peer(2).ReplicaUpdate(context.Background(), 0, up(), RemoteUpdate{Wait: true, Tag: &tag})
+	if point.KindOf(err) != point.KindBadRequest {
+		t.Fatalf("forced plain update: %v, want a bad request", err)
+	}
+	if _, err := m.peer(2).ReplicaTransferUpdates(context.Background(), 0, TransferBatch{Wait: true, Updates: []TaggedUpdate{{Op: up(), Tag: tag}}}); err != nil {
+		t.Fatalf("the same update in a transfer batch: %v", err)
+	}
+	if _, err := m.peer(2).ReplicaTransferUpdates(context.Background(), 0, TransferBatch{Updates: make([]TaggedUpdate, MaxTransferBatch+1)}); point.KindOf(err) != point.KindBadInput {
+		t.Fatalf("oversized batch: %v, want bad input", err)
+	}
+}
+
+// TestLeadOnlyByOwnView: a coordinator forwards an update to the peer it
+// sees as the medium ordering leader; at the end of a transfer that peer
+// may still see its own replica receiving (Recovery takes no plain
+// update). It waits for its view to make it the leader, and only then
+// leads, its own replica included; a peer that never becomes the leader
+// refuses the update as not applied. Leading at once would leave its own
+// replica without the update for good.
+func TestLeadOnlyByOwnView(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2}, 1, 2, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
+	rs2 := m.peer(2).layout().set(0)
+	rs2.SetLocalState(ReplicaRecovery)
+	up := func(id uint64) *ops.Operation {
+		return &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{vecPoint(id, []float32{1, 2, 3}, 0)}}
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		rs2.SetLocalState(ReplicaActive)
+	}()
+	if _, err := m.peer(2).ReplicaUpdate(context.Background(), 0, up(1), RemoteUpdate{Wait: true, Ordering: OrderingMedium}); err != nil {
+		t.Fatalf("lead once the view caught up: %v", err)
+	}
+	l2, _ := rs2.Local()
+	var has bool
+	l2.View(func(r *shard.Reader) { has = r.Has(point.NumID(1)) })
+	if !has {
+		t.Fatal("the leader's own replica misses the update it led")
+	}
+	rs2.SetLocalState(ReplicaDead)
+	if _, err := m.peer(2).ReplicaUpdate(context.Background(), 0, up(2), RemoteUpdate{Wait: true, Ordering: OrderingMedium}); point.KindOf(err) != point.KindUnavailable {
+		t.Fatalf("lead by a peer that is not the leader by its view: %v, want unavailable (not applied)", err)
 	}
 }

@@ -369,11 +369,21 @@ func (c *Collection) ReplicaUpdate(ctx context.Context, shardID ShardID, op *ops
 		return RemoteUpdateResult{}, errPending(shardID)
 	}
 	if opts.Tag == nil {
+		var err error
+		if l, rs, err = c.awaitLeadership(ctx, shardID, opts.Ordering); err != nil {
+			return RemoteUpdateResult{}, err
+		}
 		id, err := c.lead(ctx, l, rs, op, opts.Wait, opts.Ordering)
 		if errors.Is(err, shard.ErrDeferredTimeout) {
 			return RemoteUpdateResult{OperationID: id}, nil
 		}
 		return RemoteUpdateResult{OperationID: id, Completed: opts.Wait && err == nil}, err
+	}
+	if opts.Tag.Force {
+		// Forced updates belong to a transfer: they come only through
+		// ReplicaTransferUpdates, which the node checks against its
+		// cluster state.
+		return RemoteUpdateResult{}, point.Errorf(point.KindBadRequest, "A forced update of shard %d comes only with a shard transfer: the update was not applied", shardID)
 	}
 	local, st := rs.Local()
 	if local == nil || !acceptsUpdate(st, opts.Tag.Force) {
@@ -385,6 +395,41 @@ func (c *Collection) ReplicaUpdate(ctx context.Context, shardID ShardID, op *ops
 		return RemoteUpdateResult{OperationID: res.OperationID, Tag: res.Tag}, nil
 	}
 	return RemoteUpdateResult{OperationID: res.OperationID, Completed: wait && err == nil && !res.Rejected, Rejected: res.Rejected, Tag: res.Tag}, err
+}
+
+// leadershipWait bounds how long a peer asked to lead an update waits for
+// its own view of the replica states to make it the leader.
+const leadershipWait = 2 * time.Second
+
+// awaitLeadership waits until this peer's view makes it the ordering
+// leader of shard id for o, and returns the layout and replica set to
+// lead with. A coordinator forwards to the leader by its own view, which
+// may be ahead of this peer's: at the end of a transfer it may see this
+// peer's replica Active while this peer still sees it receiving, and a
+// peer that led then would leave its own replica out of the update (a
+// receiving replica takes no plain updates) and miss it for good. After
+// leadershipWait the update is refused, not applied.
+func (c *Collection) awaitLeadership(ctx context.Context, id ShardID, o WriteOrdering) (*layout, *ReplicaSet, error) {
+	deadline := time.Now().Add(leadershipWait)
+	for {
+		l := c.layout()
+		rs := l.set(id)
+		if rs == nil {
+			return nil, nil, point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", id, c.name)
+		}
+		leader, ok := rs.leader(l.self, o)
+		if ok && leader == l.self {
+			return l, rs, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, nil, point.Errorf(point.KindUnavailable, "Peer %d is not the %s ordering leader of shard %s:%d by its view (leader %d): the update was not applied", l.self, o, c.name, id, leader)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, point.Errorf(point.KindUnavailable, "Peer %d did not become the %s ordering leader of shard %s:%d: the update was not applied", l.self, o, c.name, id)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // errPending refuses an update before a reopened cluster collection is

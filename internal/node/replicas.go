@@ -124,44 +124,73 @@ func (u unreachable) Facet(context.Context, string, collection.ShardID, ops.Face
 
 // InitiateTransfer prepares this peer's replica of a shard to receive a
 // transfer (p2p.TransferReplicas).
-func (r localReplicas) InitiateTransfer(ctx context.Context, name string, shard collection.ShardID, reset bool) (collection.TargetState, error) {
-	c, err := r.lookup(name, shard)
+func (r localReplicas) InitiateTransfer(ctx context.Context, name string, shard collection.ShardID, from uint64, reset bool) (collection.TargetState, error) {
+	c, err := r.transferTarget(name, shard, from)
 	if err != nil {
 		return collection.TargetState{}, err
 	}
 	return c.ReplicaInitiateTransfer(ctx, shard, reset)
 }
 
+// TransferUpdates applies a batch of a transfer from peer from to this
+// peer's replica of a shard (p2p.TransferReplicas).
+func (r localReplicas) TransferUpdates(ctx context.Context, name string, shard collection.ShardID, from uint64, b collection.TransferBatch) (uint64, error) {
+	c, err := r.transferTarget(name, shard, from)
+	if err != nil {
+		return 0, err
+	}
+	return c.ReplicaTransferUpdates(ctx, shard, b)
+}
+
+// transferTarget is the collection of a shard this peer receives by a
+// transfer from peer from, as its cluster state records it: a source
+// whose transfer ended (it restarted with an older state, or has not
+// applied the abort yet) is refused, so it cannot reset or write a
+// replica another transfer fills.
+func (r localReplicas) transferTarget(name string, shard collection.ShardID, from uint64) (*collection.Collection, error) {
+	c, err := r.lookup(name, shard)
+	if err != nil {
+		return nil, err
+	}
+	cl := r.n.cl
+	if cl == nil {
+		return nil, errDistributedDisabled
+	}
+	want := cluster.TransferKey{Shard: cluster.ShardID(shard), From: cluster.PeerID(from), To: cluster.PeerID(cl.opts.PeerID)}
+	if !cl.transferExists(name, want) {
+		return nil, point.Errorf(point.KindUnavailable, "There is no transfer of shard %d of collection %s from peer %d to this peer", shard, name, from)
+	}
+	return c, nil
+}
+
 var _ p2p.TransferReplicas = localReplicas{}
 
 // ReceiveShardSnapshot replaces this peer's replica of a shard by the
-// archive read from r (p2p.SnapshotReplicas), if consensus records a
-// snapshot transfer of that shard from peer from to this one: a driver
-// that outlived its transfer (or started again from a replayed log on a
-// restarted source) must not replace a replica another transfer fills.
+// archive read from r (p2p.SnapshotReplicas), if the cluster state
+// records a snapshot transfer of that shard from peer from to this one
+// (transferTarget).
 func (r localReplicas) ReceiveShardSnapshot(ctx context.Context, name string, shard collection.ShardID, from uint64, size int64, src io.Reader) error {
-	c, err := r.lookup(name, shard)
+	c, err := r.transferTarget(name, shard, from)
 	if err != nil {
 		return err
 	}
-	if cl := r.n.cl; cl != nil {
-		cc, _ := cl.clusterCollection(c.Name())
-		if err := snapshotTransferTo(cc, shard, from, cl.opts.PeerID); err != nil {
-			return err
-		}
+	cc, _ := r.n.cl.clusterCollection(c.Name())
+	if err := snapshotTransferTo(cc, shard, from, r.n.cl.opts.PeerID); err != nil {
+		return err
 	}
 	return c.ReplicaReceiveSnapshot(ctx, shard, size, src)
 }
 
 // snapshotTransferTo checks that c records a snapshot transfer of shard
-// from peer from to peer self.
+// from peer from to peer self (a transfer restarted with another method
+// takes no archive from the driver of the old one).
 func snapshotTransferTo(c cluster.Collection, shard collection.ShardID, from, self uint64) error {
 	for _, t := range c.Transfers {
 		if uint32(t.Shard) == shard && uint64(t.From) == from && uint64(t.To) == self && t.Method == cluster.TransferSnapshot {
 			return nil
 		}
 	}
-	return point.Errorf(point.KindBadRequest, "No snapshot transfer of shard %d from peer %d to this peer is running", shard, from)
+	return point.Errorf(point.KindUnavailable, "There is no snapshot transfer of shard %d from peer %d to this peer", shard, from)
 }
 
 var _ p2p.SnapshotReplicas = localReplicas{}

@@ -32,8 +32,8 @@ func TestSnapshotTransferTo(t *testing.T) {
 			if refused := err != nil; refused != tc.wantRefused {
 				t.Fatalf("err %v, want refused %v", err, tc.wantRefused)
 			}
-			if err != nil && point.KindOf(err) != point.KindBadRequest {
-				t.Fatalf("%v is not a bad request", err)
+			if err != nil && point.KindOf(err) != point.KindUnavailable {
+				t.Fatalf("%v is not unavailable", err)
 			}
 		})
 	}

@@ -233,15 +233,10 @@ func (cl *clusterMode) drive(ctx context.Context, name string, t cluster.Transfe
 	if err == nil {
 		err = c.TransferErr(shard)
 	}
-	if err == nil && (t.Method == cluster.TransferSnapshot || t.Method == cluster.TransferWALDelta) {
-		run.setComment(fmt.Sprintf("Transferred (%s), switching the target to Partial", used))
+	if err == nil {
 		err = cl.switchToPartial(ctx, name, t)
-		if err == nil {
-			err = c.TransferErr(shard)
-		}
 	}
 	if ctx.Err() != nil {
-		log.Info("shard transfer stopped: it was aborted or this peer is stopping")
 		return
 	}
 	if err != nil {
@@ -255,6 +250,7 @@ func (cl *clusterMode) drive(ctx context.Context, name string, t cluster.Transfe
 		}
 		return
 	}
+	c.FinishedTransfer(shard)
 	cl.awaitSwitch(ctx, name, shard, to)
 	log.Info("shard transfer finished", "method_used", used, "took", time.Since(start).Round(time.Millisecond))
 }
@@ -274,38 +270,11 @@ func (cl *clusterMode) awaitSwitch(ctx context.Context, name string, shard colle
 	wctx, cancel := context.WithTimeout(ctx, transferSwitchWait)
 	defer cancel()
 	for wctx.Err() == nil {
-		if _, err := to.InitiateTransfer(wctx, name, shard, false); err != nil {
+		if _, err := to.InitiateTransfer(wctx, name, shard, cl.opts.PeerID, false); err != nil {
 			break
 		}
 		sleepCtx(wctx, 50*time.Millisecond)
 	}
-	cl.awaitPeers(wctx)
-}
-
-// switchToPartial moves the target of a snapshot or wal_delta transfer,
-// once it holds everything (the proxy forwards), from Recovery to Partial
-// through consensus and waits until every peer follows (Qdrant's
-// recovered_switch_to_partial_confirm_remote). A Recovery replica takes
-// forced updates only: a coordinator that saw the finish (Active) before
-// the target did would have its plain update refused there and report
-// the target Dead. A Partial one takes plain updates, so the finish
-// (Partial -> Active) is safe whichever peer applies it first.
-func (cl *clusterMode) switchToPartial(ctx context.Context, name string, t cluster.Transfer) error {
-	from := cluster.ReplicaRecovery
-	err := cl.proposeRetrying(ctx, cluster.SetReplicaState{Collection: name, Shard: t.Shard, Peer: t.To, State: cluster.ReplicaPartial, FromState: &from})
-	if err != nil {
-		return fmt.Errorf("switch the target to Partial: %w", err)
-	}
-	wctx, cancel := context.WithTimeout(ctx, transferSwitchWait)
-	defer cancel()
-	cl.awaitPeers(wctx)
-	return nil
-}
-
-// awaitPeers waits until every healthy peer reported a commit index at
-// least this peer's applied one, then a grace for their collections to
-// follow (bounded by ctx).
-func (cl *clusterMode) awaitPeers(wctx context.Context) {
 	var applied uint64
 	if cl.cons != nil {
 		applied = cl.cons.Status().Applied

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/ops"
@@ -17,7 +18,8 @@ import (
 // InitiateTransfer; LocalReplicas that do not implement it answer
 // Unimplemented.
 type TransferReplicas interface {
-	InitiateTransfer(ctx context.Context, collection string, shard collection.ShardID, reset bool) (collection.TargetState, error)
+	InitiateTransfer(ctx context.Context, collection string, shard collection.ShardID, from uint64, reset bool) (collection.TargetState, error)
+	TransferUpdates(ctx context.Context, collection string, shard collection.ShardID, from uint64, b collection.TransferBatch) (uint64, error)
 }
 
 // maxRecoveryClocks bounds the clocks of a recovery point on the wire: one
@@ -36,7 +38,7 @@ func (p pointsService) InitiateTransfer(ctx context.Context, req *p2pv1.Initiate
 	}
 	ctx, cancel := p.s.withTimeout(ctx, 0)
 	defer cancel()
-	ts, err := tr.InitiateTransfer(ctx, req.GetCollection(), req.GetShardId(), req.GetReset_())
+	ts, err := tr.InitiateTransfer(ctx, req.GetCollection(), req.GetShardId(), req.GetFromPeerId(), req.GetReset_())
 	if err != nil {
 		return nil, failed(ctx, err)
 	}
@@ -49,8 +51,8 @@ func (p pointsService) InitiateTransfer(ctx context.Context, req *p2pv1.Initiate
 
 // InitiateTransfer asks the peer to prepare its replica of a shard for a
 // transfer and returns its recovery point.
-func (r *RemotePeer) InitiateTransfer(ctx context.Context, coll string, shard collection.ShardID, reset bool) (collection.TargetState, error) {
-	resp, err := call(ctx, r, "initiate transfer", p2pv1.PointsClient.InitiateTransfer, &p2pv1.InitiateTransferRequest{Collection: coll, ShardId: shard, Reset_: reset})
+func (r *RemotePeer) InitiateTransfer(ctx context.Context, coll string, shard collection.ShardID, from uint64, reset bool) (collection.TargetState, error) {
+	resp, err := call(ctx, r, "initiate transfer", p2pv1.PointsClient.InitiateTransfer, &p2pv1.InitiateTransferRequest{Collection: coll, ShardId: shard, Reset_: reset, FromPeerId: from})
 	if err != nil {
 		return collection.TargetState{}, err
 	}
@@ -74,4 +76,77 @@ func recoveryPointFromProto(list []*p2pv1.RecoveryClock) (ops.RecoveryPoint, err
 		rp[k] = c.GetTick()
 	}
 	return rp, nil
+}
+
+// TransferUpdates applies a batch of a transfer to a receiving replica.
+func (p pointsService) TransferUpdates(ctx context.Context, req *p2pv1.TransferUpdatesRequest) (*p2pv1.TransferUpdatesResponse, error) {
+	r, err := p.replicas()
+	if err != nil {
+		return nil, err
+	}
+	tr, ok := r.(TransferReplicas)
+	if !ok {
+		return nil, toStatus(point.Errorf(point.KindBadRequest, "this peer takes no shard transfers"))
+	}
+	b, err := transferBatchFromProto(req)
+	if err != nil {
+		return nil, toStatus(malformed("transfer updates", err))
+	}
+	ctx, cancel := p.s.withTimeout(ctx, 0)
+	defer cancel()
+	id, err := tr.TransferUpdates(ctx, req.GetCollection(), req.GetShardId(), req.GetFromPeerId(), b)
+	if err != nil {
+		return nil, failed(ctx, err)
+	}
+	return &p2pv1.TransferUpdatesResponse{OperationId: id}, nil
+}
+
+// transferBatchFromProto decodes a batch, bounded before it allocates.
+func transferBatchFromProto(req *p2pv1.TransferUpdatesRequest) (collection.TransferBatch, error) {
+	list := req.GetUpdates()
+	if len(list) > collection.MaxTransferBatch {
+		return collection.TransferBatch{}, fmt.Errorf("a batch of %d updates is over the limit of %d", len(list), collection.MaxTransferBatch)
+	}
+	b := collection.TransferBatch{Wait: req.GetWait(), Updates: make([]collection.TaggedUpdate, 0, len(list))}
+	for i, u := range list {
+		op, err := ops.DecodeOperation(u.GetOperation())
+		if err != nil {
+			return collection.TransferBatch{}, fmt.Errorf("update %d: %w", i, err)
+		}
+		var tag ops.ClockTag
+		if t := tagFromProto(u.GetClockTag()); t != nil {
+			tag = *t
+		}
+		b.Updates = append(b.Updates, collection.TaggedUpdate{Op: op, Tag: tag})
+	}
+	if len(req.GetCutoff()) > 0 {
+		rp, err := recoveryPointFromProto(req.GetCutoff())
+		if err != nil {
+			return collection.TransferBatch{}, err
+		}
+		b.Cutoff = rp
+	}
+	return b, nil
+}
+
+// TransferUpdates sends a batch of a transfer from peer from to the
+// peer's receiving replica of a shard.
+func (r *RemotePeer) TransferUpdates(ctx context.Context, coll string, shard collection.ShardID, from uint64, b collection.TransferBatch) (uint64, error) {
+	req := &p2pv1.TransferUpdatesRequest{Collection: coll, ShardId: shard, FromPeerId: from, Wait: b.Wait}
+	for _, u := range b.Updates {
+		data, err := u.Op.Encode()
+		if err != nil {
+			return 0, fmt.Errorf("encode a transfer update: %w", err)
+		}
+		tag := u.Tag
+		req.Updates = append(req.Updates, &p2pv1.TransferUpdate{Operation: data, ClockTag: tagToProto(&tag)})
+	}
+	for k, tick := range b.Cutoff {
+		req.Cutoff = append(req.Cutoff, &p2pv1.RecoveryClock{PeerId: k.PeerID, ClockId: k.ClockID, Tick: tick})
+	}
+	resp, err := call(ctx, r, "transfer updates", p2pv1.PointsClient.TransferUpdates, req)
+	if err != nil {
+		return 0, err
+	}
+	return resp.GetOperationId(), nil
 }

@@ -1496,10 +1496,13 @@ func (*FacetHit_Integer) isFacetHit_Value() {}
 func (*FacetHit_Boolean) isFacetHit_Value() {}
 
 type InitiateTransferRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Collection    string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
-	ShardId       uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
-	Reset_        bool                   `protobuf:"varint,3,opt,name=reset,proto3" json:"reset,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Collection string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
+	ShardId    uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	Reset_     bool                   `protobuf:"varint,3,opt,name=reset,proto3" json:"reset,omitempty"`
+	// The source of the transfer: the target refuses a transfer its cluster
+	// state does not record (a stale source must not reset it).
+	FromPeerId    uint64 `protobuf:"varint,4,opt,name=from_peer_id,json=fromPeerId,proto3" json:"from_peer_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1555,6 +1558,199 @@ func (x *InitiateTransferRequest) GetReset_() bool {
 	return false
 }
 
+func (x *InitiateTransferRequest) GetFromPeerId() uint64 {
+	if x != nil {
+		return x.FromPeerId
+	}
+	return 0
+}
+
+// TransferUpdate is one update of a transfer batch.
+type TransferUpdate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The engine's encoded point operation.
+	Operation     []byte    `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
+	ClockTag      *ClockTag `protobuf:"bytes,2,opt,name=clock_tag,json=clockTag,proto3" json:"clock_tag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferUpdate) Reset() {
+	*x = TransferUpdate{}
+	mi := &file_p2p_v1_points_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferUpdate) ProtoMessage() {}
+
+func (x *TransferUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferUpdate.ProtoReflect.Descriptor instead.
+func (*TransferUpdate) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *TransferUpdate) GetOperation() []byte {
+	if x != nil {
+		return x.Operation
+	}
+	return nil
+}
+
+func (x *TransferUpdate) GetClockTag() *ClockTag {
+	if x != nil {
+		return x.ClockTag
+	}
+	return nil
+}
+
+type TransferUpdatesRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Collection string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
+	ShardId    uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	FromPeerId uint64                 `protobuf:"varint,3,opt,name=from_peer_id,json=fromPeerId,proto3" json:"from_peer_id,omitempty"`
+	Updates    []*TransferUpdate      `protobuf:"bytes,4,rep,name=updates,proto3" json:"updates,omitempty"`
+	// Answer after the last update is applied, not only logged.
+	Wait bool `protobuf:"varint,5,opt,name=wait,proto3" json:"wait,omitempty"`
+	// Raised after the updates (end of stream_records): the receiving
+	// replica holds every operation up to it.
+	Cutoff        []*RecoveryClock `protobuf:"bytes,6,rep,name=cutoff,proto3" json:"cutoff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferUpdatesRequest) Reset() {
+	*x = TransferUpdatesRequest{}
+	mi := &file_p2p_v1_points_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferUpdatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferUpdatesRequest) ProtoMessage() {}
+
+func (x *TransferUpdatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferUpdatesRequest.ProtoReflect.Descriptor instead.
+func (*TransferUpdatesRequest) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *TransferUpdatesRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *TransferUpdatesRequest) GetShardId() uint32 {
+	if x != nil {
+		return x.ShardId
+	}
+	return 0
+}
+
+func (x *TransferUpdatesRequest) GetFromPeerId() uint64 {
+	if x != nil {
+		return x.FromPeerId
+	}
+	return 0
+}
+
+func (x *TransferUpdatesRequest) GetUpdates() []*TransferUpdate {
+	if x != nil {
+		return x.Updates
+	}
+	return nil
+}
+
+func (x *TransferUpdatesRequest) GetWait() bool {
+	if x != nil {
+		return x.Wait
+	}
+	return false
+}
+
+func (x *TransferUpdatesRequest) GetCutoff() []*RecoveryClock {
+	if x != nil {
+		return x.Cutoff
+	}
+	return nil
+}
+
+type TransferUpdatesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operation id of the last update applied (0 for none).
+	OperationId   uint64 `protobuf:"varint,1,opt,name=operation_id,json=operationId,proto3" json:"operation_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferUpdatesResponse) Reset() {
+	*x = TransferUpdatesResponse{}
+	mi := &file_p2p_v1_points_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferUpdatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferUpdatesResponse) ProtoMessage() {}
+
+func (x *TransferUpdatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferUpdatesResponse.ProtoReflect.Descriptor instead.
+func (*TransferUpdatesResponse) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *TransferUpdatesResponse) GetOperationId() uint64 {
+	if x != nil {
+		return x.OperationId
+	}
+	return 0
+}
+
 // RecoveryClock is one clock of a recovery point: the newest tick a
 // replica has seen of it.
 type RecoveryClock struct {
@@ -1568,7 +1764,7 @@ type RecoveryClock struct {
 
 func (x *RecoveryClock) Reset() {
 	*x = RecoveryClock{}
-	mi := &file_p2p_v1_points_proto_msgTypes[22]
+	mi := &file_p2p_v1_points_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1580,7 +1776,7 @@ func (x *RecoveryClock) String() string {
 func (*RecoveryClock) ProtoMessage() {}
 
 func (x *RecoveryClock) ProtoReflect() protoreflect.Message {
-	mi := &file_p2p_v1_points_proto_msgTypes[22]
+	mi := &file_p2p_v1_points_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1593,7 +1789,7 @@ func (x *RecoveryClock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoveryClock.ProtoReflect.Descriptor instead.
 func (*RecoveryClock) Descriptor() ([]byte, []int) {
-	return file_p2p_v1_points_proto_rawDescGZIP(), []int{22}
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RecoveryClock) GetPeerId() uint64 {
@@ -1629,7 +1825,7 @@ type InitiateTransferResponse struct {
 
 func (x *InitiateTransferResponse) Reset() {
 	*x = InitiateTransferResponse{}
-	mi := &file_p2p_v1_points_proto_msgTypes[23]
+	mi := &file_p2p_v1_points_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1641,7 +1837,7 @@ func (x *InitiateTransferResponse) String() string {
 func (*InitiateTransferResponse) ProtoMessage() {}
 
 func (x *InitiateTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_p2p_v1_points_proto_msgTypes[23]
+	mi := &file_p2p_v1_points_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1654,7 +1850,7 @@ func (x *InitiateTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitiateTransferResponse.ProtoReflect.Descriptor instead.
 func (*InitiateTransferResponse) Descriptor() ([]byte, []int) {
-	return file_p2p_v1_points_proto_rawDescGZIP(), []int{23}
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *InitiateTransferResponse) GetRecoveryPoint() []*RecoveryClock {
@@ -1778,13 +1974,30 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\ainteger\x18\x02 \x01(\x03H\x00R\ainteger\x12\x1a\n" +
 	"\aboolean\x18\x03 \x01(\bH\x00R\aboolean\x12\x14\n" +
 	"\x05count\x18\x04 \x01(\x04R\x05countB\a\n" +
-	"\x05value\"j\n" +
+	"\x05value\"\x8c\x01\n" +
 	"\x17InitiateTransferRequest\x12\x1e\n" +
 	"\n" +
 	"collection\x18\x01 \x01(\tR\n" +
 	"collection\x12\x19\n" +
 	"\bshard_id\x18\x02 \x01(\rR\ashardId\x12\x14\n" +
-	"\x05reset\x18\x03 \x01(\bR\x05reset\"W\n" +
+	"\x05reset\x18\x03 \x01(\bR\x05reset\x12 \n" +
+	"\ffrom_peer_id\x18\x04 \x01(\x04R\n" +
+	"fromPeerId\"c\n" +
+	"\x0eTransferUpdate\x12\x1c\n" +
+	"\toperation\x18\x01 \x01(\fR\toperation\x123\n" +
+	"\tclock_tag\x18\x02 \x01(\v2\x16.shoal.p2p.v1.ClockTagR\bclockTag\"\xf6\x01\n" +
+	"\x16TransferUpdatesRequest\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x01 \x01(\tR\n" +
+	"collection\x12\x19\n" +
+	"\bshard_id\x18\x02 \x01(\rR\ashardId\x12 \n" +
+	"\ffrom_peer_id\x18\x03 \x01(\x04R\n" +
+	"fromPeerId\x126\n" +
+	"\aupdates\x18\x04 \x03(\v2\x1c.shoal.p2p.v1.TransferUpdateR\aupdates\x12\x12\n" +
+	"\x04wait\x18\x05 \x01(\bR\x04wait\x123\n" +
+	"\x06cutoff\x18\x06 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\x06cutoff\"<\n" +
+	"\x17TransferUpdatesResponse\x12!\n" +
+	"\foperation_id\x18\x01 \x01(\x04R\voperationId\"W\n" +
 	"\rRecoveryClock\x12\x17\n" +
 	"\apeer_id\x18\x01 \x01(\x04R\x06peerId\x12\x19\n" +
 	"\bclock_id\x18\x02 \x01(\rR\aclockId\x12\x12\n" +
@@ -1802,7 +2015,7 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\x19UPDATE_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aUPDATE_STATUS_ACKNOWLEDGED\x10\x01\x12\x1b\n" +
 	"\x17UPDATE_STATUS_COMPLETED\x10\x02\x12 \n" +
-	"\x1cUPDATE_STATUS_CLOCK_REJECTED\x10\x032\x89\x04\n" +
+	"\x1cUPDATE_STATUS_CLOCK_REJECTED\x10\x032\xe9\x04\n" +
 	"\x06Points\x12C\n" +
 	"\x06Update\x12\x1b.shoal.p2p.v1.UpdateRequest\x1a\x1c.shoal.p2p.v1.UpdateResponse\x12C\n" +
 	"\x06Search\x12\x1b.shoal.p2p.v1.SearchRequest\x1a\x1c.shoal.p2p.v1.SearchResponse\x12C\n" +
@@ -1810,7 +2023,8 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\x05Count\x12\x1a.shoal.p2p.v1.CountRequest\x1a\x1b.shoal.p2p.v1.CountResponse\x12I\n" +
 	"\bRetrieve\x12\x1d.shoal.p2p.v1.RetrieveRequest\x1a\x1e.shoal.p2p.v1.RetrieveResponse\x12@\n" +
 	"\x05Facet\x12\x1a.shoal.p2p.v1.FacetRequest\x1a\x1b.shoal.p2p.v1.FacetResponse\x12a\n" +
-	"\x10InitiateTransfer\x12%.shoal.p2p.v1.InitiateTransferRequest\x1a&.shoal.p2p.v1.InitiateTransferResponseB-Z+github.com/shoaldb/shoal/proto/p2p/v1;p2pv1b\x06proto3"
+	"\x10InitiateTransfer\x12%.shoal.p2p.v1.InitiateTransferRequest\x1a&.shoal.p2p.v1.InitiateTransferResponse\x12^\n" +
+	"\x0fTransferUpdates\x12$.shoal.p2p.v1.TransferUpdatesRequest\x1a%.shoal.p2p.v1.TransferUpdatesResponseB-Z+github.com/shoaldb/shoal/proto/p2p/v1;p2pv1b\x06proto3"
 
 var (
 	file_p2p_v1_points_proto_rawDescOnce sync.Once
@@ -1825,7 +2039,7 @@ func file_p2p_v1_points_proto_rawDescGZIP() []byte {
 }
 
 var file_p2p_v1_points_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_p2p_v1_points_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_p2p_v1_points_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_p2p_v1_points_proto_goTypes = []any{
 	(WriteOrdering)(0),               // 0: shoal.p2p.v1.WriteOrdering
 	(UpdateStatus)(0),                // 1: shoal.p2p.v1.UpdateStatus
@@ -1851,8 +2065,11 @@ var file_p2p_v1_points_proto_goTypes = []any{
 	(*OrderValue)(nil),               // 21: shoal.p2p.v1.OrderValue
 	(*FacetHit)(nil),                 // 22: shoal.p2p.v1.FacetHit
 	(*InitiateTransferRequest)(nil),  // 23: shoal.p2p.v1.InitiateTransferRequest
-	(*RecoveryClock)(nil),            // 24: shoal.p2p.v1.RecoveryClock
-	(*InitiateTransferResponse)(nil), // 25: shoal.p2p.v1.InitiateTransferResponse
+	(*TransferUpdate)(nil),           // 24: shoal.p2p.v1.TransferUpdate
+	(*TransferUpdatesRequest)(nil),   // 25: shoal.p2p.v1.TransferUpdatesRequest
+	(*TransferUpdatesResponse)(nil),  // 26: shoal.p2p.v1.TransferUpdatesResponse
+	(*RecoveryClock)(nil),            // 27: shoal.p2p.v1.RecoveryClock
+	(*InitiateTransferResponse)(nil), // 28: shoal.p2p.v1.InitiateTransferResponse
 }
 var file_p2p_v1_points_proto_depIdxs = []int32{
 	0,  // 0: shoal.p2p.v1.UpdateRequest.ordering:type_name -> shoal.p2p.v1.WriteOrdering
@@ -1871,26 +2088,31 @@ var file_p2p_v1_points_proto_depIdxs = []int32{
 	15, // 13: shoal.p2p.v1.Record.id:type_name -> shoal.p2p.v1.PointId
 	18, // 14: shoal.p2p.v1.Record.vectors:type_name -> shoal.p2p.v1.Vectors
 	21, // 15: shoal.p2p.v1.Record.order_value:type_name -> shoal.p2p.v1.OrderValue
-	24, // 16: shoal.p2p.v1.InitiateTransferResponse.recovery_point:type_name -> shoal.p2p.v1.RecoveryClock
-	3,  // 17: shoal.p2p.v1.Points.Update:input_type -> shoal.p2p.v1.UpdateRequest
-	5,  // 18: shoal.p2p.v1.Points.Search:input_type -> shoal.p2p.v1.SearchRequest
-	7,  // 19: shoal.p2p.v1.Points.Scroll:input_type -> shoal.p2p.v1.ScrollRequest
-	9,  // 20: shoal.p2p.v1.Points.Count:input_type -> shoal.p2p.v1.CountRequest
-	11, // 21: shoal.p2p.v1.Points.Retrieve:input_type -> shoal.p2p.v1.RetrieveRequest
-	13, // 22: shoal.p2p.v1.Points.Facet:input_type -> shoal.p2p.v1.FacetRequest
-	23, // 23: shoal.p2p.v1.Points.InitiateTransfer:input_type -> shoal.p2p.v1.InitiateTransferRequest
-	4,  // 24: shoal.p2p.v1.Points.Update:output_type -> shoal.p2p.v1.UpdateResponse
-	6,  // 25: shoal.p2p.v1.Points.Search:output_type -> shoal.p2p.v1.SearchResponse
-	8,  // 26: shoal.p2p.v1.Points.Scroll:output_type -> shoal.p2p.v1.ScrollResponse
-	10, // 27: shoal.p2p.v1.Points.Count:output_type -> shoal.p2p.v1.CountResponse
-	12, // 28: shoal.p2p.v1.Points.Retrieve:output_type -> shoal.p2p.v1.RetrieveResponse
-	14, // 29: shoal.p2p.v1.Points.Facet:output_type -> shoal.p2p.v1.FacetResponse
-	25, // 30: shoal.p2p.v1.Points.InitiateTransfer:output_type -> shoal.p2p.v1.InitiateTransferResponse
-	24, // [24:31] is the sub-list for method output_type
-	17, // [17:24] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	2,  // 16: shoal.p2p.v1.TransferUpdate.clock_tag:type_name -> shoal.p2p.v1.ClockTag
+	24, // 17: shoal.p2p.v1.TransferUpdatesRequest.updates:type_name -> shoal.p2p.v1.TransferUpdate
+	27, // 18: shoal.p2p.v1.TransferUpdatesRequest.cutoff:type_name -> shoal.p2p.v1.RecoveryClock
+	27, // 19: shoal.p2p.v1.InitiateTransferResponse.recovery_point:type_name -> shoal.p2p.v1.RecoveryClock
+	3,  // 20: shoal.p2p.v1.Points.Update:input_type -> shoal.p2p.v1.UpdateRequest
+	5,  // 21: shoal.p2p.v1.Points.Search:input_type -> shoal.p2p.v1.SearchRequest
+	7,  // 22: shoal.p2p.v1.Points.Scroll:input_type -> shoal.p2p.v1.ScrollRequest
+	9,  // 23: shoal.p2p.v1.Points.Count:input_type -> shoal.p2p.v1.CountRequest
+	11, // 24: shoal.p2p.v1.Points.Retrieve:input_type -> shoal.p2p.v1.RetrieveRequest
+	13, // 25: shoal.p2p.v1.Points.Facet:input_type -> shoal.p2p.v1.FacetRequest
+	23, // 26: shoal.p2p.v1.Points.InitiateTransfer:input_type -> shoal.p2p.v1.InitiateTransferRequest
+	25, // 27: shoal.p2p.v1.Points.TransferUpdates:input_type -> shoal.p2p.v1.TransferUpdatesRequest
+	4,  // 28: shoal.p2p.v1.Points.Update:output_type -> shoal.p2p.v1.UpdateResponse
+	6,  // 29: shoal.p2p.v1.Points.Search:output_type -> shoal.p2p.v1.SearchResponse
+	8,  // 30: shoal.p2p.v1.Points.Scroll:output_type -> shoal.p2p.v1.ScrollResponse
+	10, // 31: shoal.p2p.v1.Points.Count:output_type -> shoal.p2p.v1.CountResponse
+	12, // 32: shoal.p2p.v1.Points.Retrieve:output_type -> shoal.p2p.v1.RetrieveResponse
+	14, // 33: shoal.p2p.v1.Points.Facet:output_type -> shoal.p2p.v1.FacetResponse
+	28, // 34: shoal.p2p.v1.Points.InitiateTransfer:output_type -> shoal.p2p.v1.InitiateTransferResponse
+	26, // 35: shoal.p2p.v1.Points.TransferUpdates:output_type -> shoal.p2p.v1.TransferUpdatesResponse
+	28, // [28:36] is the sub-list for method output_type
+	20, // [20:28] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_p2p_v1_points_proto_init() }
@@ -1917,7 +2139,7 @@ func file_p2p_v1_points_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_p2p_v1_points_proto_rawDesc), len(file_p2p_v1_points_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   24,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
