@@ -29,9 +29,13 @@ type snapshotReplicas struct {
 	size   int64
 	got    []byte
 	refuse error
+	early  error // refused before reading anything
 }
 
 func (s *snapshotReplicas) ReceiveShardSnapshot(_ context.Context, coll string, shard collection.ShardID, from uint64, size int64, r io.Reader) error {
+	if s.early != nil {
+		return s.early
+	}
 	b, err := io.ReadAll(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -77,6 +81,14 @@ func TestShardSnapshotStream(t *testing.T) {
 		t.Fatalf("refusal arrived as %v (kind %v)", err, point.KindOf(err))
 	}
 	fake.refuse = nil
+	// A refusal before the archive is read (too large, no such
+	// transfer) ends the stream at once with its kind.
+	fake.early = point.Errorf(point.KindUnavailable, "There is no snapshot transfer")
+	err = remote.SendShardSnapshot(ctx, "c1", 7, 5, int64(len(data)), bytes.NewReader(data), nil)
+	if point.KindOf(err) != point.KindUnavailable {
+		t.Fatalf("early refusal arrived as %v (kind %v)", err, point.KindOf(err))
+	}
+	fake.early = nil
 	if err := remote.SendShardSnapshot(ctx, "c1", 7, 5, int64(len(data))+1, bytes.NewReader(data), nil); err == nil {
 		t.Fatal("a source shorter than announced was sent")
 	}
