@@ -190,6 +190,22 @@ func (n *Node) localSnapshot(p string) (string, error) {
 	return abs, nil
 }
 
+// uploadPattern names the temporary files of uploaded and downloaded
+// archives in snapshots_path/tmp.
+const uploadPattern = "upload-*.snapshot"
+
+// removeUploadLeftovers removes the temporary archives a process that
+// died mid-recovery left (every path of a running one removes its own).
+func (n *Node) removeUploadLeftovers() {
+	left, _ := filepath.Glob(filepath.Join(n.snapshotsDir(), "tmp", uploadPattern))
+	for _, p := range left {
+		n.log.Warn("removing a leftover uploaded snapshot", "path", p)
+		if err := os.Remove(p); err != nil {
+			n.log.Warn("removing a leftover uploaded snapshot", "path", p, "err", err)
+		}
+	}
+}
+
 // saveUpload copies r (at most limit bytes) to a temporary file of the
 // snapshots directory.
 func (n *Node) saveUpload(ctx context.Context, r io.Reader, limit int64) (string, error) {
@@ -197,7 +213,7 @@ func (n *Node) saveUpload(ctx context.Context, r io.Reader, limit int64) (string
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("save snapshot: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "upload-*.snapshot")
+	f, err := os.CreateTemp(dir, uploadPattern)
 	if err != nil {
 		return "", fmt.Errorf("save snapshot: %w", err)
 	}
