@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/shard"
 	"github.com/shoaldb/shoal/internal/snapshot"
 )
@@ -93,5 +94,87 @@ func TestRestoredReplicaNoWALDelta(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFilledFromRestoredNoWALDelta: a replica filled by stream_records
+// from a restored one takes its cutoff (Qdrant's cutoff update at the end
+// of the stream), restore clock included. So a replica left with the
+// history from before the restore (Dead meanwhile), whose clocks the
+// filled replica's later writes extend, is not patched by a wal_delta
+// from the filled replica (which would keep its old points): it falls
+// back to stream_records and ends equal.
+func TestFilledFromRestoredNoWALDelta(t *testing.T) {
+	const body = `{"vectors":{"size":3,"distance":"Dot"}}`
+	other := newMemCluster(t, []uint64{1, 2}, 1, 2, 1, body)
+	m := newMemCluster(t, []uint64{1, 2, 3}, 1, 3, 1, body)
+	for i := range uint64(50) {
+		if _, err := other.write(1, Routing{}, true, vecPoint(1000+i, []float32{1, 2, 3}, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.write(1, Routing{}, true, vecPoint(i, []float32{3, 2, 1}, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restoreArchive(t, m, 1, 0, shardArchive(t, other, 1, 0))
+	m.setState(0, 2, ReplicaDead)
+	m.setState(0, 3, ReplicaDead)
+	m.setState(0, 2, ReplicaPartial)
+	if used, err := m.peer(1).TransferShard(context.Background(), 0, &memRemote{net: m.net, peer: 2}, TransferStreamRecords, nil); err != nil || used != TransferStreamRecords {
+		t.Fatalf("stream_records to peer 2: %s, %v", used, err)
+	}
+	m.setState(0, 2, ReplicaActive)
+	if err := m.peer(1).EndTransfer(0); err != nil {
+		t.Fatal(err)
+	}
+	for i := range uint64(5) {
+		if _, err := m.write(1, Routing{}, true, vecPoint(2000+i, []float32{1, 1, 1}, 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.setState(0, 3, ReplicaRecovery)
+	used, err := m.peer(2).TransferShard(context.Background(), 0, &memRemote{net: m.net, peer: 3}, TransferWALDelta, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used != TransferStreamRecords {
+		t.Fatalf("method used %s, want the fallback stream_records", used)
+	}
+	m.setState(0, 3, ReplicaActive)
+	if err := m.peer(2).EndTransfer(0); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.sameReplicas()[0]; n != 55 {
+		t.Fatalf("%d points, want the snapshot's 50 and 5 written after", n)
+	}
+}
+
+// TestEmptyRecoveryPointNoWALDelta: a target that has seen no tagged
+// operation (a new replica, or one filled by records only) says nothing
+// of what it holds: a wal_delta to it falls back to stream_records
+// (Qdrant's WalDeltaError::Empty), even when the source's clocks are
+// empty too, instead of sending nothing.
+func TestEmptyRecoveryPointNoWALDelta(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2}, 1, 2, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
+	sh, _ := m.peer(1).layout().set(0).Local()
+	var pts []ops.PointStruct
+	for i := range uint64(30) {
+		pts = append(pts, vecPoint(i, []float32{1, 2, 3}, 0))
+	}
+	if _, err := sh.Update(context.Background(), &ops.Operation{Kind: ops.Upsert, Points: pts}, true); err != nil {
+		t.Fatal(err)
+	}
+	m.setState(0, 2, ReplicaDead)
+	m.setState(0, 2, ReplicaRecovery)
+	used, err := m.peer(1).TransferShard(context.Background(), 0, &memRemote{net: m.net, peer: 2}, TransferWALDelta, nil)
+	if err != nil || used != TransferStreamRecords {
+		t.Fatalf("method used %s (%v), want the fallback stream_records", used, err)
+	}
+	m.setState(0, 2, ReplicaActive)
+	if err := m.peer(1).EndTransfer(0); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.sameReplicas()[0]; n != 30 {
+		t.Fatalf("%d points, want 30", n)
 	}
 }

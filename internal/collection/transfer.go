@@ -37,10 +37,12 @@ const (
 
 // TransferRemote is the target peer of a transfer: a Remote that prepares
 // its replica to receive (reset: emptied first) and tells its recovery
-// point.
+// point, and raises its replica's cutoff once the records are sent
+// (ReplicaUpdateCutoff).
 type TransferRemote interface {
 	Remote
 	InitiateTransfer(ctx context.Context, collection string, shard ShardID, reset bool) (TargetState, error)
+	UpdateCutoff(ctx context.Context, collection string, shard ShardID, cutoff ops.RecoveryPoint) error
 }
 
 // TargetState is what the target of a transfer says of its replica.
@@ -142,7 +144,13 @@ func (c *Collection) TransferErr(id ShardID) error {
 }
 
 // transferRecords is stream_records: the target is emptied, the proxy
-// forwards, and the records go in batches under the proxy's lock.
+// forwards, and the records go in batches under the proxy's lock. Then,
+// as Qdrant's transfer_stream_records, the target's cutoff is raised to
+// this replica's recovery point from before the first batch: the target
+// holds every operation it covers, though it saw none of their tags, so
+// that a later wal_delta from it serves no replica that misses them (one
+// emptied, or left with another history by a snapshot restore), and it
+// learns every clock there is.
 func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local *shard.Shard, to TransferRemote, report func(TransferProgress)) error {
 	if _, err := to.InitiateTransfer(ctx, c.name, rs.id, true); err != nil {
 		return fmt.Errorf("%w: peer %d: %w", ErrTargetNotReady, to.Peer(), err)
@@ -152,6 +160,7 @@ func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local 
 		return err
 	}
 	prog := TransferProgress{Method: TransferStreamRecords, Total: int64(shardLen(local))}
+	cutoff := local.RecoveryPoint()
 	var from *point.ID
 	all := func(string) bool { return true }
 	self := c.layout().self
@@ -185,10 +194,38 @@ func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local 
 		prog.Sent += int64(len(recs))
 		report(prog)
 		if next == nil {
-			return nil
+			break
 		}
 		from = next
 	}
+	if len(cutoff) == 0 {
+		return nil
+	}
+	if err := to.UpdateCutoff(ctx, c.name, rs.id, cutoff); err != nil {
+		return fmt.Errorf("update the cutoff of shard %d on peer %d: %w", rs.id, to.Peer(), err)
+	}
+	return nil
+}
+
+// ReplicaUpdateCutoff raises the cutoff (and the clocks) of this peer's
+// replica of shard id, which must be receiving a transfer, to cutoff
+// (shard.UpdateCutoff).
+func (c *Collection) ReplicaUpdateCutoff(ctx context.Context, id ShardID, cutoff ops.RecoveryPoint) error {
+	rs := c.layout().set(id)
+	if rs == nil {
+		return point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", id, c.name)
+	}
+	local, st := rs.Local()
+	switch {
+	case local == nil:
+		return point.Errorf(point.KindBadRequest, "Shard %d of collection %s has no replica on this peer to receive a transfer", id, c.name)
+	case st != ReplicaPartial && st != ReplicaRecovery && st != ReplicaPartialSnapshot:
+		return point.Errorf(point.KindBadRequest, "The replica of shard %d of collection %s on this peer is %s, not receiving a transfer", id, c.name, st)
+	}
+	if err := local.UpdateCutoff(ctx, cutoff); err != nil {
+		return fmt.Errorf("update the cutoff of shard %d: %w", id, err)
+	}
+	return nil
 }
 
 // segmentRecord is one record read for a batch.
@@ -378,6 +415,11 @@ func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local
 // no longer reaches back to the target's newest tick of a clock it is
 // behind on. A target that misses nothing starts at the WAL's end.
 func walDeltaStart(local *shard.Shard, rp ops.RecoveryPoint) (uint64, error) {
+	if len(rp) == 0 {
+		// Qdrant's WalDeltaError::Empty: a replica that has seen no
+		// operation says nothing of what it holds.
+		return 0, fmt.Errorf("%w: the target's recovery point is empty", ErrWALDeltaUnavailable)
+	}
 	src, cut := local.RecoveryPoint(), local.Cutoff()
 	for k, t := range rp {
 		if t > src[k] {

@@ -22,6 +22,15 @@ func (r *memRemote) InitiateTransfer(ctx context.Context, coll string, s ShardID
 	return ts, overWire(err)
 }
 
+// UpdateCutoff makes memRemote a TransferRemote.
+func (r *memRemote) UpdateCutoff(ctx context.Context, coll string, s ShardID, cutoff ops.RecoveryPoint) error {
+	c, err := r.gate(ctx, true)
+	if err != nil {
+		return err
+	}
+	return overWire(c.ReplicaUpdateCutoff(ctx, s, cutoff))
+}
+
 // writers runs n goroutines that upsert (and now and then delete) points
 // of ids [0, span) through random peers until stop is closed; it returns
 // how many writes were acknowledged. Each point has one writer, which

@@ -130,4 +130,14 @@ func (r localReplicas) InitiateTransfer(ctx context.Context, name string, shard 
 	return c.ReplicaInitiateTransfer(ctx, shard, reset)
 }
 
+// UpdateCutoff raises the cutoff of this peer's replica of a shard being
+// filled by a transfer (p2p.CutoffReplicas).
+func (r localReplicas) UpdateCutoff(ctx context.Context, name string, shard collection.ShardID, cutoff ops.RecoveryPoint) error {
+	c, err := r.lookup(name, shard)
+	if err != nil {
+		return err
+	}
+	return c.ReplicaUpdateCutoff(ctx, shard, cutoff)
+}
+
 var _ p2p.TransferReplicas = localReplicas{}

@@ -20,6 +20,12 @@ type TransferReplicas interface {
 	InitiateTransfer(ctx context.Context, collection string, shard collection.ShardID, reset bool) (collection.TargetState, error)
 }
 
+// CutoffReplicas is what the server needs of the local replicas to serve
+// UpdateCutoff; LocalReplicas that do not implement it answer a refusal.
+type CutoffReplicas interface {
+	UpdateCutoff(ctx context.Context, collection string, shard collection.ShardID, cutoff ops.RecoveryPoint) error
+}
+
 // maxRecoveryClocks bounds the clocks of a recovery point on the wire: one
 // per peer and clock, far below this in any real cluster.
 const maxRecoveryClocks = 1 << 16
@@ -45,6 +51,39 @@ func (p pointsService) InitiateTransfer(ctx context.Context, req *p2pv1.Initiate
 		out.RecoveryPoint = append(out.RecoveryPoint, &p2pv1.RecoveryClock{PeerId: k.PeerID, ClockId: k.ClockID, Tick: tick})
 	}
 	return out, nil
+}
+
+// UpdateCutoff raises the cutoff of a replica being filled by a transfer.
+func (p pointsService) UpdateCutoff(ctx context.Context, req *p2pv1.UpdateCutoffRequest) (*p2pv1.UpdateCutoffResponse, error) {
+	r, err := p.replicas()
+	if err != nil {
+		return nil, err
+	}
+	cr, ok := r.(CutoffReplicas)
+	if !ok {
+		return nil, toStatus(point.Errorf(point.KindBadRequest, "this peer takes no shard transfers"))
+	}
+	rp, err := recoveryPointFromProto(req.GetCutoff())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	ctx, cancel := p.s.withTimeout(ctx, 0)
+	defer cancel()
+	if err := cr.UpdateCutoff(ctx, req.GetCollection(), req.GetShardId(), rp); err != nil {
+		return nil, failed(ctx, err)
+	}
+	return &p2pv1.UpdateCutoffResponse{}, nil
+}
+
+// UpdateCutoff asks the peer to raise the cutoff of its replica of a
+// shard being filled by a transfer (Qdrant's update_shard_cutoff_point).
+func (r *RemotePeer) UpdateCutoff(ctx context.Context, coll string, shard collection.ShardID, cutoff ops.RecoveryPoint) error {
+	req := &p2pv1.UpdateCutoffRequest{Collection: coll, ShardId: shard}
+	for k, tick := range cutoff {
+		req.Cutoff = append(req.Cutoff, &p2pv1.RecoveryClock{PeerId: k.PeerID, ClockId: k.ClockID, Tick: tick})
+	}
+	_, err := call(ctx, r, "update cutoff", p2pv1.PointsClient.UpdateCutoff, req)
+	return err
 }
 
 // InitiateTransfer asks the peer to prepare its replica of a shard for a

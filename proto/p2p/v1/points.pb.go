@@ -1617,6 +1617,102 @@ func (x *RecoveryClock) GetTick() uint64 {
 	return 0
 }
 
+type UpdateCutoffRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Collection    string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
+	ShardId       uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	Cutoff        []*RecoveryClock       `protobuf:"bytes,3,rep,name=cutoff,proto3" json:"cutoff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCutoffRequest) Reset() {
+	*x = UpdateCutoffRequest{}
+	mi := &file_p2p_v1_points_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCutoffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCutoffRequest) ProtoMessage() {}
+
+func (x *UpdateCutoffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCutoffRequest.ProtoReflect.Descriptor instead.
+func (*UpdateCutoffRequest) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *UpdateCutoffRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *UpdateCutoffRequest) GetShardId() uint32 {
+	if x != nil {
+		return x.ShardId
+	}
+	return 0
+}
+
+func (x *UpdateCutoffRequest) GetCutoff() []*RecoveryClock {
+	if x != nil {
+		return x.Cutoff
+	}
+	return nil
+}
+
+type UpdateCutoffResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCutoffResponse) Reset() {
+	*x = UpdateCutoffResponse{}
+	mi := &file_p2p_v1_points_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCutoffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCutoffResponse) ProtoMessage() {}
+
+func (x *UpdateCutoffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCutoffResponse.ProtoReflect.Descriptor instead.
+func (*UpdateCutoffResponse) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{24}
+}
+
 type InitiateTransferResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RecoveryPoint []*RecoveryClock       `protobuf:"bytes,1,rep,name=recovery_point,json=recoveryPoint,proto3" json:"recovery_point,omitempty"`
@@ -1629,7 +1725,7 @@ type InitiateTransferResponse struct {
 
 func (x *InitiateTransferResponse) Reset() {
 	*x = InitiateTransferResponse{}
-	mi := &file_p2p_v1_points_proto_msgTypes[23]
+	mi := &file_p2p_v1_points_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1641,7 +1737,7 @@ func (x *InitiateTransferResponse) String() string {
 func (*InitiateTransferResponse) ProtoMessage() {}
 
 func (x *InitiateTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_p2p_v1_points_proto_msgTypes[23]
+	mi := &file_p2p_v1_points_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1654,7 +1750,7 @@ func (x *InitiateTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitiateTransferResponse.ProtoReflect.Descriptor instead.
 func (*InitiateTransferResponse) Descriptor() ([]byte, []int) {
-	return file_p2p_v1_points_proto_rawDescGZIP(), []int{23}
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *InitiateTransferResponse) GetRecoveryPoint() []*RecoveryClock {
@@ -1788,7 +1884,14 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\rRecoveryClock\x12\x17\n" +
 	"\apeer_id\x18\x01 \x01(\x04R\x06peerId\x12\x19\n" +
 	"\bclock_id\x18\x02 \x01(\rR\aclockId\x12\x12\n" +
-	"\x04tick\x18\x03 \x01(\x04R\x04tick\"~\n" +
+	"\x04tick\x18\x03 \x01(\x04R\x04tick\"\x85\x01\n" +
+	"\x13UpdateCutoffRequest\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x01 \x01(\tR\n" +
+	"collection\x12\x19\n" +
+	"\bshard_id\x18\x02 \x01(\rR\ashardId\x123\n" +
+	"\x06cutoff\x18\x03 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\x06cutoff\"\x16\n" +
+	"\x14UpdateCutoffResponse\"~\n" +
 	"\x18InitiateTransferResponse\x12B\n" +
 	"\x0erecovery_point\x18\x01 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\rrecoveryPoint\x12\x1e\n" +
 	"\n" +
@@ -1802,7 +1905,7 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\x19UPDATE_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aUPDATE_STATUS_ACKNOWLEDGED\x10\x01\x12\x1b\n" +
 	"\x17UPDATE_STATUS_COMPLETED\x10\x02\x12 \n" +
-	"\x1cUPDATE_STATUS_CLOCK_REJECTED\x10\x032\x89\x04\n" +
+	"\x1cUPDATE_STATUS_CLOCK_REJECTED\x10\x032\xe0\x04\n" +
 	"\x06Points\x12C\n" +
 	"\x06Update\x12\x1b.shoal.p2p.v1.UpdateRequest\x1a\x1c.shoal.p2p.v1.UpdateResponse\x12C\n" +
 	"\x06Search\x12\x1b.shoal.p2p.v1.SearchRequest\x1a\x1c.shoal.p2p.v1.SearchResponse\x12C\n" +
@@ -1810,7 +1913,8 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\x05Count\x12\x1a.shoal.p2p.v1.CountRequest\x1a\x1b.shoal.p2p.v1.CountResponse\x12I\n" +
 	"\bRetrieve\x12\x1d.shoal.p2p.v1.RetrieveRequest\x1a\x1e.shoal.p2p.v1.RetrieveResponse\x12@\n" +
 	"\x05Facet\x12\x1a.shoal.p2p.v1.FacetRequest\x1a\x1b.shoal.p2p.v1.FacetResponse\x12a\n" +
-	"\x10InitiateTransfer\x12%.shoal.p2p.v1.InitiateTransferRequest\x1a&.shoal.p2p.v1.InitiateTransferResponseB-Z+github.com/shoaldb/shoal/proto/p2p/v1;p2pv1b\x06proto3"
+	"\x10InitiateTransfer\x12%.shoal.p2p.v1.InitiateTransferRequest\x1a&.shoal.p2p.v1.InitiateTransferResponse\x12U\n" +
+	"\fUpdateCutoff\x12!.shoal.p2p.v1.UpdateCutoffRequest\x1a\".shoal.p2p.v1.UpdateCutoffResponseB-Z+github.com/shoaldb/shoal/proto/p2p/v1;p2pv1b\x06proto3"
 
 var (
 	file_p2p_v1_points_proto_rawDescOnce sync.Once
@@ -1825,7 +1929,7 @@ func file_p2p_v1_points_proto_rawDescGZIP() []byte {
 }
 
 var file_p2p_v1_points_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_p2p_v1_points_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_p2p_v1_points_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_p2p_v1_points_proto_goTypes = []any{
 	(WriteOrdering)(0),               // 0: shoal.p2p.v1.WriteOrdering
 	(UpdateStatus)(0),                // 1: shoal.p2p.v1.UpdateStatus
@@ -1852,7 +1956,9 @@ var file_p2p_v1_points_proto_goTypes = []any{
 	(*FacetHit)(nil),                 // 22: shoal.p2p.v1.FacetHit
 	(*InitiateTransferRequest)(nil),  // 23: shoal.p2p.v1.InitiateTransferRequest
 	(*RecoveryClock)(nil),            // 24: shoal.p2p.v1.RecoveryClock
-	(*InitiateTransferResponse)(nil), // 25: shoal.p2p.v1.InitiateTransferResponse
+	(*UpdateCutoffRequest)(nil),      // 25: shoal.p2p.v1.UpdateCutoffRequest
+	(*UpdateCutoffResponse)(nil),     // 26: shoal.p2p.v1.UpdateCutoffResponse
+	(*InitiateTransferResponse)(nil), // 27: shoal.p2p.v1.InitiateTransferResponse
 }
 var file_p2p_v1_points_proto_depIdxs = []int32{
 	0,  // 0: shoal.p2p.v1.UpdateRequest.ordering:type_name -> shoal.p2p.v1.WriteOrdering
@@ -1871,26 +1977,29 @@ var file_p2p_v1_points_proto_depIdxs = []int32{
 	15, // 13: shoal.p2p.v1.Record.id:type_name -> shoal.p2p.v1.PointId
 	18, // 14: shoal.p2p.v1.Record.vectors:type_name -> shoal.p2p.v1.Vectors
 	21, // 15: shoal.p2p.v1.Record.order_value:type_name -> shoal.p2p.v1.OrderValue
-	24, // 16: shoal.p2p.v1.InitiateTransferResponse.recovery_point:type_name -> shoal.p2p.v1.RecoveryClock
-	3,  // 17: shoal.p2p.v1.Points.Update:input_type -> shoal.p2p.v1.UpdateRequest
-	5,  // 18: shoal.p2p.v1.Points.Search:input_type -> shoal.p2p.v1.SearchRequest
-	7,  // 19: shoal.p2p.v1.Points.Scroll:input_type -> shoal.p2p.v1.ScrollRequest
-	9,  // 20: shoal.p2p.v1.Points.Count:input_type -> shoal.p2p.v1.CountRequest
-	11, // 21: shoal.p2p.v1.Points.Retrieve:input_type -> shoal.p2p.v1.RetrieveRequest
-	13, // 22: shoal.p2p.v1.Points.Facet:input_type -> shoal.p2p.v1.FacetRequest
-	23, // 23: shoal.p2p.v1.Points.InitiateTransfer:input_type -> shoal.p2p.v1.InitiateTransferRequest
-	4,  // 24: shoal.p2p.v1.Points.Update:output_type -> shoal.p2p.v1.UpdateResponse
-	6,  // 25: shoal.p2p.v1.Points.Search:output_type -> shoal.p2p.v1.SearchResponse
-	8,  // 26: shoal.p2p.v1.Points.Scroll:output_type -> shoal.p2p.v1.ScrollResponse
-	10, // 27: shoal.p2p.v1.Points.Count:output_type -> shoal.p2p.v1.CountResponse
-	12, // 28: shoal.p2p.v1.Points.Retrieve:output_type -> shoal.p2p.v1.RetrieveResponse
-	14, // 29: shoal.p2p.v1.Points.Facet:output_type -> shoal.p2p.v1.FacetResponse
-	25, // 30: shoal.p2p.v1.Points.InitiateTransfer:output_type -> shoal.p2p.v1.InitiateTransferResponse
-	24, // [24:31] is the sub-list for method output_type
-	17, // [17:24] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	24, // 16: shoal.p2p.v1.UpdateCutoffRequest.cutoff:type_name -> shoal.p2p.v1.RecoveryClock
+	24, // 17: shoal.p2p.v1.InitiateTransferResponse.recovery_point:type_name -> shoal.p2p.v1.RecoveryClock
+	3,  // 18: shoal.p2p.v1.Points.Update:input_type -> shoal.p2p.v1.UpdateRequest
+	5,  // 19: shoal.p2p.v1.Points.Search:input_type -> shoal.p2p.v1.SearchRequest
+	7,  // 20: shoal.p2p.v1.Points.Scroll:input_type -> shoal.p2p.v1.ScrollRequest
+	9,  // 21: shoal.p2p.v1.Points.Count:input_type -> shoal.p2p.v1.CountRequest
+	11, // 22: shoal.p2p.v1.Points.Retrieve:input_type -> shoal.p2p.v1.RetrieveRequest
+	13, // 23: shoal.p2p.v1.Points.Facet:input_type -> shoal.p2p.v1.FacetRequest
+	23, // 24: shoal.p2p.v1.Points.InitiateTransfer:input_type -> shoal.p2p.v1.InitiateTransferRequest
+	25, // 25: shoal.p2p.v1.Points.UpdateCutoff:input_type -> shoal.p2p.v1.UpdateCutoffRequest
+	4,  // 26: shoal.p2p.v1.Points.Update:output_type -> shoal.p2p.v1.UpdateResponse
+	6,  // 27: shoal.p2p.v1.Points.Search:output_type -> shoal.p2p.v1.SearchResponse
+	8,  // 28: shoal.p2p.v1.Points.Scroll:output_type -> shoal.p2p.v1.ScrollResponse
+	10, // 29: shoal.p2p.v1.Points.Count:output_type -> shoal.p2p.v1.CountResponse
+	12, // 30: shoal.p2p.v1.Points.Retrieve:output_type -> shoal.p2p.v1.RetrieveResponse
+	14, // 31: shoal.p2p.v1.Points.Facet:output_type -> shoal.p2p.v1.FacetResponse
+	27, // 32: shoal.p2p.v1.Points.InitiateTransfer:output_type -> shoal.p2p.v1.InitiateTransferResponse
+	26, // 33: shoal.p2p.v1.Points.UpdateCutoff:output_type -> shoal.p2p.v1.UpdateCutoffResponse
+	26, // [26:34] is the sub-list for method output_type
+	18, // [18:26] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_p2p_v1_points_proto_init() }
@@ -1917,7 +2026,7 @@ func file_p2p_v1_points_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_p2p_v1_points_proto_rawDesc), len(file_p2p_v1_points_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   24,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	Points_Retrieve_FullMethodName         = "/shoal.p2p.v1.Points/Retrieve"
 	Points_Facet_FullMethodName            = "/shoal.p2p.v1.Points/Facet"
 	Points_InitiateTransfer_FullMethodName = "/shoal.p2p.v1.Points/InitiateTransfer"
+	Points_UpdateCutoff_FullMethodName     = "/shoal.p2p.v1.Points/UpdateCutoff"
 )
 
 // PointsClient is the client API for Points service.
@@ -51,6 +52,12 @@ type PointsClient interface {
 	// emptied first (stream_records); it answers with its recovery point
 	// (wal_delta).
 	InitiateTransfer(ctx context.Context, in *InitiateTransferRequest, opts ...grpc.CallOption) (*InitiateTransferResponse, error)
+	// UpdateCutoff raises the cutoff (and the clocks) of this peer's replica
+	// of a shard being filled by a transfer to the source's recovery point
+	// from before the records were sent (Qdrant's UpdateShardCutoffPoint):
+	// the replica then holds that history, and no wal_delta serves a
+	// replica below it from this one.
+	UpdateCutoff(ctx context.Context, in *UpdateCutoffRequest, opts ...grpc.CallOption) (*UpdateCutoffResponse, error)
 }
 
 type pointsClient struct {
@@ -131,6 +138,16 @@ func (c *pointsClient) InitiateTransfer(ctx context.Context, in *InitiateTransfe
 	return out, nil
 }
 
+func (c *pointsClient) UpdateCutoff(ctx context.Context, in *UpdateCutoffRequest, opts ...grpc.CallOption) (*UpdateCutoffResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateCutoffResponse)
+	err := c.cc.Invoke(ctx, Points_UpdateCutoff_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PointsServer is the server API for Points service.
 // All implementations must embed UnimplementedPointsServer
 // for forward compatibility.
@@ -154,6 +171,12 @@ type PointsServer interface {
 	// emptied first (stream_records); it answers with its recovery point
 	// (wal_delta).
 	InitiateTransfer(context.Context, *InitiateTransferRequest) (*InitiateTransferResponse, error)
+	// UpdateCutoff raises the cutoff (and the clocks) of this peer's replica
+	// of a shard being filled by a transfer to the source's recovery point
+	// from before the records were sent (Qdrant's UpdateShardCutoffPoint):
+	// the replica then holds that history, and no wal_delta serves a
+	// replica below it from this one.
+	UpdateCutoff(context.Context, *UpdateCutoffRequest) (*UpdateCutoffResponse, error)
 	mustEmbedUnimplementedPointsServer()
 }
 
@@ -184,6 +207,9 @@ func (UnimplementedPointsServer) Facet(context.Context, *FacetRequest) (*FacetRe
 }
 func (UnimplementedPointsServer) InitiateTransfer(context.Context, *InitiateTransferRequest) (*InitiateTransferResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method InitiateTransfer not implemented")
+}
+func (UnimplementedPointsServer) UpdateCutoff(context.Context, *UpdateCutoffRequest) (*UpdateCutoffResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateCutoff not implemented")
 }
 func (UnimplementedPointsServer) mustEmbedUnimplementedPointsServer() {}
 func (UnimplementedPointsServer) testEmbeddedByValue()                {}
@@ -332,6 +358,24 @@ func _Points_InitiateTransfer_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Points_UpdateCutoff_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateCutoffRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PointsServer).UpdateCutoff(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Points_UpdateCutoff_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PointsServer).UpdateCutoff(ctx, req.(*UpdateCutoffRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Points_ServiceDesc is the grpc.ServiceDesc for Points service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -366,6 +410,10 @@ var Points_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "InitiateTransfer",
 			Handler:    _Points_InitiateTransfer_Handler,
+		},
+		{
+			MethodName: "UpdateCutoff",
+			Handler:    _Points_UpdateCutoff_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
