@@ -149,8 +149,9 @@ func (c *Collection) TransferErr(id ShardID) error {
 // this replica's recovery point from before the first batch: the target
 // holds every operation it covers, though it saw none of their tags, so
 // that a later wal_delta from it serves no replica that misses them (one
-// emptied, or left with another history by a snapshot restore), and it
-// learns every clock there is.
+// emptied, or left with another history by a snapshot restore). Unlike
+// Qdrant, the target's clocks are not raised with it (shard.RaiseCutoff):
+// the updates it accepts stay as they were.
 func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local *shard.Shard, to TransferRemote, report func(TransferProgress)) error {
 	if _, err := to.InitiateTransfer(ctx, c.name, rs.id, true); err != nil {
 		return fmt.Errorf("%w: peer %d: %w", ErrTargetNotReady, to.Peer(), err)
@@ -207,9 +208,9 @@ func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local 
 	return nil
 }
 
-// ReplicaUpdateCutoff raises the cutoff (and the clocks) of this peer's
-// replica of shard id, which must be receiving a transfer, to cutoff
-// (shard.UpdateCutoff).
+// ReplicaUpdateCutoff raises the cutoff of this peer's replica of shard
+// id, which must be receiving a transfer, to cutoff (shard.RaiseCutoff:
+// the cutoff alone, not the clocks).
 func (c *Collection) ReplicaUpdateCutoff(ctx context.Context, id ShardID, cutoff ops.RecoveryPoint) error {
 	rs := c.layout().set(id)
 	if rs == nil {
@@ -222,7 +223,7 @@ func (c *Collection) ReplicaUpdateCutoff(ctx context.Context, id ShardID, cutoff
 	case st != ReplicaPartial && st != ReplicaRecovery && st != ReplicaPartialSnapshot:
 		return point.Errorf(point.KindBadRequest, "The replica of shard %d of collection %s on this peer is %s, not receiving a transfer", id, c.name, st)
 	}
-	if err := local.UpdateCutoff(ctx, cutoff); err != nil {
+	if err := local.RaiseCutoff(ctx, cutoff); err != nil {
 		return fmt.Errorf("update the cutoff of shard %d: %w", id, err)
 	}
 	return nil
@@ -430,9 +431,13 @@ func walDeltaStart(local *shard.Shard, rp ops.RecoveryPoint) (uint64, error) {
 	for k, t := range src {
 		if rp[k] < t {
 			behind[k] = rp[k]
-			if c, ok := cut[k]; ok && rp[k] < c {
-				return 0, fmt.Errorf("%w: the target's tick %d of clock %d/%d is below the source's cutoff %d", ErrWALDeltaUnavailable, rp[k], k.PeerID, k.ClockID, c)
-			}
+		}
+	}
+	// Every clock of the cutoff, including those the source's clocks lack
+	// (a cutoff raised alone after a stream_records transfer).
+	for k, c := range cut {
+		if rp[k] < c {
+			return 0, fmt.Errorf("%w: the target's tick %d of clock %d/%d is below the source's cutoff %d", ErrWALDeltaUnavailable, rp[k], k.PeerID, k.ClockID, c)
 		}
 	}
 	first, end := local.WALRange()
