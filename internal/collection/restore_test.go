@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/shard"
 	"github.com/shoaldb/shoal/internal/snapshot"
 )
@@ -146,35 +145,5 @@ func TestFilledFromRestoredNoWALDelta(t *testing.T) {
 	}
 	if n := m.sameReplicas()[0]; n != 55 {
 		t.Fatalf("%d points, want the snapshot's 50 and 5 written after", n)
-	}
-}
-
-// TestEmptyRecoveryPointNoWALDelta: a target that has seen no tagged
-// operation (a new replica, or one filled by records only) says nothing
-// of what it holds: a wal_delta to it falls back to stream_records
-// (Qdrant's WalDeltaError::Empty), even when the source's clocks are
-// empty too, instead of sending nothing.
-func TestEmptyRecoveryPointNoWALDelta(t *testing.T) {
-	m := newMemCluster(t, []uint64{1, 2}, 1, 2, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
-	sh, _ := m.peer(1).layout().set(0).Local()
-	var pts []ops.PointStruct
-	for i := range uint64(30) {
-		pts = append(pts, vecPoint(i, []float32{1, 2, 3}, 0))
-	}
-	if _, err := sh.Update(context.Background(), &ops.Operation{Kind: ops.Upsert, Points: pts}, true); err != nil {
-		t.Fatal(err)
-	}
-	m.setState(0, 2, ReplicaDead)
-	m.setState(0, 2, ReplicaRecovery)
-	used, err := m.peer(1).TransferShard(context.Background(), 0, &memRemote{net: m.net, peer: 2}, TransferWALDelta, nil)
-	if err != nil || used != TransferStreamRecords {
-		t.Fatalf("method used %s (%v), want the fallback stream_records", used, err)
-	}
-	m.setState(0, 2, ReplicaActive)
-	if err := m.peer(1).EndTransfer(0); err != nil {
-		t.Fatal(err)
-	}
-	if n := m.sameReplicas()[0]; n != 30 {
-		t.Fatalf("%d points, want 30", n)
 	}
 }

@@ -416,11 +416,6 @@ func (c *Collection) transferWALDelta(ctx context.Context, rs *ReplicaSet, local
 // no longer reaches back to the target's newest tick of a clock it is
 // behind on. A target that misses nothing starts at the WAL's end.
 func walDeltaStart(local *shard.Shard, rp ops.RecoveryPoint) (uint64, error) {
-	if len(rp) == 0 {
-		// Qdrant's WalDeltaError::Empty: a replica that has seen no
-		// operation says nothing of what it holds.
-		return 0, fmt.Errorf("%w: the target's recovery point is empty", ErrWALDeltaUnavailable)
-	}
 	src, cut := local.RecoveryPoint(), local.Cutoff()
 	for k, t := range rp {
 		if t > src[k] {
