@@ -191,3 +191,77 @@ func TestClusterSnapshotRecoverPriorities(t *testing.T) {
 		}
 	})
 }
+
+// TestClusterShardSnapshotRecover: a shard snapshot recovered on a
+// cluster peer (Qdrant's recover_shard_snapshot_impl) restores the local
+// replica and settles that shard alone by priority: snapshot marks the
+// shard's other replicas Dead, no_sync leaves them Active; the other
+// shard is untouched.
+func TestClusterShardSnapshotRecover(t *testing.T) {
+	ctx := context.Background()
+	net := newMemNet()
+	nodes := nodesOf(startCluster(t, net, 3, nil))
+	for _, tc := range []struct {
+		priority string
+		others   cluster.ReplicaState
+	}{
+		{"snapshot", cluster.ReplicaDead},
+		{"no_sync", cluster.ReplicaActive},
+	} {
+		t.Run(tc.priority, func(t *testing.T) {
+			name := "shards_" + tc.priority
+			if err := nodes[0].CreateCollection(ctx, name, createReq(t, snapBody)); err != nil {
+				t.Fatal(err)
+			}
+			waitActive(t, name, nodes...)
+			upsertN(t, nodes[0], name, 0, 40, "first")
+			d, err := nodes[0].CreateShardSnapshot(ctx, name, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path, err := nodes[0].ShardSnapshotFile(name, 0, d.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := nodes[0].localCollection(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shardLen := func() int {
+				for _, rs := range c.Shards() {
+					if rs.ID() == 0 {
+						l, _ := rs.Local()
+						n := 0
+						l.View(func(r *shard.Reader) { n = r.Len() })
+						return n
+					}
+				}
+				return -1
+			}
+			want := shardLen()
+			upsertN(t, nodes[0], name, 100, 160, "later")
+			if err := nodes[0].RecoverShardSnapshotFile(name, 0, path, "", tc.priority); err != nil {
+				t.Fatal(err)
+			}
+			testkit.Eventually(t, "the replica states the priority asks for", 10*time.Second, func() error {
+				for _, n := range nodes {
+					for s, r := range committed(n, name) {
+						for p, st := range r {
+							want := cluster.ReplicaActive
+							if s == 0 && p != 1 {
+								want = tc.others
+							}
+							if st != want {
+								return fmt.Errorf("peer %d sees shard %d on %d %s, want %s", n.cl.opts.PeerID, s, p, st, want)
+							}
+						}
+					}
+				}
+				return nil
+			})
+			if got := shardLen(); got != want {
+				t.Fatalf("the restored shard holds %d points, want the snapshot's %d", got, want)
+			}
+		})
+	}
+}
