@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -167,4 +168,61 @@ func TestUploadedSnapshotFreshCluster(t *testing.T) {
 		t.Fatalf("the refused upload changed the replicas: %v -> %v", placement, again)
 	}
 	check("after the refused upload")
+}
+
+// TestSnapshotRecoverReplacesOnCluster: an older snapshot of a cluster
+// collection recovered on one peer (PUT .../snapshots/recover, a file://
+// location, priority snapshot) brings every replica of every shard back
+// to the snapshot's data: the later writes are gone everywhere, the other
+// peers' replicas refilled from the restored one.
+func TestSnapshotRecoverReplacesOnCluster(t *testing.T) {
+	const coll, shards, points = "replaced", 2, 600
+	c := clustertest.Start(t, 3, clustertest.Options{})
+	p := c.Peers[0]
+	if err := p.Do(http.MethodPut, "/collections/"+coll, map[string]any{
+		"vectors": map[string]any{"size": 4, "distance": "Dot"}, "shard_number": shards, "replication_factor": 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitReplicas(t, c.Peers, coll, shards, 3, "Active")
+	snapshotPoints(t, p, coll, points)
+	var d struct {
+		Name string `json:"name"`
+	}
+	if err := p.Do(http.MethodPost, "/collections/"+coll+"/snapshots?wait=true", nil, &d); err != nil {
+		t.Fatal(err)
+	}
+	pc := newP2PConns(t, c)
+	want := dumpAll(t, pc, peerIDs(t, c.Peers)[0], coll, shards)
+	// Later writes through another peer: changed payloads, new points,
+	// deletions.
+	var later []any
+	for i := 1; i <= points+300; i += 2 {
+		later = append(later, map[string]any{"id": i, "vector": []float64{1, 2, 3, 4}, "payload": map[string]any{"later": true}})
+	}
+	if err := c.Peers[1].Do(http.MethodPut, "/collections/"+coll+"/points?wait=true", map[string]any{"points": later}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Peers[2].Do(http.MethodPost, "/collections/"+coll+"/points/delete?wait=true", map[string]any{"points": []int{2, 4, 6, 8}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var ok bool
+	location := "file://" + filepath.Join(p.Dir, "snapshots", coll, d.Name)
+	if err := p.Do(http.MethodPut, "/collections/"+coll+"/snapshots/recover?wait=true", map[string]any{"location": location, "priority": "snapshot"}, &ok); err != nil || !ok {
+		t.Fatalf("recover: %v %v", ok, err)
+	}
+	placement := waitReplicas(t, c.Peers, coll, shards, 3, "Active")
+	if n := compareAllReplicas(t, pc, coll, placement); n != points {
+		t.Fatalf("%d points in the cluster, want the snapshot's %d", n, points)
+	}
+	for s := range uint32(shards) {
+		for _, peer := range slices.Sorted(mapsKeys(placement[s])) {
+			got, err := replicaDump(context.Background(), pc, peer, coll, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diffs := history.CompareReplicas([]history.Replica{{Name: "snapshot", Points: want[s]}, {Name: fmt.Sprintf("shard %d on peer %d", s, peer), Points: got}}); len(diffs) > 0 {
+				t.Fatalf("shard %d on peer %d differs from the snapshot: %v", s, peer, diffs[:min(len(diffs), 5)])
+			}
+		}
+	}
 }
