@@ -122,22 +122,32 @@
 // it whole before the node swaps it in. ShardSnapshot and RestoreShard do
 // the same for one local shard (the old one is closed, moved aside to
 // shards/<id>.replaced and put back if the new one fails to open; Open
-// settles a restore a crash cut short).
+// settles a restore a crash cut short). A restored replica is marked with
+// a clock of its own (RestoreClockID) in its clocks and cutoff, so that
+// no wal_delta runs from or to it.
 //
 // Shard transfers (transfer.go, transfer_proxy.go): on the source,
 // TransferShard wraps the local replica in a proxy that forwards (or, for
 // wal_delta, queues in the WAL) every update applied meanwhile, and sends
 // the target batches of records or the WAL operations its recovery point
-// misses, as forced updates; on the target, ReplicaInitiateTransfer
-// prepares the replica. The snapshot method (transfer_snapshot.go) queues
-// like wal_delta, streams a shard archive of the local replica to the
-// target (SnapshotRemote), where ReplicaReceiveSnapshot checks it and
-// swaps it in (RestoreShard), then sends the WAL from the archive's point
-// on; its temporary files live in .snapshot-transfer-<id>-* beside
+// misses, as batches of forced updates; on the target,
+// ReplicaInitiateTransfer prepares the replica and ReplicaTransferUpdates
+// applies the batches (the node first checks that its cluster state
+// records the transfer from that source). The snapshot method
+// (transfer_snapshot.go) queues like wal_delta, streams a shard archive of
+// the local replica to the target (SnapshotRemote), where
+// ReplicaReceiveSnapshot checks it and swaps it in (restoreShard, without
+// the restore clock: the image shares the cluster's history) and raises
+// its cutoff to the image's clocks, then sends the WAL from the archive's
+// point on; its temporary files live in .snapshot-transfer-<id>-* beside
 // shards/, removed on every path and at Open. A replica that is Partial,
 // or was emptied or replaced for a transfer, carries an incomplete mark
 // (shards/<id>.incomplete) until it is Active: its recovery point is then
-// no guide for wal_delta.
+// no guide for wal_delta. A stream_records transfer ends by raising the
+// target's cutoff (alone, not its clocks) to the source's recovery point
+// from before the records (with the last batch): a wal_delta from the
+// target then serves no replica below it. A peer asked to lead an update
+// leads only once its own view makes it the leader (awaitLeadership).
 //
 // A Collection is safe for concurrent use. Its configuration is guarded by
 // its own lock, each ReplicaSet's replicas and states by its own; data

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
+	"time"
 
+	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/shard"
 	"github.com/shoaldb/shoal/internal/snapshot"
@@ -44,12 +47,37 @@ func (c *Collection) ShardSnapshot(ctx context.Context, id ShardID, w *snapshot.
 	return sh.Snapshot(ctx, w, "")
 }
 
+// RestoreClockID is the clock a restored replica is marked with
+// (RestoreShard): no replica set hands it out (their clock ids count up
+// from 0).
+const RestoreClockID = math.MaxUint32
+
+// ShardImageDir is where an extracted collection image (ExtractSnapshot
+// into dir) holds the image of shard id, for RestoreShard.
+func ShardImageDir(dir string, id ShardID) string { return shardDir(dir, id) }
+
 // RestoreShard replaces the data of local shard id by the checked image
 // in dir (shard.RestoreSnapshot), which it moves into place. The old
 // shard is closed first (updates sent to it meanwhile fail with
 // ErrClosed), moved aside and removed once the new one is open; if the
 // new one fails to open, the old one comes back.
+//
+// The restored replica's history is no longer the one the other replicas
+// share, though its clocks may say so (an image from another cluster, or
+// without clocks at all, claims nothing they lack). So it is marked with
+// a clock of its own: tick now (nanoseconds) of (this peer,
+// RestoreClockID), raised in its clocks and cutoff (UpdateCutoff). A
+// wal_delta from it then finds every other replica below its cutoff, and
+// a wal_delta to it finds a tick the source lacks: both fall back to
+// stream_records, until a transfer that copies everything has run.
 func (c *Collection) RestoreShard(id ShardID, dir string) error {
+	return c.restoreShard(id, dir, true)
+}
+
+// restoreShard is RestoreShard; without mark the restore clock is left
+// out (a snapshot transfer: the image is a replica of this cluster's
+// history, from the transfer's source).
+func (c *Collection) restoreShard(id ShardID, dir string, mark bool) error {
 	c.topoMu.Lock()
 	defer c.topoMu.Unlock()
 	rs, old, err := c.localShard(id)
@@ -96,6 +124,17 @@ func (c *Collection) RestoreShard(id ShardID, dir string) error {
 		return fmt.Errorf("restore shard %d: open the restored shard: %w", id, err)
 	}
 	sh.Start()
+	var clock ops.RecoveryPoint
+	if mark {
+		clock = ops.RecoveryPoint{ops.ClockKey{PeerID: c.layout().self, ClockID: RestoreClockID}: uint64(max(time.Now().UnixNano(), 1))}
+	}
+	if err := sh.UpdateCutoff(context.Background(), clock); err != nil {
+		sh.Close()
+		fsys.RemoveAll(final)
+		err = errors.Join(err, fsys.Rename(aside, final))
+		reopen()
+		return fmt.Errorf("restore shard %d: mark the restored shard: %w", id, err)
+	}
 	rs.setLocal(sh, state)
 	if err := fsys.RemoveAll(aside); err != nil {
 		c.log.Warn("removing the replaced shard", "shard", id, "err", err)

@@ -183,7 +183,14 @@ func (c *Collection) TransferErr(id ShardID) error {
 }
 
 // transferRecords is stream_records: the target is emptied, the proxy
-// forwards, and the records go in batches under the proxy's lock.
+// forwards, and the records go in batches under the proxy's lock. Then,
+// as Qdrant's transfer_stream_records, the target's cutoff is raised to
+// this replica's recovery point from before the first batch (with the
+// last batch): the target holds every operation it covers, though it saw
+// none of their tags, so that a later wal_delta from it serves no replica
+// that misses them (one emptied, or left with another history by a
+// snapshot restore). Unlike Qdrant, the target's clocks are not raised
+// with it (shard.RaiseCutoff): the updates it accepts stay as they were.
 func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local *shard.Shard, to TransferRemote, report func(TransferProgress)) error {
 	self := c.layout().self
 	if _, err := to.InitiateTransfer(ctx, c.name, rs.id, self, true); err != nil {
@@ -241,10 +248,11 @@ func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local 
 		prog.Sent += int64(len(recs))
 		report(prog)
 		if next == nil {
-			return nil
+			break
 		}
 		from = next
 	}
+	return nil
 }
 
 // segmentRecord is one record read for a batch.
@@ -357,7 +365,7 @@ func (c *Collection) ReplicaTransferUpdates(ctx context.Context, id ShardID, b T
 		}
 	}
 	if len(b.Cutoff) > 0 {
-		if err := local.UpdateCutoff(ctx, b.Cutoff); err != nil {
+		if err := local.RaiseCutoff(ctx, b.Cutoff); err != nil {
 			return last, fmt.Errorf("raise the cutoff of shard %d: %w", id, err)
 		}
 	}
@@ -531,9 +539,13 @@ func walDeltaStart(local *shard.Shard, rp ops.RecoveryPoint) (uint64, error) {
 	for k, t := range src {
 		if rp[k] < t {
 			behind[k] = rp[k]
-			if c, ok := cut[k]; ok && rp[k] < c {
-				return 0, fmt.Errorf("%w: the target's tick %d of clock %d/%d is below the source's cutoff %d", ErrWALDeltaUnavailable, rp[k], k.PeerID, k.ClockID, c)
-			}
+		}
+	}
+	// Every clock of the cutoff, including those the source's clocks lack
+	// (a cutoff raised alone after a stream_records transfer).
+	for k, c := range cut {
+		if rp[k] < c {
+			return 0, fmt.Errorf("%w: the target's tick %d of clock %d/%d is below the source's cutoff %d", ErrWALDeltaUnavailable, rp[k], k.PeerID, k.ClockID, c)
 		}
 	}
 	first, end := local.WALRange()

@@ -26,7 +26,8 @@ import (
 // (ReplicaReceiveSnapshot): the stream goes to a temporary file under the
 // collection's directory, bounded; the archive is extracted and checked
 // (shard.RestoreSnapshot) and replaces the replica's data at once
-// (RestoreShard), with the clocks and cutoff of the image. A stream that
+// (restoreShard, without the restore clock: the image shares this
+// cluster's history), with the clocks and cutoff of the image. A stream that
 // is garbage, truncated or too large is refused and leaves the replica as
 // it was. The temporary files are removed on every path (and at the next
 // start after a crash).
@@ -165,7 +166,7 @@ func (c *Collection) receivingReplica(id ShardID) (*shard.Shard, error) {
 // must be receiving a transfer, by the shard archive read from r (size
 // bytes, as the source announced; negative: unknown). The archive is
 // bounded, written to a temporary file, checked and extracted, then
-// swapped in (RestoreShard); the replica is marked incomplete until it is
+// swapped in (restoreShard); the replica is marked incomplete until it is
 // Active, and its cutoff is raised to the image's clocks: its WAL holds
 // nothing before them. A stream that is too large, truncated or not a
 // valid shard archive is refused (bad request) and leaves the replica as
@@ -227,7 +228,7 @@ func (c *Collection) ReplicaReceiveSnapshot(ctx context.Context, id ShardID, siz
 	if err := c.markIncomplete(id); err != nil {
 		return err
 	}
-	if err := c.RestoreShard(id, dir); err != nil {
+	if err := c.restoreShard(id, dir, false); err != nil {
 		if !wasIncomplete {
 			err = errors.Join(err, c.clearIncomplete(id))
 		}
@@ -237,8 +238,7 @@ func (c *Collection) ReplicaReceiveSnapshot(ctx context.Context, id ShardID, siz
 	if err != nil {
 		return err
 	}
-	rp := sh.RecoveryPoint()
-	if err := sh.UpdateCutoff(ctx, rp); err != nil {
+	if err := sh.RaiseCutoff(ctx, sh.RecoveryPoint()); err != nil {
 		return fmt.Errorf("receive the snapshot of shard %d: raise the cutoff: %w", id, err)
 	}
 	c.log.Info("shard replaced by a snapshot received from a transfer", "collection", c.name, "shard", id,

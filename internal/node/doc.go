@@ -62,8 +62,12 @@
 // upload, or --snapshot / --storage-snapshot at start-up) extracts and
 // checks the archive before it swaps a collection (moved aside to
 // collections/.replaced-*, restored by Open after a crash) or a shard; a
-// refused archive changes nothing. Standalone only for now: a cluster
-// peer creates snapshots of its local shards but refuses recovery.
+// refused archive changes nothing. On a cluster peer
+// (snapshots_cluster.go) recovery creates a missing collection through
+// consensus, restores each shard of the snapshot that has a replica here
+// and settles the other replicas by priority (snapshot, replica, no_sync)
+// through consensus and automatic recovery; --snapshot at start-up is
+// refused there.
 //
 // Shard transfers (transfer.go, recovery.go, clusterops.go): RunTransfers
 // drives, on the source peer, every transfer consensus records from it

@@ -110,6 +110,7 @@ func Open(opts Options) (*Node, error) {
 	if err := n.recoverReplaced(); err != nil {
 		return nil, err
 	}
+	n.removeUploadLeftovers()
 	names, err := n.fs.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read storage dir: %w", err)

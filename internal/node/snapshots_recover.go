@@ -29,8 +29,9 @@ import (
 // the two renames is repaired by the next Open (recoverReplaced). A
 // refused archive leaves the collection as it was.
 //
-// Standalone only for now: a cluster peer refuses (recovery across every
-// replica of a collection comes with a later phase).
+// On a cluster peer the collection is not swapped whole: its shards are
+// restored one by one and the replicas settled through consensus
+// (snapshots_cluster.go).
 
 // RecoverRequest is Qdrant's SnapshotRecover.
 type RecoverRequest struct {
@@ -54,8 +55,10 @@ var snapshotClient = &http.Client{Transport: &http.Transport{
 // MaxSnapshotDownload bounds the bytes an http(s) location may send.
 const MaxSnapshotDownload = 1 << 40
 
-// errSnapshotCluster refuses recovery on a cluster peer.
-var errSnapshotCluster = point.Errorf(point.KindBadRequest, "snapshot recovery on a cluster is not supported yet: recover on a standalone node")
+// errSnapshotCluster refuses a start-up recovery (--snapshot) on a
+// cluster peer: consensus, which must create the collection, does not run
+// yet.
+var errSnapshotCluster = point.Errorf(point.KindBadRequest, "Recovery from a snapshot at start-up is not supported on a cluster peer: recover the snapshot through PUT /collections/{name}/snapshots/recover or POST /collections/{name}/snapshots/upload")
 
 func checkPriority(p string) error {
 	switch p {
@@ -76,7 +79,7 @@ func (n *Node) RecoverSnapshot(ctx context.Context, name string, req RecoverRequ
 		return err
 	}
 	defer cleanup()
-	return n.recoverFromFile(name, path, req.Checksum)
+	return n.recoverFile(ctx, name, path, req.Checksum, req.Priority)
 }
 
 // RecoverUploadedSnapshot replaces (or creates) the collection name with
@@ -90,7 +93,7 @@ func (n *Node) RecoverUploadedSnapshot(ctx context.Context, name string, r io.Re
 		return err
 	}
 	defer os.Remove(path)
-	return n.recoverFromFile(name, path, checksum)
+	return n.recoverFile(ctx, name, path, checksum, priority)
 }
 
 // SaveUpload copies an uploaded archive (at most MaxSnapshotDownload
@@ -106,13 +109,21 @@ func (n *Node) RecoverSnapshotFile(name, path, checksum, priority string) error 
 	if err := n.recoverable(name, priority); err != nil {
 		return err
 	}
+	return n.recoverFile(context.Background(), name, path, checksum, priority)
+}
+
+// recoverFile recovers the collection from the archive at path: swapped
+// whole on a standalone node, restored shard by shard on a cluster peer.
+// Once the archive is here, the recovery runs to its end whatever ctx
+// says (a client that leaves does not cut it half way), as Qdrant's.
+func (n *Node) recoverFile(ctx context.Context, name, path, checksum, priority string) error {
+	if n.cl != nil {
+		return n.recoverClusterFromFile(context.WithoutCancel(ctx), name, path, checksum, priority)
+	}
 	return n.recoverFromFile(name, path, checksum)
 }
 
 func (n *Node) recoverable(name, priority string) error {
-	if n.cl != nil {
-		return errSnapshotCluster
-	}
 	if err := ValidateCollectionName(name); err != nil {
 		return err
 	}
@@ -179,6 +190,22 @@ func (n *Node) localSnapshot(p string) (string, error) {
 	return abs, nil
 }
 
+// uploadPattern names the temporary files of uploaded and downloaded
+// archives in snapshots_path/tmp.
+const uploadPattern = "upload-*.snapshot"
+
+// removeUploadLeftovers removes the temporary archives a process that
+// died mid-recovery left (every path of a running one removes its own).
+func (n *Node) removeUploadLeftovers() {
+	left, _ := filepath.Glob(filepath.Join(n.snapshotsDir(), "tmp", uploadPattern))
+	for _, p := range left {
+		n.log.Warn("removing a leftover uploaded snapshot", "path", p)
+		if err := os.Remove(p); err != nil {
+			n.log.Warn("removing a leftover uploaded snapshot", "path", p, "err", err)
+		}
+	}
+}
+
 // saveUpload copies r (at most limit bytes) to a temporary file of the
 // snapshots directory.
 func (n *Node) saveUpload(ctx context.Context, r io.Reader, limit int64) (string, error) {
@@ -186,7 +213,7 @@ func (n *Node) saveUpload(ctx context.Context, r io.Reader, limit int64) (string
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("save snapshot: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "upload-*.snapshot")
+	f, err := os.CreateTemp(dir, uploadPattern)
 	if err != nil {
 		return "", fmt.Errorf("save snapshot: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/point"
 	"github.com/shoaldb/shoal/internal/shard"
@@ -122,7 +123,7 @@ func (n *Node) RecoverShardSnapshot(ctx context.Context, name string, id collect
 		return err
 	}
 	defer cleanup()
-	return n.recoverShardFromFile(c, id, path, req.Checksum)
+	return n.recoverShard(ctx, c, id, path, req.Checksum, req.Priority)
 }
 
 // RecoverShardSnapshotFile replaces local shard id's data by the archive
@@ -132,13 +133,38 @@ func (n *Node) RecoverShardSnapshotFile(name string, id collection.ShardID, path
 	if err != nil {
 		return err
 	}
-	return n.recoverShardFromFile(c, id, path, checksum)
+	return n.recoverShard(context.Background(), c, id, path, checksum, priority)
+}
+
+// recoverShard restores local shard id from the archive at path; on a
+// cluster peer the replica is then settled by priority, as Qdrant's
+// recover_shard_snapshot_impl (snapshots_cluster.go: settleRestored; the
+// replica is not deactivated first, as in Qdrant).
+func (n *Node) recoverShard(ctx context.Context, c *collection.Collection, id collection.ShardID, path, checksum, priority string) error {
+	cl := n.cl
+	if cl == nil {
+		return n.recoverShardFromFile(c, id, path, checksum)
+	}
+	ctx = context.WithoutCancel(ctx)
+	self := cluster.PeerID(cl.opts.PeerID)
+	coll, ok := cl.clusterCollection(c.Name())
+	if !ok {
+		return point.CollectionNotFound(c.Name())
+	}
+	before, ok := coll.Shards[cluster.ShardID(id)]
+	if !ok {
+		return point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", id, c.Name())
+	}
+	if cl.transferInvolves(c.Name(), cluster.ShardID(id), self) {
+		return point.Errorf(point.KindBadRequest, "Shard %d of collection %s is in a shard transfer with this peer: recover the snapshot once it ended", id, c.Name())
+	}
+	if err := n.recoverShardFromFile(c, id, path, checksum); err != nil {
+		return err
+	}
+	return n.settleRestored(ctx, c.Name(), id, priority, before, before[self])
 }
 
 func (n *Node) shardRecoverable(name string, id collection.ShardID, priority string) (*collection.Collection, error) {
-	if n.cl != nil {
-		return nil, errSnapshotCluster
-	}
 	if err := checkPriority(priority); err != nil {
 		return nil, err
 	}

@@ -415,3 +415,26 @@ func TestShardSnapshotRecover(t *testing.T) {
 		t.Fatalf("writes after the shard recovery lost: %d points", len(got))
 	}
 }
+
+// TestUploadLeftoversRemoved: an uploaded archive a dead process left in
+// snapshots_path/tmp is removed by the next Open; other files stay.
+func TestUploadLeftoversRemoved(t *testing.T) {
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "snapshots", "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"upload-123.snapshot", "keep.txt"} {
+		if err := os.WriteFile(filepath.Join(tmp, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	openNode(t, dir)
+	es, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 1 || es[0].Name() != "keep.txt" {
+		t.Fatalf("snapshots/tmp holds %v, want only keep.txt", es)
+	}
+}

@@ -349,6 +349,40 @@ func TestUpdateCutoff(t *testing.T) {
 	}
 }
 
+// TestRaiseCutoff: raising the cutoff alone leaves the clocks (and what
+// they accept) as they were; the cutoff persists.
+func TestRaiseCutoff(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sh := startShard(t, dir, testOptions())
+	if res, err := sh.UpdateWithClock(ctx, upsertOp(1, 1, 2), false, tg(1, 0, 5, 1)); err != nil || res.Rejected {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if err := sh.RaiseCutoff(ctx, ops.RecoveryPoint{{PeerID: 1}: 8, {PeerID: 3, ClockID: 2}: 6}); err != nil {
+		t.Fatal(err)
+	}
+	wantRP := ops.RecoveryPoint{{PeerID: 1}: 5}
+	wantCut := ops.RecoveryPoint{{PeerID: 1}: 8, {PeerID: 3, ClockID: 2}: 6}
+	check := func(sh *Shard, when string) {
+		t.Helper()
+		if got := sh.RecoveryPoint(); !maps.Equal(got, wantRP) {
+			t.Fatalf("%s: recovery point %v, want %v", when, got, wantRP)
+		}
+		if got := sh.Cutoff(); !maps.Equal(got, wantCut) {
+			t.Fatalf("%s: cutoff %v, want %v", when, got, wantCut)
+		}
+	}
+	check(sh, "raised")
+	if res := clockAnswer(t, sh, tg(1, 0, 6, 1)); res.Rejected {
+		t.Fatalf("a tick above the clock but below the cutoff was rejected: %+v", res)
+	}
+	wantRP = ops.RecoveryPoint{{PeerID: 1}: 6}
+	sh.Close()
+	re := startShard(t, dir, testOptions())
+	check(re, "reopened")
+	re.Close()
+}
+
 // TestConcurrentTaggedUpdates: several senders share each of several
 // clocks, taking ticks from a counter per clock and sending at once, so
 // ticks reach the shard out of order. Per clock, the accepted updates in

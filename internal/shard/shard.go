@@ -52,6 +52,9 @@ type pending struct {
 	// cutoff, set on a pending without operations, raises the clocks and
 	// the cutoff (tagged.go) in the worker's order.
 	cutoff ops.RecoveryPoint
+	// cutoffOnly: cutoff raises the cutoff alone, not the clocks
+	// (RaiseCutoff).
+	cutoffOnly bool
 	// snap, set on a pending without operations, asks the worker for the
 	// checkpoint a snapshot copies (snapshot.go).
 	snap chan snapStart

@@ -82,6 +82,19 @@ func (s *Shard) Cutoff() ops.RecoveryPoint {
 // holds the new cutoff. A raised clock has token 0 (a recovery point has
 // no tokens), so the same tick is then accepted again only with token 0.
 func (s *Shard) UpdateCutoff(ctx context.Context, rp ops.RecoveryPoint) error {
+	return s.updateCutoff(ctx, rp, false)
+}
+
+// RaiseCutoff raises the cutoff alone to rp, not the clocks (a replica
+// filled with records by a stream_records transfer: it holds the
+// operations rp covers, so a WAL-delta transfer from it must not serve a
+// replica below rp, but it has seen none of their tags and keeps
+// accepting updates as before). It returns once a checkpoint holds it.
+func (s *Shard) RaiseCutoff(ctx context.Context, rp ops.RecoveryPoint) error {
+	return s.updateCutoff(ctx, rp, true)
+}
+
+func (s *Shard) updateCutoff(ctx context.Context, rp ops.RecoveryPoint, only bool) error {
 	if len(rp) == 0 {
 		return nil
 	}
@@ -91,10 +104,12 @@ func (s *Shard) UpdateCutoff(ctx context.Context, rp ops.RecoveryPoint) error {
 		s.appendMu.Unlock()
 		return ErrClosed
 	}
-	s.clockMu.Lock()
-	s.clocks.advanceTo(rp)
-	s.clockMu.Unlock()
-	s.queue <- pending{cutoff: rp, done: done}
+	if !only {
+		s.clockMu.Lock()
+		s.clocks.advanceTo(rp)
+		s.clockMu.Unlock()
+	}
+	s.queue <- pending{cutoff: rp, cutoffOnly: only, done: done}
 	s.appendMu.Unlock()
 	select {
 	case err := <-done:
@@ -109,7 +124,9 @@ func (s *Shard) UpdateCutoff(ctx context.Context, rp ops.RecoveryPoint) error {
 // and a checkpoint persists them.
 func (s *Shard) applyCutoff(p pending) {
 	s.mu.Lock()
-	s.mu.clocks.advanceTo(p.cutoff)
+	if !p.cutoffOnly {
+		s.mu.clocks.advanceTo(p.cutoff)
+	}
 	s.mu.cutoff.advanceTo(p.cutoff)
 	s.mu.Unlock()
 	p.done <- s.checkpoint()

@@ -12,7 +12,8 @@ import (
 
 // The shard-transfer calls of the Points service: the source of a
 // transfer asks the target to prepare its replica (InitiateTransfer); the
-// data itself travels as forced updates (Update with a forced clock tag).
+// data itself travels in batches of forced updates (TransferUpdates), the
+// last of stream_records with the target's new cutoff.
 
 // TransferReplicas is what the server needs of the local replicas to serve
 // InitiateTransfer; LocalReplicas that do not implement it answer
