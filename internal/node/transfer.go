@@ -149,7 +149,7 @@ func (cl *clusterMode) syncTransfers(ctx context.Context) {
 			stop := context.AfterFunc(bctx, cancel)
 			defer stop()
 			defer cancel()
-			cl.drive(rctx, id.collection, t, run)
+			cl.drive(rctx, bctx, id.collection, t, run)
 			x.mu.Lock()
 			if x.running[id] == run {
 				delete(x.running, id)
@@ -177,7 +177,7 @@ func (cl *clusterMode) transferExists(name string, k cluster.TransferKey) bool {
 }
 
 // drive runs one transfer from this peer to its end.
-func (cl *clusterMode) drive(ctx context.Context, name string, t cluster.Transfer, run *transferRun) {
+func (cl *clusterMode) drive(ctx, life context.Context, name string, t cluster.Transfer, run *transferRun) {
 	log := cl.n.log.With("collection", name, "shard", t.Shard, "from", t.From, "to", t.To, "method", t.Method, "sync", t.Sync)
 	c, err := cl.n.localCollection(name)
 	if err != nil {
@@ -244,14 +244,18 @@ func (cl *clusterMode) drive(ctx context.Context, name string, t cluster.Transfe
 		return
 	}
 	run.setComment(fmt.Sprintf("Transferred (%s), finishing", used))
-	if err := cl.proposeRetrying(ctx, cluster.FinishTransfer{Collection: name, Key: t.Key()}); err != nil {
-		if ctx.Err() == nil {
+	// From here on the driver runs for the peer's life, not the
+	// transfer's: the finish removes the transfer from the state, which
+	// cancels ctx, and the proxy must keep forwarding through the
+	// switch-over (awaitSwitch) all the same.
+	if err := cl.proposeRetrying(life, cluster.FinishTransfer{Collection: name, Key: t.Key()}); err != nil {
+		if life.Err() == nil {
 			log.Warn("finishing the shard transfer failed", "err", err)
 		}
 		return
 	}
 	c.FinishedTransfer(shard)
-	cl.awaitSwitch(ctx, name, shard, to)
+	cl.awaitSwitch(life, name, shard, to)
 	log.Info("shard transfer finished", "method_used", used, "took", time.Since(start).Round(time.Millisecond))
 }
 
