@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/cluster"
@@ -40,7 +41,12 @@ type transferID struct {
 type transferRun struct {
 	cancel context.CancelFunc
 	method cluster.TransferMethod
-	mu     sync.Mutex
+	// finishing is set once the driver proposes the finish: the
+	// transfer's end in the state is then its own doing, and it keeps
+	// running through the switch-over (awaitSwitch) instead of being
+	// cancelled with the proxy removed at once.
+	finishing atomic.Bool
+	mu        sync.Mutex
 	// comment is the progress shown in shard_transfers[].comment.
 	comment string
 }
@@ -129,7 +135,7 @@ func (cl *clusterMode) syncTransfers(ctx context.Context) {
 		x.running = map[transferID]*transferRun{}
 	}
 	for id, r := range x.running {
-		if _, ok := want[id]; !ok {
+		if _, ok := want[id]; !ok && !r.finishing.Load() {
 			r.cancel()
 		}
 	}
@@ -231,7 +237,7 @@ func (cl *clusterMode) drive(ctx context.Context, name string, t cluster.Transfe
 		err = c.TransferErr(shard)
 	}
 	if err == nil {
-		err = cl.switchToPartial(ctx, name, t)
+		err = cl.switchToPartial(ctx, name, t, to)
 	}
 	if ctx.Err() != nil {
 		return
@@ -241,6 +247,7 @@ func (cl *clusterMode) drive(ctx context.Context, name string, t cluster.Transfe
 		return
 	}
 	run.setComment(fmt.Sprintf("Transferred (%s), finishing", used))
+	run.finishing.Store(true)
 	if err := cl.proposeRetrying(ctx, cluster.FinishTransfer{Collection: name, Key: t.Key()}); err != nil {
 		if ctx.Err() == nil {
 			log.Warn("finishing the shard transfer failed", "err", err)

@@ -322,6 +322,17 @@ func TestTransferOperatorOps(t *testing.T) {
 		stop()
 		tgt.Msgs.SetFilter(nil)
 		noFailureReports(t, peers, coll)
+		// The source switched the target to Partial before the finish,
+		// and its driver ran to the end of the switch-over.
+		src := peerOf(peers, ids, from)
+		testkit.Eventually(t, "the source logs the switch to Partial and the end of the transfer", 20*time.Second, func() error {
+			for _, msg := range []string{`msg="shard transfer target switched from Recovery to Partial"`, `msg="shard transfer finished"`} {
+				if logLines(t, src, msg, "collection="+coll+" ") == 0 {
+					return fmt.Errorf("no %s", msg)
+				}
+			}
+			return nil
+		})
 		checkHistory(t, peers[0], coll, rec, points)
 		ci, err := getClusterInfo(peers[0], coll)
 		if err != nil {
