@@ -148,6 +148,12 @@ func (cl *clusterMode) syncTransfers(ctx context.Context) {
 			}
 			continue
 		}
+		if x.shardBusyLocked(id) {
+			// A driver of another transfer of the shard still runs (one
+			// that finished, in its switch-over): the proxy of a shard is
+			// one, so the new driver starts once it is gone.
+			continue
+		}
 		rctx, cancel := context.WithCancel(ctx)
 		run := &transferRun{cancel: cancel, method: t.Method, comment: "starting"}
 		x.running[id] = run
@@ -166,6 +172,17 @@ func (cl *clusterMode) syncTransfers(ctx context.Context) {
 			delete(x.running, id)
 		}
 	}
+}
+
+// shardBusyLocked reports whether a driver of another transfer of id's
+// shard runs here. The caller holds x.mu.
+func (x *transferRuns) shardBusyLocked(id transferID) bool {
+	for other := range x.running {
+		if other != id && other.collection == id.collection && other.key.Shard == id.key.Shard {
+			return true
+		}
+	}
+	return false
 }
 
 // transferExists reports whether consensus still records the transfer.
