@@ -502,6 +502,9 @@ func TestTransferPeerRemoved(t *testing.T) {
 	}
 	live := without(peers, tgt)
 	waitPeerGone(t, live, to)
+	if _, err := c.WaitLeader(live, 30*time.Second); err != nil {
+		t.Fatalf("after the target's removal: %v", err)
+	}
 	waitShard(t, live, coll, 0, map[uint64]string{from: "Active"}, 20*time.Second)
 	stop()
 	if err := tgt.Kill(); err != nil {
@@ -557,6 +560,9 @@ func TestTransferPeerRemoved(t *testing.T) {
 	}
 	live = without(live, src)
 	waitPeerGone(t, live, from)
+	if _, err := c.WaitLeader(live, 30*time.Second); err != nil {
+		t.Fatalf("after the source's removal: %v", err)
+	}
 	testkit.Eventually(t, "the transfer from the removed source is gone", 20*time.Second, func() error {
 		for _, p := range live {
 			trs, err := transfersOf(p, coll2)
