@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoaldb/shoal/internal/cluster"
@@ -40,7 +41,12 @@ type transferID struct {
 type transferRun struct {
 	cancel context.CancelFunc
 	method cluster.TransferMethod
-	mu     sync.Mutex
+	// finishing is set once the driver proposes the finish: the
+	// transfer's end in the state is then its own doing, and it keeps
+	// running through the switch-over (awaitSwitch) instead of being
+	// cancelled with the proxy removed at once.
+	finishing atomic.Bool
+	mu        sync.Mutex
 	// comment is the progress shown in shard_transfers[].comment.
 	comment string
 }
@@ -129,7 +135,7 @@ func (cl *clusterMode) syncTransfers(ctx context.Context) {
 		x.running = map[transferID]*transferRun{}
 	}
 	for id, r := range x.running {
-		if _, ok := want[id]; !ok {
+		if _, ok := want[id]; !ok && !r.finishing.Load() {
 			r.cancel()
 		}
 	}
@@ -140,6 +146,12 @@ func (cl *clusterMode) syncTransfers(ctx context.Context) {
 				// once the old one is gone (its proxy removed).
 				r.cancel()
 			}
+			continue
+		}
+		if x.shardBusyLocked(id) {
+			// A driver of another transfer of the shard still runs (one
+			// that finished, in its switch-over): the proxy of a shard is
+			// one, so the new driver starts once it is gone.
 			continue
 		}
 		rctx, cancel := context.WithCancel(ctx)
@@ -160,6 +172,17 @@ func (cl *clusterMode) syncTransfers(ctx context.Context) {
 			delete(x.running, id)
 		}
 	}
+}
+
+// shardBusyLocked reports whether a driver of another transfer of id's
+// shard runs here. The caller holds x.mu.
+func (x *transferRuns) shardBusyLocked(id transferID) bool {
+	for other := range x.running {
+		if other != id && other.collection == id.collection && other.key.Shard == id.key.Shard {
+			return true
+		}
+	}
+	return false
 }
 
 // transferExists reports whether consensus still records the transfer.
@@ -234,7 +257,7 @@ func (cl *clusterMode) drive(ctx, life context.Context, name string, t cluster.T
 		err = c.TransferErr(shard)
 	}
 	if err == nil {
-		err = cl.switchToPartial(ctx, name, t)
+		err = cl.switchToPartial(ctx, name, t, to)
 	}
 	if ctx.Err() != nil {
 		return
@@ -244,10 +267,11 @@ func (cl *clusterMode) drive(ctx, life context.Context, name string, t cluster.T
 		return
 	}
 	run.setComment(fmt.Sprintf("Transferred (%s), finishing", used))
+	run.finishing.Store(true)
 	// From here on the driver runs for the peer's life, not the
-	// transfer's: the finish removes the transfer from the state, which
-	// cancels ctx, and the proxy must keep forwarding through the
-	// switch-over (awaitSwitch) all the same.
+	// transfer's (syncTransfers leaves a finishing driver alone; ctx may
+	// still end with a state change racing it): the proxy must keep
+	// forwarding through the switch-over (awaitSwitch).
 	if err := cl.proposeRetrying(life, cluster.FinishTransfer{Collection: name, Key: t.Key()}); err != nil {
 		if life.Err() == nil {
 			log.Warn("finishing the shard transfer failed", "err", err)

@@ -322,6 +322,17 @@ func TestTransferOperatorOps(t *testing.T) {
 		stop()
 		tgt.Msgs.SetFilter(nil)
 		noFailureReports(t, peers, coll)
+		// The source switched the target to Partial before the finish,
+		// and its driver ran to the end of the switch-over.
+		src := peerOf(peers, ids, from)
+		testkit.Eventually(t, "the source logs the switch to Partial and the end of the transfer", 20*time.Second, func() error {
+			for _, msg := range []string{`msg="shard transfer target switched from Recovery to Partial"`, `msg="shard transfer finished"`} {
+				if logLines(t, src, msg, "collection="+coll+" ") == 0 {
+					return fmt.Errorf("no %s", msg)
+				}
+			}
+			return nil
+		})
 		checkHistory(t, peers[0], coll, rec, points)
 		ci, err := getClusterInfo(peers[0], coll)
 		if err != nil {
@@ -491,6 +502,9 @@ func TestTransferPeerRemoved(t *testing.T) {
 	}
 	live := without(peers, tgt)
 	waitPeerGone(t, live, to)
+	if _, err := c.WaitLeader(live, 30*time.Second); err != nil {
+		t.Fatalf("after the target's removal: %v", err)
+	}
 	waitShard(t, live, coll, 0, map[uint64]string{from: "Active"}, 20*time.Second)
 	stop()
 	if err := tgt.Kill(); err != nil {
@@ -546,6 +560,9 @@ func TestTransferPeerRemoved(t *testing.T) {
 	}
 	live = without(live, src)
 	waitPeerGone(t, live, from)
+	if _, err := c.WaitLeader(live, 30*time.Second); err != nil {
+		t.Fatalf("after the source's removal: %v", err)
+	}
 	testkit.Eventually(t, "the transfer from the removed source is gone", 20*time.Second, func() error {
 		for _, p := range live {
 			trs, err := transfersOf(p, coll2)
