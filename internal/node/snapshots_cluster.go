@@ -3,10 +3,7 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"time"
@@ -14,8 +11,6 @@ import (
 	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/point"
-	"github.com/shoaldb/shoal/internal/snapshot"
-	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // Recovery on a cluster peer (Qdrant's _do_recover_from_snapshot, and
@@ -59,33 +54,12 @@ func (n *Node) recoverClusterFromFile(ctx context.Context, name, path, checksum,
 	if err := checkFileChecksum(path, checksum); err != nil {
 		return err
 	}
-	f, err := os.Open(path)
+	st, err := n.stageCollectionSnapshot(name, path, "recovering collection from snapshot on the cluster", "priority", priorityOrDefault(priority))
 	if err != nil {
-		return fmt.Errorf("recover snapshot: %w", err)
+		return err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("recover snapshot: %w", err)
-	}
-	start := time.Now()
-	n.log.Info("recovering collection from snapshot on the cluster", "collection", name, "snapshot", filepath.Base(path), "bytes_total", fi.Size(), "priority", priorityOrDefault(priority))
-	pr := &progressReader{r: f, total: fi.Size(), log: func(done, total int64) {
-		n.log.Info("snapshot recovery progress", "collection", name, "bytes_done", done, "bytes_total", total)
-	}}
-	staging, err := vfs.MkdirTemp(vfs.Default, n.collectionsDir(), ".restoring-")
-	if err != nil {
-		return fmt.Errorf("recover snapshot: %w", err)
-	}
-	defer os.RemoveAll(staging)
-	dir := filepath.Join(staging, "c")
-	cfg, meta, err := collection.ExtractSnapshot(pr, dir, snapshot.Options{})
-	if errors.Is(err, snapshot.ErrInvalid) {
-		return &point.Error{Kind: point.KindBadRequest, Description: fmt.Sprintf("Invalid snapshot: %v", err), Err: err}
-	}
-	if err != nil {
-		return fmt.Errorf("recover snapshot: %w", err)
-	}
+	defer st.remove()
+	start, fi, dir, cfg, meta := st.start, st.size, st.dir, st.cfg, st.meta
 	c, err := n.clusterCollectionFor(ctx, name, cfg)
 	if err != nil {
 		return err
@@ -149,8 +123,8 @@ func (n *Node) recoverClusterFromFile(ctx context.Context, name, path, checksum,
 		}
 	}
 	secs := time.Since(start).Seconds()
-	n.log.Info("collection recovered from snapshot on the cluster", "collection", name, "shards", len(local), "points", meta.Points(), "bytes", fi.Size(),
-		"seconds", secs, "mb_per_sec", float64(fi.Size())/(1<<20)/max(secs, 1e-9))
+	n.log.Info("collection recovered from snapshot on the cluster", "collection", name, "shards", len(local), "points", meta.Points(), "bytes", fi,
+		"seconds", secs, "mb_per_sec", float64(fi)/(1<<20)/max(secs, 1e-9))
 	return nil
 }
 

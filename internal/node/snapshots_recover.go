@@ -261,45 +261,71 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return k, err
 }
 
+// stagedSnapshot is a collection snapshot extracted and checked in a
+// staging directory under the collections directory (dir); remove deletes
+// what is left of it.
+type stagedSnapshot struct {
+	start  time.Time
+	size   int64
+	dir    string
+	cfg    *collection.Config
+	meta   collection.SnapshotMeta
+	remove func()
+}
+
+// stageCollectionSnapshot extracts the archive at path into a staging
+// directory, checking all of it, and logs msg (with attrs) and the
+// progress. A refused archive is a bad request ("Invalid snapshot: ...").
+func (n *Node) stageCollectionSnapshot(name, path, msg string, attrs ...any) (stagedSnapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return stagedSnapshot{}, fmt.Errorf("recover snapshot: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return stagedSnapshot{}, fmt.Errorf("recover snapshot: %w", err)
+	}
+	st := stagedSnapshot{start: time.Now(), size: fi.Size()}
+	n.log.Info(msg, append([]any{"collection", name, "snapshot", filepath.Base(path), "bytes_total", fi.Size()}, attrs...)...)
+	pr := &progressReader{r: f, total: fi.Size(), log: func(done, total int64) {
+		n.log.Info("snapshot recovery progress", "collection", name, "bytes_done", done, "bytes_total", total)
+	}}
+	staging, err := vfs.MkdirTemp(vfs.Default, n.collectionsDir(), ".restoring-")
+	if err != nil {
+		return stagedSnapshot{}, fmt.Errorf("recover snapshot: %w", err)
+	}
+	st.remove = func() { os.RemoveAll(staging) }
+	st.dir = filepath.Join(staging, "c")
+	st.cfg, st.meta, err = collection.ExtractSnapshot(pr, st.dir, snapshot.Options{})
+	if err != nil {
+		st.remove()
+		if errors.Is(err, snapshot.ErrInvalid) {
+			return stagedSnapshot{}, &point.Error{Kind: point.KindBadRequest, Description: fmt.Sprintf("Invalid snapshot: %v", err), Err: err}
+		}
+		return stagedSnapshot{}, fmt.Errorf("recover snapshot: %w", err)
+	}
+	return st, nil
+}
+
 // recoverFromFile checks the archive at path (its checksum when given),
 // extracts it and swaps the collection name for it.
 func (n *Node) recoverFromFile(name, path, checksum string) error {
 	if err := checkFileChecksum(path, checksum); err != nil {
 		return err
 	}
-	f, err := os.Open(path)
+	st, err := n.stageCollectionSnapshot(name, path, "recovering collection from snapshot")
 	if err != nil {
-		return fmt.Errorf("recover snapshot: %w", err)
+		return err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("recover snapshot: %w", err)
-	}
-	start := time.Now()
-	n.log.Info("recovering collection from snapshot", "collection", name, "snapshot", filepath.Base(path), "bytes_total", fi.Size())
-	pr := &progressReader{r: f, total: fi.Size(), log: func(done, total int64) {
-		n.log.Info("snapshot recovery progress", "collection", name, "bytes_done", done, "bytes_total", total)
-	}}
-	staging, err := vfs.MkdirTemp(vfs.Default, n.collectionsDir(), ".restoring-")
-	if err != nil {
-		return fmt.Errorf("recover snapshot: %w", err)
-	}
-	defer os.RemoveAll(staging)
-	dir := filepath.Join(staging, "c")
-	cfg, meta, err := collection.ExtractSnapshot(pr, dir, snapshot.Options{})
-	if errors.Is(err, snapshot.ErrInvalid) {
-		return &point.Error{Kind: point.KindBadRequest, Description: fmt.Sprintf("Invalid snapshot: %v", err), Err: err}
-	}
-	if err != nil {
-		return fmt.Errorf("recover snapshot: %w", err)
-	}
+	defer st.remove()
+	start, fi, dir, cfg, meta := st.start, st.size, st.dir, st.cfg, st.meta
 	if err := n.installCollection(name, dir, cfg); err != nil {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	n.log.Info("collection recovered from snapshot", "collection", name, "points", meta.Points(), "bytes", fi.Size(),
-		"seconds", secs, "mb_per_sec", float64(fi.Size())/(1<<20)/max(secs, 1e-9))
+	n.log.Info("collection recovered from snapshot", "collection", name, "points", meta.Points(), "bytes", fi,
+		"seconds", secs, "mb_per_sec", float64(fi)/(1<<20)/max(secs, 1e-9))
 	return nil
 }
 
