@@ -549,6 +549,18 @@ func walDeltaStart(local *shard.Shard, rp ops.RecoveryPoint) (uint64, error) {
 		}
 	}
 	first, end := local.WALRange()
+	if len(rp) == 0 {
+		// A target that has seen no tagged update (a new or emptied
+		// replica): no clock says what it holds, and the WAL may begin
+		// with untagged updates (written before the collection was
+		// distributed) that no clock covers. Only the whole history serves
+		// it. (Qdrant refuses this case outright, WalDeltaError::Empty, and
+		// falls back; we do only when the WAL lost its beginning.)
+		if first != 0 {
+			return 0, fmt.Errorf("%w: the target has no recovery point and the WAL no longer starts at the shard's first operation (%d)", ErrWALDeltaUnavailable, first)
+		}
+		return 0, nil
+	}
 	if len(behind) == 0 {
 		return end, nil
 	}

@@ -445,3 +445,42 @@ func TestLeadOnlyByOwnView(t *testing.T) {
 		t.Fatalf("lead by a peer that is not the leader by its view: %v, want unavailable (not applied)", err)
 	}
 }
+
+// TestWALDeltaEmptyTarget: a target that has seen no tagged update (a new
+// replica) gets the whole WAL, from its first operation: the updates
+// logged before the collection was distributed carry no tag, and a start
+// found from the clocks alone would skip them (the target would end
+// without those points).
+func TestWALDeltaEmptyTarget(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2}, 1, 1, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
+	local, _ := m.peer(1).layout().set(0).Local()
+	for i := range uint64(10) {
+		op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{vecPoint(1000+i, []float32{1, 2, 3}, 0)}}
+		if _, err := local.Update(context.Background(), op, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range uint64(5) {
+		if _, err := m.write(1, Routing{}, true, vecPoint(i, []float32{1, 2, 3}, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, _ := local.WALRange()
+	start, err := walDeltaStart(local, nil)
+	if err != nil || start != first {
+		t.Fatalf("wal_delta start for an empty recovery point: %d, %v; want the WAL's first operation %d", start, err, first)
+	}
+	m.setState(0, 2, ReplicaRecovery)
+	used, err := m.peer(1).TransferShard(context.Background(), 0, &memRemote{net: m.net, peer: 2}, TransferWALDelta, nil)
+	if err != nil || used != TransferWALDelta {
+		t.Fatalf("wal_delta to an empty replica: %s, %v", used, err)
+	}
+	m.peer(1).FinishedTransfer(0)
+	m.setState(0, 2, ReplicaActive)
+	if err := m.peer(1).EndTransfer(0); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.sameReplicas()[0]; n != 15 {
+		t.Fatalf("%d points, want 15", n)
+	}
+}
