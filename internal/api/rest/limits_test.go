@@ -76,6 +76,11 @@ func TestWriteJSONNotEncodable(t *testing.T) {
 	if err := writeJSON(rec, http.StatusOK, okEnvelope{Result: []float32{1.5}, Status: "ok"}); err != nil || rec.Code != 200 || rec.Body.String() != `{"result":[1.5],"status":"ok","time":0}`+"\n" {
 		t.Errorf("encodable: %v %d %q", err, rec.Code, rec.Body)
 	}
+	// <, > and & go out as they are, as Qdrant's serde_json writes them.
+	rec = httptest.NewRecorder()
+	if err := writeJSON(rec, http.StatusOK, okEnvelope{Result: "1 -> 2 & <b>", Status: "ok"}); err != nil || rec.Body.String() != `{"result":"1 -> 2 & <b>","status":"ok","time":0}`+"\n" {
+		t.Errorf("not HTML-escaped: %v %q", err, rec.Body)
+	}
 }
 
 // TestScoreOut: scores that are not finite are written as null, as Qdrant's

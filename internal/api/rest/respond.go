@@ -35,7 +35,11 @@ type errEnvelope struct {
 // encoding error for the caller to log; a client gone away is not an error.
 func writeJSON(w http.ResponseWriter, code int, v any) error {
 	hw := &headerOnWrite{w: w, code: code}
-	err := json.NewEncoder(hw).Encode(v)
+	enc := json.NewEncoder(hw)
+	// Qdrant (serde_json) writes <, > and & as they are: "1 -> 2", not
+	// "1 -\u003e 2".
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
 	if err == nil || hw.wrote {
 		return nil
 	}
