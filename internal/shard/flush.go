@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+
+	"github.com/shoaldb/shoal/internal/vfs"
 )
 
 // checkpoint flushes the segments: new data files for the segments changed
@@ -75,8 +77,14 @@ func (s *Shard) checkpoint() error {
 	}
 	if err != nil {
 		// No manifest names them: give their space back now (a full
-		// disk is the likely cause) rather than at the next Open.
-		removeSegmentFiles(s.fs, s.dir, fresh)
+		// disk is the likely cause) rather than at the next Open. Not
+		// after a failed fsync: that of the manifest's directory comes
+		// after the rename, so the new manifest, naming them, may be
+		// the one in place (and the next Open removes what no manifest
+		// names anyway).
+		if !errors.Is(err, vfs.ErrSyncFailed) {
+			removeSegmentFiles(s.fs, s.dir, fresh)
+		}
 		return err
 	}
 

@@ -71,8 +71,11 @@ type Shard struct {
 	seams seams
 
 	appendMu sync.Mutex // orders WAL append and enqueue
-	queue    chan pending
-	closed   bool // guarded by appendMu
+	// broken holds the first fsync failure (broken.go); once set, updates
+	// are refused and no checkpoint is written.
+	broken atomic.Pointer[error]
+	queue  chan pending
+	closed bool // guarded by appendMu
 
 	// clocks are the clocks of every logged operation (clocks.go): the
 	// acceptance of a tagged update is decided against them, and they
@@ -312,7 +315,7 @@ func (s *Shard) Close() error {
 	s.mu.RLock()
 	need := s.mu.h.needsFlush()
 	s.mu.RUnlock()
-	if s.sinceCheckpoint > 0 || need {
+	if (s.sinceCheckpoint > 0 || need) && s.brokenErr() == nil {
 		flushErr = s.checkpoint()
 	}
 	// Every applied operation is in the WAL. If the WAL is durable, a

@@ -92,6 +92,10 @@ func (s *Shard) submit(ctx context.Context, batch []*ops.Operation, wait bool, t
 		s.appendMu.Unlock()
 		return 0, ops.ClockTag{}, ErrClosed
 	}
+	if err := s.brokenErr(); err != nil {
+		s.appendMu.Unlock()
+		return 0, ops.ClockTag{}, err
+	}
 	if tag != nil {
 		// Only appends and UpdateCutoff change s.clocks, and they hold
 		// appendMu: the decision holds until the record is logged below.
@@ -110,6 +114,7 @@ func (s *Shard) submit(ctx context.Context, batch []*ops.Operation, wait bool, t
 	}
 	version, err = s.wal.AppendBatch(recs)
 	if err != nil {
+		s.noteFailure(err)
 		s.appendMu.Unlock()
 		if errors.Is(err, syscall.ENOSPC) {
 			return 0, ops.ClockTag{}, &OutOfDiskError{Detail: err.Error(), Err: err}
@@ -139,6 +144,7 @@ func (s *Shard) await(ctx context.Context, done chan error) error {
 	// A Close racing this call syncs the WAL before closing it and applies
 	// every queued operation, so ErrClosed here does not mean lost.
 	if err := s.wal.Sync(); err != nil && !errors.Is(err, wal.ErrClosed) {
+		s.noteFailure(err)
 		return fmt.Errorf("sync wal: %w", err)
 	}
 	select {
@@ -196,6 +202,7 @@ func (s *Shard) run() {
 			s.workerCheckpoint(true)
 		case <-tick.C:
 			if err := s.wal.Sync(); err != nil {
+				s.noteFailure(err)
 				s.log.Error("periodic wal sync failed", "dir", s.dir, "err", err)
 			}
 		}
@@ -255,10 +262,11 @@ func (s *Shard) applyPending(p pending) {
 // the optimizer asks for (asked) is tried at once.
 func (s *Shard) workerCheckpoint(asked bool) {
 	now := s.seams.now()
-	if !asked && now.Before(s.ckptRetry) {
+	if (!asked && now.Before(s.ckptRetry)) || s.brokenErr() != nil {
 		return
 	}
 	if err := s.checkpoint(); err != nil {
+		s.noteFailure(err)
 		s.ckptFailures++
 		wait := backoff(s.ckptFailures)
 		s.ckptRetry = now.Add(wait)

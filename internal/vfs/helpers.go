@@ -44,7 +44,9 @@ func ReadFile(fsys FS, name string) ([]byte, error) {
 // WriteFileAtomic replaces path with what write produces: readers see
 // either the old file or the complete new one, also after a crash. It
 // writes path+".tmp", fsyncs it, renames it over path and fsyncs the
-// directory; on failure the temporary file is removed.
+// directory; on failure the temporary file is removed. A failed fsync is
+// marked ErrSyncFailed; when it is the directory's, path has been replaced
+// already (the rename is done) but may come back after a crash.
 func WriteFileAtomic(fsys FS, path string, write func(io.Writer) error) error {
 	tmp := path + ".tmp"
 	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
@@ -54,7 +56,7 @@ func WriteFileAtomic(fsys FS, path string, write func(io.Writer) error) error {
 	err = write(f)
 	if err == nil {
 		if err = f.Sync(); err != nil {
-			err = fmt.Errorf("fsync %s: %w", tmp, err)
+			err = MarkSync(fmt.Errorf("fsync %s: %w", tmp, err))
 		}
 	}
 	if cerr := f.Close(); err == nil && cerr != nil {
@@ -69,7 +71,9 @@ func WriteFileAtomic(fsys FS, path string, write func(io.Writer) error) error {
 		return fmt.Errorf("rename %s: %w", tmp, err)
 	}
 	if err := fsys.SyncDir(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("fsync dir of %s: %w", path, err)
+		// The rename may or may not survive a crash: the caller must
+		// treat path as possibly replaced (ErrSyncFailed).
+		return MarkSync(fmt.Errorf("fsync dir of %s: %w", path, err))
 	}
 	return nil
 }
@@ -108,7 +112,7 @@ func EnsureDir(fsys FS, dir string, perm fs.FileMode) error {
 	for _, d := range created {
 		if parent := filepath.Dir(d); parent != d {
 			if err := fsys.SyncDir(parent); err != nil {
-				return fmt.Errorf("fsync dir %s: %w", parent, err)
+				return MarkSync(fmt.Errorf("fsync dir %s: %w", parent, err))
 			}
 		}
 	}

@@ -106,8 +106,10 @@ func (l *Log) usableLocked() error {
 
 // failLocked poisons the log with err and returns it. It is used when the
 // durable state is in doubt (a failed fsync, a half-done truncation); only a
-// fresh Open, whose recovery reads what really is on disk, can go on.
+// fresh Open, whose recovery reads what really is on disk, can go on. The
+// error matches vfs.ErrSyncFailed, the owner's cue to stop writing.
 func (l *Log) failLocked(err error) error {
+	err = vfs.MarkSync(err)
 	if l.mu.err == nil {
 		l.mu.err = fmt.Errorf("%w (log unusable until reopened)", err)
 	}

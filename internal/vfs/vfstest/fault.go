@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,6 +46,7 @@ type FaultFS struct {
 	rules   []syncRule
 	stuck   map[string]error
 	shorts  []shortRule
+	creates []shortRule
 	limited bool
 	free    int64
 	crashAt int
@@ -99,6 +101,19 @@ func (f *FaultFS) ShortWrite(match func(path string) bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.shorts = append(f.shorts, shortRule{match: match, err: err})
+}
+
+// FailCreate makes the next creation of a file (OpenFile with O_CREATE of
+// a name that does not exist yet) whose path match accepts fail with err
+// (syscall.ENOSPC when nil) without creating it: a directory whose
+// file system ran out of inodes or of blocks for a new entry.
+func (f *FaultFS) FailCreate(match func(path string) bool, err error) {
+	if err == nil {
+		err = syscall.ENOSPC
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.creates = append(f.creates, shortRule{match: match, err: err})
 }
 
 // SetFree limits the bytes that may still be written, by any write to any
@@ -226,11 +241,33 @@ func (f *FaultFS) OpenFile(name string, flag int, perm fs.FileMode) (vfs.File, e
 	if err := f.alive("open", name); err != nil {
 		return nil, err
 	}
+	if flag&os.O_CREATE != 0 {
+		if err := f.create(name); err != nil {
+			return nil, err
+		}
+	}
 	file, err := f.inner.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
 	return &faultFile{File: file, fs: f, path: name}, nil
+}
+
+// create fails the creation of name if a FailCreate rule takes it.
+func (f *FaultFS) create(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, r := range f.creates {
+		if !r.match(name) {
+			continue
+		}
+		if _, err := f.inner.Stat(name); err == nil {
+			return nil // opening an existing file creates nothing
+		}
+		f.creates = append(f.creates[:i:i], f.creates[i+1:]...)
+		return &fs.PathError{Op: "open", Path: name, Err: r.err}
+	}
+	return nil
 }
 
 func (f *FaultFS) Remove(name string) error {
