@@ -79,6 +79,17 @@
 // Close succeeds when only its final flush fails but the WAL is durable:
 // the next Open replays what the flush would have held.
 //
+// A failed fsync stops the shard's writes (broken.go). After one, of the
+// WAL, a segment or index file, the manifest or the directory that makes
+// its rename durable, nobody knows what is on disk (Linux drops the dirty
+// pages and the next fsync may succeed without them), so every later
+// update is refused with ErrUnusable (REST: 500, "Service internal
+// error"), no checkpoint is written any more, and reads go on from memory
+// until the shard is reopened, whose recovery reads what really survived.
+// Files written by a checkpoint whose last fsync failed are kept: the
+// renamed manifest may name them. A full disk or a short write is not
+// such a failure: the write is undone or retried.
+//
 // Sparse vectors (Options.Sparse) are stored in the segments' data files;
 // a sealed segment also has an inverted index per sparse vector, written
 // once by the optimizer to a file of its own (named in the manifest like

@@ -336,6 +336,9 @@ func (s *Shard) optimize() {
 				}
 				s.mu.Unlock()
 				if failed {
+					// A failed fsync of the new segment's files stops
+					// the shard's writes like any other (broken.go).
+					s.noteFailure(err)
 					s.log.Error("optimization failed; retrying later",
 						"dir", s.dir, "optimizer", j.kind, "err", err, "attempt", attempt, "retry_in", wait)
 				}

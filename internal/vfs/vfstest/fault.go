@@ -47,6 +47,7 @@ type FaultFS struct {
 	stuck   map[string]error
 	shorts  []shortRule
 	creates []shortRule
+	fired   map[string]int // injected faults by kind
 	limited bool
 	free    int64
 	crashAt int
@@ -72,7 +73,7 @@ var (
 
 // Wrap returns a FaultFS over inner that injects nothing yet.
 func Wrap(inner vfs.FS) *FaultFS {
-	return &FaultFS{inner: inner, stuck: map[string]error{}, crashAt: -1}
+	return &FaultFS{inner: inner, stuck: map[string]error{}, fired: map[string]int{}, crashAt: -1}
 }
 
 // Any matches every path.
@@ -157,6 +158,19 @@ func (f *FaultFS) Crashed() bool {
 	return f.crashed
 }
 
+// Fired returns how many faults were injected so far, by kind: "fsync",
+// "short write", "enospc" (a write past SetFree's budget), "create" and
+// "crash". A rule that never met its path has not fired.
+func (f *FaultFS) Fired() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.fired))
+	for k, v := range f.fired {
+		out[k] = v
+	}
+	return out
+}
+
 // Syncs returns the number of fsyncs that reached the FaultFS (those that
 // failed included).
 func (f *FaultFS) Syncs() int {
@@ -190,13 +204,16 @@ func (f *FaultFS) sync(path string, do func() error) error {
 			f.onCrash(path)
 		}
 		f.crashed = true
+		f.fired["crash"]++
 		return &fs.PathError{Op: "fsync", Path: path, Err: ErrCrashed}
 	}
 	if err, ok := f.stuck[path]; ok {
+		f.fired["fsync"]++
 		return &fs.PathError{Op: "fsync", Path: path, Err: err}
 	}
 	for i, r := range f.rules {
 		if r.match(path) {
+			f.fired["fsync"]++
 			f.rules = append(f.rules[:i:i], f.rules[i+1:]...)
 			if r.mode == Sticky {
 				f.stuck[path] = r.err
@@ -217,6 +234,7 @@ func (f *FaultFS) write(path string, n int) (int, error) {
 	}
 	for i, r := range f.shorts {
 		if r.match(path) {
+			f.fired["short write"]++
 			f.shorts = append(f.shorts[:i:i], f.shorts[i+1:]...)
 			k := n / 2
 			if f.limited {
@@ -230,6 +248,7 @@ func (f *FaultFS) write(path string, n int) (int, error) {
 		if int64(n) > f.free {
 			k := int(f.free)
 			f.free = 0
+			f.fired["enospc"]++
 			return k, &fs.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
 		}
 		f.free -= int64(n)
@@ -265,6 +284,7 @@ func (f *FaultFS) create(name string) error {
 			return nil // opening an existing file creates nothing
 		}
 		f.creates = append(f.creates[:i:i], f.creates[i+1:]...)
+		f.fired["create"]++
 		return &fs.PathError{Op: "open", Path: name, Err: r.err}
 	}
 	return nil

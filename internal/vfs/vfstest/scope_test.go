@@ -37,6 +37,9 @@ func TestFailCreate(t *testing.T) {
 	if _, err := ffs.OpenFile("/d/new.seg", os.O_CREATE|os.O_WRONLY, 0o644); err != nil {
 		t.Fatalf("the second creation: %v (the rule fails one)", err)
 	}
+	if got := ffs.Fired(); got["create"] != 1 || len(got) != 1 {
+		t.Fatalf("Fired = %v, want one create", got)
+	}
 }
 
 // TestScopes: each scope takes the files of its writer and no other's.
