@@ -133,4 +133,3 @@ func containsAll(got, want []string) bool {
 	}
 	return true
 }
-
