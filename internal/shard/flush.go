@@ -16,8 +16,19 @@ import (
 // cover, the clocks of the operations below it and the cutoff; then it
 // removes the files no longer named and drops the WAL records the manifest
 // covers. Only the update worker calls it, or Close
-// after the worker stopped.
+// after the worker stopped. A broken shard (broken.go) writes none, and a
+// failed fsync breaks it, whoever asked (the worker, a snapshot, a cutoff).
 func (s *Shard) checkpoint() error {
+	if err := s.brokenErr(); err != nil {
+		return err
+	}
+	err := s.writeCheckpoint()
+	s.noteFailure(err)
+	return err
+}
+
+// writeCheckpoint is checkpoint's work.
+func (s *Shard) writeCheckpoint() error {
 	// The WAL must be durable up to what the manifest covers: were the
 	// manifest to survive a power loss that took the WAL's unsynced tail,
 	// the WAL would hand out operation ids the segments already contain,

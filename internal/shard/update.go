@@ -266,7 +266,6 @@ func (s *Shard) workerCheckpoint(asked bool) {
 		return
 	}
 	if err := s.checkpoint(); err != nil {
-		s.noteFailure(err)
 		s.ckptFailures++
 		wait := backoff(s.ckptFailures)
 		s.ckptRetry = now.Add(wait)

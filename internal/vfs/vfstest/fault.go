@@ -48,6 +48,7 @@ type FaultFS struct {
 	shorts  []shortRule
 	creates []shortRule
 	fired   map[string]int // injected faults by kind
+	log     []string       // injected faults: kind and path
 	limited bool
 	free    int64
 	crashAt int
@@ -171,6 +172,19 @@ func (f *FaultFS) Fired() map[string]int {
 	return out
 }
 
+// Injected lists the faults injected so far, in order: kind and path.
+func (f *FaultFS) Injected() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.log...)
+}
+
+// note counts an injected fault; f.mu is held.
+func (f *FaultFS) note(kind, path string) {
+	f.fired[kind]++
+	f.log = append(f.log, kind+" "+path)
+}
+
 // Syncs returns the number of fsyncs that reached the FaultFS (those that
 // failed included).
 func (f *FaultFS) Syncs() int {
@@ -204,16 +218,16 @@ func (f *FaultFS) sync(path string, do func() error) error {
 			f.onCrash(path)
 		}
 		f.crashed = true
-		f.fired["crash"]++
+		f.note("crash", path)
 		return &fs.PathError{Op: "fsync", Path: path, Err: ErrCrashed}
 	}
 	if err, ok := f.stuck[path]; ok {
-		f.fired["fsync"]++
+		f.note("fsync", path)
 		return &fs.PathError{Op: "fsync", Path: path, Err: err}
 	}
 	for i, r := range f.rules {
 		if r.match(path) {
-			f.fired["fsync"]++
+			f.note("fsync", path)
 			f.rules = append(f.rules[:i:i], f.rules[i+1:]...)
 			if r.mode == Sticky {
 				f.stuck[path] = r.err
@@ -234,7 +248,7 @@ func (f *FaultFS) write(path string, n int) (int, error) {
 	}
 	for i, r := range f.shorts {
 		if r.match(path) {
-			f.fired["short write"]++
+			f.note("short write", path)
 			f.shorts = append(f.shorts[:i:i], f.shorts[i+1:]...)
 			k := n / 2
 			if f.limited {
@@ -248,7 +262,7 @@ func (f *FaultFS) write(path string, n int) (int, error) {
 		if int64(n) > f.free {
 			k := int(f.free)
 			f.free = 0
-			f.fired["enospc"]++
+			f.note("enospc", path)
 			return k, &fs.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
 		}
 		f.free -= int64(n)
@@ -284,7 +298,7 @@ func (f *FaultFS) create(name string) error {
 			return nil // opening an existing file creates nothing
 		}
 		f.creates = append(f.creates[:i:i], f.creates[i+1:]...)
-		f.fired["create"]++
+		f.note("create", name)
 		return &fs.PathError{Op: "open", Path: name, Err: r.err}
 	}
 	return nil

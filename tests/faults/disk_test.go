@@ -1,0 +1,465 @@
+package faults_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/api/rest"
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/node"
+	"github.com/shoaldb/shoal/internal/vfs"
+	"github.com/shoaldb/shoal/internal/vfs/vfstest"
+)
+
+// TestDiskFaults is the seeded disk-fault run: each run opens a whole node
+// (REST handler included) on vfstest's FaultFS over an in-memory FS, runs
+// a register workload (upserts of id -> version, deletes, reads, a
+// snapshot now and then, which checkpoints the shard), injects one fault
+// below the files at a random operation (an fsync failure once or for
+// good, a short write, ENOSPC on write or on create, scoped to the WAL,
+// the segment files, the manifest or everything), then loses power (at a
+// random later fsync, or at the end) and reopens the node on what was
+// fsynced. Checked: no acknowledged write (wait=true) lost, no deleted
+// point resurrected, no phantom (a value no request sent, or only a
+// refused one), and that once an fsync failed no write was acknowledged
+// any more (the node refuses them, 500 in Qdrant's envelope). The figures
+// are logged; SHOAL_DISK_RUNS and SHOAL_DISK_SEED change the number of
+// runs and the seed.
+func TestDiskFaults(t *testing.T) {
+	runs := envInt(t, "SHOAL_DISK_RUNS", 100)
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("SHOAL_DISK_SEED"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("SHOAL_DISK_SEED: %v", err)
+		}
+		seed = v
+	}
+	t.Logf("disk faults: seed %d, %d runs (reproduce: SHOAL_DISK_SEED=%d SHOAL_DISK_RUNS=%d go test ./tests/faults -run TestDiskFaults -v)", seed, runs, seed, runs)
+	var fig diskFigures
+	fig.init()
+	for i := range runs {
+		r := newDiskRun(t, seed, i)
+		r.run(&fig)
+		if t.Failed() {
+			t.Logf("run %d failed: its events\n%s", i, strings.Join(r.events, "\n"))
+			break
+		}
+	}
+	t.Log("\n" + fig.table(seed))
+	if n := fig.violations(); n > 0 {
+		t.Errorf("%d violations", n)
+	}
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 {
+		t.Fatalf("%s=%q: want a count", name, s)
+	}
+	return v
+}
+
+// Outcomes of a request.
+const (
+	outOK      = "ok"
+	outRefused = "failed" // refused before anything was written: definite
+	outUnknown = "unknown"
+)
+
+// Checkers.
+const (
+	chkLost        = "acknowledged writes lost"
+	chkResurrected = "deleted points resurrected"
+	chkPhantom     = "phantom points"
+	chkAccepted    = "writes acknowledged after an fsync failure"
+	chkEnvelope    = "refusals outside Qdrant's envelope"
+	chkReads       = "reads failed on the faulted node"
+)
+
+var checkers = []string{chkLost, chkResurrected, chkPhantom, chkAccepted, chkEnvelope, chkReads}
+
+type diskFigures struct {
+	runs     int
+	faults   map[string]int // chosen fault kind
+	fired    map[string]int // faults that hit, by FaultFS kind
+	outcomes map[string]int // writes by outcome
+	checks   map[string]int
+}
+
+func (f *diskFigures) init() {
+	f.faults, f.fired, f.outcomes, f.checks = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+}
+
+func (f *diskFigures) violations() int {
+	n := 0
+	for _, v := range f.checks {
+		n += v
+	}
+	return n
+}
+
+func (f *diskFigures) table(seed uint64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| disk faults (seed %d) | count |\n|---|---|\n", seed)
+	fmt.Fprintf(&b, "| runs | %d |\n", f.runs)
+	row := func(prefix string, m map[string]int) {
+		for _, k := range slices.Sorted(mapsKeys(m)) {
+			fmt.Fprintf(&b, "| %s%s | %d |\n", prefix, k, m[k])
+		}
+	}
+	row("fault chosen: ", f.faults)
+	row("fault injected: ", f.fired)
+	for _, o := range []string{outOK, outRefused, outUnknown} {
+		fmt.Fprintf(&b, "| writes %s | %d |\n", o, f.outcomes[o])
+	}
+	for _, c := range checkers {
+		fmt.Fprintf(&b, "| %s | %d |\n", c, f.checks[c])
+	}
+	return b.String()
+}
+
+func mapsKeys(m map[string]int) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// write is one write request of a run and what came of it.
+type write struct {
+	id      int
+	version int // the value written; 0 for a delete
+	wait    bool
+	outcome string
+}
+
+type diskRun struct {
+	t      *testing.T
+	rng    *rand.Rand
+	idx    int
+	mem    *vfstest.MemFS
+	fsys   *vfstest.FaultFS
+	srv    http.Handler
+	writes []write
+	events []string
+	fig    *diskFigures
+}
+
+const (
+	diskRoot   = "/node"
+	diskIDs    = 12
+	diskOps    = 40
+	collName   = "c"
+)
+
+func newDiskRun(t *testing.T, seed uint64, idx int) *diskRun {
+	return &diskRun{t: t, rng: rand.New(rand.NewPCG(seed, uint64(idx))), idx: idx}
+}
+
+func (r *diskRun) event(format string, args ...any) {
+	r.events = append(r.events, fmt.Sprintf("  run %d: ", r.idx)+fmt.Sprintf(format, args...))
+}
+
+func (r *diskRun) violation(check, format string, args ...any) {
+	r.fig.checks[check]++
+	r.t.Errorf("run %d: %s: %s", r.idx, check, fmt.Sprintf(format, args...))
+}
+
+// openDiskNode opens a node on fsys with its REST handler; nil if it does
+// not open.
+func openDiskNode(t *testing.T, fsys vfs.FS) (*node.Node, http.Handler) {
+	t.Helper()
+	indexing := uint64(10000)
+	opts := node.Options{
+		StoragePath:   diskRoot,
+		SnapshotsPath: "/snapshots",
+		Defaults: collection.Defaults{
+			Hnsw:       collection.HnswConfig{M: 16, EfConstruct: 100, FullScanThreshold: 10000},
+			Optimizers: collection.OptimizersConfig{DeletedThreshold: 0.2, VacuumMinVectorNumber: 1000, IndexingThreshold: &indexing, FlushIntervalSec: 5},
+			Wal:        collection.WalConfig{WalCapacityMB: 32, WalRetainClosed: 1},
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		FS:     fsys,
+	}
+	n, err := node.Open(opts)
+	if err != nil {
+		return nil, nil
+	}
+	return n, rest.New(n, rest.Options{Logger: opts.Logger})
+}
+
+// call sends one request to the in-process REST handler.
+func call(h http.Handler, method, path, body string) (int, map[string]any) {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var out map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &out)
+	return rec.Code, out
+}
+
+// faultKinds are the faults a run picks from; each injects at most one.
+var faultKinds = []string{"fsync once", "fsync sticky", "short write", "enospc write", "enospc create", "none"}
+
+var scopes = []struct {
+	name  string
+	match func(string) bool
+}{
+	{"wal", vfstest.WALFiles},
+	{"segments", vfstest.SegmentFiles},
+	{"manifest", vfstest.ManifestFiles},
+	// the fsync after the manifest's rename (the shard's directory)
+	{"manifest dir", func(p string) bool { return strings.HasSuffix(p, "/shards/0") }},
+	{"any", vfstest.Any},
+}
+
+func (r *diskRun) run(fig *diskFigures) {
+	t := r.t
+	r.fig = fig
+	fig.runs++
+	r.mem = vfstest.NewMem()
+	r.fsys = vfstest.Wrap(r.mem)
+	n, srv := openDiskNode(t, r.fsys)
+	if n == nil {
+		t.Fatalf("run %d: open node without faults failed", r.idx)
+	}
+	r.srv = srv
+	if code, body := call(srv, "PUT", "/collections/"+collName, `{"vectors":{"size":2,"distance":"Dot"}}`); code != 200 {
+		n.Close()
+		t.Fatalf("run %d: create collection: %d %v", r.idx, code, body)
+	}
+
+	kind := faultKinds[r.rng.IntN(len(faultKinds))]
+	scope := scopes[r.rng.IntN(len(scopes))]
+	injectAt := r.rng.IntN(diskOps)
+	fig.faults[kind]++
+	var clone *vfstest.MemFS
+	powerLossAfter := -1 // fsyncs after the injection; -1: at the end
+	if r.rng.IntN(2) == 0 {
+		powerLossAfter = r.rng.IntN(30)
+	}
+	fsyncFault := strings.HasPrefix(kind, "fsync")
+	firedBefore := 0 // fsync faults seen fired before the current write
+	version := 0
+	for i := range diskOps {
+		if i == injectAt {
+			r.inject(kind, scope.name, scope.match)
+			if powerLossAfter >= 0 {
+				k := r.fsys.Syncs() + powerLossAfter
+				r.fsys.CrashAtSync(k, func(path string) { clone = r.mem.CrashClone() })
+				r.event("power loss armed at fsync %d", k)
+			}
+		}
+		if fsyncFault {
+			firedBefore = r.fsys.Fired()["fsync"]
+		}
+		id := r.rng.IntN(diskIDs)
+		wait := r.rng.IntN(4) != 0
+		switch p := r.rng.IntN(20); {
+		case p < 13:
+			version++
+			r.send(write{id: id, version: version, wait: wait}, firedBefore > 0)
+		case p < 18:
+			r.send(write{id: id, wait: wait}, firedBefore > 0)
+		case p < 19:
+			code, _ := call(srv, "POST", "/collections/"+collName+"/snapshots", "")
+			r.event("snapshot: %d", code)
+		default:
+			// Reads of what was written before go on after a fault.
+			if !r.fsys.Crashed() {
+				if _, err := r.read(srv); err != nil {
+					r.violation(chkReads, "%v", err)
+				}
+			}
+		}
+	}
+	fired := r.fsys.Fired()
+	for k, v := range fired {
+		fig.fired[k] += v
+	}
+	r.event("fired: %v %q", fired, r.fsys.Injected())
+	if clone == nil {
+		clone = r.mem.CrashClone()
+		r.event("power loss at the end")
+	}
+	n.Close()
+
+	re, resrv := openDiskNode(t, clone)
+	if re == nil {
+		r.violation(chkLost, "the node does not reopen after the power loss")
+		return
+	}
+	defer re.Close()
+	got, err := r.read(resrv)
+	if err != nil {
+		if len(r.acked()) > 0 {
+			r.violation(chkLost, "read after reopening: %v", err)
+		}
+		return
+	}
+	r.check(got)
+}
+
+func (r *diskRun) inject(kind, scope string, match func(string) bool) {
+	switch kind {
+	case "fsync once":
+		r.fsys.FailSync(match, errInjectedIO, vfstest.Once)
+	case "fsync sticky":
+		r.fsys.FailSync(match, errInjectedIO, vfstest.Sticky)
+	case "short write":
+		r.fsys.ShortWrite(match, nil)
+	case "enospc write":
+		r.fsys.SetFree(int64(r.rng.IntN(64 << 10)))
+		scope = "any"
+	case "enospc create":
+		r.fsys.FailCreate(match, nil)
+	}
+	r.event("inject %s on %s (after %d writes)", kind, scope, len(r.writes))
+}
+
+var errInjectedIO = fmt.Errorf("injected I/O error")
+
+// send sends one write and records its outcome. afterFsync: an fsync
+// failure hit before it was sent, so it must not be acknowledged.
+func (r *diskRun) send(w write, afterFsync bool) {
+	path := fmt.Sprintf("/collections/%s/points?wait=%t", collName, w.wait)
+	body := fmt.Sprintf(`{"points":[{"id":%d,"vector":[%d,1],"payload":{"v":%d}}]}`, w.id, w.version, w.version)
+	what := fmt.Sprintf("upsert %d=%d", w.id, w.version)
+	if w.version == 0 {
+		path = fmt.Sprintf("/collections/%s/points/delete?wait=%t", collName, w.wait)
+		body = fmt.Sprintf(`{"points":[%d]}`, w.id)
+		what = fmt.Sprintf("delete %d", w.id)
+	}
+	method := "PUT"
+	if w.version == 0 {
+		method = "POST"
+	}
+	code, out := call(r.srv, method, path, body)
+	msg := ""
+	if st, ok := out["status"].(map[string]any); ok {
+		msg, _ = st["error"].(string)
+	}
+	switch {
+	case code == 200:
+		w.outcome = outOK
+	case code == 500 && (strings.Contains(msg, "writes refused until restart") || strings.Contains(msg, "WAL buffer size exceeds available disk space")):
+		w.outcome = outRefused
+	default:
+		w.outcome = outUnknown
+	}
+	if code != 200 && (msg == "" || out["time"] == nil) {
+		r.violation(chkEnvelope, "%s: %d %v", what, code, out)
+	}
+	if afterFsync && w.outcome == outOK {
+		r.violation(chkAccepted, "%s acknowledged after an fsync failure", what)
+	}
+	r.fig.outcomes[w.outcome]++
+	r.writes = append(r.writes, w)
+	r.event("%s wait=%t: %s (%d %s)", what, w.wait, w.outcome, code, msg)
+}
+
+// read returns the version of every point that exists (id -> version).
+func (r *diskRun) read(h http.Handler) (map[int]int, error) {
+	ids := make([]string, diskIDs)
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+	}
+	code, out := call(h, "POST", "/collections/"+collName+"/points", `{"ids":[`+strings.Join(ids, ",")+`],"with_payload":true}`)
+	if code != 200 {
+		return nil, fmt.Errorf("retrieve: %d %v", code, out)
+	}
+	got := map[int]int{}
+	recs, _ := out["result"].([]any)
+	for _, rec := range recs {
+		m, _ := rec.(map[string]any)
+		id, _ := m["id"].(float64)
+		p, _ := m["payload"].(map[string]any)
+		v, _ := p["v"].(float64)
+		got[int(id)] = int(v)
+	}
+	r.event("read: %v", got)
+	return got, nil
+}
+
+func (r *diskRun) acked() []write {
+	var out []write
+	for _, w := range r.writes {
+		if w.outcome == outOK && w.wait {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// check compares what the reopened node holds with the history: per
+// point, the last write acknowledged with wait=true (durable by promise)
+// or a write after it that may have landed (acknowledged without wait, or
+// of unknown outcome) must explain the value read; a value that only a
+// refused write, or no write, carried is a phantom.
+func (r *diskRun) check(got map[int]int) {
+	for id := range diskIDs {
+		var hist []write
+		for _, w := range r.writes {
+			if w.id == id {
+				hist = append(hist, w)
+			}
+		}
+		v, present := got[id]
+		last := -1 // index in hist of the last durable acknowledged write
+		for i, w := range hist {
+			if w.outcome == outOK && w.wait {
+				last = i
+			}
+		}
+		explains := func(w write) bool {
+			if w.outcome == outRefused {
+				return false
+			}
+			if w.version == 0 {
+				return !present
+			}
+			return present && v == w.version
+		}
+		ok := false
+		if last < 0 && !present {
+			ok = true // nothing durable was promised
+		}
+		for _, w := range hist[max(last, 0):] {
+			if explains(w) {
+				ok = true
+			}
+		}
+		if ok {
+			continue
+		}
+		sent := slices.ContainsFunc(hist, func(w write) bool { return w.version != 0 && w.version == v && w.outcome != outRefused })
+		switch {
+		case present && !sent:
+			r.violation(chkPhantom, "point %d holds %d, which no accepted write carried (history %v)", id, v, hist)
+		case last >= 0 && hist[last].version == 0:
+			r.violation(chkResurrected, "point %d holds %d after an acknowledged delete (history %v)", id, v, hist)
+		default:
+			r.violation(chkLost, "point %d holds %v (present %t) (history %v)", id, v, present, hist)
+		}
+	}
+}
