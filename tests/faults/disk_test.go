@@ -165,10 +165,10 @@ type diskRun struct {
 }
 
 const (
-	diskRoot   = "/node"
-	diskIDs    = 12
-	diskOps    = 40
-	collName   = "c"
+	diskRoot = "/node"
+	diskIDs  = 12
+	diskOps  = 40
+	collName = "c"
 )
 
 func newDiskRun(t *testing.T, seed uint64, idx int) *diskRun {
