@@ -52,7 +52,10 @@ func TestDiskFaults(t *testing.T) {
 	for i := range runs {
 		r := newDiskRun(t, seed, i)
 		r.run(&fig)
-		if t.Failed() {
+		for _, v := range r.found {
+			t.Errorf("run %d: %s: %s", i, v.check, v.detail)
+		}
+		if len(r.found) > 0 {
 			t.Logf("run %d failed: its events\n%s", i, strings.Join(r.events, "\n"))
 			break
 		}
@@ -161,6 +164,7 @@ type diskRun struct {
 	srv    http.Handler
 	writes []write
 	events []string
+	found  []violation
 	fig    *diskFigures
 }
 
@@ -181,8 +185,10 @@ func (r *diskRun) event(format string, args ...any) {
 
 func (r *diskRun) violation(check, format string, args ...any) {
 	r.fig.checks[check]++
-	r.t.Errorf("run %d: %s: %s", r.idx, check, fmt.Sprintf(format, args...))
+	r.found = append(r.found, violation{check, fmt.Sprintf(format, args...)})
 }
+
+type violation struct{ check, detail string }
 
 // openDiskNode opens a node on fsys with its REST handler; nil if it does
 // not open.
@@ -461,5 +467,47 @@ func (r *diskRun) check(got map[int]int) {
 		default:
 			r.violation(chkLost, "point %d holds %v (present %t) (history %v)", id, v, present, hist)
 		}
+	}
+}
+
+// TestDiskChecker feeds the register checker histories whose answer is
+// known, so that a checker that never fires would fail here.
+func TestDiskChecker(t *testing.T) {
+	ok := func(id, v int, wait bool) write { return write{id: id, version: v, wait: wait, outcome: outOK} }
+	with := func(w write, out string) write { w.outcome = out; return w }
+	cases := []struct {
+		name   string
+		writes []write
+		got    map[int]int
+		want   string // the checker that must fire; "" none
+	}{
+		{"acknowledged upsert kept", []write{ok(1, 1, true)}, map[int]int{1: 1}, ""},
+		{"acknowledged upsert lost", []write{ok(1, 1, true)}, map[int]int{}, chkLost},
+		{"older value after an acknowledged upsert", []write{ok(1, 1, true), ok(1, 2, true)}, map[int]int{1: 1}, chkLost},
+		{"no-wait upsert may be lost", []write{ok(1, 1, true), ok(1, 2, false)}, map[int]int{1: 1}, ""},
+		{"no-wait upsert may land", []write{ok(1, 1, true), ok(1, 2, false)}, map[int]int{1: 2}, ""},
+		{"unknown upsert may land", []write{with(ok(1, 1, true), outUnknown)}, map[int]int{1: 1}, ""},
+		{"unknown upsert may be lost", []write{with(ok(1, 1, true), outUnknown)}, map[int]int{}, ""},
+		{"refused upsert landed", []write{with(ok(1, 1, true), outRefused)}, map[int]int{1: 1}, chkPhantom},
+		{"value never sent", []write{ok(1, 1, true)}, map[int]int{1: 7}, chkPhantom},
+		{"point never written", nil, map[int]int{2: 3}, chkPhantom},
+		{"acknowledged delete resurrected", []write{ok(1, 1, true), ok(1, 0, true)}, map[int]int{1: 1}, chkResurrected},
+		{"acknowledged delete kept", []write{ok(1, 1, true), ok(1, 0, true)}, map[int]int{}, ""},
+		{"upsert after a delete, unknown", []write{ok(1, 1, true), ok(1, 0, true), with(ok(1, 2, true), outUnknown)}, map[int]int{1: 2}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var fig diskFigures
+			fig.init()
+			r := &diskRun{t: t, writes: c.writes, fig: &fig}
+			r.check(c.got)
+			var got string
+			if len(r.found) > 0 {
+				got = r.found[0].check
+			}
+			if got != c.want || len(r.found) > 1 {
+				t.Fatalf("checkers fired %v, want %q", r.found, c.want)
+			}
+		})
 	}
 }
