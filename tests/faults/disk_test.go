@@ -103,10 +103,11 @@ type diskFigures struct {
 	fired    map[string]int // faults that hit, by FaultFS kind
 	outcomes map[string]int // writes by outcome
 	checks   map[string]int
+	endings  map[string]int // how runs ended
 }
 
 func (f *diskFigures) init() {
-	f.faults, f.fired, f.outcomes, f.checks = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	f.faults, f.fired, f.outcomes, f.checks, f.endings = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 }
 
 func (f *diskFigures) violations() int {
@@ -128,6 +129,7 @@ func (f *diskFigures) table(seed uint64) string {
 	}
 	row("fault chosen: ", f.faults)
 	row("fault injected: ", f.fired)
+	row("ended by: ", f.endings)
 	for _, o := range []string{outOK, outRefused, outUnknown} {
 		fmt.Fprintf(&b, "| writes %s | %d |\n", o, f.outcomes[o])
 	}
@@ -165,7 +167,10 @@ type diskRun struct {
 	writes []write
 	events []string
 	found  []violation
-	fig    *diskFigures
+	// restart: the run ends with a kill of the process, not a power
+	// loss, so writes acknowledged without wait must survive too.
+	restart bool
+	fig     *diskFigures
 }
 
 const (
@@ -260,8 +265,14 @@ func (r *diskRun) run(fig *diskFigures) {
 	injectAt := r.rng.IntN(diskOps)
 	fig.faults[kind]++
 	var clone *vfstest.MemFS
+	// The run ends with a power loss (only what was fsynced survives) at
+	// a random fsync after the injection or at the end, or with a kill
+	// of the process (everything written to the OS survives).
 	powerLossAfter := -1 // fsyncs after the injection; -1: at the end
-	if r.rng.IntN(2) == 0 {
+	switch r.rng.IntN(3) {
+	case 0:
+		r.restart = true
+	case 1:
 		powerLossAfter = r.rng.IntN(30)
 	}
 	fsyncFault := strings.HasPrefix(kind, "fsync")
@@ -304,11 +315,24 @@ func (r *diskRun) run(fig *diskFigures) {
 		fig.fired[k] += v
 	}
 	r.event("fired: %v %q", fired, r.fsys.Injected())
-	if clone == nil {
+	switch {
+	case r.restart:
+		// kill -9: the process writes nothing more (its Close fails),
+		// the OS keeps every byte it was handed.
+		r.fsys.Crash()
+		n.Close()
+		clone = r.mem
+		fig.endings["process killed"]++
+		r.event("process killed")
+	case clone == nil:
 		clone = r.mem.CrashClone()
+		fig.endings["power loss at the end"]++
 		r.event("power loss at the end")
+		n.Close()
+	default:
+		fig.endings["power loss at an fsync"]++
+		n.Close()
 	}
-	n.Close()
 
 	re, resrv := openDiskNode(t, clone)
 	if re == nil {
@@ -410,15 +434,22 @@ func (r *diskRun) read(h http.Handler) (map[int]int, error) {
 func (r *diskRun) acked() []write {
 	var out []write
 	for _, w := range r.writes {
-		if w.outcome == outOK && w.wait {
+		if r.durable(w) {
 			out = append(out, w)
 		}
 	}
 	return out
 }
 
+// durable reports whether w was promised to survive the run's ending:
+// acknowledged with wait=true (fsynced), or acknowledged at all when the
+// process was killed (it reached the OS).
+func (r *diskRun) durable(w write) bool {
+	return w.outcome == outOK && (w.wait || r.restart)
+}
+
 // check compares what the reopened node holds with the history: per
-// point, the last write acknowledged with wait=true (durable by promise)
+// point, the last write promised durable (durable)
 // or a write after it that may have landed (acknowledged without wait, or
 // of unknown outcome) must explain the value read; a value that only a
 // refused write, or no write, carried is a phantom.
@@ -433,7 +464,7 @@ func (r *diskRun) check(got map[int]int) {
 		v, present := got[id]
 		last := -1 // index in hist of the last durable acknowledged write
 		for i, w := range hist {
-			if w.outcome == outOK && w.wait {
+			if r.durable(w) {
 				last = i
 			}
 		}
