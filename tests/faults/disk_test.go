@@ -195,10 +195,8 @@ func (r *diskRun) violation(check, format string, args ...any) {
 
 type violation struct{ check, detail string }
 
-// openDiskNode opens a node on fsys with its REST handler; nil if it does
-// not open.
-func openDiskNode(t *testing.T, fsys vfs.FS) (*node.Node, http.Handler) {
-	t.Helper()
+// openDiskNode opens a node on fsys with its REST handler.
+func openDiskNode(fsys vfs.FS) (*node.Node, http.Handler, error) {
 	indexing := uint64(10000)
 	opts := node.Options{
 		StoragePath:   diskRoot,
@@ -213,9 +211,9 @@ func openDiskNode(t *testing.T, fsys vfs.FS) (*node.Node, http.Handler) {
 	}
 	n, err := node.Open(opts)
 	if err != nil {
-		return nil, nil
+		return nil, nil, err
 	}
-	return n, rest.New(n, rest.Options{Logger: opts.Logger})
+	return n, rest.New(n, rest.Options{Logger: opts.Logger}), nil
 }
 
 // call sends one request to the in-process REST handler.
@@ -250,9 +248,9 @@ func (r *diskRun) run(fig *diskFigures) {
 	fig.runs++
 	r.mem = vfstest.NewMem()
 	r.fsys = vfstest.Wrap(r.mem)
-	n, srv := openDiskNode(t, r.fsys)
-	if n == nil {
-		t.Fatalf("run %d: open node without faults failed", r.idx)
+	n, srv, err := openDiskNode(r.fsys)
+	if err != nil {
+		t.Fatalf("run %d: open node without faults: %v", r.idx, err)
 	}
 	r.srv = srv
 	if code, body := call(srv, "PUT", "/collections/"+collName, `{"vectors":{"size":2,"distance":"Dot"}}`); code != 200 {
@@ -334,9 +332,9 @@ func (r *diskRun) run(fig *diskFigures) {
 		n.Close()
 	}
 
-	re, resrv := openDiskNode(t, clone)
-	if re == nil {
-		r.violation(chkLost, "the node does not reopen after the power loss")
+	re, resrv, err := openDiskNode(clone)
+	if err != nil {
+		r.violation(chkLost, "the node does not reopen: %v", err)
 		return
 	}
 	defer re.Close()

@@ -18,6 +18,13 @@
 //     proposal made twice) is applied once, so a repeated AddLearner never
 //     demotes a voter (members.go).
 //
+// A failed fsync of the raft storage (its log poisons itself, a snapshot's
+// WriteFileAtomic fails; both match vfs.ErrSyncFailed) stops the peer's
+// consensus: Run returns the error, the proposals in flight and every later
+// one fail with ErrStopped, so no cluster operation goes on over a log whose
+// durable state is unknown; a restart recovers what is really on disk
+// (fsync_test.go).
+//
 // The Run goroutine owns the RawNode and everything marked so in Node;
 // Propose, ChangeMembership, Step, Unreachable, ReportSnapshot and Status
 // are safe from any goroutine.
