@@ -75,6 +75,17 @@
 // CollectionClusterInfo), proposes the recovery of this peer's Dead
 // replicas, and aborts the transfers to it whose source stays down.
 //
+// A failed fsync (fsync_test.go): below a shard it stops that shard's
+// writes (shard.ErrUnusable, answered 500 "Service internal error" as
+// Qdrant answers a storage failure) until the node restarts, while reads
+// and the other collections go on; below the raft storage it stops
+// consensus, so cluster operations fail (consensus.ErrStopped). Below the
+// node's own metadata files (a collection's config.json, aliases.json,
+// the collections directory) only the operation fails: those files are
+// written whole with WriteFileAtomic by every change, so no later state is
+// built on the bytes whose fsync failed, and the next change fsyncs a
+// complete file again.
+//
 // Node is safe for concurrent use. Metadata operations are serialized by
 // one lock; data operations only take it shared to look up the collection.
 package node
