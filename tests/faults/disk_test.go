@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -27,17 +28,17 @@ import (
 // a register workload (upserts of id -> version, deletes, reads, a
 // snapshot now and then, which checkpoints the shard), injects one fault
 // below the files at a random operation (an fsync failure once or for
-// good, a short write, ENOSPC on write or on create, scoped to the WAL,
+// good, a short diskWrite, ENOSPC on diskWrite or on create, scoped to the WAL,
 // the segment files, the manifest or everything), then loses power (at a
 // random later fsync, or at the end) and reopens the node on what was
-// fsynced. Checked: no acknowledged write (wait=true) lost, no deleted
+// fsynced. Checked: no acknowledged diskWrite (wait=true) lost, no deleted
 // point resurrected, no phantom (a value no request sent, or only a
-// refused one), and that once an fsync failed no write was acknowledged
+// refused one), and that once an fsync failed no diskWrite was acknowledged
 // any more (the node refuses them, 500 in Qdrant's envelope). The figures
 // are logged; SHOAL_DISK_RUNS and SHOAL_DISK_SEED change the number of
 // runs and the seed.
 func TestDiskFaults(t *testing.T) {
-	runs := envInt(t, "SHOAL_DISK_RUNS", 100)
+	runs := diskEnvInt(t, "SHOAL_DISK_RUNS", 100)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("SHOAL_DISK_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
@@ -66,7 +67,7 @@ func TestDiskFaults(t *testing.T) {
 	}
 }
 
-func envInt(t *testing.T, name string, def int) int {
+func diskEnvInt(t *testing.T, name string, def int) int {
 	s := os.Getenv(name)
 	if s == "" {
 		return def
@@ -80,22 +81,22 @@ func envInt(t *testing.T, name string, def int) int {
 
 // Outcomes of a request.
 const (
-	outOK      = "ok"
-	outRefused = "failed" // refused before anything was written: definite
-	outUnknown = "unknown"
+	diskOK      = "ok"
+	diskRefused = "failed" // refused before anything was written: definite
+	diskUnknown = "unknown"
 )
 
 // Checkers.
 const (
-	chkLost        = "acknowledged writes lost"
-	chkResurrected = "deleted points resurrected"
-	chkPhantom     = "phantom points"
-	chkAccepted    = "writes acknowledged after an fsync failure"
-	chkEnvelope    = "refusals outside Qdrant's envelope"
-	chkReads       = "reads failed on the faulted node"
+	diskLost        = "acknowledged writes lost"
+	diskResurrected = "deleted points resurrected"
+	diskPhantom     = "phantom points"
+	diskAccepted    = "writes acknowledged after an fsync failure"
+	diskEnvelope    = "refusals outside Qdrant's envelope"
+	diskReads       = "reads failed on the faulted node"
 )
 
-var checkers = []string{chkLost, chkResurrected, chkPhantom, chkAccepted, chkEnvelope, chkReads}
+var diskCheckers = []string{diskLost, diskResurrected, diskPhantom, diskAccepted, diskEnvelope, diskReads}
 
 type diskFigures struct {
 	runs     int
@@ -123,34 +124,24 @@ func (f *diskFigures) table(seed uint64) string {
 	fmt.Fprintf(&b, "| disk faults (seed %d) | count |\n|---|---|\n", seed)
 	fmt.Fprintf(&b, "| runs | %d |\n", f.runs)
 	row := func(prefix string, m map[string]int) {
-		for _, k := range slices.Sorted(mapsKeys(m)) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			fmt.Fprintf(&b, "| %s%s | %d |\n", prefix, k, m[k])
 		}
 	}
 	row("fault chosen: ", f.faults)
 	row("fault injected: ", f.fired)
 	row("ended by: ", f.endings)
-	for _, o := range []string{outOK, outRefused, outUnknown} {
+	for _, o := range []string{diskOK, diskRefused, diskUnknown} {
 		fmt.Fprintf(&b, "| writes %s | %d |\n", o, f.outcomes[o])
 	}
-	for _, c := range checkers {
+	for _, c := range diskCheckers {
 		fmt.Fprintf(&b, "| %s | %d |\n", c, f.checks[c])
 	}
 	return b.String()
 }
 
-func mapsKeys(m map[string]int) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-// write is one write request of a run and what came of it.
-type write struct {
+// diskWrite is one diskWrite request of a run and what came of it.
+type diskWrite struct {
 	id      int
 	version int // the value written; 0 for a delete
 	wait    bool
@@ -164,9 +155,9 @@ type diskRun struct {
 	mem    *vfstest.MemFS
 	fsys   *vfstest.FaultFS
 	srv    http.Handler
-	writes []write
+	writes []diskWrite
 	events []string
-	found  []violation
+	found  []diskViolation
 	// restart: the run ends with a kill of the process, not a power
 	// loss, so writes acknowledged without wait must survive too.
 	restart bool
@@ -177,7 +168,7 @@ const (
 	diskRoot = "/node"
 	diskIDs  = 12
 	diskOps  = 40
-	collName = "c"
+	diskColl = "c"
 )
 
 func newDiskRun(t *testing.T, seed uint64, idx int) *diskRun {
@@ -190,10 +181,10 @@ func (r *diskRun) event(format string, args ...any) {
 
 func (r *diskRun) violation(check, format string, args ...any) {
 	r.fig.checks[check]++
-	r.found = append(r.found, violation{check, fmt.Sprintf(format, args...)})
+	r.found = append(r.found, diskViolation{check, fmt.Sprintf(format, args...)})
 }
 
-type violation struct{ check, detail string }
+type diskViolation struct{ check, detail string }
 
 // openDiskNode opens a node on fsys with its REST handler.
 func openDiskNode(fsys vfs.FS) (*node.Node, http.Handler, error) {
@@ -216,8 +207,8 @@ func openDiskNode(fsys vfs.FS) (*node.Node, http.Handler, error) {
 	return n, rest.New(n, rest.Options{Logger: opts.Logger}), nil
 }
 
-// call sends one request to the in-process REST handler.
-func call(h http.Handler, method, path, body string) (int, map[string]any) {
+// diskCall sends one request to the in-process REST handler.
+func diskCall(h http.Handler, method, path, body string) (int, map[string]any) {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
@@ -227,10 +218,10 @@ func call(h http.Handler, method, path, body string) (int, map[string]any) {
 	return rec.Code, out
 }
 
-// faultKinds are the faults a run picks from; each injects at most one.
-var faultKinds = []string{"fsync once", "fsync sticky", "short write", "enospc write", "enospc create", "none"}
+// diskFaultKinds are the faults a run picks from; each injects at most one.
+var diskFaultKinds = []string{"fsync once", "fsync sticky", "short write", "enospc write", "enospc create", "none"}
 
-var scopes = []struct {
+var diskScopes = []struct {
 	name  string
 	match func(string) bool
 }{
@@ -253,13 +244,13 @@ func (r *diskRun) run(fig *diskFigures) {
 		t.Fatalf("run %d: open node without faults: %v", r.idx, err)
 	}
 	r.srv = srv
-	if code, body := call(srv, "PUT", "/collections/"+collName, `{"vectors":{"size":2,"distance":"Dot"}}`); code != 200 {
+	if code, body := diskCall(srv, "PUT", "/collections/"+diskColl, `{"vectors":{"size":2,"distance":"Dot"}}`); code != 200 {
 		n.Close()
 		t.Fatalf("run %d: create collection: %d %v", r.idx, code, body)
 	}
 
-	kind := faultKinds[r.rng.IntN(len(faultKinds))]
-	scope := scopes[r.rng.IntN(len(scopes))]
+	kind := diskFaultKinds[r.rng.IntN(len(diskFaultKinds))]
+	scope := diskScopes[r.rng.IntN(len(diskScopes))]
 	injectAt := r.rng.IntN(diskOps)
 	fig.faults[kind]++
 	var clone *vfstest.MemFS
@@ -274,7 +265,7 @@ func (r *diskRun) run(fig *diskFigures) {
 		powerLossAfter = r.rng.IntN(30)
 	}
 	fsyncFault := strings.HasPrefix(kind, "fsync")
-	firedBefore := 0 // fsync faults seen fired before the current write
+	firedBefore := 0 // fsync faults seen fired before the current diskWrite
 	version := 0
 	for i := range diskOps {
 		if i == injectAt {
@@ -293,17 +284,17 @@ func (r *diskRun) run(fig *diskFigures) {
 		switch p := r.rng.IntN(20); {
 		case p < 13:
 			version++
-			r.send(write{id: id, version: version, wait: wait}, firedBefore > 0)
+			r.send(diskWrite{id: id, version: version, wait: wait}, firedBefore > 0)
 		case p < 18:
-			r.send(write{id: id, wait: wait}, firedBefore > 0)
+			r.send(diskWrite{id: id, wait: wait}, firedBefore > 0)
 		case p < 19:
-			code, _ := call(srv, "POST", "/collections/"+collName+"/snapshots", "")
+			code, _ := diskCall(srv, "POST", "/collections/"+diskColl+"/snapshots", "")
 			r.event("snapshot: %d", code)
 		default:
 			// Reads of what was written before go on after a fault.
 			if !r.fsys.Crashed() {
 				if _, err := r.read(srv); err != nil {
-					r.violation(chkReads, "%v", err)
+					r.violation(diskReads, "%v", err)
 				}
 			}
 		}
@@ -334,14 +325,14 @@ func (r *diskRun) run(fig *diskFigures) {
 
 	re, resrv, err := openDiskNode(clone)
 	if err != nil {
-		r.violation(chkLost, "the node does not reopen: %v", err)
+		r.violation(diskLost, "the node does not reopen: %v", err)
 		return
 	}
 	defer re.Close()
 	got, err := r.read(resrv)
 	if err != nil {
 		if len(r.acked()) > 0 {
-			r.violation(chkLost, "read after reopening: %v", err)
+			r.violation(diskLost, "read after reopening: %v", err)
 		}
 		return
 	}
@@ -351,13 +342,13 @@ func (r *diskRun) run(fig *diskFigures) {
 func (r *diskRun) inject(kind, scope string, match func(string) bool) {
 	switch kind {
 	case "fsync once":
-		r.fsys.FailSync(match, errInjectedIO, vfstest.Once)
+		r.fsys.FailSync(match, errDiskIO, vfstest.Once)
 	case "fsync sticky":
-		r.fsys.FailSync(match, errInjectedIO, vfstest.Sticky)
+		r.fsys.FailSync(match, errDiskIO, vfstest.Sticky)
 	case "short write":
 		r.fsys.ShortWrite(match, nil)
 	case "enospc write":
-		r.fsys.SetFree(int64(r.rng.IntN(64 << 10)))
+		r.fsys.SetFree(int64(r.rng.IntN(4 << 10)))
 		scope = "any"
 	case "enospc create":
 		r.fsys.FailCreate(match, nil)
@@ -365,16 +356,16 @@ func (r *diskRun) inject(kind, scope string, match func(string) bool) {
 	r.event("inject %s on %s (after %d writes)", kind, scope, len(r.writes))
 }
 
-var errInjectedIO = fmt.Errorf("injected I/O error")
+var errDiskIO = fmt.Errorf("injected I/O error")
 
-// send sends one write and records its outcome. afterFsync: an fsync
+// send sends one diskWrite and records its outcome. afterFsync: an fsync
 // failure hit before it was sent, so it must not be acknowledged.
-func (r *diskRun) send(w write, afterFsync bool) {
-	path := fmt.Sprintf("/collections/%s/points?wait=%t", collName, w.wait)
+func (r *diskRun) send(w diskWrite, afterFsync bool) {
+	path := fmt.Sprintf("/collections/%s/points?wait=%t", diskColl, w.wait)
 	body := fmt.Sprintf(`{"points":[{"id":%d,"vector":[%d,1],"payload":{"v":%d}}]}`, w.id, w.version, w.version)
 	what := fmt.Sprintf("upsert %d=%d", w.id, w.version)
 	if w.version == 0 {
-		path = fmt.Sprintf("/collections/%s/points/delete?wait=%t", collName, w.wait)
+		path = fmt.Sprintf("/collections/%s/points/delete?wait=%t", diskColl, w.wait)
 		body = fmt.Sprintf(`{"points":[%d]}`, w.id)
 		what = fmt.Sprintf("delete %d", w.id)
 	}
@@ -382,24 +373,24 @@ func (r *diskRun) send(w write, afterFsync bool) {
 	if w.version == 0 {
 		method = "POST"
 	}
-	code, out := call(r.srv, method, path, body)
+	code, out := diskCall(r.srv, method, path, body)
 	msg := ""
 	if st, ok := out["status"].(map[string]any); ok {
 		msg, _ = st["error"].(string)
 	}
 	switch {
 	case code == 200:
-		w.outcome = outOK
+		w.outcome = diskOK
 	case code == 500 && (strings.Contains(msg, "writes refused until restart") || strings.Contains(msg, "WAL buffer size exceeds available disk space")):
-		w.outcome = outRefused
+		w.outcome = diskRefused
 	default:
-		w.outcome = outUnknown
+		w.outcome = diskUnknown
 	}
 	if code != 200 && (msg == "" || out["time"] == nil) {
-		r.violation(chkEnvelope, "%s: %d %v", what, code, out)
+		r.violation(diskEnvelope, "%s: %d %v", what, code, out)
 	}
-	if afterFsync && w.outcome == outOK {
-		r.violation(chkAccepted, "%s acknowledged after an fsync failure", what)
+	if afterFsync && w.outcome == diskOK {
+		r.violation(diskAccepted, "%s acknowledged after an fsync failure", what)
 	}
 	r.fig.outcomes[w.outcome]++
 	r.writes = append(r.writes, w)
@@ -412,7 +403,7 @@ func (r *diskRun) read(h http.Handler) (map[int]int, error) {
 	for i := range ids {
 		ids[i] = strconv.Itoa(i)
 	}
-	code, out := call(h, "POST", "/collections/"+collName+"/points", `{"ids":[`+strings.Join(ids, ",")+`],"with_payload":true}`)
+	code, out := diskCall(h, "POST", "/collections/"+diskColl+"/points", `{"ids":[`+strings.Join(ids, ",")+`],"with_payload":true}`)
 	if code != 200 {
 		return nil, fmt.Errorf("retrieve: %d %v", code, out)
 	}
@@ -429,8 +420,8 @@ func (r *diskRun) read(h http.Handler) (map[int]int, error) {
 	return got, nil
 }
 
-func (r *diskRun) acked() []write {
-	var out []write
+func (r *diskRun) acked() []diskWrite {
+	var out []diskWrite
 	for _, w := range r.writes {
 		if r.durable(w) {
 			out = append(out, w)
@@ -442,32 +433,32 @@ func (r *diskRun) acked() []write {
 // durable reports whether w was promised to survive the run's ending:
 // acknowledged with wait=true (fsynced), or acknowledged at all when the
 // process was killed (it reached the OS).
-func (r *diskRun) durable(w write) bool {
-	return w.outcome == outOK && (w.wait || r.restart)
+func (r *diskRun) durable(w diskWrite) bool {
+	return w.outcome == diskOK && (w.wait || r.restart)
 }
 
 // check compares what the reopened node holds with the history: per
-// point, the last write promised durable (durable)
-// or a write after it that may have landed (acknowledged without wait, or
+// point, the last diskWrite promised durable (durable)
+// or a diskWrite after it that may have landed (acknowledged without wait, or
 // of unknown outcome) must explain the value read; a value that only a
-// refused write, or no write, carried is a phantom.
+// refused diskWrite, or no diskWrite, carried is a phantom.
 func (r *diskRun) check(got map[int]int) {
 	for id := range diskIDs {
-		var hist []write
+		var hist []diskWrite
 		for _, w := range r.writes {
 			if w.id == id {
 				hist = append(hist, w)
 			}
 		}
 		v, present := got[id]
-		last := -1 // index in hist of the last durable acknowledged write
+		last := -1 // index in hist of the last durable acknowledged diskWrite
 		for i, w := range hist {
 			if r.durable(w) {
 				last = i
 			}
 		}
-		explains := func(w write) bool {
-			if w.outcome == outRefused {
+		explains := func(w diskWrite) bool {
+			if w.outcome == diskRefused {
 				return false
 			}
 			if w.version == 0 {
@@ -487,14 +478,14 @@ func (r *diskRun) check(got map[int]int) {
 		if ok {
 			continue
 		}
-		sent := slices.ContainsFunc(hist, func(w write) bool { return w.version != 0 && w.version == v && w.outcome != outRefused })
+		sent := slices.ContainsFunc(hist, func(w diskWrite) bool { return w.version != 0 && w.version == v && w.outcome != diskRefused })
 		switch {
 		case present && !sent:
-			r.violation(chkPhantom, "point %d holds %d, which no accepted write carried (history %v)", id, v, hist)
+			r.violation(diskPhantom, "point %d holds %d, which no accepted diskWrite carried (history %v)", id, v, hist)
 		case last >= 0 && hist[last].version == 0:
-			r.violation(chkResurrected, "point %d holds %d after an acknowledged delete (history %v)", id, v, hist)
+			r.violation(diskResurrected, "point %d holds %d after an acknowledged delete (history %v)", id, v, hist)
 		default:
-			r.violation(chkLost, "point %d holds %v (present %t) (history %v)", id, v, present, hist)
+			r.violation(diskLost, "point %d holds %v (present %t) (history %v)", id, v, present, hist)
 		}
 	}
 }
@@ -502,27 +493,29 @@ func (r *diskRun) check(got map[int]int) {
 // TestDiskChecker feeds the register checker histories whose answer is
 // known, so that a checker that never fires would fail here.
 func TestDiskChecker(t *testing.T) {
-	ok := func(id, v int, wait bool) write { return write{id: id, version: v, wait: wait, outcome: outOK} }
-	with := func(w write, out string) write { w.outcome = out; return w }
+	ok := func(id, v int, wait bool) diskWrite {
+		return diskWrite{id: id, version: v, wait: wait, outcome: diskOK}
+	}
+	with := func(w diskWrite, out string) diskWrite { w.outcome = out; return w }
 	cases := []struct {
 		name   string
-		writes []write
+		writes []diskWrite
 		got    map[int]int
 		want   string // the checker that must fire; "" none
 	}{
-		{"acknowledged upsert kept", []write{ok(1, 1, true)}, map[int]int{1: 1}, ""},
-		{"acknowledged upsert lost", []write{ok(1, 1, true)}, map[int]int{}, chkLost},
-		{"older value after an acknowledged upsert", []write{ok(1, 1, true), ok(1, 2, true)}, map[int]int{1: 1}, chkLost},
-		{"no-wait upsert may be lost", []write{ok(1, 1, true), ok(1, 2, false)}, map[int]int{1: 1}, ""},
-		{"no-wait upsert may land", []write{ok(1, 1, true), ok(1, 2, false)}, map[int]int{1: 2}, ""},
-		{"unknown upsert may land", []write{with(ok(1, 1, true), outUnknown)}, map[int]int{1: 1}, ""},
-		{"unknown upsert may be lost", []write{with(ok(1, 1, true), outUnknown)}, map[int]int{}, ""},
-		{"refused upsert landed", []write{with(ok(1, 1, true), outRefused)}, map[int]int{1: 1}, chkPhantom},
-		{"value never sent", []write{ok(1, 1, true)}, map[int]int{1: 7}, chkPhantom},
-		{"point never written", nil, map[int]int{2: 3}, chkPhantom},
-		{"acknowledged delete resurrected", []write{ok(1, 1, true), ok(1, 0, true)}, map[int]int{1: 1}, chkResurrected},
-		{"acknowledged delete kept", []write{ok(1, 1, true), ok(1, 0, true)}, map[int]int{}, ""},
-		{"upsert after a delete, unknown", []write{ok(1, 1, true), ok(1, 0, true), with(ok(1, 2, true), outUnknown)}, map[int]int{1: 2}, ""},
+		{"acknowledged upsert kept", []diskWrite{ok(1, 1, true)}, map[int]int{1: 1}, ""},
+		{"acknowledged upsert lost", []diskWrite{ok(1, 1, true)}, map[int]int{}, diskLost},
+		{"older value after an acknowledged upsert", []diskWrite{ok(1, 1, true), ok(1, 2, true)}, map[int]int{1: 1}, diskLost},
+		{"no-wait upsert may be lost", []diskWrite{ok(1, 1, true), ok(1, 2, false)}, map[int]int{1: 1}, ""},
+		{"no-wait upsert may land", []diskWrite{ok(1, 1, true), ok(1, 2, false)}, map[int]int{1: 2}, ""},
+		{"unknown upsert may land", []diskWrite{with(ok(1, 1, true), diskUnknown)}, map[int]int{1: 1}, ""},
+		{"unknown upsert may be lost", []diskWrite{with(ok(1, 1, true), diskUnknown)}, map[int]int{}, ""},
+		{"refused upsert landed", []diskWrite{with(ok(1, 1, true), diskRefused)}, map[int]int{1: 1}, diskPhantom},
+		{"value never sent", []diskWrite{ok(1, 1, true)}, map[int]int{1: 7}, diskPhantom},
+		{"point never written", nil, map[int]int{2: 3}, diskPhantom},
+		{"acknowledged delete resurrected", []diskWrite{ok(1, 1, true), ok(1, 0, true)}, map[int]int{1: 1}, diskResurrected},
+		{"acknowledged delete kept", []diskWrite{ok(1, 1, true), ok(1, 0, true)}, map[int]int{}, ""},
+		{"upsert after a delete, unknown", []diskWrite{ok(1, 1, true), ok(1, 0, true), with(ok(1, 2, true), diskUnknown)}, map[int]int{1: 2}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
