@@ -91,7 +91,7 @@ const (
 	diskLost        = "acknowledged writes lost"
 	diskResurrected = "deleted points resurrected"
 	diskPhantom     = "phantom points"
-	diskAccepted    = "writes acknowledged after an fsync failure"
+	diskAccepted    = "writes not refused after an fsync failure"
 	diskEnvelope    = "refusals outside Qdrant's envelope"
 	diskReads       = "reads failed on the faulted node"
 )
@@ -389,8 +389,8 @@ func (r *diskRun) send(w diskWrite, afterFsync bool) {
 	if code != 200 && (msg == "" || out["time"] == nil) {
 		r.violation(diskEnvelope, "%s: %d %v", what, code, out)
 	}
-	if afterFsync && w.outcome == diskOK {
-		r.violation(diskAccepted, "%s acknowledged after an fsync failure", what)
+	if afterFsync && w.outcome != diskRefused {
+		r.violation(diskAccepted, "%s after an fsync failure: %d %q, want a refusal (500, writes refused until restart)", what, code, msg)
 	}
 	r.fig.outcomes[w.outcome]++
 	r.writes = append(r.writes, w)
