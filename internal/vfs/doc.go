@@ -11,6 +11,11 @@
 // renamed or removed entry is durable once SyncDir of its directory returns
 // nil. Writers must not rely on more (vfstest's MemFS gives no more).
 //
+// A failed fsync is not a failed write that can be retried: the page cache
+// may have dropped the bytes, and a later fsync may succeed without them.
+// The recipes mark it (ErrSyncFailed, syncerr.go) so that the owner of the
+// files can stop writing until a reopen reads what is really on disk.
+//
 // Mapped files. On-disk vector columns are mapped read-only. They stay
 // inside the seam for everything that matters to durability: they are
 // written with WriteFileAtomic and opened with Map, which maps through the
