@@ -171,24 +171,12 @@ func (s *Server) recoverSnapshot(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) uploadSnapshot(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	q := r.URL.Query()
-	checksum, priority := q.Get("checksum"), q.Get("priority")
-	if checksum != "" {
-		if err := checkChecksum(&checksum); err != nil {
-			s.fail(w, r, start, err)
-			return
-		}
-	}
-	wait, err := queryBool(r, "wait", true)
+	up, err := parseUpload(r)
 	if err != nil {
 		s.fail(w, r, start, err)
 		return
 	}
-	part, err := snapshotPart(r)
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
+	checksum, priority, wait, part := up.checksum, up.priority, up.wait, up.part
 	name := r.PathValue("name")
 	if !wait {
 		// The upload is read before answering, whatever wait says: the
@@ -212,6 +200,33 @@ func (s *Server) uploadSnapshot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.ok(w, start, true)
+}
+
+// upload is what a snapshot upload request says: its query (checksum,
+// priority, wait) and the reader of its multipart field "snapshot".
+type upload struct {
+	checksum, priority string
+	wait               bool
+	part               io.Reader
+}
+
+// parseUpload checks a snapshot upload's query and finds its file part.
+func parseUpload(r *http.Request) (upload, error) {
+	q := r.URL.Query()
+	up := upload{checksum: q.Get("checksum"), priority: q.Get("priority")}
+	if up.checksum != "" {
+		if err := checkChecksum(&up.checksum); err != nil {
+			return upload{}, err
+		}
+	}
+	var err error
+	if up.wait, err = queryBool(r, "wait", true); err != nil {
+		return upload{}, err
+	}
+	if up.part, err = snapshotPart(r); err != nil {
+		return upload{}, err
+	}
+	return up, nil
 }
 
 // snapshotPart returns the reader of the multipart field "snapshot".

@@ -112,25 +112,13 @@ func (s *Server) recoverShardSnapshot(w http.ResponseWriter, r *http.Request, st
 }
 
 func (s *Server) uploadShardSnapshot(w http.ResponseWriter, r *http.Request, start time.Time, name string, id collection.ShardID) {
-	q := r.URL.Query()
-	checksum, priority := q.Get("checksum"), q.Get("priority")
-	if checksum != "" {
-		if err := checkChecksum(&checksum); err != nil {
-			s.fail(w, r, start, err)
-			return
-		}
-	}
-	wait, err := queryBool(r, "wait", true)
+	up, err := parseUpload(r)
 	if err != nil {
 		s.fail(w, r, start, err)
 		return
 	}
-	part, err := snapshotPart(r)
-	if err != nil {
-		s.fail(w, r, start, err)
-		return
-	}
-	path, err := s.node.SaveUpload(r.Context(), part)
+	checksum, priority, wait := up.checksum, up.priority, up.wait
+	path, err := s.node.SaveUpload(r.Context(), up.part)
 	if err != nil {
 		s.fail(w, r, start, err)
 		return

@@ -27,8 +27,8 @@ type TransferReplicas interface {
 // per peer and clock, far below this in any real cluster.
 const maxRecoveryClocks = 1 << 16
 
-// InitiateTransfer prepares a replica to receive a transfer.
-func (p pointsService) InitiateTransfer(ctx context.Context, req *p2pv1.InitiateTransferRequest) (*p2pv1.InitiateTransferResponse, error) {
+// transferReplicas are the local replicas as transfers need them.
+func (p pointsService) transferReplicas() (TransferReplicas, error) {
 	r, err := p.replicas()
 	if err != nil {
 		return nil, err
@@ -37,17 +37,22 @@ func (p pointsService) InitiateTransfer(ctx context.Context, req *p2pv1.Initiate
 	if !ok {
 		return nil, toStatus(point.Errorf(point.KindBadRequest, "this peer takes no shard transfers"))
 	}
+	return tr, nil
+}
+
+// InitiateTransfer prepares a replica to receive a transfer.
+func (p pointsService) InitiateTransfer(ctx context.Context, req *p2pv1.InitiateTransferRequest) (*p2pv1.InitiateTransferResponse, error) {
+	tr, err := p.transferReplicas()
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := p.s.withTimeout(ctx, 0)
 	defer cancel()
 	ts, err := tr.InitiateTransfer(ctx, req.GetCollection(), req.GetShardId(), req.GetFromPeerId(), req.GetReset_())
 	if err != nil {
 		return nil, failed(ctx, err)
 	}
-	out := &p2pv1.InitiateTransferResponse{Incomplete: ts.Incomplete}
-	for k, tick := range ts.RecoveryPoint {
-		out.RecoveryPoint = append(out.RecoveryPoint, &p2pv1.RecoveryClock{PeerId: k.PeerID, ClockId: k.ClockID, Tick: tick})
-	}
-	return out, nil
+	return &p2pv1.InitiateTransferResponse{Incomplete: ts.Incomplete, RecoveryPoint: recoveryPointToProto(ts.RecoveryPoint)}, nil
 }
 
 // InitiateTransfer asks the peer to prepare its replica of a shard for a
@@ -62,6 +67,14 @@ func (r *RemotePeer) InitiateTransfer(ctx context.Context, coll string, shard co
 		return collection.TargetState{}, r.answer("initiate transfer", err)
 	}
 	return collection.TargetState{RecoveryPoint: rp, Incomplete: resp.GetIncomplete()}, nil
+}
+
+func recoveryPointToProto(rp ops.RecoveryPoint) []*p2pv1.RecoveryClock {
+	var out []*p2pv1.RecoveryClock
+	for k, tick := range rp {
+		out = append(out, &p2pv1.RecoveryClock{PeerId: k.PeerID, ClockId: k.ClockID, Tick: tick})
+	}
+	return out
 }
 
 func recoveryPointFromProto(list []*p2pv1.RecoveryClock) (ops.RecoveryPoint, error) {
@@ -81,13 +94,9 @@ func recoveryPointFromProto(list []*p2pv1.RecoveryClock) (ops.RecoveryPoint, err
 
 // TransferUpdates applies a batch of a transfer to a receiving replica.
 func (p pointsService) TransferUpdates(ctx context.Context, req *p2pv1.TransferUpdatesRequest) (*p2pv1.TransferUpdatesResponse, error) {
-	r, err := p.replicas()
+	tr, err := p.transferReplicas()
 	if err != nil {
 		return nil, err
-	}
-	tr, ok := r.(TransferReplicas)
-	if !ok {
-		return nil, toStatus(point.Errorf(point.KindBadRequest, "this peer takes no shard transfers"))
 	}
 	b, err := transferBatchFromProto(req)
 	if err != nil {
@@ -142,9 +151,7 @@ func (r *RemotePeer) TransferUpdates(ctx context.Context, coll string, shard col
 		tag := u.Tag
 		req.Updates = append(req.Updates, &p2pv1.TransferUpdate{Operation: data, ClockTag: tagToProto(&tag)})
 	}
-	for k, tick := range b.Cutoff {
-		req.Cutoff = append(req.Cutoff, &p2pv1.RecoveryClock{PeerId: k.PeerID, ClockId: k.ClockID, Tick: tick})
-	}
+	req.Cutoff = recoveryPointToProto(b.Cutoff)
 	resp, err := call(ctx, r, "transfer updates", p2pv1.PointsClient.TransferUpdates, req)
 	if err != nil {
 		return 0, err
