@@ -50,10 +50,22 @@ type TransferRemote interface {
 }
 
 // TaggedUpdate is one update of a transfer batch, with the clock tag it
-// was logged with (a zero tick for records).
+// was logged with (a zero tick for records). Encoded, when set, is Op's
+// encoding (the sender measured the batch with it): the transport sends
+// it as is instead of encoding Op again.
 type TaggedUpdate struct {
-	Op  *ops.Operation
-	Tag ops.ClockTag
+	Op      *ops.Operation
+	Tag     ops.ClockTag
+	Encoded []byte
+}
+
+// encodedUpdate is op with its tag and encoding.
+func encodedUpdate(op *ops.Operation, tag ops.ClockTag) (TaggedUpdate, error) {
+	b, err := op.Encode()
+	if err != nil {
+		return TaggedUpdate{}, fmt.Errorf("encode a transfer update: %w", err)
+	}
+	return TaggedUpdate{Op: op, Tag: tag, Encoded: b}, nil
 }
 
 // TransferBatch is what one TransferUpdates call carries: updates applied
@@ -230,13 +242,18 @@ func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local 
 				for i, r := range recs {
 					op.Points[i] = ops.PointStruct{ID: r.ID, Vectors: r.Vectors, Sparse: r.Sparse, Payload: r.Payload}
 				}
-				b.Updates = []TaggedUpdate{{Op: op, Tag: ops.ClockTag{PeerID: self}}}
-				prog.Bytes += encodedSize(op)
+				var u TaggedUpdate
+				if u, err = encodedUpdate(op, ops.ClockTag{PeerID: self}); err == nil {
+					b.Updates = []TaggedUpdate{u}
+					prog.Bytes += int64(len(u.Encoded))
+				}
 			}
 			if next == nil {
 				b.Cutoff = cutoff
 			}
-			err = p.sendBatch(ctx, b)
+			if err == nil {
+				err = p.sendBatch(ctx, b)
+			}
 		}
 		if err == nil {
 			err = p.err
@@ -286,15 +303,6 @@ func scrollRecords(ctx context.Context, r *shard.Reader, from *point.ID, all fun
 		out = append(out, r)
 	}
 	return out, next, nil
-}
-
-// encodedSize is the size of op's encoding (0 when it does not encode).
-func encodedSize(op *ops.Operation) int64 {
-	b, err := op.Encode()
-	if err != nil {
-		return 0
-	}
-	return int64(len(b))
 }
 
 // ReplicaInitiateTransfer prepares this peer's replica of shard to receive
@@ -479,13 +487,17 @@ func (c *Collection) sendWALFrom(ctx context.Context, rs *ReplicaSet, local *sha
 			if u.Tag != nil {
 				tag = *u.Tag
 			}
-			n := int(encodedSize(u.Op))
+			tu, err := encodedUpdate(u.Op, tag)
+			if err != nil {
+				return err
+			}
+			n := len(tu.Encoded)
 			if len(b.Updates) > 0 && (len(b.Updates) >= walBatch || size+n > maxTransferBatchBytes/2) {
 				if err := flush(false); err != nil {
 					return err
 				}
 			}
-			b.Updates = append(b.Updates, TaggedUpdate{Op: u.Op, Tag: tag})
+			b.Updates = append(b.Updates, tu)
 			size += n
 			prog.Bytes += int64(n)
 			next = u.OperationID + 1

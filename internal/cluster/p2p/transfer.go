@@ -144,9 +144,12 @@ func transferBatchFromProto(req *p2pv1.TransferUpdatesRequest) (collection.Trans
 func (r *RemotePeer) TransferUpdates(ctx context.Context, coll string, shard collection.ShardID, from uint64, b collection.TransferBatch) (uint64, error) {
 	req := &p2pv1.TransferUpdatesRequest{Collection: coll, ShardId: shard, FromPeerId: from, Wait: b.Wait}
 	for _, u := range b.Updates {
-		data, err := u.Op.Encode()
-		if err != nil {
-			return 0, fmt.Errorf("encode a transfer update: %w", err)
+		data := u.Encoded
+		if data == nil {
+			var err error
+			if data, err = u.Op.Encode(); err != nil {
+				return 0, fmt.Errorf("encode a transfer update: %w", err)
+			}
 		}
 		tag := u.Tag
 		req.Updates = append(req.Updates, &p2pv1.TransferUpdate{Operation: data, ClockTag: tagToProto(&tag)})
