@@ -555,6 +555,13 @@ func TestTransferPeerRemoved(t *testing.T) {
 		t.Fatalf("replicate_shard: %v", err)
 	}
 	waitProgress(t, src, coll2, to)
+	// The writes stop (the ones in flight answered) before the forced
+	// removal: the source is the shard's medium leader for some of them,
+	// and an update it sent before it was removed may still reach the
+	// target after the target was recovered (a removed peer's process
+	// goes on, as in Qdrant), leaving the replicas apart. Writes during
+	// the transfer are what this test checks.
+	stop()
 	if err := removePeer(keep, from, true); err != nil {
 		t.Fatalf("remove the source with force: %v", err)
 	}
@@ -580,7 +587,6 @@ func TestTransferPeerRemoved(t *testing.T) {
 	slowUpdates(tgt, 0)
 	// The replicate's target, Dead, is recovered from the other replica.
 	waitShard(t, live, coll2, 0, map[uint64]string{ids[keep.Index]: "Active", to: "Active"}, 60*time.Second)
-	stop()
 	if err := src.Kill(); err != nil {
 		t.Fatal(err)
 	}
