@@ -139,6 +139,7 @@ func TestClientOutcomes(t *testing.T) {
 		t.Fatalf("upsert: %v", op)
 	}
 
+
 	// A server that does not answer in time: Unknown.
 	block := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -175,6 +176,14 @@ func TestClientOutcomes(t *testing.T) {
 	h := rec.History()
 	if r := Check(h, final); !r.OK() || r.Acknowledged != 2 || r.Failed != 2 || r.Unknown != 2 {
 		t.Fatalf("%s\n%v", r, h)
+	}
+	nowait := Client{Rec: rec, BaseURL: srv.URL, Peer: "peer-1", Collection: "c", Ordering: "medium", Dim: 4, Timeout: 2 * time.Second}
+	nowait.NoWait = true
+	if op := nowait.Upsert(ctx, 6); op.Outcome != OK {
+		t.Fatalf("upsert without wait: %v", op)
+	}
+	if q := reg.seen[len(reg.seen)-1]; q != "ordering=medium&wait=false" {
+		t.Fatalf("query without wait %q", q)
 	}
 }
 
