@@ -95,6 +95,7 @@ func TestLinearizableChecker(t *testing.T) {
 		{"concurrent read", history.History{up(1, 0, 10, history.OK), up(2, 20, 40, history.OK)}, []Read{rd(1, 25, 30), rd(2, 35, 50)}, true},
 		{"non-monotonic reads", history.History{up(1, 0, 10, history.OK), up(2, 20, 80, history.OK)}, []Read{rd(2, 25, 30), rd(1, 35, 50)}, false},
 		{"unknown write shows late", history.History{up(1, 0, 10, history.Unknown), up(2, 20, 30, history.OK)}, []Read{rd(2, 40, 50), rd(1, 60, 70)}, true},
+		{"unknown write read, then stale", history.History{up(1, 0, 10, history.Unknown), up(2, 60, 70, history.OK)}, []Read{rd(1, 40, 50), rd(1, 80, 90)}, false},
 		{"refused write never shows", history.History{up(1, 0, 10, history.Fail)}, []Read{rd(1, 20, 30)}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,8 +113,17 @@ func TestLinearizableChecker(t *testing.T) {
 			}
 		})
 	}
-	if ops := keyOps(history.History{up(1, 0, 10, history.Unknown)}, nil); len(ops) != 1 || ops[0].Return != math.MaxInt64 {
-		t.Fatalf("an unknown write has no end: %+v", ops)
+	unknown := history.History{up(1, 0, 10, history.Unknown), del(2, 20, 30)}
+	unknown[0].Complete = history.Forever
+	if ops := keyOps(unknown, nil); len(ops) != 1 {
+		t.Fatalf("an unknown upsert nobody read is dropped: %+v", ops)
+	}
+	if ops := keyOps(unknown, []Read{rd(1, 40, 50)}); len(ops) != 3 || ops[0].Return != int64(50*ms) {
+		t.Fatalf("an unknown upsert ends when a read of it returned: %+v", ops)
+	}
+	unknown[1].Outcome, unknown[1].Complete = history.Unknown, history.Forever
+	if ops := keyOps(unknown, nil); len(ops) != 1 || ops[0].Return != math.MaxInt64 {
+		t.Fatalf("an unknown delete has no end: %+v", ops)
 	}
 }
 
@@ -140,9 +150,50 @@ func TestReportTable(t *testing.T) {
 		t.Fatalf("broken %v", a.Broken())
 	}
 	tab := a.Table()
-	for _, want := range []string{"runs: 2", "| kill | 3 |", "| upsert | 1 | 0 | 1 |", "| lost acknowledged writes | 0 | 0 | 0 | 1* |"} {
+	for _, want := range []string{"runs: 2", "| kill | 3 |", "| upsert | 1 | 0 | 1 |", "| lost acknowledged writes | 0 | 0 | 0† | 1* |", "| stale reads | 0 | 0 | 0* | 0* |"} {
 		if !strings.Contains(tab, want) {
 			t.Errorf("table lacks %q:\n%s", want, tab)
 		}
+	}
+}
+
+// TestStaleReads: a read invoked after an acknowledged update must not
+// return what that update certainly replaced; unknown updates and reads
+// concurrent with updates are not stale.
+func TestStaleReads(t *testing.T) {
+	ms := time.Millisecond
+	op := func(id history.WriteID, kind history.Kind, inv, comp time.Duration, o history.Outcome) history.Op {
+		if o == history.Unknown {
+			comp = history.Forever / ms
+		}
+		return history.Op{ID: id, Kind: kind, Key: 1, Invoke: inv * ms, Complete: comp * ms, Outcome: o}
+	}
+	rd := func(v history.WriteID, inv, comp time.Duration) Read {
+		return Read{Key: 1, Invoke: inv * ms, Complete: comp * ms, Outcome: history.OK, Value: v}
+	}
+	up, del, ok, unk := history.Upsert, history.Delete, history.OK, history.Unknown
+	for _, tc := range []struct {
+		name  string
+		ops   history.History
+		read  Read
+		stale bool
+	}{
+		{"latest", history.History{op(1, up, 0, 10, ok)}, rd(1, 20, 30), false},
+		{"older value", history.History{op(1, up, 0, 10, ok), op(2, up, 20, 30, ok)}, rd(1, 40, 50), true},
+		{"concurrent update", history.History{op(1, up, 0, 10, ok), op(2, up, 20, 45, ok)}, rd(1, 40, 50), false},
+		{"overlapping writes", history.History{op(1, up, 0, 25, ok), op(2, up, 20, 30, ok)}, rd(1, 40, 50), false},
+		{"unknown older write", history.History{op(1, up, 0, 10, unk), op(2, up, 20, 30, ok)}, rd(1, 40, 50), false},
+		{"absent after upsert", history.History{op(1, up, 0, 10, ok)}, rd(0, 20, 30), true},
+		{"absent after delete", history.History{op(1, up, 0, 10, ok), op(2, del, 20, 30, ok)}, rd(0, 40, 50), false},
+		{"resurrected", history.History{op(1, up, 0, 10, ok), op(2, del, 20, 30, ok)}, rd(1, 40, 50), true},
+		{"absent, unknown delete", history.History{op(1, del, 0, 10, unk), op(2, up, 20, 30, ok)}, rd(0, 40, 50), false},
+		{"absent, old delete", history.History{op(1, del, 0, 10, ok), op(2, up, 20, 30, ok)}, rd(0, 40, 50), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := staleReads(tc.ops, []Read{tc.read})
+			if (len(got) > 0) != tc.stale {
+				t.Fatalf("stale %v, want %v: %+v", len(got) > 0, tc.stale, got)
+			}
+		})
 	}
 }

@@ -21,7 +21,7 @@ type Config struct {
 	Duration time.Duration // workload and nemesis time (default 30 s)
 	Peers    int           // default 3
 	Shards   int           // per collection (default 2); replication_factor is Peers
-	Keys     int           // per collection (default 12)
+	Keys     int           // per collection (default 64)
 	Modes    []Mode        // default DefaultModes()
 	Race     bool          // build shoal with -race
 	// Converge bounds the wait for every replica to be Active and equal
@@ -43,7 +43,7 @@ func (c *Config) defaults() {
 		c.Shards = 2
 	}
 	if c.Keys == 0 {
-		c.Keys = 12
+		c.Keys = 64
 	}
 	if c.Modes == nil {
 		c.Modes = DefaultModes()
@@ -185,7 +185,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		v := func(checker, text string) {
 			rep.count(checker, name, 1)
 			rep.Violations = append(rep.Violations, Violation{Seed: cfg.Seed, Mode: name, Checker: checker,
-				Promised: promises(cl.mode, checker), Text: text})
+				Promised: promises(cl.mode, checker), Open: cl.mode.isOpen(checker), Text: text})
 		}
 		for _, c := range Checkers {
 			rep.count(c, name, 0)
@@ -223,8 +223,14 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 			}
 			v(checker, a.String()+"\n"+keyContext(h, rds, events, a.Key))
 		}
-		if cl.mode.Linearizable {
-			for _, lr := range checkLinearizable(h, rds, 20*time.Second) {
+		for _, st := range staleReads(h, rds) {
+			v(CheckStale, st.why+"\n"+keyContext(h, rds, events, st.read.Key))
+		}
+		if cl.mode.FreshReads {
+			linStart := time.Now()
+			bad := checkLinearizable(h, rds, 10*time.Second)
+			cfg.Logf("faults: %s: porcupine over %d updates and %d reads: %d keys not ok, %v", name, len(h), len(rds), len(bad), time.Since(linStart).Round(time.Millisecond))
+			for _, lr := range bad {
 				checker := CheckLinearizable
 				if lr.Result != "Illegal" {
 					checker = CheckLinUndecided
