@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 }
 
 // TestShortRun is the short seeded run of the normal suite: a 3-peer
-// cluster, the default write modes, the nemesis for 40 s; no promise may
+// cluster, the default write modes, the nemesis for 30 s; no promise may
 // be broken, faults must have been injected and writes acknowledged.
 // SHOAL_FAULTS_SEED replays a seed.
 func TestShortRun(t *testing.T) {
@@ -37,7 +37,7 @@ func TestShortRun(t *testing.T) {
 		}
 	}
 	t.Logf("seed %d (replay with SHOAL_FAULTS_SEED=%d)", seed, seed)
-	rep, err := Run(context.Background(), Config{Seed: seed, Duration: 40 * time.Second, T: t, Logf: t.Logf})
+	rep, err := Run(context.Background(), Config{Seed: seed, Duration: 30 * time.Second, Converge: 30 * time.Second, T: t, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestShortRun(t *testing.T) {
 	if rep.Ops["upsert"][history.OK] == 0 || rep.Ops["read"][history.OK] == 0 {
 		t.Errorf("no upsert or read acknowledged: %v", rep.Ops)
 	}
-	if len(rep.Converge) != 1 || rep.Converge[0] > 60*time.Second {
+	if len(rep.Converge) != 1 || rep.Converge[0] > 40*time.Second {
 		t.Errorf("convergence %v", rep.Converge)
 	}
 }
@@ -104,7 +104,7 @@ func TestLinearizableChecker(t *testing.T) {
 					tc.ops[i].Complete = history.Forever
 				}
 			}
-			bad := checkLinearizable(tc.ops, tc.reads, 5*time.Second)
+			bad := checkLinearizable(tc.ops, tc.reads, 5*time.Second, 10*time.Second)
 			if got := len(bad) == 0; got != tc.legal {
 				t.Fatalf("legal %v, want %v: %+v", got, tc.legal, bad)
 			}

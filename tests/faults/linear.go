@@ -100,9 +100,10 @@ type linResult struct {
 }
 
 // checkLinearizable checks every key's register history with porcupine,
-// each key within timeout; it returns the keys that are not Ok (Illegal:
-// a violation; Unknown: the search timed out).
-func checkLinearizable(h history.History, reads []Read, timeout time.Duration) []linResult {
+// each key within perKey and all within budget (keys left when the
+// budget is spent are Unknown without a search); it returns the keys
+// that are not Ok (Illegal: not linearizable; Unknown: undecided).
+func checkLinearizable(h history.History, reads []Read, perKey, budget time.Duration) []linResult {
 	ops := map[uint64][]history.Op{}
 	for _, op := range h {
 		ops[op.Key] = append(ops[op.Key], op)
@@ -119,9 +120,13 @@ func checkLinearizable(h history.History, reads []Read, timeout time.Duration) [
 		keys[k] = true
 	}
 	var bad []linResult
+	deadline := time.Now().Add(budget)
 	for _, k := range slices.Sorted(mapKeys(keys)) {
 		start := time.Now()
-		res := porcupine.CheckOperationsTimeout(registerModel, keyOps(ops[k], rds[k]), timeout)
+		res := porcupine.Unknown
+		if left := time.Until(deadline); left > 0 {
+			res = porcupine.CheckOperationsTimeout(registerModel, keyOps(ops[k], rds[k]), min(perKey, left))
+		}
 		if res != porcupine.Ok {
 			bad = append(bad, linResult{Key: k, Result: res, Ops: ops[k], Reads: rds[k], Elapsed: time.Since(start)})
 		}

@@ -228,7 +228,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		}
 		if cl.mode.FreshReads {
 			linStart := time.Now()
-			bad := checkLinearizable(h, rds, 10*time.Second)
+			bad := checkLinearizable(h, rds, 2*time.Second, 20*time.Second)
 			cfg.Logf("faults: %s: porcupine over %d updates and %d reads: %d keys not ok, %v", name, len(h), len(rds), len(bad), time.Since(linStart).Round(time.Millisecond))
 			for _, lr := range bad {
 				checker := CheckLinearizable
