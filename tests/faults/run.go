@@ -1,11 +1,13 @@
 package faults
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -221,10 +223,10 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 			case a.Source == nil && hasKey(finals[0], a.Key):
 				checker = CheckPhantom
 			}
-			v(checker, a.String()+"\n"+keyContext(h, rds, events, a.Key))
+			v(checker, a.String()+"\n"+keyContext(h, rds, events, a.Key, anomalyTime(a)))
 		}
 		for _, st := range staleReads(h, rds) {
-			v(CheckStale, st.why+"\n"+keyContext(h, rds, events, st.read.Key))
+			v(CheckStale, st.why+"\n"+keyContext(h, rds, events, st.read.Key, st.read.Invoke))
 		}
 		if cl.mode.FreshReads {
 			linStart := time.Now()
@@ -236,7 +238,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 					checker = CheckLinUndecided
 				}
 				v(checker, fmt.Sprintf("key %d: porcupine says %s after %v\n%s", lr.Key, lr.Result, lr.Elapsed.Round(time.Millisecond),
-					keyContext(h, rds, events, lr.Key)))
+					keyContext(h, rds, events, lr.Key, lastRead(lr.Reads))))
 			}
 		}
 		cfg.Logf("faults: %s: %s", name, chk.String())
@@ -252,49 +254,69 @@ func hasKey(m map[uint64]history.WriteID, k uint64) bool {
 	return ok
 }
 
-// keyContext prints one key's operations and reads in invoke order, and the
-// nemesis events during them.
-func keyContext(h history.History, rds []Read, events []Event, key uint64) string {
+// keyContext prints one key's operations and reads, and the nemesis
+// events, from 3 s before at to 1 s after, in time order (at most 60
+// lines, those nearest at).
+func keyContext(h history.History, rds []Read, events []Event, key uint64, at time.Duration) string {
 	type line struct {
 		at   time.Duration
 		text string
 	}
+	from, to := at-3*time.Second, at+time.Second
+	in := func(t time.Duration) bool { return t >= from && t <= to }
 	var lines []line
-	first, last := Forever, time.Duration(0)
 	for _, op := range h {
-		if op.Key == key {
+		if op.Key == key && in(op.Invoke) {
 			lines = append(lines, line{op.Invoke, op.String()})
-			first, last = min(first, op.Invoke), max(last, min(op.Complete, op.Invoke+time.Minute))
 		}
 	}
 	for _, r := range rds {
-		if r.Key == key && r.Outcome == history.OK {
+		if r.Key == key && r.Outcome == history.OK && in(r.Invoke) {
 			lines = append(lines, line{r.Invoke, r.String()})
 		}
 	}
 	for _, e := range events {
-		if e.At >= first-5*time.Second && e.At <= last+5*time.Second {
-			lines = append(lines, line{e.At, e.String()})
+		if in(e.At) {
+			lines = append(lines, line{e.At, "*** " + e.String()})
 		}
 	}
-	slicesSortLines := func() {
-		for i := 1; i < len(lines); i++ {
-			for j := i; j > 0 && lines[j].at < lines[j-1].at; j-- {
-				lines[j], lines[j-1] = lines[j-1], lines[j]
-			}
+	slices.SortStableFunc(lines, func(a, b line) int { return cmp.Compare(a.at, b.at) })
+	const maxLines = 60
+	for len(lines) > maxLines {
+		if at-lines[0].at > lines[len(lines)-1].at-at {
+			lines = lines[1:]
+		} else {
+			lines = lines[:len(lines)-1]
 		}
 	}
-	slicesSortLines()
-	const maxLines = 80
 	var b strings.Builder
-	if len(lines) > maxLines {
-		fmt.Fprintf(&b, "    ... %d earlier lines\n", len(lines)-maxLines)
-		lines = lines[len(lines)-maxLines:]
-	}
+	fmt.Fprintf(&b, "    history of key %d around %.3fms:\n", key, float64(at)/1e6)
 	for _, l := range lines {
 		b.WriteString("    " + l.text + "\n")
 	}
 	return b.String()
+}
+
+// lastRead is the invoke time of the last read (porcupine does not say
+// where a history breaks; the end is where it is known broken).
+func lastRead(rds []Read) time.Duration {
+	var t time.Duration
+	for _, r := range rds {
+		t = max(t, r.Invoke)
+	}
+	return t
+}
+
+// anomalyTime is when an anomaly showed: the latest operation it names.
+func anomalyTime(a history.Anomaly) time.Duration {
+	var t time.Duration
+	if a.Source != nil {
+		t = a.Source.Invoke
+	}
+	for _, op := range a.Superseding {
+		t = max(t, op.Invoke)
+	}
+	return t
 }
 
 func eventsText(events []Event, from, to time.Duration) string {
