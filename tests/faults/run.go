@@ -151,9 +151,11 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	// Convergence: every replica of every collection Active and equal.
 	pls := map[string]placement{}
 	var lastDiffs map[string][]history.Difference
+	var stuck string // the collection that was not converged at the last try
 	convErr := waitFor(cfg.Converge, func() error {
 		lastDiffs = map[string][]history.Difference{}
 		for _, cl := range colls {
+			stuck = cl.mode.Name()
 			pl, err := allActive(c.Peers, cl.mode.Name(), cfg.Shards, cfg.Peers)
 			if err != nil {
 				return err
@@ -192,7 +194,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		for _, c := range Checkers {
 			rep.count(c, name, 0)
 		}
-		if convErr != nil {
+		if convErr != nil && stuck == name {
 			v(CheckNotConverged, fmt.Sprintf("after %v: %v\n%s", cfg.Converge, convErr, eventsText(events, 0, Forever)))
 		}
 		for _, d := range lastDiffs[name] {
