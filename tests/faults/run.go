@@ -151,11 +151,9 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	// Convergence: every replica of every collection Active and equal.
 	pls := map[string]placement{}
 	var lastDiffs map[string][]history.Difference
-	var stuck string // the collection that was not converged at the last try
 	convErr := waitFor(cfg.Converge, func() error {
 		lastDiffs = map[string][]history.Difference{}
 		for _, cl := range colls {
-			stuck = cl.mode.Name()
 			pl, err := allActive(c.Peers, cl.mode.Name(), cfg.Shards, cfg.Peers)
 			if err != nil {
 				return err
@@ -175,6 +173,27 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	})
 	rep.Converge = append(rep.Converge, time.Since(healed))
 	cfg.Logf("faults: converged in %v (err %v)", time.Since(healed).Round(time.Millisecond), convErr)
+	// A last look at every collection: the wait stops at the first that
+	// is not converged, and the others must be judged too.
+	notConverged := map[string]error{}
+	if convErr != nil {
+		for _, cl := range colls {
+			name := cl.mode.Name()
+			pl, err := allActive(c.Peers, name, cfg.Shards, cfg.Peers)
+			if err == nil {
+				var diffs []history.Difference
+				if diffs, err = compareReplicas(ctx, pc, name, pl); err == nil {
+					lastDiffs[name] = diffs
+					if len(diffs) > 0 {
+						err = fmt.Errorf("%d differences between replicas", len(diffs))
+					}
+				}
+			}
+			if err != nil {
+				notConverged[name] = err
+			}
+		}
+	}
 
 	for _, cl := range colls {
 		name := cl.mode.Name()
@@ -194,8 +213,8 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		for _, c := range Checkers {
 			rep.count(c, name, 0)
 		}
-		if convErr != nil && stuck == name {
-			v(CheckNotConverged, fmt.Sprintf("after %v: %v\n%s", cfg.Converge, convErr, eventsText(events, 0, Forever)))
+		if err := notConverged[name]; err != nil {
+			v(CheckNotConverged, fmt.Sprintf("after %v: %v\n%s", cfg.Converge, err, eventsText(events, 0, Forever)))
 		}
 		for _, d := range lastDiffs[name] {
 			v(CheckReplicas, d.String())
