@@ -65,8 +65,8 @@ func TestShortRun(t *testing.T) {
 	if rep.Ops["upsert"][history.OK] == 0 || rep.Ops["read"][history.OK] == 0 {
 		t.Errorf("no upsert or read acknowledged: %v", rep.Ops)
 	}
-	if len(rep.Converge) != 1 || rep.Converge[0] > 40*time.Second {
-		t.Errorf("convergence %v", rep.Converge)
+	if len(rep.Converge)+rep.NotConverged != 1 {
+		t.Errorf("convergence %v, %d not converged", rep.Converge, rep.NotConverged)
 	}
 }
 

@@ -171,7 +171,11 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		}
 		return nil
 	})
-	rep.Converge = append(rep.Converge, time.Since(healed))
+	if convErr == nil {
+		rep.Converge = append(rep.Converge, time.Since(healed))
+	} else {
+		rep.NotConverged++
+	}
 	cfg.Logf("faults: converged in %v (err %v)", time.Since(healed).Round(time.Millisecond), convErr)
 	// A last look at every collection: the wait stops at the first that
 	// is not converged, and the others must be judged too.

@@ -44,11 +44,14 @@ func main() {
 	for i := 0; ctx.Err() == nil && time.Now().Before(end) && (*runs == 0 || i < *runs); i++ {
 		s := *seed + uint64(i)
 		rep, err := faults.Run(ctx, faults.Config{Seed: s, Duration: *run, Race: *race, Logf: logf})
-		total.Merge(rep)
 		if err != nil {
+			// Not counted: a run that could not finish (the cluster did
+			// not start, a heal failed, or it was interrupted).
 			errs++
 			log.Printf("run %d (seed %d): %v", i, s, err)
+			continue
 		}
+		total.Merge(rep)
 		log.Printf("run %d (seed %d): %d faults, %d findings (%d broken promises)", i, s, sum(rep.Faults), len(rep.Violations), len(rep.Broken()))
 		for _, v := range rep.Broken() {
 			log.Printf("VIOLATION %s", v)
