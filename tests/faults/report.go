@@ -55,13 +55,13 @@ type Report struct {
 	// Ops counts operations by kind (upsert, delete, read) and outcome.
 	Ops map[string]map[history.Outcome]int
 	// Counts is checker -> mode -> findings.
-	Counts     map[string]map[string]int
-	Modes      []Mode
-	Converge   []time.Duration // per run: heal to every replica Active and equal
+	Counts   map[string]map[string]int
+	Modes    []Mode
+	Converge []time.Duration // per run: heal to every replica Active and equal
 	// NotConverged counts the runs whose replicas were not all Active and
 	// equal within Config.Converge.
 	NotConverged int
-	Violations []Violation
+	Violations   []Violation
 }
 
 func (r *Report) init() {
