@@ -8,8 +8,12 @@
 // its time. After healing it checks what each write mode promises (see
 // docs/faults.md): acknowledged writes lost, deletes resurrected, phantom
 // points, replicas that disagree point by point, peers that read
-// different final states, and for the linearizable modes a porcupine
-// check of every key's register history, reads included.
+// different final states, stale reads (a read after an acknowledged
+// update that does not see it), and, as an observation (the README
+// promises no linearizability), a porcupine check of every key's
+// register history, reads included. Findings of known open bugs
+// (Mode.Open, docs/faults.md) are counted and printed but do not fail a
+// run.
 //
 // Run is the whole of one run; Report merges runs and prints the figures
 // table. `go test ./tests/faults` runs a short seeded run; `go run

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -263,5 +262,3 @@ func (n *nemesis) snapshot() ([]Event, map[string]int) {
 	}
 	return append([]Event(nil), n.events...), counts
 }
-
-var _ = strings.TrimSpace

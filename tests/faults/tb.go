@@ -26,8 +26,6 @@ type errFatal struct{ msg string }
 
 func (e errFatal) Error() string { return e.msg }
 
-var _ error = errFatal{}
-
 func (r *runnerTB) Helper()      {}
 func (r *runnerTB) Name() string { return "faults" }
 func (r *runnerTB) Logf(format string, args ...any) {
