@@ -56,8 +56,8 @@ func (m Mode) Promise() string {
 func DefaultModes() []Mode {
 	return []Mode{
 		{Ordering: "strong", WCF: 3, Wait: true, FreshReads: true, Durable: true, Open: openConverge},
-		{Ordering: "medium", WCF: 2, Wait: true, FreshReads: true, Durable: true, Open: append([]string{CheckStale, CheckLost, CheckResurrected, CheckFailedVisible}, openConverge...)},
-		{Ordering: "medium", WCF: 1, Wait: false, Durable: true, Open: append([]string{CheckLost, CheckResurrected, CheckFailedVisible}, openConverge...)},
+		{Ordering: "medium", WCF: 2, Wait: true, FreshReads: true, Durable: true, Open: append([]string{CheckStale, CheckLost, CheckResurrected}, openConverge...)},
+		{Ordering: "medium", WCF: 1, Wait: false, Durable: true, Open: append([]string{CheckLost, CheckResurrected}, openConverge...)},
 		{Ordering: "weak", WCF: 1, Wait: true},
 	}
 }

@@ -243,6 +243,12 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 			switch {
 			case a.Kind == history.Resurrected:
 				checker = CheckResurrected
+			case a.Kind == history.FailedVisible && a.Source != nil && a.Source.Kind == history.Delete:
+				// An absent point that only a refused delete explains:
+				// either that delete took effect or acknowledged upserts
+				// were lost; the second is the likelier and is what a mode
+				// without ordering allows, so it counts as a loss.
+				checker = CheckLost
 			case a.Kind == history.FailedVisible:
 				checker = CheckFailedVisible
 			case a.Source == nil && hasKey(finals[0], a.Key):
