@@ -202,3 +202,25 @@ func TestStaleReads(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckerOf: each anomaly of history.Check counts under one checker.
+func TestCheckerOf(t *testing.T) {
+	del := &history.Op{ID: 3, Kind: history.Delete, Outcome: history.Fail}
+	up := &history.Op{ID: 4, Kind: history.Upsert, Outcome: history.Fail}
+	for _, tc := range []struct {
+		a       history.Anomaly
+		present bool
+		want    string
+	}{
+		{history.Anomaly{Kind: history.Lost, Source: up}, true, CheckLost},
+		{history.Anomaly{Kind: history.Lost}, false, CheckLost},
+		{history.Anomaly{Kind: history.Lost, Final: 99}, true, CheckPhantom},
+		{history.Anomaly{Kind: history.Resurrected, Source: up}, true, CheckResurrected},
+		{history.Anomaly{Kind: history.FailedVisible, Source: up}, true, CheckFailedVisible},
+		{history.Anomaly{Kind: history.FailedVisible, Source: del}, false, CheckLost},
+	} {
+		if got := checkerOf(tc.a, tc.present); got != tc.want {
+			t.Errorf("%v present %v: %s, want %s", tc.a, tc.present, got, tc.want)
+		}
+	}
+}

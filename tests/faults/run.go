@@ -239,21 +239,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		}
 		chk := history.Check(h, finals[0])
 		for _, a := range chk.Anomalies {
-			checker := CheckLost
-			switch {
-			case a.Kind == history.Resurrected:
-				checker = CheckResurrected
-			case a.Kind == history.FailedVisible && a.Source != nil && a.Source.Kind == history.Delete:
-				// An absent point that only a refused delete explains:
-				// either that delete took effect or acknowledged upserts
-				// were lost; the second is the likelier and is what a mode
-				// without ordering allows, so it counts as a loss.
-				checker = CheckLost
-			case a.Kind == history.FailedVisible:
-				checker = CheckFailedVisible
-			case a.Source == nil && hasKey(finals[0], a.Key):
-				checker = CheckPhantom
-			}
+			checker := checkerOf(a, hasKey(finals[0], a.Key))
 			v(checker, a.String()+"\n"+keyContext(h, rds, events, a.Key, anomalyTime(a)))
 		}
 		for _, st := range staleReads(h, rds) {
@@ -279,6 +265,26 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 
 // Forever bounds an event window that has no end.
 const Forever = time.Duration(1<<63 - 1)
+
+// checkerOf names the checker an anomaly of history.Check counts under;
+// present says whether the key is in the final state.
+func checkerOf(a history.Anomaly, present bool) string {
+	switch {
+	case a.Kind == history.Resurrected:
+		return CheckResurrected
+	case a.Kind == history.FailedVisible && a.Source != nil && a.Source.Kind == history.Delete:
+		// An absent point that only a refused delete explains: either
+		// that delete took effect or acknowledged upserts were lost; the
+		// second is the likelier and is what a mode without ordering
+		// allows, so it counts as a loss.
+		return CheckLost
+	case a.Kind == history.FailedVisible:
+		return CheckFailedVisible
+	case a.Source == nil && present:
+		return CheckPhantom
+	}
+	return CheckLost
+}
 
 func hasKey(m map[uint64]history.WriteID, k uint64) bool {
 	_, ok := m[k]
