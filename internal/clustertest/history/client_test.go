@@ -139,7 +139,6 @@ func TestClientOutcomes(t *testing.T) {
 		t.Fatalf("upsert: %v", op)
 	}
 
-
 	// A server that does not answer in time: Unknown.
 	block := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
