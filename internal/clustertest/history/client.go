@@ -35,6 +35,9 @@ type Client struct {
 	// that replicas that applied different writes differ in vectors too.
 	Vector func(WriteID) any
 	Dim    int
+	// NoWait sends ?wait=false: an acknowledgement then means accepted
+	// (written to the WAL of enough replicas), not applied.
+	NoWait bool
 }
 
 // Upsert writes a point whose payload names a new write id, with
@@ -102,7 +105,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (int, []
 	if err != nil {
 		return 0, nil, err
 	}
-	q := url.Values{"wait": {"true"}}
+	q := url.Values{"wait": {strconv.FormatBool(!c.NoWait)}}
 	if c.Ordering != "" {
 		q.Set("ordering", c.Ordering)
 	}

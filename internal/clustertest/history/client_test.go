@@ -176,6 +176,14 @@ func TestClientOutcomes(t *testing.T) {
 	if r := Check(h, final); !r.OK() || r.Acknowledged != 2 || r.Failed != 2 || r.Unknown != 2 {
 		t.Fatalf("%s\n%v", r, h)
 	}
+	nowait := Client{Rec: rec, BaseURL: srv.URL, Peer: "peer-1", Collection: "c", Ordering: "medium", Dim: 4, Timeout: 2 * time.Second}
+	nowait.NoWait = true
+	if op := nowait.Upsert(ctx, 6); op.Outcome != OK {
+		t.Fatalf("upsert without wait: %v", op)
+	}
+	if q := reg.seen[len(reg.seen)-1]; q != "ordering=medium&wait=false" {
+		t.Fatalf("query without wait %q", q)
+	}
 }
 
 // TestClientsAgainstRegister runs concurrent clients overwriting and

@@ -1,0 +1,72 @@
+// Command faults runs Shoal's fault-injection suite for a while, run
+// after run (a fresh 3-peer cluster each), and prints the figures table:
+//
+//	go run ./tests/faults/cmd -duration 30m -seed N
+//
+// Run i uses seed N+i; a run's findings print with its seed, which
+// replays it (go test ./tests/faults -run TestShortRun with
+// SHOAL_FAULTS_SEED, or -runs 1 -seed S here).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/clustertest"
+	"github.com/shoaldb/shoal/tests/faults"
+)
+
+func main() {
+	duration := flag.Duration("duration", 30*time.Minute, "total time to run")
+	run := flag.Duration("run", 45*time.Second, "nemesis time per run")
+	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the first run")
+	runs := flag.Int("runs", 0, "stop after this many runs (0: until -duration)")
+	race := flag.Bool("race", false, "build shoal with -race")
+	verbose := flag.Bool("v", false, "log every nemesis event")
+	flag.Parse()
+	defer clustertest.Cleanup()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	logf := func(string, ...any) {}
+	if *verbose {
+		logf = log.Printf
+	}
+	log.Printf("faults: -duration %v -run %v -seed %d", *duration, *run, *seed)
+	var total faults.Report
+	errs := 0
+	end := time.Now().Add(*duration)
+	for i := 0; ctx.Err() == nil && time.Now().Before(end) && (*runs == 0 || i < *runs); i++ {
+		s := *seed + uint64(i)
+		rep, err := faults.Run(ctx, faults.Config{Seed: s, Duration: *run, Race: *race, Logf: logf})
+		if err != nil {
+			// Not counted: a run that could not finish (the cluster did
+			// not start, a heal failed, or it was interrupted).
+			errs++
+			log.Printf("run %d (seed %d): %v", i, s, err)
+			continue
+		}
+		total.Merge(rep)
+		log.Printf("run %d (seed %d): %d faults, %d findings (%d broken promises)", i, s, sum(rep.Faults), len(rep.Violations), len(rep.Broken()))
+		for _, v := range rep.Broken() {
+			log.Printf("VIOLATION %s", v)
+		}
+	}
+	fmt.Printf("\n%s\nruns that failed to run (harness errors): %d\n", total.Table(), errs)
+	if len(total.Broken()) > 0 {
+		os.Exit(1)
+	}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}

@@ -1,0 +1,78 @@
+package faults
+
+import "fmt"
+
+// Mode is one collection's write mode and what Shoal's README promises
+// for it.
+type Mode struct {
+	Ordering string // weak, medium or strong
+	WCF      int    // write_consistency_factor
+	Wait     bool
+	// FreshReads: a read by id invoked after an update's 200 sees that
+	// update or a later one (README: "Reads after a 200 with wait=true see
+	// the update on every readable replica"; medium and strong order every
+	// update of a shard through one leader). The README promises no more:
+	// not reads concurrent with an update, nor after an update whose
+	// outcome is unknown ("replicas may differ until the shard is
+	// recovered"), so full linearizability per key is checked (porcupine)
+	// and reported, but is not a promise.
+	FreshReads bool
+	// Open lists the checkers whose findings in this mode are known open
+	// bugs (docs/faults.md): counted and printed, not failing a run.
+	Open []string
+	// Durable: the final state is one the acknowledged history allows (no
+	// acknowledged write lost, no delete resurrected), and every replica
+	// of every shard holds the same points after healing.
+	Durable bool
+}
+
+// Name is the collection name of the mode.
+func (m Mode) Name() string {
+	w := "wait"
+	if !m.Wait {
+		w = "nowait"
+	}
+	return fmt.Sprintf("%s-wcf%d-%s", m.Ordering, m.WCF, w)
+}
+
+// Promise says in a few words what the mode promises.
+func (m Mode) Promise() string {
+	switch {
+	case m.FreshReads:
+		return "reads after an acknowledgement see it, durable, replicas converge"
+	case m.Durable:
+		return "durable, replicas converge"
+	}
+	return "none beyond no phantom and no refused write visible"
+}
+
+// DefaultModes is the representative set a run uses, with 3 replicas per
+// shard: strong with wcf all and medium with wcf majority (both wait=true,
+// fresh reads), medium with wcf 1 and wait=false (durable, converges,
+// no fresh reads: an acknowledgement only means written to the WAL),
+// and weak with wcf 1 (no ordering promise: replicas may end with
+// different last values, as in Qdrant; only phantoms and refused writes
+// that show are violations).
+func DefaultModes() []Mode {
+	return []Mode{
+		{Ordering: "strong", WCF: 3, Wait: true, FreshReads: true, Durable: true, Open: openConverge},
+		{Ordering: "medium", WCF: 2, Wait: true, FreshReads: true, Durable: true, Open: append([]string{CheckStale, CheckLost, CheckResurrected}, openConverge...)},
+		{Ordering: "medium", WCF: 1, Wait: false, Durable: true, Open: append([]string{CheckLost, CheckResurrected}, openConverge...)},
+		{Ordering: "weak", WCF: 1, Wait: true},
+	}
+}
+
+// openConverge: a replica that missed an update whose outcome was
+// unknown can stay Active and different after healing (docs/faults.md,
+// finding 1); every read through it then differs too.
+var openConverge = []string{CheckReplicas, CheckNotConverged, CheckPeers}
+
+// isOpen reports whether checker c's findings in m are a known open bug.
+func (m Mode) isOpen(c string) bool {
+	for _, o := range m.Open {
+		if o == c {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,180 @@
+package faults
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/shoaldb/shoal/internal/cluster/p2p"
+	"github.com/shoaldb/shoal/internal/clustertest"
+	"github.com/shoaldb/shoal/internal/clustertest/history"
+	"github.com/shoaldb/shoal/internal/ops"
+)
+
+// collInfo is the part of GET /collections/{c}/cluster the checks read.
+type collInfo struct {
+	PeerID      uint64 `json:"peer_id"`
+	LocalShards []struct {
+		ShardID uint32 `json:"shard_id"`
+		State   string `json:"state"`
+	} `json:"local_shards"`
+	RemoteShards []struct {
+		ShardID uint32 `json:"shard_id"`
+		PeerID  uint64 `json:"peer_id"`
+		State   string `json:"state"`
+	} `json:"remote_shards"`
+	ShardTransfers []json.RawMessage `json:"shard_transfers"`
+}
+
+// placement is shard -> peer -> replica state.
+type placement map[uint32]map[uint64]string
+
+func readPlacement(p *clustertest.Peer, coll string) (placement, int, error) {
+	var ci collInfo
+	if err := p.Do(http.MethodGet, "/collections/"+coll+"/cluster", nil, &ci); err != nil {
+		return nil, 0, err
+	}
+	out := placement{}
+	add := func(s uint32, peer uint64, st string) {
+		if out[s] == nil {
+			out[s] = map[uint64]string{}
+		}
+		out[s][peer] = st
+	}
+	for _, l := range ci.LocalShards {
+		add(l.ShardID, ci.PeerID, l.State)
+	}
+	for _, r := range ci.RemoteShards {
+		add(r.ShardID, r.PeerID, r.State)
+	}
+	return out, len(ci.ShardTransfers), nil
+}
+
+// allActive reports nil when every peer sees shards shards of replicas
+// Active replicas each and no transfer, and returns the placement.
+func allActive(peers []*clustertest.Peer, coll string, shards, replicas int) (placement, error) {
+	var first placement
+	for _, p := range peers {
+		pl, transfers, err := readPlacement(p, coll)
+		if err != nil {
+			return nil, fmt.Errorf("peer %d: %w", p.Index, err)
+		}
+		if len(pl) != shards || transfers != 0 {
+			return nil, fmt.Errorf("peer %d: %d shards, %d transfers: %v", p.Index, len(pl), transfers, pl)
+		}
+		for s, r := range pl {
+			if len(r) != replicas {
+				return nil, fmt.Errorf("peer %d: shard %d replicas %v", p.Index, s, r)
+			}
+			for peer, st := range r {
+				if st != "Active" {
+					return nil, fmt.Errorf("peer %d: shard %d on %d is %s", p.Index, s, peer, st)
+				}
+			}
+		}
+		if first == nil {
+			first = pl
+		}
+	}
+	return first, nil
+}
+
+// p2pConns dials peers' P2P ports directly (not through the proxies), to
+// read single replicas.
+type p2pConns struct {
+	mu    sync.Mutex
+	addrs map[uint64]string
+	conns map[uint64]*grpc.ClientConn
+}
+
+func newP2PConns(peers []*clustertest.Peer) (*p2pConns, error) {
+	pc := &p2pConns{addrs: map[uint64]string{}, conns: map[uint64]*grpc.ClientConn{}}
+	for _, p := range peers {
+		st, err := p.Cluster()
+		if err != nil {
+			return nil, fmt.Errorf("peer %d: %w", p.Index, err)
+		}
+		pc.addrs[st.PeerID] = "127.0.0.1:" + strconv.Itoa(p.P2PPort)
+	}
+	return pc, nil
+}
+
+func (pc *p2pConns) close() {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	for _, cc := range pc.conns {
+		cc.Close()
+	}
+}
+
+// Conn implements p2p's connection source.
+func (pc *p2pConns) Conn(id uint64) (grpc.ClientConnInterface, string, error) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if cc, ok := pc.conns[id]; ok {
+		return cc, pc.addrs[id], nil
+	}
+	addr, ok := pc.addrs[id]
+	if !ok {
+		return nil, "", fmt.Errorf("unknown peer %d", id)
+	}
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, "", err
+	}
+	pc.conns[id] = cc
+	return cc, addr, nil
+}
+
+// replicaDump reads one replica of one shard on one peer, over P2P.
+func replicaDump(ctx context.Context, pc *p2pConns, peer uint64, coll string, shard uint32) (history.Dump, error) {
+	r := p2p.NewRemotePeer(pc, peer, p2p.RemoteConfig{Timeout: 20 * time.Second})
+	var all []history.Record
+	req := ops.ScrollRequest{Limit: 1000, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}}
+	for page := 0; ; page++ {
+		if page > 10000 {
+			return nil, fmt.Errorf("scroll shard %d on peer %d: over 10000 pages", shard, peer)
+		}
+		recs, next, err := r.Scroll(ctx, coll, shard, req)
+		if err != nil {
+			return nil, fmt.Errorf("scroll shard %d on peer %d: %w", shard, peer, err)
+		}
+		for _, rec := range recs {
+			id, _ := json.Marshal(rec.ID)
+			vec, _ := json.Marshal(rec.Vectors)
+			pay, _ := json.Marshal(rec.Payload)
+			all = append(all, history.Record{ID: id, Vector: vec, Payload: pay})
+		}
+		if next == nil {
+			break
+		}
+		req.Offset = next
+	}
+	return history.DumpOf(all)
+}
+
+// compareReplicas reads every replica of every shard and returns the
+// differences between replicas of one shard.
+func compareReplicas(ctx context.Context, pc *p2pConns, coll string, pl placement) ([]history.Difference, error) {
+	var diffs []history.Difference
+	for _, s := range slices.Sorted(mapKeys(pl)) {
+		var reps []history.Replica
+		for _, peer := range slices.Sorted(mapKeys(pl[s])) {
+			d, err := replicaDump(ctx, pc, peer, coll, s)
+			if err != nil {
+				return nil, err
+			}
+			reps = append(reps, history.Replica{Name: fmt.Sprintf("%s shard %d on peer %d", coll, s, peer), Points: d})
+		}
+		diffs = append(diffs, history.CompareReplicas(reps)...)
+	}
+	return diffs, nil
+}
