@@ -248,9 +248,11 @@ func TestReplicasLeaderChoice(t *testing.T) {
 }
 
 // TestReplicasWriteConsistency: wcf=2 with a replica down is an
-// outcome-unknown error; a refusal by every replica is that refusal; with
-// wcf=1 the failed replica is reported once (with its state) and the
-// update succeeds, and with wait it waits for consensus to deactivate it.
+// outcome-unknown error that reports the replica behind; a refusal by
+// every replica is that refusal; with wcf=1 the failed replica is
+// reported once (with its state) and the update succeeds once consensus
+// deactivates it, with or without wait; a disabled replica still Active
+// fails every update led here until consensus changes or keeps its state.
 func TestReplicasWriteConsistency(t *testing.T) {
 	peers := []uint64{1, 2, 3}
 	p := func(id uint64) ops.PointStruct { return vecPoint(id, []float32{0, 1, 0, 0}, 0) }
@@ -265,8 +267,22 @@ func TestReplicasWriteConsistency(t *testing.T) {
 		if point.KindOf(err) != point.KindInternal {
 			t.Fatalf("kind %v", point.KindOf(err))
 		}
+		// Peer 1 applied it, so the replicas differ: peer 2 is reported
+		// (beyond Qdrant, which reports only with enough successes).
+		if got := m.reported(); len(got) != 1 || got[0] != (report{1, 0, 2, ReplicaActive}) {
+			t.Fatalf("reports %+v, want peer 2 once from Active", got)
+		}
+	})
+	t.Run("wcf 2, nothing applied, nothing reported", func(t *testing.T) {
+		m := newMemCluster(t, peers, 1, 2, 2, dotBody) // shard 0 on peers 1, 2
+		m.net.setDown(1, true)
+		m.net.setDown(2, true)
+		_, err := m.write(3, Routing{}, true, p(1))
+		if !errors.Is(err, ErrOutcomeUnknown) {
+			t.Fatalf("got %v, want an outcome-unknown error", err)
+		}
 		if got := m.reported(); len(got) != 0 {
-			t.Fatalf("reports %+v: too few successes report nothing (Qdrant)", got)
+			t.Fatalf("reports %+v: no replica applied it, none is behind", got)
 		}
 	})
 	t.Run("refused everywhere", func(t *testing.T) {
@@ -319,9 +335,18 @@ func TestReplicasWriteConsistency(t *testing.T) {
 		if !errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "Consistency of this update is not guaranteed") {
 			t.Fatalf("got %v", err)
 		}
-		// Without wait nothing waits: acknowledged.
-		if res, err := m.write(1, Routing{}, false, p(2)); err != nil || res.Status != Acknowledged {
-			t.Fatalf("without wait: %+v %v", res, err)
+		// Without wait too: peer 2, disabled here and still Active by
+		// consensus, did not get it (beyond Qdrant, which acknowledges).
+		_, err = m.write(1, Routing{}, false, p(2))
+		if !errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "disabled on peer 1") {
+			t.Fatalf("without wait: %v", err)
+		}
+		// Consensus refuses the report (say, the last Active replica):
+		// peer 2 takes updates again and, back, applies them.
+		m.peer(1).ReportRefused(0, 2, ReplicaActive)
+		m.net.setDown(2, false)
+		if res, err := m.write(1, Routing{}, false, p(3)); err != nil || res.Status != Acknowledged {
+			t.Fatalf("after the refusal: %+v %v", res, err)
 		}
 	})
 	t.Run("no Active replica applied it", func(t *testing.T) {

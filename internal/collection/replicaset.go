@@ -244,7 +244,14 @@ func (rs *ReplicaSet) disable(self, peer uint64) (ReplicaState, bool) {
 	return st, true
 }
 
-// isDisabled reports whether peer is locally disabled. The caller holds
+// isDisabled reports whether peer is locally disabled.
+func (rs *ReplicaSet) isDisabled(peer uint64) bool {
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	return rs.isDisabledLocked(peer)
+}
+
+// isDisabledLocked reports whether peer is locally disabled. The caller holds
 // rs.mu.
 func (rs *ReplicaSet) isDisabledLocked(peer uint64) bool {
 	_, off := rs.mu.disabled[peer]
@@ -375,6 +382,43 @@ func (rs *ReplicaSet) updatable() (local *shard.Shard, remotes []Remote) {
 		}
 	}
 	return local, remotes
+}
+
+// skipped returns the replicas (the local one under self) that take updates by the state
+// consensus gives them but that this peer disabled after a failed update,
+// with their states: an update led here is not sent to them, and counts
+// as failed on them.
+func (rs *ReplicaSet) skipped(self uint64) map[uint64]ReplicaState {
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	var out map[uint64]ReplicaState
+	add := func(p uint64, st ReplicaState) {
+		if st.TakesUpdates() && rs.isDisabledLocked(p) {
+			if out == nil {
+				out = map[uint64]ReplicaState{}
+			}
+			out[p] = st
+		}
+	}
+	if rs.mu.local != nil {
+		add(self, rs.mu.localState)
+	}
+	for p, r := range rs.mu.remotes {
+		add(p, r.state)
+	}
+	return out
+}
+
+// enable ends the local disabling of peer if it was disabled from state
+// from (a report consensus refused: the replica keeps its state, so this
+// peer sends it updates again).
+func (rs *ReplicaSet) enable(peer uint64, from ReplicaState) {
+	rs.mu.Lock()
+	if st, off := rs.mu.disabled[peer]; off && st == from {
+		delete(rs.mu.disabled, peer)
+		rs.notifyLocked()
+	}
+	rs.mu.Unlock()
 }
 
 // count is the number of replicas, whatever their states.

@@ -235,6 +235,20 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 			failed = append(failed, &answers[i])
 		}
 	}
+	// A replica disabled here after an earlier failure, still taking
+	// updates by consensus, did not get the update: it fails it (not sent,
+	// so not applied), and is reported again (a report consensus has not
+	// committed yet may have been given up). Qdrant leaves such replicas
+	// out of the count, which lets a leader cut off from the others
+	// acknowledge updates alone that consensus then discards when it
+	// marks the leader Dead (docs/faults.md, finding 4).
+	for peer, st := range rs.skipped(l.self) {
+		failed = append(failed, &answer{peer: peer, state: st, err: point.Errorf(point.KindUnavailable,
+			"the replica of shard %d on peer %d is disabled on peer %d after a failed update: the update was not sent to it", rs.id, peer, l.self)})
+		if l.reporter != nil && st != ReplicaListener {
+			l.reporter.ReplicaFailed(c.name, rs.id, peer, st, errors.New("disabled after a failed update"))
+		}
+	}
 	for _, a := range ok {
 		if a.res.Tag.PeerID == tag.PeerID && a.res.Tag.ClockID == tag.ClockID {
 			clk.advanceTo(a.res.Tag.Tick)
@@ -256,6 +270,18 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 			if definite {
 				return 0, false, failed[0].err
 			}
+			// Some replica applied it, so the replicas that may not have
+			// now differ: they are reported (beyond Qdrant, which reports
+			// only when enough replicas applied it and so leaves them
+			// Active and different for good; docs/faults.md, finding 1)
+			// and recovered from a source of truth.
+			if len(ok) > 0 {
+				for _, a := range failed {
+					if isUnknown(a.err) {
+						c.failedAnswer(l, rs, a)
+					}
+				}
+			}
 			var peers []string
 			for _, a := range failed {
 				peers = append(peers, fmt.Sprintf("peer %d: %v", a.peer, a.err))
@@ -269,6 +295,10 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 		}
 		var waitFor []uint64
 		for _, a := range failed {
+			if rs.isDisabled(a.peer) {
+				waitFor = append(waitFor, a.peer) // skipped, or failed before
+				continue
+			}
 			if !completed && !isUnknown(a.err) {
 				continue // without a completed update, only transient failures deactivate (Qdrant)
 			}
@@ -276,7 +306,13 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 				waitFor = append(waitFor, a.peer)
 			}
 		}
-		if wait && len(waitFor) > 0 && !rs.waitInactive(ctx, l.self, waitFor, c.deactivationWait()) {
+		// Acknowledged means every source of truth has it: a replica that
+		// missed it must leave Active first, with or without wait (Qdrant
+		// waits only with wait; without, an update acknowledged by the
+		// WAL of one replica was lost when consensus marked that replica
+		// Dead and recovered it from one that missed it; docs/faults.md,
+		// finding 2). It waits only when some replica failed.
+		if len(waitFor) > 0 && !rs.waitInactive(ctx, l.self, waitFor, c.deactivationWait()) {
 			return 0, false, outcomeUnknown(failed[0].err, "Some replica of shard %d failed to apply operation and deactivation timed out after %s. Consistency of this update is not guaranteed, the outcome is unknown. Please retry. %s",
 				rs.id, c.deactivationWait(), firstFailure)
 		}
@@ -340,6 +376,16 @@ func (c *Collection) failed(l *layout, rs *ReplicaSet, peer uint64, cause error)
 	c.log.Warn("replica failed an update, reporting it", "collection", c.name, "shard", rs.id, "peer", peer, "state", from, "err", cause)
 	if l.reporter != nil {
 		l.reporter.ReplicaFailed(c.name, rs.id, peer, from, cause)
+	}
+}
+
+// ReportRefused ends the local disabling of peer's replica of shard after
+// consensus refused to mark it Dead from state from (the last Active
+// replica, say): the replica keeps its state, so updates led here go to
+// it again rather than waiting for a deactivation that will not come.
+func (c *Collection) ReportRefused(shard ShardID, peer uint64, from ReplicaState) {
+	if rs := c.layout().set(shard); rs != nil {
+		rs.enable(peer, from)
 	}
 }
 

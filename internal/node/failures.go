@@ -44,7 +44,9 @@ var _ collection.FailureReporter = (*clusterMode)(nil)
 // notify_peer_failure): the compare-and-set makes a stale report a no-op,
 // and the state machine refuses to deactivate a shard's last Active
 // replica. While one report of a replica is in flight, others are
-// dropped; a failed proposal is logged (the next failure reports again).
+// dropped; a failed proposal is logged (the next update led with the
+// replica disabled reports again), and one the state machine refused
+// ends the local disabling (the replica keeps its state).
 func (cl *clusterMode) ReplicaFailed(coll string, shard collection.ShardID, peer uint64, from collection.ReplicaState, cause error) {
 	k := replicaKey{collection: coll, shard: cluster.ShardID(shard), peer: cluster.PeerID(peer)}
 	if !cl.reports.start(k) {
@@ -55,8 +57,15 @@ func (cl *clusterMode) ReplicaFailed(coll string, shard collection.ShardID, peer
 	op := cluster.SetReplicaState{Collection: coll, Shard: k.shard, Peer: k.peer, State: cluster.ReplicaDead, FromState: &fromState}
 	started := cl.bg.do(func(ctx context.Context) {
 		defer cl.reports.end(k)
-		if err := cl.proposeRetrying(ctx, op); err != nil && ctx.Err() == nil {
-			cl.n.log.Warn("reporting a failed replica to consensus failed", "collection", coll, "shard", shard, "peer", peer, "err", err)
+		err := cl.proposeRetrying(ctx, op)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		cl.n.log.Warn("reporting a failed replica to consensus failed", "collection", coll, "shard", shard, "peer", peer, "err", err)
+		if refused(err) {
+			if c, lerr := cl.n.localCollection(coll); lerr == nil {
+				c.ReportRefused(shard, peer, from)
+			}
 		}
 	})
 	if !started {
@@ -74,6 +83,13 @@ var (
 	reportGiveUp  = time.Minute
 )
 
+// refused reports whether a proposal's error is the state machine's
+// refusal rather than a timeout or no leader.
+func refused(err error) bool {
+	k := point.KindOf(err)
+	return k != point.KindTimeout && k != point.KindInternal
+}
+
 // proposeRetrying proposes op until it is applied or refused: a timeout
 // or a dropped proposal (no leader yet) is tried again after a short wait.
 func (cl *clusterMode) proposeRetrying(ctx context.Context, op cluster.Op) error {
@@ -83,12 +99,12 @@ func (cl *clusterMode) proposeRetrying(ctx context.Context, op cluster.Op) error
 		actx, cancel := context.WithTimeout(ctx, reportAttempt)
 		_, err := cl.propose(actx, op)
 		cancel()
-		switch k := point.KindOf(err); {
+		switch {
 		case err == nil:
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case k != point.KindTimeout && k != point.KindInternal, time.Now().After(deadline):
+		case refused(err), time.Now().After(deadline):
 			return err // refused by the state machine, or given up
 		}
 		select {
