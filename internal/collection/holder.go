@@ -2,6 +2,7 @@ package collection
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -39,6 +40,7 @@ type layout struct {
 	self     uint64
 	wcf      int
 	reporter FailureReporter
+	barrier  func(ctx context.Context) error
 }
 
 // newLayout builds the layout of sets (any order) with the keys of custom

@@ -183,7 +183,7 @@ func (c *Collection) SetTopology(t Topology) error {
 		}
 	}
 	next := newLayout(sets, t.Custom, keyOf)
-	next.topo, next.self, next.wcf, next.reporter = true, t.Self, t.WriteConsistencyFactor, t.Reporter
+	next.topo, next.self, next.wcf, next.reporter, next.barrier = true, t.Self, t.WriteConsistencyFactor, t.Reporter, t.ReadBarrier
 	// (next.pending stays false: this is the topology a restart waits for.)
 	// The saved list is the local shards of next: the new ones are set
 	// in the replica sets before it is written.
@@ -370,7 +370,7 @@ func (c *Collection) CreateShardKey(key ShardKey, shards int) error {
 		keyOf[first+ShardID(i)] = key
 	}
 	next := newLayout(sets, true, keyOf)
-	next.self, next.wcf, next.reporter = old.self, old.wcf, old.reporter
+	next.self, next.wcf, next.reporter, next.barrier = old.self, old.wcf, old.reporter, old.barrier
 	if err := c.saveShards(next); err != nil {
 		for _, s := range added {
 			s.Drop()
@@ -452,7 +452,7 @@ func (c *Collection) DropShardKey(key ShardKey) error {
 		}
 	}
 	next := newLayout(sets, true, keyOf)
-	next.self, next.wcf, next.reporter = old.self, old.wcf, old.reporter
+	next.self, next.wcf, next.reporter, next.barrier = old.self, old.wcf, old.reporter, old.barrier
 	if err := c.saveShards(next); err != nil {
 		return fmt.Errorf("collection %s: save %s: %w", c.name, shardsFile, err)
 	}

@@ -370,6 +370,9 @@ func (c *Collection) storedPoint(ctx context.Context, id point.ID, name string) 
 	wv := ops.VectorSelector{Enable: true, Names: []string{name}}
 	for _, p := range parts {
 		rs := p.rs
+		if err := c.passBarrier(ctx, rs); err != nil {
+			return Record{}, false, err
+		}
 		recs, err := readFrom(ctx, rs,
 			func(sh *shard.Shard) ([]Record, error) {
 				return retrieveLocal(ctx, sh, []point.ID{id}, ops.PayloadSelector{}, wv)

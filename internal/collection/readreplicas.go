@@ -89,6 +89,9 @@ func required(cons ReadConsistency, n int) (int, bool) {
 // and resolve their answers; fewer answers than required is an error.
 func readSet[T any](ctx context.Context, c *Collection, rs *ReplicaSet, cons ReadConsistency, local func(*shard.Shard) (T, error), remote func(Remote) (T, error), resolve resolver[T]) (T, error) {
 	var zero T
+	if err := c.passBarrier(ctx, rs); err != nil {
+		return zero, err
+	}
 	if cons.Kind == ConsistencyFactor && cons.Factor <= 1 {
 		return readFrom(ctx, rs, local, remote)
 	}
@@ -408,4 +411,31 @@ func (c *Collection) clusterLen() (int, bool) {
 		total += n
 	}
 	return total, true
+}
+
+// readBarrierWait bounds how long a read waits for this peer's view of
+// the replica states to be confirmed by the consensus leader.
+var readBarrierWait = 3 * time.Second
+
+// passBarrier makes a read of a replicated shard on a cluster wait until
+// this peer applied every consensus decision made before it (Topology's
+// ReadBarrier): an update acknowledged before the read had every replica
+// that missed it marked Dead first, so the replicas this peer then reads
+// hold it. Beyond Qdrant, which reads whatever replica its view calls
+// Active: a peer cut off from the majority answers 503 instead of a value
+// an acknowledged update replaced (docs/faults.md, finding 3).
+func (c *Collection) passBarrier(ctx context.Context, rs *ReplicaSet) error {
+	l := c.layout()
+	if l.barrier == nil || rs.count() <= 1 {
+		return nil
+	}
+	bctx, cancel := context.WithTimeout(ctx, readBarrierWait)
+	defer cancel()
+	if err := l.barrier(bctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return point.Errorf(point.KindUnavailable, "Peer %d cannot confirm its view of the replicas of shard %d with the consensus leader, the read was not served: %v", l.self, rs.id, err)
+	}
+	return nil
 }

@@ -199,6 +199,8 @@ type memCluster struct {
 	// would), asynchronously.
 	deadOnReport bool
 	wg           sync.WaitGroup
+	// barrier, when set, is every peer's read barrier.
+	barrier func(peer uint64) error
 }
 
 // peerReporter is the FailureReporter of peer by.
@@ -272,6 +274,9 @@ func (m *memCluster) topology(p uint64) Topology {
 	defer m.mu.Unlock()
 	t := Topology{Self: p, WriteConsistencyFactor: m.wcf, Reporter: peerReporter{m, p},
 		Remote: func(peer uint64) Remote { return &memRemote{net: m.net, peer: peer} }}
+	if b := m.barrier; b != nil {
+		t.ReadBarrier = func(context.Context) error { return b(p) }
+	}
 	for s := ShardID(0); int(s) < len(m.states); s++ {
 		st := map[uint64]ReplicaState{}
 		for peer, x := range m.states[s] {

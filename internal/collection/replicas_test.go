@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -624,5 +625,37 @@ func TestReplicasBatchFacetOrderByQueryByID(t *testing.T) {
 		if err != nil || len(found) != 2 || found[0].ID != point.NumID(28) || found[1].ID != point.NumID(27) {
 			t.Fatalf("peer %d: search by id %+v %v", p, found, err)
 		}
+	}
+}
+
+// TestReadBarrier: a read of a replicated shard passes the read barrier
+// first; a peer that cannot pass it (cut off from consensus) answers
+// unavailable rather than read a replica that may have been marked Dead,
+// while a peer that passes it reads as before.
+func TestReadBarrier(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2, 3}, 1, 3, 2, dotBody)
+	if _, err := m.write(1, Routing{}, true, vecPoint(1, []float32{0, 1, 0, 0}, 0)); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	m.barrier = func(p uint64) error {
+		calls.Add(1)
+		if p == 2 {
+			return errors.New("no leader")
+		}
+		return nil
+	}
+	m.commit()
+	all := ops.PayloadSelector{Enable: true}
+	recs, err := m.peer(1).Retrieve(context.Background(), []point.ID{point.NumID(1)}, all, ops.VectorSelector{})
+	if err != nil || len(recs) != 1 || calls.Load() == 0 {
+		t.Fatalf("through peer 1: %v %v (%d barrier calls)", recs, err, calls.Load())
+	}
+	_, err = m.peer(2).Retrieve(context.Background(), []point.ID{point.NumID(1)}, all, ops.VectorSelector{})
+	if point.KindOf(err) != point.KindUnavailable || !strings.Contains(err.Error(), "cannot confirm its view") {
+		t.Fatalf("through peer 2: %v (kind %v), want unavailable", err, point.KindOf(err))
+	}
+	if _, err := m.peer(2).Count(context.Background(), ops.CountRequest{}); point.KindOf(err) != point.KindUnavailable {
+		t.Fatalf("count through peer 2: %v", err)
 	}
 }

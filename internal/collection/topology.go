@@ -144,6 +144,12 @@ type Topology struct {
 	// Remote returns the P2P client of a peer.
 	Remote   func(peer uint64) Remote
 	Reporter FailureReporter
+	// ReadBarrier, when set, returns once this peer applied every
+	// consensus decision made before the call: a read of a replicated
+	// shard passes it before it picks replicas, so that a replica marked
+	// Dead before an update was acknowledged is not read after (a peer
+	// cut off from the majority cannot pass it).
+	ReadBarrier func(ctx context.Context) error
 }
 
 // ErrNotImplemented marks a stub of the contract not filled in yet (none

@@ -26,6 +26,9 @@ type Consensus interface {
 	Propose(ctx context.Context, data []byte) (any, error)
 	ChangeMembership(ctx context.Context, ch consensus.Membership) error
 	Status() consensus.Status
+	// Barrier returns once this peer applied every entry committed before
+	// the call (raft's ReadIndex).
+	Barrier(ctx context.Context) error
 }
 
 // ClusterOptions configure cluster mode.

@@ -348,10 +348,10 @@ func TestTopologyOf(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := topologyOf(1, tc.coll, remote, rep)
-			if got.Remote == nil || got.Remote(5).Peer() != 5 || got.Reporter != rep {
-				t.Fatalf("remote or reporter not passed on: %+v", got)
+			if got.Remote == nil || got.Remote(5).Peer() != 5 || got.Reporter != collection.FailureReporter(rep) || got.ReadBarrier == nil {
+				t.Fatalf("remote, reporter or read barrier not passed on: %+v", got)
 			}
-			got.Remote, got.Reporter = nil, nil
+			got.Remote, got.Reporter, got.ReadBarrier = nil, nil, nil
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Fatalf("topology\n got %+v\nwant %+v", got, tc.want)
 			}
@@ -591,6 +591,7 @@ func (p *proposals) Propose(ctx context.Context, data []byte) (any, error) {
 
 func (p *proposals) ChangeMembership(context.Context, consensus.Membership) error { return nil }
 func (p *proposals) Status() consensus.Status                                     { return consensus.Status{} }
+func (p *proposals) Barrier(context.Context) error                                { return nil }
 
 func (p *proposals) proposed() []cluster.Op {
 	p.mu.Lock()

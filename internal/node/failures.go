@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -71,6 +72,15 @@ func (cl *clusterMode) ReplicaFailed(coll string, shard collection.ShardID, peer
 	if !started {
 		cl.reports.end(k)
 	}
+}
+
+// readBarrier returns once this peer applied every consensus decision
+// made before the call (collection.Topology's ReadBarrier).
+func (cl *clusterMode) readBarrier(ctx context.Context) error {
+	if cl.cons == nil {
+		return errors.New("consensus is not running")
+	}
+	return cl.cons.Barrier(ctx)
 }
 
 // Report retries: a proposal sent to a leader that just died is lost

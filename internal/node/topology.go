@@ -26,13 +26,14 @@ import (
 
 // topologyOf is a collection's topology as consensus committed it, seen
 // from peer self.
-func topologyOf(self uint64, c cluster.Collection, remote func(uint64) collection.Remote, rep collection.FailureReporter) collection.Topology {
+func topologyOf(self uint64, c cluster.Collection, remote func(uint64) collection.Remote, cl *clusterMode) collection.Topology {
 	t := collection.Topology{
 		Self:                   self,
 		Custom:                 c.ShardingMethod.Custom(),
 		WriteConsistencyFactor: int(c.WriteConsistencyFactor),
 		Remote:                 remote,
-		Reporter:               rep,
+		Reporter:               cl,
+		ReadBarrier:            cl.readBarrier,
 	}
 	for _, id := range slices.Sorted(maps.Keys(c.Shards)) {
 		key, _ := c.KeyOf(id)

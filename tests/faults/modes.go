@@ -58,7 +58,7 @@ func (m Mode) Promise() string {
 func DefaultModes() []Mode {
 	return []Mode{
 		{Ordering: "strong", WCF: 3, Wait: true, FreshReads: true, Durable: true},
-		{Ordering: "medium", WCF: 2, Wait: true, Durable: true},
+		{Ordering: "medium", WCF: 2, Wait: true, FreshReads: true, Durable: true},
 		{Ordering: "medium", WCF: 1, Wait: false, Durable: true},
 		{Ordering: "weak", WCF: 1, Wait: true},
 	}

@@ -135,6 +135,14 @@ type Node struct {
 	members     []memberChange // membership changes to propose, in order
 	pendingConf uint64         // highest index of a conf change in this peer's log
 
+	// Read barriers (readindex.go), owned by the Run goroutine but
+	// readReqs.
+	readReqs     chan chan error
+	readQueue    []chan error
+	readInFlight *readBatch
+	readWaiting  []readAt
+	readSeq      uint64
+
 	mu      sync.Mutex
 	waiters map[uint64]chan result
 
@@ -171,7 +179,7 @@ func Open(cfg Config, sm StateMachine, tr Transport) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, store: st, sm: sm, tr: tr,
-		props: make(chan proposal, cfg.QueueSize), recv: make(chan raftpb.Message, 1024), reports: newReports(),
+		props: make(chan proposal, cfg.QueueSize), readReqs: make(chan chan error, 64), recv: make(chan raftpb.Message, 1024), reports: newReports(),
 		waiters: map[uint64]chan result{}, done: make(chan struct{})}
 	seed := cfg.ProposalIDs
 	for seed == 0 {
@@ -244,6 +252,7 @@ func (n *Node) Run(ctx context.Context, ticks <-chan time.Time) error {
 	defer close(n.done)
 	defer n.store.Close()
 	defer n.failAll(ErrStopped)
+	defer n.failReads(ErrStopped)
 	if err := n.start(); err != nil {
 		return err
 	}
@@ -259,7 +268,10 @@ func (n *Node) Run(ctx context.Context, ticks <-chan time.Time) error {
 			n.reports.drain(n.rn)
 		case p := <-n.props:
 			n.propose(p)
+		case w := <-n.readReqs:
+			n.queueRead(w)
 		}
+		n.sendReads()
 		if err := n.advance(); err != nil {
 			return err
 		}
@@ -359,6 +371,10 @@ func (n *Node) handleReady() error {
 				return err
 			}
 		}
+		for _, rs := range rd.ReadStates {
+			n.readAnswered(rs.Index, rs.RequestCtx)
+		}
+		n.releaseReads()
 		n.rn.Advance(rd)
 		if err := n.maybeCompact(); err != nil {
 			n.log.Error("consensus log compaction failed", "err", err)
