@@ -423,9 +423,15 @@ var readBarrierWait = 3 * time.Second
 // that missed it marked Dead first, so the replicas this peer then reads
 // hold it. Beyond Qdrant, which reads whatever replica its view calls
 // Active: a peer cut off from the majority answers 503 instead of a value
-// an acknowledged update replaced (docs/faults.md, finding 3).
+// an acknowledged update replaced (docs/faults.md, finding 3). Before
+// the first topology after a restart, no read is served.
 func (c *Collection) passBarrier(ctx context.Context, rs *ReplicaSet) error {
 	l := c.layout()
+	if l.pending {
+		// Reopened after a restart: its replicas' states are the ones
+		// saved before it, maybe long outdated (Dead since, or moved).
+		return point.Errorf(point.KindUnavailable, "Shard %d is waiting for the cluster's topology after a restart: the read was not served", rs.id)
+	}
 	if l.barrier == nil || rs.count() <= 1 {
 		return nil
 	}

@@ -79,6 +79,10 @@ func (r *runnerTB) close() {
 		cs[i]()
 	}
 	for _, d := range ds {
+		if os.Getenv("SHOAL_FAULTS_KEEP") != "" {
+			r.Logf("kept %s (SHOAL_FAULTS_KEEP)", d)
+			continue
+		}
 		_ = os.RemoveAll(d)
 	}
 }
