@@ -305,6 +305,20 @@ func scrollRecords(ctx context.Context, r *shard.Reader, from *point.ID, all fun
 	return out, next, nil
 }
 
+// ReplicaClocks returns the recovery point and cutoff of this peer's
+// replica of shard, whatever its state.
+func (c *Collection) ReplicaClocks(shard ShardID) (rp, cutoff ops.RecoveryPoint, err error) {
+	rs := c.layout().set(shard)
+	if rs == nil {
+		return nil, nil, point.Errorf(point.KindNotFound, "Shard %d of collection %s not found on this peer", shard, c.name)
+	}
+	local, _ := rs.Local()
+	if local == nil {
+		return nil, nil, point.Errorf(point.KindNotFound, "Shard %d of collection %s has no replica on this peer", shard, c.name)
+	}
+	return local.RecoveryPoint(), local.Cutoff(), nil
+}
+
 // ReplicaInitiateTransfer prepares this peer's replica of shard to receive
 // a transfer: it must be Partial, Recovery or PartialSnapshot (consensus
 // started the transfer and this peer applied it); with reset every point

@@ -236,6 +236,7 @@ func (n *Node) startPeer(pc PeerConfig) error {
 	rt.goDo(func() { n.RunEffects(ctx, 100*time.Millisecond, 10*time.Second) })
 	rt.goDo(func() { n.RunActivation(ctx, pc.ActivationRetry) })
 	rt.goDo(func() { n.RunTransfers(ctx, pc.ActivationRetry) })
+	rt.goDo(func() { n.RunReplicaCheck(ctx, replicaCheckEvery) })
 
 	if fresh && pc.Bootstrap != "" {
 		log.Info("joining the cluster", "peer_id", id.PeerID, "bootstrap", pc.Bootstrap, "uri", uri, "timeout", pc.BootstrapTimeout)

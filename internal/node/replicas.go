@@ -132,6 +132,16 @@ func (r localReplicas) InitiateTransfer(ctx context.Context, name string, shard 
 	return c.ReplicaInitiateTransfer(ctx, shard, reset)
 }
 
+// ReplicaClocks returns the recovery point and cutoff of this peer's
+// replica of a shard (p2p.TransferReplicas).
+func (r localReplicas) ReplicaClocks(_ context.Context, name string, shard collection.ShardID) (rp, cutoff ops.RecoveryPoint, err error) {
+	c, err := r.n.localCollection(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.ReplicaClocks(shard)
+}
+
 // TransferUpdates applies a batch of a transfer from peer from to this
 // peer's replica of a shard (p2p.TransferReplicas).
 func (r localReplicas) TransferUpdates(ctx context.Context, name string, shard collection.ShardID, from uint64, b collection.TransferBatch) (uint64, error) {

@@ -21,6 +21,9 @@ import (
 type TransferReplicas interface {
 	InitiateTransfer(ctx context.Context, collection string, shard collection.ShardID, from uint64, reset bool) (collection.TargetState, error)
 	TransferUpdates(ctx context.Context, collection string, shard collection.ShardID, from uint64, b collection.TransferBatch) (uint64, error)
+	// ReplicaClocks returns the recovery point and cutoff of this peer's
+	// replica of a shard.
+	ReplicaClocks(ctx context.Context, collection string, shard collection.ShardID) (rp, cutoff ops.RecoveryPoint, err error)
 }
 
 // maxRecoveryClocks bounds the clocks of a recovery point on the wire: one
@@ -67,6 +70,37 @@ func (r *RemotePeer) InitiateTransfer(ctx context.Context, coll string, shard co
 		return collection.TargetState{}, r.answer("initiate transfer", err)
 	}
 	return collection.TargetState{RecoveryPoint: rp, Incomplete: resp.GetIncomplete()}, nil
+}
+
+// ReplicaClocks answers a replica's recovery point and cutoff.
+func (p pointsService) ReplicaClocks(ctx context.Context, req *p2pv1.ReplicaClocksRequest) (*p2pv1.ReplicaClocksResponse, error) {
+	tr, err := p.transferReplicas()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := p.s.withTimeout(ctx, 0)
+	defer cancel()
+	rp, cutoff, err := tr.ReplicaClocks(ctx, req.GetCollection(), req.GetShardId())
+	if err != nil {
+		return nil, failed(ctx, err)
+	}
+	return &p2pv1.ReplicaClocksResponse{RecoveryPoint: recoveryPointToProto(rp), Cutoff: recoveryPointToProto(cutoff)}, nil
+}
+
+// ReplicaClocks asks the peer for its replica of a shard's recovery point
+// and cutoff.
+func (r *RemotePeer) ReplicaClocks(ctx context.Context, coll string, shard collection.ShardID) (rp, cutoff ops.RecoveryPoint, err error) {
+	resp, err := call(ctx, r, "replica clocks", p2pv1.PointsClient.ReplicaClocks, &p2pv1.ReplicaClocksRequest{Collection: coll, ShardId: shard})
+	if err != nil {
+		return nil, nil, err
+	}
+	if rp, err = recoveryPointFromProto(resp.GetRecoveryPoint()); err == nil {
+		cutoff, err = recoveryPointFromProto(resp.GetCutoff())
+	}
+	if err != nil {
+		return nil, nil, r.answer("replica clocks", err)
+	}
+	return rp, cutoff, nil
 }
 
 func recoveryPointToProto(rp ops.RecoveryPoint) []*p2pv1.RecoveryClock {

@@ -1867,6 +1867,110 @@ func (x *InitiateTransferResponse) GetIncomplete() bool {
 	return false
 }
 
+type ReplicaClocksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Collection    string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
+	ShardId       uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicaClocksRequest) Reset() {
+	*x = ReplicaClocksRequest{}
+	mi := &file_p2p_v1_points_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicaClocksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicaClocksRequest) ProtoMessage() {}
+
+func (x *ReplicaClocksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicaClocksRequest.ProtoReflect.Descriptor instead.
+func (*ReplicaClocksRequest) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ReplicaClocksRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *ReplicaClocksRequest) GetShardId() uint32 {
+	if x != nil {
+		return x.ShardId
+	}
+	return 0
+}
+
+type ReplicaClocksResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RecoveryPoint []*RecoveryClock       `protobuf:"bytes,1,rep,name=recovery_point,json=recoveryPoint,proto3" json:"recovery_point,omitempty"`
+	Cutoff        []*RecoveryClock       `protobuf:"bytes,2,rep,name=cutoff,proto3" json:"cutoff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicaClocksResponse) Reset() {
+	*x = ReplicaClocksResponse{}
+	mi := &file_p2p_v1_points_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicaClocksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicaClocksResponse) ProtoMessage() {}
+
+func (x *ReplicaClocksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_v1_points_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicaClocksResponse.ProtoReflect.Descriptor instead.
+func (*ReplicaClocksResponse) Descriptor() ([]byte, []int) {
+	return file_p2p_v1_points_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ReplicaClocksResponse) GetRecoveryPoint() []*RecoveryClock {
+	if x != nil {
+		return x.RecoveryPoint
+	}
+	return nil
+}
+
+func (x *ReplicaClocksResponse) GetCutoff() []*RecoveryClock {
+	if x != nil {
+		return x.Cutoff
+	}
+	return nil
+}
+
 var File_p2p_v1_points_proto protoreflect.FileDescriptor
 
 const file_p2p_v1_points_proto_rawDesc = "" +
@@ -2006,7 +2110,15 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\x0erecovery_point\x18\x01 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\rrecoveryPoint\x12\x1e\n" +
 	"\n" +
 	"incomplete\x18\x02 \x01(\bR\n" +
-	"incomplete*^\n" +
+	"incomplete\"Q\n" +
+	"\x14ReplicaClocksRequest\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x01 \x01(\tR\n" +
+	"collection\x12\x19\n" +
+	"\bshard_id\x18\x02 \x01(\rR\ashardId\"\x90\x01\n" +
+	"\x15ReplicaClocksResponse\x12B\n" +
+	"\x0erecovery_point\x18\x01 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\rrecoveryPoint\x123\n" +
+	"\x06cutoff\x18\x02 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\x06cutoff*^\n" +
 	"\rWriteOrdering\x12\x17\n" +
 	"\x13WRITE_ORDERING_WEAK\x10\x00\x12\x19\n" +
 	"\x15WRITE_ORDERING_MEDIUM\x10\x01\x12\x19\n" +
@@ -2015,7 +2127,7 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\x19UPDATE_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aUPDATE_STATUS_ACKNOWLEDGED\x10\x01\x12\x1b\n" +
 	"\x17UPDATE_STATUS_COMPLETED\x10\x02\x12 \n" +
-	"\x1cUPDATE_STATUS_CLOCK_REJECTED\x10\x032\xe9\x04\n" +
+	"\x1cUPDATE_STATUS_CLOCK_REJECTED\x10\x032\xc3\x05\n" +
 	"\x06Points\x12C\n" +
 	"\x06Update\x12\x1b.shoal.p2p.v1.UpdateRequest\x1a\x1c.shoal.p2p.v1.UpdateResponse\x12C\n" +
 	"\x06Search\x12\x1b.shoal.p2p.v1.SearchRequest\x1a\x1c.shoal.p2p.v1.SearchResponse\x12C\n" +
@@ -2024,7 +2136,8 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\bRetrieve\x12\x1d.shoal.p2p.v1.RetrieveRequest\x1a\x1e.shoal.p2p.v1.RetrieveResponse\x12@\n" +
 	"\x05Facet\x12\x1a.shoal.p2p.v1.FacetRequest\x1a\x1b.shoal.p2p.v1.FacetResponse\x12a\n" +
 	"\x10InitiateTransfer\x12%.shoal.p2p.v1.InitiateTransferRequest\x1a&.shoal.p2p.v1.InitiateTransferResponse\x12^\n" +
-	"\x0fTransferUpdates\x12$.shoal.p2p.v1.TransferUpdatesRequest\x1a%.shoal.p2p.v1.TransferUpdatesResponseB-Z+github.com/shoaldb/shoal/proto/p2p/v1;p2pv1b\x06proto3"
+	"\x0fTransferUpdates\x12$.shoal.p2p.v1.TransferUpdatesRequest\x1a%.shoal.p2p.v1.TransferUpdatesResponse\x12X\n" +
+	"\rReplicaClocks\x12\".shoal.p2p.v1.ReplicaClocksRequest\x1a#.shoal.p2p.v1.ReplicaClocksResponseB-Z+github.com/shoaldb/shoal/proto/p2p/v1;p2pv1b\x06proto3"
 
 var (
 	file_p2p_v1_points_proto_rawDescOnce sync.Once
@@ -2039,7 +2152,7 @@ func file_p2p_v1_points_proto_rawDescGZIP() []byte {
 }
 
 var file_p2p_v1_points_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_p2p_v1_points_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_p2p_v1_points_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_p2p_v1_points_proto_goTypes = []any{
 	(WriteOrdering)(0),               // 0: shoal.p2p.v1.WriteOrdering
 	(UpdateStatus)(0),                // 1: shoal.p2p.v1.UpdateStatus
@@ -2070,6 +2183,8 @@ var file_p2p_v1_points_proto_goTypes = []any{
 	(*TransferUpdatesResponse)(nil),  // 26: shoal.p2p.v1.TransferUpdatesResponse
 	(*RecoveryClock)(nil),            // 27: shoal.p2p.v1.RecoveryClock
 	(*InitiateTransferResponse)(nil), // 28: shoal.p2p.v1.InitiateTransferResponse
+	(*ReplicaClocksRequest)(nil),     // 29: shoal.p2p.v1.ReplicaClocksRequest
+	(*ReplicaClocksResponse)(nil),    // 30: shoal.p2p.v1.ReplicaClocksResponse
 }
 var file_p2p_v1_points_proto_depIdxs = []int32{
 	0,  // 0: shoal.p2p.v1.UpdateRequest.ordering:type_name -> shoal.p2p.v1.WriteOrdering
@@ -2092,27 +2207,31 @@ var file_p2p_v1_points_proto_depIdxs = []int32{
 	24, // 17: shoal.p2p.v1.TransferUpdatesRequest.updates:type_name -> shoal.p2p.v1.TransferUpdate
 	27, // 18: shoal.p2p.v1.TransferUpdatesRequest.cutoff:type_name -> shoal.p2p.v1.RecoveryClock
 	27, // 19: shoal.p2p.v1.InitiateTransferResponse.recovery_point:type_name -> shoal.p2p.v1.RecoveryClock
-	3,  // 20: shoal.p2p.v1.Points.Update:input_type -> shoal.p2p.v1.UpdateRequest
-	5,  // 21: shoal.p2p.v1.Points.Search:input_type -> shoal.p2p.v1.SearchRequest
-	7,  // 22: shoal.p2p.v1.Points.Scroll:input_type -> shoal.p2p.v1.ScrollRequest
-	9,  // 23: shoal.p2p.v1.Points.Count:input_type -> shoal.p2p.v1.CountRequest
-	11, // 24: shoal.p2p.v1.Points.Retrieve:input_type -> shoal.p2p.v1.RetrieveRequest
-	13, // 25: shoal.p2p.v1.Points.Facet:input_type -> shoal.p2p.v1.FacetRequest
-	23, // 26: shoal.p2p.v1.Points.InitiateTransfer:input_type -> shoal.p2p.v1.InitiateTransferRequest
-	25, // 27: shoal.p2p.v1.Points.TransferUpdates:input_type -> shoal.p2p.v1.TransferUpdatesRequest
-	4,  // 28: shoal.p2p.v1.Points.Update:output_type -> shoal.p2p.v1.UpdateResponse
-	6,  // 29: shoal.p2p.v1.Points.Search:output_type -> shoal.p2p.v1.SearchResponse
-	8,  // 30: shoal.p2p.v1.Points.Scroll:output_type -> shoal.p2p.v1.ScrollResponse
-	10, // 31: shoal.p2p.v1.Points.Count:output_type -> shoal.p2p.v1.CountResponse
-	12, // 32: shoal.p2p.v1.Points.Retrieve:output_type -> shoal.p2p.v1.RetrieveResponse
-	14, // 33: shoal.p2p.v1.Points.Facet:output_type -> shoal.p2p.v1.FacetResponse
-	28, // 34: shoal.p2p.v1.Points.InitiateTransfer:output_type -> shoal.p2p.v1.InitiateTransferResponse
-	26, // 35: shoal.p2p.v1.Points.TransferUpdates:output_type -> shoal.p2p.v1.TransferUpdatesResponse
-	28, // [28:36] is the sub-list for method output_type
-	20, // [20:28] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	27, // 20: shoal.p2p.v1.ReplicaClocksResponse.recovery_point:type_name -> shoal.p2p.v1.RecoveryClock
+	27, // 21: shoal.p2p.v1.ReplicaClocksResponse.cutoff:type_name -> shoal.p2p.v1.RecoveryClock
+	3,  // 22: shoal.p2p.v1.Points.Update:input_type -> shoal.p2p.v1.UpdateRequest
+	5,  // 23: shoal.p2p.v1.Points.Search:input_type -> shoal.p2p.v1.SearchRequest
+	7,  // 24: shoal.p2p.v1.Points.Scroll:input_type -> shoal.p2p.v1.ScrollRequest
+	9,  // 25: shoal.p2p.v1.Points.Count:input_type -> shoal.p2p.v1.CountRequest
+	11, // 26: shoal.p2p.v1.Points.Retrieve:input_type -> shoal.p2p.v1.RetrieveRequest
+	13, // 27: shoal.p2p.v1.Points.Facet:input_type -> shoal.p2p.v1.FacetRequest
+	23, // 28: shoal.p2p.v1.Points.InitiateTransfer:input_type -> shoal.p2p.v1.InitiateTransferRequest
+	25, // 29: shoal.p2p.v1.Points.TransferUpdates:input_type -> shoal.p2p.v1.TransferUpdatesRequest
+	29, // 30: shoal.p2p.v1.Points.ReplicaClocks:input_type -> shoal.p2p.v1.ReplicaClocksRequest
+	4,  // 31: shoal.p2p.v1.Points.Update:output_type -> shoal.p2p.v1.UpdateResponse
+	6,  // 32: shoal.p2p.v1.Points.Search:output_type -> shoal.p2p.v1.SearchResponse
+	8,  // 33: shoal.p2p.v1.Points.Scroll:output_type -> shoal.p2p.v1.ScrollResponse
+	10, // 34: shoal.p2p.v1.Points.Count:output_type -> shoal.p2p.v1.CountResponse
+	12, // 35: shoal.p2p.v1.Points.Retrieve:output_type -> shoal.p2p.v1.RetrieveResponse
+	14, // 36: shoal.p2p.v1.Points.Facet:output_type -> shoal.p2p.v1.FacetResponse
+	28, // 37: shoal.p2p.v1.Points.InitiateTransfer:output_type -> shoal.p2p.v1.InitiateTransferResponse
+	26, // 38: shoal.p2p.v1.Points.TransferUpdates:output_type -> shoal.p2p.v1.TransferUpdatesResponse
+	30, // 39: shoal.p2p.v1.Points.ReplicaClocks:output_type -> shoal.p2p.v1.ReplicaClocksResponse
+	31, // [31:40] is the sub-list for method output_type
+	22, // [22:31] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_p2p_v1_points_proto_init() }
@@ -2139,7 +2258,7 @@ func file_p2p_v1_points_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_p2p_v1_points_proto_rawDesc), len(file_p2p_v1_points_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   27,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

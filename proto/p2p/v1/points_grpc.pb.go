@@ -27,6 +27,7 @@ const (
 	Points_Facet_FullMethodName            = "/shoal.p2p.v1.Points/Facet"
 	Points_InitiateTransfer_FullMethodName = "/shoal.p2p.v1.Points/InitiateTransfer"
 	Points_TransferUpdates_FullMethodName  = "/shoal.p2p.v1.Points/TransferUpdates"
+	Points_ReplicaClocks_FullMethodName    = "/shoal.p2p.v1.Points/ReplicaClocks"
 )
 
 // PointsClient is the client API for Points service.
@@ -58,6 +59,10 @@ type PointsClient interface {
 	// is given. It is refused unless this peer sees the transfer from
 	// from_peer_id to itself in its cluster state.
 	TransferUpdates(ctx context.Context, in *TransferUpdatesRequest, opts ...grpc.CallOption) (*TransferUpdatesResponse, error)
+	// ReplicaClocks answers this peer's replica of a shard's recovery point
+	// and cutoff: the replica check of another replica compares them with
+	// its own to find the updates it missed.
+	ReplicaClocks(ctx context.Context, in *ReplicaClocksRequest, opts ...grpc.CallOption) (*ReplicaClocksResponse, error)
 }
 
 type pointsClient struct {
@@ -148,6 +153,16 @@ func (c *pointsClient) TransferUpdates(ctx context.Context, in *TransferUpdatesR
 	return out, nil
 }
 
+func (c *pointsClient) ReplicaClocks(ctx context.Context, in *ReplicaClocksRequest, opts ...grpc.CallOption) (*ReplicaClocksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReplicaClocksResponse)
+	err := c.cc.Invoke(ctx, Points_ReplicaClocks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PointsServer is the server API for Points service.
 // All implementations must embed UnimplementedPointsServer
 // for forward compatibility.
@@ -177,6 +192,10 @@ type PointsServer interface {
 	// is given. It is refused unless this peer sees the transfer from
 	// from_peer_id to itself in its cluster state.
 	TransferUpdates(context.Context, *TransferUpdatesRequest) (*TransferUpdatesResponse, error)
+	// ReplicaClocks answers this peer's replica of a shard's recovery point
+	// and cutoff: the replica check of another replica compares them with
+	// its own to find the updates it missed.
+	ReplicaClocks(context.Context, *ReplicaClocksRequest) (*ReplicaClocksResponse, error)
 	mustEmbedUnimplementedPointsServer()
 }
 
@@ -210,6 +229,9 @@ func (UnimplementedPointsServer) InitiateTransfer(context.Context, *InitiateTran
 }
 func (UnimplementedPointsServer) TransferUpdates(context.Context, *TransferUpdatesRequest) (*TransferUpdatesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method TransferUpdates not implemented")
+}
+func (UnimplementedPointsServer) ReplicaClocks(context.Context, *ReplicaClocksRequest) (*ReplicaClocksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReplicaClocks not implemented")
 }
 func (UnimplementedPointsServer) mustEmbedUnimplementedPointsServer() {}
 func (UnimplementedPointsServer) testEmbeddedByValue()                {}
@@ -376,6 +398,24 @@ func _Points_TransferUpdates_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Points_ReplicaClocks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplicaClocksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PointsServer).ReplicaClocks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Points_ReplicaClocks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PointsServer).ReplicaClocks(ctx, req.(*ReplicaClocksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Points_ServiceDesc is the grpc.ServiceDesc for Points service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -414,6 +454,10 @@ var Points_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "TransferUpdates",
 			Handler:    _Points_TransferUpdates_Handler,
+		},
+		{
+			MethodName: "ReplicaClocks",
+			Handler:    _Points_ReplicaClocks_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,179 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/shoaldb/shoal/internal/cluster"
+	"github.com/shoaldb/shoal/internal/collection"
+	"github.com/shoaldb/shoal/internal/ops"
+)
+
+// The replica check (beyond Qdrant): every checkEvery, each peer compares
+// the clocks of its Active replicas with those of the other Active
+// replicas of the same shard. A clock tick another replica has seen and
+// this one has not, still missing one check later (so not an update in
+// flight), means this replica missed an update: when an ordering leader
+// dies between applying an update on some replicas and sending it to the
+// others, nobody is left to report the ones that missed it, and they
+// would stay Active and different for good (docs/faults.md, finding 1).
+// The peer then proposes its own replica Dead, from Active; automatic
+// recovery fills it from an Active one (wal_delta carries exactly the
+// missing ticks), and the replicas converge. Consensus refuses to
+// deactivate a shard's last Active replica.
+
+// clocksRemote is the part of a peer's P2P client the check uses.
+type clocksRemote interface {
+	ReplicaClocks(ctx context.Context, collection string, shard collection.ShardID) (rp, cutoff ops.RecoveryPoint, err error)
+}
+
+// clocksCall bounds one ReplicaClocks call.
+const clocksCall = time.Second
+
+// replicaCheck is the check's memory between rounds: per local replica,
+// the ticks another replica had that it lacked.
+type replicaCheck struct {
+	behind map[replicaKey]ops.RecoveryPoint
+}
+
+// RunReplicaCheck runs the replica check every every until ctx ends. The
+// caller owns the goroutine (OpenPeer starts it).
+func (n *Node) RunReplicaCheck(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var rc replicaCheck
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n.cl.checkReplicas(ctx, &rc)
+	}
+}
+
+// checkTarget is one local Active replica and the peers holding the other
+// Active replicas of its shard.
+type checkTarget struct {
+	key    replicaKey
+	others []uint64
+}
+
+// checkReplicas runs one round of the check.
+func (cl *clusterMode) checkReplicas(ctx context.Context, rc *replicaCheck) {
+	self := cluster.PeerID(cl.opts.PeerID)
+	var targets []checkTarget
+	cl.mu.Lock()
+	for _, name := range cl.state.CollectionNames() {
+		c, _ := cl.state.Collection(name)
+		busy := map[cluster.ShardID]bool{}
+		for _, t := range c.Transfers {
+			busy[t.Shard] = true
+		}
+		for _, id := range slices.Sorted(maps.Keys(c.Shards)) {
+			r := c.Shards[id]
+			if r[self] != cluster.ReplicaActive || busy[id] {
+				continue
+			}
+			t := checkTarget{key: replicaKey{collection: name, shard: id, peer: self}}
+			for _, p := range r.Peers() {
+				if p != self && r[p] == cluster.ReplicaActive && cl.healthy(uint64(p)) {
+					t.others = append(t.others, uint64(p))
+				}
+			}
+			if len(t.others) > 0 {
+				targets = append(targets, t)
+			}
+		}
+	}
+	cl.mu.Unlock()
+
+	next := map[replicaKey]ops.RecoveryPoint{}
+	for _, t := range targets {
+		mine, missing, err := cl.missingTicks(ctx, t)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			continue // the next round asks again
+		}
+		if still := stillMissing(rc.behind[t.key], mine); len(still) > 0 {
+			cl.n.log.Warn("replica check: this peer's replica misses updates other replicas applied; proposing it Dead to recover it",
+				"collection", t.key.collection, "shard", t.key.shard, "missing_clocks", len(still))
+			cl.ReplicaFailed(t.key.collection, collection.ShardID(t.key.shard), uint64(self), collection.ReplicaActive,
+				errors.New("replica check: missing updates other replicas applied"))
+			continue
+		}
+		if len(missing) > 0 {
+			next[t.key] = missing
+		}
+	}
+	rc.behind = next
+}
+
+// missingTicks returns the local replica's clocks and, per clock, the
+// newest tick another Active replica of t's shard has seen beyond them
+// (counting each replica's cutoff: a replica filled by records holds
+// what its cutoff says without the ticks).
+func (cl *clusterMode) missingTicks(ctx context.Context, t checkTarget) (mine, missing ops.RecoveryPoint, err error) {
+	c, err := cl.n.localCollection(t.key.collection)
+	if err != nil {
+		return nil, nil, err
+	}
+	rp, cutoff, err := c.ReplicaClocks(collection.ShardID(t.key.shard))
+	if err != nil {
+		return nil, nil, err
+	}
+	mine = effectiveClocks(rp, cutoff)
+	missing = ops.RecoveryPoint{}
+	for _, p := range t.others {
+		r, ok := cl.remotes.get(p).(clocksRemote)
+		if !ok {
+			return nil, nil, fmt.Errorf("peer %d: no replica clocks", p)
+		}
+		cctx, cancel := context.WithTimeout(ctx, clocksCall)
+		orp, ocut, err := r.ReplicaClocks(cctx, t.key.collection, collection.ShardID(t.key.shard))
+		cancel()
+		if err != nil {
+			return nil, nil, fmt.Errorf("peer %d: %w", p, err)
+		}
+		for k, tick := range effectiveClocks(orp, ocut) {
+			if tick > mine[k] && tick > missing[k] {
+				missing[k] = tick
+			}
+		}
+	}
+	return mine, missing, nil
+}
+
+// effectiveClocks is, per clock, the newest of a replica's recovery point
+// and cutoff.
+func effectiveClocks(rp, cutoff ops.RecoveryPoint) ops.RecoveryPoint {
+	out := maps.Clone(rp)
+	if out == nil {
+		out = ops.RecoveryPoint{}
+	}
+	for k, tick := range cutoff {
+		out[k] = max(out[k], tick)
+	}
+	return out
+}
+
+// stillMissing returns the clocks whose tick another replica had a round
+// ago (before) and the local replica still lacks (mine).
+func stillMissing(before, mine ops.RecoveryPoint) ops.RecoveryPoint {
+	out := ops.RecoveryPoint{}
+	for k, was := range before {
+		if mine[k] < was {
+			out[k] = was
+		}
+	}
+	return out
+}
+
+// replicaCheckEvery is the period of the replica check.
+const replicaCheckEvery = 2 * time.Second
