@@ -151,15 +151,20 @@ func (w *metaWorker) run(ctx context.Context) {
 
 // step sends one random metadata operation through a random peer.
 func (w *metaWorker) step() {
-	pi := w.rng.IntN(len(w.peers))
-	p := w.peers[pi]
+	p := w.peers[w.rng.IntN(len(w.peers))]
 	scratch := fmt.Sprintf("meta-%d", w.rng.IntN(metaCollections))
+	// Most operations but creates aim at a scratch collection that
+	// exists, as p lists them now (not recorded), so that more succeed.
+	if live := w.scratchLive(p); len(live) > 0 && w.rng.IntN(4) > 0 {
+		scratch = live[w.rng.IntN(len(live))]
+	}
 	alias := fmt.Sprintf("meta-alias-%d", w.rng.IntN(metaAliases))
 	op := MetaOp{Peer: fmt.Sprintf("peer-%d", p.Index)}
 	var method, path string
 	var body any
 	switch n := w.rng.IntN(100); {
 	case n < 18:
+		scratch = fmt.Sprintf("meta-%d", w.rng.IntN(metaCollections))
 		op.Kind, op.Object = MetaCreateCollection, scratch
 		method, path = http.MethodPut, "/collections/"+scratch
 		body = map[string]any{"vectors": map[string]any{"size": 4, "distance": "Dot"},
@@ -221,6 +226,29 @@ func (w *metaWorker) step() {
 		op.Complete = history.Forever
 	}
 	w.log.add(op)
+}
+
+// scratchLive lists the scratch collections p reads now (nil when it
+// does not answer within 2 s).
+func (w *metaWorker) scratchLive(p *clustertest.Peer) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var cl struct {
+		Collections []struct {
+			Name string `json:"name"`
+		} `json:"collections"`
+	}
+	if err := getResult(ctx, w.hc, p.BaseURL()+"/collections", &cl); err != nil {
+		return nil
+	}
+	var out []string
+	for _, c := range cl.Collections {
+		if strings.HasPrefix(c.Name, "meta-") {
+			out = append(out, c.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // transfer picks a shard of coll and two peers for a move or replicate:

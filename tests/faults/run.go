@@ -316,6 +316,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	if !cfg.NoMetadata {
 		for _, o := range mops {
 			rep.op(o.Kind, o.Outcome)
+			cfg.Logf("faults: %s", o)
 		}
 		for _, c := range MetaCheckers {
 			rep.count(c, metaMode, 0)
