@@ -50,6 +50,9 @@ const (
 	// collections, aliases, payload_schema keys or shard placements when
 	// the convergence bound is over.
 	CheckMetaDisagree = "metadata peers disagree"
+	// CheckMetaSchema: the same for a collection's payload_schema keys,
+	// counted apart because of a known open bug (metaOpen).
+	CheckMetaSchema = "metadata payload_schema disagree"
 	// CheckMetaLost: an acknowledged create (collection, alias, payload
 	// index) whose object is absent at the end although no operation that
 	// may delete it may have followed, or an acknowledged delete whose
@@ -58,7 +61,18 @@ const (
 )
 
 // MetaCheckers lists the metadata checkers in table order.
-var MetaCheckers = []string{CheckMetaDisagree, CheckMetaLost}
+var MetaCheckers = []string{CheckMetaDisagree, CheckMetaSchema, CheckMetaLost}
+
+// metaOpen lists the metadata checkers whose findings are known open bugs:
+// counted and printed, not failing a run (the lead moves them to
+// docs/faults.md). Shoal applies payload index changes through the
+// shards' update path, and GET /collections/{c} reports the indexes of
+// the peer's local replicas: a peer without a replica of the collection
+// reports an empty payload_schema, one whose replica missed the change
+// reports it out of date. Qdrant 1.19 sends them through consensus
+// (CollectionMetaOperations::CreatePayloadIndex, DropPayloadIndex), so
+// every peer reports the same schema.
+var metaOpen = map[string]bool{CheckMetaSchema: true}
 
 // metaMode is the Violation.Mode of a metadata finding.
 const metaMode = "metadata"
@@ -163,20 +177,20 @@ func (w *metaWorker) step() {
 	var method, path string
 	var body any
 	switch n := w.rng.IntN(100); {
-	case n < 18:
+	case n < 25:
 		scratch = fmt.Sprintf("meta-%d", w.rng.IntN(metaCollections))
 		op.Kind, op.Object = MetaCreateCollection, scratch
 		method, path = http.MethodPut, "/collections/"+scratch
 		body = map[string]any{"vectors": map[string]any{"size": 4, "distance": "Dot"},
 			"shard_number": 1 + w.rng.IntN(2), "replication_factor": 2 + w.rng.IntN(2)}
-	case n < 28:
+	case n < 32:
 		op.Kind, op.Object = MetaDeleteCollection, scratch
 		method, path = http.MethodDelete, "/collections/"+scratch
-	case n < 43:
+	case n < 46:
 		op.Kind, op.Object, op.Collection = MetaCreateAlias, alias, scratch
 		method, path = http.MethodPost, "/collections/aliases"
 		body = map[string]any{"actions": []any{map[string]any{"create_alias": map[string]any{"collection_name": scratch, "alias_name": alias}}}}
-	case n < 51:
+	case n < 52:
 		op.Kind, op.Object = MetaDeleteAlias, alias
 		method, path = http.MethodPost, "/collections/aliases"
 		body = map[string]any{"actions": []any{map[string]any{"delete_alias": map[string]any{"alias_name": alias}}}}
@@ -192,7 +206,7 @@ func (w *metaWorker) step() {
 		}
 		field := metaFields[w.rng.IntN(len(metaFields))]
 		op.Object, op.Collection = field, c
-		if n < 72 {
+		if n < 74 {
 			op.Kind = MetaCreateIndex
 			method, path = http.MethodPut, "/collections/"+c+"/index?wait=true"
 			body = map[string]any{"field_name": field, "field_schema": []string{"keyword", "integer"}[w.rng.IntN(2)]}
@@ -382,25 +396,28 @@ type aliasesOut struct {
 // metaDisagreements names what views[i] reads differently from views[0]
 // (collections, aliases, a collection's payload_schema keys or shard
 // placement); nil when every peer reads the same.
-func metaDisagreements(names []string, views []metaView) []string {
-	var out []string
+func metaDisagreements(names []string, views []metaView) []metaFinding {
+	var out []metaFinding
+	add := func(checker, format string, args ...any) {
+		out = append(out, metaFinding{checker: checker, why: fmt.Sprintf(format, args...)})
+	}
 	for i := 1; i < len(views); i++ {
 		a, b := views[0], views[i]
 		if !slices.Equal(a.Collections, b.Collections) {
-			out = append(out, fmt.Sprintf("collections: %s reads %v, %s reads %v", names[0], a.Collections, names[i], b.Collections))
+			add(CheckMetaDisagree, "collections: %s reads %v, %s reads %v", names[0], a.Collections, names[i], b.Collections)
 		}
 		if !maps.Equal(a.Aliases, b.Aliases) {
-			out = append(out, fmt.Sprintf("aliases: %s reads %v, %s reads %v", names[0], a.Aliases, names[i], b.Aliases))
+			add(CheckMetaDisagree, "aliases: %s reads %v, %s reads %v", names[0], a.Aliases, names[i], b.Aliases)
 		}
 		for _, c := range a.Collections {
 			if !slices.Contains(b.Collections, c) {
 				continue
 			}
 			if !slices.Equal(a.Schema[c], b.Schema[c]) {
-				out = append(out, fmt.Sprintf("payload_schema of %s: %s reads %v, %s reads %v", c, names[0], a.Schema[c], names[i], b.Schema[c]))
+				add(CheckMetaSchema, "payload_schema of %s: %s reads %v, %s reads %v (placement %v)", c, names[0], a.Schema[c], names[i], b.Schema[c], a.Placement[c])
 			}
 			if !reflect.DeepEqual(a.Placement[c], b.Placement[c]) {
-				out = append(out, fmt.Sprintf("placement of %s: %s reads %v, %s reads %v", c, names[0], a.Placement[c], names[i], b.Placement[c]))
+				add(CheckMetaDisagree, "placement of %s: %s reads %v, %s reads %v", c, names[0], a.Placement[c], names[i], b.Placement[c])
 			}
 		}
 	}
@@ -498,13 +515,19 @@ func checkMetaLost(ops []MetaOp, names []string, views []metaView) []metaFinding
 				return
 			}
 			var bad []string
+			index := o.Kind == MetaCreateIndex || o.Kind == MetaDeleteIndex
 			for i, v := range views {
-				if (o.Kind == MetaCreateIndex || o.Kind == MetaDeleteIndex) && !slices.Contains(v.Collections, o.Collection) {
+				if index && !slices.Contains(v.Collections, o.Collection) {
 					continue // the collection itself is gone: judged as a collection
 				}
 				if present(v) != want {
 					bad = append(bad, names[i])
 				}
+			}
+			if index && want && len(bad) < len(views) {
+				// A created index is lost when no peer reports it: which
+				// peers report it is CheckMetaSchema's business.
+				bad = nil
 			}
 			if len(bad) > 0 {
 				state := "absent"
@@ -575,7 +598,7 @@ func checkMetadata(ctx context.Context, hc *http.Client, peers []*clustertest.Pe
 		names[i] = fmt.Sprintf("peer-%d", p.Index)
 	}
 	var views []metaView
-	var disagree []string
+	var disagree []metaFinding
 	err := waitFor(bound, func() error {
 		views = views[:0]
 		for _, p := range peers {
@@ -587,8 +610,13 @@ func checkMetadata(ctx context.Context, hc *http.Client, peers []*clustertest.Pe
 			}
 			views = append(views, v)
 		}
-		if disagree = metaDisagreements(names, views); len(disagree) > 0 {
-			return fmt.Errorf("%d disagreements", len(disagree))
+		// Known open disagreements (metaOpen) do not go away: the wait
+		// is for the others; the open ones are judged when it ends.
+		disagree = metaDisagreements(names, views)
+		for _, d := range disagree {
+			if !metaOpen[d.checker] {
+				return fmt.Errorf("%s: %s", d.checker, d.why)
+			}
 		}
 		return nil
 	})
@@ -598,7 +626,8 @@ func checkMetadata(ctx context.Context, hc *http.Client, peers []*clustertest.Pe
 		return res
 	}
 	for _, d := range disagree {
-		res.findings = append(res.findings, metaFinding{checker: CheckMetaDisagree, why: fmt.Sprintf("%v after healing: %s", res.took.Round(time.Millisecond), d)})
+		d.why = fmt.Sprintf("%v after healing: %s", res.took.Round(time.Millisecond), d.why)
+		res.findings = append(res.findings, d)
 	}
 	res.findings = append(res.findings, checkMetaLost(ops, names, views)...)
 	return res

@@ -61,6 +61,8 @@ func TestCheckMetaLost(t *testing.T) {
 		{"alias deleted and present", []MetaOp{mop(MetaDeleteAlias, "a", "", 20, 30, ok)}, []metaView{view([]string{"meta-0"}, map[string]string{"a": "meta-0"}, nil)}, 1},
 		{"alias deleted, renamed into", []MetaOp{mop(MetaDeleteAlias, "a", "", 20, 30, ok), rename("b", "a", 25, 35, unk)}, []metaView{view([]string{"meta-0"}, map[string]string{"a": "meta-0"}, nil)}, 0},
 		{"index created and absent", []MetaOp{mop(MetaCreateIndex, "f", "m", 0, 10, ok)}, []metaView{view([]string{"m"}, nil, map[string][]string{"m": {"g"}})}, 1},
+		{"index created, present on one peer only", []MetaOp{mop(MetaCreateIndex, "f", "m", 0, 10, ok)}, []metaView{view([]string{"m"}, nil, map[string][]string{"m": {"f"}}), view([]string{"m"}, nil, nil)}, 0},
+		{"index deleted, present on one peer", []MetaOp{mop(MetaDeleteIndex, "f", "m", 0, 10, ok)}, []metaView{view([]string{"m"}, nil, nil), view([]string{"m"}, nil, map[string][]string{"m": {"f"}})}, 1},
 		{"index created and present", []MetaOp{mop(MetaCreateIndex, "f", "m", 0, 10, ok)}, []metaView{view([]string{"m"}, nil, map[string][]string{"m": {"f"}})}, 0},
 		{"index created, its collection gone", []MetaOp{mop(MetaCreateIndex, "f", "m", 0, 10, ok)}, []metaView{empty}, 0},
 		{"index created, then deleted", []MetaOp{mop(MetaCreateIndex, "f", "m", 0, 10, ok), mop(MetaDeleteIndex, "f", "m", 20, 30, unk)}, []metaView{view([]string{"m"}, nil, nil)}, 0},
@@ -102,16 +104,16 @@ func TestMetaDisagreements(t *testing.T) {
 		change func(*metaView)
 		want   string
 	}{
-		{"collections", func(v *metaView) { v.Collections = []string{"a"} }, "collections:"},
-		{"aliases", func(v *metaView) { v.Aliases["y"] = "b" }, "aliases:"},
-		{"schema", func(v *metaView) { v.Schema["a"] = nil }, "payload_schema of a:"},
-		{"placement", func(v *metaView) { v.Placement["a"][0][2] = "Partial" }, "placement of a:"},
+		{"collections", func(v *metaView) { v.Collections = []string{"a"} }, CheckMetaDisagree + " collections:"},
+		{"aliases", func(v *metaView) { v.Aliases["y"] = "b" }, CheckMetaDisagree + " aliases:"},
+		{"schema", func(v *metaView) { v.Schema["a"] = nil }, CheckMetaSchema + " payload_schema of a:"},
+		{"placement", func(v *metaView) { v.Placement["a"][0][2] = "Partial" }, CheckMetaDisagree + " placement of a:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			other := base()
 			tc.change(&other)
 			d := metaDisagreements(names, []metaView{base(), other})
-			if len(d) != 1 || !strings.HasPrefix(d[0], tc.want) {
+			if len(d) != 1 || !strings.HasPrefix(d[0].checker+" "+d[0].why, tc.want) {
 				t.Fatalf("disagreements %v, want one %q", d, tc.want)
 			}
 		})
@@ -137,7 +139,7 @@ func TestReportTableWorkloads(t *testing.T) {
 	tab := a.Table()
 	for _, want := range []string{"| search | 1 | 0 | 1 |", "| create-alias | 0 | 1 | 0 |",
 		"| search missed acknowledged | 2 | 0* | 0* | 0* |", "| search phantom | 0 | 0 | 0 | 0 |",
-		"| metadata peers disagree | 1 |", "| metadata lost | 0 |", "1 runs not within the bound; the 1 others: median 1s"} {
+		"| metadata peers disagree | 1 |", "| metadata payload_schema disagree | 0† |", "| metadata lost | 0 |", "1 runs not within the bound; the 1 others: median 1s"} {
 		if !strings.Contains(tab, want) {
 			t.Errorf("table lacks %q:\n%s", want, tab)
 		}

@@ -191,7 +191,11 @@ func (r Report) Table() string {
 	if _, ok := r.Counts[CheckMetaLost]; ok {
 		b.WriteString("\n| metadata checker | every mode |\n| --- | ---: |\n")
 		for _, c := range MetaCheckers {
-			fmt.Fprintf(&b, "| %s | %d |\n", c, r.Counts[c][metaMode])
+			mark := ""
+			if metaOpen[c] {
+				mark = "†"
+			}
+			fmt.Fprintf(&b, "| %s | %d%s |\n", c, r.Counts[c][metaMode], mark)
 		}
 		fmt.Fprintf(&b, "\nmetadata agreement after healing (every peer reads the same collections, aliases, payload_schema keys, placements): %d runs not within the bound", r.MetaNotAgreed)
 		if len(r.MetaAgree) > 0 {

@@ -332,7 +332,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 			if f.op.ID == 0 {
 				text = f.why + "\n" + eventsText(events, 0, Forever)
 			}
-			rep.Violations = append(rep.Violations, Violation{Seed: cfg.Seed, Mode: metaMode, Checker: f.checker, Promised: true, Text: text})
+			rep.Violations = append(rep.Violations, Violation{Seed: cfg.Seed, Mode: metaMode, Checker: f.checker, Promised: true, Open: metaOpen[f.checker], Text: text})
 		}
 	}
 	// ---
