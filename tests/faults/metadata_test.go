@@ -147,4 +147,10 @@ func TestReportTableWorkloads(t *testing.T) {
 	if slices.Contains(strings.Split(tab, "\n"), "| move-shard | 0 | 0 | 0 |") {
 		t.Errorf("a kind that never ran has a row:\n%s", tab)
 	}
+	var none Report
+	none.Runs, none.Modes = 1, modes
+	none.op("upsert", history.OK)
+	if tab := none.Table(); strings.Contains(tab, "search") || strings.Contains(tab, "metadata") {
+		t.Errorf("a run without the search and metadata workloads shows them:\n%s", tab)
+	}
 }

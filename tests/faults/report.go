@@ -165,7 +165,11 @@ func (r Report) Table() string {
 		b.WriteString(" ---: |")
 	}
 	b.WriteString("\n")
+	_, searched := r.Ops["search"]
 	for _, c := range Checkers {
+		if !searched && slices.Contains(searchCheckers, c) {
+			continue // the search workload did not run
+		}
 		fmt.Fprintf(&b, "| %s |", c)
 		for _, m := range r.Modes {
 			mark := ""

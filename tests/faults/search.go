@@ -47,6 +47,9 @@ const (
 	CheckSearchWrong = "search wrong scores"
 )
 
+// searchCheckers are the checkers of this file, in table order.
+var searchCheckers = []string{CheckSearchMissed, CheckSearchDeleted, CheckSearchPhantom, CheckSearchWrong}
+
 // scoreTolerance bounds the difference between a returned score and the
 // score computed here (float32 arithmetic on both sides).
 const scoreTolerance = 1e-4
