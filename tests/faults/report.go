@@ -26,7 +26,7 @@ const (
 // Checkers lists every checker in table order.
 var Checkers = []string{CheckLost, CheckResurrected, CheckPhantom, CheckFailedVisible, CheckReplicas,
 	CheckPeers, CheckNotConverged, CheckStale, CheckLinearizable, CheckLinUndecided,
-	CheckSearchMissed, CheckSearchDeleted, CheckSearchPhantom, CheckSearchWrong}
+	CheckSearchMissed, CheckSearchDeleted, CheckSearchStale, CheckSearchPhantom, CheckSearchWrong}
 
 // Violation is one finding, with what is needed to reproduce it.
 type Violation struct {
@@ -218,7 +218,7 @@ func promises(m Mode, c string) bool {
 	switch c {
 	case CheckPhantom, CheckFailedVisible:
 		return true
-	case CheckStale, CheckSearchMissed, CheckSearchDeleted:
+	case CheckStale, CheckSearchMissed, CheckSearchDeleted, CheckSearchStale:
 		return m.FreshReads
 	case CheckSearchPhantom, CheckSearchWrong:
 		return true

@@ -45,10 +45,15 @@ const (
 	// vector from another write, or a wrong distance), hits out of score
 	// order, or one key returned twice.
 	CheckSearchWrong = "search wrong scores"
+	// CheckSearchStale: a returned point whose write an acknowledged
+	// update of the key had certainly replaced before the search was
+	// invoked (the stale reads rule, staleReads, applied to each hit), when
+	// CheckSearchDeleted did not already count the key.
+	CheckSearchStale = "search stale values"
 )
 
 // searchCheckers are the checkers of this file, in table order.
-var searchCheckers = []string{CheckSearchMissed, CheckSearchDeleted, CheckSearchPhantom, CheckSearchWrong}
+var searchCheckers = []string{CheckSearchMissed, CheckSearchDeleted, CheckSearchStale, CheckSearchPhantom, CheckSearchWrong}
 
 // scoreTolerance bounds the difference between a returned score and the
 // score computed here (float32 arithmetic on both sides).
@@ -285,6 +290,7 @@ func checkSearches(h history.History, ss []Search) []searchFinding {
 				add(CheckSearchWrong, hit.Key, "key %d (write %d) scored %.6f, the query against its vector scores %.6f", hit.Key, hit.Write, hit.Score, want)
 			}
 		}
+		deleted := map[uint64]bool{}
 		for _, k := range keys {
 			ops := byKey[k]
 			_, present := returned[k]
@@ -313,10 +319,22 @@ func checkSearches(h history.History, ss []Search) []searchFinding {
 				if u.Kind == history.Upsert {
 					add(CheckSearchMissed, k, "key %d missing, yet %s was acknowledged before the search and nothing else touched the key", k, u)
 				} else {
+					deleted[k] = true
 					add(CheckSearchDeleted, k, "key %d returned (write %d), yet %s was acknowledged before the search and no upsert may follow it", k, returned[k].Write, u)
 				}
 				break
 			}
+		}
+		// Each hit of a known write as a read by id.
+		var rds []Read
+		for _, k := range slices.Sorted(mapKeys(returned)) {
+			hit := returned[k]
+			if w, ok := byID[hit.Write]; ok && w.Key == k && w.Kind == history.Upsert && !deleted[k] {
+				rds = append(rds, Read{Key: k, Peer: s.Peer, Invoke: s.Invoke, Complete: s.Complete, Outcome: history.OK, Value: hit.Write})
+			}
+		}
+		for _, st := range staleReads(h, rds) {
+			add(CheckSearchStale, st.read.Key, "search hit %s", st.why)
 		}
 	}
 	return out

@@ -61,6 +61,10 @@ func TestCheckSearches(t *testing.T) {
 		{"wrong score", history.History{op(1, up, 0, 10, ok)}, search(20, 30, Hit{Key: 1, Write: 1, Score: dotScore(q, 1) + 0.01}), []string{CheckSearchWrong}},
 		{"score of another write's vector", history.History{op(1, up, 0, 10, ok), op(2, up, 11, 12, ok)}, search(20, 30, Hit{Key: 1, Write: 2, Score: dotScore(q, 1)}), []string{CheckSearchWrong}},
 		{"twice", history.History{op(1, up, 0, 10, ok)}, search(20, 30, hit(1, 1), hit(1, 1)), []string{CheckSearchWrong}},
+		{"older value", history.History{op(1, up, 0, 10, ok), op(2, up, 12, 15, ok)}, search(20, 30, hit(1, 1)), []string{CheckSearchStale}},
+		{"older value, the newer concurrent", history.History{op(1, up, 0, 10, ok), op(2, up, 12, 25, ok)}, search(20, 30, hit(1, 1)), nil},
+		{"older value, overlapping writes", history.History{op(1, up, 0, 14, ok), op(2, up, 12, 15, ok)}, search(20, 30, hit(1, 1)), nil},
+		{"value before a delete, another upsert concurrent", history.History{op(1, up, 0, 10, ok), op(2, del, 12, 15, ok), op(3, up, 25, 40, ok)}, search(20, 30, hit(1, 1)), []string{CheckSearchStale}},
 		{"failed search", history.History{op(1, up, 0, 10, ok)}, Search{Invoke: 20 * ms, Complete: 30 * ms, Outcome: fail}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
