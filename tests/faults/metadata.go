@@ -110,7 +110,11 @@ func (o MetaOp) String() string {
 	if o.Collection != "" && o.Collection != o.Object {
 		s += " on " + o.Collection
 	}
-	s += fmt.Sprintf(" via %s [%.3fms, %.3fms] %s", o.Peer, float64(o.Invoke)/1e6, float64(o.Complete)/1e6, o.Outcome)
+	end := "…"
+	if o.Complete != history.Forever {
+		end = fmt.Sprintf("%.3fms", float64(o.Complete)/1e6)
+	}
+	s += fmt.Sprintf(" via %s [%.3fms, %s] %s", o.Peer, float64(o.Invoke)/1e6, end, o.Outcome)
 	if o.Detail != "" && o.Outcome != history.OK {
 		s += " (" + o.Detail + ")"
 	}
@@ -155,7 +159,7 @@ type metaWorker struct {
 
 func (w *metaWorker) run(ctx context.Context) {
 	for ctx.Err() == nil {
-		w.step()
+		w.step(ctx)
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Duration(200+w.rng.IntN(300)) * time.Millisecond):
@@ -163,8 +167,9 @@ func (w *metaWorker) run(ctx context.Context) {
 	}
 }
 
-// step sends one random metadata operation through a random peer.
-func (w *metaWorker) step() {
+// step sends one random metadata operation through a random peer; one
+// still in flight when ctx ends is unknown.
+func (w *metaWorker) step(ctx context.Context) {
 	p := w.peers[w.rng.IntN(len(w.peers))]
 	scratch := fmt.Sprintf("meta-%d", w.rng.IntN(metaCollections))
 	// Most operations but creates aim at a scratch collection that
@@ -230,7 +235,7 @@ func (w *metaWorker) step() {
 			panic(err) // cannot happen: plain maps
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
 	op.Invoke = w.now()
 	status, data, err := send(ctx, w.hc, method, p.BaseURL()+path, b)
