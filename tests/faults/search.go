@@ -25,7 +25,8 @@ import (
 // and the checkers below hold each acknowledged answer to the register
 // history of the same collection.
 
-// Search checkers, as named in the table.
+// Search checkers, as named in the table; each counts searches (one
+// search that breaks a rule for several keys counts once).
 const (
 	// CheckSearchMissed: an acknowledged search lacks a key whose upsert
 	// was acknowledged before the search was invoked, with no other
@@ -37,16 +38,16 @@ const (
 	// upsert of it that may have taken effect after that delete and before
 	// the search completed.
 	CheckSearchDeleted = "search returned deleted"
-	// CheckSearchPhantom: a returned point whose payload write id no
-	// upsert of that key wrote.
+	// CheckSearchPhantom: a search that returns a point whose payload
+	// write id no upsert of that key wrote.
 	CheckSearchPhantom = "search phantom"
-	// CheckSearchWrong: a returned score that is not the exact score of
-	// the query against the vector of the write the payload names (a
+	// CheckSearchWrong: a search with a score that is not the exact score
+	// of the query against the vector of the write the payload names (a
 	// vector from another write, or a wrong distance), hits out of score
 	// order, or one key returned twice.
 	CheckSearchWrong = "search wrong scores"
-	// CheckSearchStale: a returned point whose write an acknowledged
-	// update of the key had certainly replaced before the search was
+	// CheckSearchStale: a search that returns a point whose write an
+	// acknowledged update of the key had certainly replaced before the search was
 	// invoked (the stale reads rule, staleReads, applied to each hit), when
 	// CheckSearchDeleted did not already count the key.
 	CheckSearchStale = "search stale values"
@@ -239,8 +240,9 @@ func searchWorker(ctx context.Context, rng *rand.Rand, hc *http.Client, now func
 type searchFinding struct {
 	checker string
 	search  Search
-	key     uint64
+	key     uint64 // the first key found
 	why     string
+	more    int // further keys found by the same checker in the search
 }
 
 // mayFollow reports whether x may take effect after o: x is another
@@ -251,7 +253,8 @@ func mayFollow(x, o history.Op) bool {
 }
 
 // checkSearches holds every acknowledged search to the register history
-// h of its collection.
+// h of its collection; it returns at most one finding per search and
+// checker.
 func checkSearches(h history.History, ss []Search) []searchFinding {
 	byKey := map[uint64][]history.Op{}
 	byID := map[history.WriteID]history.Op{}
@@ -265,8 +268,22 @@ func checkSearches(h history.History, ss []Search) []searchFinding {
 		if s.Outcome != history.OK {
 			continue
 		}
+		// One finding per search and checker (a search is counted once,
+		// as a read is), naming its first keys.
+		found := map[string]*searchFinding{}
+		var order []string
 		add := func(checker string, key uint64, format string, args ...any) {
-			out = append(out, searchFinding{checker: checker, search: s, key: key, why: fmt.Sprintf(format, args...)})
+			why := fmt.Sprintf(format, args...)
+			f := found[checker]
+			if f == nil {
+				f = &searchFinding{checker: checker, search: s, key: key, why: why}
+				found[checker] = f
+				order = append(order, checker)
+				return
+			}
+			if f.more++; f.more <= 4 {
+				f.why += "\n    " + why
+			}
 		}
 		returned := map[uint64]Hit{}
 		for i, hit := range s.Hits {
@@ -335,6 +352,13 @@ func checkSearches(h history.History, ss []Search) []searchFinding {
 		}
 		for _, st := range staleReads(h, rds) {
 			add(CheckSearchStale, st.read.Key, "search hit %s", st.why)
+		}
+		for _, c := range order {
+			f := found[c]
+			if f.more > 4 {
+				f.why += fmt.Sprintf("\n    and %d more keys", f.more-4)
+			}
+			out = append(out, *f)
 		}
 	}
 	return out

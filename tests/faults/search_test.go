@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +90,11 @@ func TestCheckSearches(t *testing.T) {
 	}
 	if f := checkSearches(h, []Search{search(20, 30, b, a)}); len(f) != 1 || f[0].checker != CheckSearchWrong {
 		t.Fatalf("out of order: %+v", f)
+	}
+	// A search missing both keys is one finding, naming both.
+	f := checkSearches(h, []Search{search(20, 30)})
+	if len(f) != 1 || f[0].checker != CheckSearchMissed || f[0].key != 1 || f[0].more != 1 || !strings.Contains(f[0].why, "key 2 missing") {
+		t.Fatalf("two keys missed: %+v", f)
 	}
 }
 
