@@ -11,7 +11,14 @@
 // different final states, stale reads (a read after an acknowledged
 // update that does not see it), and, as an observation (the README
 // promises no linearizability), a porcupine check of every key's
-// register history, reads included. Findings of known open bugs
+// register history, reads included. Two more workloads run beside the
+// registers (Config.NoSearch, NoMetadata turn them off): exact searches
+// through every peer, held to the same register history (search.go:
+// acknowledged points missed, deleted points returned, phantoms, wrong
+// scores), and one slow client of metadata changes (metadata.go:
+// collections, aliases, payload indexes, shard moves; after healing
+// every peer must read the same metadata, and no acknowledged change may
+// be undone). Findings of known open bugs
 // (Mode.Open, docs/faults.md) are counted and printed but do not fail a
 // run.
 //

@@ -25,7 +25,8 @@ const (
 
 // Checkers lists every checker in table order.
 var Checkers = []string{CheckLost, CheckResurrected, CheckPhantom, CheckFailedVisible, CheckReplicas,
-	CheckPeers, CheckNotConverged, CheckStale, CheckLinearizable, CheckLinUndecided}
+	CheckPeers, CheckNotConverged, CheckStale, CheckLinearizable, CheckLinUndecided,
+	CheckSearchMissed, CheckSearchDeleted, CheckSearchStale, CheckSearchPhantom, CheckSearchWrong}
 
 // Violation is one finding, with what is needed to reproduce it.
 type Violation struct {
@@ -61,7 +62,12 @@ type Report struct {
 	// NotConverged counts the runs whose replicas were not all Active and
 	// equal within Config.Converge.
 	NotConverged int
-	Violations   []Violation
+	// MetaAgree is per run the time from healing until every peer read
+	// the same metadata; MetaNotAgreed counts the runs where they did not
+	// within the bound (metadata.go).
+	MetaAgree     []time.Duration
+	MetaNotAgreed int
+	Violations    []Violation
 }
 
 func (r *Report) init() {
@@ -117,6 +123,8 @@ func (r *Report) Merge(o Report) {
 	}
 	r.Converge = append(r.Converge, o.Converge...)
 	r.NotConverged += o.NotConverged
+	r.MetaAgree = append(r.MetaAgree, o.MetaAgree...)
+	r.MetaNotAgreed += o.MetaNotAgreed
 	r.Violations = append(r.Violations, o.Violations...)
 }
 
@@ -141,8 +149,11 @@ func (r Report) Table() string {
 		total += r.Faults[k]
 	}
 	fmt.Fprintf(&b, "| total | %d |\n\n| operation | ok | failed | unknown |\n| --- | ---: | ---: | ---: |\n", total)
-	for _, k := range []string{"upsert", "delete", "read"} {
-		m := r.Ops[k]
+	for _, k := range append([]string{"upsert", "delete", "read", "search"}, MetaKinds...) {
+		m, ok := r.Ops[k]
+		if !ok && k != "upsert" && k != "delete" && k != "read" {
+			continue // a workload that did not run
+		}
 		fmt.Fprintf(&b, "| %s | %d | %d | %d |\n", k, m[history.OK], m[history.Fail], m[history.Unknown])
 	}
 	b.WriteString("\n| checker |")
@@ -154,7 +165,11 @@ func (r Report) Table() string {
 		b.WriteString(" ---: |")
 	}
 	b.WriteString("\n")
+	_, searched := r.Ops["search"]
 	for _, c := range Checkers {
+		if !searched && slices.Contains(searchCheckers, c) {
+			continue // the search workload did not run
+		}
 		fmt.Fprintf(&b, "| %s |", c)
 		for _, m := range r.Modes {
 			mark := ""
@@ -176,6 +191,25 @@ func (r Report) Table() string {
 		fmt.Fprintf(&b, "; the %d others: median %v, max %v", len(c), c[len(c)/2].Round(time.Millisecond), c[len(c)-1].Round(time.Millisecond))
 	}
 	b.WriteString("\n")
+	// --- metadata (metadata.go): promised in every mode
+	if _, ok := r.Counts[CheckMetaLost]; ok {
+		b.WriteString("\n| metadata checker | every mode |\n| --- | ---: |\n")
+		for _, c := range MetaCheckers {
+			mark := ""
+			if metaOpen[c] {
+				mark = "†"
+			}
+			fmt.Fprintf(&b, "| %s | %d%s |\n", c, r.Counts[c][metaMode], mark)
+		}
+		fmt.Fprintf(&b, "\nmetadata agreement after healing (every peer reads the same collections, aliases, payload_schema keys, placements): %d runs not within the bound", r.MetaNotAgreed)
+		if len(r.MetaAgree) > 0 {
+			c := slices.Clone(r.MetaAgree)
+			slices.Sort(c)
+			fmt.Fprintf(&b, "; the %d others: median %v, max %v", len(c), c[len(c)/2].Round(time.Millisecond), c[len(c)-1].Round(time.Millisecond))
+		}
+		b.WriteString("\n")
+	}
+	// ---
 	return b.String()
 }
 
@@ -184,8 +218,10 @@ func promises(m Mode, c string) bool {
 	switch c {
 	case CheckPhantom, CheckFailedVisible:
 		return true
-	case CheckStale:
+	case CheckStale, CheckSearchMissed, CheckSearchDeleted, CheckSearchStale:
 		return m.FreshReads
+	case CheckSearchPhantom, CheckSearchWrong:
+		return true
 	case CheckLinearizable, CheckLinUndecided:
 		return false
 	}

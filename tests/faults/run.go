@@ -29,6 +29,9 @@ type Config struct {
 	// Converge bounds the wait for every replica to be Active and equal
 	// after healing (default 60 s); the time taken is a figure.
 	Converge time.Duration
+	// NoSearch and NoMetadata turn off the search and metadata workloads
+	// (search.go, metadata.go), which are on by default.
+	NoSearch, NoMetadata bool
 	// T is the test that owns the run; nil outside tests.
 	T    testing.TB
 	Logf func(string, ...any)
@@ -60,9 +63,10 @@ func (c *Config) defaults() {
 
 // coll is one collection's recorded run.
 type coll struct {
-	mode  Mode
-	rec   *history.Recorder
-	reads *reads
+	mode     Mode
+	rec      *history.Recorder
+	reads    *reads
+	searches *searches
 }
 
 // Run starts a cluster, runs the workloads under the nemesis for
@@ -89,7 +93,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		if err := c.Peers[0].Do(http.MethodPut, "/collections/"+m.Name(), body, nil); err != nil {
 			return rep, fmt.Errorf("create %s: %w", m.Name(), err)
 		}
-		colls = append(colls, &coll{mode: m, reads: &reads{}})
+		colls = append(colls, &coll{mode: m, reads: &reads{}, searches: &searches{}})
 	}
 	for _, cl := range colls {
 		if err := waitFor(cfg.Converge, func() error { _, err := allActive(c.Peers, cl.mode.Name(), cfg.Shards, cfg.Peers); return err }); err != nil {
@@ -112,15 +116,46 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	for ci, cl := range colls {
 		for _, p := range c.Peers {
 			client := &history.Client{Rec: cl.rec, BaseURL: p.BaseURL(), Peer: fmt.Sprintf("peer-%d", p.Index),
-				Collection: cl.mode.Name(), Ordering: cl.mode.Ordering, NoWait: !cl.mode.Wait, Timeout: 5 * time.Second, Dim: 4}
+				Collection: cl.mode.Name(), Ordering: cl.mode.Ordering, NoWait: !cl.mode.Wait, Timeout: 5 * time.Second, Dim: 4,
+				Vector: func(id history.WriteID) any { return pointVector(id, 4) }}
 			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(ci*16+p.Index+1)))
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				worker(wctx, rng, client, hc, cl.reads, cfg.Keys)
 			}()
+			// --- search workload (search.go)
+			if !cfg.NoSearch {
+				srng := rand.New(rand.NewPCG(cfg.Seed, uint64(ci*16+p.Index+1)<<8|0x5e))
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					searchWorker(wctx, srng, hc, cl.rec.Now, cl.searches, client.BaseURL, client.Peer, cl.mode.Name(), cfg.Keys, 4, client.Timeout)
+				}()
+			}
 		}
 	}
+	// --- metadata workload (metadata.go)
+	metaOps := &metaLog{}
+	if !cfg.NoMetadata {
+		mw := &metaWorker{rng: rand.New(rand.NewPCG(cfg.Seed, 0x6d657461)), hc: hc, now: colls[0].rec.Now, peers: c.Peers, log: metaOps, timeout: 10 * time.Second}
+		for _, cl := range colls {
+			mw.modes = append(mw.modes, cl.mode.Name())
+		}
+		for _, p := range c.Peers {
+			st, err := p.Cluster()
+			if err != nil {
+				return rep, fmt.Errorf("peer %d: %w", p.Index, err)
+			}
+			mw.ids = append(mw.ids, st.PeerID)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mw.run(wctx)
+		}()
+	}
+	// ---
 	nemErr := nem.run(wctx)
 	wg.Wait()
 	// Heal everything, whatever the nemesis left.
@@ -199,6 +234,14 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		}
 	}
 
+	// --- metadata: peers agree within what is left of the bound (metadata.go)
+	var mr metaResult
+	mops := metaOps.list()
+	if !cfg.NoMetadata {
+		mr = checkMetadata(ctx, hc, c.Peers, mops, healed, max(cfg.Converge-time.Since(healed), 5*time.Second))
+		cfg.Logf("faults: metadata: %d operations, peers agree after %v (%v), %d findings", len(mops), mr.took.Round(time.Millisecond), mr.agreed, len(mr.findings))
+	}
+	// ---
 	for _, cl := range colls {
 		name := cl.mode.Name()
 		h := cl.rec.History()
@@ -245,6 +288,15 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		for _, st := range staleReads(h, rds) {
 			v(CheckStale, st.why+"\n"+keyContext(h, rds, events, st.read.Key, st.read.Invoke))
 		}
+		// --- search checkers (search.go)
+		sss := cl.searches.list()
+		for _, s := range sss {
+			rep.op("search", s.Outcome)
+		}
+		for _, f := range checkSearches(h, sss) {
+			v(f.checker, searchContext(f, h, rds, events))
+		}
+		// ---
 		if cl.mode.FreshReads {
 			linStart := time.Now()
 			bad := checkLinearizable(h, rds, 2*time.Second, 20*time.Second)
@@ -260,6 +312,30 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		}
 		cfg.Logf("faults: %s: %s", name, chk.String())
 	}
+	// --- metadata checkers (metadata.go)
+	if !cfg.NoMetadata {
+		for _, o := range mops {
+			rep.op(o.Kind, o.Outcome)
+			cfg.Logf("faults: %s", o)
+		}
+		for _, c := range MetaCheckers {
+			rep.count(c, metaMode, 0)
+		}
+		if mr.agreed {
+			rep.MetaAgree = append(rep.MetaAgree, mr.took)
+		} else {
+			rep.MetaNotAgreed++
+		}
+		for _, f := range mr.findings {
+			rep.count(f.checker, metaMode, 1)
+			text := f.why + "\n" + metaContext(mops, events, f.op.Object, f.op.Invoke)
+			if f.op.ID == 0 {
+				text = f.why + "\n" + eventsText(events, 0, Forever)
+			}
+			rep.Violations = append(rep.Violations, Violation{Seed: cfg.Seed, Mode: metaMode, Checker: f.checker, Promised: true, Open: metaOpen[f.checker], Text: text})
+		}
+	}
+	// ---
 	return rep, nil
 }
 

@@ -28,6 +28,8 @@ func main() {
 	runs := flag.Int("runs", 0, "stop after this many runs (0: until -duration)")
 	race := flag.Bool("race", false, "build shoal with -race")
 	verbose := flag.Bool("v", false, "log every nemesis event")
+	noSearch := flag.Bool("no-search", false, "turn off the search workload")
+	noMeta := flag.Bool("no-metadata", false, "turn off the metadata workload")
 	flag.Parse()
 	defer clustertest.Cleanup()
 
@@ -43,7 +45,7 @@ func main() {
 	end := time.Now().Add(*duration)
 	for i := 0; ctx.Err() == nil && time.Now().Before(end) && (*runs == 0 || i < *runs); i++ {
 		s := *seed + uint64(i)
-		rep, err := faults.Run(ctx, faults.Config{Seed: s, Duration: *run, Race: *race, Logf: logf})
+		rep, err := faults.Run(ctx, faults.Config{Seed: s, Duration: *run, Race: *race, Logf: logf, NoSearch: *noSearch, NoMetadata: *noMeta})
 		if err != nil {
 			// Not counted: a run that could not finish (the cluster did
 			// not start, a heal failed, or it was interrupted).
