@@ -659,3 +659,31 @@ func TestReadBarrier(t *testing.T) {
 		t.Fatalf("count through peer 2: %v", err)
 	}
 }
+
+// TestLaggingLeaderView: a leader whose view of the replica states lags
+// (a replica it sees Dead is Active again) sends the update to fewer
+// replicas; before acknowledging it passes the read barrier, sees the
+// Active replica that missed it, reports it, and answers unknown.
+func TestLaggingLeaderView(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2, 3}, 1, 3, 1, dotBody)
+	m.barrier = func(p uint64) error { return m.peer(p).SetTopology(m.topology(p)) }
+	stale := m.topology(1)
+	stale.Shards[0].States[3] = ReplicaDead
+	if err := m.peer(1).SetTopology(stale); err != nil {
+		t.Fatal(err)
+	}
+	_, err := m.write(1, Routing{}, true, vecPoint(1, []float32{0, 1, 0, 0}, 0))
+	if !errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "Active replica on peer 3") {
+		t.Fatalf("got %v, want unknown naming peer 3", err)
+	}
+	if got := m.reported(); len(got) != 1 || got[0] != (report{1, 0, 3, ReplicaActive}) {
+		t.Fatalf("reports %+v, want peer 3 once from Active", got)
+	}
+	// The view is current now (the barrier refreshed it), and peer 3 was
+	// disabled: consensus keeps it Active, so updates fail until it
+	// changes; with its state changed they go through.
+	m.setState(0, 3, ReplicaPartial)
+	if _, err := m.write(1, Routing{}, true, vecPoint(2, []float32{0, 1, 0, 0}, 0)); err != nil {
+		t.Fatalf("with peer 3 Partial: %v", err)
+	}
+}

@@ -186,6 +186,16 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 	if local == nil && len(remotes) == 0 {
 		return 0, false, point.Errorf(point.KindUnavailable, "The replica set for shard %d on peer %d has no active replica: the update was not applied", rs.id, l.self)
 	}
+	need := min(max(l.wcf, 1), total)
+	skipped := rs.skipped(l.self)
+	if sendable := len(remotes) + btoi(local != nil); len(skipped) > 0 && sendable < need {
+		// The replicas disabled here count as failures: the update could
+		// not be acknowledged, and applied on fewer it would only make
+		// them differ. Refused before any replica applies it.
+		c.reportSkipped(l, rs, skipped)
+		return 0, false, point.Errorf(point.KindUnavailable, "Update of shard %d needs %d replicas and only %d take updates from peer %d (the others failed earlier updates and wait for consensus to mark them Dead): the update was not applied",
+			rs.id, need, sendable, l.self)
+	}
 	tag := ops.ClockTag{PeerID: l.self, ClockID: clk.id, Tick: clk.tickOnce(), Token: c.token}
 	answers := make([]answer, 0, len(remotes)+1)
 	if local != nil {
@@ -242,19 +252,16 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 	// out of the count, which lets a leader cut off from the others
 	// acknowledge updates alone that consensus then discards when it
 	// marks the leader Dead (docs/faults.md, finding 4).
-	for peer, st := range rs.skipped(l.self) {
+	for peer, st := range skipped {
 		failed = append(failed, &answer{peer: peer, state: st, err: point.Errorf(point.KindUnavailable,
 			"the replica of shard %d on peer %d is disabled on peer %d after a failed update: the update was not sent to it", rs.id, peer, l.self)})
-		if l.reporter != nil && st != ReplicaListener {
-			l.reporter.ReplicaFailed(c.name, rs.id, peer, st, errors.New("disabled after a failed update"))
-		}
 	}
+	c.reportSkipped(l, rs, skipped)
 	for _, a := range ok {
 		if a.res.Tag.PeerID == tag.PeerID && a.res.Tag.ClockID == tag.ClockID {
 			clk.advanceTo(a.res.Tag.Tick)
 		}
 	}
-	need := min(max(l.wcf, 1), total)
 	var firstFailure string
 	if len(failed) > 0 {
 		firstFailure = fmt.Sprintf("Failed peer: %d, error: %v", failed[0].peer, failed[0].err)
@@ -324,12 +331,19 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 	if !truth {
 		return 0, false, outcomeUnknown(nil, "Failed to apply operation to at least one `Active` replica of shard %d. Consistency of this update is not guaranteed, the outcome is unknown. Please retry. %s", rs.id, firstFailure)
 	}
-	var id uint64
-	timedOut := false
 	for _, a := range ok {
 		if a.res.Rejected {
 			return 0, true, nil
 		}
+	}
+	if len(ok) < total {
+		if err := c.confirmMissed(ctx, l, rs, ok); err != nil {
+			return 0, false, err
+		}
+	}
+	var id uint64
+	timedOut := false
+	for _, a := range ok {
 		id = max(id, a.res.OperationID)
 		timedOut = timedOut || a.timedOut
 	}
@@ -337,6 +351,61 @@ func (c *Collection) leadOnce(ctx context.Context, l *layout, rs *ReplicaSet, op
 		return id, false, fmt.Errorf("shard %d: %w", rs.id, shard.ErrDeferredTimeout)
 	}
 	return id, false, nil
+}
+
+// reportSkipped reports again the replicas disabled here that consensus
+// still has taking updates (an earlier report may have been given up).
+func (c *Collection) reportSkipped(l *layout, rs *ReplicaSet, skipped map[uint64]ReplicaState) {
+	if l.reporter == nil {
+		return
+	}
+	for peer, st := range skipped {
+		if st != ReplicaListener {
+			l.reporter.ReplicaFailed(c.name, rs.id, peer, st, errors.New("disabled after a failed update"))
+		}
+	}
+}
+
+// confirmMissed runs before an update that some replicas did not apply is
+// acknowledged: none of them may be a source of truth in the cluster's
+// current state, not only in this peer's view of it, which may lag (a
+// leader that just restarted replays consensus and can still see a
+// recovered replica as Dead, send it nothing, and acknowledge). It passes
+// the read barrier and looks again; a source of truth that missed the
+// update is reported, and the outcome is unknown.
+func (c *Collection) confirmMissed(ctx context.Context, l *layout, rs *ReplicaSet, ok []*answer) error {
+	if l.barrier == nil {
+		return nil
+	}
+	bctx, cancel := context.WithTimeout(ctx, readBarrierWait)
+	err := l.barrier(bctx)
+	cancel()
+	if err != nil {
+		return outcomeUnknown(err, "Update of shard %d was applied by %d replicas, and peer %d could not confirm with consensus that the others are not Active, the outcome is unknown: %v", rs.id, len(ok), l.self, err)
+	}
+	applied := make(map[uint64]bool, len(ok))
+	for _, a := range ok {
+		applied[a.peer] = true
+	}
+	cur := c.layout().set(rs.id)
+	if cur == nil {
+		cur = rs
+	}
+	for p, st := range cur.States(l.self) {
+		if !applied[p] && sourceOfTruth(st) {
+			c.failed(l, cur, p, errors.New("an Active replica missed an update"))
+			return outcomeUnknown(nil, "Update of shard %d was not applied by its Active replica on peer %d, the outcome is unknown", rs.id, p)
+		}
+	}
+	return nil
+}
+
+// btoi is 1 for true.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // failedAnswer handles a replica that failed an update that others
