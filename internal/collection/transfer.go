@@ -230,11 +230,19 @@ func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local 
 		var next *point.ID
 		var err error
 		p.mu.Lock()
-		local.View(func(r *shard.Reader) {
-			var got []segmentRecord
-			got, next, err = scrollRecords(ctx, r, from, all)
-			recs = got
-		})
+		// The forwards go out when an update is logged, the batches read
+		// what is applied: an update logged (wait=false) but not applied
+		// yet was forwarded already, and a batch read now would carry the
+		// point's older value after it, undoing it on the target. Under
+		// the proxy's lock nothing new is logged, so this ends.
+		err = awaitApplied(ctx, local)
+		if err == nil {
+			local.View(func(r *shard.Reader) {
+				var got []segmentRecord
+				got, next, err = scrollRecords(ctx, r, from, all)
+				recs = got
+			})
+		}
 		if err == nil && (len(recs) > 0 || next == nil) {
 			b := TransferBatch{Wait: next == nil}
 			if len(recs) > 0 {
