@@ -97,13 +97,19 @@
 // replica that has seen a newer tick rejects it and the leader retries
 // with a newer one (3 attempts). write_consistency_factor replicas (at
 // most as many as there are) must apply it and one of them be a source of
-// truth (Active); failed replicas, when enough applied it, are disabled
-// here and reported to the FailureReporter once, and an update with wait
-// waits (bounded) for consensus to deactivate them. An update that may
+// truth (Active); failed replicas, when some replica applied it, are
+// disabled here and reported to the FailureReporter, a replica disabled
+// here but still taking updates by consensus fails every update (refused
+// up front when it makes the count unreachable), and before an answer,
+// with or without wait, the update waits (bounded) for consensus to
+// deactivate the replicas that missed it and confirms through the read
+// barrier that no Active replica missed it. An update that may
 // have been applied somewhere but not acknowledged answers an error of
 // kind internal, errors.Is ErrOutcomeUnknown, saying "the outcome is
 // unknown"; one every replica refused answers that refusal. A read asks
-// one readable replica of each targeted shard, the local one first, the
+// one readable replica of each targeted shard (after the read barrier,
+// Topology.ReadBarrier, when the shard is replicated; none before the
+// first topology after a restart), the local one first, the
 // next one when a remote cannot be reached or no longer serves reads; a
 // read consistency above one asks that many at once and resolves their
 // answers as Qdrant's All and Majority conditions. The Replica* methods

@@ -74,6 +74,12 @@
 // (finish or abort through consensus, progress in the logs and in
 // CollectionClusterInfo), proposes the recovery of this peer's Dead
 // replicas, and aborts the transfers to it whose source stays down.
+// RunReplicaCheck (replicacheck.go) compares, every 2 s, the clocks of
+// this peer's Active replicas with those of the other Active replicas
+// (P2P ReplicaClocks) and proposes Dead a local replica still lacking a
+// tick another one had a round before, so that automatic recovery
+// repairs what no coordinator reported. Reads of replicated shards pass
+// the consensus read barrier first (failures.go, consensus.Barrier).
 //
 // A failed fsync (fsync_test.go): below a shard it stops that shard's
 // writes (shard.ErrUnusable, answered 500 "Service internal error" as

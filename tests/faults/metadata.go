@@ -177,7 +177,8 @@ func (w *metaWorker) step(ctx context.Context) {
 	if live := w.scratchLive(p); len(live) > 0 && w.rng.IntN(4) > 0 {
 		scratch = live[w.rng.IntN(len(live))]
 	}
-	alias := fmt.Sprintf("meta-alias-%d", w.rng.IntN(metaAliases))
+	ai := w.rng.IntN(metaAliases)
+	alias := fmt.Sprintf("meta-alias-%d", ai)
 	op := MetaOp{Peer: fmt.Sprintf("peer-%d", p.Index)}
 	var method, path string
 	var body any
@@ -200,7 +201,9 @@ func (w *metaWorker) step(ctx context.Context) {
 		method, path = http.MethodPost, "/collections/aliases"
 		body = map[string]any{"actions": []any{map[string]any{"delete_alias": map[string]any{"alias_name": alias}}}}
 	case n < 59:
-		to := fmt.Sprintf("meta-alias-%d", w.rng.IntN(metaAliases))
+		// Another name: a rename onto itself leaves the alias in place,
+		// which the checker would read as the old name not removed.
+		to := fmt.Sprintf("meta-alias-%d", (ai+1+w.rng.IntN(metaAliases-1))%metaAliases)
 		op.Kind, op.Object, op.Old = MetaRenameAlias, to, alias
 		method, path = http.MethodPost, "/collections/aliases"
 		body = map[string]any{"actions": []any{map[string]any{"rename_alias": map[string]any{"old_alias_name": alias, "new_alias_name": to}}}}
