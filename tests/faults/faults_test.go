@@ -224,3 +224,22 @@ func TestCheckerOf(t *testing.T) {
 		}
 	}
 }
+
+// TestAllModes: the 18 combinations, each promising what its ordering
+// and wait allow.
+func TestAllModes(t *testing.T) {
+	all := AllModes()
+	if len(all) != 18 {
+		t.Fatalf("%d modes", len(all))
+	}
+	names := map[string]bool{}
+	for _, m := range all {
+		names[m.Name()] = true
+		if m.Durable != (m.Ordering != "weak") || m.FreshReads != (m.Ordering != "weak" && m.Wait) {
+			t.Errorf("%s promises %q", m.Name(), m.Promise())
+		}
+	}
+	if len(names) != 18 {
+		t.Fatalf("names not unique: %v", names)
+	}
+}

@@ -64,6 +64,24 @@ func DefaultModes() []Mode {
 	}
 }
 
+// AllModes is every combination the issue names: ordering weak, medium
+// and strong, write_consistency_factor 1, 2 (majority) and 3 (all), wait
+// true and false. Medium and strong are durable and convergent in every
+// combination and give fresh reads with wait=true (every Active replica
+// applied an acknowledged update, the others were marked Dead first, and
+// reads pass the read barrier); weak promises neither.
+func AllModes() []Mode {
+	var out []Mode
+	for _, o := range []string{"weak", "medium", "strong"} {
+		for wcf := 1; wcf <= 3; wcf++ {
+			for _, wait := range []bool{true, false} {
+				out = append(out, Mode{Ordering: o, WCF: wcf, Wait: wait, FreshReads: o != "weak" && wait, Durable: o != "weak"})
+			}
+		}
+	}
+	return out
+}
+
 // isOpen reports whether checker c's findings in m are a known open bug.
 func (m Mode) isOpen(c string) bool {
 	for _, o := range m.Open {

@@ -1,7 +1,7 @@
 // Command faults runs Shoal's fault-injection suite for a while, run
 // after run (a fresh 3-peer cluster each), and prints the figures table:
 //
-//	go run ./tests/faults/cmd -duration 30m -seed N
+//	go run ./tests/faults/cmd -duration 30m -seed N [-modes all]
 //
 // Run i uses seed N+i; a run's findings print with its seed, which
 // replays it (go test ./tests/faults -run TestShortRun with
@@ -30,7 +30,17 @@ func main() {
 	verbose := flag.Bool("v", false, "log every nemesis event")
 	noSearch := flag.Bool("no-search", false, "turn off the search workload")
 	noMeta := flag.Bool("no-metadata", false, "turn off the metadata workload")
+	modeSet := flag.String("modes", "default", "write modes: default (4 representative ones) or all (18: every ordering, wcf 1-3, wait or not)")
 	flag.Parse()
+	var modes []faults.Mode
+	switch *modeSet {
+	case "default":
+		modes = faults.DefaultModes()
+	case "all":
+		modes = faults.AllModes()
+	default:
+		log.Fatalf("-modes %q: want default or all", *modeSet)
+	}
 	defer clustertest.Cleanup()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -39,13 +49,13 @@ func main() {
 	if *verbose {
 		logf = log.Printf
 	}
-	log.Printf("faults: -duration %v -run %v -seed %d", *duration, *run, *seed)
+	log.Printf("faults: -duration %v -run %v -seed %d -modes %s", *duration, *run, *seed, *modeSet)
 	var total faults.Report
 	errs := 0
 	end := time.Now().Add(*duration)
 	for i := 0; ctx.Err() == nil && time.Now().Before(end) && (*runs == 0 || i < *runs); i++ {
 		s := *seed + uint64(i)
-		rep, err := faults.Run(ctx, faults.Config{Seed: s, Duration: *run, Race: *race, Logf: logf, NoSearch: *noSearch, NoMetadata: *noMeta})
+		rep, err := faults.Run(ctx, faults.Config{Seed: s, Duration: *run, Race: *race, Logf: logf, NoSearch: *noSearch, NoMetadata: *noMeta, Modes: modes})
 		if err != nil {
 			// Not counted: a run that could not finish (the cluster did
 			// not start, a heal failed, or it was interrupted).
