@@ -348,6 +348,9 @@ func (c *Collection) ReplicaInitiateTransfer(ctx context.Context, id ShardID, re
 		if _, err := local.Update(ctx, &ops.Operation{Kind: ops.Delete, Filter: &filter.Filter{}}, true); err != nil {
 			return TargetState{}, fmt.Errorf("empty the replica of shard %d: %w", id, err)
 		}
+		if err := local.ResetClocks(ctx); err != nil {
+			return TargetState{}, fmt.Errorf("reset the clocks of the emptied replica of shard %d: %w", id, err)
+		}
 	}
 	_, err = fsys.Stat(marker)
 	return TargetState{RecoveryPoint: local.RecoveryPoint(), Incomplete: err == nil}, nil

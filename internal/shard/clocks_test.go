@@ -383,6 +383,52 @@ func TestRaiseCutoff(t *testing.T) {
 	re.Close()
 }
 
+// TestResetClocks: resetting forgets every clock but keeps the cutoff;
+// a tick below the old clock is accepted again; an update logged after
+// the reset counts from nothing; the reset persists, a crash included.
+func TestResetClocks(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sh := startShard(t, dir, testOptions())
+	for _, tag := range []ops.ClockTag{tg(1, 0, 5, 1), tg(2, 0, 9, 1)} {
+		if res, err := sh.UpdateWithClock(ctx, upsertOp(tag.PeerID, 1, 2), false, tag); err != nil || res.Rejected {
+			t.Fatalf("%+v: %+v, %v", tag, res, err)
+		}
+	}
+	if err := sh.RaiseCutoff(ctx, ops.RecoveryPoint{{PeerID: 1}: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.ResetClocks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := sh.RecoveryPoint(); len(got) != 0 {
+		t.Fatalf("recovery point after the reset: %v", got)
+	}
+	if res, err := sh.UpdateWithClock(ctx, upsertOp(1, 3, 2), true, tg(1, 0, 2, 1)); err != nil || res.Rejected {
+		t.Fatalf("tick 2 after the reset: %+v, %v", res, err)
+	}
+	wantRP := ops.RecoveryPoint{{PeerID: 1}: 2}
+	wantCut := ops.RecoveryPoint{{PeerID: 1}: 3}
+	check := func(sh *Shard, when string) {
+		t.Helper()
+		if got := sh.RecoveryPoint(); !maps.Equal(got, wantRP) {
+			t.Fatalf("%s: recovery point %v, want %v", when, got, wantRP)
+		}
+		if got := sh.Cutoff(); !maps.Equal(got, wantCut) {
+			t.Fatalf("%s: cutoff %v, want %v", when, got, wantCut)
+		}
+	}
+	check(sh, "reset")
+	crashed := filepath.Join(t.TempDir(), "crashed")
+	copyDir(t, dir, crashed)
+	sh.Close()
+	for _, d := range []string{crashed, dir} {
+		re := startShard(t, d, testOptions())
+		check(re, d)
+		re.Close()
+	}
+}
+
 // TestConcurrentTaggedUpdates: several senders share each of several
 // clocks, taking ticks from a counter per clock and sending at once, so
 // ticks reach the shard out of order. Per clock, the accepted updates in

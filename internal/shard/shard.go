@@ -55,6 +55,9 @@ type pending struct {
 	// cutoffOnly: cutoff raises the cutoff alone, not the clocks
 	// (RaiseCutoff).
 	cutoffOnly bool
+	// resetClocks, set on a pending without operations, empties the
+	// applied clocks in the worker's order (ResetClocks).
+	resetClocks bool
 	// snap, set on a pending without operations, asks the worker for the
 	// checkpoint a snapshot copies (snapshot.go).
 	snap chan snapStart

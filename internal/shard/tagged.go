@@ -119,6 +119,44 @@ func (s *Shard) updateCutoff(ctx context.Context, rp ops.RecoveryPoint, only boo
 	}
 }
 
+// ResetClocks forgets every clock (not the cutoff): a replica emptied to
+// receive its records from another (stream_records) holds none of the
+// updates its clocks say it has seen, and keeping them would hide, from
+// a comparison of clocks, updates it then lacks. Its clocks come back
+// from the updates it accepts next, and the transfer raises its cutoff
+// at the end. It takes effect in WAL order (updates logged after it are
+// decided against the empty clocks) and returns once a checkpoint holds
+// it.
+func (s *Shard) ResetClocks(ctx context.Context) error {
+	done := make(chan error, 1)
+	s.appendMu.Lock()
+	if s.closed {
+		s.appendMu.Unlock()
+		return ErrClosed
+	}
+	s.clockMu.Lock()
+	s.clocks = clockMap{}
+	s.clockMu.Unlock()
+	s.queue <- pending{resetClocks: true, done: done}
+	s.appendMu.Unlock()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// applyResetClocks is the worker's step of ResetClocks: the operations
+// before it are applied, so the applied clocks empty with it, and a
+// checkpoint persists them.
+func (s *Shard) applyResetClocks(p pending) {
+	s.mu.Lock()
+	s.mu.clocks = clockMap{}
+	s.mu.Unlock()
+	p.done <- s.checkpoint()
+}
+
 // applyCutoff is the worker's step of UpdateCutoff: the operations before
 // it are applied, so the applied clocks take the raise with the cutoff,
 // and a checkpoint persists them.

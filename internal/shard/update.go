@@ -216,6 +216,10 @@ func (s *Shard) applyPending(p pending) {
 		s.applyCutoff(p)
 		return
 	}
+	if p.resetClocks {
+		s.applyResetClocks(p)
+		return
+	}
 	if p.snap != nil {
 		s.startSnapshot(p.snap)
 		return
