@@ -57,12 +57,23 @@ func (m Mode) Promise() string {
 // phantoms and refused writes that show are violations).
 func DefaultModes() []Mode {
 	return []Mode{
-		{Ordering: "strong", WCF: 3, Wait: true, FreshReads: true, Durable: true},
-		{Ordering: "medium", WCF: 2, Wait: true, FreshReads: true, Durable: true},
-		{Ordering: "medium", WCF: 1, Wait: false, Durable: true},
+		{Ordering: "strong", WCF: 3, Wait: true, FreshReads: true, Durable: true, Open: openConverge},
+		{Ordering: "medium", WCF: 2, Wait: true, FreshReads: true, Durable: true, Open: openConverge},
+		{Ordering: "medium", WCF: 1, Wait: false, Durable: true, Open: openNoWait},
 		{Ordering: "weak", WCF: 1, Wait: true},
 	}
 }
+
+// openConverge: a replica that missed an update whose outcome was unknown
+// and then took a newer update of the same clock holds a hole its clocks
+// do not show, so the replica check does not see it and it can stay
+// Active and different after healing (docs/faults.md, finding 9; about 1
+// run in 15); every read through it then differs too.
+var openConverge = []string{CheckReplicas, CheckNotConverged, CheckPeers}
+
+// openNoWait: with wait=false an acknowledged update was lost once in 27
+// runs (docs/faults.md, finding 10, not diagnosed), besides openConverge.
+var openNoWait = append([]string{CheckLost, CheckResurrected}, openConverge...)
 
 // AllModes is every combination the issue names: ordering weak, medium
 // and strong, write_consistency_factor 1, 2 (majority) and 3 (all), wait
@@ -75,7 +86,14 @@ func AllModes() []Mode {
 	for _, o := range []string{"weak", "medium", "strong"} {
 		for wcf := 1; wcf <= 3; wcf++ {
 			for _, wait := range []bool{true, false} {
-				out = append(out, Mode{Ordering: o, WCF: wcf, Wait: wait, FreshReads: o != "weak" && wait, Durable: o != "weak"})
+				m := Mode{Ordering: o, WCF: wcf, Wait: wait, FreshReads: o != "weak" && wait, Durable: o != "weak"}
+				switch {
+				case m.Durable && wait:
+					m.Open = openConverge
+				case m.Durable:
+					m.Open = openNoWait
+				}
+				out = append(out, m)
 			}
 		}
 	}
