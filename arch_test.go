@@ -43,7 +43,9 @@ var engine = []string{"internal/shard", "internal/segment", "internal/index", "i
 var importRules = []rule{
 	{pkgs: append([]string{"internal/point", "internal/vector", "internal/wal", "internal/config"}, leaves...), bans: []string{""}, why: "a leaf of the module"},
 	{pkgs: []string{""}, except: []string{"internal/vfs/vfstest"}, bans: []string{"internal/vfs/vfstest"}, why: "only tests use the seam's fakes"},
-	{pkgs: []string{""}, except: []string{"internal/testkit", "internal/clustertest"}, bans: []string{"internal/testkit", "internal/clustertest"}, why: "test helpers are for tests only"},
+	// tests/... are test programs (the fault-injection suite and its
+	// long-run command), never part of shoal.
+	{pkgs: []string{""}, except: []string{"internal/testkit", "internal/clustertest", "tests"}, bans: []string{"internal/testkit", "internal/clustertest"}, why: "test helpers are for tests only"},
 	{pkgs: []string{"internal/filter", "internal/index"}, bans: []string{"internal/segment", "internal/shard", "internal/collection", "internal/node", "internal/api"}},
 	{pkgs: []string{"internal/segment"}, bans: []string{"internal/shard", "internal/collection", "internal/node", "internal/api", "internal/config"}},
 	{pkgs: []string{"internal/shard"}, bans: []string{"internal/collection", "internal/node", "internal/api", "internal/config"}},
