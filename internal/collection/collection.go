@@ -26,6 +26,8 @@ type Collection struct {
 	name string
 	dir  string
 	log  *slog.Logger
+	// digests caches the local replicas' digests (digest.go).
+	digests digestCache
 
 	mu struct {
 		sync.RWMutex

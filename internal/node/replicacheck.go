@@ -29,6 +29,7 @@ import (
 // clocksRemote is the part of a peer's P2P client the check uses.
 type clocksRemote interface {
 	ReplicaClocks(ctx context.Context, collection string, shard collection.ShardID) (rp, cutoff ops.RecoveryPoint, err error)
+	ReplicaDigest(ctx context.Context, collection string, shard collection.ShardID) (rp, cutoff ops.RecoveryPoint, digest uint64, err error)
 }
 
 // clocksCall bounds one ReplicaClocks call.
@@ -38,6 +39,10 @@ const clocksCall = time.Second
 // the ticks another replica had that it lacked.
 type replicaCheck struct {
 	behind map[replicaKey]ops.RecoveryPoint
+	// still are the replicas whose clocks every other Active replica
+	// shared the round before, with those clocks: if nothing moved by the
+	// next round, their digests are compared.
+	still map[replicaKey]ops.RecoveryPoint
 }
 
 // RunReplicaCheck runs the replica check every every until ctx ends. The
@@ -93,8 +98,10 @@ func (cl *clusterMode) checkReplicas(ctx context.Context, rc *replicaCheck) {
 	cl.mu.Unlock()
 
 	next := map[replicaKey]ops.RecoveryPoint{}
+	still := map[replicaKey]ops.RecoveryPoint{}
+	defer func() { rc.still = still }()
 	for _, t := range targets {
-		mine, missing, err := cl.missingTicks(ctx, t)
+		mine, missing, equal, err := cl.missingTicks(ctx, t)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -111,43 +118,99 @@ func (cl *clusterMode) checkReplicas(ctx context.Context, rc *replicaCheck) {
 		if len(missing) > 0 {
 			next[t.key] = missing
 		}
+		if !equal {
+			continue
+		}
+		if before, ok := rc.still[t.key]; !ok || !maps.Equal(before, mine) {
+			still[t.key] = mine // compared next round if nothing moves
+			continue
+		}
+		still[t.key] = mine
+		if cl.digestsDisagree(ctx, t, mine) {
+			cl.n.log.Warn("replica check: this peer's replica holds other points than the other replicas with the same clocks; proposing it Dead to recover it",
+				"collection", t.key.collection, "shard", t.key.shard)
+			cl.ReplicaFailed(t.key.collection, collection.ShardID(t.key.shard), uint64(self), collection.ReplicaActive,
+				errors.New("replica check: its points differ from the other replicas'"))
+			delete(still, t.key)
+		}
 	}
 	rc.behind = next
+}
+
+// digestsDisagree compares the digest of the local replica with those of
+// the other Active replicas, when all still have the clocks mine: it
+// reports whether the local replica should be recovered from them. It
+// should when it differs from more of them than it agrees with, or, of
+// two replicas that differ, when it is the lower peer (one of the two
+// goes, whichever: an acknowledged update is on both).
+func (cl *clusterMode) digestsDisagree(ctx context.Context, t checkTarget, mine ops.RecoveryPoint) bool {
+	c, err := cl.n.localCollection(t.key.collection)
+	if err != nil {
+		return false
+	}
+	dctx, cancel := context.WithTimeout(ctx, clocksCall)
+	defer cancel()
+	own, err := c.ReplicaDigest(dctx, collection.ShardID(t.key.shard))
+	if err != nil {
+		return false
+	}
+	agree, differ := 0, 0
+	var higher bool
+	for _, p := range t.others {
+		r, ok := cl.remotes.get(p).(clocksRemote)
+		if !ok {
+			return false
+		}
+		rp, cut, d, err := r.ReplicaDigest(dctx, t.key.collection, collection.ShardID(t.key.shard))
+		if err != nil || !maps.Equal(effectiveClocks(rp, cut), mine) {
+			return false // moved, or not answering: the next rounds look again
+		}
+		if d == own {
+			agree++
+			continue
+		}
+		differ++
+		higher = higher || p > uint64(t.key.peer)
+	}
+	return differ > agree || (differ == agree && agree == 0 && differ > 0 && higher)
 }
 
 // missingTicks returns the local replica's clocks and, per clock, the
 // newest tick another Active replica of t's shard has seen beyond them
 // (counting each replica's cutoff: a replica filled by records holds
 // what its cutoff says without the ticks).
-func (cl *clusterMode) missingTicks(ctx context.Context, t checkTarget) (mine, missing ops.RecoveryPoint, err error) {
+func (cl *clusterMode) missingTicks(ctx context.Context, t checkTarget) (mine, missing ops.RecoveryPoint, equal bool, err error) {
 	c, err := cl.n.localCollection(t.key.collection)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	rp, cutoff, err := c.ReplicaClocks(collection.ShardID(t.key.shard))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	mine = effectiveClocks(rp, cutoff)
 	missing = ops.RecoveryPoint{}
+	equal = true
 	for _, p := range t.others {
 		r, ok := cl.remotes.get(p).(clocksRemote)
 		if !ok {
-			return nil, nil, fmt.Errorf("peer %d: no replica clocks", p)
+			return nil, nil, false, fmt.Errorf("peer %d: no replica clocks", p)
 		}
 		cctx, cancel := context.WithTimeout(ctx, clocksCall)
 		orp, ocut, err := r.ReplicaClocks(cctx, t.key.collection, collection.ShardID(t.key.shard))
 		cancel()
 		if err != nil {
-			return nil, nil, fmt.Errorf("peer %d: %w", p, err)
+			return nil, nil, false, fmt.Errorf("peer %d: %w", p, err)
 		}
-		for k, tick := range effectiveClocks(orp, ocut) {
+		theirs := effectiveClocks(orp, ocut)
+		equal = equal && maps.Equal(theirs, mine)
+		for k, tick := range theirs {
 			if tick > mine[k] && tick > missing[k] {
 				missing[k] = tick
 			}
 		}
 	}
-	return mine, missing, nil
+	return mine, missing, equal, nil
 }
 
 // effectiveClocks is, per clock, the newest of a replica's recovery point

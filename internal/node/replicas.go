@@ -142,6 +142,16 @@ func (r localReplicas) ReplicaClocks(_ context.Context, name string, shard colle
 	return c.ReplicaClocks(shard)
 }
 
+// ReplicaDigest returns the digest of this peer's replica of a shard
+// (p2p.TransferReplicas).
+func (r localReplicas) ReplicaDigest(ctx context.Context, name string, shard collection.ShardID) (uint64, error) {
+	c, err := r.n.localCollection(name)
+	if err != nil {
+		return 0, err
+	}
+	return c.ReplicaDigest(ctx, shard)
+}
+
 // TransferUpdates applies a batch of a transfer from peer from to this
 // peer's replica of a shard (p2p.TransferReplicas).
 func (r localReplicas) TransferUpdates(ctx context.Context, name string, shard collection.ShardID, from uint64, b collection.TransferBatch) (uint64, error) {

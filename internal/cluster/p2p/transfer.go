@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/shoaldb/shoal/internal/collection"
@@ -24,6 +25,8 @@ type TransferReplicas interface {
 	// ReplicaClocks returns the recovery point and cutoff of this peer's
 	// replica of a shard.
 	ReplicaClocks(ctx context.Context, collection string, shard collection.ShardID) (rp, cutoff ops.RecoveryPoint, err error)
+	// ReplicaDigest returns the digest of this peer's replica of a shard.
+	ReplicaDigest(ctx context.Context, collection string, shard collection.ShardID) (uint64, error)
 }
 
 // maxRecoveryClocks bounds the clocks of a recovery point on the wire: one
@@ -84,7 +87,33 @@ func (p pointsService) ReplicaClocks(ctx context.Context, req *p2pv1.ReplicaCloc
 	if err != nil {
 		return nil, failed(ctx, err)
 	}
-	return &p2pv1.ReplicaClocksResponse{RecoveryPoint: recoveryPointToProto(rp), Cutoff: recoveryPointToProto(cutoff)}, nil
+	resp := &p2pv1.ReplicaClocksResponse{RecoveryPoint: recoveryPointToProto(rp), Cutoff: recoveryPointToProto(cutoff)}
+	if req.GetWithDigest() {
+		if resp.Digest, err = tr.ReplicaDigest(ctx, req.GetCollection(), req.GetShardId()); err != nil {
+			return nil, failed(ctx, err)
+		}
+		resp.HasDigest = true
+	}
+	return resp, nil
+}
+
+// ReplicaDigest asks the peer for the digest of its replica of a shard,
+// with its clocks read before it.
+func (r *RemotePeer) ReplicaDigest(ctx context.Context, coll string, shard collection.ShardID) (rp, cutoff ops.RecoveryPoint, digest uint64, err error) {
+	resp, err := call(ctx, r, "replica digest", p2pv1.PointsClient.ReplicaClocks, &p2pv1.ReplicaClocksRequest{Collection: coll, ShardId: shard, WithDigest: true})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if !resp.GetHasDigest() {
+		return nil, nil, 0, r.answer("replica digest", errors.New("the peer sent no digest"))
+	}
+	if rp, err = recoveryPointFromProto(resp.GetRecoveryPoint()); err == nil {
+		cutoff, err = recoveryPointFromProto(resp.GetCutoff())
+	}
+	if err != nil {
+		return nil, nil, 0, r.answer("replica digest", err)
+	}
+	return rp, cutoff, resp.GetDigest(), nil
 }
 
 // ReplicaClocks asks the peer for its replica of a shard's recovery point

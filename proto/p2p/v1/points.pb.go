@@ -1868,9 +1868,12 @@ func (x *InitiateTransferResponse) GetIncomplete() bool {
 }
 
 type ReplicaClocksRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Collection    string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
-	ShardId       uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Collection string                 `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
+	ShardId    uint32                 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	// with_digest asks for the digest of the replica's points too (once it
+	// applied every logged update).
+	WithDigest    bool `protobuf:"varint,3,opt,name=with_digest,json=withDigest,proto3" json:"with_digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1919,10 +1922,19 @@ func (x *ReplicaClocksRequest) GetShardId() uint32 {
 	return 0
 }
 
+func (x *ReplicaClocksRequest) GetWithDigest() bool {
+	if x != nil {
+		return x.WithDigest
+	}
+	return false
+}
+
 type ReplicaClocksResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RecoveryPoint []*RecoveryClock       `protobuf:"bytes,1,rep,name=recovery_point,json=recoveryPoint,proto3" json:"recovery_point,omitempty"`
 	Cutoff        []*RecoveryClock       `protobuf:"bytes,2,rep,name=cutoff,proto3" json:"cutoff,omitempty"`
+	HasDigest     bool                   `protobuf:"varint,3,opt,name=has_digest,json=hasDigest,proto3" json:"has_digest,omitempty"`
+	Digest        uint64                 `protobuf:"varint,4,opt,name=digest,proto3" json:"digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1969,6 +1981,20 @@ func (x *ReplicaClocksResponse) GetCutoff() []*RecoveryClock {
 		return x.Cutoff
 	}
 	return nil
+}
+
+func (x *ReplicaClocksResponse) GetHasDigest() bool {
+	if x != nil {
+		return x.HasDigest
+	}
+	return false
+}
+
+func (x *ReplicaClocksResponse) GetDigest() uint64 {
+	if x != nil {
+		return x.Digest
+	}
+	return 0
 }
 
 var File_p2p_v1_points_proto protoreflect.FileDescriptor
@@ -2110,15 +2136,20 @@ const file_p2p_v1_points_proto_rawDesc = "" +
 	"\x0erecovery_point\x18\x01 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\rrecoveryPoint\x12\x1e\n" +
 	"\n" +
 	"incomplete\x18\x02 \x01(\bR\n" +
-	"incomplete\"Q\n" +
+	"incomplete\"r\n" +
 	"\x14ReplicaClocksRequest\x12\x1e\n" +
 	"\n" +
 	"collection\x18\x01 \x01(\tR\n" +
 	"collection\x12\x19\n" +
-	"\bshard_id\x18\x02 \x01(\rR\ashardId\"\x90\x01\n" +
+	"\bshard_id\x18\x02 \x01(\rR\ashardId\x12\x1f\n" +
+	"\vwith_digest\x18\x03 \x01(\bR\n" +
+	"withDigest\"\xc7\x01\n" +
 	"\x15ReplicaClocksResponse\x12B\n" +
 	"\x0erecovery_point\x18\x01 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\rrecoveryPoint\x123\n" +
-	"\x06cutoff\x18\x02 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\x06cutoff*^\n" +
+	"\x06cutoff\x18\x02 \x03(\v2\x1b.shoal.p2p.v1.RecoveryClockR\x06cutoff\x12\x1d\n" +
+	"\n" +
+	"has_digest\x18\x03 \x01(\bR\thasDigest\x12\x16\n" +
+	"\x06digest\x18\x04 \x01(\x04R\x06digest*^\n" +
 	"\rWriteOrdering\x12\x17\n" +
 	"\x13WRITE_ORDERING_WEAK\x10\x00\x12\x19\n" +
 	"\x15WRITE_ORDERING_MEDIUM\x10\x01\x12\x19\n" +
