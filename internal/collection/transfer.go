@@ -432,6 +432,13 @@ func (c *Collection) markIncomplete(id ShardID) error {
 	return nil
 }
 
+// MarkUntrusted marks this peer's replica of shard id as holding data its
+// clocks do not describe (the replica check found its points differ from
+// replicas with the same clocks): until it is Active again, a transfer to
+// it sends every record (stream_records), as to one emptied by a transfer
+// that did not finish, since a WAL delta by clocks would send nothing.
+func (c *Collection) MarkUntrusted(id ShardID) error { return c.markIncomplete(id) }
+
 // clearIncomplete removes the marker of shard id once its local replica
 // is Active (or gone).
 func (c *Collection) clearIncomplete(id ShardID) error {

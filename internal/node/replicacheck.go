@@ -25,6 +25,15 @@ import (
 // recovery fills it from an Active one (wal_delta carries exactly the
 // missing ticks), and the replicas converge. Consensus refuses to
 // deactivate a shard's last Active replica.
+//
+// Clocks keep only the newest tick of each sender: a replica that missed
+// an update and then took a newer one of the same clock looks complete.
+// So when a replica's clocks equal every other Active replica's two
+// rounds in a row (nothing moved), the digests of their points are
+// compared (collection.ReplicaDigest, computed once per still replica);
+// a replica that differs from more replicas than it agrees with (of two,
+// the lower peer) is marked untrusted, so that its recovery sends every
+// record, and proposed Dead.
 
 // clocksRemote is the part of a peer's P2P client the check uses.
 type clocksRemote interface {
@@ -127,6 +136,9 @@ func (cl *clusterMode) checkReplicas(ctx context.Context, rc *replicaCheck) {
 		}
 		still[t.key] = mine
 		if cl.digestsDisagree(ctx, t, mine) {
+			if c, err := cl.n.localCollection(t.key.collection); err != nil || c.MarkUntrusted(collection.ShardID(t.key.shard)) != nil {
+				continue
+			}
 			cl.n.log.Warn("replica check: this peer's replica holds other points than the other replicas with the same clocks; proposing it Dead to recover it",
 				"collection", t.key.collection, "shard", t.key.shard)
 			cl.ReplicaFailed(t.key.collection, collection.ShardID(t.key.shard), uint64(self), collection.ReplicaActive,
