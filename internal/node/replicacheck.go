@@ -52,7 +52,15 @@ type replicaCheck struct {
 	// shared the round before, with those clocks: if nothing moved by the
 	// next round, their digests are compared.
 	still map[replicaKey]ops.RecoveryPoint
+	// resynced counts the recoveries a digest difference caused per
+	// replica, since its digest last agreed: past maxResyncs the check
+	// stops (a difference a full resync does not end is not one it can
+	// repair, and recovering forever would only load the cluster).
+	resynced map[replicaKey]int
 }
+
+// maxResyncs bounds the recoveries in a row a digest difference causes.
+const maxResyncs = 3
 
 // RunReplicaCheck runs the replica check every every until ctx ends. The
 // caller owns the goroutine (OpenPeer starts it).
@@ -135,47 +143,65 @@ func (cl *clusterMode) checkReplicas(ctx context.Context, rc *replicaCheck) {
 			continue
 		}
 		still[t.key] = mine
-		if cl.digestsDisagree(ctx, t, mine) {
-			if c, err := cl.n.localCollection(t.key.collection); err != nil || c.MarkUntrusted(collection.ShardID(t.key.shard)) != nil {
-				continue
-			}
-			cl.n.log.Warn("replica check: this peer's replica holds other points than the other replicas with the same clocks; proposing it Dead to recover it",
-				"collection", t.key.collection, "shard", t.key.shard)
-			cl.ReplicaFailed(t.key.collection, collection.ShardID(t.key.shard), uint64(self), collection.ReplicaActive,
-				errors.New("replica check: its points differ from the other replicas'"))
-			delete(still, t.key)
+		differ, ok := cl.digestsDisagree(ctx, t, mine)
+		if !ok {
+			continue
 		}
+		if !differ {
+			delete(rc.resynced, t.key)
+			continue
+		}
+		if rc.resynced[t.key] >= maxResyncs {
+			if rc.resynced[t.key] == maxResyncs {
+				cl.n.log.Error("replica check: this peer's replica still holds other points than the other replicas after full recoveries; leaving it", "collection", t.key.collection, "shard", t.key.shard)
+				rc.resynced[t.key]++
+			}
+			continue
+		}
+		if c, err := cl.n.localCollection(t.key.collection); err != nil || c.MarkUntrusted(collection.ShardID(t.key.shard)) != nil {
+			continue
+		}
+		if rc.resynced == nil {
+			rc.resynced = map[replicaKey]int{}
+		}
+		rc.resynced[t.key]++
+		cl.n.log.Warn("replica check: this peer's replica holds other points than the other replicas with the same clocks; proposing it Dead to recover it",
+			"collection", t.key.collection, "shard", t.key.shard)
+		cl.ReplicaFailed(t.key.collection, collection.ShardID(t.key.shard), uint64(self), collection.ReplicaActive,
+			errors.New("replica check: its points differ from the other replicas'"))
+		delete(still, t.key)
 	}
 	rc.behind = next
 }
 
 // digestsDisagree compares the digest of the local replica with those of
-// the other Active replicas, when all still have the clocks mine: it
-// reports whether the local replica should be recovered from them. It
+// the other Active replicas, when all still have the clocks mine (ok:
+// they were compared): it reports whether the local replica should be
+// recovered from them. It
 // should when it differs from more of them than it agrees with, or, of
 // two replicas that differ, when it is the lower peer (one of the two
 // goes, whichever: an acknowledged update is on both).
-func (cl *clusterMode) digestsDisagree(ctx context.Context, t checkTarget, mine ops.RecoveryPoint) bool {
+func (cl *clusterMode) digestsDisagree(ctx context.Context, t checkTarget, mine ops.RecoveryPoint) (differs, ok bool) {
 	c, err := cl.n.localCollection(t.key.collection)
 	if err != nil {
-		return false
+		return false, false
 	}
 	dctx, cancel := context.WithTimeout(ctx, clocksCall)
 	defer cancel()
 	own, err := c.ReplicaDigest(dctx, collection.ShardID(t.key.shard))
 	if err != nil {
-		return false
+		return false, false
 	}
 	agree, differ := 0, 0
 	var higher bool
 	for _, p := range t.others {
-		r, ok := cl.remotes.get(p).(clocksRemote)
-		if !ok {
-			return false
+		r, isRemote := cl.remotes.get(p).(clocksRemote)
+		if !isRemote {
+			return false, false
 		}
 		rp, cut, d, err := r.ReplicaDigest(dctx, t.key.collection, collection.ShardID(t.key.shard))
 		if err != nil || !maps.Equal(effectiveClocks(rp, cut), mine) {
-			return false // moved, or not answering: the next rounds look again
+			return false, false // moved, or not answering: the next rounds look again
 		}
 		if d == own {
 			agree++
@@ -184,7 +210,7 @@ func (cl *clusterMode) digestsDisagree(ctx context.Context, t checkTarget, mine 
 		differ++
 		higher = higher || p > uint64(t.key.peer)
 	}
-	return differ > agree || (differ == agree && agree == 0 && differ > 0 && higher)
+	return differ > agree || (differ == agree && agree == 0 && differ > 0 && higher), true
 }
 
 // missingTicks returns the local replica's clocks and, per clock, the
