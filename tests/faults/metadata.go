@@ -58,10 +58,15 @@ const (
 	// may delete it may have followed, or an acknowledged delete whose
 	// object is present with no create that may have followed.
 	CheckMetaLost = "metadata lost"
+	// CheckMetaIndexLost: the same for a payload index, counted apart
+	// (metaOpen): a replica a transfer creates or refills may come without
+	// the indexes of the others, as they live in the shards
+	// (docs/faults.md, finding 7).
+	CheckMetaIndexLost = "metadata payload index lost"
 )
 
 // MetaCheckers lists the metadata checkers in table order.
-var MetaCheckers = []string{CheckMetaDisagree, CheckMetaSchema, CheckMetaLost}
+var MetaCheckers = []string{CheckMetaDisagree, CheckMetaSchema, CheckMetaLost, CheckMetaIndexLost}
 
 // metaOpen lists the metadata checkers whose findings are known open bugs:
 // counted and printed, not failing a run (the lead moves them to
@@ -72,7 +77,7 @@ var MetaCheckers = []string{CheckMetaDisagree, CheckMetaSchema, CheckMetaLost}
 // reports it out of date. Qdrant 1.19 sends them through consensus
 // (CollectionMetaOperations::CreatePayloadIndex, DropPayloadIndex), so
 // every peer reports the same schema.
-var metaOpen = map[string]bool{CheckMetaSchema: true}
+var metaOpen = map[string]bool{CheckMetaSchema: true, CheckMetaIndexLost: true}
 
 // metaMode is the Violation.Mode of a metadata finding.
 const metaMode = "metadata"
@@ -542,7 +547,11 @@ func checkMetaLost(ops []MetaOp, names []string, views []metaView) []metaFinding
 				if !want {
 					state = "present"
 				}
-				out = append(out, metaFinding{checker: CheckMetaLost, op: o,
+				checker := CheckMetaLost
+				if index {
+					checker = CheckMetaIndexLost
+				}
+				out = append(out, metaFinding{checker: checker, op: o,
 					why: fmt.Sprintf("%s acknowledged, yet %s is %s at the end on %s, and no operation may have undone it", o, o.Object, state, strings.Join(bad, ", "))})
 			}
 		}

@@ -79,7 +79,11 @@ func TestCheckMetaLost(t *testing.T) {
 				t.Fatalf("%d findings, want %d: %+v", len(got), tc.lost, got)
 			}
 			for _, f := range got {
-				if f.checker != CheckMetaLost || !strings.Contains(f.why, "acknowledged") {
+				want := CheckMetaLost
+				if f.op.Kind == MetaCreateIndex || f.op.Kind == MetaDeleteIndex {
+					want = CheckMetaIndexLost // counted apart, a known open bug
+				}
+				if f.checker != want || !strings.Contains(f.why, "acknowledged") {
 					t.Fatalf("finding %+v", f)
 				}
 			}
