@@ -6,19 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
-	"github.com/shoaldb/shoal/internal/cluster/p2p"
 	"github.com/shoaldb/shoal/internal/clustertest"
 	"github.com/shoaldb/shoal/internal/clustertest/history"
 	"github.com/shoaldb/shoal/internal/collection"
-	"github.com/shoaldb/shoal/internal/ops"
 	"github.com/shoaldb/shoal/internal/testkit"
 )
 
@@ -117,74 +110,22 @@ func peerIDs(t *testing.T, peers []*clustertest.Peer) map[int]uint64 {
 	return out
 }
 
-// p2pConns dials peers' P2P ports directly, for reading single replicas.
-type p2pConns struct {
-	mu    sync.Mutex
-	addrs map[uint64]string
-	conns map[uint64]*grpc.ClientConn
-}
+// p2pConns reads single replicas over P2P.
+type p2pConns = clustertest.ReplicaReader
 
 func newP2PConns(t *testing.T, c *clustertest.Cluster) *p2pConns {
 	t.Helper()
-	pc := &p2pConns{addrs: map[uint64]string{}, conns: map[uint64]*grpc.ClientConn{}}
-	for _, p := range c.Peers {
-		if !p.Running() {
-			continue
-		}
-		st, err := p.Cluster()
-		if err != nil {
-			t.Fatal(err)
-		}
-		pc.addrs[st.PeerID] = "127.0.0.1:" + strconv.Itoa(p.P2PPort)
-	}
-	t.Cleanup(func() {
-		for _, cc := range pc.conns {
-			cc.Close()
-		}
-	})
-	return pc
-}
-
-func (pc *p2pConns) Conn(id uint64) (grpc.ClientConnInterface, string, error) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if cc, ok := pc.conns[id]; ok {
-		return cc, pc.addrs[id], nil
-	}
-	addr, ok := pc.addrs[id]
-	if !ok {
-		return nil, "", fmt.Errorf("unknown peer %d", id)
-	}
-	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	pc, err := clustertest.NewReplicaReader(c.Peers)
 	if err != nil {
-		return nil, "", err
+		t.Fatal(err)
 	}
-	pc.conns[id] = cc
-	return cc, addr, nil
+	t.Cleanup(pc.Close)
+	return pc
 }
 
 // replicaDump reads one replica of one shard on one peer, over P2P.
 func replicaDump(ctx context.Context, pc *p2pConns, peer uint64, coll string, shard uint32) (history.Dump, error) {
-	r := p2p.NewRemotePeer(pc, peer, p2p.RemoteConfig{Timeout: 20 * time.Second})
-	var all []history.Record
-	req := ops.ScrollRequest{Limit: 1000, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}}
-	for {
-		recs, next, err := r.Scroll(ctx, coll, shard, req)
-		if err != nil {
-			return nil, fmt.Errorf("scroll shard %d on peer %d: %w", shard, peer, err)
-		}
-		for _, rec := range recs {
-			id, _ := json.Marshal(rec.ID)
-			vec, _ := json.Marshal(rec.Vectors)
-			pay, _ := json.Marshal(rec.Payload)
-			all = append(all, history.Record{ID: id, Vector: vec, Payload: pay})
-		}
-		if next == nil {
-			break
-		}
-		req.Offset = next
-	}
-	return history.DumpOf(all)
+	return pc.Dump(ctx, peer, coll, shard)
 }
 
 // compareAllReplicas checks that every replica of every shard holds the

@@ -6,17 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
-	"sync"
-	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
-	"github.com/shoaldb/shoal/internal/cluster/p2p"
 	"github.com/shoaldb/shoal/internal/clustertest"
 	"github.com/shoaldb/shoal/internal/clustertest/history"
-	"github.com/shoaldb/shoal/internal/ops"
 )
 
 // collInfo is the part of GET /collections/{c}/cluster the checks read.
@@ -87,78 +79,16 @@ func allActive(peers []*clustertest.Peer, coll string, shards, replicas int) (pl
 	return first, nil
 }
 
-// p2pConns dials peers' P2P ports directly (not through the proxies), to
-// read single replicas.
-type p2pConns struct {
-	mu    sync.Mutex
-	addrs map[uint64]string
-	conns map[uint64]*grpc.ClientConn
-}
+// p2pConns reads single replicas over P2P.
+type p2pConns = clustertest.ReplicaReader
 
 func newP2PConns(peers []*clustertest.Peer) (*p2pConns, error) {
-	pc := &p2pConns{addrs: map[uint64]string{}, conns: map[uint64]*grpc.ClientConn{}}
-	for _, p := range peers {
-		st, err := p.Cluster()
-		if err != nil {
-			return nil, fmt.Errorf("peer %d: %w", p.Index, err)
-		}
-		pc.addrs[st.PeerID] = "127.0.0.1:" + strconv.Itoa(p.P2PPort)
-	}
-	return pc, nil
-}
-
-func (pc *p2pConns) close() {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	for _, cc := range pc.conns {
-		cc.Close()
-	}
-}
-
-// Conn implements p2p's connection source.
-func (pc *p2pConns) Conn(id uint64) (grpc.ClientConnInterface, string, error) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if cc, ok := pc.conns[id]; ok {
-		return cc, pc.addrs[id], nil
-	}
-	addr, ok := pc.addrs[id]
-	if !ok {
-		return nil, "", fmt.Errorf("unknown peer %d", id)
-	}
-	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return nil, "", err
-	}
-	pc.conns[id] = cc
-	return cc, addr, nil
+	return clustertest.NewReplicaReader(peers)
 }
 
 // replicaDump reads one replica of one shard on one peer, over P2P.
 func replicaDump(ctx context.Context, pc *p2pConns, peer uint64, coll string, shard uint32) (history.Dump, error) {
-	r := p2p.NewRemotePeer(pc, peer, p2p.RemoteConfig{Timeout: 20 * time.Second})
-	var all []history.Record
-	req := ops.ScrollRequest{Limit: 1000, WithPayload: ops.PayloadSelector{Enable: true}, WithVector: ops.VectorSelector{Enable: true}}
-	for page := 0; ; page++ {
-		if page > 10000 {
-			return nil, fmt.Errorf("scroll shard %d on peer %d: over 10000 pages", shard, peer)
-		}
-		recs, next, err := r.Scroll(ctx, coll, shard, req)
-		if err != nil {
-			return nil, fmt.Errorf("scroll shard %d on peer %d: %w", shard, peer, err)
-		}
-		for _, rec := range recs {
-			id, _ := json.Marshal(rec.ID)
-			vec, _ := json.Marshal(rec.Vectors)
-			pay, _ := json.Marshal(rec.Payload)
-			all = append(all, history.Record{ID: id, Vector: vec, Payload: pay})
-		}
-		if next == nil {
-			break
-		}
-		req.Offset = next
-	}
-	return history.DumpOf(all)
+	return pc.Dump(ctx, peer, coll, shard)
 }
 
 // compareReplicas reads every replica of every shard and returns the

@@ -182,7 +182,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	if err != nil {
 		return rep, err
 	}
-	defer pc.close()
+	defer pc.Close()
 	// Convergence: every replica of every collection Active and equal.
 	pls := map[string]placement{}
 	var lastDiffs map[string][]history.Difference
