@@ -383,7 +383,15 @@ func (c *Collection) ReplicaTransferUpdates(ctx context.Context, id ShardID, b T
 		tag := u.Tag
 		tag.Force = true
 		wait := b.Wait && i == len(b.Updates)-1
-		res, err := rs.applyLocal(ctx, local, u.Op, wait, tag)
+		// Straight to the replica, not through a proxy a transfer from it
+		// left (a driver still forwarding in its switch-over, or one being
+		// removed): a replica receiving a transfer is no transfer's
+		// source, and forwarding on would send the update back to a
+		// source that forwards it here, under the locks of both proxies:
+		// the two peers then wait for each other until forwardTimeout
+		// (seen in the fault suite: a recovery A->B finishing while B->A
+		// starts, 30 s during which both are stuck).
+		res, err := local.UpdateWithClock(ctx, u.Op, wait, tag)
 		if err != nil && !errors.Is(err, shard.ErrDeferredTimeout) {
 			return last, fmt.Errorf("apply transfer update %d of %d to shard %d: %w", i+1, len(b.Updates), id, err)
 		}

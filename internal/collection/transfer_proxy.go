@@ -27,6 +27,16 @@ import (
 // not leave an update applied locally and not forwarded.
 const forwardTimeout = 30 * time.Second
 
+// finishedForwardTimeout bounds one forward once the transfer finished:
+// the target is Active and takes updates from their leaders; the proxy
+// only carries those of coordinators whose view still lags. A target that
+// does not answer must not hold the proxy's lock (every local update of
+// the shard waits on it, and the next transfer of the shard from this
+// peer waits for this driver to end) for forwardTimeout: seen in the
+// fault suite, 30 s during which a Dead replica's recovery could not
+// start. An update it misses is found by the replica check.
+const finishedForwardTimeout = forwardSwitchWait + time.Second
+
 // transferGate holds the proxy of a replica set's local replica.
 type transferGate struct {
 	// mu is held shared by each local update for its whole length, and
@@ -106,7 +116,11 @@ func (rs *ReplicaSet) applyLocal(ctx context.Context, local *shard.Shard, op *op
 	if (err != nil && !errors.Is(err, shard.ErrDeferredTimeout)) || res.Rejected || !p.forward || p.err != nil {
 		return res, err
 	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), forwardTimeout)
+	limit := forwardTimeout
+	if p.finished {
+		limit = finishedForwardTimeout
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
 	defer cancel()
 	// With wait, the target has applied it too when the update is
 	// acknowledged, as every replica that takes it directly has.

@@ -484,3 +484,68 @@ func TestWALDeltaEmptyTarget(t *testing.T) {
 		t.Fatalf("%d points, want 15", n)
 	}
 }
+
+// TestTransferBatchNotForwardedBack: a replica receiving a transfer
+// applies its batches itself, even while a proxy of an earlier transfer
+// from it (to the peer now sending) is still installed: forwarding them
+// back to that source, which forwards its own updates here under its
+// proxy's lock, would leave both peers waiting for each other.
+func TestTransferBatchNotForwardedBack(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2}, 1, 2, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
+	rs2 := m.peer(2).layout().set(0)
+	to, ok := rs2.remote(1).(TransferRemote)
+	if !ok {
+		t.Fatal("peer 1 is no TransferRemote")
+	}
+	// Peer 2 sent shard 0 to peer 1 (finished, its driver still in the
+	// switch-over), then its own replica went Dead and receives from 1.
+	p := &shardProxy{coll: "c", shard: 0, from: 2, to: to, forward: true, finished: true}
+	if err := rs2.xfer.install(p); err != nil {
+		t.Fatal(err)
+	}
+	defer rs2.xfer.remove(p)
+	m.setState(0, 2, ReplicaRecovery)
+	before, _ := m.net.counts(1)
+	op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{vecPoint(1, []float32{1, 2, 3}, 0)}}
+	tag := ops.ClockTag{PeerID: 1, ClockID: 0, Tick: 1}
+	if _, err := m.peer(2).ReplicaTransferUpdates(context.Background(), 0, TransferBatch{Wait: true, Updates: []TaggedUpdate{{Op: op, Tag: tag}}}); err != nil {
+		t.Fatalf("transfer batch: %v", err)
+	}
+	if after, _ := m.net.counts(1); after != before {
+		t.Fatalf("the batch went back to its source: %d updates reached peer 1, want 0", after-before)
+	}
+	if recs := m.dump(2, 0); len(recs) != 1 {
+		t.Fatalf("the receiving replica holds %d points, want 1", len(recs))
+	}
+}
+
+// TestFinishedForwardBounded: once a transfer finished, a forward to a
+// target that does not answer gives up after finishedForwardTimeout, not
+// forwardTimeout: the update is applied here and answered, and the
+// proxy's lock (which every local update of the shard and the next
+// transfer of it wait on) is free again.
+func TestFinishedForwardBounded(t *testing.T) {
+	m := newMemCluster(t, []uint64{1, 2}, 1, 2, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
+	rs2 := m.peer(2).layout().set(0)
+	to := rs2.remote(1).(TransferRemote)
+	p := &shardProxy{coll: "c", shard: 0, from: 2, to: to, forward: true, finished: true}
+	if err := rs2.xfer.install(p); err != nil {
+		t.Fatal(err)
+	}
+	defer rs2.xfer.remove(p)
+	m.net.mu.Lock()
+	m.net.delay[1] = time.Hour // peer 1 takes the call and never answers
+	m.net.mu.Unlock()
+	op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{vecPoint(1, []float32{1, 2, 3}, 0)}}
+	tag := ops.ClockTag{PeerID: 2, Tick: 1}
+	start := time.Now()
+	if _, err := m.peer(2).ReplicaUpdate(context.Background(), 0, op, RemoteUpdate{Wait: true, Tag: &tag}); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if took := time.Since(start); took >= forwardTimeout/2 {
+		t.Fatalf("the update waited %v for a finished transfer's forward", took)
+	}
+	if p.failure() == nil {
+		t.Fatal("the failed forward is not recorded")
+	}
+}

@@ -88,30 +88,8 @@ type checkTarget struct {
 // checkReplicas runs one round of the check.
 func (cl *clusterMode) checkReplicas(ctx context.Context, rc *replicaCheck) {
 	self := cluster.PeerID(cl.opts.PeerID)
-	var targets []checkTarget
 	cl.mu.Lock()
-	for _, name := range cl.state.CollectionNames() {
-		c, _ := cl.state.Collection(name)
-		busy := map[cluster.ShardID]bool{}
-		for _, t := range c.Transfers {
-			busy[t.Shard] = true
-		}
-		for _, id := range slices.Sorted(maps.Keys(c.Shards)) {
-			r := c.Shards[id]
-			if r[self] != cluster.ReplicaActive || busy[id] {
-				continue
-			}
-			t := checkTarget{key: replicaKey{collection: name, shard: id, peer: self}}
-			for _, p := range r.Peers() {
-				if p != self && r[p] == cluster.ReplicaActive && cl.healthy(uint64(p)) {
-					t.others = append(t.others, uint64(p))
-				}
-			}
-			if len(t.others) > 0 {
-				targets = append(targets, t)
-			}
-		}
-	}
+	targets := checkTargets(cl.state, self, cl.healthy)
 	cl.mu.Unlock()
 
 	next := map[replicaKey]ops.RecoveryPoint{}
@@ -172,6 +150,43 @@ func (cl *clusterMode) checkReplicas(ctx context.Context, rc *replicaCheck) {
 		delete(still, t.key)
 	}
 	rc.behind = next
+}
+
+// checkTargets lists the local replicas the check looks at in state: the
+// Active ones with another Active replica on a healthy peer.
+func checkTargets(state *cluster.State, self cluster.PeerID, healthy func(uint64) bool) []checkTarget {
+	var targets []checkTarget
+	for _, name := range state.CollectionNames() {
+		c, _ := state.Collection(name)
+		// A replica receiving a transfer is left alone (it is not Active
+		// anyway); one sending a transfer is checked: a source behind the
+		// others would otherwise refill its targets with the same gap, one
+		// recovery after another, without ever being told (seen in the
+		// fault suite: six recoveries in a row from a source that stayed
+		// busy, 25 s).
+		busy := map[cluster.ShardID]bool{}
+		for _, t := range c.Transfers {
+			if t.To == self {
+				busy[t.Shard] = true
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(c.Shards)) {
+			r := c.Shards[id]
+			if r[self] != cluster.ReplicaActive || busy[id] {
+				continue
+			}
+			t := checkTarget{key: replicaKey{collection: name, shard: id, peer: self}}
+			for _, p := range r.Peers() {
+				if p != self && r[p] == cluster.ReplicaActive && healthy(uint64(p)) {
+					t.others = append(t.others, uint64(p))
+				}
+			}
+			if len(t.others) > 0 {
+				targets = append(targets, t)
+			}
+		}
+	}
+	return targets
 }
 
 // digestsDisagree compares the digest of the local replica with those of

@@ -1,8 +1,10 @@
 package node
 
 import (
+	"reflect"
 	"testing"
 
+	"github.com/shoaldb/shoal/internal/cluster"
 	"github.com/shoaldb/shoal/internal/ops"
 )
 
@@ -31,5 +33,48 @@ func TestReplicaCheckClocks(t *testing.T) {
 	// what they had a round ago.
 	if got := stillMissing(ops.RecoveryPoint{a: 100}, ops.RecoveryPoint{a: 100}); len(got) != 0 {
 		t.Fatalf("busy clock flagged: %v", got)
+	}
+}
+
+// TestReplicaCheckTargets: the check looks at every local Active replica
+// with another Active replica on a healthy peer, a transfer's source
+// included (a source behind the others must be found, or every target it
+// fills inherits its gap); not at a replica receiving a transfer, nor
+// one whose other replicas are all down.
+func TestReplicaCheckTargets(t *testing.T) {
+	s := cluster.New()
+	active := cluster.ReplicaActive
+	log := []cluster.Op{
+		cluster.AddPeer{ID: 1, URI: "http://p1:6335"}, cluster.AddPeer{ID: 2, URI: "http://p2:6335"}, cluster.AddPeer{ID: 3, URI: "http://p3:6335"},
+		cluster.CreateCollection{Name: "c", Config: []byte(`{}`), ShardNumber: 3, ReplicationFactor: 3, WriteConsistencyFactor: 1,
+			Placement: map[cluster.ShardID][]cluster.PeerID{0: {1, 2, 3}, 1: {1, 2, 3}, 2: {1, 2}}},
+	}
+	for sh, peers := range map[cluster.ShardID][]cluster.PeerID{0: {1, 2, 3}, 1: {1, 2, 3}, 2: {1, 2}} {
+		for _, p := range peers {
+			log = append(log, cluster.SetReplicaState{Collection: "c", Shard: sh, Peer: p, State: active})
+		}
+	}
+	log = append(log,
+		cluster.SetReplicaState{Collection: "c", Shard: 0, Peer: 3, State: cluster.ReplicaDead},
+		cluster.StartTransfer{Collection: "c", Transfer: cluster.Transfer{Shard: 0, From: 1, To: 3, Sync: true, Method: cluster.TransferWALDelta}},
+		cluster.SetReplicaState{Collection: "c", Shard: 1, Peer: 1, State: cluster.ReplicaDead},
+		cluster.StartTransfer{Collection: "c", Transfer: cluster.Transfer{Shard: 1, From: 2, To: 1, Sync: true, Method: cluster.TransferWALDelta}},
+	)
+	for _, op := range log {
+		if _, err := s.Apply(op); err != nil {
+			t.Fatalf("%T: %v", op, err)
+		}
+	}
+	healthy := func(p uint64) bool { return p != 3 }
+	got := map[cluster.ShardID][]uint64{}
+	for _, tg := range checkTargets(s, 1, healthy) {
+		got[tg.key.shard] = tg.others
+	}
+	want := map[cluster.ShardID][]uint64{0: {2}, 2: {2}} // shard 0: the source of a transfer; shard 1: receiving
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("targets %v, want %v", got, want)
+	}
+	if got := checkTargets(s, 1, func(uint64) bool { return false }); len(got) != 0 {
+		t.Fatalf("targets with every other peer down: %v", got)
 	}
 }
