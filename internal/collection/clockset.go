@@ -19,6 +19,9 @@ type clock struct {
 	id   uint32
 	tick uint64
 	busy bool
+	// fresh: made by get and not used yet; its first user seeds its tick
+	// (seedClock).
+	fresh bool
 }
 
 // get takes a free clock, creating one when every clock is busy.
@@ -31,7 +34,7 @@ func (s *clockSet) get() *clock {
 			return c
 		}
 	}
-	c := &clock{id: uint32(len(s.clocks)), busy: true}
+	c := &clock{id: uint32(len(s.clocks)), busy: true, fresh: true}
 	s.clocks = append(s.clocks, c)
 	return c
 }

@@ -150,6 +150,9 @@ func (c *Collection) lead(ctx context.Context, l *layout, rs *ReplicaSet, op *op
 	}
 	clk := rs.clocks.get()
 	defer rs.clocks.put(clk)
+	if clk.fresh {
+		seedClock(clk, rs, l.self)
+	}
 	for range maxClockAttempts {
 		id, rejected, err := c.leadOnce(ctx, l, rs, op, wait, o, clk)
 		if !rejected {
@@ -551,4 +554,23 @@ func (c *Collection) awaitLeadership(ctx context.Context, id ShardID, o WriteOrd
 // given its topology.
 func errPending(id ShardID) error {
 	return point.Errorf(point.KindUnavailable, "Shard %d is waiting for the cluster's topology after a restart: the update was not applied", id)
+}
+
+// seedClock starts a clock this peer just made past every tick of it its
+// own replica has seen. The pool lives in memory (as Qdrant's ClockSet):
+// after a restart clock 0 starts again from 0, and a life's ticks would
+// repeat those of the life before for other updates. Replicas that hold
+// the old ticks echo them when an update reaches them and the clock
+// moves past; but the peer's own replica, Dead after the restart, is
+// not asked, and once recovered by WAL delta its recovery point claimed
+// the new updates under the old ticks, so it never got them
+// (docs/faults.md, finding 11).
+func seedClock(clk *clock, rs *ReplicaSet, self uint64) {
+	clk.fresh = false
+	local, _ := rs.Local()
+	if local == nil {
+		return
+	}
+	k := ops.ClockKey{PeerID: self, ClockID: clk.id}
+	clk.advanceTo(max(local.RecoveryPoint()[k], local.Cutoff()[k]))
 }
