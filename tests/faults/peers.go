@@ -73,8 +73,8 @@ func (w *peerWorker) run(ctx context.Context) {
 		}
 		if w.spare.Running() {
 			w.remove()
-		} else {
-			w.join()
+		} else if w.join() {
+			w.populate()
 		}
 	}
 }
@@ -91,7 +91,7 @@ func (w *peerWorker) origName(i int) string { return fmt.Sprintf("peer-%d", w.or
 // join starts the spare with --bootstrap through a random original peer;
 // it is acknowledged when the spare is ready (it knows a leader and has
 // applied what the cluster committed) and the bootstrap peer lists it.
-func (w *peerWorker) join() {
+func (w *peerWorker) join() bool {
 	bi := w.rng.IntN(len(w.originals))
 	boot := w.originals[bi]
 	op := MetaOp{Kind: MetaPeerJoin, Object: "peer ?", Peer: w.origName(bi), Invoke: w.now()}
@@ -129,6 +129,71 @@ func (w *peerWorker) join() {
 	default:
 		// It runs and may yet join: unknown; a later removal finds out.
 		op.Outcome, op.Detail, op.Complete = history.Unknown, err.Error(), history.Forever
+	}
+	w.log.add(op)
+	return op.Outcome == history.OK
+}
+
+// populate replicates one shard of each scratch collection (as an
+// original peer lists them) onto the joiner, so that its removal has
+// replicas to move off; recorded as replicate-shard operations.
+func (w *peerWorker) populate() {
+	id := w.joiner()
+	pi := w.rng.IntN(len(w.originals))
+	p := w.originals[pi]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var cl struct {
+		Collections []struct {
+			Name string `json:"name"`
+		} `json:"collections"`
+	}
+	if getResult(ctx, w.hc, p.BaseURL()+"/collections", &cl) != nil {
+		return
+	}
+	for _, c := range cl.Collections {
+		if !strings.HasPrefix(c.Name, "meta-") {
+			continue
+		}
+		pl, err := readPlacementHTTP(ctx, w.hc, p.BaseURL(), c.Name)
+		if err != nil || len(pl) == 0 {
+			continue
+		}
+		shards := slices.Sorted(mapKeys(pl))
+		s := shards[w.rng.IntN(len(shards))]
+		if _, ok := pl[s][id]; ok {
+			continue
+		}
+		var from []uint64
+		for _, peer := range slices.Sorted(mapKeys(pl[s])) {
+			if pl[s][peer] == "Active" {
+				from = append(from, peer)
+			}
+		}
+		if len(from) == 0 {
+			continue
+		}
+		w.post(p, pi, MetaReplicateShard, c.Name, map[string]any{"replicate_shard": map[string]any{
+			"shard_id": s, "from_peer_id": from[w.rng.IntN(len(from))], "to_peer_id": id}})
+	}
+}
+
+// post sends one POST /collections/{c}/cluster through originals[pi] and
+// records it as a metadata operation of kind.
+func (w *peerWorker) post(p *clustertest.Peer, pi int, kind, coll string, body map[string]any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic(err) // cannot happen: plain maps
+	}
+	op := MetaOp{Kind: kind, Object: coll, Collection: coll, Peer: w.origName(pi)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	op.Invoke = w.now()
+	status, data, err := send(ctx, w.hc, http.MethodPost, p.BaseURL()+"/collections/"+url.PathEscape(coll)+"/cluster", b)
+	op.Complete = w.now()
+	op.Outcome, op.Detail = history.Classify(status, data, err)
+	if op.Outcome == history.Unknown {
+		op.Complete = history.Forever
 	}
 	w.log.add(op)
 }
@@ -193,34 +258,18 @@ func (w *peerWorker) drain(id uint64) {
 			continue
 		}
 		for _, h := range held {
-			op := MetaOp{Kind: MetaMoveShard, Object: h.coll, Collection: h.coll, Peer: w.origName(pi)}
 			var others []uint64
 			for _, o := range w.origIDs {
 				if !slices.Contains(h.holders, o) {
 					others = append(others, o)
 				}
 			}
-			body := map[string]any{}
 			if len(others) > 0 {
-				body["move_shard"] = map[string]any{"shard_id": h.shard, "from_peer_id": id, "to_peer_id": others[w.rng.IntN(len(others))]}
+				w.post(p, pi, MetaMoveShard, h.coll, map[string]any{"move_shard": map[string]any{
+					"shard_id": h.shard, "from_peer_id": id, "to_peer_id": others[w.rng.IntN(len(others))]}})
 			} else {
-				op.Kind = MetaDropReplica
-				body["drop_replica"] = map[string]any{"shard_id": h.shard, "peer_id": id}
+				w.post(p, pi, MetaDropReplica, h.coll, map[string]any{"drop_replica": map[string]any{"shard_id": h.shard, "peer_id": id}})
 			}
-			b, err := json.Marshal(body)
-			if err != nil {
-				panic(err) // cannot happen: plain maps
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			op.Invoke = w.now()
-			status, data, err := send(ctx, w.hc, http.MethodPost, p.BaseURL()+"/collections/"+url.PathEscape(h.coll)+"/cluster", b)
-			cancel()
-			op.Complete = w.now()
-			op.Outcome, op.Detail = history.Classify(status, data, err)
-			if op.Outcome == history.Unknown {
-				op.Complete = history.Forever
-			}
-			w.log.add(op)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
