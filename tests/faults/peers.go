@@ -24,15 +24,19 @@ import (
 // (without force: Shoal, like Qdrant, refuses to remove a peer that holds
 // shards), its process stopped and its storage wiped; it may then join
 // again with a fresh peer id. The joiner is left out of the nemesis: it
-// is never killed, paused or cut off itself (the nemesis acts on the 3
-// original peers, which stay a raft majority of the 4 voters), but its
-// links into the originals pass through their proxies, so a partition
-// that isolates an original also cuts it from the joiner. The mode
-// collections are created before any join with a replica on each
-// original peer and only scratch meta-* collections ever place replicas
-// on the joiner (collections created while it is in, never moves the
-// metadata client sends), so the register and search checkers read
-// exactly the 3 original peers as before.
+// is never killed or paused, and no partition names it. The nemesis
+// faults one original peer at a time, so the other two and the joiner
+// are always 3 of the 4 voters (and the 3 originals are a majority
+// without it). Its links into the originals pass through their proxies
+// and message filters, so delays and dropped messages apply to what it
+// sends; partitions cut only links between originals, the joiner keeps
+// its links to every side (raft does not relay; a cut-off original still
+// lacks a quorum). The mode collections are created before any join,
+// with a replica on each original peer, and only scratch meta-*
+// collections place replicas on the joiner (those created while it is
+// in, and the replicate-shard operations it sends after joining), so the
+// register and search checkers read exactly the 3 original peers as
+// before.
 
 // Peer operation kinds, as named in the table.
 const (
