@@ -92,3 +92,26 @@ func TestMetaDisagreementsPeers(t *testing.T) {
 		t.Fatalf("equal peer sets: %v", d)
 	}
 }
+
+// TestReportTablePeers: peer operations and the peer set checker have
+// their rows in the table.
+func TestReportTablePeers(t *testing.T) {
+	var r Report
+	r.Runs, r.Modes = 1, DefaultModes()
+	r.op(MetaPeerJoin, history.OK)
+	r.op(MetaPeerRemove, history.Unknown)
+	r.op(MetaDropReplica, history.Fail)
+	for _, c := range MetaCheckers {
+		r.count(c, metaMode, 0)
+	}
+	r.count(CheckPeerSet, metaMode, 1)
+	tab := r.Table()
+	for _, want := range []string{"| peer-join | 1 | 0 | 0 |", "| peer-remove | 0 | 0 | 1 |", "| drop-replica | 0 | 1 | 0 |", "| peer set disagree | 1 |"} {
+		if !strings.Contains(tab, want) {
+			t.Errorf("table lacks %q:\n%s", want, tab)
+		}
+	}
+	if len(r.Broken()) != 0 {
+		t.Errorf("counts alone are not violations: %v", r.Broken())
+	}
+}
