@@ -184,7 +184,7 @@ func (w *peerWorker) populate() {
 
 // post sends one POST /collections/{c}/cluster through originals[pi] and
 // records it as a metadata operation of kind.
-func (w *peerWorker) post(p *clustertest.Peer, pi int, kind, coll string, body map[string]any) {
+func (w *peerWorker) post(p *clustertest.Peer, pi int, kind, coll string, body map[string]any) history.Outcome {
 	b, err := json.Marshal(body)
 	if err != nil {
 		panic(err) // cannot happen: plain maps
@@ -200,6 +200,7 @@ func (w *peerWorker) post(p *clustertest.Peer, pi int, kind, coll string, body m
 		op.Complete = history.Forever
 	}
 	w.log.add(op)
+	return op.Outcome
 }
 
 // remove moves or drops every replica off the joiner, then sends DELETE
@@ -268,14 +269,20 @@ func (w *peerWorker) drain(id uint64) {
 					others = append(others, o)
 				}
 			}
+			var o history.Outcome
 			if len(others) > 0 {
-				w.post(p, pi, MetaMoveShard, h.coll, map[string]any{"move_shard": map[string]any{
+				o = w.post(p, pi, MetaMoveShard, h.coll, map[string]any{"move_shard": map[string]any{
 					"shard_id": h.shard, "from_peer_id": id, "to_peer_id": others[w.rng.IntN(len(others))]}})
 			} else {
-				w.post(p, pi, MetaDropReplica, h.coll, map[string]any{"drop_replica": map[string]any{"shard_id": h.shard, "peer_id": id}})
+				o = w.post(p, pi, MetaDropReplica, h.coll, map[string]any{"drop_replica": map[string]any{"shard_id": h.shard, "peer_id": id}})
+			}
+			if o != history.OK {
+				// No leader, a transfer in the way: not the moment to send
+				// the others.
+				break
 			}
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(time.Second)
 	}
 }
 
