@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ type Cluster struct {
 	client *http.Client
 	probe  *http.Client // short timeout, for status polls
 	Peers  []*Peer
+	spares []*Peer // prepared by Spare, not in Peers
 }
 
 // Binary builds ./cmd/shoal once per test process and returns its path.
@@ -47,26 +49,10 @@ func New(t testing.TB, n int, opts Options) *Cluster {
 	c := &Cluster{t: t, opts: opts, bin: Binary(t, opts.Race), root: t.TempDir(), client: &http.Client{Timeout: 30 * time.Second},
 		probe: &http.Client{Timeout: 2 * time.Second}}
 	for i := range n {
-		p := &Peer{c: c, Index: i, Host: "127.0.0." + strconv.Itoa(i+2), HTTPPort: FreePort(t), P2PPort: FreePort(t),
-			Dir: filepath.Join(c.root, fmt.Sprintf("peer-%d", i)), Env: map[string]string{}}
-		p.LogPath = filepath.Join(p.Dir, "shoal.log")
-		if err := os.MkdirAll(p.Dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		msgs, err := NewMsgProxy("127.0.0.1", "127.0.0.1:"+strconv.Itoa(p.P2PPort))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.Msgs = msgs
-		proxy, err := NewProxy(p.Host, msgs.Addr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.Proxy = proxy
-		c.Peers = append(c.Peers, p)
+		c.Peers = append(c.Peers, c.newPeer(i))
 	}
 	t.Cleanup(func() {
-		for _, p := range c.Peers {
+		for _, p := range slices.Concat(c.Peers, c.spares) {
 			if p.Running() {
 				_ = p.Resume()
 				_ = p.Kill()
@@ -75,13 +61,47 @@ func New(t testing.TB, n int, opts Options) *Cluster {
 			p.Msgs.Close()
 		}
 		if t.Failed() {
-			for _, p := range c.Peers {
+			for _, p := range slices.Concat(c.Peers, c.spares) {
 				b, _ := os.ReadFile(p.LogPath)
 				t.Logf("===== log of peer %d (%s) =====\n%s", p.Index, p.Host, b)
 			}
 		}
 	})
 	return c
+}
+
+// newPeer prepares peer i: loopback address 127.0.0.(i+2), free ports,
+// its own directory and proxies.
+func (c *Cluster) newPeer(i int) *Peer {
+	t := c.t
+	p := &Peer{c: c, Index: i, Host: "127.0.0." + strconv.Itoa(i+2), HTTPPort: FreePort(t), P2PPort: FreePort(t),
+		Dir: filepath.Join(c.root, fmt.Sprintf("peer-%d", i)), Env: map[string]string{}}
+	p.LogPath = filepath.Join(p.Dir, "shoal.log")
+	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := NewMsgProxy("127.0.0.1", "127.0.0.1:"+strconv.Itoa(p.P2PPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Msgs = msgs
+	proxy, err := NewProxy(p.Host, msgs.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Proxy = proxy
+	return p
+}
+
+// Spare prepares one more peer (nothing runs yet), with the next index,
+// its own address, ports, directory and proxies, but not in Peers: a
+// test starts it with Start(bootstrap) to join the cluster, and stops
+// and wipes it when it removed it. It is killed, and its log printed on
+// failure, like the others. Not safe for concurrent use with itself.
+func (c *Cluster) Spare() *Peer {
+	p := c.newPeer(len(c.Peers) + len(c.spares))
+	c.spares = append(c.spares, p)
+	return p
 }
 
 // Start starts a cluster of n peers the way an operator would: the first

@@ -18,7 +18,11 @@
 // scores), and one slow client of metadata changes (metadata.go:
 // collections, aliases, payload indexes, shard moves; after healing
 // every peer must read the same metadata, and no acknowledged change may
-// be undone). Findings of known open bugs
+// be undone), with peer join and removal (peers.go: a 4th process, left
+// out of the nemesis, joins, takes scratch replicas, has them moved off
+// and is removed, then joins again with a fresh id; every peer must
+// read the same peer set, no replica may sit on a removed peer;
+// Config.NoPeers turns it off). Findings of known open bugs
 // (Mode.Open, docs/faults.md) are counted and printed but do not fail a
 // run.
 //

@@ -42,7 +42,8 @@ const (
 
 // MetaKinds lists every metadata operation kind in table order.
 var MetaKinds = []string{MetaCreateCollection, MetaDeleteCollection, MetaCreateAlias, MetaDeleteAlias,
-	MetaRenameAlias, MetaCreateIndex, MetaDeleteIndex, MetaMoveShard, MetaReplicateShard}
+	MetaRenameAlias, MetaCreateIndex, MetaDeleteIndex, MetaMoveShard, MetaReplicateShard,
+	MetaDropReplica, MetaPeerJoin, MetaPeerRemove}
 
 // Metadata checkers, as named in the table; every mode promises them.
 const (
@@ -66,7 +67,7 @@ const (
 )
 
 // MetaCheckers lists the metadata checkers in table order.
-var MetaCheckers = []string{CheckMetaDisagree, CheckMetaSchema, CheckMetaLost, CheckMetaIndexLost}
+var MetaCheckers = []string{CheckMetaDisagree, CheckMetaSchema, CheckMetaLost, CheckMetaIndexLost, CheckPeerSet}
 
 // metaOpen lists the metadata checkers whose findings are known open bugs:
 // counted and printed, not failing a run (the lead moves them to
@@ -357,12 +358,18 @@ type metaView struct {
 	Aliases     map[string]string    // alias -> collection
 	Schema      map[string][]string  // collection -> payload_schema keys
 	Placement   map[string]placement // collection -> shard -> peer -> state
+	Peers       []uint64             // GET /cluster's peer ids, sorted
 }
 
 // readMetaView reads a peer's metadata: GET /collections, GET /aliases,
 // and per collection GET /collections/{c} and its /cluster.
 func readMetaView(ctx context.Context, hc *http.Client, base string) (metaView, error) {
 	v := metaView{Aliases: map[string]string{}, Schema: map[string][]string{}, Placement: map[string]placement{}}
+	ids, err := peerSet(ctx, hc, base)
+	if err != nil {
+		return v, err
+	}
+	v.Peers = ids
 	var cl struct {
 		Collections []struct {
 			Name string `json:"name"`
@@ -416,6 +423,9 @@ func metaDisagreements(names []string, views []metaView) []metaFinding {
 	}
 	for i := 1; i < len(views); i++ {
 		a, b := views[0], views[i]
+		if !slices.Equal(a.Peers, b.Peers) {
+			add(CheckPeerSet, "peers: %s reads %v, %s reads %v", names[0], a.Peers, names[i], b.Peers)
+		}
 		if !slices.Equal(a.Collections, b.Collections) {
 			add(CheckMetaDisagree, "collections: %s reads %v, %s reads %v", names[0], a.Collections, names[i], b.Collections)
 		}
@@ -647,5 +657,6 @@ func checkMetadata(ctx context.Context, hc *http.Client, peers []*clustertest.Pe
 		res.findings = append(res.findings, d)
 	}
 	res.findings = append(res.findings, checkMetaLost(ops, names, views)...)
+	res.findings = append(res.findings, checkPeers(ops, names, views)...)
 	return res
 }

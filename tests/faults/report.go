@@ -201,7 +201,7 @@ func (r Report) Table() string {
 			}
 			fmt.Fprintf(&b, "| %s | %d%s |\n", c, r.Counts[c][metaMode], mark)
 		}
-		fmt.Fprintf(&b, "\nmetadata agreement after healing (every peer reads the same collections, aliases, payload_schema keys, placements): %d runs not within the bound", r.MetaNotAgreed)
+		fmt.Fprintf(&b, "\nmetadata agreement after healing (every peer reads the same collections, aliases, payload_schema keys, placements, peer sets): %d runs not within the bound", r.MetaNotAgreed)
 		if len(r.MetaAgree) > 0 {
 			c := slices.Clone(r.MetaAgree)
 			slices.Sort(c)

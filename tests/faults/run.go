@@ -30,8 +30,10 @@ type Config struct {
 	// after healing (default 60 s); the time taken is a figure.
 	Converge time.Duration
 	// NoSearch and NoMetadata turn off the search and metadata workloads
-	// (search.go, metadata.go), which are on by default.
-	NoSearch, NoMetadata bool
+	// (search.go, metadata.go), which are on by default; NoPeers turns
+	// off only the peer joins and removals of the metadata workload
+	// (peers.go).
+	NoSearch, NoMetadata, NoPeers bool
 	// T is the test that owns the run; nil outside tests.
 	T    testing.TB
 	Logf func(string, ...any)
@@ -137,6 +139,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	}
 	// --- metadata workload (metadata.go)
 	metaOps := &metaLog{}
+	var spare *clustertest.Peer // the joiner (peers.go); nil when off
 	if !cfg.NoMetadata {
 		mw := &metaWorker{rng: rand.New(rand.NewPCG(cfg.Seed, 0x6d657461)), hc: hc, now: colls[0].rec.Now, peers: c.Peers, log: metaOps, timeout: 10 * time.Second}
 		for _, cl := range colls {
@@ -154,6 +157,18 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 			defer wg.Done()
 			mw.run(wctx)
 		}()
+		// --- peer join and removal (peers.go)
+		if !cfg.NoPeers {
+			spare = c.Spare()
+			pw := &peerWorker{rng: rand.New(rand.NewPCG(cfg.Seed, 0x70656572)), hc: hc, now: colls[0].rec.Now, c: c, spare: spare,
+				originals: c.Peers, origIDs: mw.ids, log: metaOps, timeout: 20 * time.Second,
+				gap: [2]time.Duration{cfg.Duration / 8, cfg.Duration / 4}}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				pw.run(wctx)
+			}()
+		}
 	}
 	// ---
 	nemErr := nem.run(wctx)
@@ -238,7 +253,18 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	var mr metaResult
 	mops := metaOps.list()
 	if !cfg.NoMetadata {
-		mr = checkMetadata(ctx, hc, c.Peers, mops, healed, max(cfg.Converge-time.Since(healed), 5*time.Second))
+		mpeers := c.Peers
+		if spare != nil && spare.Running() {
+			if in, err := joined(hc, c, spare, 10*time.Second); in {
+				mpeers = append(slices.Clip(mpeers), spare)
+			} else {
+				// Not a member (an unknown join that did not take, an
+				// unknown removal that did): out of the checks.
+				cfg.Logf("faults: the spare peer %d runs but is not a member (%v): stopped", spare.Index, err)
+				_ = spare.Kill()
+			}
+		}
+		mr = checkMetadata(ctx, hc, mpeers, mops, healed, max(cfg.Converge-time.Since(healed), 5*time.Second))
 		cfg.Logf("faults: metadata: %d operations, peers agree after %v (%v), %d findings", len(mops), mr.took.Round(time.Millisecond), mr.agreed, len(mr.findings))
 	}
 	// ---
@@ -337,6 +363,33 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	}
 	// ---
 	return rep, nil
+}
+
+// joined waits up to timeout for the running spare to be ready and
+// listed by every original peer; it reports whether it is a member.
+func joined(hc *http.Client, c *clustertest.Cluster, spare *clustertest.Peer, timeout time.Duration) (bool, error) {
+	err := waitFor(timeout, func() error {
+		if err := c.WaitReady(spare, 2*time.Second); err != nil {
+			return err
+		}
+		st, err := spare.Cluster()
+		if err != nil {
+			return err
+		}
+		for _, p := range c.Peers {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ids, err := peerSet(ctx, hc, p.BaseURL())
+			cancel()
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(ids, st.PeerID) {
+				return fmt.Errorf("peer %d does not list %d", p.Index, st.PeerID)
+			}
+		}
+		return nil
+	})
+	return err == nil, err
 }
 
 // Forever bounds an event window that has no end.

@@ -30,6 +30,7 @@ func main() {
 	verbose := flag.Bool("v", false, "log every nemesis event")
 	noSearch := flag.Bool("no-search", false, "turn off the search workload")
 	noMeta := flag.Bool("no-metadata", false, "turn off the metadata workload")
+	noPeers := flag.Bool("no-peers", false, "turn off the peer joins and removals of the metadata workload")
 	modeSet := flag.String("modes", "default", "write modes: default (4 representative ones) or all (18: every ordering, wcf 1-3, wait or not)")
 	flag.Parse()
 	var modes []faults.Mode
@@ -55,7 +56,7 @@ func main() {
 	end := time.Now().Add(*duration)
 	for i := 0; ctx.Err() == nil && time.Now().Before(end) && (*runs == 0 || i < *runs); i++ {
 		s := *seed + uint64(i)
-		rep, err := faults.Run(ctx, faults.Config{Seed: s, Duration: *run, Race: *race, Logf: logf, NoSearch: *noSearch, NoMetadata: *noMeta, Modes: modes})
+		rep, err := faults.Run(ctx, faults.Config{Seed: s, Duration: *run, Race: *race, Logf: logf, NoSearch: *noSearch, NoMetadata: *noMeta, NoPeers: *noPeers, Modes: modes})
 		if err != nil {
 			// Not counted: a run that could not finish (the cluster did
 			// not start, a heal failed, or it was interrupted).
