@@ -58,6 +58,10 @@ func (s *State) Apply(op Op) (Result, error) {
 		changed, err = s.createShardKey(o)
 	case DropShardKey:
 		changed, err = s.dropShardKey(o)
+	case CreatePayloadIndex:
+		changed, err = s.createPayloadIndex(o)
+	case DropPayloadIndex:
+		changed, err = s.dropPayloadIndex(o)
 	default:
 		return Result{}, badRequest("unknown cluster operation %T", op)
 	}
@@ -378,5 +382,42 @@ func (s *State) setQuota(op SetQuota) (bool, error) {
 	}
 	c := cloneQuota(op.Config)
 	s.quota = &c
+	return true, nil
+}
+
+func (s *State) createPayloadIndex(op CreatePayloadIndex) (bool, error) {
+	c, ok := s.collections[op.Collection]
+	if !ok {
+		return false, collectionNotFound(op.Collection)
+	}
+	if op.Field == "" {
+		return false, badInput("Payload index field name must not be empty")
+	}
+	if !isJSONObjectOrString(op.Schema) {
+		return false, badInput("Schema of payload index %s is not a type name or an object", op.Field)
+	}
+	v := compactJSON(op.Schema)
+	if old, ok := c.PayloadSchema[op.Field]; ok && bytes.Equal(old, v) {
+		return false, nil
+	}
+	if c.PayloadSchema == nil {
+		c.PayloadSchema = map[string]json.RawMessage{}
+	}
+	c.PayloadSchema[op.Field] = v
+	return true, nil
+}
+
+func (s *State) dropPayloadIndex(op DropPayloadIndex) (bool, error) {
+	c, ok := s.collections[op.Collection]
+	if !ok {
+		return false, collectionNotFound(op.Collection)
+	}
+	if _, ok := c.PayloadSchema[op.Field]; !ok {
+		return false, nil
+	}
+	delete(c.PayloadSchema, op.Field)
+	if len(c.PayloadSchema) == 0 {
+		c.PayloadSchema = nil
+	}
 	return true, nil
 }

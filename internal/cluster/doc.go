@@ -2,7 +2,8 @@
 // peers and their URIs, the collections with their (opaque) engine config,
 // shard count, replication and write consistency factors, the placement of
 // every shard's replicas on peers with each replica's state, the shard
-// transfers in flight, the collection aliases and the cluster metadata keys.
+// transfers in flight, each collection's payload index schema, the
+// collection aliases and the cluster metadata keys.
 //
 // It owns no I/O, goroutines or clocks. Every change is an Op, a value of a
 // tagged union with a versioned, deterministic JSON encoding (Encode,

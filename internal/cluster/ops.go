@@ -14,8 +14,8 @@ import (
 // RemovePeer, UpdatePeerURI, CreateCollection, UpdateCollection,
 // DeleteCollection, ChangeAliases, SetReplicaState, RemoveReplica,
 // StartTransfer, FinishTransfer, AbortTransfer, SetMetadataKey,
-// DeleteMetadataKey, SetPeerMetadata, SetQuota, CreateShardKey and
-// DropShardKey. Ops are passed by value.
+// DeleteMetadataKey, SetPeerMetadata, SetQuota, CreateShardKey,
+// DropShardKey, CreatePayloadIndex and DropPayloadIndex. Ops are passed by value.
 type Op interface {
 	// opName is the op's tag in the encoding.
 	opName() string
@@ -182,23 +182,42 @@ type SetQuota struct {
 	Config quota.Config `json:"config"`
 }
 
-func (AddPeer) opName() string           { return "add_peer" }
-func (RemovePeer) opName() string        { return "remove_peer" }
-func (UpdatePeerURI) opName() string     { return "update_peer_uri" }
-func (CreateCollection) opName() string  { return "create_collection" }
-func (UpdateCollection) opName() string  { return "update_collection" }
-func (DeleteCollection) opName() string  { return "delete_collection" }
-func (ChangeAliases) opName() string     { return "change_aliases" }
-func (SetReplicaState) opName() string   { return "set_replica_state" }
-func (RemoveReplica) opName() string     { return "remove_replica" }
-func (StartTransfer) opName() string     { return "start_transfer" }
-func (FinishTransfer) opName() string    { return "finish_transfer" }
-func (AbortTransfer) opName() string     { return "abort_transfer" }
-func (RestartTransfer) opName() string   { return "restart_transfer" }
-func (SetMetadataKey) opName() string    { return "set_metadata_key" }
-func (DeleteMetadataKey) opName() string { return "delete_metadata_key" }
-func (SetPeerMetadata) opName() string   { return "set_peer_metadata" }
-func (SetQuota) opName() string          { return "set_quota" }
+// CreatePayloadIndex records a payload index in a collection's schema
+// (Qdrant's CollectionMetaOperations::CreatePayloadIndex): every peer
+// lists it and builds it on its local replicas, present and future.
+// Schema is the field_schema as the REST API validated it, opaque here.
+type CreatePayloadIndex struct {
+	Collection string          `json:"collection_name"`
+	Field      string          `json:"field_name"`
+	Schema     json.RawMessage `json:"field_schema"`
+}
+
+// DropPayloadIndex removes a payload index from a collection's schema
+// (Qdrant's DropPayloadIndex); dropping a missing one changes nothing.
+type DropPayloadIndex struct {
+	Collection string `json:"collection_name"`
+	Field      string `json:"field_name"`
+}
+
+func (AddPeer) opName() string            { return "add_peer" }
+func (RemovePeer) opName() string         { return "remove_peer" }
+func (UpdatePeerURI) opName() string      { return "update_peer_uri" }
+func (CreateCollection) opName() string   { return "create_collection" }
+func (UpdateCollection) opName() string   { return "update_collection" }
+func (DeleteCollection) opName() string   { return "delete_collection" }
+func (ChangeAliases) opName() string      { return "change_aliases" }
+func (SetReplicaState) opName() string    { return "set_replica_state" }
+func (RemoveReplica) opName() string      { return "remove_replica" }
+func (StartTransfer) opName() string      { return "start_transfer" }
+func (FinishTransfer) opName() string     { return "finish_transfer" }
+func (AbortTransfer) opName() string      { return "abort_transfer" }
+func (RestartTransfer) opName() string    { return "restart_transfer" }
+func (SetMetadataKey) opName() string     { return "set_metadata_key" }
+func (DeleteMetadataKey) opName() string  { return "delete_metadata_key" }
+func (SetPeerMetadata) opName() string    { return "set_peer_metadata" }
+func (SetQuota) opName() string           { return "set_quota" }
+func (CreatePayloadIndex) opName() string { return "create_payload_index" }
+func (DropPayloadIndex) opName() string   { return "drop_payload_index" }
 
 // OpName returns the op's tag, e.g. "create_collection", for logs and
 // metrics.
@@ -231,6 +250,9 @@ type envelope struct {
 	SetQuota          *SetQuota          `json:"set_quota,omitempty"`
 	CreateShardKey    *CreateShardKey    `json:"create_shard_key,omitempty"`
 	DropShardKey      *DropShardKey      `json:"drop_shard_key,omitempty"`
+	// Added without a version bump: older peers never wrote them.
+	CreatePayloadIndex *CreatePayloadIndex `json:"create_payload_index,omitempty"`
+	DropPayloadIndex   *DropPayloadIndex   `json:"drop_payload_index,omitempty"`
 }
 
 // Encode returns the deterministic wire form of op: the same op always
@@ -276,6 +298,10 @@ func Encode(op Op) ([]byte, error) {
 		env.CreateShardKey = &o
 	case DropShardKey:
 		env.DropShardKey = &o
+	case CreatePayloadIndex:
+		env.CreatePayloadIndex = &o
+	case DropPayloadIndex:
+		env.DropPayloadIndex = &o
 	default:
 		return nil, fmt.Errorf("encode op %T: not a cluster op", op)
 	}
@@ -322,6 +348,8 @@ func Decode(data []byte) (Op, error) {
 	add(env.SetQuota != nil, func() Op { return *env.SetQuota })
 	add(env.CreateShardKey != nil, func() Op { return *env.CreateShardKey })
 	add(env.DropShardKey != nil, func() Op { return *env.DropShardKey })
+	add(env.CreatePayloadIndex != nil, func() Op { return *env.CreatePayloadIndex })
+	add(env.DropPayloadIndex != nil, func() Op { return *env.DropPayloadIndex })
 	if len(ops) != 1 {
 		return nil, fmt.Errorf("decode op: %d ops in one envelope, want 1: %w", len(ops), ErrMalformed)
 	}
@@ -335,6 +363,12 @@ func Decode(data []byte) (Op, error) {
 	}
 	if o, ok := ops[0].(DropShardKey); ok && o.Key == "" {
 		return nil, fmt.Errorf("decode op: drop_shard_key without a key: %w", ErrMalformed)
+	}
+	if o, ok := ops[0].(CreatePayloadIndex); ok && (o.Field == "" || !isJSONObjectOrString(o.Schema)) {
+		return nil, fmt.Errorf("decode op: create_payload_index without a field name or a schema: %w", ErrMalformed)
+	}
+	if o, ok := ops[0].(DropPayloadIndex); ok && o.Field == "" {
+		return nil, fmt.Errorf("decode op: drop_payload_index without a field name: %w", ErrMalformed)
 	}
 	if o, ok := ops[0].(CreateCollection); ok && o.ShardingMethod != "" && o.ShardingMethod != ShardingAuto && o.ShardingMethod != ShardingCustom {
 		return nil, fmt.Errorf("decode op: unknown sharding method %q: %w", o.ShardingMethod, ErrMalformed)
@@ -354,4 +388,11 @@ func decodeStrict(data []byte, v any) error {
 		return fmt.Errorf("trailing data: %w", ErrMalformed)
 	}
 	return nil
+}
+
+// isJSONObjectOrString reports whether raw is a field_schema's shape: a
+// type name ("keyword") or an object of parameters.
+func isJSONObjectOrString(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && (raw[0] == '"' || raw[0] == '{') && json.Valid(raw)
 }

@@ -72,6 +72,12 @@ func Restore(data []byte) (*State, error) {
 			return nil, fmt.Errorf("restore cluster state: collection %q is null: %w", name, ErrMalformed)
 		}
 		c.Config = compactJSON(c.Config)
+		if len(c.PayloadSchema) == 0 {
+			c.PayloadSchema = nil
+		}
+		for k, v := range c.PayloadSchema {
+			c.PayloadSchema[k] = compactJSON(v)
+		}
 		if len(c.Transfers) == 0 {
 			c.Transfers = nil
 		}
@@ -131,6 +137,11 @@ func (s *State) checkCollection(c *Collection) error {
 	}
 	if err := c.checkShardKeys(); err != nil {
 		return err
+	}
+	for k, v := range c.PayloadSchema {
+		if k == "" || !isJSONObjectOrString(v) {
+			return fmt.Errorf("payload index %q with an invalid schema", k)
+		}
 	}
 	for shard, r := range c.Shards {
 		if r == nil {

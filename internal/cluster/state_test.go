@@ -35,6 +35,8 @@ func richState(t testing.TB) *State {
 		ChangeAliases{Actions: []AliasAction{{Create: &CreateAlias{CollectionName: "docs", AliasName: "prod"}}}},
 		SetMetadataKey{Key: "b", Value: json.RawMessage(`[1, 2.50, "x"]`)},
 		SetMetadataKey{Key: "a", Value: json.RawMessage(`{"z":1,"a":2}`)},
+		CreatePayloadIndex{Collection: "docs", Field: "city", Schema: json.RawMessage(`"keyword"`)},
+		CreatePayloadIndex{Collection: "docs", Field: "n", Schema: json.RawMessage(`{ "type": "integer", "range": true }`)},
 	)
 	c, _ := s.Collection("docs")
 	for sh, r := range c.Shards {
@@ -112,6 +114,7 @@ func TestCloneIsDeep(t *testing.T) {
 	got, _ := s.Collection("docs")
 	got.Shards[0][99] = ReplicaDead // accessors return copies too
 	got.Config[0] = 'X'
+	got.PayloadSchema["city"][0] = 'X'
 	if !bytes.Equal(before, mustSnapshot(t, s)) {
 		t.Fatal("changing a clone or an accessor's result changed the original")
 	}
@@ -140,6 +143,8 @@ func TestRestoreRejects(t *testing.T) {
 		"zero factor":      `{"v":1,"peers":{"1":"u"},"collections":{"c":{"shard_number":1,"replication_factor":0,"write_consistency_factor":1,"shards":{"0":{"1":"Active"}}}}}`,
 		"transfer no repl": `{"v":1,"peers":{"1":"u","2":"v"},"collections":{"c":{"shard_number":1,"replication_factor":1,"write_consistency_factor":1,"shards":{"0":{"1":"Active"}},"transfers":[{"shard_id":0,"from":1,"to":2,"sync":false,"method":"stream_records"}]}}}`,
 		"transfer method":  `{"v":1,"peers":{"1":"u","2":"v"},"collections":{"c":{"shard_number":1,"replication_factor":1,"write_consistency_factor":1,"shards":{"0":{"1":"Active","2":"Partial"}},"transfers":[{"shard_id":0,"from":1,"to":2,"sync":false,"method":"fax"}]}}}`,
+		"index no field":   `{"v":1,"peers":{"1":"u"},"collections":{"c":{"shard_number":1,"replication_factor":1,"write_consistency_factor":1,"shards":{"0":{"1":"Active"}},"payload_schema":{"":"keyword"}}}}`,
+		"index schema":     `{"v":1,"peers":{"1":"u"},"collections":{"c":{"shard_number":1,"replication_factor":1,"write_consistency_factor":1,"shards":{"0":{"1":"Active"}},"payload_schema":{"x":12}}}}`,
 		"alias shadows":    `{"v":1,"peers":{"1":"u"},"collections":{"c":{"shard_number":1,"replication_factor":1,"write_consistency_factor":1,"shards":{"0":{"1":"Active"}}}},"aliases":{"c":"c"}}`,
 	} {
 		if _, err := Restore([]byte(data)); !errors.Is(err, ErrMalformed) {
@@ -207,7 +212,12 @@ func randomOp(rng *rand.Rand) Op {
 	state := func() ReplicaState { return ReplicaState(1 + rng.IntN(len(replicaStateNames)-1)) }
 	key := func() TransferKey { return TransferKey{Shard: shard(), From: peer(), To: peer()} }
 	methods := []TransferMethod{"", TransferStreamRecords, TransferSnapshot, TransferWALDelta}
-	switch rng.IntN(14) {
+	switch rng.IntN(15) {
+	case 14:
+		if rng.IntN(2) == 0 {
+			return DropPayloadIndex{Collection: coll(), Field: []string{"f", "g"}[rng.IntN(2)]}
+		}
+		return CreatePayloadIndex{Collection: coll(), Field: []string{"f", "g"}[rng.IntN(2)], Schema: json.RawMessage([]string{`"keyword"`, `{"type":"integer"}`}[rng.IntN(2)])}
 	case 0, 1:
 		p := peer()
 		return AddPeer{ID: p, URI: fmt.Sprintf("http://p%d", p)}

@@ -140,6 +140,9 @@ func dumpState(s *State) []string {
 			}
 			out = append(out, line)
 		}
+		for _, k := range slices.Sorted(maps.Keys(c.PayloadSchema)) {
+			out = append(out, fmt.Sprintf("  payload_index %s %s", k, c.PayloadSchema[k]))
+		}
 		for _, tr := range c.Transfers {
 			out = append(out, fmt.Sprintf("  transfer shard=%d %d->%d sync=%t %s", tr.Shard, tr.From, tr.To, tr.Sync, tr.Method))
 		}

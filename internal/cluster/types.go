@@ -186,6 +186,10 @@ type Collection struct {
 	ShardKeys      []KeyShards    `json:"shard_keys,omitempty"`
 	// Transfers are kept sorted by (shard, from, to).
 	Transfers []Transfer `json:"transfers,omitempty"`
+	// PayloadSchema is the collection's payload indexes, field name ->
+	// field_schema (compact JSON, opaque here): Qdrant's
+	// payload_index_schema. Nil when there is none.
+	PayloadSchema map[string]json.RawMessage `json:"payload_schema,omitempty"`
 }
 
 // clone returns a deep copy.
@@ -201,6 +205,13 @@ func (c *Collection) clone() *Collection {
 		out.Shards[s] = rc
 	}
 	out.Transfers = slices.Clone(c.Transfers)
+	out.PayloadSchema = nil
+	for k, v := range c.PayloadSchema {
+		if out.PayloadSchema == nil {
+			out.PayloadSchema = make(map[string]json.RawMessage, len(c.PayloadSchema))
+		}
+		out.PayloadSchema[k] = slices.Clone(v)
+	}
 	out.ShardKeys = nil
 	for _, ks := range c.ShardKeys {
 		out.ShardKeys = append(out.ShardKeys, KeyShards{Key: ks.Key, Shards: slices.Clone(ks.Shards)})

@@ -2,6 +2,7 @@ package collection
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,6 +49,8 @@ type Collection struct {
 	quota        atomic.Pointer[UpdateGuard] // see GuardUpdates
 	// snapshotCap overrides maxTransferSnapshot (tests).
 	snapshotCap int64
+	// schema is the payload schema consensus committed (payload_schema.go).
+	schema atomic.Pointer[map[string]json.RawMessage]
 }
 
 // Open opens (or creates) the collection's data under dir on fsys (nil:
@@ -383,12 +386,10 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	// The quota refuses before strict mode charges the write rate limit.
-	if err := c.checkGuard(op); err != nil {
-		return UpdateResult{}, err
-	}
-	if err := c.guard.Update(ctx, c.facts(), []*ops.Operation{op}); err != nil {
-		return UpdateResult{}, err
+	if ctx.Value(precheckedKey{}) != op {
+		if err := c.checkUpdate(ctx, op); err != nil {
+			return UpdateResult{}, err
+		}
 	}
 	results := make([]UpdateResult, len(parts))
 	errs := make([]error, len(parts))
@@ -405,6 +406,36 @@ func (c *Collection) Update(ctx context.Context, op *ops.Operation, wait bool) (
 	}
 	c.observeUpdate(op)
 	return res, nil
+}
+
+// checkUpdate asks the quota, then strict mode, whether op may be
+// written. The quota refuses before strict mode charges the write rate
+// limit.
+func (c *Collection) checkUpdate(ctx context.Context, op *ops.Operation) error {
+	if err := c.checkGuard(op); err != nil {
+		return err
+	}
+	return c.guard.Update(ctx, c.facts(), []*ops.Operation{op})
+}
+
+// precheckedKey marks a context under which Update does not check its
+// operation again (Precheck).
+type precheckedKey struct{}
+
+// Precheck runs on op the checks Update makes before it writes
+// (validation, quota, strict mode, which charges the write rate limit)
+// and returns a context under which Update skips them for op: for an
+// operation committed elsewhere first (a payload index through
+// consensus), whose effects must not make Update refuse it after (the
+// index it creates counting against max_payload_index_count).
+func (c *Collection) Precheck(ctx context.Context, op *ops.Operation) (context.Context, error) {
+	if err := c.prepare(op); err != nil {
+		return ctx, err
+	}
+	if err := c.checkUpdate(ctx, op); err != nil {
+		return ctx, err
+	}
+	return context.WithValue(ctx, precheckedKey{}, op), nil
 }
 
 // eachShard runs fn(i) for every shard i whose part is not nil: inline for
@@ -682,6 +713,7 @@ func (c *Collection) Info() (*Info, error) {
 	for k, sc := range schemas {
 		schema[k] = sc.Info(points[k])
 	}
+	c.schemaInfo(schema)
 	// Qdrant's colours: yellow while optimizing (or about to), grey when
 	// an optimization is due but cannot run (disabled or failed); the
 	// collection shows its worst shard.

@@ -121,6 +121,13 @@
 // placed then serves its local reads but refuses updates ("not applied")
 // until the node's next SetTopology.
 //
+// Payload schema (payload_schema.go): a topology carries the payload
+// indexes consensus committed (Qdrant's payload_index_schema); the
+// collection lists them in payload_schema whether or not it holds a
+// replica, and builds them on every local replica (new ones, those a
+// transfer filled when they become Active, restored ones). Dropping is
+// the node's call (DropLocalIndex) when consensus drops an index.
+//
 // Snapshots (snapshot.go, snapshot_shard.go): Snapshot writes an archive
 // of kind collection (package snapshot): config.json, shards.json listing
 // the local shards, and each local shard's consistent image under

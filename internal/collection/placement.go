@@ -133,6 +133,8 @@ func (c *Collection) SetTopology(t Topology) error {
 	}
 	c.topoMu.Lock()
 	defer c.topoMu.Unlock()
+	schema := maps.Clone(t.PayloadSchema)
+	c.schema.Store(&schema)
 	old := c.layout()
 	placed := map[ShardID]bool{}
 	keyOf := map[ShardID]ShardKey{}
@@ -251,6 +253,9 @@ func (c *Collection) SetTopology(t Topology) error {
 	if saveErr != nil {
 		errs = append(errs, fmt.Errorf("collection %s: save %s: %w", c.name, shardsFile, saveErr))
 	}
+	// Every local replica has the collection's payload indexes: the new
+	// ones, and those a transfer filled before they become Active.
+	c.indexLocals(next, schema)
 	for _, id := range activated {
 		// A replica filled by a transfer is complete once Active.
 		if err := c.clearIncomplete(id); err != nil {

@@ -135,6 +135,11 @@ func (c *Collection) restoreShard(id ShardID, dir string, mark bool) error {
 		reopen()
 		return fmt.Errorf("restore shard %d: mark the restored shard: %w", id, err)
 	}
+	// The image may come from a replica that lacks an index of the
+	// collection's schema (payload_schema.go).
+	if _, err := ensureIndexes(sh, c.payloadSchema()); err != nil {
+		c.log.Error("indexing a restored shard with the collection's schema", "shard", id, "err", err)
+	}
 	rs.setLocal(sh, state)
 	if err := fsys.RemoveAll(aside); err != nil {
 		c.log.Warn("removing the replaced shard", "shard", id, "err", err)

@@ -150,6 +150,10 @@ type Topology struct {
 	// Dead before an update was acknowledged is not read after (a peer
 	// cut off from the majority cannot pass it).
 	ReadBarrier func(ctx context.Context) error
+	// PayloadSchema is the collection's payload indexes as consensus
+	// committed them (field name -> field_schema): listed in
+	// payload_schema, and built on every local replica (payload_schema.go).
+	PayloadSchema map[string]json.RawMessage
 }
 
 // ErrNotImplemented marks a stub of the contract not filled in yet (none

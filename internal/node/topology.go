@@ -34,6 +34,7 @@ func topologyOf(self uint64, c cluster.Collection, remote func(uint64) collectio
 		Remote:                 remote,
 		Reporter:               cl,
 		ReadBarrier:            cl.readBarrier,
+		PayloadSchema:          c.PayloadSchema,
 	}
 	for _, id := range slices.Sorted(maps.Keys(c.Shards)) {
 		key, _ := c.KeyOf(id)
@@ -105,6 +106,10 @@ func collectionOf(op cluster.Op) string {
 		return o.Collection
 	case cluster.DropShardKey:
 		return o.Collection
+	case cluster.CreatePayloadIndex:
+		return o.Collection
+	case cluster.DropPayloadIndex:
+		return o.Collection
 	}
 	return ""
 }
@@ -132,6 +137,12 @@ func (cl *clusterMode) effectLocked(index uint64, op cluster.Op, changed bool) *
 		e.run = func() error { return cl.updateLocal(o.Name, coll) }
 	case cluster.DeleteCollection:
 		e.run = func() error { _, err := cl.n.deleteLocal(o.Name); return err }
+	case cluster.DropPayloadIndex:
+		coll, ok := cl.state.Collection(o.Collection)
+		if !ok || !changed {
+			return nil
+		}
+		e.run = func() error { return cl.dropIndexLocal(o.Collection, o.Field, coll) }
 	case cluster.RemovePeer:
 		if !changed {
 			return nil

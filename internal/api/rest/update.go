@@ -128,6 +128,12 @@ func (s *Server) applyWrite(w http.ResponseWriter, r *http.Request, b builder) (
 	}
 	ctx, cancel := params.context(r.Context())
 	defer cancel()
+	// A payload index is collection metadata in a cluster: committed
+	// through consensus first, then sent through the shards as before.
+	ctx, err = s.node.ProposePayloadIndex(ctx, c, op)
+	if err != nil {
+		return collection.UpdateResult{}, err
+	}
 	return c.Update(withSelection(ctx, sel), op, params.wait)
 }
 
