@@ -52,17 +52,17 @@ const (
 	// the convergence bound is over.
 	CheckMetaDisagree = "metadata peers disagree"
 	// CheckMetaSchema: the same for a collection's payload_schema keys,
-	// counted apart because of a known open bug (metaOpen).
+	// counted apart (docs/faults.md, finding 7, fixed).
 	CheckMetaSchema = "metadata payload_schema disagree"
 	// CheckMetaLost: an acknowledged create (collection, alias, payload
 	// index) whose object is absent at the end although no operation that
 	// may delete it may have followed, or an acknowledged delete whose
 	// object is present with no create that may have followed.
 	CheckMetaLost = "metadata lost"
-	// CheckMetaIndexLost: the same for a payload index, counted apart
-	// (metaOpen): a replica a transfer creates or refills may come without
-	// the indexes of the others, as they live in the shards
-	// (docs/faults.md, finding 7).
+	// CheckMetaIndexLost: the same for a payload index, counted apart: a
+	// replica a transfer created or refilled came without the indexes of
+	// the others while they lived only in the shards (docs/faults.md,
+	// finding 7, fixed).
 	CheckMetaIndexLost = "metadata payload index lost"
 )
 
@@ -70,15 +70,12 @@ const (
 var MetaCheckers = []string{CheckMetaDisagree, CheckMetaSchema, CheckMetaLost, CheckMetaIndexLost, CheckPeerSet}
 
 // metaOpen lists the metadata checkers whose findings are known open bugs:
-// counted and printed, not failing a run (the lead moves them to
-// docs/faults.md). Shoal applies payload index changes through the
-// shards' update path, and GET /collections/{c} reports the indexes of
-// the peer's local replicas: a peer without a replica of the collection
-// reports an empty payload_schema, one whose replica missed the change
-// reports it out of date. Qdrant 1.19 sends them through consensus
-// (CollectionMetaOperations::CreatePayloadIndex, DropPayloadIndex), so
-// every peer reports the same schema.
-var metaOpen = map[string]bool{CheckMetaSchema: true, CheckMetaIndexLost: true}
+// counted and printed, not failing a run. None now: payload_schema
+// disagreements and lost payload indexes (docs/faults.md, finding 7:
+// Shoal applied payload index changes through the shards only) ended
+// when index changes went through consensus, as in Qdrant 1.19; both
+// are still counted apart.
+var metaOpen = map[string]bool{}
 
 // metaMode is the Violation.Mode of a metadata finding.
 const metaMode = "metadata"

@@ -81,7 +81,7 @@ func TestCheckMetaLost(t *testing.T) {
 			for _, f := range got {
 				want := CheckMetaLost
 				if f.op.Kind == MetaCreateIndex || f.op.Kind == MetaDeleteIndex {
-					want = CheckMetaIndexLost // counted apart, a known open bug
+					want = CheckMetaIndexLost // counted apart
 				}
 				if f.checker != want || !strings.Contains(f.why, "acknowledged") {
 					t.Fatalf("finding %+v", f)
@@ -143,7 +143,7 @@ func TestReportTableWorkloads(t *testing.T) {
 	tab := a.Table()
 	for _, want := range []string{"| search | 1 | 0 | 1 |", "| create-alias | 0 | 1 | 0 |",
 		"| search missed acknowledged | 2† | 0† | 0* | 0* |", "| search phantom | 0 | 0 | 0 | 0 |",
-		"| metadata peers disagree | 1 |", "| metadata payload_schema disagree | 0† |", "| metadata lost | 0 |", "1 runs not within the bound; the 1 others: median 1s"} {
+		"| metadata peers disagree | 1 |", "| metadata payload_schema disagree | 0 |", "| metadata lost | 0 |", "1 runs not within the bound; the 1 others: median 1s"} {
 		if !strings.Contains(tab, want) {
 			t.Errorf("table lacks %q:\n%s", want, tab)
 		}
