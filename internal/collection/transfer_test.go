@@ -388,6 +388,12 @@ func TestStreamRecordsSetsCutoff(t *testing.T) {
 	if n := m.sameReplicas()[0]; n != 150 {
 		t.Fatalf("%d points, want 150", n)
 	}
+	// Peer 3, filled by records from peer 2 (which holds peer 1's updates
+	// under its cutoff, not its clocks), holds them too and says so.
+	l3, _ := m.peer(3).layout().set(0).Local()
+	if cut, rp := l3.Cutoff(), l1.RecoveryPoint(); fmt.Sprint(cut) != fmt.Sprint(rp) {
+		t.Fatalf("peer 3's cutoff %v, want what peer 2 holds, peer 1's recovery point %v", cut, rp)
+	}
 }
 
 // TestForcedUpdateOnlyByTransfer: a forced update (one that skips the
