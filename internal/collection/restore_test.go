@@ -147,3 +147,26 @@ func TestFilledFromRestoredNoWALDelta(t *testing.T) {
 		t.Fatalf("%d points, want the snapshot's 50 and 5 written after", n)
 	}
 }
+
+// TestRestoreTickPastEarlierMarks: a restore's mark is newer than the
+// marks the replaced replica and the image hold, even when the wall clock
+// reads earlier than them (set back since an earlier restore).
+func TestRestoreTickPastEarlierMarks(t *testing.T) {
+	now := restoreTick(0, 0)
+	if now == 0 {
+		t.Fatal("a zero mark")
+	}
+	ahead := now + 1e15 // an earlier restore's mark, from a clock then set back
+	for _, tc := range []struct{ replaced, image, want uint64 }{
+		{ahead, 0, ahead + 1},
+		{0, ahead, ahead + 1},
+		{ahead, ahead + 5, ahead + 6},
+	} {
+		if got := restoreTick(tc.replaced, tc.image); got != tc.want {
+			t.Errorf("restoreTick(%d, %d) = %d, want %d", tc.replaced, tc.image, got, tc.want)
+		}
+	}
+	if got := restoreTick(1, 2); got < now {
+		t.Errorf("restoreTick(1, 2) = %d, before the wall clock %d", got, now)
+	}
+}

@@ -52,6 +52,15 @@ func (c *Collection) ShardSnapshot(ctx context.Context, id ShardID, w *snapshot.
 // from 0).
 const RestoreClockID = math.MaxUint32
 
+// restoreTick is the tick of a restore's mark: the wall clock in
+// nanoseconds, but past the marks the replaced replica and the image
+// hold (a wall clock set back since an earlier restore here would
+// otherwise give a mark no newer than that restore's, which replicas
+// filled from it still hold: they would look level with this image).
+func restoreTick(replaced, image uint64) uint64 {
+	return max(uint64(max(time.Now().UnixNano(), 1)), replaced+1, image+1)
+}
+
 // ShardImageDir is where an extracted collection image (ExtractSnapshot
 // into dir) holds the image of shard id, for RestoreShard.
 func ShardImageDir(dir string, id ShardID) string { return shardDir(dir, id) }
@@ -95,6 +104,8 @@ func (c *Collection) restoreShard(id ShardID, dir string, mark bool) error {
 		return fmt.Errorf("restore shard %d: %w", id, err)
 	}
 	_, state := rs.Local()
+	restoreKey := ops.ClockKey{PeerID: c.layout().self, ClockID: RestoreClockID}
+	before := heldClocks(old)[restoreKey]
 	if err := old.Close(); err != nil {
 		c.log.Warn("closing the shard a snapshot replaces", "shard", id, "err", err)
 	}
@@ -126,7 +137,7 @@ func (c *Collection) restoreShard(id ShardID, dir string, mark bool) error {
 	sh.Start()
 	var clock ops.RecoveryPoint
 	if mark {
-		clock = ops.RecoveryPoint{ops.ClockKey{PeerID: c.layout().self, ClockID: RestoreClockID}: uint64(max(time.Now().UnixNano(), 1))}
+		clock = ops.RecoveryPoint{restoreKey: restoreTick(before, heldClocks(sh)[restoreKey])}
 	}
 	if err := sh.UpdateCutoff(context.Background(), clock); err != nil {
 		sh.Close()
