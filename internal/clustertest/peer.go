@@ -39,7 +39,25 @@ type Peer struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 	starts int
+	clock  time.Duration // offset of the monotonic and boot clocks of the next start
 }
+
+// SetClockOffset moves the monotonic and boot clocks of the peer's next
+// starts by d (whole seconds, d >= 0) in a time namespace of their own
+// (`unshare --time`); 0 starts it in the host's. Only where
+// TimeNamespaces reports true.
+func (p *Peer) SetClockOffset(d time.Duration) {
+	p.mu.Lock()
+	p.clock = d
+	p.mu.Unlock()
+}
+
+// TimeNamespaces reports whether processes can start in a time namespace
+// of their own with moved clocks: Linux 5.6 or later, the unshare tool
+// of util-linux, and the right to create namespaces (root).
+var TimeNamespaces = sync.OnceValue(func() bool {
+	return exec.Command("unshare", "--time", "--monotonic", "1", "--boottime", "1", "true").Run() == nil
+})
 
 // URI is the P2P address other peers use: the proxy's.
 func (p *Peer) URI() string { return "http://" + p.Proxy.Addr() }
@@ -106,6 +124,13 @@ func (p *Peer) StartWithURI(bootstrap, uri string) error {
 	}
 	fmt.Fprintf(logf, "===== start #%d: shoal %s =====\n", p.starts, strings.Join(args, " "))
 	cmd := exec.Command(p.c.bin, args...)
+	if p.clock > 0 {
+		// unshare execs the binary in the new namespace: the pid is
+		// shoal's, so signals reach it as without.
+		secs := strconv.FormatInt(int64(p.clock/time.Second), 10)
+		cmd = exec.Command("unshare", append([]string{"--time", "--monotonic", secs, "--boottime", secs, p.c.bin}, args...)...)
+		fmt.Fprintf(logf, "(in a time namespace: monotonic and boot clocks +%ss)\n", secs)
+	}
 	cmd.Dir = p.Dir
 	cmd.Env = p.environ(bootstrap)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -122,6 +147,16 @@ func (p *Peer) StartWithURI(bootstrap, uri string) error {
 		close(exited)
 	}()
 	return nil
+}
+
+// Pid is the process id of the peer's latest start (0: never started).
+func (p *Peer) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
 
 // Running reports whether the process is alive.

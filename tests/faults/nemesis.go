@@ -22,11 +22,27 @@ const (
 	FaultBridge       = "bridge"           // two peers cut from each other, both see the third
 	FaultDelay        = "delay"            // every P2P link delayed 20-150 ms
 	FaultDrop         = "drop"             // a fraction of P2P messages dropped or lost
+	// FaultClockJump kills a random peer and restarts it at once with
+	// its monotonic and boot clocks moved by a random 0-3 days (a time
+	// namespace of its own), so that its clocks jump, forward or back,
+	// against its previous life and the other peers'. Only where
+	// clustertest.TimeNamespaces holds (root on Linux 5.6+); elsewhere
+	// the nemesis leaves it out.
+	FaultClockJump = "clock-jump"
 )
 
 // FaultKinds lists every kind, in the order of the table.
 var FaultKinds = []string{FaultKill, FaultKillLeader, FaultKillOrdering, FaultPause, FaultPartition,
-	FaultPartitionOne, FaultBridge, FaultDelay, FaultDrop}
+	FaultPartitionOne, FaultBridge, FaultDelay, FaultDrop, FaultClockJump}
+
+// kinds is the faults this machine can inject: FaultKinds, without the
+// clock jump where processes cannot get a time namespace.
+func kinds() []string {
+	if clustertest.TimeNamespaces() {
+		return FaultKinds
+	}
+	return slices.DeleteFunc(slices.Clone(FaultKinds), func(k string) bool { return k == FaultClockJump })
+}
 
 // Event is one nemesis action, recorded on the history's clock.
 type Event struct {
@@ -67,11 +83,12 @@ func (n *nemesis) between(r [2]time.Duration) time.Duration {
 // run injects and heals faults until ctx ends, then heals the last one.
 func (n *nemesis) run(ctx context.Context) error {
 	defer n.healCurrent()
+	ks := kinds()
 	for {
 		if !sleepCtx(ctx, n.between(n.quiet)) {
 			return nil
 		}
-		kind := FaultKinds[n.rng.IntN(len(FaultKinds))]
+		kind := ks[n.rng.IntN(len(ks))]
 		if err := n.inject(kind); err != nil {
 			n.record("could not inject %s: %v", kind, err)
 			continue
@@ -113,6 +130,18 @@ func (n *nemesis) inject(kind string) error {
 		}
 		what = fmt.Sprintf("peer %d", p.Index)
 		heal = func() error { return n.restart(p) }
+	case FaultClockJump:
+		p := n.randomPeer()
+		if err := p.Kill(); err != nil {
+			return err
+		}
+		off := time.Duration(n.rng.IntN(3*24*3600)) * time.Second
+		p.SetClockOffset(off)
+		if err := n.restart(p); err != nil {
+			return err
+		}
+		what = fmt.Sprintf("peer %d restarted with its monotonic clock at +%v", p.Index, off)
+		heal = func() error { return nil }
 	case FaultPause:
 		p := n.randomPeer()
 		if err := p.Pause(); err != nil {
