@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/shoaldb/shoal/internal/cluster"
+	"github.com/shoaldb/shoal/internal/collection"
 	"github.com/shoaldb/shoal/internal/ops"
 )
 
@@ -76,5 +77,51 @@ func TestReplicaCheckTargets(t *testing.T) {
 	}
 	if got := checkTargets(s, 1, func(uint64) bool { return false }); len(got) != 0 {
 		t.Fatalf("targets with every other peer down: %v", got)
+	}
+}
+
+// TestReceivingAgain: a finished transfer's switch-over ends early once
+// consensus records a new transfer of the shard to the same target (its
+// replica marked Dead again): not for another shard or target.
+func TestReceivingAgain(t *testing.T) {
+	s := cluster.New()
+	log := []cluster.Op{
+		cluster.AddPeer{ID: 1, URI: "http://p1:6335"}, cluster.AddPeer{ID: 2, URI: "http://p2:6335"}, cluster.AddPeer{ID: 3, URI: "http://p3:6335"},
+		cluster.CreateCollection{Name: "c", Config: []byte(`{}`), ShardNumber: 2, ReplicationFactor: 3, WriteConsistencyFactor: 1,
+			Placement: map[cluster.ShardID][]cluster.PeerID{0: {1, 2, 3}, 1: {1, 2, 3}}},
+	}
+	for sh := range cluster.ShardID(2) {
+		for p := range cluster.PeerID(3) {
+			log = append(log, cluster.SetReplicaState{Collection: "c", Shard: sh, Peer: p + 1, State: cluster.ReplicaActive})
+		}
+	}
+	for _, op := range log {
+		if _, err := s.Apply(op); err != nil {
+			t.Fatalf("%T: %v", op, err)
+		}
+	}
+	cl := &clusterMode{state: s}
+	if cl.receivingAgain("c", 0, 2) {
+		t.Fatal("no transfer, yet receiving")
+	}
+	for _, op := range []cluster.Op{
+		cluster.SetReplicaState{Collection: "c", Shard: 0, Peer: 2, State: cluster.ReplicaDead},
+		cluster.StartTransfer{Collection: "c", Transfer: cluster.Transfer{Shard: 0, From: 1, To: 2, Sync: true, Method: cluster.TransferWALDelta}},
+	} {
+		if _, err := s.Apply(op); err != nil {
+			t.Fatalf("%T: %v", op, err)
+		}
+	}
+	for _, tc := range []struct {
+		shard uint32
+		peer  uint64
+		want  bool
+	}{{0, 2, true}, {1, 2, false}, {0, 3, false}, {0, 1, false}} {
+		if got := cl.receivingAgain("c", collection.ShardID(tc.shard), tc.peer); got != tc.want {
+			t.Errorf("shard %d to peer %d: %v, want %v", tc.shard, tc.peer, got, tc.want)
+		}
+	}
+	if cl.receivingAgain("nope", 0, 2) {
+		t.Fatal("an unknown collection is receiving")
 	}
 }

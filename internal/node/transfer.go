@@ -298,6 +298,15 @@ func (cl *clusterMode) awaitSwitch(ctx context.Context, name string, shard colle
 	wctx, cancel := context.WithTimeout(ctx, transferSwitchWait)
 	defer cancel()
 	for wctx.Err() == nil {
+		if cl.receivingAgain(name, shard, to.Peer()) {
+			// The target's replica was marked Dead again and a new
+			// transfer to it runs: it prepares for that one (so it would
+			// answer here until transferSwitchWait), which carries every
+			// update over itself; a new one from this peer cannot start
+			// before this driver ends. Seen in the fault suite: 10 s of a
+			// recovery waiting.
+			return
+		}
 		if _, err := to.InitiateTransfer(wctx, name, shard, cl.opts.PeerID, false); err != nil {
 			break
 		}
@@ -320,6 +329,21 @@ func (cl *clusterMode) awaitSwitch(ctx context.Context, name string, shard colle
 		sleepCtx(wctx, 50*time.Millisecond)
 	}
 	sleepCtx(wctx, switchGrace)
+}
+
+// receivingAgain reports whether consensus records a transfer of shard
+// to peer: after this peer's transfer to it finished, a new one.
+func (cl *clusterMode) receivingAgain(name string, shard collection.ShardID, peer uint64) bool {
+	c, ok := cl.clusterCollection(name)
+	if !ok {
+		return false
+	}
+	for _, t := range c.Transfers {
+		if t.Shard == cluster.ShardID(shard) && uint64(t.To) == peer {
+			return true
+		}
+	}
+	return false
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
