@@ -60,12 +60,7 @@ type shardProxy struct {
 	// is Active (or about to be) and takes the updates forwarded now as
 	// any replica does, no longer as a transfer's (forwardFinished).
 	finished bool
-	// missed, once finished, reports the target failed when a forward
-	// does not reach it: it is Active and lacks an update this replica
-	// applied, and must not stay so until the replica check sees it
-	// (meanwhile it could be another replica's recovery source).
-	missed func(error)
-	err    error // the first failed forward: the transfer fails
+	err      error // the first failed forward: the transfer fails
 }
 
 // errProxyBusy refuses a second transfer of a shard already transferred
@@ -131,9 +126,6 @@ func (rs *ReplicaSet) applyLocal(ctx context.Context, local *shard.Shard, op *op
 	// acknowledged, as every replica that takes it directly has.
 	if ferr := p.forwardUpdate(fctx, fwd, tag, wait); ferr != nil {
 		p.err = ferr
-		if p.finished && p.missed != nil {
-			p.missed(ferr)
-		}
 	}
 	return res, err
 }
@@ -195,7 +187,6 @@ func (c *Collection) FinishedTransfer(id ShardID) {
 	if p := rs.xfer.current(); p != nil {
 		p.mu.Lock()
 		p.finished = true
-		p.missed = func(err error) { c.failed(c.layout(), rs, p.to.Peer(), err) }
 		p.mu.Unlock()
 	}
 }

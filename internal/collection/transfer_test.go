@@ -555,33 +555,3 @@ func TestFinishedForwardBounded(t *testing.T) {
 		t.Fatal("the failed forward is not recorded")
 	}
 }
-
-// TestFinishedForwardReportsTarget: once a transfer finished, a forward
-// that does not reach the target reports it failed (it is Active and
-// lacks an update this replica applied), as the write path reports a
-// replica that failed an update.
-func TestFinishedForwardReportsTarget(t *testing.T) {
-	m := newMemCluster(t, []uint64{1, 2}, 1, 2, 1, `{"vectors":{"size":3,"distance":"Dot"}}`)
-	rs2 := m.peer(2).layout().set(0)
-	p := &shardProxy{coll: "c", shard: 0, from: 2, to: rs2.remote(1).(TransferRemote), forward: true}
-	if err := rs2.xfer.install(p); err != nil {
-		t.Fatal(err)
-	}
-	defer rs2.xfer.remove(p)
-	m.peer(2).FinishedTransfer(0)
-	m.net.setDown(1, true)
-	op := &ops.Operation{Kind: ops.Upsert, Points: []ops.PointStruct{vecPoint(1, []float32{1, 2, 3}, 0)}}
-	tag := ops.ClockTag{PeerID: 2, Tick: 1}
-	if _, err := m.peer(2).ReplicaUpdate(context.Background(), 0, op, RemoteUpdate{Wait: true, Tag: &tag}); err != nil {
-		t.Fatalf("update: %v", err)
-	}
-	var got []report
-	for _, r := range m.reported() {
-		if r.peer == 1 {
-			got = append(got, r)
-		}
-	}
-	if len(got) != 1 {
-		t.Fatalf("reports of peer 1: %+v, want one", m.reported())
-	}
-}
