@@ -295,7 +295,15 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		// Final state through every peer.
 		var finals []map[uint64]history.WriteID
 		for _, p := range c.Peers {
-			f, err := history.ReadFinal(ctx, hc, p.BaseURL(), name, history.ScrollOptions{})
+			// The state is judged, not availability: a read refused for
+			// a moment (a raft election after the joining peer left, its
+			// read barrier unconfirmed) is asked again.
+			var f map[uint64]history.WriteID
+			err := waitFor(30*time.Second, func() error {
+				var err error
+				f, err = history.ReadFinal(ctx, hc, p.BaseURL(), name, history.ScrollOptions{})
+				return err
+			})
 			if err != nil {
 				return rep, fmt.Errorf("%s: final read through peer %d: %w", name, p.Index, err)
 			}
