@@ -105,7 +105,7 @@ func (c *Collection) restoreShard(id ShardID, dir string, mark bool) error {
 	}
 	_, state := rs.Local()
 	restoreKey := ops.ClockKey{PeerID: c.layout().self, ClockID: RestoreClockID}
-	before := heldClocks(old)[restoreKey]
+	before := old.RecoveryPoint().Held(old.Cutoff())[restoreKey]
 	if err := old.Close(); err != nil {
 		c.log.Warn("closing the shard a snapshot replaces", "shard", id, "err", err)
 	}
@@ -137,7 +137,7 @@ func (c *Collection) restoreShard(id ShardID, dir string, mark bool) error {
 	sh.Start()
 	var clock ops.RecoveryPoint
 	if mark {
-		clock = ops.RecoveryPoint{restoreKey: restoreTick(before, heldClocks(sh)[restoreKey])}
+		clock = ops.RecoveryPoint{restoreKey: restoreTick(before, sh.RecoveryPoint().Held(sh.Cutoff())[restoreKey])}
 	}
 	if err := sh.UpdateCutoff(context.Background(), clock); err != nil {
 		sh.Close()

@@ -222,7 +222,7 @@ func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local 
 	if err := awaitApplied(ctx, local); err != nil {
 		return fmt.Errorf("send records of shard %d to peer %d: %w", rs.id, to.Peer(), err)
 	}
-	cutoff := heldClocks(local)
+	cutoff := local.RecoveryPoint().Held(local.Cutoff())
 	prog := TransferProgress{Method: TransferStreamRecords, Total: int64(shardLen(local))}
 	var from *point.ID
 	all := func(string) bool { return true }
@@ -279,24 +279,6 @@ func (c *Collection) transferRecords(ctx context.Context, rs *ReplicaSet, local 
 		from = next
 	}
 	return nil
-}
-
-// heldClocks is, per clock, the newest tick whose update local holds:
-// the newer of its recovery point and its cutoff. A replica filled by
-// records (or a snapshot) holds the updates its cutoff covers without
-// their ticks; a target it fills in turn holds them too, and must say so,
-// or the replica check finds the target missing them and recovers it
-// again, from the same source, for ever (seen in TestUploadedSnapshotFreshCluster:
-// an uploaded snapshot's clocks passed on only one transfer deep).
-func heldClocks(local *shard.Shard) ops.RecoveryPoint {
-	rp := local.RecoveryPoint()
-	if rp == nil {
-		rp = ops.RecoveryPoint{}
-	}
-	for k, t := range local.Cutoff() {
-		rp[k] = max(rp[k], t)
-	}
-	return rp
 }
 
 // segmentRecord is one record read for a batch.

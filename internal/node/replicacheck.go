@@ -215,7 +215,7 @@ func (cl *clusterMode) digestsDisagree(ctx context.Context, t checkTarget, mine 
 			return false, false
 		}
 		rp, cut, d, err := r.ReplicaDigest(dctx, t.key.collection, collection.ShardID(t.key.shard))
-		if err != nil || !maps.Equal(effectiveClocks(rp, cut), mine) {
+		if err != nil || !maps.Equal(rp.Held(cut), mine) {
 			return false, false // moved, or not answering: the next rounds look again
 		}
 		if d == own {
@@ -241,7 +241,7 @@ func (cl *clusterMode) missingTicks(ctx context.Context, t checkTarget) (mine, m
 	if err != nil {
 		return nil, nil, false, err
 	}
-	mine = effectiveClocks(rp, cutoff)
+	mine = rp.Held(cutoff)
 	missing = ops.RecoveryPoint{}
 	equal = true
 	for _, p := range t.others {
@@ -255,7 +255,7 @@ func (cl *clusterMode) missingTicks(ctx context.Context, t checkTarget) (mine, m
 		if err != nil {
 			return nil, nil, false, fmt.Errorf("peer %d: %w", p, err)
 		}
-		theirs := effectiveClocks(orp, ocut)
+		theirs := orp.Held(ocut)
 		equal = equal && maps.Equal(theirs, mine)
 		for k, tick := range theirs {
 			if tick > mine[k] && tick > missing[k] {
@@ -264,19 +264,6 @@ func (cl *clusterMode) missingTicks(ctx context.Context, t checkTarget) (mine, m
 		}
 	}
 	return mine, missing, equal, nil
-}
-
-// effectiveClocks is, per clock, the newest of a replica's recovery point
-// and cutoff.
-func effectiveClocks(rp, cutoff ops.RecoveryPoint) ops.RecoveryPoint {
-	out := maps.Clone(rp)
-	if out == nil {
-		out = ops.RecoveryPoint{}
-	}
-	for k, tick := range cutoff {
-		out[k] = max(out[k], tick)
-	}
-	return out
 }
 
 // stillMissing returns the clocks whose tick another replica had a round

@@ -14,11 +14,11 @@ import (
 // by records counts its cutoff as seen.
 func TestReplicaCheckClocks(t *testing.T) {
 	a, b := ops.ClockKey{PeerID: 1, ClockID: 0}, ops.ClockKey{PeerID: 2, ClockID: 3}
-	eff := effectiveClocks(ops.RecoveryPoint{a: 5}, ops.RecoveryPoint{a: 3, b: 9})
+	eff := ops.RecoveryPoint{a: 5}.Held(ops.RecoveryPoint{a: 3, b: 9})
 	if eff[a] != 5 || eff[b] != 9 || len(eff) != 2 {
 		t.Fatalf("effective clocks %v", eff)
 	}
-	if got := effectiveClocks(nil, nil); got == nil || len(got) != 0 {
+	if got := ops.RecoveryPoint(nil).Held(nil); got == nil || len(got) != 0 {
 		t.Fatalf("empty: %v", got)
 	}
 	before := ops.RecoveryPoint{a: 7, b: 4}

@@ -35,3 +35,18 @@ type ClockKey struct {
 // it has seen of every sender, Qdrant's RecoveryPoint. A replica that
 // misses updates has a lower tick for some clock than its peers.
 type RecoveryPoint map[ClockKey]uint64
+
+// Held is, per clock, the newest tick whose update a replica holds: the
+// newer of its recovery point rp and its cutoff (a replica filled by
+// records or a snapshot holds the updates its cutoff covers without their
+// ticks). The result is a new map.
+func (rp RecoveryPoint) Held(cutoff RecoveryPoint) RecoveryPoint {
+	out := make(RecoveryPoint, len(rp)+len(cutoff))
+	for k, t := range rp {
+		out[k] = t
+	}
+	for k, t := range cutoff {
+		out[k] = max(out[k], t)
+	}
+	return out
+}

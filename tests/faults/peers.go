@@ -328,24 +328,6 @@ func replicasOn(ctx context.Context, hc *http.Client, base string, id uint64) (o
 	return out, busy, nil
 }
 
-// placementOf is the placement a GET /collections/{c}/cluster shows.
-func placementOf(ci collInfo) placement {
-	out := placement{}
-	add := func(s uint32, peer uint64, st string) {
-		if out[s] == nil {
-			out[s] = map[uint64]string{}
-		}
-		out[s][peer] = st
-	}
-	for _, l := range ci.LocalShards {
-		add(l.ShardID, ci.PeerID, l.State)
-	}
-	for _, r := range ci.RemoteShards {
-		add(r.ShardID, r.PeerID, r.State)
-	}
-	return out
-}
-
 // peerObject names a peer as a MetaOp's object.
 func peerObject(id uint64) string { return "peer " + strconv.FormatUint(id, 10) }
 

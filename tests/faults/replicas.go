@@ -34,6 +34,11 @@ func readPlacement(p *clustertest.Peer, coll string) (placement, int, error) {
 	if err := p.Do(http.MethodGet, "/collections/"+coll+"/cluster", nil, &ci); err != nil {
 		return nil, 0, err
 	}
+	return placementOf(ci), len(ci.ShardTransfers), nil
+}
+
+// placementOf is the placement a GET /collections/{c}/cluster shows.
+func placementOf(ci collInfo) placement {
 	out := placement{}
 	add := func(s uint32, peer uint64, st string) {
 		if out[s] == nil {
@@ -47,7 +52,7 @@ func readPlacement(p *clustertest.Peer, coll string) (placement, int, error) {
 	for _, r := range ci.RemoteShards {
 		add(r.ShardID, r.PeerID, r.State)
 	}
-	return out, len(ci.ShardTransfers), nil
+	return out
 }
 
 // allActive reports nil when every peer sees shards shards of replicas
